@@ -1,0 +1,11 @@
+import { redactSecrets } from '../../lib/redact.js';
+import { runProcess } from './process.js';
+
+/** Runs the target's backup command through the shell; its exit code decides success. */
+export async function runBackupCommand(command: string, timeoutMs: number): Promise<void> {
+  const outcome = await runProcess(command, [], { shell: true, timeoutMs });
+  if (outcome.spawnError) throw new Error(`cannot start backup command: ${outcome.spawnError.message}`);
+  if (outcome.timedOut) throw new Error(`backup command timed out after ${Math.round(timeoutMs / 1000)} s`);
+  if (outcome.exitCode !== 0)
+    throw new Error(redactSecrets(`backup command exited with code ${outcome.exitCode ?? outcome.signal}${outcome.outputTail ? `: ${outcome.outputTail}` : ''}`));
+}

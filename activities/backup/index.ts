@@ -1,0 +1,45 @@
+import { Context } from '@temporalio/activity';
+import { findTarget } from '../../domain/config/sentinel-config.js';
+import type { BackupResult } from '../../domain/prebackup/contract.js';
+import type { ActivityDeps } from '../deps.js';
+import { asActivityError, invalidInput } from '../failures.js';
+import { runBackupCommand } from './command.js';
+import { dumpPostgres } from './postgres.js';
+
+export interface RunBackupInput {
+  target: string;
+  /** Names the artifact, so retries of the same run reuse one file. */
+  artifactName: string;
+}
+
+export function createBackupActivities(deps: ActivityDeps) {
+  return {
+    /** Runs the real backup for a `postgres` or `command` target. Throws on failure so the workflow records it. */
+    async runBackup(input: RunBackupInput): Promise<BackupResult> {
+      let target;
+      try {
+        target = findTarget(await deps.loadConfig(), input.target);
+      } catch (error) {
+        throw asActivityError(error);
+      }
+      if (!/^[A-Za-z0-9._-]+$/.test(input.artifactName)) throw invalidInput(`artifactName must be a safe file name, got "${input.artifactName}"`);
+      const startedAt = new Date();
+      const timeoutMs = target.timeoutSeconds * 1000;
+      const attempt = Context.current().info.attempt;
+      deps.log.info({ target: target.name, kind: target.kind, attempt }, 'backup started');
+      if (target.kind === 'postgres') {
+        const dump = await dumpPostgres(target.url, deps.backupDir, target.name, input.artifactName, timeoutMs);
+        return { status: 'completed', startedAt: startedAt.toISOString(), durationSeconds: elapsed(startedAt), sizeBytes: dump.sizeBytes, path: dump.path, sha256: dump.sha256 };
+      }
+      if (target.kind === 'command') {
+        await runBackupCommand(target.command, timeoutMs);
+        return { status: 'completed', startedAt: startedAt.toISOString(), durationSeconds: elapsed(startedAt), sizeBytes: null };
+      }
+      throw invalidInput(`target "${target.name}" is a workflow target: the workflow starts it as a child, not this activity`);
+    },
+  };
+}
+
+function elapsed(since: Date): number {
+  return (Date.now() - since.getTime()) / 1000;
+}

@@ -1,0 +1,62 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { redactSecrets } from '../../lib/redact.js';
+import { invalidInput } from '../failures.js';
+import { runProcess } from './process.js';
+
+export interface DumpResult {
+  path: string;
+  sizeBytes: number;
+  sha256: string;
+}
+
+/**
+ * pg_dump in custom format into `<backupDir>/<target>/<name>.dump`. The file name comes from the workflow run, so
+ * a retried activity overwrites its own partial file instead of leaving a second artifact; the dump is written to
+ * `.partial` and renamed only when pg_dump succeeded. The password travels in PGPASSWORD, never on the command line.
+ */
+export async function dumpPostgres(url: string, backupDir: string, target: string, artifactName: string, timeoutMs: number): Promise<DumpResult> {
+  const connection = splitCredentials(url);
+  const dir = path.join(backupDir, target);
+  await mkdir(dir, { recursive: true });
+  const finalPath = path.join(dir, `${artifactName}.dump`);
+  const partialPath = `${finalPath}.partial`;
+  const outcome = await runProcess('pg_dump', ['--format=custom', '--no-password', `--file=${partialPath}`, `--dbname=${connection.url}`], {
+    timeoutMs,
+    env: { ...process.env, ...(connection.password !== undefined ? { PGPASSWORD: connection.password } : {}) },
+  });
+  if (outcome.spawnError?.code === 'ENOENT') throw invalidInput('pg_dump not found on PATH: install the PostgreSQL client tools (Debian: postgresql-client)');
+  if (outcome.spawnError) throw new Error(`cannot start pg_dump: ${outcome.spawnError.message}`);
+  if (outcome.timedOut || outcome.exitCode !== 0) {
+    await rm(partialPath, { force: true });
+    const why = outcome.timedOut ? `timed out after ${Math.round(timeoutMs / 1000)} s` : `exited with code ${outcome.exitCode ?? outcome.signal}`;
+    throw new Error(redactSecrets(`pg_dump ${why}: ${outcome.outputTail || 'no output'}`));
+  }
+  await rename(partialPath, finalPath);
+  const { size } = await stat(finalPath);
+  return { path: finalPath, sizeBytes: size, sha256: await sha256File(finalPath) };
+}
+
+export function splitCredentials(url: string): { url: string; password?: string } {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw invalidInput('the target\'s postgres url is not a valid URL');
+  }
+  const password = parsed.password ? decodeURIComponent(parsed.password) : undefined;
+  parsed.password = '';
+  return { url: parsed.toString(), ...(password !== undefined ? { password } : {}) };
+}
+
+export function sha256File(file: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const hash = createHash('sha256');
+    createReadStream(file)
+      .on('data', (chunk) => hash.update(chunk))
+      .on('error', reject)
+      .on('end', () => resolve(hash.digest('hex')));
+  });
+}

@@ -1,0 +1,12 @@
+import type { Logger } from 'pino';
+import type pg from 'pg';
+import type { SentinelConfig } from '../domain/config/sentinel-config.js';
+
+/** What activities need from the process that hosts them; built once by the worker (and by tests). */
+export interface ActivityDeps {
+  db: pg.Pool;
+  loadConfig: () => Promise<SentinelConfig>;
+  backupDir: string;
+  alertWebhookUrl?: string | undefined;
+  log: Logger;
+}

@@ -1,0 +1,14 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { ConfigError } from '../domain/config/sentinel-config.js';
+import { redactSecrets } from '../lib/redact.js';
+
+/** Bad input never gets better by retrying: fail at once, with a message that says what is wrong. */
+export function invalidInput(message: string): ApplicationFailure {
+  return ApplicationFailure.nonRetryable(redactSecrets(message), 'InvalidInput');
+}
+
+/** Config problems (unknown target, invalid sentinel.yaml) become non-retryable failures; anything else is rethrown. */
+export function asActivityError(error: unknown): unknown {
+  if (error instanceof ConfigError) return invalidInput(error.message);
+  return error;
+}

@@ -1,0 +1,36 @@
+import { findTarget } from '../domain/config/sentinel-config.js';
+import type { PreBackupInput, ResolvedGate } from '../domain/prebackup/contract.js';
+import type { ActivityDeps } from './deps.js';
+import { asActivityError } from './failures.js';
+
+/** Merges the target's settings from sentinel.yaml with the caller's overrides. Carries no credentials. */
+export function createGateActivities(deps: ActivityDeps) {
+  return {
+    async resolveGate(input: PreBackupInput): Promise<ResolvedGate> {
+      try {
+        const target = findTarget(await deps.loadConfig(), input.target);
+        return {
+          target: target.name,
+          kind: target.kind,
+          policy: input.policy ?? target.policy,
+          threshold: input.threshold ?? target.threshold,
+          delayMinutes: input.delayMinutes ?? target.delayMinutes,
+          maxDelays: input.maxDelays ?? target.maxDelays,
+          approvalTimeoutMs: input.approvalTimeoutMs ?? target.approvalTimeout,
+          timeoutSeconds: target.timeoutSeconds,
+          ...optional('estimatedDurationSeconds', input.estimatedDurationSeconds ?? target.estimatedDurationSeconds),
+          ...optional('estimatedSizeBytes', input.estimatedSizeBytes ?? target.estimatedSizeBytes),
+          ...optional('databaseSizeGb', input.databaseSizeGb ?? target.databaseSizeGb),
+          ...optional('freeSpaceGb', input.freeSpaceGb ?? target.freeSpaceGb),
+          ...(target.kind === 'workflow' ? { childWorkflow: target.workflow } : {}),
+        };
+      } catch (error) {
+        throw asActivityError(error);
+      }
+    },
+  };
+}
+
+function optional<K extends string>(key: K, value: number | undefined): Partial<Record<K, number>> {
+  return value === undefined ? {} : ({ [key]: value } as Record<K, number>);
+}

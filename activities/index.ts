@@ -1,0 +1,20 @@
+import { createAlertActivities } from './alerts.js';
+import { createBackupActivities } from './backup/index.js';
+import type { ActivityDeps } from './deps.js';
+import { createGateActivities } from './gate.js';
+import { createPredictionActivities } from './prediction.js';
+import { createRecordActivities } from './records.js';
+
+/** Every activity the worker registers, bound to the process's dependencies. */
+export function createActivities(deps: ActivityDeps) {
+  return {
+    ...createGateActivities(deps),
+    ...createPredictionActivities(deps),
+    ...createAlertActivities(deps),
+    ...createBackupActivities(deps),
+    ...createRecordActivities(deps),
+  };
+}
+
+export type SentinelActivities = ReturnType<typeof createActivities>;
+export type { ActivityDeps } from './deps.js';

@@ -1,0 +1,127 @@
+import { WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { Command, Option } from 'commander';
+import { findTarget } from '../../domain/config/sentinel-config.js';
+import { preBackupWorkflowId, type PreBackupInput, type PreBackupResult, type PreBackupState } from '../../domain/prebackup/contract.js';
+import { BackupTarget } from '../../workflows/search-attributes.js';
+import type { CliContext } from '../context.js';
+import { nonNegative, numberIn, wholeNumber } from '../options.js';
+import { CliError, printResult } from '../output.js';
+
+export function backupCommand(ctx: CliContext): Command {
+  const backup = new Command('backup').description('Run the pre-backup gate for a target, and answer or inspect gated runs');
+
+  backup
+    .command('run')
+    .description('Start preBackupWorkflow for a target; prints the workflow ID (with --wait, the result)')
+    .argument('<name>', 'target name from sentinel.yaml')
+    .option('--wait', 'wait for the run to finish and print its result')
+    .option('--json', 'print JSON')
+    .addOption(new Option('--policy <policy>', 'override the target\'s high-risk policy').choices(['delay', 'manual']))
+    .option('--threshold <p>', 'override the failure probability above which risk is high', numberIn(0.000001, 1))
+    .option('--delay-minutes <m>', 'override the delay before re-predicting', numberIn(0.001, 7 * 24 * 60))
+    .option('--max-delays <n>', 'override how many delays before escalating to manual', wholeNumber(0, 100))
+    .option('--approval-timeout <seconds>', 'override how long to wait for approval', numberIn(1, 30 * 86_400))
+    .option('--estimated-duration <s>', 'expected backup duration in seconds', nonNegative)
+    .option('--estimated-size <bytes>', 'expected backup size in bytes', nonNegative)
+    .option('--database-size-gb <g>', 'database size in GB', nonNegative)
+    .option('--free-space-gb <g>', 'free space on the backup destination in GB', nonNegative)
+    .action(async (name: string, opts) => {
+      findTarget(await ctx.config(), name);
+      const input: PreBackupInput = {
+        target: name,
+        ...(opts.policy ? { policy: opts.policy } : {}),
+        ...(opts.threshold !== undefined ? { threshold: opts.threshold } : {}),
+        ...(opts.delayMinutes !== undefined ? { delayMinutes: opts.delayMinutes } : {}),
+        ...(opts.maxDelays !== undefined ? { maxDelays: opts.maxDelays } : {}),
+        ...(opts.approvalTimeout !== undefined ? { approvalTimeoutMs: opts.approvalTimeout * 1000 } : {}),
+        ...(opts.estimatedDuration !== undefined ? { estimatedDurationSeconds: opts.estimatedDuration } : {}),
+        ...(opts.estimatedSize !== undefined ? { estimatedSizeBytes: opts.estimatedSize } : {}),
+        ...(opts.databaseSizeGb !== undefined ? { databaseSizeGb: opts.databaseSizeGb } : {}),
+        ...(opts.freeSpaceGb !== undefined ? { freeSpaceGb: opts.freeSpaceGb } : {}),
+      };
+      const client = await ctx.client();
+      const handle = await client.workflow.start('preBackupWorkflow', {
+        taskQueue: ctx.env.taskQueue,
+        workflowId: preBackupWorkflowId(name, new Date()),
+        args: [input],
+        typedSearchAttributes: [{ key: BackupTarget, value: name }],
+      });
+      if (!opts.wait) return printResult({ workflowId: handle.workflowId, runId: handle.firstExecutionRunId }, opts.json, (r: { workflowId: string }) => r.workflowId);
+      const result: PreBackupResult = await handle.result();
+      printResult({ workflowId: handle.workflowId, ...result }, opts.json, (r: PreBackupResult & { workflowId: string }) => describeResult(r));
+    });
+
+  for (const verb of ['approve', 'reject'] as const) {
+    backup
+      .command(verb)
+      .description(`${verb === 'approve' ? 'Approve' : 'Reject'} a run that is awaiting a decision`)
+      .argument('<workflowId>', 'the pre-backup workflow ID')
+      .option('--by <who>', 'who decides', process.env.USER ?? 'operator')
+      .option('--reason <text>', 'why')
+      .option('--json', 'print JSON')
+      .action(async (workflowId: string, opts) => {
+        const handle = await existingHandle(await ctx.client(), workflowId);
+        try {
+          const state = await handle.executeUpdate<PreBackupState, [unknown]>('decide', { args: [{ decision: verb, by: opts.by, ...(opts.reason ? { reason: opts.reason } : {}) }] });
+          printResult({ workflowId, accepted: true, approval: state.approval }, opts.json, () => `${workflowId}: ${verb === 'approve' ? 'approved' : 'rejected'} by ${opts.by}`);
+        } catch (error) {
+          let cause: Error = error as Error;
+          while (cause.cause instanceof Error) cause = cause.cause;
+          throw new CliError(`${workflowId}: decision refused: ${cause.message}`);
+        }
+      });
+  }
+
+  backup
+    .command('status')
+    .description('Show the state of a pre-backup run (phase, prediction, decision, delays, backup result)')
+    .argument('<workflowId>', 'the pre-backup workflow ID')
+    .option('--json', 'print JSON')
+    .action(async (workflowId: string, opts) => {
+      const handle = await existingHandle(await ctx.client(), workflowId);
+      const description = await handle.describe();
+      const status = description.status.name;
+      let state: PreBackupState | undefined;
+      let result: PreBackupResult | undefined;
+      let failure: string | undefined;
+      if (status === 'COMPLETED') result = await handle.result();
+      else if (status === 'RUNNING') state = await handle.query<PreBackupState>('state');
+      else failure = await handle.result().then(() => undefined, (error: Error) => rootMessage(error));
+      const out = { workflowId, runId: description.runId, status, startTime: description.startTime, closeTime: description.closeTime ?? null, state: state ?? null, result: result ?? null, ...(failure ? { failure } : {}) };
+      printResult(out, opts.json, () => [
+        `${workflowId}: ${status}${state ? ` (${state.phase})` : ''}`,
+        ...(state?.prediction ? [`risk ${state.prediction.riskLevel} (${state.prediction.failureProbability}), delays ${state.delays}`] : []),
+        ...(result ? [describeResult({ workflowId, ...result })] : []),
+        ...(failure ? [`failed: ${failure}`] : []),
+      ].join('\n'));
+    });
+  return backup;
+}
+
+async function existingHandle(client: Client, workflowId: string): Promise<WorkflowHandle> {
+  const handle = client.workflow.getHandle(workflowId);
+  try {
+    await handle.describe();
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) throw new CliError(`no workflow with ID "${workflowId}"`);
+    throw error;
+  }
+  return handle;
+}
+
+function rootMessage(error: Error): string {
+  let cause: Error = error;
+  while (cause.cause instanceof Error) cause = cause.cause;
+  return cause.message;
+}
+
+function describeResult(r: PreBackupResult & { workflowId: string }): string {
+  const lines = [
+    `${r.workflowId}: ${r.decision}`,
+    `risk ${r.prediction.riskLevel} (${r.prediction.failureProbability}, model ${r.prediction.model.kind}), delays ${r.delays}`,
+  ];
+  if (r.backup) lines.push(`backup ${r.backup.status} in ${r.backup.durationSeconds.toFixed(1)} s${r.backup.path ? ` -> ${r.backup.path}` : ''}${r.backup.error ? `: ${r.backup.error}` : ''}`);
+  if (r.skipReason) lines.push(`skipped: ${r.skipReason}`);
+  for (const a of r.anomalies.filter((x) => x.isAnomaly)) lines.push(`anomaly: ${a.metric} ${a.direction} usual (z=${a.score.toFixed(1)}, ${a.severity})`);
+  return lines.join('\n');
+}

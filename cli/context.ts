@@ -1,0 +1,41 @@
+import type { Client } from '@temporalio/client';
+import { loadSentinelConfig } from '../lib/config-file.js';
+import { openDatabase, type OpenDatabase } from '../lib/database.js';
+import { readEnv, type SentinelEnv } from '../lib/env.js';
+import { readRuntimeInfo } from '../lib/runtime-file.js';
+import { connectClient } from '../lib/temporal.js';
+import type { SentinelConfig } from '../domain/config/sentinel-config.js';
+
+/**
+ * Lazily opened resources for one CLI invocation: a command that needs only the config never connects to
+ * Temporal or the database. `close()` releases whatever was opened.
+ */
+export class CliContext {
+  readonly env: SentinelEnv = readEnv();
+  private temporal?: Promise<Awaited<ReturnType<typeof connectClient>>>;
+  private database?: Promise<OpenDatabase>;
+
+  config(): Promise<SentinelConfig> {
+    return loadSentinelConfig(this.env.configPath);
+  }
+
+  async client(): Promise<Client> {
+    this.temporal ??= (async () => {
+      const runtime = await readRuntimeInfo(this.env.dataDir);
+      return connectClient({ address: this.env.temporalAddress ?? runtime?.temporalAddress, namespace: this.env.temporalNamespace });
+    })();
+    return (await this.temporal).client;
+  }
+
+  db(): Promise<OpenDatabase> {
+    this.database ??= openDatabase(this.env);
+    return this.database;
+  }
+
+  async close(): Promise<void> {
+    const temporal = await this.temporal?.catch(() => undefined);
+    await temporal?.connection.close();
+    const database = await this.database?.catch(() => undefined);
+    await database?.close();
+  }
+}

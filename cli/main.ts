@@ -1,0 +1,23 @@
+import { CommanderError } from 'commander';
+import { ConfigError } from '../domain/config/sentinel-config.js';
+import { redactSecrets } from '../lib/redact.js';
+import { CliContext } from './context.js';
+import { CliError } from './output.js';
+import { buildProgram } from './program.js';
+
+async function main(argv: string[]): Promise<number> {
+  const ctx = new CliContext();
+  try {
+    await buildProgram(ctx).parseAsync(argv);
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+    const message = error instanceof CliError || error instanceof ConfigError ? error.message : (error as Error).message ?? String(error);
+    process.stderr.write(`error: ${redactSecrets(message)}\n`);
+    return error instanceof CliError ? error.exitCode : 1;
+  } finally {
+    await ctx.close();
+  }
+}
+
+process.exitCode = await main(process.argv);

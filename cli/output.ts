@@ -1,0 +1,15 @@
+/** Writes a command's result: JSON for scripts (`--json`), or a readable rendering for people. */
+export function printResult(value: unknown, json: boolean | undefined, human: (value: never) => string): void {
+  process.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${human(value as never)}\n`);
+}
+
+/** An error the CLI reports as one line on stderr (no stack trace), with its exit code. */
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
+    super(message);
+    this.name = 'CliError';
+  }
+}

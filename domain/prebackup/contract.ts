@@ -1,0 +1,116 @@
+import type { HistoricalContext } from '../history/types.js';
+import type { AnomalyFinding } from '../metrics/zscore.js';
+import type { Prediction } from '../risk/prediction.js';
+
+/**
+ * Input of `preBackupWorkflow`. Only the target name is required: the worker resolves the target (and any
+ * credentials) from its own sentinel.yaml, so no connection string ever enters Temporal history. The gate
+ * settings below override the target's configured ones (tests pass short delays here).
+ */
+export interface PreBackupInput {
+  target: string;
+  policy?: 'delay' | 'manual';
+  threshold?: number;
+  delayMinutes?: number;
+  maxDelays?: number;
+  /** Milliseconds to wait for a human decision. */
+  approvalTimeoutMs?: number;
+  estimatedDurationSeconds?: number;
+  estimatedSizeBytes?: number;
+  databaseSizeGb?: number;
+  freeSpaceGb?: number;
+  context?: Partial<HistoricalContext>;
+}
+
+/** The settings the workflow runs with, after the target's config and the input overrides are merged. */
+export interface ResolvedGate {
+  target: string;
+  kind: 'postgres' | 'command' | 'workflow';
+  policy: 'delay' | 'manual';
+  threshold: number;
+  delayMinutes: number;
+  maxDelays: number;
+  approvalTimeoutMs: number;
+  timeoutSeconds: number;
+  estimatedDurationSeconds?: number;
+  estimatedSizeBytes?: number;
+  databaseSizeGb?: number;
+  freeSpaceGb?: number;
+  childWorkflow?: { type: string; taskQueue: string };
+}
+
+export type GateDecision = 'proceed' | 'approved' | 'rejected' | 'skipped';
+export type Phase = 'predicting' | 'alerting' | 'delaying' | 'awaiting-approval' | 'backing-up' | 'recording' | 'done';
+
+export interface HumanDecision {
+  by: string;
+  reason?: string;
+}
+
+export interface BackupResult {
+  status: 'completed' | 'failed';
+  startedAt: string;
+  durationSeconds: number;
+  sizeBytes: number | null;
+  path?: string;
+  sha256?: string;
+  error?: string;
+}
+
+export interface PreBackupResult {
+  decision: GateDecision;
+  prediction: Prediction;
+  delays: number;
+  backup: BackupResult | null;
+  anomalies: AnomalyFinding[];
+  approval?: (HumanDecision & { decision: 'approved' | 'rejected' }) | undefined;
+  skipReason?: string | undefined;
+}
+
+export interface PreBackupState {
+  phase: Phase;
+  target: string;
+  prediction: Prediction | null;
+  predictions: number;
+  decision: GateDecision | null;
+  delays: number;
+  escalated: boolean;
+  approval: PreBackupResult['approval'] | null;
+  backup: BackupResult | null;
+  anomalies: AnomalyFinding[];
+}
+
+const TARGET_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/i;
+
+/** Checks the input's shape and ranges; returns the problems (empty when valid). Runs inside the workflow. */
+export function validatePreBackupInput(input: unknown): string[] {
+  if (typeof input !== 'object' || input === null) return ['input must be an object with a "target" field'];
+  const i = input as Record<string, unknown>;
+  const problems: string[] = [];
+  if (typeof i.target !== 'string' || !TARGET_NAME.test(i.target)) problems.push('target must be a target name from sentinel.yaml');
+  if (i.policy !== undefined && i.policy !== 'delay' && i.policy !== 'manual') problems.push('policy must be "delay" or "manual"');
+  checkNumber(problems, i, 'threshold', (v) => v > 0 && v <= 1, 'must be in (0, 1]');
+  checkNumber(problems, i, 'delayMinutes', (v) => v > 0, 'must be > 0');
+  checkNumber(problems, i, 'maxDelays', (v) => Number.isInteger(v) && v >= 0, 'must be a whole number >= 0');
+  checkNumber(problems, i, 'approvalTimeoutMs', (v) => v > 0, 'must be > 0');
+  for (const field of ['estimatedDurationSeconds', 'estimatedSizeBytes', 'databaseSizeGb', 'freeSpaceGb'])
+    checkNumber(problems, i, field, (v) => v >= 0, 'must be >= 0');
+  if (i.context !== undefined) {
+    const c = i.context as Record<string, unknown>;
+    if (typeof c !== 'object' || c === null) problems.push('context must be an object');
+    else {
+      checkNumber(problems, c, 'successRate', (v) => v >= 0 && v <= 1, 'must be in [0, 1]', 'context.');
+      checkNumber(problems, c, 'recentFailures', (v) => Number.isInteger(v) && v >= 0, 'must be a whole number >= 0', 'context.');
+    }
+  }
+  return problems;
+}
+
+function checkNumber(problems: string[], obj: Record<string, unknown>, field: string, ok: (v: number) => boolean, message: string, prefix = ''): void {
+  const value = obj[field];
+  if (value === undefined || value === null) return;
+  if (typeof value !== 'number' || !Number.isFinite(value) || !ok(value)) problems.push(`${prefix}${field} ${message} (got ${JSON.stringify(value)})`);
+}
+
+export const preBackupWorkflowId = (target: string, scheduledAt: Date | string): string =>
+  `pre-backup/${target}/${typeof scheduledAt === 'string' ? scheduledAt : scheduledAt.toISOString()}`;

@@ -1,0 +1,35 @@
+import path from 'node:path';
+
+/** Every environment variable the service reads, in one place, with its default. Documented in README.md. */
+export interface SentinelEnv {
+  temporalAddress: string | undefined;
+  temporalNamespace: string;
+  taskQueue: string;
+  databaseUrl: string | undefined;
+  configPath: string;
+  backupDir: string;
+  alertWebhookUrl: string | undefined;
+  dataDir: string;
+}
+
+export function readEnv(env: NodeJS.ProcessEnv = process.env): SentinelEnv {
+  const dataDir = path.resolve(env.SENTINEL_DATA_DIR ?? '.data');
+  return {
+    temporalAddress: nonEmpty(env.TEMPORAL_ADDRESS),
+    temporalNamespace: nonEmpty(env.TEMPORAL_NAMESPACE) ?? 'default',
+    taskQueue: nonEmpty(env.SENTINEL_TASK_QUEUE) ?? 'backup-sentinel',
+    databaseUrl: nonEmpty(env.DATABASE_URL),
+    configPath: path.resolve(nonEmpty(env.SENTINEL_CONFIG) ?? 'sentinel.yaml'),
+    backupDir: path.resolve(nonEmpty(env.BACKUP_DIR) ?? path.join(dataDir, 'backups')),
+    alertWebhookUrl: nonEmpty(env.ALERT_WEBHOOK_URL),
+    dataDir,
+  };
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
+
+/** Default local Temporal frontend when TEMPORAL_ADDRESS is unset (the dev server `npm start` runs). */
+export const DEFAULT_TEMPORAL_ADDRESS = '127.0.0.1:7233';
+export const DEFAULT_UI_PORT = 8233;

@@ -1,0 +1,67 @@
+/**
+ * `npm start`: one command for a working service on this machine. Starts the Temporal dev server (Web UI on 8233,
+ * state persisted in .data/temporal.db) unless TEMPORAL_ADDRESS names a cluster, uses DATABASE_URL or an embedded
+ * PGlite under .data/pglite, applies migrations, and runs the worker until Ctrl-C, then shuts everything down.
+ */
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from '../db/embedded.js';
+import { migrate } from '../db/migrate.js';
+import { startDevServer, type DevServer } from '../lib/dev-server.js';
+import { DEFAULT_UI_PORT, readEnv } from '../lib/env.js';
+import { logger } from '../lib/logger.js';
+import { redactUrl } from '../lib/redact.js';
+import { removeRuntimeInfo, writeRuntimeInfo } from '../lib/runtime-file.js';
+import { runWorker } from '../workers/main.js';
+
+const EMBEDDED_PG_PORT = Number(process.env.SENTINEL_EMBEDDED_PG_PORT ?? 5433);
+const TEMPORAL_PORT = Number(process.env.SENTINEL_TEMPORAL_PORT ?? 7233);
+const UI_PORT = Number(process.env.SENTINEL_UI_PORT ?? DEFAULT_UI_PORT);
+
+async function main(): Promise<void> {
+  const env = readEnv();
+  await mkdir(env.dataDir, { recursive: true });
+  let server: DevServer | undefined;
+  let embedded: EmbeddedPostgres | undefined;
+  const stop = async () => {
+    await removeRuntimeInfo(env.dataDir);
+    await server?.stop();
+    await embedded?.stop();
+  };
+  try {
+    if (!env.temporalAddress) {
+      say(`starting the Temporal dev server (state in ${path.join(env.dataDir, 'temporal.db')})...`);
+      server = await startDevServer({ port: TEMPORAL_PORT, uiPort: UI_PORT, dbFile: path.join(env.dataDir, 'temporal.db') });
+    }
+    const temporalAddress = env.temporalAddress ?? server!.address;
+    if (!env.databaseUrl) embedded = await startEmbeddedPostgres(path.join(env.dataDir, 'pglite'), EMBEDDED_PG_PORT);
+    const databaseUrl = env.databaseUrl ?? embedded!.url;
+    const applied = await migrate(databaseUrl);
+    say(`database ${redactUrl(databaseUrl)}${embedded ? ' (embedded PGlite in .data/pglite)' : ''}: ${applied.length} migration(s) applied`);
+    await writeRuntimeInfo(env.dataDir, { pid: process.pid, temporalAddress, databaseUrl, uiUrl: server?.uiUrl });
+
+    const controller = new AbortController();
+    const worker = runWorker({ temporalAddress, databaseUrl, signal: controller.signal });
+    say('');
+    say(`Backup Sentinel is running. Temporal ${temporalAddress}, task queue ${env.taskQueue}.`);
+    if (server?.uiUrl) say(`Temporal Web UI: ${server.uiUrl}/namespaces/${env.temporalNamespace}/workflows`);
+    say(`Config: ${env.configPath}. Try, in another terminal:  npx sentinel backup run <target> --wait`);
+    say('Press Ctrl-C to stop.');
+    // `on`, not `once`: Ctrl-C reaches this process more than once (terminal, npm, tsx), and a second SIGINT with
+    // no listener left would kill it before the dev server and database are stopped.
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => controller.abort());
+    await worker;
+  } finally {
+    say('stopping...');
+    await stop();
+  }
+}
+
+function say(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+main().catch((error: Error) => {
+  logger.error({ err: error.message }, 'start failed');
+  process.exitCode = 1;
+});

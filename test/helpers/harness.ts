@@ -1,0 +1,105 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import type pg from 'pg';
+import { pino } from 'pino';
+import { inject } from 'vitest';
+import { stringify } from 'yaml';
+import { cachedConfigLoader } from '../../lib/config-file.js';
+import { createPool } from '../../db/pool.js';
+import { sentinelDataConverter } from '../../lib/temporal.js';
+import { createSentinelWorker } from '../../workers/create-worker.js';
+
+/** Everything an integration test needs: the shared dev server and database, plus its own task queue and files. */
+export interface Harness {
+  client: Client;
+  connection: Connection;
+  pool: pg.Pool;
+  taskQueue: string;
+  dir: string;
+  configPath: string;
+  backupDir: string;
+  databaseUrl: string;
+  temporalAddress: string;
+  writeConfig(config: unknown): Promise<void>;
+  startWorker(options?: { alertWebhookUrl?: string }): Promise<RunningWorker>;
+  close(): Promise<void>;
+}
+
+export interface RunningWorker {
+  worker: Worker;
+  running: Promise<void>;
+  stop(): Promise<void>;
+}
+
+export const silentLogger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+
+export async function createHarness(name: string): Promise<Harness> {
+  const temporalAddress = inject('temporalAddress');
+  const databaseUrl = inject('databaseUrl');
+  const connection = await Connection.connect({ address: temporalAddress });
+  const client = new Client({ connection, dataConverter: sentinelDataConverter() });
+  const pool = createPool(databaseUrl, 5);
+  const dir = await mkdtemp(path.join(os.tmpdir(), `sentinel-${name}-`));
+  const configPath = path.join(dir, 'sentinel.yaml');
+  const backupDir = path.join(dir, 'backups');
+  const taskQueue = `test-${name}-${randomUUID().slice(0, 8)}`;
+  const workers: RunningWorker[] = [];
+  const nativeConnections: NativeConnection[] = [];
+
+  return {
+    client, connection, pool, taskQueue, dir, configPath, backupDir, databaseUrl, temporalAddress,
+    async writeConfig(config) {
+      await writeFile(configPath, stringify(config));
+    },
+    async startWorker(options = {}) {
+      const native = await NativeConnection.connect({ address: temporalAddress });
+      nativeConnections.push(native);
+      const worker = await createSentinelWorker({
+        connection: native,
+        namespace: 'default',
+        taskQueue,
+        workflowBundlePath: inject('workflowBundlePath'),
+        deps: { db: pool, loadConfig: cachedConfigLoader(configPath), backupDir, alertWebhookUrl: options.alertWebhookUrl, log: silentLogger },
+        overrides: { shutdownGraceTime: '2s', identity: `${taskQueue}-worker-${workers.length + 1}` },
+      });
+      const running = worker.run();
+      const handle: RunningWorker = {
+        worker,
+        running,
+        async stop() {
+          if (worker.getState() === 'RUNNING') worker.shutdown();
+          await running.catch(() => undefined);
+        },
+      };
+      workers.push(handle);
+      return handle;
+    },
+    async close() {
+      for (const w of workers) await w.stop();
+      for (const c of nativeConnections) await c.close().catch(() => undefined);
+      await connection.close();
+      await pool.end();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Polls `probe` until it returns a truthy value or the timeout passes. */
+export async function eventually<T>(probe: () => Promise<T | undefined | null | false>, timeoutMs = 30_000, intervalMs = 200): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value) return value;
+    } catch (error) {
+      lastError = error;
+    }
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms${lastError ? `: ${String(lastError)}` : ''}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}

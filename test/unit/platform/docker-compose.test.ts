@@ -1,0 +1,46 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { DEFAULT_TEMPORAL_ADDRESS, DEFAULT_UI_PORT } from '../../../lib/env.js';
+import { SEARCH_ATTRIBUTES } from '../../../workflows/search-attributes.js';
+import { parseSentinelConfig } from '../../../domain/config/sentinel-config.js';
+
+// docker-compose.yml cannot be started here (no Docker engine); this keeps it consistent with the code instead.
+const compose = parse(readFileSync('docker-compose.yml', 'utf8'));
+
+describe('docker-compose.yml', () => {
+  it('has PostgreSQL, Temporal on it, the Web UI and the worker', () => {
+    expect(Object.keys(compose.services)).toEqual(expect.arrayContaining(['postgresql', 'temporal', 'temporal-ui', 'sentinel-worker']));
+    expect(compose.services.temporal.environment.DB).toBe('postgres12');
+    expect(compose.services.temporal.environment.POSTGRES_SEEDS).toBe('postgresql');
+  });
+
+  it('publishes the ports the code defaults to', () => {
+    expect(compose.services.temporal.ports).toContain(`${DEFAULT_TEMPORAL_ADDRESS.split(':')[1]}:7233`);
+    expect(compose.services['temporal-ui'].ports).toContain(`${DEFAULT_UI_PORT}:8080`);
+  });
+
+  it('gives the worker the environment variables the code reads, pointing at the compose services', () => {
+    const env = compose.services['sentinel-worker'].environment;
+    expect(env.TEMPORAL_ADDRESS).toBe('temporal:7233');
+    expect(new URL(env.DATABASE_URL).hostname).toBe('postgresql');
+    expect(env.SENTINEL_CONFIG).toBe('/config/sentinel.yaml');
+    expect(readFileSync('docker/postgres-init.sql', 'utf8')).toContain(`CREATE DATABASE ${new URL(env.DATABASE_URL).pathname.slice(1)}`);
+  });
+
+  it('registers every search attribute the workflows set', () => {
+    const script = readFileSync('docker/temporal-namespace.sh', 'utf8');
+    for (const sa of SEARCH_ATTRIBUTES) expect(script).toContain(`${sa.name}=${sa.type}`);
+  });
+
+  it('mounts files that exist, including a valid example sentinel.yaml', () => {
+    for (const service of Object.values<{ volumes?: string[] }>(compose.services))
+      for (const volume of service.volumes ?? []) {
+        const source = volume.split(':')[0]!;
+        if (source.startsWith('./')) expect(existsSync(source), source).toBe(true);
+      }
+    expect(() => parseSentinelConfig(parse(readFileSync('docker/sentinel.example.yaml', 'utf8')))).not.toThrow();
+    expect(readFileSync('docker/Dockerfile', 'utf8')).toContain('CMD ["node", "bin/sentinel.js", "worker"]');
+    expect(existsSync('bin/sentinel.js')).toBe(true);
+  });
+});

@@ -1,0 +1,30 @@
+import { fileURLToPath } from 'node:url';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createActivities, type ActivityDeps } from '../activities/index.js';
+import { sentinelDataConverter } from '../lib/temporal.js';
+
+export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+
+export interface SentinelWorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  deps: ActivityDeps;
+  /** A prebuilt workflow bundle (production, tests); bundles from source when absent. */
+  workflowBundlePath?: string | undefined;
+  overrides?: Partial<WorkerOptions>;
+}
+
+export async function createSentinelWorker(options: SentinelWorkerOptions): Promise<Worker> {
+  return Worker.create({
+    connection: options.connection,
+    namespace: options.namespace,
+    taskQueue: options.taskQueue,
+    activities: createActivities(options.deps),
+    ...(options.workflowBundlePath ? { workflowBundle: { codePath: options.workflowBundlePath } } : { workflowsPath: WORKFLOWS_PATH }),
+    dataConverter: sentinelDataConverter(),
+    // Lets an in-flight activity (a running dump) finish on Ctrl-C instead of being abandoned mid-write.
+    shutdownGraceTime: '30s',
+    ...options.overrides,
+  });
+}

@@ -1,0 +1,52 @@
+import { NativeConnection } from '@temporalio/worker';
+import { cachedConfigLoader, loadSentinelConfig } from '../lib/config-file.js';
+import { openDatabase } from '../lib/database.js';
+import { DEFAULT_TEMPORAL_ADDRESS, readEnv } from '../lib/env.js';
+import { logger } from '../lib/logger.js';
+import { readRuntimeInfo } from '../lib/runtime-file.js';
+import { installTemporalRuntime } from '../lib/temporal-runtime.js';
+import { createSentinelWorker } from './create-worker.js';
+
+export interface RunWorkerOptions {
+  temporalAddress?: string | undefined;
+  databaseUrl?: string | undefined;
+  /** Resolves when the worker should stop (besides SIGINT/SIGTERM, which the SDK handles). */
+  signal?: AbortSignal;
+}
+
+/** The worker process: validates the config, migrates the database, then polls the task queue until stopped. */
+export async function runWorker(options: RunWorkerOptions = {}): Promise<void> {
+  installTemporalRuntime();
+  const env = readEnv();
+  if (options.databaseUrl) env.databaseUrl = options.databaseUrl;
+  await loadSentinelConfig(env.configPath); // a broken sentinel.yaml stops the worker at start, not at 01:00
+  const runtime = await readRuntimeInfo(env.dataDir);
+  const address = options.temporalAddress ?? env.temporalAddress ?? runtime?.temporalAddress ?? DEFAULT_TEMPORAL_ADDRESS;
+  const database = await openDatabase(env);
+  const connection = await NativeConnection.connect({ address }).catch((error: Error) => {
+    throw new Error(`cannot reach Temporal at ${address}: ${error.message}`);
+  });
+  try {
+    const worker = await createSentinelWorker({
+      connection,
+      namespace: env.temporalNamespace,
+      taskQueue: env.taskQueue,
+      workflowBundlePath: process.env.SENTINEL_WORKFLOW_BUNDLE,
+      deps: { db: database.pool, loadConfig: cachedConfigLoader(env.configPath), backupDir: env.backupDir, alertWebhookUrl: env.alertWebhookUrl, log: logger },
+    });
+    logger.info({ address, namespace: env.temporalNamespace, taskQueue: env.taskQueue }, 'worker started');
+    options.signal?.addEventListener('abort', () => worker.shutdown(), { once: true });
+    await worker.run();
+    logger.info('worker stopped');
+  } finally {
+    await connection.close();
+    await database.close();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  runWorker().catch((error: Error) => {
+    logger.error({ err: error.message }, 'worker failed');
+    process.exitCode = 1;
+  });
+}

@@ -1,0 +1,214 @@
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  ChildWorkflowFailure,
+  condition,
+  defineQuery,
+  defineSignal,
+  defineUpdate,
+  executeChild,
+  log,
+  proxyActivities,
+  setHandler,
+  sleep,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { SentinelActivities } from '../activities/index.js';
+import type { AlertInput } from '../activities/alerts.js';
+import {
+  validatePreBackupInput,
+  type BackupResult,
+  type GateDecision,
+  type HumanDecision,
+  type PreBackupInput,
+  type PreBackupResult,
+  type PreBackupState,
+  type ResolvedGate,
+} from '../domain/prebackup/contract.js';
+import { isHighRisk } from '../domain/risk/levels.js';
+import type { Prediction } from '../domain/risk/prediction.js';
+import { BackupDecision, BackupTarget, FailureProbability, FailureRisk } from './search-attributes.js';
+
+export const stateQuery = defineQuery<PreBackupState>('state');
+export const approveSignal = defineSignal<[HumanDecision]>('approve');
+export const rejectSignal = defineSignal<[HumanDecision]>('reject');
+/** Update form of approve/reject: the caller learns at once whether the decision was accepted. */
+export const decideUpdate = defineUpdate<PreBackupState, [HumanDecision & { decision: 'approve' | 'reject' }]>('decide');
+
+const quick = proxyActivities<SentinelActivities>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 10, nonRetryableErrorTypes: ['InvalidInput'] },
+});
+// An alert that cannot be delivered must not hold up the gate: a few tries, then the workflow moves on.
+const alerting = proxyActivities<SentinelActivities>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumAttempts: 5, nonRetryableErrorTypes: ['InvalidInput'] },
+});
+
+export async function preBackupWorkflow(input: PreBackupInput): Promise<PreBackupResult> {
+  const problems = validatePreBackupInput(input);
+  if (problems.length > 0) throw ApplicationFailure.nonRetryable(`invalid pre-backup input: ${problems.join('; ')}`, 'InvalidInput');
+
+  const { workflowId, runId } = workflowInfo();
+  const gateStartedAt = new Date().toISOString();
+  const state: PreBackupState = {
+    phase: 'predicting', target: input.target, prediction: null, predictions: 0, decision: null, delays: 0,
+    escalated: false, approval: null, backup: null, anomalies: [],
+  };
+  // Held in an object so the type checker does not narrow it to null across the await below.
+  const human: { pending: PreBackupResult['approval'] | null } = { pending: null };
+  const acceptDecision = (decision: 'approved' | 'rejected', by: HumanDecision) => {
+    if (state.phase !== 'awaiting-approval' || human.pending) return false;
+    human.pending = { decision, by: by.by || 'unknown', ...(by.reason ? { reason: by.reason } : {}) };
+    state.approval = human.pending;
+    return true;
+  };
+  setHandler(stateQuery, () => state);
+  setHandler(approveSignal, (by) => void (acceptDecision('approved', by) || log.warn('approve signal ignored: not awaiting approval')));
+  setHandler(rejectSignal, (by) => void (acceptDecision('rejected', by) || log.warn('reject signal ignored: not awaiting approval')));
+  setHandler(
+    decideUpdate,
+    async (request) => {
+      acceptDecision(request.decision === 'approve' ? 'approved' : 'rejected', request);
+      return state;
+    },
+    {
+      validator: (request) => {
+        if (request.decision !== 'approve' && request.decision !== 'reject') throw new Error('decision must be "approve" or "reject"');
+        if (state.phase !== 'awaiting-approval') throw new Error(`not awaiting approval (phase: ${state.phase})`);
+        if (human.pending) throw new Error(`a decision was already made: ${human.pending.decision} by ${human.pending.by}`);
+      },
+    },
+  );
+  upsertSearchAttributes([{ key: BackupTarget, value: input.target }, { key: BackupDecision, value: 'pending' }]);
+
+  const gate = await quick.resolveGate(input);
+  const alert = async (kind: string, severity: AlertInput['severity'], message: string, details: Record<string, unknown>) => {
+    try {
+      await alerting.sendAlert({ dedupeKey: `${workflowId}#${runId}:${kind}:${state.predictions}`, target: gate.target, workflowId, kind, severity, message, details });
+    } catch (error) {
+      log.error('alert could not be delivered', { kind, error: String(error) });
+    }
+  };
+
+  let decision: GateDecision;
+  let skipReason: string | undefined;
+  for (;;) {
+    state.phase = 'predicting';
+    const prediction = await predict(gate, input.context);
+    state.prediction = prediction;
+    state.predictions += 1;
+    upsertSearchAttributes([{ key: FailureRisk, value: prediction.riskLevel }, { key: FailureProbability, value: prediction.failureProbability }]);
+    if (!isHighRisk(prediction.failureProbability, gate.threshold)) {
+      decision = 'proceed';
+      break;
+    }
+    state.phase = 'alerting';
+    const canDelay = gate.policy === 'delay' && state.delays < gate.maxDelays;
+    await alert('preventive', prediction.riskLevel === 'critical' ? 'critical' : 'warning',
+      `${gate.target}: failure risk ${prediction.riskLevel} (${prediction.failureProbability}) above threshold ${gate.threshold}; ${canDelay ? `delaying ${gate.delayMinutes} min` : 'awaiting approval'}`,
+      { probability: prediction.failureProbability, riskFactors: prediction.riskFactors, recommendedActions: prediction.recommendedActions });
+    if (canDelay) {
+      state.phase = 'delaying';
+      upsertSearchAttributes([{ key: BackupDecision, value: 'delayed' }]);
+      await sleep(gate.delayMinutes * 60_000);
+      state.delays += 1;
+      continue;
+    }
+    if (gate.policy === 'delay') {
+      state.escalated = true;
+      await alert('escalation', 'critical', `${gate.target}: still high risk after ${state.delays} delay(s); escalated to manual approval`, { delays: state.delays });
+    }
+    state.phase = 'awaiting-approval';
+    upsertSearchAttributes([{ key: BackupDecision, value: 'awaiting-approval' }]);
+    const decided = await condition(() => human.pending !== null, gate.approvalTimeoutMs);
+    if (decided && human.pending) {
+      state.approval = human.pending;
+      decision = human.pending.decision;
+      if (decision === 'rejected') skipReason = `rejected by ${state.approval.by}${state.approval.reason ? `: ${state.approval.reason}` : ''}`;
+    } else {
+      decision = 'skipped';
+      skipReason = `no decision within ${Math.round(gate.approvalTimeoutMs / 1000)} s`;
+      await alert('approval-timeout', 'critical', `${gate.target}: approval timed out; backup skipped`, { approvalTimeoutMs: gate.approvalTimeoutMs });
+    }
+    break;
+  }
+  state.decision = decision;
+  upsertSearchAttributes([{ key: BackupDecision, value: decision }]);
+  const prediction = state.prediction as Prediction;
+
+  if (decision === 'proceed' || decision === 'approved') {
+    state.phase = 'backing-up';
+    state.backup = await runBackup(gate, workflowId, runId);
+  }
+
+  state.phase = 'recording';
+  const recorded = await quick.recordBackupRun({
+    workflowId, runId, target: gate.target, decision, prediction, backup: state.backup, skipReason, gateStartedAt,
+    estimatedDurationSeconds: gate.estimatedDurationSeconds, estimatedSizeBytes: gate.estimatedSizeBytes,
+    databaseSizeGb: gate.databaseSizeGb, freeSpaceGb: gate.freeSpaceGb,
+  });
+  if (state.backup?.status === 'completed') {
+    state.anomalies = await quick.checkRunAnomalies({
+      target: gate.target, backupId: recorded.backupId, startedAt: state.backup.startedAt,
+      durationSeconds: state.backup.durationSeconds, sizeBytes: state.backup.sizeBytes,
+    });
+    const critical = state.anomalies.filter((a) => a.severity === 'critical');
+    if (critical.length > 0)
+      await alert('anomaly', 'critical', `${gate.target}: backup metrics anomalous (${critical.map((a) => `${a.metric} ${a.direction} usual, z=${a.score.toFixed(1)}`).join('; ')})`, { anomalies: critical });
+  } else if (state.backup?.status === 'failed') {
+    await alert('backup-failed', 'critical', `${gate.target}: backup failed: ${state.backup.error ?? 'unknown error'}`, {});
+  }
+  state.phase = 'done';
+  return { decision, prediction, delays: state.delays, backup: state.backup, anomalies: state.anomalies, approval: state.approval ?? undefined, skipReason };
+}
+
+function predict(gate: ResolvedGate, context: PreBackupInput['context']): Promise<Prediction> {
+  return quick.predictBackupFailure({
+    target: gate.target,
+    threshold: gate.threshold,
+    startAt: new Date().toISOString(),
+    estimatedDurationSeconds: gate.estimatedDurationSeconds,
+    estimatedSizeBytes: gate.estimatedSizeBytes,
+    databaseSizeGb: gate.databaseSizeGb,
+    freeSpaceGb: gate.freeSpaceGb,
+    context,
+  });
+}
+
+/** Runs the real backup; a failure is returned as a failed result so it is recorded, never lost. */
+async function runBackup(gate: ResolvedGate, workflowId: string, runId: string): Promise<BackupResult> {
+  const startedAt = new Date();
+  try {
+    if (gate.kind === 'workflow' && gate.childWorkflow) {
+      const child = await executeChild<(arg: { target: string; parentWorkflowId: string }) => Promise<{ sizeBytes?: number } | undefined>>(gate.childWorkflow.type, {
+        taskQueue: gate.childWorkflow.taskQueue,
+        workflowId: `${workflowId}/backup`,
+        args: [{ target: gate.target, parentWorkflowId: workflowId }],
+        workflowExecutionTimeout: gate.timeoutSeconds * 1000,
+      });
+      return { status: 'completed', startedAt: startedAt.toISOString(), durationSeconds: (Date.now() - startedAt.getTime()) / 1000, sizeBytes: typeof child?.sizeBytes === 'number' ? child.sizeBytes : null };
+    }
+    const activities = proxyActivities<SentinelActivities>({
+      startToCloseTimeout: (gate.timeoutSeconds + 60) * 1000,
+      heartbeatTimeout: '60s',
+      retry: { initialInterval: '10s', backoffCoefficient: 2, maximumAttempts: 2, nonRetryableErrorTypes: ['InvalidInput'] },
+    });
+    return await activities.runBackup({ target: gate.target, artifactName: artifactName(workflowId, runId) });
+  } catch (error) {
+    if (error instanceof ActivityFailure || error instanceof ChildWorkflowFailure)
+      return { status: 'failed', startedAt: startedAt.toISOString(), durationSeconds: (Date.now() - startedAt.getTime()) / 1000, sizeBytes: null, error: failureMessage(error) };
+    throw error;
+  }
+}
+
+function failureMessage(error: ActivityFailure | ChildWorkflowFailure): string {
+  let cause: Error | undefined = error;
+  while (cause?.cause instanceof Error) cause = cause.cause;
+  return cause?.message ?? error.message;
+}
+
+function artifactName(workflowId: string, runId: string): string {
+  return `${workflowId.replace(/[^A-Za-z0-9._-]+/g, '_')}_${runId}`;
+}
