@@ -1,0 +1,88 @@
+import { ScheduleOverlapPolicy } from '@temporalio/client';
+import type { SentinelConfig } from '../domain/config/sentinel-config.js';
+import type { ScheduleDeclaration } from './types.js';
+
+export interface ScheduleContext {
+  config: SentinelConfig;
+  /** Timezone for every calendar schedule (sentinel.yaml `timezone`, default UTC). */
+  timezone: string;
+}
+
+/** Configuration backup, daily at 01:00 in the configured timezone. */
+export function configBackupSchedule({ timezone }: ScheduleContext): ScheduleDeclaration {
+  return {
+    id: 'sentinel/config-backup',
+    description: 'Configuration backup (env vars, files, app configs), daily at 01:00',
+    workflowType: 'configBackupWorkflow',
+    args: [{}],
+    workflowIdPrefix: 'config-backup/scheduled',
+    calendars: [{ hour: 1, minute: 0, comment: 'daily at 01:00' }],
+    timezone,
+    // A run still going at the next 01:00 must not be doubled; the workflow also holds an advisory lock.
+    overlap: ScheduleOverlapPolicy.SKIP,
+    catchupWindow: '6h',
+  };
+}
+
+/** Failure-model training, weekly (Sunday 03:00). */
+export function modelTrainingSchedule({ timezone }: ScheduleContext): ScheduleDeclaration {
+  return {
+    id: 'sentinel/model-training',
+    description: 'Failure-model training and promotion gate, weekly on Sunday at 03:00',
+    workflowType: 'trainFailureModelWorkflow',
+    args: [{}],
+    workflowIdPrefix: 'train-model/scheduled',
+    calendars: [{ dayOfWeek: 'SUNDAY', hour: 3, minute: 0, comment: 'weekly' }],
+    timezone,
+    overlap: ScheduleOverlapPolicy.SKIP,
+    catchupWindow: '1d',
+  };
+}
+
+/** Anomaly scan over all targets, hourly. */
+export function anomalyScanSchedule({ timezone }: ScheduleContext): ScheduleDeclaration {
+  return {
+    id: 'sentinel/anomaly-scan',
+    description: 'Backup metrics anomaly scan over all targets, hourly',
+    workflowType: 'anomalyMonitorWorkflow',
+    args: [{}],
+    workflowIdPrefix: 'anomaly-scan/scheduled',
+    calendars: [{ minute: 5, hour: '*', comment: 'hourly at :05' }],
+    timezone,
+    overlap: ScheduleOverlapPolicy.SKIP,
+    catchupWindow: '30m',
+  };
+}
+
+/** Storage capacity forecast, daily at 06:00. */
+export function capacityForecastSchedule({ timezone }: ScheduleContext): ScheduleDeclaration {
+  return {
+    id: 'sentinel/capacity-forecast',
+    description: 'Backup storage capacity forecast, daily at 06:00',
+    workflowType: 'capacityForecastWorkflow',
+    args: [{}],
+    workflowIdPrefix: 'capacity-forecast/scheduled',
+    calendars: [{ hour: 6, minute: 0, comment: 'daily at 06:00' }],
+    timezone,
+    overlap: ScheduleOverlapPolicy.SKIP,
+    catchupWindow: '6h',
+  };
+}
+
+/** A pre-backup run for every target that declares `schedule` (cron string or calendar spec). */
+export function preBackupSchedules({ config, timezone }: ScheduleContext): ScheduleDeclaration[] {
+  return config.targets
+    .filter((target) => target.schedule !== undefined)
+    .map((target) => ({
+      id: `sentinel/pre-backup/${target.name}`,
+      description: `Pre-backup gate and backup of ${target.name}`,
+      workflowType: 'preBackupWorkflow',
+      args: [{ target: target.name }],
+      workflowIdPrefix: `pre-backup/${target.name}/scheduled`,
+      ...(typeof target.schedule === 'string' ? { cron: [target.schedule] } : { calendars: [target.schedule as never] }),
+      timezone,
+      overlap: ScheduleOverlapPolicy.SKIP,
+      catchupWindow: '1h',
+      searchAttributes: { BackupTarget: target.name },
+    }));
+}

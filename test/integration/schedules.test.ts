@@ -1,0 +1,96 @@
+import { ScheduleOverlapPolicy } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseSentinelConfig } from '../../domain/config/sentinel-config.js';
+import { applySchedules } from '../../schedules/apply.js';
+import { declaredSchedules } from '../../schedules/index.js';
+import { createHarness, eventually, type Harness } from '../helpers/harness.js';
+
+// The only test file that applies schedules: apply deletes undeclared `sentinel/` schedules it created.
+let h: Harness;
+const TZ = 'Europe/Berlin';
+const config = (withTarget: boolean) =>
+  parseSentinelConfig({
+    timezone: TZ,
+    targets: [
+      { name: 'sched-cmd', kind: 'command', command: 'true', ...(withTarget ? { schedule: '30 2 * * *' } : {}) },
+      { name: 'sched-cal', kind: 'command', command: 'true', schedule: { hour: 4, minute: 15 } },
+    ],
+  });
+
+beforeAll(async () => {
+  h = await createHarness('schedules');
+  await h.writeConfig({ targets: [{ name: 'sched-cmd', kind: 'command', command: 'true' }, { name: 'sched-cal', kind: 'command', command: 'true' }] });
+  await h.startWorker();
+});
+
+afterAll(async () => {
+  for await (const s of h.client.schedule.list()) if (s.scheduleId.startsWith('sentinel/') || s.scheduleId === 'someone-else/keep-me') await h.client.schedule.getHandle(s.scheduleId).delete();
+  await h?.close();
+});
+
+const localHourMinute = (date: Date) => new Intl.DateTimeFormat('en-GB', { timeZone: TZ, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(date);
+
+describe('schedules on the dev server', () => {
+  it('apply creates every declared schedule once; a second apply changes nothing; a dry run changes nothing', async () => {
+    const declarations = declaredSchedules({ config: config(true), timezone: TZ });
+    const dry = await applySchedules(h.client, declarations, { taskQueue: h.taskQueue, dryRun: true });
+    expect(dry.created.length).toBe(declarations.length);
+    await expect(h.client.schedule.getHandle('sentinel/config-backup').describe()).rejects.toThrow();
+
+    const first = await applySchedules(h.client, declarations, { taskQueue: h.taskQueue });
+    expect(first.created.sort()).toEqual(declarations.map((d) => d.id).sort());
+    const second = await applySchedules(h.client, declarations, { taskQueue: h.taskQueue });
+    expect(second).toMatchObject({ created: [], updated: [], deleted: [] });
+    expect(second.unchanged.length).toBe(declarations.length);
+  });
+
+  it('runs the config backup daily at 01:00 in the configured timezone, skipping overlaps, with an explicit catch-up window', async () => {
+    const description = await h.client.schedule.getHandle('sentinel/config-backup').describe();
+    expect(description.info.nextActionTimes.length).toBeGreaterThanOrEqual(3);
+    for (const time of description.info.nextActionTimes.slice(0, 5)) expect(localHourMinute(time)).toBe('01:00');
+    expect(description.policies.overlap).toBe(ScheduleOverlapPolicy.SKIP);
+    expect(description.policies.catchupWindow).toBe(6 * 3_600_000);
+    expect(description.memo).toMatchObject({ createdBy: 'backup-sentinel schedules apply' });
+    const calendar = await h.client.schedule.getHandle('sentinel/pre-backup/sched-cal').describe();
+    for (const time of calendar.info.nextActionTimes.slice(0, 3)) expect(localHourMinute(time)).toBe('04:15');
+  });
+
+  it('trigger starts a real pre-backup run with a meaningful workflow ID', async () => {
+    await h.client.schedule.getHandle('sentinel/pre-backup/sched-cmd').trigger();
+    const run = await eventually(async () => {
+      for await (const wf of h.client.workflow.list({ query: `BackupTarget = 'sched-cmd' AND ExecutionStatus = 'Completed'` })) return wf;
+      return undefined;
+    }, 60_000, 500);
+    expect(run.workflowId).toMatch(/^pre-backup\/sched-cmd\/scheduled-/);
+    expect((await h.client.workflow.getHandle(run.workflowId).result()).decision).toBe('proceed');
+  });
+
+  it('removing a target removes its schedule, and never touches schedules it did not create', async () => {
+    await h.client.schedule.create({
+      scheduleId: 'someone-else/keep-me', spec: { cronExpressions: ['0 0 1 1 *'] },
+      action: { type: 'startWorkflow', workflowType: 'preBackupWorkflow', taskQueue: h.taskQueue, args: [{ target: 'sched-cmd' }] },
+      state: { paused: true },
+    });
+    await h.client.schedule.create({
+      scheduleId: 'sentinel/hand-made', spec: { cronExpressions: ['0 0 1 1 *'] },
+      action: { type: 'startWorkflow', workflowType: 'preBackupWorkflow', taskQueue: h.taskQueue, args: [{ target: 'sched-cmd' }] },
+      state: { paused: true },
+    });
+    const report = await applySchedules(h.client, declaredSchedules({ config: config(false), timezone: TZ }), { taskQueue: h.taskQueue });
+    expect(report.deleted).toEqual(['sentinel/pre-backup/sched-cmd']);
+    await expect(h.client.schedule.getHandle('sentinel/pre-backup/sched-cmd').describe()).rejects.toThrow();
+    await expect(h.client.schedule.getHandle('someone-else/keep-me').describe()).resolves.toBeTruthy();
+    await expect(h.client.schedule.getHandle('sentinel/hand-made').describe()).resolves.toBeTruthy();
+  });
+
+  it('keeps an operator\'s pause when a changed declaration is re-applied', async () => {
+    const handle = h.client.schedule.getHandle('sentinel/config-backup');
+    await handle.pause((await handle.describe()).state.note);
+    const changed = declaredSchedules({ config: config(false), timezone: 'UTC' });
+    const report = await applySchedules(h.client, changed, { taskQueue: h.taskQueue });
+    expect(report.updated).toContain('sentinel/config-backup');
+    const after = await handle.describe();
+    expect(after.state.paused).toBe(true);
+    for (const time of after.info.nextActionTimes.slice(0, 3)) expect(time.getUTCHours()).toBe(1);
+  });
+});
