@@ -1,0 +1,159 @@
+import { readFile, utimes, writeFile, copyFile, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { payloadContext } from '../../../domain/config-backup/contexts.js';
+import { inspectEnvelope, Keyring, sealEnvelope } from '../../../domain/config-backup/crypto.js';
+import { PayloadStore } from '../../../lib/config-store/payload-store.js';
+import { loadPayload, rotatePayload, storePayload } from '../../../lib/config-store/payloads.js';
+import { KEY_1, KEY_2, keyringK1, random, tempDir, walk } from './helpers.js';
+
+let dir: { path: string; cleanup: () => Promise<void> };
+let store: PayloadStore;
+const keyring = keyringK1();
+
+beforeEach(async () => {
+  dir = await tempDir();
+  store = new PayloadStore(join(dir.path, 'store'));
+});
+afterEach(() => dir.cleanup());
+
+describe('PayloadStore', () => {
+  it('stores under objects/<ab>/<hash>, round-trips, and leaves no temp files', async () => {
+    const plaintext = Buffer.from('server:\n  port: 8443\n');
+    const put = await storePayload(store, keyring, plaintext);
+    const hash = keyring.contentHash(plaintext);
+    expect(put.hash).toBe(hash);
+    expect(put.written).toBe(true);
+    expect(put.bytesWritten).toBe(inspectEnvelope(await store.get(hash)).envelopeLength);
+    expect(await walk(store.dir)).toEqual([`objects/${hash.slice(0, 2)}/${hash}`]);
+    expect((await readFile(store.pathFor(hash))).includes(plaintext)).toBe(false);
+    expect((await loadPayload(store, keyring, hash)).equals(plaintext)).toBe(true);
+    expect(await store.has(hash)).toBe(true);
+    expect(await store.list()).toEqual([hash]);
+  });
+
+  it('dedupes on the keyed hash: the second put of the same content writes 0 bytes', async () => {
+    const plaintext = Buffer.from('same content');
+    const first = await storePayload(store, keyring, plaintext);
+    const before = await readFile(store.pathFor(first.hash));
+    const second = await storePayload(store, keyring, plaintext);
+    expect(second).toEqual({ hash: first.hash, written: false, bytesWritten: 0 });
+    // Even a fresh encryption (different ciphertext) of the same content is not written again.
+    const third = await store.put(first.hash, sealEnvelope(keyring, payloadContext(first.hash), plaintext, random));
+    expect(third).toEqual({ hash: first.hash, written: false, bytesWritten: 0 });
+    expect((await readFile(store.pathFor(first.hash))).equals(before)).toBe(true);
+    expect(store.stats()).toEqual({ objectsWritten: 1, bytesWritten: first.bytesWritten });
+  });
+
+  it('writes concurrent puts of one hash once', async () => {
+    const plaintext = Buffer.from('raced');
+    const results = await Promise.all(Array.from({ length: 6 }, () => storePayload(store, keyring, plaintext)));
+    expect(results.filter((result) => result.written)).toHaveLength(1);
+    expect(store.stats().objectsWritten).toBe(1);
+    expect(await walk(store.dir)).toHaveLength(1);
+  });
+
+  it('with deferDirectorySync, flush() makes the batch durable and put still writes crash-safely', async () => {
+    const batched = new PayloadStore(join(dir.path, 'batched'), { deferDirectorySync: true });
+    const results = await Promise.all(['a', 'b', 'c'].map((text) => storePayload(batched, keyring, Buffer.from(text))));
+    expect(results.every((result) => result.written)).toBe(true);
+    await batched.flush();
+    await batched.flush();
+    expect(await batched.list()).toEqual(results.map((result) => result.hash).sort());
+    expect((await walk(batched.dir)).some((name) => name.includes('.tmp-'))).toBe(false);
+  });
+
+  it('verify authenticates and checks the address; reports tampering, moved objects and missing ones', async () => {
+    const a = await storePayload(store, keyring, Buffer.from('content A'));
+    const b = await storePayload(store, keyring, Buffer.from('content B'));
+    expect(await store.verify(a.hash, keyring)).toEqual({ ok: true, hash: a.hash, keyId: 'k1', plaintextBytes: 9 });
+
+    const envelope = await readFile(store.pathFor(b.hash));
+    envelope[envelope.length - 20]! ^= 0x04;
+    await writeFile(store.pathFor(b.hash), envelope);
+    expect(await store.verify(b.hash, keyring)).toEqual({
+      ok: false,
+      hash: b.hash,
+      reason: `cannot decrypt payload payload:${b.hash}: authentication failed (wrong key or tampered data)`,
+    });
+
+    // An object copied to another address does not authenticate there.
+    await copyFile(store.pathFor(a.hash), store.pathFor(b.hash));
+    expect((await store.verify(b.hash, keyring)).ok).toBe(false);
+
+    const missing = 'f'.repeat(64);
+    expect(await store.verify(missing, keyring)).toEqual({ ok: false, hash: missing, reason: 'missing' });
+    const all = await store.verifyAll(keyring);
+    expect(all.map((result) => result.ok)).toEqual([a.hash, b.hash].sort().map((hash) => hash === a.hash));
+  });
+
+  it('rejects malformed hashes before touching the filesystem', async () => {
+    await expect(store.has('../../etc/passwd')).rejects.toThrow(/not a payload hash/);
+    await expect(store.put('ABC', Buffer.alloc(1))).rejects.toThrow(/not a payload hash/);
+  });
+
+  it('removes unreferenced objects and stale temp files; dry run changes nothing', async () => {
+    const keep = await storePayload(store, keyring, Buffer.from('referenced'));
+    const orphan1 = await storePayload(store, keyring, Buffer.from('orphan one'));
+    const orphan2 = await storePayload(store, keyring, Buffer.from('orphan two'));
+    const fanout = join(store.objectsDir, keep.hash.slice(0, 2));
+    const staleTemp = join(fanout, `.tmp-${keep.hash}.deadbeef0000`);
+    const freshTemp = join(fanout, `.tmp-${keep.hash}.cafebabe0000`);
+    await writeFile(staleTemp, 'partial');
+    await writeFile(freshTemp, 'in progress');
+    const now = Date.now();
+    const longAgo = new Date(now - 3 * 3600_000);
+    for (const path of [store.pathFor(orphan1.hash), store.pathFor(orphan2.hash), staleTemp]) await utimes(path, longAgo, longAgo);
+    const orphanBytes = orphan1.bytesWritten + orphan2.bytesWritten;
+
+    const dry = await store.removeUnreferenced([keep.hash], { dryRun: true, now });
+    expect(dry).toEqual({
+      dryRun: true,
+      removed: [orphan1.hash, orphan2.hash].sort(),
+      bytesFreed: orphanBytes,
+      keptRecent: [],
+      staleTempFiles: [staleTemp],
+    });
+    expect(await store.list()).toHaveLength(3);
+
+    const real = await store.removeUnreferenced([keep.hash], { now });
+    expect(real.removed).toEqual([orphan1.hash, orphan2.hash].sort());
+    expect(await store.list()).toEqual([keep.hash]);
+    const left = await walk(store.dir);
+    expect(left).toContain(freshTemp.slice(store.dir.length + 1));
+    expect(left).not.toContain(staleTemp.slice(store.dir.length + 1));
+    // list() never reports temp files.
+    expect(await store.list()).toEqual([keep.hash]);
+  });
+
+  it('keeps recent unreferenced objects (a running backup may not have committed its rows yet)', async () => {
+    const fresh = await storePayload(store, keyring, Buffer.from('just written'));
+    const report = await store.removeUnreferenced([]);
+    expect(report.removed).toEqual([]);
+    expect(report.keptRecent).toEqual([fresh.hash]);
+    expect(await store.has(fresh.hash)).toBe(true);
+  });
+
+  it('rotates a payload to the active key and a new address', async () => {
+    const plaintext = Buffer.from('rotate me');
+    const old = await storePayload(store, keyring, plaintext);
+    const rotatedRing = Keyring.fromKeys([{ id: 'k2', key: KEY_2 }, { id: 'k1', key: KEY_1 }]);
+    const rotated = await rotatePayload(store, rotatedRing, old.hash);
+    expect(rotated.from).toBe(old.hash);
+    expect(rotated.hash).toBe(rotatedRing.contentHash(plaintext));
+    expect(rotated.hash).not.toBe(old.hash);
+    expect(rotated.written).toBe(true);
+    expect(inspectEnvelope(await store.get(rotated.hash)).keyId).toBe('k2');
+    expect((await loadPayload(store, Keyring.fromKeys([{ id: 'k2', key: KEY_2 }]), rotated.hash)).equals(plaintext)).toBe(true);
+    expect(await store.verify(rotated.hash, rotatedRing)).toMatchObject({ ok: true, keyId: 'k2' });
+    expect(await rotatePayload(store, rotatedRing, rotated.hash)).toEqual({ from: rotated.hash, hash: rotated.hash, written: false, bytesWritten: 0 });
+  });
+
+  it('list() ignores foreign files', async () => {
+    const put = await storePayload(store, keyring, Buffer.from('x'));
+    await mkdir(join(store.objectsDir, 'zz'), { recursive: true });
+    await writeFile(join(store.objectsDir, 'zz', 'README'), 'not an object');
+    await writeFile(join(store.objectsDir, put.hash.slice(0, 2), 'notes.txt'), 'not an object');
+    expect(await store.list()).toEqual([put.hash]);
+  });
+});
