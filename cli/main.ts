@@ -9,7 +9,7 @@ async function main(argv: string[]): Promise<number> {
   const ctx = new CliContext();
   try {
     await buildProgram(ctx).parseAsync(argv);
-    return 0;
+    return Number(process.exitCode ?? 0); // a command may report failure (e.g. `health`) without throwing
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
     const message = error instanceof CliError || error instanceof ConfigError ? error.message : (error as Error).message ?? String(error);

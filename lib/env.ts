@@ -10,6 +10,8 @@ export interface SentinelEnv {
   backupDir: string;
   alertWebhookUrl: string | undefined;
   dataDir: string;
+  /** Port of the worker's Prometheus endpoint; undefined when disabled (`SENTINEL_METRICS_PORT=off`). */
+  metricsPort: number | undefined;
 }
 
 export function readEnv(env: NodeJS.ProcessEnv = process.env): SentinelEnv {
@@ -23,7 +25,16 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): SentinelEnv {
     backupDir: path.resolve(nonEmpty(env.BACKUP_DIR) ?? path.join(dataDir, 'backups')),
     alertWebhookUrl: nonEmpty(env.ALERT_WEBHOOK_URL),
     dataDir,
+    metricsPort: parseMetricsPort(env.SENTINEL_METRICS_PORT),
   };
+}
+
+function parseMetricsPort(raw: string | undefined): number | undefined {
+  if (raw === undefined || raw.trim() === '') return 9464;
+  if (raw.trim() === 'off') return undefined;
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`SENTINEL_METRICS_PORT must be a port number or "off", got "${raw}"`);
+  return port;
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

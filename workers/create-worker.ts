@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities/index.js';
 import { sentinelDataConverter } from '../lib/temporal.js';
+import { observeActivities } from './activity-observer.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -23,6 +24,7 @@ export async function createSentinelWorker(options: SentinelWorkerOptions): Prom
     activities: createActivities(options.deps),
     ...(options.workflowBundlePath ? { workflowBundle: { codePath: options.workflowBundlePath } } : { workflowsPath: WORKFLOWS_PATH }),
     dataConverter: sentinelDataConverter(),
+    interceptors: { activity: [observeActivities] },
     // Lets an in-flight activity (a running dump) finish on Ctrl-C instead of being abandoned mid-write.
     shutdownGraceTime: '30s',
     ...options.overrides,

@@ -2,7 +2,9 @@ import { NativeConnection } from '@temporalio/worker';
 import { cachedConfigLoader, loadSentinelConfig } from '../lib/config-file.js';
 import { openDatabase } from '../lib/database.js';
 import { DEFAULT_TEMPORAL_ADDRESS, readEnv } from '../lib/env.js';
+import { freePort } from '../lib/dev-server.js';
 import { logger } from '../lib/logger.js';
+import { startMetricsServer, type MetricsServer } from '../lib/metrics-server.js';
 import { readRuntimeInfo } from '../lib/runtime-file.js';
 import { installTemporalRuntime } from '../lib/temporal-runtime.js';
 import { createSentinelWorker } from './create-worker.js';
@@ -16,8 +18,9 @@ export interface RunWorkerOptions {
 
 /** The worker process: validates the config, migrates the database, then polls the task queue until stopped. */
 export async function runWorker(options: RunWorkerOptions = {}): Promise<void> {
-  installTemporalRuntime();
   const env = readEnv();
+  const metricsPort = env.metricsPort;
+  const { sdkMetricsUrl } = installTemporalRuntime(metricsPort === undefined ? {} : { sdkMetricsPort: await freePort() });
   if (options.databaseUrl) env.databaseUrl = options.databaseUrl;
   await loadSentinelConfig(env.configPath); // a broken sentinel.yaml stops the worker at start, not at 01:00
   const runtime = await readRuntimeInfo(env.dataDir);
@@ -26,7 +29,16 @@ export async function runWorker(options: RunWorkerOptions = {}): Promise<void> {
   const connection = await NativeConnection.connect({ address }).catch((error: Error) => {
     throw new Error(`cannot reach Temporal at ${address}: ${error.message}`);
   });
+  let metrics: MetricsServer | undefined;
   try {
+    if (metricsPort !== undefined) {
+      // A taken metrics port must not stop backups: warn and run without the endpoint.
+      metrics = await startMetricsServer({ port: metricsPort, sdkMetricsUrl }).catch((error: Error) => {
+        logger.warn({ port: metricsPort, err: error.message }, 'metrics endpoint not started');
+        return undefined;
+      });
+      if (metrics) logger.info({ port: metrics.port }, 'metrics on /metrics');
+    }
     const worker = await createSentinelWorker({
       connection,
       namespace: env.temporalNamespace,
@@ -39,6 +51,7 @@ export async function runWorker(options: RunWorkerOptions = {}): Promise<void> {
     await worker.run();
     logger.info('worker stopped');
   } finally {
+    await metrics?.close();
     await connection.close();
     await database.close();
   }

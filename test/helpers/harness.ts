@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import type pg from 'pg';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { inject } from 'vitest';
 import { stringify } from 'yaml';
 import { cachedConfigLoader } from '../../lib/config-file.js';
@@ -25,7 +25,7 @@ export interface Harness {
   databaseUrl: string;
   temporalAddress: string;
   writeConfig(config: unknown): Promise<void>;
-  startWorker(options?: { alertWebhookUrl?: string }): Promise<RunningWorker>;
+  startWorker(options?: { alertWebhookUrl?: string; log?: Logger }): Promise<RunningWorker>;
   close(): Promise<void>;
 }
 
@@ -63,7 +63,7 @@ export async function createHarness(name: string): Promise<Harness> {
         namespace: 'default',
         taskQueue,
         workflowBundlePath: inject('workflowBundlePath'),
-        deps: { db: pool, loadConfig: cachedConfigLoader(configPath), backupDir, alertWebhookUrl: options.alertWebhookUrl, log: silentLogger },
+        deps: { db: pool, loadConfig: cachedConfigLoader(configPath), backupDir, alertWebhookUrl: options.alertWebhookUrl, log: options.log ?? silentLogger },
         overrides: { shutdownGraceTime: '2s', identity: `${taskQueue}-worker-${workers.length + 1}` },
       });
       const running = worker.run();

@@ -1,0 +1,25 @@
+import { Command } from 'commander';
+import { checkHealth, type HealthReport } from '../../lib/health.js';
+import { DEFAULT_TEMPORAL_ADDRESS } from '../../lib/env.js';
+import { readRuntimeInfo } from '../../lib/runtime-file.js';
+import type { CliContext } from '../context.js';
+import { printResult } from '../output.js';
+
+export function healthCommand(ctx: CliContext): Command {
+  return new Command('health')
+    .description('Say whether Temporal and PostgreSQL are reachable and whether a trained model is active (exit 1 when unhealthy)')
+    .option('--json', 'print JSON')
+    .action(async (opts) => {
+      const runtime = await readRuntimeInfo(ctx.env.dataDir);
+      const temporalAddress = ctx.env.temporalAddress ?? runtime?.temporalAddress ?? DEFAULT_TEMPORAL_ADDRESS;
+      const db = await ctx.db().then((d) => ({ pool: d.pool, error: undefined }), (error: Error) => ({ pool: undefined, error: error.message }));
+      const report = await checkHealth({ temporalAddress, namespace: ctx.env.temporalNamespace, pool: db.pool, ...(db.error ? { databaseError: db.error } : {}) });
+      printResult(report, opts.json, (r: HealthReport) => [
+        `${r.healthy ? 'healthy' : 'UNHEALTHY'}`,
+        `  temporal  ${r.temporal.ok ? 'ok  ' : 'FAIL'}  ${r.temporal.address}: ${r.temporal.detail}`,
+        `  database  ${r.database.ok ? 'ok  ' : 'FAIL'}  ${r.database.detail}`,
+        `  model     ${r.model.active ? 'ok  ' : '--  '}  ${r.model.detail}`,
+      ].join('\n'));
+      if (!report.healthy) process.exitCode = 1;
+    });
+}
