@@ -1,0 +1,98 @@
+/**
+ * Registry of failure-classification algorithms behind one interface: train (async, with progress) and load.
+ *
+ * `train` of the sentinel forest runs on worker threads (parallel.ts), so this module is for activities, scripts
+ * and the CLI, not for Temporal workflow code. Params are validated; the `params` returned by train are the
+ * resolved, model-defining ones to store with the model (thread count is not among them: it does not change the
+ * model).
+ */
+import { z } from 'zod';
+import type { AlgorithmName, FailureClassifier, OobPredictions, ProgressCallback } from './classifier.js';
+import { CLASSIFIER_LOADERS } from './classifier-loaders.js';
+import { DEFAULT_FOREST_OPTIONS, resolveForestOptions, type ForestOptions } from './forest/options.js';
+import { trainForestParallel } from './forest/parallel.js';
+import type { DenseMatrix } from './matrix.js';
+import {
+  DEFAULT_ML_RANDOM_FOREST_PARAMS,
+  mlRandomForestParamsSchema,
+  trainMlRandomForest,
+  type MlRandomForestParams,
+} from './ml-random-forest-adapter.js';
+
+export interface TrainedClassifier {
+  classifier: FailureClassifier;
+  /** OOB predictions of the training rows (for calibration and an honest training score). */
+  oob: OobPredictions | null;
+  /** Resolved params that define the model. */
+  params: Record<string, unknown>;
+}
+
+export interface AlgorithmSpec<P extends object> {
+  name: AlgorithmName;
+  defaultParams: P;
+  train(
+    X: DenseMatrix,
+    y: ArrayLike<number>,
+    params?: Partial<P>,
+    onProgress?: ProgressCallback,
+    signal?: AbortSignal,
+  ): Promise<TrainedClassifier>;
+  load(json: unknown): FailureClassifier;
+}
+
+/** Sentinel-forest params: the forest options plus the number of worker threads (default: all cores). */
+export type SentinelForestParams = ForestOptions & { threads?: number };
+
+const sentinelForest: AlgorithmSpec<SentinelForestParams> = {
+  name: 'sentinel-forest',
+  defaultParams: { ...DEFAULT_FOREST_OPTIONS },
+  async train(X, y, params = {}, onProgress, signal) {
+    const { threads, ...forestParams } = params;
+    const options = resolveForestOptions(forestParams);
+    const result = await trainForestParallel(X, y, options, {
+      ...(threads !== undefined ? { threads } : {}),
+      ...(onProgress ? { onProgress } : {}),
+      ...(signal ? { signal } : {}),
+    });
+    return { classifier: result.forest, oob: result.oob, params: { ...options } };
+  },
+  load: CLASSIFIER_LOADERS['sentinel-forest'],
+};
+
+const mlRandomForest: AlgorithmSpec<MlRandomForestParams & { threads?: number }> = {
+  name: 'ml-random-forest',
+  defaultParams: { ...DEFAULT_ML_RANDOM_FOREST_PARAMS },
+  async train(X, y, params = {}, onProgress, signal) {
+    signal?.throwIfAborted();
+    const { threads: _ignored, ...rest } = params;
+    const resolved = mlRandomForestParamsSchema.parse({ ...DEFAULT_ML_RANDOM_FOREST_PARAMS, ...rest });
+    const result = trainMlRandomForest(X, y, resolved, onProgress);
+    return { classifier: result.classifier, oob: result.oob, params: { ...resolved } };
+  },
+  load: CLASSIFIER_LOADERS['ml-random-forest'],
+};
+
+export const ALGORITHMS = {
+  'sentinel-forest': sentinelForest,
+  'ml-random-forest': mlRandomForest,
+} as const satisfies Record<AlgorithmName, AlgorithmSpec<object>>;
+
+export const algorithmNameSchema = z.enum(['sentinel-forest', 'ml-random-forest']);
+
+export { loadClassifier } from './classifier-loaders.js';
+
+/**
+ * Trains with the algorithm chosen at run time (CLI, stored config). Params are validated by the algorithm;
+ * unknown keys are rejected, except `threads`, which only the sentinel forest uses.
+ */
+export function trainClassifier(
+  algorithm: AlgorithmName,
+  X: DenseMatrix,
+  y: ArrayLike<number>,
+  params: Record<string, unknown> = {},
+  onProgress?: ProgressCallback,
+  signal?: AbortSignal,
+): Promise<TrainedClassifier> {
+  const spec = ALGORITHMS[algorithm] as AlgorithmSpec<Record<string, unknown>>;
+  return spec.train(X, y, params, onProgress, signal);
+}

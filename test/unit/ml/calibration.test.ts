@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { applyCalibration, calibrationSchema, fitPlattCalibration } from '../../../domain/ml/calibration.js';
+import { createRng } from '../../../domain/ml/rng.js';
+
+describe('Platt calibration', () => {
+  it('recovers the slope and intercept of a logistic relation', () => {
+    const rng = createRng(2);
+    const n = 20_000;
+    const scores = new Float64Array(n);
+    const labels = new Uint8Array(n);
+    for (let i = 0; i < n; i++) {
+      const s = rng.next();
+      scores[i] = s;
+      labels[i] = rng.chance(1 / (1 + Math.exp(-(6 * s - 5)))) ? 1 : 0;
+    }
+    const c = fitPlattCalibration(scores, labels);
+    expect(c.method).toBe('platt');
+    if (c.method !== 'platt') return;
+    expect(c.a).toBeCloseTo(6, 0);
+    expect(c.b).toBeCloseTo(-5, 0);
+    expect(c.fittedOn.rows).toBe(n);
+    expect(calibrationSchema.parse(JSON.parse(JSON.stringify(c)))).toEqual(c);
+  });
+
+  it('maps over-confident scores to the observed rate', () => {
+    // Score 0.9 fails 30% of the time, score 0.1 fails 2% of the time.
+    const scores: number[] = [];
+    const labels: number[] = [];
+    for (let i = 0; i < 1000; i++) {
+      scores.push(0.9, 0.1);
+      labels.push(i % 10 < 3 ? 1 : 0, i % 50 === 0 ? 1 : 0);
+    }
+    const c = fitPlattCalibration(scores, labels);
+    expect(applyCalibration(c, 0.9)).toBeCloseTo(0.3, 1);
+    expect(applyCalibration(c, 0.1)).toBeCloseTo(0.02, 1);
+    expect(applyCalibration(c, 0.5)).toBeGreaterThan(applyCalibration(c, 0.1));
+  });
+
+  it('stays finite on perfectly separated scores', () => {
+    const c = fitPlattCalibration([0.1, 0.2, 0.8, 0.9], [0, 0, 1, 1]);
+    expect(c.method).toBe('platt');
+    if (c.method === 'platt') expect(Number.isFinite(c.a) && Number.isFinite(c.b)).toBe(true);
+  });
+
+  it('falls back to identity with one class or no rows', () => {
+    expect(fitPlattCalibration([0.1, 0.4], [0, 0])).toEqual({ method: 'identity', reason: 'cannot fit on 0 failures and 2 successes' });
+    expect(fitPlattCalibration([], []).method).toBe('identity');
+    const identity = fitPlattCalibration([0.3], [1]);
+    expect(applyCalibration(identity, 0.37)).toBe(0.37);
+  });
+});
