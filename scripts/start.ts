@@ -2,11 +2,14 @@
  * `npm start`: one command for a working service on this machine. Starts the Temporal dev server (Web UI on 8233,
  * state persisted in .data/temporal.db) unless TEMPORAL_ADDRESS names a cluster, uses DATABASE_URL or an embedded
  * PGlite under .data/pglite, applies migrations, and runs the worker until Ctrl-C, then shuts everything down.
+ * With CONFIG_BACKUP_KEY set it also serves the payload codec endpoint (SENTINEL_CODEC_PORT, default 8888) on
+ * loopback and starts the Web UI with `--ui-codec-endpoint` pointing at it.
  */
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../db/embedded.js';
 import { migrate } from '../db/migrate.js';
+import { startLocalCodecEndpoint, type LocalCodecEndpoint } from '../lib/codec/local-endpoint.js';
 import { startDevServer, type DevServer } from '../lib/dev-server.js';
 import { DEFAULT_UI_PORT, readEnv } from '../lib/env.js';
 import { logger } from '../lib/logger.js';
@@ -23,28 +26,33 @@ async function main(): Promise<void> {
   await mkdir(env.dataDir, { recursive: true });
   let server: DevServer | undefined;
   let embedded: EmbeddedPostgres | undefined;
+  let codec: LocalCodecEndpoint | undefined;
   const stop = async () => {
     await removeRuntimeInfo(env.dataDir);
     await server?.stop();
+    await codec?.server?.close();
     await embedded?.stop();
   };
   try {
+    // Before the dev server: its Web UI is told where the codec endpoint listens.
+    codec = await startLocalCodecEndpoint({ env: process.env, uiPort: UI_PORT, namespace: env.temporalNamespace, log: logger });
     if (!env.temporalAddress) {
       say(`starting the Temporal dev server (state in ${path.join(env.dataDir, 'temporal.db')})...`);
-      server = await startDevServer({ port: TEMPORAL_PORT, uiPort: UI_PORT, dbFile: path.join(env.dataDir, 'temporal.db') });
+      server = await startDevServer({ port: TEMPORAL_PORT, uiPort: UI_PORT, dbFile: path.join(env.dataDir, 'temporal.db'), uiCodecEndpoint: codec.server?.url });
     }
     const temporalAddress = env.temporalAddress ?? server!.address;
     if (!env.databaseUrl) embedded = await startEmbeddedPostgres(path.join(env.dataDir, 'pglite'), EMBEDDED_PG_PORT);
     const databaseUrl = env.databaseUrl ?? embedded!.url;
     const applied = await migrate(databaseUrl);
     say(`database ${redactUrl(databaseUrl)}${embedded ? ' (embedded PGlite in .data/pglite)' : ''}: ${applied.length} migration(s) applied`);
-    await writeRuntimeInfo(env.dataDir, { pid: process.pid, temporalAddress, databaseUrl, uiUrl: server?.uiUrl });
+    await writeRuntimeInfo(env.dataDir, { pid: process.pid, temporalAddress, databaseUrl, uiUrl: server?.uiUrl, codecEndpoint: codec.server?.url });
 
     const controller = new AbortController();
     const worker = runWorker({ temporalAddress, databaseUrl, signal: controller.signal });
     say('');
     say(`Backup Sentinel is running. Temporal ${temporalAddress}, task queue ${env.taskQueue}.`);
     if (server?.uiUrl) say(`Temporal Web UI: ${server.uiUrl}/namespaces/${env.temporalNamespace}/workflows`);
+    say(codec.note);
     say(`Config: ${env.configPath}. Try, in another terminal:  npx sentinel backup run <target> --wait`);
     say('Press Ctrl-C to stop.');
     // `on`, not `once`: Ctrl-C reaches this process more than once (terminal, npm, tsx), and a second SIGINT with
