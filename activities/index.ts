@@ -1,7 +1,11 @@
 import { createAlertActivities } from './alerts.js';
+import { createAnomalyActivities } from './anomalies.js';
+import { createCapacityActivities } from './capacity.js';
+import { createConfigBackupActivities } from './config-backup/index.js';
 import { createBackupActivities } from './backup/index.js';
 import type { ActivityDeps } from './deps.js';
 import { createGateActivities } from './gate.js';
+import { createModelActivities } from './models/index.js';
 import { createPredictionActivities } from './prediction.js';
 import { createRecordActivities } from './records.js';
 
@@ -13,6 +17,10 @@ export function createActivities(deps: ActivityDeps) {
     ...createAlertActivities(deps),
     ...createBackupActivities(deps),
     ...createRecordActivities(deps),
+    ...createAnomalyActivities(deps),
+    ...createCapacityActivities(deps),
+    ...createConfigBackupActivities(deps),
+    ...createModelActivities(deps),
   };
 }
 

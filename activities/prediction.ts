@@ -5,12 +5,44 @@ import { normaliseContext, predictWithRules } from '../domain/risk/rules.js';
 import { recentHistory } from '../db/repositories/backup-runs.js';
 import type { ActivityDeps } from './deps.js';
 import { invalidInput } from './failures.js';
+import { predictWithModel } from './models/ml-prediction.js';
+import { processModelCache, type ActiveModelCache } from './models/model-loader.js';
 
-/** Computes the target's context from `backup_runs` unless the caller supplied one, then predicts. */
-export async function predictFailure(deps: Pick<ActivityDeps, 'db'>, request: PredictionRequest, now = new Date()): Promise<Prediction> {
+/**
+ * Predicts with the active failure model when there is one, else with the rules. A model that cannot be used
+ * (missing or corrupt artifact, checksum mismatch, newer feature pipeline, registry unreadable) falls back to the
+ * rules with `model.fallbackReason`; so does a request carrying its own history context, which only the rules read.
+ * The historical context always comes from `backup_runs` (overridden field by field by the caller's).
+ */
+export async function predictFailure(
+  deps: Pick<ActivityDeps, 'db'>,
+  request: PredictionRequest,
+  now = new Date(),
+  models: ActiveModelCache = processModelCache,
+): Promise<Prediction> {
   if (!(request.threshold > 0 && request.threshold <= 1)) throw invalidInput(`threshold must be in (0, 1], got ${request.threshold}`);
+  if (!Number.isFinite(new Date(request.startAt).getTime())) throw invalidInput(`startAt must be an ISO date-time, got ${JSON.stringify(request.startAt)}`);
   const context = await resolveContext(deps, request, now);
-  return predictWithRules(request, context, now.toISOString());
+  const rules = () => predictWithRules(request, context, now.toISOString());
+  const fallback = (reason: string): Prediction => {
+    const prediction = rules();
+    return { ...prediction, model: { ...prediction.model, fallbackReason: reason } };
+  };
+
+  let active;
+  try {
+    active = await models.active(deps.db);
+  } catch (error) {
+    return fallback(`model registry unreadable: ${(error as Error).message}`);
+  }
+  if (active === null) return rules();
+  if (!active.ok) return fallback(active.reason);
+  if (request.context) return fallback(`the request supplies its own history context, which only the rules use (model ${active.loaded.version} is active)`);
+  try {
+    return await predictWithModel(deps.db, active.loaded, request, context, now.toISOString());
+  } catch (error) {
+    return fallback(`model ${active.loaded.version} could not predict: ${(error as Error).message}`);
+  }
 }
 
 async function resolveContext(deps: Pick<ActivityDeps, 'db'>, request: PredictionRequest, now: Date): Promise<HistoricalContext> {
@@ -28,7 +60,9 @@ export function createPredictionActivities(deps: ActivityDeps) {
   return {
     async predictBackupFailure(request: PredictionRequest): Promise<Prediction> {
       const prediction = await predictFailure(deps, request);
-      deps.log.info({ target: request.target, probability: prediction.failureProbability, risk: prediction.riskLevel, model: prediction.model.kind }, 'prediction');
+      const { kind, version, fallbackReason } = prediction.model;
+      deps.log.info({ target: request.target, probability: prediction.failureProbability, risk: prediction.riskLevel, model: kind, version, fallbackReason }, 'prediction');
+      if (fallbackReason) deps.log.warn({ target: request.target, fallbackReason }, 'trained model not used: predicted with the rules');
       return prediction;
     },
   };

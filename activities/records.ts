@@ -1,8 +1,6 @@
-import { mean, sampleStandardDeviation } from 'simple-statistics';
-import { insertBackupRun, recentHistory } from '../db/repositories/backup-runs.js';
+import { insertBackupRun } from '../db/repositories/backup-runs.js';
 import type { BackupResult, GateDecision } from '../domain/prebackup/contract.js';
 import type { Prediction } from '../domain/risk/prediction.js';
-import { detectAnomalies, type AnomalyFinding, type MetricBaseline } from '../domain/metrics/zscore.js';
 import type { ActivityDeps } from './deps.js';
 
 export interface RecordRunInput {
@@ -21,17 +19,6 @@ export interface RecordRunInput {
   databaseSizeGb?: number | undefined;
   freeSpaceGb?: number | undefined;
 }
-
-export interface AnomalyCheckInput {
-  target: string;
-  backupId: string;
-  startedAt: string;
-  durationSeconds: number;
-  sizeBytes: number | null;
-}
-
-/** Fewer successful runs than this: no baseline, so no anomaly verdict. */
-export const MIN_BASELINE_RUNS = 5;
 
 export const backupIdFor = (workflowId: string, runId: string) => `${workflowId}#${runId}`;
 
@@ -66,25 +53,5 @@ export function createRecordActivities(deps: ActivityDeps) {
       deps.log.info({ target: input.target, workflowId: input.workflowId, status: input.backup?.status ?? 'skipped', inserted }, 'run recorded');
       return { backupId, inserted };
     },
-
-    /** Compares a finished run's duration and size with the target's earlier successful runs (z-score). */
-    async checkRunAnomalies(input: AnomalyCheckInput): Promise<AnomalyFinding[]> {
-      const history = (await recentHistory(deps.db, input.target, new Date(input.startedAt), 500)).filter(
-        (run) => run.status === 'completed' && run.backupId !== input.backupId,
-      );
-      if (history.length < MIN_BASELINE_RUNS) return [];
-      const current: Record<string, number> = { durationSeconds: input.durationSeconds };
-      const baseline: Record<string, MetricBaseline> = { durationSeconds: baselineOf(history.map((r) => r.durationSeconds)) };
-      const sizes = history.map((r) => r.sizeBytes).filter((s) => s > 0);
-      if (input.sizeBytes !== null && sizes.length >= MIN_BASELINE_RUNS) {
-        current.sizeBytes = input.sizeBytes;
-        baseline.sizeBytes = baselineOf(sizes);
-      }
-      return detectAnomalies(current, baseline);
-    },
   };
-}
-
-function baselineOf(values: number[]): MetricBaseline {
-  return { mean: mean(values), std: sampleStandardDeviation(values) };
 }

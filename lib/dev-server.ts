@@ -44,8 +44,6 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   if (options.namespace && options.namespace !== 'default') args.push('--namespace', options.namespace);
   if (options.uiCodecEndpoint) args.push('--ui-codec-endpoint', options.uiCodecEndpoint);
   for (const sa of SEARCH_ATTRIBUTES) args.push('--search-attribute', `${sa.name}=${sa.type}`);
-  // Visibility is eventually consistent; a fast refresh keeps list queries close to real time in tests and demos.
-  args.push('--dynamic-config-value', 'system.forceSearchAttributesCacheRefreshOnRead=true');
 
   const child = spawn(TEMPORAL_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';

@@ -10,6 +10,8 @@ export interface SentinelEnv {
   backupDir: string;
   alertWebhookUrl: string | undefined;
   dataDir: string;
+  /** Raw CAPACITY_ALERT_HORIZON_DAYS (days; validated where used, default 14). */
+  capacityAlertHorizonDays: string | undefined;
   /** Port of the worker's Prometheus endpoint; undefined when disabled (`SENTINEL_METRICS_PORT=off`). */
   metricsPort: number | undefined;
 }
@@ -25,6 +27,7 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): SentinelEnv {
     backupDir: path.resolve(nonEmpty(env.BACKUP_DIR) ?? path.join(dataDir, 'backups')),
     alertWebhookUrl: nonEmpty(env.ALERT_WEBHOOK_URL),
     dataDir,
+    capacityAlertHorizonDays: nonEmpty(env.CAPACITY_ALERT_HORIZON_DAYS),
     metricsPort: parseMetricsPort(env.SENTINEL_METRICS_PORT),
   };
 }

@@ -1,2 +1,6 @@
 // Every workflow the worker registers. Workflow code is deterministic: no I/O, clocks, ML or crypto here.
 export { preBackupWorkflow, stateQuery, approveSignal, rejectSignal, decideUpdate } from './pre-backup.js';
+export { anomalyMonitorWorkflow } from './anomaly-monitor.js';
+export { capacityForecastWorkflow } from './capacity-forecast.js';
+export { configBackupWorkflow } from './config-backup.js';
+export { trainFailureModelWorkflow, rollbackModelWorkflow } from './models.js';

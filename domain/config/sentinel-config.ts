@@ -23,6 +23,11 @@ const gateFields = {
   estimatedSizeBytes: z.number().nonnegative().optional(),
   databaseSizeGb: z.number().nonnegative().optional(),
   freeSpaceGb: z.number().nonnegative().optional(),
+  /**
+   * Space for this target's retained backups, in GB (10^9 bytes), for the capacity forecast. Absent: the free space
+   * of the filesystem holding BACKUP_DIR plus what the target already stores there.
+   */
+  capacityGb: z.number().positive('must be > 0').optional(),
   /** Cron string or calendar spec for a scheduled pre-backup run (applied by `sentinel schedules apply`). */
   schedule: z.union([z.string().min(1), z.record(z.string(), z.unknown())]).optional(),
 };

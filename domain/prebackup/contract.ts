@@ -1,5 +1,6 @@
 import type { HistoricalContext } from '../history/types.js';
-import type { AnomalyFinding } from '../metrics/zscore.js';
+import type { RobustFinding } from '../metrics/scoring.js';
+import type { AnomalyCheckSummary } from '../monitoring/contract.js';
 import type { Prediction } from '../risk/prediction.js';
 
 /**
@@ -62,7 +63,13 @@ export interface PreBackupResult {
   prediction: Prediction;
   delays: number;
   backup: BackupResult | null;
-  anomalies: AnomalyFinding[];
+  /** Robust per-metric findings for the finished run (duration, and size when the backup reports one). */
+  anomalies: RobustFinding[];
+  /**
+   * The anomaly check's verdict: `status` (`scored`, or `insufficient_history` with its message and
+   * `minHistoryRuns`), baseline used, incidents opened/continued/closed, alerts sent. Null unless a backup completed.
+   */
+  anomalyCheck?: AnomalyCheckSummary | null | undefined;
   approval?: (HumanDecision & { decision: 'approved' | 'rejected' }) | undefined;
   skipReason?: string | undefined;
 }
@@ -77,7 +84,8 @@ export interface PreBackupState {
   escalated: boolean;
   approval: PreBackupResult['approval'] | null;
   backup: BackupResult | null;
-  anomalies: AnomalyFinding[];
+  anomalies: RobustFinding[];
+  anomalyCheck: AnomalyCheckSummary | null;
 }
 
 const TARGET_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/i;

@@ -38,7 +38,7 @@ beforeAll(async () => {
       { name: 'broken-cmd', kind: 'command', command: 'echo "disk gone" >&2; exit 3', policy: 'delay' },
       { name: 'unreachable-db', kind: 'postgres', url: 'postgres://backup:hunter2-canary@127.0.0.1:1/none', policy: 'delay' },
       { name: 'restart-cmd', kind: 'command', command: 'true', policy: 'delay', delayMinutes: 0.08, maxDelays: 1 },
-      { name: 'steady-cmd', kind: 'command', command: 'true', policy: 'delay' },
+      { name: 'steady-cmd', kind: 'command', command: 'sleep 2', policy: 'delay' },
     ],
   });
   worker = await h.startWorker({ alertWebhookUrl: `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/hook` });
@@ -196,21 +196,35 @@ describe('preBackupWorkflow on the dev server', () => {
     let cause: Error = unknownError;
     while (cause.cause instanceof Error) cause = cause.cause;
     expect(cause.message).toContain('unknown target "no-such-target"');
+    // resolveGate is a local activity: its outcome is a marker whose data records the attempt that produced it.
     const history = await unknown.fetchHistory();
-    const attempts = history.events!.filter((e) => e.activityTaskStartedEventAttributes).map((e) => e.activityTaskStartedEventAttributes!.attempt);
+    const markers = history.events!.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity');
+    const attempts = markers.map((m) => JSON.parse(Buffer.from(m.markerRecordedEventAttributes!.details!.data!.payloads![0]!.data!).toString()).attempt);
     expect(attempts).toEqual([1]);
   });
 
-  it('flags a run whose duration is far from the target\'s history', async () => {
+  it('flags a run much longer than the target\'s history as critical and alerts once per incident', async () => {
+    // History: quick `true`-like runs of about 0.05 s (command targets report no size); the target now runs `sleep 2`.
     const now = Date.now();
-    for (let i = 0; i < 10; i++)
-      await insertBackupRun(h.pool, { backupId: `steady-${i}`, target: 'steady-cmd', startedAt: new Date(now - (20 - i) * 3_600_000), endedAt: null, status: 'completed', durationSeconds: 100 + (i % 3), sizeBytes: 1000, source: 'import' });
-    const handle = await start({ target: 'steady-cmd' });
-    const result: PreBackupResult = await handle.result();
-    const duration = result.anomalies.find((a) => a.metric === 'durationSeconds');
-    expect(duration).toMatchObject({ isAnomaly: true, severity: 'critical', direction: 'below' });
-    const alerts = await h.pool.query(`SELECT kind FROM alerts WHERE workflow_id = $1`, [handle.workflowId]);
-    expect(alerts.rows.map((r) => r.kind)).toContain('anomaly');
+    for (let i = 0; i < 12; i++)
+      await insertBackupRun(h.pool, { backupId: `steady-${i}`, target: 'steady-cmd', startedAt: new Date(now - (20 - i) * 3_600_000), endedAt: null, status: 'completed', durationSeconds: 0.04 + 0.01 * (i % 3), sizeBytes: null, source: 'import' });
+    const first: PreBackupResult = await (await start({ target: 'steady-cmd' })).result();
+    const duration = first.anomalies.find((a) => a.metric === 'durationSeconds');
+    expect(duration).toMatchObject({ isAnomaly: true, severity: 'critical', direction: 'above', reasons: ['longer_than_usual'] });
+    expect(duration!.expected.upper).toBeLessThan(1);
+    expect(first.anomalies.map((a) => a.metric)).toEqual(['durationSeconds']);
+    expect(first.anomalyCheck).toMatchObject({ status: 'scored', minHistoryRuns: 10, historyRuns: 12, unscoredMetrics: ['sizeBytes'] });
+    expect(first.anomalyCheck!.incidents.opened).toHaveLength(1);
+    expect(first.anomalyCheck!.alertsSent).toEqual([first.anomalyCheck!.incidents.opened[0]!.incidentId]);
+
+    // Same anomaly on the next run: still critical, but the incident is already open, so no second alert.
+    const second: PreBackupResult = await (await start({ target: 'steady-cmd' })).result();
+    expect(second.anomalies.find((a) => a.metric === 'durationSeconds')).toMatchObject({ severity: 'critical', direction: 'above' });
+    expect(second.anomalyCheck).toMatchObject({ incidents: { opened: [], continued: [first.anomalyCheck!.incidents.opened[0]!.incidentId] }, alertsSent: [] });
+    const alerts = await h.pool.query(`SELECT kind, severity, message FROM alerts WHERE target = 'steady-cmd' AND kind = 'anomaly'`);
+    expect(alerts.rows).toHaveLength(1);
+    expect(alerts.rows[0]).toMatchObject({ severity: 'critical' });
+    expect(alerts.rows[0].message).toMatch(/^steady-cmd: duration far above usual \(2(\.\d+)? s vs median 0\.05 s/);
   });
 
   it('survives a worker restart in the middle of a delay', async () => {

@@ -1,0 +1,127 @@
+/**
+ * What the configuration-backup bench runs against: a fresh PostgreSQL database, a Temporal dev server (unless
+ * TEMPORAL_ADDRESS is set), a prebundled workflow bundle and one in-process worker with the product's pool size.
+ * Everything acquired is released by `close`, also when setup fails half-way.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode, NativeConnection } from '@temporalio/worker';
+import pg from 'pg';
+import { pino } from 'pino';
+import { migrate } from '../../db/migrate.js';
+import { createPool } from '../../db/pool.js';
+import { cachedConfigLoader } from '../../lib/config-file.js';
+import { startDevServer, type DevServer } from '../../lib/dev-server.js';
+import { redactUrl } from '../../lib/redact.js';
+import { sentinelDataConverter } from '../../lib/temporal.js';
+import { installTemporalRuntime } from '../../lib/temporal-runtime.js';
+import { createSentinelWorker, WORKFLOWS_PATH } from '../../workers/create-worker.js';
+
+const DEFAULT_ADMIN_URL = 'postgres://postgres:postgres@127.0.0.1:5432/postgres';
+// What workers/main.ts gets from lib/database.ts for an external DATABASE_URL.
+const PRODUCT_POOL_SIZE = 10;
+
+export interface ConfigBenchEnvironment {
+  client: Client;
+  pool: pg.Pool;
+  databaseUrl: string;
+  taskQueue: string;
+  temporalAddress: string;
+  devServerPid: number | undefined;
+  postgresVersion: string;
+  workDir: string;
+  close(): Promise<string[]>;
+}
+
+export async function openConfigBenchEnvironment(log: (message: string) => void): Promise<ConfigBenchEnvironment> {
+  const closers: Array<{ name: string; run: () => Promise<unknown> }> = [];
+  const close = async (): Promise<string[]> => {
+    const problems: string[] = [];
+    for (const closer of closers.splice(0).reverse()) await closer.run().catch((error: Error) => problems.push(`${closer.name}: ${error.message}`));
+    return problems;
+  };
+  try {
+    const adminUrl = process.env.SENTINEL_BENCH_DATABASE_URL ?? process.env.DATABASE_URL ?? DEFAULT_ADMIN_URL;
+    const database = `sentinel_bench_cfg_${Date.now()}`;
+    const admin = new pg.Client({ connectionString: adminUrl });
+    await admin.connect().catch((error: Error) => {
+      throw new Error(`the bench needs PostgreSQL at ${redactUrl(adminUrl)}: ${error.message}`);
+    });
+    const postgresVersion = (await admin.query<{ server_version: string }>('SHOW server_version')).rows[0]?.server_version ?? 'unknown';
+    await admin.query(`CREATE DATABASE ${database}`);
+    await admin.end();
+    closers.push({
+      name: `drop database ${database}`,
+      run: async () => {
+        const cleanup = new pg.Client({ connectionString: adminUrl });
+        await cleanup.connect();
+        await cleanup.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+        await cleanup.end();
+      },
+    });
+    const url = new URL(adminUrl);
+    url.pathname = `/${database}`;
+    const databaseUrl = url.toString();
+    log(`database ${database} on ${redactUrl(adminUrl)}: migrating`);
+    await migrate(databaseUrl);
+
+    let server: DevServer | undefined;
+    if (!process.env.TEMPORAL_ADDRESS) {
+      log('starting the Temporal dev server (headless, in-memory)');
+      server = await startDevServer({ headless: true });
+      const started = server;
+      closers.push({ name: 'stop dev server', run: () => started.stop() });
+    }
+    const temporalAddress = process.env.TEMPORAL_ADDRESS ?? server!.address;
+
+    const workDir = await mkdtemp(path.join(os.tmpdir(), 'sentinel-bench-config-'));
+    closers.push({ name: 'remove work dir', run: () => rm(workDir, { recursive: true, force: true }) });
+    log('bundling workflow code');
+    const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger });
+    const bundlePath = path.join(workDir, 'workflow-bundle.js');
+    await writeFile(bundlePath, bundle.code);
+
+    const connection = await Connection.connect({ address: temporalAddress });
+    closers.push({ name: 'close client connection', run: () => connection.close() });
+    const client = new Client({ connection, dataConverter: sentinelDataConverter() });
+    installTemporalRuntime();
+    const native = await NativeConnection.connect({ address: temporalAddress });
+    closers.push({ name: 'close worker connection', run: () => native.close() });
+    const pool = createPool(databaseUrl, PRODUCT_POOL_SIZE);
+    closers.push({ name: 'close pool', run: () => pool.end() });
+    const taskQueue = `bench-config-${randomUUID().slice(0, 8)}`;
+    const worker = await createSentinelWorker({
+      connection: native,
+      namespace: 'default',
+      taskQueue,
+      workflowBundlePath: bundlePath,
+      // The product's info-level logging cost, without flooding the terminal.
+      deps: { db: pool, loadConfig: cachedConfigLoader(path.join(workDir, 'sentinel.yaml')), backupDir: path.join(workDir, 'backups'), log: pino({ level: 'info' }, pino.destination({ dest: '/dev/null', sync: true })) },
+    });
+    const running = worker.run();
+    closers.push({
+      name: 'stop worker',
+      run: async () => {
+        if (worker.getState() === 'RUNNING') worker.shutdown();
+        await running.catch(() => undefined);
+      },
+    });
+    return { client, pool, databaseUrl, taskQueue, temporalAddress, devServerPid: server?.process.pid, postgresVersion, workDir, close };
+  } catch (error) {
+    const problems = await close();
+    if (problems.length) (error as Error).message += ` (cleanup problems: ${problems.join('; ')})`;
+    throw error;
+  }
+}
+
+const quietBundlerLogger = {
+  trace: () => undefined,
+  debug: () => undefined,
+  info: () => undefined,
+  warn: (message: string) => console.warn(message),
+  error: (message: string) => console.error(message),
+  log: () => undefined,
+};

@@ -1,0 +1,58 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+
+/** CPU seconds used so far by this process (all threads: client, worker, workflow thread) and by the dev server. */
+export interface CpuSnapshot {
+  wallMs: number;
+  benchProcessSeconds: number;
+  devServerSeconds: number | undefined;
+}
+
+export interface CpuUse {
+  wallSeconds: number;
+  /** Worker and client together; the client's share is small next to the worker's. */
+  benchProcessSeconds: number;
+  devServerSeconds: number | undefined;
+  /** Average busy cores over the phase; 2 means both cores of a 2-core machine were fully used. */
+  benchProcessCores: number;
+  devServerCores: number | undefined;
+}
+
+const clockTicks = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+export function cpuSnapshot(devServerPid: number | undefined): CpuSnapshot {
+  const usage = process.cpuUsage();
+  return { wallMs: performance.now(), benchProcessSeconds: (usage.user + usage.system) / 1e6, devServerSeconds: devServerPid ? procCpuSeconds(devServerPid) : undefined };
+}
+
+export function cpuBetween(before: CpuSnapshot, after: CpuSnapshot): CpuUse {
+  const wallSeconds = (after.wallMs - before.wallMs) / 1000;
+  const benchProcessSeconds = after.benchProcessSeconds - before.benchProcessSeconds;
+  const devServerSeconds = before.devServerSeconds !== undefined && after.devServerSeconds !== undefined ? after.devServerSeconds - before.devServerSeconds : undefined;
+  const r = (v: number) => Math.round(v * 100) / 100;
+  return {
+    wallSeconds: r(wallSeconds),
+    benchProcessSeconds: r(benchProcessSeconds),
+    devServerSeconds: devServerSeconds === undefined ? undefined : r(devServerSeconds),
+    benchProcessCores: r(benchProcessSeconds / wallSeconds),
+    devServerCores: devServerSeconds === undefined ? undefined : r(devServerSeconds / wallSeconds),
+  };
+}
+
+/** utime + stime of a Linux process, from /proc (undefined elsewhere or once it has exited). */
+function procCpuSeconds(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may contain spaces; the fields after its closing parenthesis are fixed.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / clockTicks;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,219 @@
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode, NativeConnection, type WorkerOptions } from '@temporalio/worker';
+import pg from 'pg';
+import { pino } from 'pino';
+import { stringify } from 'yaml';
+import { migrate } from '../../db/migrate.js';
+import { createPool } from '../../db/pool.js';
+import { cachedConfigLoader } from '../../lib/config-file.js';
+import { startDevServer, TEMPORAL_BIN, type DevServer } from '../../lib/dev-server.js';
+import { redactUrl } from '../../lib/redact.js';
+import { sentinelDataConverter } from '../../lib/temporal.js';
+import { installTemporalRuntime } from '../../lib/temporal-runtime.js';
+import { createSentinelWorker, WORKFLOWS_PATH } from '../../workers/create-worker.js';
+
+const DEFAULT_ADMIN_URL = 'postgres://postgres:postgres@127.0.0.1:5432/postgres';
+export const BENCH_TARGET = 'bench-true';
+// The pool size workers/main.ts gets from lib/database.ts for an external DATABASE_URL.
+const PRODUCT_POOL_SIZE = 10;
+
+export interface BenchEnvironment {
+  client: Client;
+  namespace: string;
+  taskQueue: string;
+  temporal: { address: string; source: 'own dev server (in-memory SQLite)' | 'TEMPORAL_ADDRESS'; version: string };
+  postgres: { database: string; server: string; version: string };
+  workerOverrides: Partial<WorkerOptions>;
+  /** For CPU accounting; undefined when the bench uses a server at TEMPORAL_ADDRESS. */
+  devServerPid: number | undefined;
+  /** Aborted as soon as `close` begins, so measurement loops abandoned by a timeout stop starting runs. */
+  closing: AbortSignal;
+  /** Rejects if the worker stops on its own while the bench still needs it. */
+  workerFailed: Promise<never>;
+  close(): Promise<string[]>;
+}
+
+type Closer = { name: string; run: () => Promise<unknown> };
+
+/**
+ * Everything the bench measures against, set up before the clock starts: a fresh database, a Temporal server, a
+ * prebundled workflow bundle and one worker on its own task queue. Whatever was acquired is released by `close`,
+ * also when setup itself fails half-way.
+ */
+export async function openBenchEnvironment(log: (message: string) => void): Promise<BenchEnvironment> {
+  const closers: Closer[] = [];
+  const closing = new AbortController();
+  const close = async (): Promise<string[]> => {
+    closing.abort(new Error('the bench is shutting down'));
+    const problems: string[] = [];
+    for (const closer of closers.splice(0).reverse()) {
+      try {
+        await withTimeout(closer.run(), 45_000, closer.name);
+      } catch (error) {
+        problems.push(`${closer.name}: ${(error as Error).message}`);
+      }
+    }
+    return problems;
+  };
+
+  try {
+    const adminUrl = process.env.SENTINEL_BENCH_DATABASE_URL ?? process.env.DATABASE_URL ?? DEFAULT_ADMIN_URL;
+    const database = `sentinel_bench_${Date.now()}`;
+    const version = await createDatabase(adminUrl, database);
+    closers.push({ name: `drop database ${database}`, run: () => dropDatabase(adminUrl, database) });
+    const url = new URL(adminUrl);
+    url.pathname = `/${database}`;
+    const databaseUrl = url.toString();
+    log(`database ${database} on ${redactUrl(adminUrl)}: migrating`);
+    await migrate(databaseUrl);
+
+    let server: DevServer | undefined;
+    const externalAddress = process.env.TEMPORAL_ADDRESS;
+    if (!externalAddress) {
+      log('starting the Temporal dev server (headless, in-memory)');
+      server = await startDevServer({ headless: true });
+      const started = server;
+      closers.push({ name: 'stop dev server', run: () => started.stop() });
+    }
+    const address = externalAddress ?? server!.address;
+    const namespace = process.env.TEMPORAL_NAMESPACE ?? 'default';
+
+    const workDir = await mkdtemp(path.join(os.tmpdir(), 'sentinel-bench-'));
+    closers.push({ name: 'remove work dir', run: () => rm(workDir, { recursive: true, force: true }) });
+    const configPath = path.join(workDir, 'sentinel.yaml');
+    await writeFile(configPath, stringify({ targets: [{ name: BENCH_TARGET, kind: 'command', command: 'true', policy: 'delay' }] }));
+
+    log('bundling workflow code');
+    const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger });
+    const bundlePath = path.join(workDir, 'workflow-bundle.js');
+    await writeFile(bundlePath, bundle.code);
+
+    const connection = await Connection.connect({ address });
+    closers.push({ name: 'close client connection', run: () => connection.close() });
+    const client = new Client({ connection, namespace, dataConverter: sentinelDataConverter() });
+
+    installTemporalRuntime();
+    const native = await NativeConnection.connect({ address });
+    closers.push({ name: 'close worker connection', run: () => native.close() });
+    const pool = createPool(databaseUrl, PRODUCT_POOL_SIZE);
+    closers.push({ name: 'close pool', run: () => pool.end() });
+
+    const taskQueue = `bench-decision-${randomUUID().slice(0, 8)}`;
+    const workerOverrides = parseOverrides(process.env.BENCH_WORKER_OVERRIDES);
+    const worker = await createSentinelWorker({
+      connection: native,
+      namespace,
+      taskQueue,
+      workflowBundlePath: bundlePath,
+      deps: { db: pool, loadConfig: cachedConfigLoader(configPath), backupDir: path.join(workDir, 'backups'), log: discardingInfoLogger() },
+      overrides: workerOverrides,
+    });
+    const running = worker.run();
+    const workerFailed = running.then(
+      () => Promise.reject(new Error('the worker stopped before the bench finished')),
+      (error: Error) => Promise.reject(new Error(`the worker failed: ${error.message}`)),
+    );
+    workerFailed.catch(() => undefined);
+    closers.push({
+      name: 'stop worker',
+      run: async () => {
+        if (worker.getState() === 'RUNNING') worker.shutdown();
+        await running.catch(() => undefined);
+      },
+    });
+
+    return {
+      client,
+      namespace,
+      taskQueue,
+      temporal: { address, source: server ? 'own dev server (in-memory SQLite)' : 'TEMPORAL_ADDRESS', version: server ? temporalVersion() : 'external' },
+      postgres: { database, server: redactUrl(adminUrl), version },
+      workerOverrides,
+      devServerPid: server?.process.pid ?? pidFromEnv(process.env.BENCH_SERVER_PID),
+      closing: closing.signal,
+      workerFailed,
+      close,
+    };
+  } catch (error) {
+    const problems = await close();
+    if (problems.length) (error as Error).message += ` (cleanup problems: ${problems.join('; ')})`;
+    throw error;
+  }
+}
+
+async function createDatabase(adminUrl: string, database: string): Promise<string> {
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect().catch((error: Error) => {
+    throw new Error(`the bench needs PostgreSQL at ${redactUrl(adminUrl)}: ${error.message}`);
+  });
+  try {
+    const version = (await admin.query<{ server_version: string }>('SHOW server_version')).rows[0]?.server_version ?? 'unknown';
+    await admin.query(`CREATE DATABASE ${database}`);
+    return version;
+  } finally {
+    await admin.end();
+  }
+}
+
+async function dropDatabase(adminUrl: string, database: string): Promise<void> {
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+  } finally {
+    await admin.end();
+  }
+}
+
+/** Worker option experiments (profiling) come in as JSON; the recorded figures use none. */
+function parseOverrides(json: string | undefined): Partial<WorkerOptions> {
+  if (!json) return {};
+  const value: unknown = JSON.parse(json);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('BENCH_WORKER_OVERRIDES must be a JSON object');
+  return value as Partial<WorkerOptions>;
+}
+
+/** Keeps the product's info-level logging cost (serialising every activity log line) without flooding the terminal. */
+function discardingInfoLogger() {
+  return pino({ level: 'info' }, pino.destination({ dest: '/dev/null', sync: true }));
+}
+
+/** Lets CPU accounting include a server the bench did not start (profiling experiments with TEMPORAL_ADDRESS). */
+function pidFromEnv(raw: string | undefined): number | undefined {
+  const pid = Number(raw);
+  return raw && Number.isInteger(pid) && pid > 0 ? pid : undefined;
+}
+
+function temporalVersion(): string {
+  try {
+    return execFileSync(TEMPORAL_BIN, ['--version'], { encoding: 'utf8' }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+export async function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+const quietBundlerLogger = {
+  trace: () => undefined,
+  debug: () => undefined,
+  info: () => undefined,
+  warn: (message: string) => console.warn(message),
+  error: (message: string) => console.error(message),
+  log: () => undefined,
+};

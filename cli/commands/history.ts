@@ -1,0 +1,116 @@
+import { Command } from 'commander';
+import cliProgress from 'cli-progress';
+import { generateHistory } from '../../domain/ml/synthetic-history.js';
+import { HistoryFileError, historyFormatOf, writeHistoryFile } from '../../lib/history-file.js';
+import { importHistoryFile, type ImportReport } from '../../lib/history-import.js';
+import type { CliContext } from '../context.js';
+import { wholeNumber } from '../options.js';
+import { CliError, printResult } from '../output.js';
+
+const SHOWN_ERRORS = 20;
+
+export function historyCommand(ctx: CliContext): Command {
+  const history = new Command('history').description('Backup history for the failure model: import a team\'s history, or generate a synthetic one');
+
+  history
+    .command('import')
+    .description(
+      'Import runs from a CSV or JSON Lines file (by extension) into backup_runs: idempotent on backup_id, bad rows reported ' +
+        'with line number and reason, targets missing from sentinel.yaml imported and listed',
+    )
+    .argument('<file>', 'history file (.csv or .jsonl)')
+    .option('--batch-size <n>', 'rows per INSERT', wholeNumber(1, 100_000), 5000)
+    .option('--json', 'print JSON')
+    .action(async (file: string, opts) => {
+      try {
+        historyFormatOf(file);
+      } catch (error) {
+        throw new CliError((error as Error).message, 2);
+      }
+      const knownTargets = await ctx
+        .config()
+        .then((config) => new Set(config.targets.map((t) => t.name)))
+        .catch(() => null);
+      const db = await ctx.db();
+      const bar = process.stderr.isTTY
+        ? new cliProgress.SingleBar({ format: 'importing [{bar}] {percentage}% | {rows} rows | {eta_formatted} left', stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic)
+        : null;
+      let started = false;
+      let report: ImportReport;
+      try {
+        report = await importHistoryFile(db.pool, file, {
+          knownTargets,
+          batchSize: opts.batchSize,
+          onProgress: ({ bytes, totalBytes, rows }) => {
+            if (!bar) return;
+            if (!started) {
+              bar.start(Math.max(1, totalBytes), 0, { rows: 0 });
+              started = true;
+            }
+            bar.update(bytes, { rows });
+          },
+        });
+      } catch (error) {
+        if (error instanceof HistoryFileError) throw new CliError(error.message);
+        throw error;
+      } finally {
+        if (started) bar?.stop();
+      }
+      printResult({ ...report, configFound: knownTargets !== null }, opts.json, describeImport);
+      if (report.rejected > 0 && report.inserted + report.duplicates === 0) process.exitCode = 1;
+    });
+
+  history
+    .command('generate')
+    .description(
+      'Write a seeded synthetic history (documented failure drivers: maintenance windows, low free space, unusually big runs, ' +
+        'outgrown backup windows, persistent problems; see domain/ml/synthetic-history.ts) for demos, tests and benchmarks',
+    )
+    .requiredOption('--targets <n>', 'number of targets (db-001, db-002, ...)', wholeNumber(1, 10_000))
+    .requiredOption('--days <d>', 'days of history', wholeNumber(1, 3650))
+    .requiredOption('--out <file>', 'output file (.csv or .jsonl)')
+    .option('--seed <s>', 'seed (same seed, same history)', wholeNumber(0, 0xffffffff), 1)
+    .option('--runs-per-day <n>', 'runs per target per day', wholeNumber(1, 288), 24)
+    .option('--start <iso>', 'first day (UTC midnight); default: so that the history ends today')
+    .option('--json', 'print JSON')
+    .action(async (opts) => {
+      try {
+        historyFormatOf(opts.out);
+      } catch (error) {
+        throw new CliError((error as Error).message, 2);
+      }
+      const rows = opts.targets * opts.days * opts.runsPerDay;
+      if (rows > 20_000_000) throw new CliError(`that is ${rows} runs; generate at most 20000000 at once`, 2);
+      let start: Date;
+      if (opts.start) {
+        start = new Date(opts.start);
+        if (Number.isNaN(start.getTime())) throw new CliError(`--start must be an ISO date (got "${opts.start}")`, 2);
+      } else {
+        const today = new Date();
+        start = new Date(Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate()) - opts.days * 86_400_000);
+      }
+      const runs = generateHistory({ targets: opts.targets, days: opts.days, seed: opts.seed, runsPerDay: opts.runsPerDay, start });
+      const written = await writeHistoryFile(opts.out, runs);
+      const failures = runs.filter((r) => r.status === 'failed').length;
+      printResult(
+        { file: opts.out, format: historyFormatOf(opts.out), rows: written, failures, failureRate: Math.round((failures / Math.max(1, written)) * 10_000) / 10_000, targets: opts.targets, from: runs[0]?.startedAt.toISOString() ?? null, to: runs.at(-1)?.startedAt.toISOString() ?? null, seed: opts.seed },
+        opts.json,
+        (r: { file: string; rows: number; failures: number; failureRate: number; from: string | null; to: string | null }) =>
+          `wrote ${r.rows} runs (${r.failures} failed, ${(r.failureRate * 100).toFixed(1)} %) from ${r.from} to ${r.to} to ${r.file}`,
+      );
+    });
+  return history;
+}
+
+function describeImport(r: ImportReport & { configFound: boolean }): string {
+  const lines = [
+    `${r.file}: ${r.rows} rows read in ${r.seconds} s: ${r.inserted} imported, ${r.duplicates} already present, ${r.rejected} rejected`,
+  ];
+  for (const e of r.errors.slice(0, SHOWN_ERRORS)) lines.push(`  line ${e.line}: ${e.reason}`);
+  if (r.rejected > SHOWN_ERRORS) lines.push(`  ... and ${r.rejected - SHOWN_ERRORS} more (--json lists up to ${r.errors.length})`);
+  if (r.ignoredColumns.length > 0) lines.push(`ignored columns: ${r.ignoredColumns.join(', ')}`);
+  if (r.unknownTargets && r.unknownTargets.length > 0) {
+    lines.push(`not in sentinel.yaml (imported anyway; history may precede the configuration): ${r.unknownTargets.join(', ')}`);
+  } else if (!r.configFound) lines.push('no usable sentinel.yaml: targets were not checked against it');
+  return lines.join('\n');
+}

@@ -1,0 +1,328 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { WorkflowFailedError } from '@temporalio/client';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { historyOfTargets } from '../../db/repositories/history.js';
+import {
+  activeModelRef,
+  deleteModel,
+  getModel,
+  getModelArtifact,
+  insertAudit,
+  insertModel,
+  listAudit,
+  listModels,
+  listSnapshots,
+  sha256Hex,
+  type ModelSummary,
+} from '../../db/repositories/models.js';
+import { loadArtifactBytes } from '../../activities/models/model-loader.js';
+import { FEATURE_PIPELINE_VERSION } from '../../domain/ml/features.js';
+import { backtest } from '../../domain/models/backtest.js';
+import {
+  MODEL_ALGORITHMS,
+  rollbackModelWorkflowId,
+  trainModelWorkflowId,
+  type RollbackModelInput,
+  type RollbackModelResult,
+  type TrainModelInput,
+  type TrainModelResult,
+  type WindowMetrics,
+} from '../../domain/models/contract.js';
+import { parseHistoryRow, type ImportedRun } from '../../domain/models/history-row.js';
+import { checkAlgorithmParams } from '../../domain/models/params.js';
+import { HistoryFileError, historyFormatOf, readHistoryFile } from '../../lib/history-file.js';
+import { buildExport, ModelImportError, validateImport } from '../../lib/model-transfer.js';
+import { packageVersion } from '../../lib/package-version.js';
+import type { CliContext } from '../context.js';
+import { wholeNumber } from '../options.js';
+import { CliError, printResult } from '../output.js';
+
+const version = wholeNumber(1, 2_147_483_647);
+
+const jsonObject = (raw: string): Record<string, unknown> => {
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    throw new InvalidArgumentError(`must be a JSON object, e.g. '{"nTrees":50}' (got ${raw})`);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new InvalidArgumentError('must be a JSON object');
+  return value as Record<string, unknown>;
+};
+
+const modelChoice = (raw: string): number | 'rules' => (raw === 'rules' ? 'rules' : version(raw));
+
+function rootMessage(error: Error): string {
+  let cause: Error = error;
+  while (cause.cause instanceof Error) cause = cause.cause;
+  return cause.message;
+}
+
+const pct = (v: number | null | undefined) => (v === null || v === undefined ? '-' : v.toFixed(4));
+
+function listRow(m: ModelSummary) {
+  const metrics = m.metrics as { evaluation?: { candidate?: WindowMetrics; rules?: WindowMetrics }; validation?: { metrics?: { prAuc?: number } } };
+  return {
+    version: m.version,
+    status: m.status,
+    algorithm: m.algorithm,
+    createdAt: m.createdAt.toISOString(),
+    statusChangedAt: m.statusChangedAt.toISOString(),
+    source: m.source,
+    featurePipelineVersion: m.featurePipelineVersion,
+    trainingWindow: { from: m.trainingFrom?.toISOString() ?? null, to: m.trainingTo?.toISOString() ?? null },
+    prAuc: metrics.evaluation?.candidate?.prAuc ?? metrics.validation?.metrics?.prAuc ?? null,
+    rulesPrAuc: metrics.evaluation?.rules?.prAuc ?? null,
+    artifactSha256: m.artifactSha256,
+    artifactBytes: m.artifactBytes,
+    decisionReason: m.decisionReason,
+  };
+}
+
+export function modelCommand(ctx: CliContext): Command {
+  const model = new Command('model').description('The failure model: train, evaluate, list, show, roll back, export and import');
+
+  model
+    .command('train')
+    .description('Start trainFailureModelWorkflow (train, evaluate against the rules and the active model, promote only if better); prints the workflow ID, or the result with --wait')
+    .addOption(new Option('--algorithm <name>', 'algorithm (default: sentinel-forest)').choices([...MODEL_ALGORITHMS]))
+    .option('--params <json>', 'algorithm parameters as a JSON object, e.g. \'{"nTrees":200,"seed":7}\'', jsonObject)
+    .option('--min-failures <n>', 'failures the history needs (default 25)', wholeNumber(2, 1_000_000))
+    .option('--wait', 'wait for the result')
+    .option('--json', 'print JSON')
+    .action(async (opts) => {
+      const input: TrainModelInput = {
+        ...(opts.algorithm ? { algorithm: opts.algorithm } : {}),
+        ...(opts.params ? { params: opts.params } : {}),
+        ...(opts.minFailures !== undefined ? { minFailures: opts.minFailures } : {}),
+      };
+      const problem = checkAlgorithmParams(input.algorithm ?? 'sentinel-forest', input.params);
+      if (problem) throw new CliError(problem, 2);
+      const client = await ctx.client();
+      const workflowId = trainModelWorkflowId(new Date());
+      const handle = await client.workflow.start('trainFailureModelWorkflow', { taskQueue: ctx.env.taskQueue, workflowId, args: [input] });
+      if (!opts.wait) {
+        printResult({ workflowId: handle.workflowId }, opts.json, (r: { workflowId: string }) => r.workflowId);
+        return;
+      }
+      let result: TrainModelResult;
+      try {
+        result = await handle.result();
+      } catch (error) {
+        if (error instanceof WorkflowFailedError) throw new CliError(`${workflowId} failed: ${rootMessage(error)}`);
+        throw error;
+      }
+      printResult(result, opts.json, describeTraining);
+    });
+
+  model
+    .command('list')
+    .description('Every stored model with its status (exactly one active at most), metrics and checksum')
+    .option('--json', 'print JSON')
+    .action(async (opts) => {
+      const rows = (await listModels((await ctx.db()).pool)).map(listRow);
+      printResult(rows, opts.json, (r: ReturnType<typeof listRow>[]) =>
+        r.length === 0
+          ? 'no models yet; import history (`sentinel history import FILE`) and run `sentinel model train`'
+          : r.map((m) => `${String(m.version).padStart(4)}  ${m.status.padEnd(9)}  ${m.algorithm.padEnd(16)}  PR-AUC ${pct(m.prAuc)} (rules ${pct(m.rulesPrAuc)})  ${m.createdAt}  ${m.artifactSha256.slice(0, 12)}`).join('\n'),
+      );
+    });
+
+  model
+    .command('show')
+    .description('A model in full: parameters, training window, validation metrics (candidate, rules, active model), decision, importance, snapshots and audit events')
+    .argument('<version>', 'model version', version)
+    .option('--json', 'print JSON')
+    .action(async (v: number, opts) => {
+      const db = (await ctx.db()).pool;
+      const m = await getModel(db, v);
+      if (!m) throw new CliError(`model ${v} does not exist (see \`sentinel model list\`)`);
+      const snapshots = (await listSnapshots(db)).filter((s) => s.modelVersion === v || s.replacedBy === v);
+      const audit = (await listAudit(db, 1000)).filter((a) => a.modelVersion === v || a.previousVersion === v).reverse();
+      const shown = { ...listRow(m), parameters: m.parameters, metrics: m.metrics, explanation: m.explanation, canaryProbability: m.canaryProbability, createdBy: m.createdBy, snapshots, audit };
+      printResult(shown, opts.json, (s: typeof shown) =>
+        [
+          `model ${s.version}: ${s.status}, ${s.algorithm}, pipeline v${s.featurePipelineVersion}, ${s.artifactBytes} bytes, sha256 ${s.artifactSha256}`,
+          `trained on ${s.trainingWindow.from} .. ${s.trainingWindow.to}; PR-AUC ${pct(s.prAuc)} (rules ${pct(s.rulesPrAuc)})`,
+          `decision: ${s.decisionReason ?? '-'}`,
+          `parameters: ${JSON.stringify(s.parameters)}`,
+          ...s.audit.map((a) => `  ${a.at.toISOString()}  ${a.event}  by ${a.actor}${a.reason ? `: ${a.reason}` : ''}`),
+        ].join('\n'),
+      );
+    });
+
+  model
+    .command('rollback')
+    .description('Run rollbackModelWorkflow: pause the training schedule, restore a snapshot (default: the one before the last change), verify checksum and canary, unpause')
+    .option('--to <version>', 'restore this version (its newest snapshot)', version)
+    .option('--keep-paused', 'leave the training schedule paused afterwards')
+    .option('--reason <text>', 'why (recorded in the audit trail)')
+    .option('--json', 'print JSON')
+    .action(async (opts) => {
+      const input: RollbackModelInput = {
+        ...(opts.to !== undefined ? { toVersion: opts.to } : {}),
+        ...(opts.keepPaused ? { keepPaused: true } : {}),
+        ...(opts.reason ? { reason: opts.reason } : {}),
+      };
+      const client = await ctx.client();
+      const workflowId = rollbackModelWorkflowId(new Date());
+      let result: RollbackModelResult;
+      try {
+        result = await client.workflow.execute('rollbackModelWorkflow', { taskQueue: ctx.env.taskQueue, workflowId, args: [input] });
+      } catch (error) {
+        if (error instanceof WorkflowFailedError) throw new CliError(`${workflowId} failed: ${rootMessage(error)}`);
+        throw error;
+      }
+      printResult(result, opts.json, (r: RollbackModelResult) =>
+        [
+          `${r.restoredVersion === null ? 'no model active: the rules predict' : `model ${r.restoredVersion} restored`} (was ${r.previousVersion ?? 'none'}; snapshot ${r.snapshotId}, new snapshot ${r.newSnapshotId})`,
+          `verified: checksum ${r.verification.checksumOk ? 'ok' : 'FAILED'}, canary ${r.verification.canaryProbability ?? '-'}`,
+          `schedule ${r.schedule.scheduleId}: ${!r.schedule.exists ? 'not found (nothing paused)' : r.schedule.pausedNow ? 'paused' : 'running'}`,
+        ].join('\n'),
+      );
+    });
+
+  model
+    .command('export')
+    .description('Write a model (artifact byte for byte, checksum, metrics, explanation) to a JSON file')
+    .argument('<version>', 'model version', version)
+    .argument('<file>', 'output file')
+    .option('--json', 'print JSON')
+    .action(async (v: number, file: string, opts) => {
+      const db = (await ctx.db()).pool;
+      const m = await getModel(db, v);
+      const stored = m ? await getModelArtifact(db, v) : undefined;
+      if (!m || !stored) throw new CliError(`model ${v} does not exist`);
+      if (sha256Hex(stored.artifact) !== stored.artifactSha256) throw new CliError(`model ${v}'s stored artifact fails its checksum: not exported (restore it with \`sentinel model rollback --to ${v}\`)`);
+      await writeFile(
+        file,
+        buildExport({
+          exportedAt: new Date().toISOString(), version: v, algorithm: m.algorithm, featurePipelineVersion: m.featurePipelineVersion, artifactSha256: m.artifactSha256,
+          metrics: m.metrics, explanation: m.explanation, canaryProbability: m.canaryProbability, artifact: stored.artifact.toString('utf8'),
+        }),
+      );
+      printResult({ version: v, file, artifactSha256: m.artifactSha256, artifactBytes: m.artifactBytes }, opts.json, (r: { version: number; file: string; artifactSha256: string }) => `model ${r.version} written to ${r.file} (sha256 ${r.artifactSha256})`);
+    });
+
+  model
+    .command('import')
+    .description('Store a model file (from `model export`) as a candidate after validating checksum, format, pipeline version and canary')
+    .argument('<file>', 'model file')
+    .option('--json', 'print JSON')
+    .action(async (file: string, opts) => {
+      const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
+        throw new CliError(`${file}: ${error.code === 'ENOENT' ? 'no such file' : error.message}`);
+      });
+      let validated;
+      try {
+        validated = validateImport(text);
+      } catch (error) {
+        if (error instanceof ModelImportError) throw new CliError(`${file}: ${error.message}`);
+        throw error;
+      }
+      const db = (await ctx.db()).pool;
+      const artifact = Buffer.from(validated.artifactText, 'utf8');
+      const { version: stored } = await insertModel(db, {
+        algorithm: validated.artifact.algorithm,
+        parameters: validated.artifact.params,
+        featurePipelineVersion: validated.artifact.featurePipelineVersion,
+        trainingFrom: new Date(validated.artifact.training.from),
+        trainingTo: new Date(validated.artifact.training.to),
+        metrics: validated.metrics,
+        explanation: validated.explanation,
+        canaryProbability: validated.canaryProbability,
+        decisionReason: `imported from ${file}${validated.exportedVersion !== null ? ` (version ${validated.exportedVersion} there)` : ''}; a candidate until a rollback or training promotes a model`,
+        artifact,
+        source: 'import',
+        createdBy: 'sentinel model import',
+      });
+      await insertAudit(db, { event: 'imported', modelVersion: stored, actor: 'sentinel model import', reason: `from ${file}`, details: { sha256: sha256Hex(artifact) } });
+      printResult({ version: stored, status: 'candidate', artifactSha256: sha256Hex(artifact), algorithm: validated.artifact.algorithm }, opts.json, (r: { version: number; artifactSha256: string }) => `imported as candidate model ${r.version} (sha256 ${r.artifactSha256})`);
+    });
+
+  model
+    .command('evaluate')
+    .description('Backtest over a labelled history file in time order: each row predicted from the stored history plus the file\'s earlier rows only, scored against its status; changes nothing')
+    .requiredOption('--data <file>', 'labelled history file (.csv or .jsonl)')
+    .option('--model <version|rules>', 'model version or "rules" (default: the active model, else the rules)', modelChoice)
+    .option('--json', 'print JSON')
+    .action(async (opts) => {
+      try {
+        historyFormatOf(opts.data);
+      } catch (error) {
+        throw new CliError((error as Error).message, 2);
+      }
+      const db = (await ctx.db()).pool;
+      const now = new Date();
+      const fileRuns: ImportedRun[] = [];
+      const problems: { line: number; reason: string }[] = [];
+      try {
+        for await (const record of readHistoryFile(opts.data)) {
+          const parsed = record.error === undefined ? parseHistoryRow(record.values, now) : { ok: false as const, reason: record.error };
+          if (parsed.ok) fileRuns.push(parsed.run);
+          else problems.push({ line: record.line, reason: parsed.reason });
+        }
+      } catch (error) {
+        if (error instanceof HistoryFileError) throw new CliError(error.message);
+        throw error;
+      }
+      if (fileRuns.length === 0) throw new CliError(`${opts.data}: no valid rows to evaluate${problems[0] ? ` (line ${problems[0].line}: ${problems[0].reason})` : ''}`);
+
+      let chosen: { kind: 'rules' } | { kind: 'ml'; version: number; algorithm: string } = { kind: 'rules' };
+      let failureModel = null;
+      const wanted: number | 'rules' | undefined = opts.model ?? (await activeModelRef(db))?.version;
+      if (wanted !== undefined && wanted !== 'rules') {
+        const m = await getModel(db, wanted);
+        const stored = m ? await getModelArtifact(db, wanted) : undefined;
+        if (!m || !stored) throw new CliError(`model ${wanted} does not exist`);
+        const loaded = loadArtifactBytes(wanted, stored.artifact, stored.artifactSha256);
+        if (!loaded.ok) throw new CliError(loaded.reason);
+        failureModel = loaded.model;
+        chosen = { kind: 'ml', version: wanted, algorithm: m.algorithm };
+      }
+      const targets = [...new Set(fileRuns.map((r) => r.target))];
+      const last = fileRuns.reduce((max, r) => Math.max(max, r.startedAt.getTime()), Number.NEGATIVE_INFINITY);
+      const stored = await historyOfTargets(db, targets, new Date(last + 1), fileRuns.map((r) => r.backupId));
+      const result = backtest(fileRuns, stored, failureModel);
+      const output = { data: opts.data, model: chosen, featurePipelineVersion: FEATURE_PIPELINE_VERSION, skippedRows: problems.length, skipped: problems.slice(0, 100), storedRunsUsed: stored.length, ...result };
+      printResult(output, opts.json, (o: typeof output) =>
+        [
+          `${o.data}: ${o.rows} rows (${o.from} .. ${o.to}), ${o.skippedRows} skipped, ${o.storedRunsUsed} stored runs as earlier history`,
+          describeMetrics(o.model.kind === 'ml' ? `model ${o.model.version}` : 'rules', o.metrics),
+          ...(o.model.kind === 'ml' ? [describeMetrics('rules', o.rules)] : []),
+        ].join('\n'),
+      );
+    });
+
+  model
+    .command('delete')
+    .description('Delete a model; deleting the active one snapshots it first (restore with `model rollback`) and the rules predict again')
+    .argument('<version>', 'model version', version)
+    .option('--reason <text>', 'why (recorded in the audit trail)')
+    .option('--json', 'print JSON')
+    .action(async (v: number, opts) => {
+      const result = await deleteModel((await ctx.db()).pool, { version: v, actor: 'sentinel model delete', reason: opts.reason ?? 'deleted from the CLI', packageVersion: packageVersion() });
+      if (!result.deleted) throw new CliError(`model ${v} does not exist`);
+      printResult({ version: v, ...result }, opts.json, (r: { version: number; wasActive: boolean; snapshotId: number | null }) =>
+        `model ${r.version} deleted${r.wasActive ? ` (it was active: snapshot ${r.snapshotId} taken, the rules predict now)` : ''}`,
+      );
+    });
+  return model;
+}
+
+function describeMetrics(name: string, m: WindowMetrics): string {
+  const c = m.confusion;
+  return `${name.padEnd(10)} PR-AUC ${pct(m.prAuc)}  ROC-AUC ${pct(m.rocAuc)}  Brier ${pct(m.brier)} (base ${pct(m.brierBaseline)})  precision ${pct(m.precision)} recall ${pct(m.recall)} at ${m.threshold}  TP ${c.truePositives} FP ${c.falsePositives} TN ${c.trueNegatives} FN ${c.falseNegatives}  base rate ${pct(m.baseRate)}`;
+}
+
+function describeTraining(r: TrainModelResult): string {
+  const lines = [`${r.workflowId}: ${r.outcome}${r.version !== null ? ` (model ${r.version})` : ''}; active model now ${r.activeVersion ?? 'none (rules)'}`, `reason: ${r.reason}`];
+  if (r.evaluation) {
+    const e = r.evaluation;
+    lines.push(`validation ${e.window.from} .. ${e.window.to}: ${e.window.rows} runs, ${e.window.failures} failures`);
+    lines.push(describeMetrics('candidate', e.candidate), describeMetrics('rules', e.rules));
+    if (e.active) lines.push(describeMetrics(`active ${e.active.version}`, e.active));
+  }
+  return lines.join('\n');
+}
+

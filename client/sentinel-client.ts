@@ -1,0 +1,108 @@
+import { Client, Connection, WorkflowExecutionAlreadyStartedError, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+import { preBackupWorkflowId, type HumanDecision, type PreBackupInput, type PreBackupResult, type PreBackupState } from '../domain/prebackup/contract.js';
+import { DEFAULT_TEMPORAL_ADDRESS } from '../lib/env.js';
+import { sentinelDataConverter } from '../lib/temporal.js';
+import { BackupTarget } from '../workflows/search-attributes.js';
+
+export interface SentinelClientOptions {
+  /** Temporal frontend, default TEMPORAL_ADDRESS or 127.0.0.1:7233. */
+  address?: string;
+  namespace?: string;
+  /** The Sentinel workers' task queue, default SENTINEL_TASK_QUEUE or `backup-sentinel`. */
+  taskQueue?: string;
+  /** Reuse a connection the calling service already has. */
+  connection?: Connection;
+}
+
+/** A started (or already running/finished) run. `alreadyStarted` is true when the same logical run existed. */
+export interface RunRef {
+  workflowId: string;
+  runId: string | undefined;
+  alreadyStarted: boolean;
+}
+
+/**
+ * Typed access to Backup Sentinel for other Node services: start runs, answer approvals, read status. It uses the
+ * same data converter (and so the same payload encryption, from CONFIG_BACKUP_KEY) as the workers and the CLI.
+ */
+export class SentinelClient {
+  private constructor(
+    readonly temporal: Client,
+    readonly taskQueue: string,
+    private readonly ownedConnection: Connection | undefined,
+  ) {}
+
+  static async connect(options: SentinelClientOptions = {}): Promise<SentinelClient> {
+    const owned = options.connection ? undefined : await Connection.connect({ address: options.address ?? process.env.TEMPORAL_ADDRESS ?? DEFAULT_TEMPORAL_ADDRESS });
+    const connection = options.connection ?? owned!;
+    const client = new Client({ connection, namespace: options.namespace ?? process.env.TEMPORAL_NAMESPACE ?? 'default', dataConverter: sentinelDataConverter() });
+    return new SentinelClient(client, options.taskQueue ?? process.env.SENTINEL_TASK_QUEUE ?? 'backup-sentinel', owned);
+  }
+
+  /**
+   * Starts the pre-backup gate for `input.target`. The workflow ID is `pre-backup/<target>/<scheduledAt>`, so
+   * starting the same logical run twice (same target and scheduled time) returns the first run instead of
+   * starting a second backup, whether that run is still going or already finished.
+   */
+  async startPreBackup(input: PreBackupInput, options: { scheduledAt?: Date | string } = {}): Promise<RunRef> {
+    const workflowId = preBackupWorkflowId(input.target, options.scheduledAt ?? new Date());
+    return this.startOnce(workflowId, () =>
+      this.temporal.workflow.start('preBackupWorkflow', {
+        taskQueue: this.taskQueue,
+        workflowId,
+        args: [input],
+        typedSearchAttributes: [{ key: BackupTarget, value: input.target }],
+        staticSummary: `Pre-backup gate: ${input.target}`,
+        // A running or finished run with this ID makes the start fail, which startOnce turns into a reference to it.
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        workflowIdConflictPolicy: 'FAIL',
+      }),
+    );
+  }
+
+  /** Approves a run awaiting a decision; rejects with the workflow's reason when it is not awaiting one. */
+  approve(workflowId: string, decision: HumanDecision): Promise<PreBackupState> {
+    return this.decide(workflowId, 'approve', decision);
+  }
+
+  reject(workflowId: string, decision: HumanDecision): Promise<PreBackupState> {
+    return this.decide(workflowId, 'reject', decision);
+  }
+
+  /** The running state of a pre-backup run (phase, prediction, decision, delays, backup). */
+  preBackupState(workflowId: string): Promise<PreBackupState> {
+    return this.temporal.workflow.getHandle(workflowId).query<PreBackupState>('state');
+  }
+
+  preBackupResult(workflowId: string): Promise<PreBackupResult> {
+    return this.temporal.workflow.getHandle(workflowId).result();
+  }
+
+  /** Status of any Sentinel run: Temporal's execution status and, when finished, its result. */
+  async status(workflowId: string): Promise<{ workflowId: string; status: string; result?: unknown }> {
+    const handle = this.temporal.workflow.getHandle(workflowId);
+    const description = await handle.describe();
+    const status = description.status.name;
+    return status === 'COMPLETED' ? { workflowId, status, result: await handle.result() } : { workflowId, status };
+  }
+
+  async close(): Promise<void> {
+    await this.ownedConnection?.close();
+  }
+
+  private async decide(workflowId: string, verb: 'approve' | 'reject', decision: HumanDecision): Promise<PreBackupState> {
+    return this.temporal.workflow.getHandle(workflowId).executeUpdate<PreBackupState, [unknown]>('decide', { args: [{ decision: verb, ...decision }] });
+  }
+
+  /** Starts a workflow unless one with the same ID already ran; either way returns a reference to it. */
+  protected async startOnce(workflowId: string, start: () => Promise<WorkflowHandleWithFirstExecutionRunId>): Promise<RunRef> {
+    try {
+      const handle = await start();
+      return { workflowId, runId: handle.firstExecutionRunId, alreadyStarted: false };
+    } catch (error) {
+      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+      const existing = await this.temporal.workflow.getHandle(workflowId).describe();
+      return { workflowId, runId: existing.runId, alreadyStarted: true };
+    }
+  }
+}

@@ -1,0 +1,150 @@
+/**
+ * Backup history in bulk: imports (batched multi-row INSERT from arrays, idempotent on backup_id), the whole
+ * history for training (one consistent snapshot, streamed in pages into columns), and the slices of one target's
+ * history that live prediction and backtests need. Single-run inserts stay in backup-runs.ts.
+ */
+import type pg from 'pg';
+import type { BackupRunRecord } from '../../domain/history/types.js';
+import type { ImportedRun } from '../../domain/models/history-row.js';
+import { historyColumnsBuilder, type HistoryColumns } from '../../domain/models/history-columns.js';
+import { toRecord } from './backup-runs.js';
+
+/**
+ * Inserts imported runs in one statement (source 'import'); rows whose backup_id exists already (in the table or
+ * earlier in the batch) are skipped. Returns how many were inserted.
+ *
+ * The batch travels as one JSON parameter expanded by json_to_recordset: serialising it is a single native
+ * JSON.stringify, where array parameters cost pg an escaping pass per element (most of an import's CPU time).
+ * Times travel as epoch milliseconds.
+ */
+export async function insertImportedRuns(db: pg.Pool | pg.PoolClient, runs: readonly ImportedRun[]): Promise<number> {
+  if (runs.length === 0) return 0;
+  const rows = new Array<unknown>(runs.length);
+  for (let i = 0; i < runs.length; i++) {
+    const r = runs[i] as ImportedRun;
+    rows[i] = {
+      i: r.backupId, t: r.target, s: r.startedAt.getTime(), st: r.status, d: r.durationSeconds, b: r.sizeBytes,
+      g: r.databaseSizeGb ?? null, f: r.freeSpaceGb ?? null, ed: r.estimatedDuration ?? null, es: r.estimatedSize ?? null,
+      e: r.errorMessage ?? null, h: r.hourOfDay, w: r.dayOfWeek, p: r.previousSuccessRate,
+    };
+  }
+  const result = await db.query(
+    `INSERT INTO backup_runs (backup_id, target, started_at, ended_at, status, duration_seconds, size_bytes,
+       database_size_gb, free_space_gb, estimated_duration, estimated_size, error_message, hour_of_day, day_of_week,
+       previous_success_rate, source)
+     SELECT i, t, to_timestamp(s / 1000.0), to_timestamp((s + d * 1000) / 1000.0), st, d, b, g, f, ed, es, e, h, w, p, 'import'
+       FROM json_to_recordset($1::json) AS x(i text, t text, s float8, st text, d float8, b bigint, g float8, f float8,
+            ed float8, es float8, e text, h smallint, w smallint, p float8)
+     ON CONFLICT (backup_id) DO NOTHING`,
+    [JSON.stringify(rows)],
+  );
+  return result.rowCount ?? 0;
+}
+
+export interface HistorySummary {
+  runs: number;
+  failures: number;
+  targets: number;
+  from: Date | null;
+  to: Date | null;
+}
+
+/** Counts of the finished runs (completed or failed) that make up the training history. */
+export async function historySummary(db: pg.Pool): Promise<HistorySummary> {
+  const r = await db.query(
+    `SELECT count(*)::int AS runs, count(*) FILTER (WHERE status = 'failed')::int AS failures,
+            count(DISTINCT target)::int AS targets, min(started_at) AS "from", max(started_at) AS "to"
+       FROM backup_runs WHERE status IN ('completed', 'failed')`,
+  );
+  const row = r.rows[0];
+  return { runs: row.runs, failures: row.failures, targets: row.targets, from: row.from, to: row.to };
+}
+
+const PAGE_ROWS = 50_000;
+
+/**
+ * Every finished run, as columns (about 60 bytes a run instead of a few hundred as objects), read through a
+ * cursor inside one REPEATABLE READ transaction, so runs recorded while it reads cannot tear the snapshot.
+ */
+export async function loadHistoryColumns(db: pg.Pool, onProgress?: (rowsRead: number) => void): Promise<HistoryColumns> {
+  const client = await db.connect();
+  const builder = historyColumnsBuilder();
+  try {
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    await client.query(
+      `DECLARE history_cursor NO SCROLL CURSOR FOR
+         SELECT target, (extract(epoch FROM started_at) * 1000)::float8, status = 'failed', duration_seconds, size_bytes::float8,
+                database_size_gb, free_space_gb, estimated_duration, estimated_size
+           FROM backup_runs WHERE status IN ('completed', 'failed') ORDER BY started_at, backup_id`,
+    );
+    for (;;) {
+      const page = await client.query({ text: `FETCH ${PAGE_ROWS} FROM history_cursor`, rowMode: 'array' });
+      for (const row of page.rows as unknown[][]) {
+        builder.add(
+          row[0] as string,
+          Number(row[1]),
+          row[2] === true,
+          row[3] === null ? 0 : Number(row[3]),
+          row[4] === null ? 0 : Number(row[4]),
+          row[5] as number | null,
+          row[6] as number | null,
+          row[7] as number | null,
+          row[8] as number | null,
+        );
+      }
+      onProgress?.(builder.size);
+      if (page.rows.length < PAGE_ROWS) break;
+    }
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+  return builder.build();
+}
+
+const HISTORY_SELECT = `backup_id, target, started_at, status, duration_seconds, size_bytes, database_size_gb,
+  free_space_gb, estimated_duration, estimated_size, error_message`;
+
+/**
+ * Everything of one target's history that the feature pipeline can use for a run starting at `before`: runs of the
+ * last 31 days (the longest window is 30 days: hours since the last success) plus the 60 newest runs and the 30
+ * newest successes whatever their age (run-count windows and typical size/duration, with margin for overlaps).
+ */
+export async function historyForFeatures(db: pg.Pool, target: string, before: Date): Promise<BackupRunRecord[]> {
+  const result = await db.query(
+    `SELECT ${HISTORY_SELECT} FROM backup_runs
+      WHERE target = $1 AND status IN ('completed', 'failed') AND started_at < $2 AND started_at >= $2 - interval '31 days'
+     UNION
+     (SELECT ${HISTORY_SELECT} FROM backup_runs
+       WHERE target = $1 AND status IN ('completed', 'failed') AND started_at < $2 ORDER BY started_at DESC LIMIT 60)
+     UNION
+     (SELECT ${HISTORY_SELECT} FROM backup_runs
+       WHERE target = $1 AND status = 'completed' AND started_at < $2 ORDER BY started_at DESC LIMIT 30)`,
+    [target, before],
+  );
+  return result.rows.map(toRecord);
+}
+
+/**
+ * Stored runs of the given targets that started before `before`, without the given backup_ids (a backtest file's
+ * own rows: a stored copy of a row must not reveal its outcome to itself).
+ */
+export async function historyOfTargets(db: pg.Pool, targets: readonly string[], before: Date, excludeBackupIds: readonly string[]): Promise<BackupRunRecord[]> {
+  if (targets.length === 0) return [];
+  const result = await db.query(
+    `SELECT ${HISTORY_SELECT} FROM backup_runs
+      WHERE target = ANY($1::text[]) AND status IN ('completed', 'failed') AND started_at < $2
+        AND NOT (backup_id = ANY($3::text[]))`,
+    [targets, before, excludeBackupIds],
+  );
+  return result.rows.map(toRecord);
+}
+
+/** Which of these targets have any stored history. */
+export async function knownHistoryTargets(db: pg.Pool): Promise<string[]> {
+  const r = await db.query(`SELECT DISTINCT target FROM backup_runs ORDER BY target`);
+  return r.rows.map((row) => row.target as string);
+}

@@ -1,0 +1,11 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { CliContext } from '../../../cli/context.js';
+import { buildProgram } from '../../../cli/program.js';
+import { cliReference } from '../../../cli/reference.js';
+
+describe('docs/CLI.md', () => {
+  it('matches the CLI\'s own help (run `npm run docs:cli` after changing a command)', () => {
+    expect(readFileSync('docs/CLI.md', 'utf8')).toBe(cliReference(buildProgram(new CliContext())));
+  });
+});

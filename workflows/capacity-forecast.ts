@@ -1,0 +1,52 @@
+import { ApplicationFailure, log, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import type { SentinelActivities } from '../activities/index.js';
+import type { CapacityForecastInput, CapacityForecastResult } from '../domain/monitoring/contract.js';
+import { validateCapacityForecastInput } from '../domain/monitoring/inputs.js';
+
+const forecasting = proxyActivities<SentinelActivities>({
+  startToCloseTimeout: '10m',
+  heartbeatTimeout: '1m',
+  retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 5, nonRetryableErrorTypes: ['InvalidInput'] },
+});
+const alerting = proxyActivities<SentinelActivities>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumAttempts: 5, nonRetryableErrorTypes: ['InvalidInput'] },
+});
+
+/**
+ * Forecasts every target's backup storage (or `targets`) and alerts, once per target and day, when the
+ * conservative days-until-full is below the horizon (`horizonDays`, else CAPACITY_ALERT_HORIZON_DAYS, else 14).
+ * Started daily by the `sentinel/capacity-forecast` schedule, or by hand as `capacity-forecast/<ISO time>`.
+ */
+export async function capacityForecastWorkflow(input: CapacityForecastInput = {}): Promise<CapacityForecastResult> {
+  const problems = validateCapacityForecastInput(input);
+  if (problems.length > 0) throw ApplicationFailure.nonRetryable(`invalid capacity forecast input: ${problems.join('; ')}`, 'InvalidInput');
+  const { workflowId } = workflowInfo();
+  // One alert per target and UTC day while it stays below the horizon: a daily reminder, not one per manual re-run.
+  const day = new Date().toISOString().slice(0, 10);
+  const { alerts, ...summary } = await forecasting.forecastCapacity({
+    ...(input?.horizonDays !== undefined ? { horizonDays: input.horizonDays } : {}),
+    ...(input?.targets !== undefined ? { targets: input.targets } : {}),
+  });
+  const alertsSent: string[] = [];
+  const alertsFailed: string[] = [];
+  for (const alert of alerts) {
+    try {
+      await alerting.sendAlert({
+        dedupeKey: `capacity:${alert.name}:${day}`, target: alert.target, workflowId,
+        kind: 'capacity', severity: alert.severity, message: alert.message, details: alert.details,
+      });
+      alertsSent.push(alert.name);
+    } catch (error) {
+      alertsFailed.push(alert.name);
+      log.error('capacity alert could not be delivered', { name: alert.name, error: String(error) });
+    }
+  }
+  return {
+    workflowId,
+    ...summary,
+    alerts: alerts.map(({ name, severity, message }) => ({ name, severity, message })),
+    alertsSent,
+    alertsFailed,
+  };
+}

@@ -1,0 +1,137 @@
+import { ActivityFailure, ApplicationFailure, CancellationScope, log, proxyActivities, sleep, workflowInfo } from '@temporalio/workflow';
+import type { SentinelActivities } from '../activities/index.js';
+import type { BeginResult } from '../activities/config-backup/index.js';
+import {
+  batches,
+  summarizeOutcomes,
+  validateConfigBackupInput,
+  type BatchOutcome,
+  type ConfigBackupInput,
+  type ConfigBackupResult,
+} from '../domain/config-backup-run/contract.js';
+
+/** Failure types no retry can fix: bad input, a missing/invalid/wrong key, a lock taken over after a lease ran out. */
+const NON_RETRYABLE = ['InvalidInput', 'MissingKey', 'InvalidKey', 'WrongKey', 'LockLost'];
+const FILES_PER_BATCH = 500;
+/** A run that finds another one holding the lock waits (durable timers) this long, then gives up. */
+export const LOCK_WAIT_MS = 60 * 60_000;
+
+const quick = proxyActivities<SentinelActivities>({
+  startToCloseTimeout: '2m',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE },
+});
+const fileBatches = proxyActivities<SentinelActivities>({
+  startToCloseTimeout: '30m',
+  heartbeatTimeout: '60s',
+  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE },
+});
+const alerting = proxyActivities<SentinelActivities>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumAttempts: 5, nonRetryableErrorTypes: ['InvalidInput'] },
+});
+
+/**
+ * Backs up environment variables, configuration files and application configs (see README "Configuration
+ * backups"). What to back up defaults to the worker's environment; the schedule starts it with `{}`. Runs never
+ * overlap: a run waits for the lock another run holds. Every item is reported as backed up, unchanged or failed.
+ */
+export async function configBackupWorkflow(input: ConfigBackupInput = {}): Promise<ConfigBackupResult> {
+  const problems = validateConfigBackupInput(input);
+  if (problems.length > 0) throw ApplicationFailure.nonRetryable(`invalid config backup input: ${problems.join('; ')}`, 'InvalidInput');
+  const request = input ?? {};
+  const { workflowId, runId } = workflowInfo();
+  const holder = `${workflowId}#${runId}`;
+  const sensitiveKeys = request.sensitiveKeys;
+
+  const plan = await clearFailure(() => quick.planConfigBackup({ envPrefix: request.envPrefix, files: request.files, sensitiveKeys }));
+  const waitStarted = Date.now();
+  const begun = await acquireLock(holder, workflowId, plan.envPrefix);
+  const waitedForLockMs = Date.now() - waitStarted;
+  const { setId } = begun;
+
+  try {
+    const outcomes: BatchOutcome[] = [];
+    if (plan.envPrefix !== null) outcomes.push(await quick.backupConfigEnv({ holder, setId, envPrefix: plan.envPrefix, sensitiveKeys }));
+    const groups = batches(plan.files, FILES_PER_BATCH);
+    if (groups.length === 0 && plan.unmatchedPatterns.length > 0) groups.push([]);
+    for (const [batch, paths] of groups.entries()) {
+      outcomes.push(await fileBatches.backupConfigFiles({ holder, setId, paths, unmatchedPatterns: batch === 0 ? plan.unmatchedPatterns : [], batch, sensitiveKeys }));
+    }
+    if (request.apps && request.apps.length > 0) outcomes.push(await quick.backupConfigApps({ holder, setId, apps: request.apps, sensitiveKeys }));
+
+    const { items, totals } = summarizeOutcomes(outcomes);
+    const finished = await quick.finishConfigBackup({ holder, setId, totals });
+    if (totals.failed > 0) await alertFailures(holder, workflowId, items.filter((i) => i.status === 'failed').map((i) => `${i.type} ${i.name}`));
+    return {
+      setId,
+      workflowId,
+      startedAt: begun.startedAt,
+      finishedAt: finished.finishedAt,
+      keyId: begun.keyId,
+      waitedForLockMs,
+      items,
+      totals,
+      cleanup: { removedPayloads: finished.removedPayloads, bytesFreed: finished.bytesFreed },
+    };
+  } catch (error) {
+    await CancellationScope.nonCancellable(() => quick.abortConfigBackup({ holder, error: rootMessage(error) }));
+    throw clearError(error);
+  }
+}
+
+/** Takes the run lock, waiting with durable timers (1 s, doubling to 30 s) while another run holds it. */
+async function acquireLock(holder: string, workflowId: string, envPrefix: string | null): Promise<Extract<BeginResult, { acquired: true }>> {
+  const started = Date.now();
+  let delay = 1000;
+  for (;;) {
+    const begun = await clearFailure(() => quick.beginConfigBackup({ holder, workflowId, envPrefix }));
+    if (begun.acquired) return begun;
+    if (Date.now() - started >= LOCK_WAIT_MS) {
+      throw ApplicationFailure.nonRetryable(
+        `another configuration backup is running (${begun.heldBy ?? 'unknown'} since ${begun.since ?? 'unknown'}); gave up after waiting ${Math.round((Date.now() - started) / 60_000)} min`,
+        'ConfigBackupBusy',
+      );
+    }
+    log.info('config backup waiting for the lock', { heldBy: begun.heldBy, since: begun.since });
+    await sleep(delay);
+    delay = Math.min(delay * 2, 30_000);
+  }
+}
+
+async function alertFailures(holder: string, workflowId: string, failed: string[]): Promise<void> {
+  try {
+    await alerting.sendAlert({
+      dedupeKey: `${holder}:config-backup-failures`,
+      target: null,
+      workflowId,
+      kind: 'config-backup-failures',
+      severity: 'warning',
+      message: `configuration backup: ${failed.length} item(s) failed: ${failed.slice(0, 5).join(', ')}${failed.length > 5 ? ', ...' : ''}`,
+      details: { failed: failed.slice(0, 100) },
+    });
+  } catch (error) {
+    log.error('config backup alert could not be delivered', { error: rootMessage(error) });
+  }
+}
+
+/** Runs an activity; a non-retryable failure becomes the workflow's own failure, with the activity's clear message. */
+async function clearFailure<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw clearError(error);
+  }
+}
+
+function clearError(error: unknown): unknown {
+  if (error instanceof ActivityFailure && error.cause instanceof ApplicationFailure && error.cause.nonRetryable) {
+    return ApplicationFailure.nonRetryable(error.cause.message, error.cause.type ?? 'ConfigBackupFailed');
+  }
+  return error;
+}
+
+function rootMessage(error: unknown): string {
+  let cause = error as Error | undefined;
+  while (cause?.cause instanceof Error) cause = cause.cause;
+  return cause?.message ?? String(error);
+}
