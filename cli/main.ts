@@ -8,7 +8,7 @@ import { buildProgram } from './program.js';
 async function main(argv: string[]): Promise<number> {
   const ctx = new CliContext();
   try {
-    await buildProgram(ctx).parseAsync(argv);
+    await (await buildProgram(ctx, argv)).parseAsync(argv);
     return Number(process.exitCode ?? 0); // a command may report failure (e.g. `health`) without throwing
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;

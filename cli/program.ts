@@ -1,14 +1,14 @@
 import { Command } from 'commander';
-import { allCommands } from './commands/index.js';
+import { commandsFor } from './commands/index.js';
 import type { CliContext } from './context.js';
 
-export function buildProgram(ctx: CliContext): Command {
+/** The `sentinel` program with the commands `argv` needs (`'all'` for every command: help, docs, tests). */
+export async function buildProgram(ctx: CliContext, argv: readonly string[] | 'all' = 'all'): Promise<Command> {
   const program = new Command('sentinel')
     .description('Backup Sentinel: keeps backups from failing silently (pre-backup gate, config backups, metrics intelligence)')
     .version('0.1.0')
-    .showHelpAfterError()
-    .exitOverride();
-  for (const command of allCommands(ctx)) program.addCommand(command);
+    .showHelpAfterError();
+  for (const command of await commandsFor(ctx, argv)) program.addCommand(command);
   exitOverrideEverywhere(program);
   return program;
 }

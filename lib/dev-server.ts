@@ -44,6 +44,9 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   if (options.namespace && options.namespace !== 'default') args.push('--namespace', options.namespace);
   if (options.uiCodecEndpoint) args.push('--ui-codec-endpoint', options.uiCodecEndpoint);
   for (const sa of SEARCH_ATTRIBUTES) args.push('--search-attribute', `${sa.name}=${sa.type}`);
+  // The worker asks for eager activity execution, but the server has it off by default; on, an activity scheduled
+  // by a workflow task is handed back in that task's reply, saving a dispatch round trip (BENCHMARKS.md).
+  args.push('--dynamic-config-value', 'system.enableActivityEagerExecution=true');
 
   const child = spawn(TEMPORAL_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';

@@ -4,4 +4,4 @@ import { CliContext } from '../cli/context.js';
 import { buildProgram } from '../cli/program.js';
 import { cliReference } from '../cli/reference.js';
 
-await writeFile('docs/CLI.md', cliReference(buildProgram(new CliContext())));
+await writeFile('docs/CLI.md', cliReference(await buildProgram(new CliContext())));

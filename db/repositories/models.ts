@@ -234,7 +234,10 @@ export async function getSnapshotArtifact(
   return row ? { snapshot: toSnapshot(row), artifact: row.artifact as Buffer | null, model: row.model as Record<string, unknown> | null } : undefined;
 }
 
-/** Writes the snapshot of the currently active model (or of "none active") inside the caller's transaction. */
+/**
+ * Writes the snapshot of the currently active model (or of "none active") inside the caller's transaction. The
+ * artifact is copied inside the database: megabytes never make the round trip through this process.
+ */
 async function snapshotActive(
   client: pg.PoolClient,
   change: ActiveModelChange,
@@ -242,23 +245,17 @@ async function snapshotActive(
   changedBy: string,
   packageVersion: string,
 ): Promise<{ snapshotId: number; activeVersion: number | null }> {
-  const active = await client.query(`SELECT * FROM ml_models WHERE status = 'active' FOR UPDATE`);
-  const row = active.rows[0];
-  let model: Record<string, unknown> | null = null;
-  if (row) {
-    const { artifact: _artifact, ...rest } = row as Record<string, unknown>;
-    model = rest;
-  }
+  await client.query(`SELECT version FROM ml_models WHERE status = 'active' FOR UPDATE`);
   const inserted = await client.query(
     `INSERT INTO model_snapshots (change, model_version, replaced_by, artifact, artifact_sha256, metrics, feature_pipeline_version,
        package_version, model, changed_by)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
-    [
-      change, row?.version ?? null, replacedBy, row?.artifact ?? null, row?.artifact_sha256 ?? null, row ? JSON.stringify(row.metrics) : null,
-      row?.feature_pipeline_version ?? null, packageVersion, model ? JSON.stringify(model) : null, changedBy,
-    ],
+     SELECT $1, m.version, $2, m.artifact, m.artifact_sha256, m.metrics, m.feature_pipeline_version, $3,
+            CASE WHEN m.version IS NULL THEN NULL ELSE to_jsonb(m) - 'artifact' END, $4
+       FROM (SELECT 1) AS one LEFT JOIN ml_models m ON m.status = 'active'
+     RETURNING id, model_version`,
+    [change, replacedBy, packageVersion, changedBy],
   );
-  return { snapshotId: inserted.rows[0].id, activeVersion: row?.version ?? null };
+  return { snapshotId: inserted.rows[0].id, activeVersion: inserted.rows[0].model_version ?? null };
 }
 
 async function lockActiveModel(client: pg.PoolClient): Promise<void> {

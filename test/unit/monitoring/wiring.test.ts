@@ -32,8 +32,8 @@ describe('sentinel.yaml capacityGb', () => {
   });
 });
 
-describe('CLI', () => {
-  const program = buildProgram(new CliContext());
+describe('CLI', async () => {
+  const program = await buildProgram(new CliContext());
   const find = (...path: string[]) => path.reduce((command, name) => command.commands.find((c) => c.name() === name)!, program);
 
   it('has anomalies check/scan and forecast, each with --json and --plot', () => {

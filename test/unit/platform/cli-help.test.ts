@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { CliContext } from '../../../cli/context.js';
 import { buildProgram, commandPaths } from '../../../cli/program.js';
 
-describe('sentinel --help', () => {
-  const program = buildProgram(new CliContext());
+describe('sentinel --help', async () => {
+  const program = await buildProgram(new CliContext());
   it('exists for every command and subcommand, with a description', () => {
     const paths = commandPaths(program);
     expect(paths).toEqual(expect.arrayContaining([['worker'], ['backup', 'run'], ['backup', 'approve'], ['backup', 'reject'], ['backup', 'status'], ['predict']]));
