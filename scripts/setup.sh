@@ -6,7 +6,9 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "setup: installing npm packages..." >&2
-  npm ci --no-audit --no-fund >&2
+  # `npm install`, not `npm ci`: @swc/core lists optional platform packages (darwin, win32, ...) that the registry
+  # reachable here does not serve, so the lock can never list them and `npm ci` refuses it as out of sync.
+  npm install --no-audit --no-fund >&2
 fi
 bash scripts/ensure-temporal.sh
 if [ "${1:-}" = "--test" ]; then bash scripts/ensure-postgres.sh; bash scripts/ensure-chromium.sh; fi
