@@ -15,6 +15,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BackupRunRecord } from '../domain/history/types.js';
+import { mulberry32 } from '../domain/ml/rng.js';
 import { buildBaselines, forecast, forecastSeries, scanRuns } from '../domain/metrics/index.js';
 import { checkRun } from '../domain/monitoring/index.js';
 import { loadAverage, machineFacts } from './decision-latency/machine.js';
@@ -37,17 +38,6 @@ const settings = {
   resultsFile: process.env.BENCH_RESULTS_FILE ?? path.join(BENCH_DIR, 'results', 'metrics.json'),
 };
 
-/** Seeded PRNG: the same synthetic history on every run. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * `count` runs over ~180 days, `targets` targets interleaved in time order (as a history table reads), 3% failed,

@@ -5,6 +5,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { mulberry32 } from '../../domain/ml/rng.js';
 
 export const CORPUS_FORMATS = ['yaml', 'json', 'ini', 'env', 'toml', 'conf'] as const;
 type CorpusFormat = (typeof CORPUS_FORMATS)[number];
@@ -22,17 +23,6 @@ export interface Corpus {
   byFormat: Record<CorpusFormat, number>;
 }
 
-/** Mulberry32: small, seeded, good enough to vary generated text. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const WORDS = ['server', 'cache', 'queue', 'worker', 'region', 'timeout', 'retries', 'pool', 'limit', 'replica', 'shard', 'endpoint', 'feature', 'metrics', 'tracing'];
 const SECRET_NAMES = ['password', 'api_key', 'token', 'secret', 'dsn'];
@@ -88,7 +78,7 @@ function fileName(format: CorpusFormat, index: number): string {
 
 /** Writes the corpus under `dir/<format>/` (one directory per format, like /etc subtrees). */
 export async function writeCorpus(dir: string, options: CorpusOptions): Promise<Corpus> {
-  const random = prng(options.seed ?? 20261122);
+  const random = mulberry32(options.seed ?? 20261122);
   const perFile = Math.floor(options.totalBytes / options.files);
   const byFormat = Object.fromEntries(CORPUS_FORMATS.map((f) => [f, 0])) as Record<CorpusFormat, number>;
   const paths: string[] = [];

@@ -11,7 +11,6 @@ import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, NativeConnection } from '@temporalio/worker';
 import pg from 'pg';
 import { pino } from 'pino';
-import { migrate } from '../../db/migrate.js';
 import { createPool } from '../../db/pool.js';
 import { cachedConfigLoader } from '../../lib/config-file.js';
 import { startDevServer, type DevServer } from '../../lib/dev-server.js';
@@ -19,6 +18,8 @@ import { redactUrl } from '../../lib/redact.js';
 import { sentinelDataConverter } from '../../lib/temporal.js';
 import { installTemporalRuntime } from '../../lib/temporal-runtime.js';
 import { createSentinelWorker, WORKFLOWS_PATH } from '../../workers/create-worker.js';
+import { createScratchDatabase } from '../../db/scratch-database.js';
+import { quietBundlerLogger } from '../../lib/quiet-bundler-logger.js';
 
 const DEFAULT_ADMIN_URL = 'postgres://postgres:postgres@127.0.0.1:5432/postgres';
 // What workers/main.ts gets from lib/database.ts for an external DATABASE_URL.
@@ -45,28 +46,11 @@ export async function openConfigBenchEnvironment(log: (message: string) => void)
   };
   try {
     const adminUrl = process.env.SENTINEL_BENCH_DATABASE_URL ?? process.env.DATABASE_URL ?? DEFAULT_ADMIN_URL;
-    const database = `sentinel_bench_cfg_${Date.now()}`;
-    const admin = new pg.Client({ connectionString: adminUrl });
-    await admin.connect().catch((error: Error) => {
-      throw new Error(`the bench needs PostgreSQL at ${redactUrl(adminUrl)}: ${error.message}`);
-    });
-    const postgresVersion = (await admin.query<{ server_version: string }>('SHOW server_version')).rows[0]?.server_version ?? 'unknown';
-    await admin.query(`CREATE DATABASE ${database}`);
-    await admin.end();
-    closers.push({
-      name: `drop database ${database}`,
-      run: async () => {
-        const cleanup = new pg.Client({ connectionString: adminUrl });
-        await cleanup.connect();
-        await cleanup.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-        await cleanup.end();
-      },
-    });
-    const url = new URL(adminUrl);
-    url.pathname = `/${database}`;
-    const databaseUrl = url.toString();
-    log(`database ${database} on ${redactUrl(adminUrl)}: migrating`);
-    await migrate(databaseUrl);
+    log(`creating and migrating a scratch database on ${redactUrl(adminUrl)}`);
+    const database = await createScratchDatabase(adminUrl, 'sentinel_bench_cfg', 'the bench');
+    const postgresVersion = database.serverVersion;
+    closers.push({ name: `drop database ${database.name}`, run: () => database.drop() });
+    const databaseUrl = database.url;
 
     let server: DevServer | undefined;
     if (!process.env.TEMPORAL_ADDRESS) {
@@ -117,11 +101,3 @@ export async function openConfigBenchEnvironment(log: (message: string) => void)
   }
 }
 
-const quietBundlerLogger = {
-  trace: () => undefined,
-  debug: () => undefined,
-  info: () => undefined,
-  warn: (message: string) => console.warn(message),
-  error: (message: string) => console.error(message),
-  log: () => undefined,
-};

@@ -5,10 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, NativeConnection, type WorkerOptions } from '@temporalio/worker';
-import pg from 'pg';
 import { pino } from 'pino';
 import { stringify } from 'yaml';
-import { migrate } from '../../db/migrate.js';
 import { createPool } from '../../db/pool.js';
 import { cachedConfigLoader } from '../../lib/config-file.js';
 import { startDevServer, TEMPORAL_BIN, type DevServer } from '../../lib/dev-server.js';
@@ -16,6 +14,8 @@ import { redactUrl } from '../../lib/redact.js';
 import { sentinelDataConverter } from '../../lib/temporal.js';
 import { installTemporalRuntime } from '../../lib/temporal-runtime.js';
 import { createSentinelWorker, WORKFLOWS_PATH } from '../../workers/create-worker.js';
+import { createScratchDatabase } from '../../db/scratch-database.js';
+import { quietBundlerLogger } from '../../lib/quiet-bundler-logger.js';
 
 const DEFAULT_ADMIN_URL = 'postgres://postgres:postgres@127.0.0.1:5432/postgres';
 export const BENCH_TARGET = 'bench-true';
@@ -63,14 +63,11 @@ export async function openBenchEnvironment(log: (message: string) => void): Prom
 
   try {
     const adminUrl = process.env.SENTINEL_BENCH_DATABASE_URL ?? process.env.DATABASE_URL ?? DEFAULT_ADMIN_URL;
-    const database = `sentinel_bench_${Date.now()}`;
-    const version = await createDatabase(adminUrl, database);
-    closers.push({ name: `drop database ${database}`, run: () => dropDatabase(adminUrl, database) });
-    const url = new URL(adminUrl);
-    url.pathname = `/${database}`;
-    const databaseUrl = url.toString();
-    log(`database ${database} on ${redactUrl(adminUrl)}: migrating`);
-    await migrate(databaseUrl);
+    log(`creating and migrating a scratch database on ${redactUrl(adminUrl)}`);
+    const database = await createScratchDatabase(adminUrl, 'sentinel_bench', 'the bench');
+    const version = database.serverVersion;
+    closers.push({ name: `drop database ${database.name}`, run: () => database.drop() });
+    const databaseUrl = database.url;
 
     let server: DevServer | undefined;
     const externalAddress = process.env.TEMPORAL_ADDRESS;
@@ -132,7 +129,7 @@ export async function openBenchEnvironment(log: (message: string) => void): Prom
       namespace,
       taskQueue,
       temporal: { address, source: server ? 'own dev server (in-memory SQLite)' : 'TEMPORAL_ADDRESS', version: server ? temporalVersion() : 'external' },
-      postgres: { database, server: redactUrl(adminUrl), version },
+      postgres: { database: database.name, server: redactUrl(adminUrl), version },
       workerOverrides,
       devServerPid: server?.process.pid ?? pidFromEnv(process.env.BENCH_SERVER_PID),
       closing: closing.signal,
@@ -143,30 +140,6 @@ export async function openBenchEnvironment(log: (message: string) => void): Prom
     const problems = await close();
     if (problems.length) (error as Error).message += ` (cleanup problems: ${problems.join('; ')})`;
     throw error;
-  }
-}
-
-async function createDatabase(adminUrl: string, database: string): Promise<string> {
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect().catch((error: Error) => {
-    throw new Error(`the bench needs PostgreSQL at ${redactUrl(adminUrl)}: ${error.message}`);
-  });
-  try {
-    const version = (await admin.query<{ server_version: string }>('SHOW server_version')).rows[0]?.server_version ?? 'unknown';
-    await admin.query(`CREATE DATABASE ${database}`);
-    return version;
-  } finally {
-    await admin.end();
-  }
-}
-
-async function dropDatabase(adminUrl: string, database: string): Promise<void> {
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  try {
-    await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-  } finally {
-    await admin.end();
   }
 }
 
@@ -209,11 +182,3 @@ export async function withTimeout<T>(work: Promise<T>, ms: number, what: string)
   }
 }
 
-const quietBundlerLogger = {
-  trace: () => undefined,
-  debug: () => undefined,
-  info: () => undefined,
-  warn: (message: string) => console.warn(message),
-  error: (message: string) => console.error(message),
-  log: () => undefined,
-};

@@ -20,6 +20,12 @@ export function deriveSeed(seed: number, index: number): number {
   return (z ^ (z >>> 16)) >>> 0;
 }
 
+/** A bare `() => number` in [0, 1) over the same generator, for callers that only need uniform draws. */
+export function mulberry32(seed: number): () => number {
+  const rng = new SeededRng(seed);
+  return () => rng.next();
+}
+
 /** Anything indexable and writable: plain arrays and typed arrays. */
 export interface MutableList<E> {
   length: number;

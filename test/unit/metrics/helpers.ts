@@ -1,21 +1,11 @@
 import type { BackupRunRecord } from '../../../domain/history/types.js';
+export { mulberry32 } from '../../../domain/ml/rng.js';
 
 export const HOUR_MS = 3_600_000;
 export const DAY_MS = 86_400_000;
 /** Sunday 2024-01-07 00:00 UTC. */
 export const SUNDAY = Date.UTC(2024, 0, 7);
 
-/** Small seeded PRNG so synthetic histories are identical on every run. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 let counter = 0;
 
