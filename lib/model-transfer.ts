@@ -4,7 +4,8 @@
  * canary). Import validates everything before storing the model as a candidate: checksum, artifact format, feature
  * pipeline version (newer ones are refused: this code cannot compute their features), that it loads and predicts,
  * and that it reproduces the exporter's canary probability. A bare artifact file (the artifact JSON itself) is
- * accepted too; it then has no explanation (risk factors rank every feature).
+ * accepted too; it then has no explanation, so its predictions carry no risk factors (only the probability and
+ * the general recommendation).
  */
 import { sha256Hex } from '../db/repositories/models.js';
 import { FEATURE_PIPELINE_VERSION } from '../domain/ml/features.js';
