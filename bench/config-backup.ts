@@ -25,6 +25,7 @@ import { benchEnvVars, writeCorpus, type Corpus } from './config-backup/corpus.j
 import { openConfigBenchEnvironment, type ConfigBenchEnvironment } from './config-backup/environment.js';
 import { cpuBetween, cpuSnapshot, type CpuUse } from './decision-latency/cpu.js';
 import { loadAverage, machineFacts } from './decision-latency/machine.js';
+import { intFromEnv } from './env.js';
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 const settings = {
@@ -206,14 +207,6 @@ function summarize(machine: ReturnType<typeof machineFacts>, env: ConfigBenchEnv
 function round(value: number, digits = 2): number {
   const f = 10 ** digits;
   return Math.round(value * f) / f;
-}
-
-function intFromEnv(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a whole number >= 0, got "${raw}"`);
-  return value;
 }
 
 // Exits explicitly: parse threads and sockets may still be winding down.

@@ -20,6 +20,7 @@ import { loadAverage, machineFacts } from './decision-latency/machine.js';
 import { runConcurrently, runSequentially, type MeasuredRun } from './decision-latency/runs.js';
 import { summarise } from './decision-latency/stats.js';
 import { checkGoals, markdownTables, meanBreakdown, startToDecision, throughputOf, type BenchSummary } from './decision-latency/summary.js';
+import { intFromEnv } from './env.js';
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 const MIN_LATENCY_RUNS = 200;
@@ -122,14 +123,6 @@ async function main(): Promise<number> {
     }
   }
   return exitCode;
-}
-
-function intFromEnv(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a whole number >= 0, got "${raw}"`);
-  return value;
 }
 
 // Exits explicitly: a run abandoned by the timeout may still hold sockets or timers open.

@@ -19,22 +19,16 @@ import { mulberry32 } from '../domain/ml/rng.js';
 import { buildBaselines, forecast, forecastSeries, scanRuns } from '../domain/metrics/index.js';
 import { checkRun } from '../domain/monitoring/index.js';
 import { loadAverage, machineFacts } from './decision-latency/machine.js';
+import { intFromEnv } from './env.js';
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 const DAY_MS = 86_400_000;
 
-const intFromEnv = (name: string, fallback: number): number => {
-  const raw = process.env[name];
-  const value = raw === undefined ? fallback : Number(raw);
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer (got "${raw}")`);
-  return value;
-};
-
 const settings = {
-  runs: intFromEnv('BENCH_RUNS', 1_000_000),
-  targets: intFromEnv('BENCH_TARGETS', 1000),
-  reps: intFromEnv('BENCH_REPS', 7),
-  forecastReps: intFromEnv('BENCH_FORECAST_REPS', 51),
+  runs: intFromEnv('BENCH_RUNS', 1_000_000, 1),
+  targets: intFromEnv('BENCH_TARGETS', 1000, 1),
+  reps: intFromEnv('BENCH_REPS', 7, 1),
+  forecastReps: intFromEnv('BENCH_FORECAST_REPS', 51, 1),
   resultsFile: process.env.BENCH_RESULTS_FILE ?? path.join(BENCH_DIR, 'results', 'metrics.json'),
 };
 
