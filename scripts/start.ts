@@ -15,6 +15,10 @@ import { DEFAULT_UI_PORT, readEnv } from '../lib/env.js';
 import { logger } from '../lib/logger.js';
 import { redactUrl } from '../lib/redact.js';
 import { removeRuntimeInfo, writeRuntimeInfo } from '../lib/runtime-file.js';
+import { loadSentinelConfig } from '../lib/config-file.js';
+import { connectClient } from '../lib/temporal.js';
+import { applySchedules } from '../schedules/apply.js';
+import { declaredSchedules } from '../schedules/index.js';
 import { runWorker } from '../workers/main.js';
 
 const EMBEDDED_PG_PORT = Number(process.env.SENTINEL_EMBEDDED_PG_PORT ?? 5433);
@@ -49,6 +53,7 @@ async function main(): Promise<void> {
 
     const controller = new AbortController();
     const worker = runWorker({ temporalAddress, databaseUrl, signal: controller.signal });
+    say(await applyDeclaredSchedules(temporalAddress, env.configPath, env.taskQueue, env.temporalNamespace));
     say('');
     say(`Backup Sentinel is running. Temporal ${temporalAddress}, task queue ${env.taskQueue}.`);
     if (server?.uiUrl) say(`Temporal Web UI: ${server.uiUrl}/namespaces/${env.temporalNamespace}/workflows`);
@@ -62,6 +67,22 @@ async function main(): Promise<void> {
   } finally {
     say('stopping...');
     await stop();
+  }
+}
+
+/** The schedules in schedules/ are part of the running service; a failure here is reported, not fatal. */
+async function applyDeclaredSchedules(address: string, configPath: string, taskQueue: string, namespace: string): Promise<string> {
+  let connection: Awaited<ReturnType<typeof connectClient>>['connection'] | undefined;
+  try {
+    const config = await loadSentinelConfig(configPath);
+    const temporal = await connectClient({ address, namespace });
+    connection = temporal.connection;
+    const report = await applySchedules(temporal.client, declaredSchedules({ config, timezone: config.timezone }), { taskQueue });
+    return `schedules: ${report.created.length} created, ${report.updated.length} updated, ${report.deleted.length} deleted, ${report.unchanged.length} unchanged (sentinel schedules list)`;
+  } catch (error) {
+    return `schedules not applied: ${(error as Error).message} (retry with: npx sentinel schedules apply)`;
+  } finally {
+    await connection?.close();
   }
 }
 

@@ -28,6 +28,17 @@ describe('docker-compose.yml', () => {
     expect(readFileSync('docker/postgres-init.sql', 'utf8')).toContain(`CREATE DATABASE ${new URL(env.DATABASE_URL).pathname.slice(1)}`);
   });
 
+  it('encrypts with one key, shows decoded payloads in the UI and applies the schedules once', () => {
+    const key = '${CONFIG_BACKUP_KEY:?set CONFIG_BACKUP_KEY (openssl rand -base64 32)}';
+    for (const service of ['sentinel-worker', 'sentinel-codec', 'sentinel-schedules']) expect(compose.services[service].environment.CONFIG_BACKUP_KEY, service).toBe(key);
+    const codec = compose.services['sentinel-codec'];
+    const published = codec.ports[0].split(':');
+    expect(published[0]).toBe('127.0.0.1');
+    expect(compose.services['temporal-ui'].environment.TEMPORAL_CODEC_ENDPOINT).toBe(`http://localhost:${published[1]}`);
+    expect(codec.command).toEqual(expect.arrayContaining(['codec-server', '--port', published[2], '--allow-origin', `http://localhost:${DEFAULT_UI_PORT}`]));
+    expect(compose.services['sentinel-schedules'].command).toEqual(['node', 'bin/sentinel.js', 'schedules', 'apply']);
+  });
+
   it('registers every search attribute the workflows set', () => {
     const script = readFileSync('docker/temporal-namespace.sh', 'utf8');
     for (const sa of SEARCH_ATTRIBUTES) expect(script).toContain(`${sa.name}=${sa.type}`);
