@@ -64,8 +64,11 @@ function findingsIn(result: unknown): Array<{ metric: string; severity: string }
     typeof (f as Loose)?.metric === 'string' && typeof (f as Loose)?.severity === 'string' && (f as Loose)?.isAnomaly === true);
 }
 
+/** Config-backup batch outcomes: `{ items: [{ type: 'env' | 'file' | 'app', status, ... }] }`. */
 function configItemsIn(result: unknown): Array<{ kind: string; status: string }> {
   const items = (result as Loose)?.items;
   if (!Array.isArray(items)) return [];
-  return items.filter((i): i is { kind: string; status: string } => typeof (i as Loose)?.kind === 'string' && typeof (i as Loose)?.status === 'string');
+  return items
+    .filter((i): i is { type: string; status: string } => typeof (i as Loose)?.type === 'string' && typeof (i as Loose)?.status === 'string')
+    .map((i) => ({ kind: i.type, status: i.status }));
 }

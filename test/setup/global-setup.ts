@@ -1,12 +1,10 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { bundleWorkflowCode } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
 import { createScratchDatabase } from '../../db/scratch-database.js';
-import { quietBundlerLogger } from '../../lib/quiet-bundler-logger.js';
 import { startDevServer, type DevServer } from '../../lib/dev-server.js';
-import { WORKFLOWS_PATH } from '../../workers/create-worker.js';
+import { writeWorkflowBundle } from '../../workers/workflow-bundle.js';
 
 /**
  * One Temporal dev server and one fresh PostgreSQL database for the whole integration run. TEMPORAL_ADDRESS points
@@ -33,9 +31,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const temporalAddress = process.env.TEMPORAL_ADDRESS ?? (server = await startDevServer({ headless: true })).address;
 
   const workDir = await mkdtemp(path.join(os.tmpdir(), 'sentinel-test-'));
-  const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger });
-  const workflowBundlePath = path.join(workDir, 'workflow-bundle.js');
-  await writeFile(workflowBundlePath, bundle.code);
+  const workflowBundlePath = await writeWorkflowBundle(path.join(workDir, 'workflow-bundle.js'));
 
   project.provide('temporalAddress', temporalAddress);
   project.provide('databaseUrl', databaseUrl);

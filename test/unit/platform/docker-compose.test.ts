@@ -51,7 +51,13 @@ describe('docker-compose.yml', () => {
         if (source.startsWith('./')) expect(existsSync(source), source).toBe(true);
       }
     expect(() => parseSentinelConfig(parse(readFileSync('docker/sentinel.example.yaml', 'utf8')))).not.toThrow();
-    expect(readFileSync('docker/Dockerfile', 'utf8')).toContain('CMD ["node", "bin/sentinel.js", "worker"]');
+    const dockerfile = readFileSync('docker/Dockerfile', 'utf8');
+    expect(dockerfile).toContain('CMD ["node", "bin/sentinel.js", "worker"]');
+    // The production worker loads a bundle built into the image (workers/main.ts reads SENTINEL_WORKFLOW_BUNDLE).
+    const bundle = /RUN npx tsx scripts\/bundle-workflows\.ts (\S+)/.exec(dockerfile)?.[1];
+    expect(bundle).toBeDefined();
+    expect(dockerfile).toContain(`SENTINEL_WORKFLOW_BUNDLE=${bundle}`);
+    expect(existsSync('scripts/bundle-workflows.ts')).toBe(true);
     expect(existsSync('bin/sentinel.js')).toBe(true);
   });
 });
