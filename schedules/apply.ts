@@ -67,6 +67,7 @@ function toScheduleOptions(d: ScheduleDeclaration, taskQueue: string, note: stri
       workflowId: d.workflowIdPrefix,
       taskQueue,
       args: d.args,
+      staticSummary: d.description,
       ...(d.searchAttributes
         ? { typedSearchAttributes: Object.entries(d.searchAttributes).map(([key, value]) => ({ key: defineSearchAttributeKey(key, SearchAttributeType.KEYWORD), value })) }
         : {}),

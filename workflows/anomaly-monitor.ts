@@ -1,4 +1,4 @@
-import { ApplicationFailure, log, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, log, proxyActivities, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
 import type { SentinelActivities } from '../activities/index.js';
 import { incidentAlertDedupeKey, type AnomalyMonitorInput, type AnomalyMonitorResult } from '../domain/monitoring/contract.js';
 import { DEFAULT_SCAN_LOOKBACK_HOURS, validateAnomalyMonitorInput } from '../domain/monitoring/inputs.js';
@@ -43,5 +43,6 @@ export async function anomalyMonitorWorkflow(input: AnomalyMonitorInput = {}): P
       log.error('anomaly alert could not be delivered', { incidentId: incident.incidentId, error: String(error) });
     }
   }
+  setCurrentDetails(`${summary.counts.targets} targets, ${summary.counts.scored} runs scored, ${summary.counts.critical} critical, ${alertsSent.length} new incident alert(s)`);
   return { workflowId, ...summary, alertsSent, alertsFailed };
 }

@@ -1,4 +1,4 @@
-import { ApplicationFailure, log, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, log, proxyActivities, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
 import type { SentinelActivities } from '../activities/index.js';
 import type { CapacityForecastInput, CapacityForecastResult } from '../domain/monitoring/contract.js';
 import { validateCapacityForecastInput } from '../domain/monitoring/inputs.js';
@@ -42,6 +42,7 @@ export async function capacityForecastWorkflow(input: CapacityForecastInput = {}
       log.error('capacity alert could not be delivered', { name: alert.name, error: String(error) });
     }
   }
+  setCurrentDetails(`${alerts.length} below the alert horizon, ${alertsSent.length} alert(s) sent`);
   return {
     workflowId,
     ...summary,

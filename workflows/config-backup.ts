@@ -1,4 +1,4 @@
-import { ActivityFailure, ApplicationFailure, CancellationScope, log, proxyActivities, sleep, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, CancellationScope, log, proxyActivities, setCurrentDetails, sleep, workflowInfo } from '@temporalio/workflow';
 import type { SentinelActivities } from '../activities/index.js';
 import type { BeginResult } from '../activities/config-backup/index.js';
 import {
@@ -61,6 +61,7 @@ export async function configBackupWorkflow(input: ConfigBackupInput = {}): Promi
 
     const { items, totals } = summarizeOutcomes(outcomes);
     const finished = await quick.finishConfigBackup({ holder, setId, totals });
+    setCurrentDetails(`${totals.backedUp} backed up, ${totals.unchanged} unchanged, ${totals.failed} failed`);
     if (totals.failed > 0) await alertFailures(holder, workflowId, items.filter((i) => i.status === 'failed').map((i) => `${i.type} ${i.name}`));
     return {
       setId,

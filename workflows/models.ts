@@ -1,4 +1,4 @@
-import { ActivityFailure, ApplicationFailure, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, proxyActivities, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
 import type { SentinelActivities } from '../activities/index.js';
 import {
   DEFAULT_MIN_FAILURES,
@@ -32,6 +32,13 @@ const registry = proxyActivities<SentinelActivities>({
  * `sentinel model train` as `train-model/<ISO time>`.
  */
 export async function trainFailureModelWorkflow(input: TrainModelInput = {}): Promise<TrainModelResult> {
+  setCurrentDetails('training a candidate model');
+  const result = await trainAndDecide(input);
+  setCurrentDetails(`${result.outcome}${result.version !== null ? ` (version ${result.version})` : ''}: ${result.reason}`);
+  return result;
+}
+
+async function trainAndDecide(input: TrainModelInput): Promise<TrainModelResult> {
   const problems = validateTrainModelInput(input);
   if (problems.length > 0) throw ApplicationFailure.nonRetryable(`invalid training input: ${problems.join('; ')}`, 'InvalidInput');
   const request = input ?? {};
@@ -77,6 +84,13 @@ export async function trainFailureModelWorkflow(input: TrainModelInput = {}): Pr
  * event, and unpauses unless `keepPaused`. A restore that fails verification leaves the schedule paused.
  */
 export async function rollbackModelWorkflow(input: RollbackModelInput = {}): Promise<RollbackModelResult> {
+  setCurrentDetails('restoring a model snapshot');
+  const result = await rollBack(input);
+  setCurrentDetails(`restored snapshot ${result.snapshotId}: active model ${result.restoredVersion ?? 'none (the rules predict)'}`);
+  return result;
+}
+
+async function rollBack(input: RollbackModelInput): Promise<RollbackModelResult> {
   const problems = validateRollbackModelInput(input);
   if (problems.length > 0) throw ApplicationFailure.nonRetryable(`invalid rollback input: ${problems.join('; ')}`, 'InvalidInput');
   const request = input ?? {};

@@ -10,6 +10,7 @@ import {
   log,
   proxyActivities,
   proxyLocalActivities,
+  setCurrentDetails,
   setHandler,
   sleep,
   upsertSearchAttributes,
@@ -28,6 +29,7 @@ import {
   type ResolvedGate,
 } from '../domain/prebackup/contract.js';
 import { incidentAlertDedupeKey } from '../domain/monitoring/contract.js';
+import { describeGate } from '../domain/prebackup/describe.js';
 import { isHighRisk } from '../domain/risk/levels.js';
 import type { Prediction } from '../domain/risk/prediction.js';
 import { BackupDecision, BackupTarget, FailureProbability, FailureRisk } from './search-attributes.js';
@@ -106,21 +108,25 @@ export async function preBackupWorkflow(input: PreBackupInput): Promise<PreBacku
   let skipReason: string | undefined;
   for (;;) {
     state.phase = 'predicting';
+    setCurrentDetails(describeGate(state));
     const prediction = await predict(gate, input.context);
     state.prediction = prediction;
     state.predictions += 1;
+    setCurrentDetails(describeGate(state));
     upsertSearchAttributes([{ key: FailureRisk, value: prediction.riskLevel }, { key: FailureProbability, value: prediction.failureProbability }]);
     if (!isHighRisk(prediction.failureProbability, gate.threshold)) {
       decision = 'proceed';
       break;
     }
     state.phase = 'alerting';
+    setCurrentDetails(describeGate(state));
     const canDelay = gate.policy === 'delay' && state.delays < gate.maxDelays;
     await alert('preventive', prediction.riskLevel === 'critical' ? 'critical' : 'warning',
       `${gate.target}: failure risk ${prediction.riskLevel} (${prediction.failureProbability}) above threshold ${gate.threshold}; ${canDelay ? `delaying ${gate.delayMinutes} min` : 'awaiting approval'}`,
       { probability: prediction.failureProbability, riskFactors: prediction.riskFactors, recommendedActions: prediction.recommendedActions });
     if (canDelay) {
       state.phase = 'delaying';
+      setCurrentDetails(describeGate(state));
       upsertSearchAttributes([{ key: BackupDecision, value: 'delayed' }]);
       await sleep(gate.delayMinutes * 60_000);
       state.delays += 1;
@@ -131,6 +137,7 @@ export async function preBackupWorkflow(input: PreBackupInput): Promise<PreBacku
       await alert('escalation', 'critical', `${gate.target}: still high risk after ${state.delays} delay(s); escalated to manual approval`, { delays: state.delays });
     }
     state.phase = 'awaiting-approval';
+    setCurrentDetails(describeGate(state));
     upsertSearchAttributes([{ key: BackupDecision, value: 'awaiting-approval' }]);
     const decided = await condition(() => human.pending !== null, gate.approvalTimeoutMs);
     if (decided && human.pending) {
@@ -150,10 +157,13 @@ export async function preBackupWorkflow(input: PreBackupInput): Promise<PreBacku
 
   if (decision === 'proceed' || decision === 'approved') {
     state.phase = 'backing-up';
+    setCurrentDetails(describeGate(state));
     state.backup = await runBackup(gate, workflowId, runId);
   }
 
   state.phase = 'recording';
+
+  setCurrentDetails(describeGate(state));
   const recorded = await quick.recordBackupRun({
     workflowId, runId, target: gate.target, decision, prediction, backup: state.backup, skipReason, gateStartedAt,
     estimatedDurationSeconds: gate.estimatedDurationSeconds, estimatedSizeBytes: gate.estimatedSizeBytes,
@@ -183,6 +193,7 @@ export async function preBackupWorkflow(input: PreBackupInput): Promise<PreBacku
     await alert('backup-failed', 'critical', `${gate.target}: backup failed: ${state.backup.error ?? 'unknown error'}`, {});
   }
   state.phase = 'done';
+  setCurrentDetails(describeGate(state));
   return { decision, prediction, delays: state.delays, backup: state.backup, anomalies: state.anomalies, anomalyCheck: state.anomalyCheck, approval: state.approval ?? undefined, skipReason };
 }
 

@@ -45,6 +45,7 @@ export function backupCommand(ctx: CliContext): Command {
         workflowId: preBackupWorkflowId(name, new Date()),
         args: [input],
         typedSearchAttributes: [{ key: BackupTarget, value: name }],
+        staticSummary: `Pre-backup gate: ${name} (started from the CLI)`,
       });
       if (!opts.wait) return printResult({ workflowId: handle.workflowId, runId: handle.firstExecutionRunId }, opts.json, (r: { workflowId: string }) => r.workflowId);
       const result: PreBackupResult = await handle.result();

@@ -90,6 +90,9 @@ describe('preBackupWorkflow on the dev server', () => {
   it('waits for approval at high risk with the manual policy; approve (update) proceeds', async () => {
     const handle = await start({ target: 'manual-cmd', context: RISKY });
     await waitForPhase(handle.workflowId, 'awaiting-approval');
+    // What the Web UI shows as the run's current details.
+    const metadata = await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+    expect(metadata.currentDetails).toMatch(/^manual-cmd: risk critical \(0\.\d\d\) -> awaiting approval$/);
     const state = await handle.executeUpdate<PreBackupState, [unknown]>('decide', { args: [{ decision: 'approve', by: 'alice', reason: 'checked disk' }] });
     expect(state.approval).toEqual({ decision: 'approved', by: 'alice', reason: 'checked disk' });
     const result: PreBackupResult = await handle.result();
