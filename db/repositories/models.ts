@@ -14,40 +14,33 @@ export type ModelStatus = 'candidate' | 'active' | 'archived';
 export type ModelSource = 'training' | 'import';
 export type ActiveModelChange = 'promotion' | 'rollback' | 'deletion';
 
-export interface ModelSummary {
+/** What describes a model, whether stored already or about to be. */
+interface ModelDescription {
+  algorithm: string;
+  parameters: Record<string, unknown>;
+  featurePipelineVersion: number;
+  trainingFrom: Date | null;
+  trainingTo: Date | null;
+  metrics: Record<string, unknown>;
+  explanation: unknown;
+  canaryProbability: number | null;
+  decisionReason: string | null;
+  source: ModelSource;
+  createdBy: string;
+}
+
+export interface ModelSummary extends ModelDescription {
   version: number;
   status: ModelStatus;
   createdAt: Date;
   statusChangedAt: Date;
-  algorithm: string;
-  parameters: Record<string, unknown>;
-  featurePipelineVersion: number;
-  trainingFrom: Date | null;
-  trainingTo: Date | null;
-  metrics: Record<string, unknown>;
-  explanation: unknown;
-  canaryProbability: number | null;
-  decisionReason: string | null;
   artifactSha256: string;
   artifactBytes: number;
-  source: ModelSource;
-  createdBy: string;
   trainingRun: string | null;
 }
 
-export interface NewModel {
-  algorithm: string;
-  parameters: Record<string, unknown>;
-  featurePipelineVersion: number;
-  trainingFrom: Date | null;
-  trainingTo: Date | null;
-  metrics: Record<string, unknown>;
-  explanation: unknown;
-  canaryProbability: number | null;
-  decisionReason: string | null;
+export interface NewModel extends ModelDescription {
   artifact: Buffer;
-  source: ModelSource;
-  createdBy: string;
   trainingRun?: string | null;
 }
 

@@ -3,6 +3,7 @@
  * values only: they travel through Temporal payloads, so artifacts never appear here (activities pass model
  * versions and snapshot ids; the bytes stay in PostgreSQL). Importable from workflow code: no ML, no I/O.
  */
+import type { BinaryMetrics } from '../ml/metrics.js';
 
 export const MODEL_ALGORITHMS = ['sentinel-forest', 'ml-random-forest'] as const;
 export type ModelAlgorithm = (typeof MODEL_ALGORITHMS)[number];
@@ -29,20 +30,8 @@ export interface RollbackModelInput {
   scheduleId?: string;
 }
 
-/** Metrics of one predictor on the validation window (a subset of domain/ml BinaryMetrics, JSON-safe). */
-export interface WindowMetrics {
-  rows: number;
-  failures: number;
-  baseRate: number | null;
-  prAuc: number | null;
-  rocAuc: number | null;
-  brier: number | null;
-  brierBaseline: number | null;
-  threshold: number;
-  precision: number | null;
-  recall: number | null;
-  confusion: { truePositives: number; falsePositives: number; trueNegatives: number; falseNegatives: number };
-}
+/** Metrics of one predictor on the validation window: domain/ml's BinaryMetrics with the counts named for rows. */
+export type WindowMetrics = Omit<BinaryMetrics, 'count' | 'positives'> & { rows: number; failures: number };
 
 /** Candidate, rules and the active model scored on the same validation rows (newest 20% of the history). */
 export interface ModelEvaluation {
