@@ -250,7 +250,7 @@ MHcCAQEEIIrYSSNQFaA2Hwf1duRSxKtLYX5CB04fSeQ6tF1aY/PuoAoGCCqGSM49
 
 describe('unparsable files fall back to text with a warning', () => {
   const broken: [ConfigFormat, string, RegExp][] = [
-    ['yaml', `server:\n  host: a\n password: ${CANARY}\n  list: [1, 2\n`, /^could not parse as YAML \([A-Z_]+ at line \d+, column \d+\); backed up and shown as text$/],
+    ['yaml', `server:\n  host: a\n password: ${CANARY}\n  list: [1, 2\n`, /^could not parse as YAML \(bad indentation of a mapping entry at line 3, column 2\); backed up and shown as text$/],
     ['json', `{\n  "password": "${CANARY}",\n  oops\n}`, /^could not parse as JSON \(invalid JSON( at line \d+, column \d+)?\); backed up and shown as text$/],
     ['toml', `password = "${CANARY}"\nport = = 1\n`, /^could not parse as TOML \(invalid TOML at line 2, column \d+\); backed up and shown as text$/],
     ['yaml', `connection string host=db password=${CANARY}`, /top level is a single value/],
