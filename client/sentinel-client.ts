@@ -1,5 +1,10 @@
 import { Client, Connection, WorkflowExecutionAlreadyStartedError, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { preBackupWorkflowId, type HumanDecision, type PreBackupInput, type PreBackupResult, type PreBackupState } from '../domain/prebackup/contract.js';
+import { CONFIG_BACKUP_WORKFLOW_TYPE, configBackupWorkflowId, type ConfigBackupInput, type ConfigBackupResult } from '../domain/config-backup-run/contract.js';
+import {
+  rollbackModelWorkflowId, trainModelWorkflowId, type RollbackModelInput, type RollbackModelResult, type TrainModelInput, type TrainModelResult,
+} from '../domain/models/contract.js';
+import { assertCodecForSecrets } from '../lib/codec/secrets-guard.js';
 import { DEFAULT_TEMPORAL_ADDRESS } from '../lib/env.js';
 import { sentinelDataConverter } from '../lib/temporal.js';
 import { BackupTarget } from '../workflows/search-attributes.js';
@@ -58,6 +63,53 @@ export class SentinelClient {
         workflowIdConflictPolicy: 'FAIL',
       }),
     );
+  }
+
+  /**
+   * Starts `configBackupWorkflow` (ID `config-backup/<at>`). What to back up defaults to the worker's CONFIG_*
+   * environment. Application configs are secrets in a workflow input: without CONFIG_BACKUP_KEY in this process
+   * (so no payload encryption) they are refused here rather than stored in Temporal history in plaintext.
+   */
+  async startConfigBackup(input: ConfigBackupInput = {}, options: { at?: Date | string } = {}): Promise<RunRef> {
+    if ((input.apps?.length ?? 0) > 0) assertCodecForSecrets(this.temporal, 'start configBackupWorkflow with application configs');
+    const workflowId = configBackupWorkflowId(options.at ?? new Date());
+    return this.startOnce(workflowId, () =>
+      this.temporal.workflow.start(CONFIG_BACKUP_WORKFLOW_TYPE, {
+        taskQueue: this.taskQueue, workflowId, args: [input], staticSummary: 'Configuration backup (started by a client)', workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      }),
+    );
+  }
+
+  /** Starts `trainFailureModelWorkflow` (ID `train-model/<at>`): train, evaluate against the active model and the rules, promote or keep. */
+  async startTraining(input: TrainModelInput = {}, options: { at?: Date | string } = {}): Promise<RunRef> {
+    const workflowId = trainModelWorkflowId(options.at ?? new Date());
+    return this.startOnce(workflowId, () =>
+      this.temporal.workflow.start('trainFailureModelWorkflow', {
+        taskQueue: this.taskQueue, workflowId, args: [input], staticSummary: 'Failure-model training (started by a client)', workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      }),
+    );
+  }
+
+  /** Starts `rollbackModelWorkflow` (ID `rollback-model/<at>`): restores the snapshot taken before the last model change, or `toVersion`. */
+  async startRollback(input: RollbackModelInput = {}, options: { at?: Date | string } = {}): Promise<RunRef> {
+    const workflowId = rollbackModelWorkflowId(options.at ?? new Date());
+    return this.startOnce(workflowId, () =>
+      this.temporal.workflow.start('rollbackModelWorkflow', {
+        taskQueue: this.taskQueue, workflowId, args: [input], staticSummary: 'Failure-model rollback (started by a client)', workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      }),
+    );
+  }
+
+  configBackupResult(workflowId: string): Promise<ConfigBackupResult> {
+    return this.temporal.workflow.getHandle(workflowId).result();
+  }
+
+  trainingResult(workflowId: string): Promise<TrainModelResult> {
+    return this.temporal.workflow.getHandle(workflowId).result();
+  }
+
+  rollbackResult(workflowId: string): Promise<RollbackModelResult> {
+    return this.temporal.workflow.getHandle(workflowId).result();
   }
 
   /** Approves a run awaiting a decision; rejects with the workflow's reason when it is not awaiting one. */

@@ -9,6 +9,7 @@ import {
   type ConfigBackupInput,
   type ConfigBackupResult,
 } from '../domain/config-backup-run/contract.js';
+import { rootMessage } from '../domain/errors/root-message.js';
 
 /** Failure types no retry can fix: bad input, a missing/invalid/wrong key, a lock taken over after a lease ran out. */
 const NON_RETRYABLE = ['InvalidInput', 'MissingKey', 'InvalidKey', 'WrongKey', 'LockLost'];
@@ -131,8 +132,3 @@ function clearError(error: unknown): unknown {
   return error;
 }
 
-function rootMessage(error: unknown): string {
-  let cause = error as Error | undefined;
-  while (cause?.cause instanceof Error) cause = cause.cause;
-  return cause?.message ?? String(error);
-}

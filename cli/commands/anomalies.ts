@@ -18,6 +18,7 @@ import type { CliContext } from '../context.js';
 import { nonNegative } from '../options.js';
 import { CliError, printResult } from '../output.js';
 import { writePlotFile } from '../plot-file.js';
+import { rootMessage } from '../../domain/errors/root-message.js';
 
 const DAY_MS = 86_400_000;
 /** How much history `--plot` draws. */
@@ -176,8 +177,3 @@ function describeScan(r: AnomalyMonitorResult & { plot?: string | null }): strin
   return lines.join('\n');
 }
 
-function rootMessage(error: Error): string {
-  let cause: Error = error;
-  while (cause.cause instanceof Error) cause = cause.cause;
-  return cause.message;
-}

@@ -6,6 +6,7 @@ import { BackupTarget } from '../../workflows/search-attributes.js';
 import type { CliContext } from '../context.js';
 import { nonNegative, numberIn, wholeNumber } from '../options.js';
 import { CliError, printResult } from '../output.js';
+import { rootMessage } from '../../domain/errors/root-message.js';
 
 export function backupCommand(ctx: CliContext): Command {
   const backup = new Command('backup').description('Run the pre-backup gate for a target, and answer or inspect gated runs');
@@ -110,11 +111,6 @@ async function existingHandle(client: Client, workflowId: string): Promise<Workf
   return handle;
 }
 
-function rootMessage(error: Error): string {
-  let cause: Error = error;
-  while (cause.cause instanceof Error) cause = cause.cause;
-  return cause.message;
-}
 
 function describeResult(r: PreBackupResult & { workflowId: string }): string {
   const lines = [

@@ -27,6 +27,7 @@ import { PayloadStore } from '../../lib/config-store/payload-store.js';
 import type { CliContext } from '../context.js';
 import { wholeNumber } from '../options.js';
 import { CliError, printResult } from '../output.js';
+import { rootMessage } from '../../domain/errors/root-message.js';
 
 const itemId = wholeNumber(1);
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -234,11 +235,6 @@ async function readAppOption(raw: string): Promise<AppConfigInput> {
   return { name, config: config as AppConfigInput['config'] };
 }
 
-function rootMessage(error: Error): string {
-  let cause: Error = error;
-  while (cause.cause instanceof Error) cause = cause.cause;
-  return cause.message;
-}
 
 function describeRun(r: ConfigBackupResult): string {
   const t = r.totals;

@@ -36,6 +36,7 @@ import { packageVersion } from '../../lib/package-version.js';
 import type { CliContext } from '../context.js';
 import { wholeNumber } from '../options.js';
 import { CliError, printResult } from '../output.js';
+import { rootMessage } from '../../domain/errors/root-message.js';
 
 const version = wholeNumber(1, 2_147_483_647);
 
@@ -52,11 +53,6 @@ const jsonObject = (raw: string): Record<string, unknown> => {
 
 const modelChoice = (raw: string): number | 'rules' => (raw === 'rules' ? 'rules' : version(raw));
 
-function rootMessage(error: Error): string {
-  let cause: Error = error;
-  while (cause.cause instanceof Error) cause = cause.cause;
-  return cause.message;
-}
 
 const pct = (v: number | null | undefined) => (v === null || v === undefined ? '-' : v.toFixed(4));
 
