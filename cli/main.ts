@@ -1,11 +1,13 @@
 import { CommanderError } from 'commander';
 import { ConfigError } from '../domain/config/sentinel-config.js';
 import { redactSecrets } from '../lib/redact.js';
+import { adoptLocalServiceSettings } from '../lib/runtime-env.js';
 import { CliContext } from './context.js';
 import { CliError } from './output.js';
 import { buildProgram } from './program.js';
 
 async function main(argv: string[]): Promise<number> {
+  await adoptLocalServiceSettings(); // before the context reads the environment
   const ctx = new CliContext();
   try {
     await (await buildProgram(ctx, argv)).parseAsync(argv);

@@ -11,6 +11,8 @@ export interface RuntimeInfo {
   databaseUrl: string;
   uiUrl?: string | undefined;
   codecEndpoint?: string | undefined;
+  /** The sentinel.yaml the worker uses, when not the default one (the demo's); the CLI follows it. */
+  configPath?: string | undefined;
 }
 
 const fileIn = (dataDir: string) => path.join(dataDir, 'runtime.json');

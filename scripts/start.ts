@@ -2,15 +2,21 @@
  * `npm start`: one command for a working service on this machine. Starts the Temporal dev server (Web UI on 8233,
  * state persisted in .data/temporal.db) unless TEMPORAL_ADDRESS names a cluster, uses DATABASE_URL or an embedded
  * PGlite under .data/pglite, applies migrations, and runs the worker until Ctrl-C, then shuts everything down.
- * With CONFIG_BACKUP_KEY set it also serves the payload codec endpoint (SENTINEL_CODEC_PORT, default 8888) on
- * loopback and starts the Web UI with `--ui-codec-endpoint` pointing at it.
+ * It serves the payload codec endpoint (SENTINEL_CODEC_PORT, default 8888) on loopback and starts the Web UI with
+ * `--ui-codec-endpoint` pointing at it, so operators see decoded payloads. Without CONFIG_BACKUP_KEY it creates (once)
+ * and uses a development key in .data/dev-key (lib/dev-key.ts), which the CLI then picks up too.
+ *
+ * `npm start -- --demo` (or `npm start --demo`, which npm passes as npm_config_demo) then runs scripts/demo.ts:
+ * history, training, a config backup, one low-risk and one high-risk pre-backup run, and what to try next.
  */
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../db/embedded.js';
 import { migrate } from '../db/migrate.js';
 import { startLocalCodecEndpoint, type LocalCodecEndpoint } from '../lib/codec/local-endpoint.js';
 import { startDevServer, type DevServer } from '../lib/dev-server.js';
+import { ensureDevKey } from '../lib/dev-key.js';
 import { DEFAULT_UI_PORT, readEnv } from '../lib/env.js';
 import { logger } from '../lib/logger.js';
 import { redactUrl } from '../lib/redact.js';
@@ -20,14 +26,21 @@ import { connectClient } from '../lib/temporal.js';
 import { applySchedules } from '../schedules/apply.js';
 import { declaredSchedules } from '../schedules/index.js';
 import { runWorker } from '../workers/main.js';
+import { prepareDemo, runDemo } from './demo.js';
 
 const EMBEDDED_PG_PORT = Number(process.env.SENTINEL_EMBEDDED_PG_PORT ?? 5433);
 const TEMPORAL_PORT = Number(process.env.SENTINEL_TEMPORAL_PORT ?? 7233);
 const UI_PORT = Number(process.env.SENTINEL_UI_PORT ?? DEFAULT_UI_PORT);
 
+const DEMO = process.argv.includes('--demo') || process.env.npm_config_demo === 'true';
+
 async function main(): Promise<void> {
+  const dataDir = readEnv().dataDir;
+  await mkdir(dataDir, { recursive: true });
+  // Before anything reads SENTINEL_CONFIG / CONFIG_*: the demo points them at its own files.
+  const demo = DEMO ? await prepareDemo(dataDir) : undefined;
   const env = readEnv();
-  await mkdir(env.dataDir, { recursive: true });
+  const firstRun = !existsSync(path.join(env.dataDir, 'temporal.db'));
   let server: DevServer | undefined;
   let embedded: EmbeddedPostgres | undefined;
   let codec: LocalCodecEndpoint | undefined;
@@ -38,6 +51,8 @@ async function main(): Promise<void> {
     await embedded?.stop();
   };
   try {
+    const devKey = await ensureDevKey(env.dataDir); // before the codec endpoint, the worker and any client read it
+    if (devKey.source !== 'env') say(`CONFIG_BACKUP_KEY is not set: using the development key in ${devKey.file}${devKey.source === 'created' ? ' (just created)' : ''}; set CONFIG_BACKUP_KEY in production`);
     // Before the dev server: its Web UI is told where the codec endpoint listens.
     codec = await startLocalCodecEndpoint({ env: process.env, uiPort: UI_PORT, namespace: env.temporalNamespace, log: logger });
     if (!env.temporalAddress) {
@@ -49,7 +64,7 @@ async function main(): Promise<void> {
     const databaseUrl = env.databaseUrl ?? embedded!.url;
     const applied = await migrate(databaseUrl);
     say(`database ${redactUrl(databaseUrl)}${embedded ? ' (embedded PGlite in .data/pglite)' : ''}: ${applied.length} migration(s) applied`);
-    await writeRuntimeInfo(env.dataDir, { pid: process.pid, temporalAddress, databaseUrl, uiUrl: server?.uiUrl, codecEndpoint: codec.server?.url });
+    await writeRuntimeInfo(env.dataDir, { pid: process.pid, temporalAddress, databaseUrl, uiUrl: server?.uiUrl, codecEndpoint: codec.server?.url, configPath: demo?.configPath });
 
     const controller = new AbortController();
     const worker = runWorker({ temporalAddress, databaseUrl, signal: controller.signal });
@@ -59,6 +74,13 @@ async function main(): Promise<void> {
     if (server?.uiUrl) say(`Temporal Web UI: ${server.uiUrl}/namespaces/${env.temporalNamespace}/workflows`);
     say(codec.note);
     say(`Config: ${env.configPath}. Try, in another terminal:  npx sentinel backup run <target> --wait`);
+    if (firstRun && !demo) say('First run? `npm start -- --demo` imports a demo history, trains a model and starts a low-risk and a high-risk run to look at.');
+    if (demo) {
+      // The demo is a guest: if it fails, say why and keep the service running.
+      await runDemo({ temporalAddress, databaseUrl, taskQueue: env.taskQueue, namespace: env.temporalNamespace, uiUrl: server?.uiUrl, dataDir: env.dataDir, say }).catch((error: Error) =>
+        say(`demo failed: ${error.message}`),
+      );
+    }
     say('Press Ctrl-C to stop.');
     // `on`, not `once`: Ctrl-C reaches this process more than once (terminal, npm, tsx), and a second SIGINT with
     // no listener left would kill it before the dev server and database are stopped.

@@ -6,6 +6,7 @@ import { freePort } from '../lib/dev-server.js';
 import { logger } from '../lib/logger.js';
 import { startMetricsServer, type MetricsServer } from '../lib/metrics-server.js';
 import { readRuntimeInfo } from '../lib/runtime-file.js';
+import { adoptLocalServiceSettings } from '../lib/runtime-env.js';
 import { installTemporalRuntime } from '../lib/temporal-runtime.js';
 import { createSentinelWorker } from './create-worker.js';
 
@@ -18,6 +19,7 @@ export interface RunWorkerOptions {
 
 /** The worker process: validates the config, migrates the database, then polls the task queue until stopped. */
 export async function runWorker(options: RunWorkerOptions = {}): Promise<void> {
+  await adoptLocalServiceSettings(); // before the payload codec and the config path are read from the environment
   const env = readEnv();
   const metricsPort = env.metricsPort;
   const { sdkMetricsUrl } = installTemporalRuntime(metricsPort === undefined ? {} : { sdkMetricsPort: await freePort() });

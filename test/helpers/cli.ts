@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import os from 'node:os';
 import path from 'node:path';
 
 export interface CliRun {
@@ -8,11 +9,13 @@ export interface CliRun {
 }
 
 const BIN = path.resolve('bin/sentinel.js');
+// Never the developer's own .data (its runtime.json or development key would change what the CLI connects to).
+const NO_LOCAL_SERVICE = path.join(os.tmpdir(), 'sentinel-cli-tests-no-local-service');
 
 /** Runs the real `sentinel` executable with the given environment (as an operator's shell would). */
 export function runCli(args: string[], env: Record<string, string | undefined>, timeoutMs = 120_000): Promise<CliRun> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { env: { ...process.env, LOG_LEVEL: 'warn', ...env }, timeout: timeoutMs }, (error, stdout, stderr) => {
+    execFile(process.execPath, [BIN, ...args], { env: { ...process.env, LOG_LEVEL: 'warn', SENTINEL_DATA_DIR: NO_LOCAL_SERVICE, ...env }, timeout: timeoutMs }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
       resolve({ code, stdout, stderr });
     });
