@@ -9,6 +9,10 @@ export function createPool(connectionString: string, max = 8): pg.Pool {
   const pool = new pg.Pool({ connectionString, max, connectionTimeoutMillis: 10_000, idleTimeoutMillis: 30_000 });
   // An idle client losing its connection (server restart) must not crash the worker; the next query reconnects.
   pool.on('error', () => undefined);
+  // The pool listens for a client's errors only while it is idle. A connection lost while checked out (inside
+  // `inTransaction`) emits 'error' on the client with no listener, which kills the process; with this one the
+  // query in flight still fails (the activity retries) and the pool drops the broken client on release.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return pool;
 }
 

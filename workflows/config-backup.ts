@@ -17,14 +17,16 @@ const FILES_PER_BATCH = 500;
 /** A run that finds another one holding the lock waits (durable timers) this long, then gives up. */
 export const LOCK_WAIT_MS = 60 * 60_000;
 
+// Ten attempts (about 2.5 min of backoff for `quick`, 5 min for the batches): every step needs PostgreSQL, and with
+// five a 30 s database outage (a restart, a failover) used up the retries and failed the night's run.
 const quick = proxyActivities<SentinelActivities>({
   startToCloseTimeout: '2m',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE },
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 10, nonRetryableErrorTypes: NON_RETRYABLE },
 });
 const fileBatches = proxyActivities<SentinelActivities>({
   startToCloseTimeout: '30m',
   heartbeatTimeout: '60s',
-  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE },
+  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 10, nonRetryableErrorTypes: NON_RETRYABLE },
 });
 const alerting = proxyActivities<SentinelActivities>({
   startToCloseTimeout: '30s',

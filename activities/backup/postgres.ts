@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { redactSecrets } from '../../lib/redact.js';
 import { invalidInput } from '../failures.js';
@@ -14,15 +14,21 @@ export interface DumpResult {
 
 /**
  * pg_dump in custom format into `<backupDir>/<target>/<name>.dump`. The file name comes from the workflow run, so
- * a retried activity overwrites its own partial file instead of leaving a second artifact; the dump is written to
- * `.partial` and renamed only when pg_dump succeeded. The password travels in PGPASSWORD, never on the command line.
+ * a retried activity replaces its own artifact instead of leaving a second one; the dump is written to a partial
+ * file and renamed only when pg_dump succeeded. The password travels in PGPASSWORD, never on the command line.
+ *
+ * Each attempt writes a partial file of its own and first unlinks the ones earlier attempts left: when a worker
+ * dies (SIGKILL, OOM), its pg_dump lives on and keeps writing to the file it opened. Sharing one partial name, that
+ * orphan would write into the retry's file after the rename and corrupt the artifact under its recorded checksum;
+ * now it writes into an unlinked file that disappears when it exits.
  */
 export async function dumpPostgres(url: string, backupDir: string, target: string, artifactName: string, timeoutMs: number): Promise<DumpResult> {
   const connection = splitCredentials(url);
   const dir = path.join(backupDir, target);
   await mkdir(dir, { recursive: true });
   const finalPath = path.join(dir, `${artifactName}.dump`);
-  const partialPath = `${finalPath}.partial`;
+  await removePartials(dir, `${artifactName}.dump.partial`);
+  const partialPath = `${finalPath}.partial-${randomBytes(4).toString('hex')}`;
   const outcome = await runProcess('pg_dump', ['--format=custom', '--no-password', `--file=${partialPath}`, `--dbname=${connection.url}`], {
     timeoutMs,
     env: { ...process.env, ...(connection.password !== undefined ? { PGPASSWORD: connection.password } : {}) },
@@ -37,6 +43,12 @@ export async function dumpPostgres(url: string, backupDir: string, target: strin
   await rename(partialPath, finalPath);
   const { size } = await stat(finalPath);
   return { path: finalPath, sizeBytes: size, sha256: await sha256File(finalPath) };
+}
+
+async function removePartials(dir: string, prefix: string): Promise<void> {
+  for (const name of await readdir(dir)) {
+    if (name.startsWith(prefix)) await rm(path.join(dir, name), { force: true });
+  }
 }
 
 export function splitCredentials(url: string): { url: string; password?: string } {

@@ -68,7 +68,9 @@ export async function prune(db: pg.Pool, store: PayloadStore, policy: RetentionP
       await renewConfigBackupLock(client, lock.holder, lock.leaseMs);
       return deleteItems(client, ids);
     });
-    const cleanup = await store.removeUnreferenced(await referencedHashes(db), { graceMs: 0 });
+    // Temp files too, whatever their age: under the lock none belongs to a write still in progress (a SIGKILLed
+    // worker leaves the ones it was fsyncing).
+    const cleanup = await store.removeUnreferenced(await referencedHashes(db), { graceMs: 0, staleTempAgeMs: 0 });
     return { ...report, dryRun: false, deleted: { ...deleted, payloads: cleanup.removed.length, bytesFreed: cleanup.bytesFreed } };
   });
 }

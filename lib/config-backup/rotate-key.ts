@@ -66,7 +66,7 @@ export async function rotateKey(db: pg.Pool, keyring: Keyring, store: PayloadSto
       await replaceMetadataEnvelopes(client, updates);
       return repointed;
     });
-    const cleanup = await store.removeUnreferenced(await referencedHashes(db), { graceMs: 0 });
+    const cleanup = await store.removeUnreferenced(await referencedHashes(db), { graceMs: 0, staleTempAgeMs: 0 });
     return {
       activeKeyId: keyring.activeKeyId,
       payloads: { total: hashes.length, rotated: moves.length, alreadyCurrent: hashes.length - moves.length, bytesWritten },
