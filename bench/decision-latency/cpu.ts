@@ -1,5 +1,4 @@
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { procCpuSeconds } from '../shared/proc.js';
 
 /** CPU seconds used so far by this process (all threads: client, worker, workflow thread) and by the dev server. */
 export interface CpuSnapshot {
@@ -18,13 +17,6 @@ export interface CpuUse {
   devServerCores: number | undefined;
 }
 
-const clockTicks = (() => {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-  } catch {
-    return 100;
-  }
-})();
 
 export function cpuSnapshot(devServerPid: number | undefined): CpuSnapshot {
   const usage = process.cpuUsage();
@@ -45,14 +37,3 @@ export function cpuBetween(before: CpuSnapshot, after: CpuSnapshot): CpuUse {
   };
 }
 
-/** utime + stime of a Linux process, from /proc (undefined elsewhere or once it has exited). */
-function procCpuSeconds(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) may contain spaces; the fields after its closing parenthesis are fixed.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / clockTicks;
-  } catch {
-    return undefined;
-  }
-}

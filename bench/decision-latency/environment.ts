@@ -16,6 +16,9 @@ import { installTemporalRuntime } from '../../lib/temporal-runtime.js';
 import { createSentinelWorker, WORKFLOWS_PATH } from '../../workers/create-worker.js';
 import { createScratchDatabase } from '../../db/scratch-database.js';
 import { quietBundlerLogger } from '../../lib/quiet-bundler-logger.js';
+import { createTeardown } from '../shared/teardown.js';
+
+export { withTimeout } from '../shared/teardown.js';
 
 const DEFAULT_ADMIN_URL = 'postgres://postgres:postgres@127.0.0.1:5432/postgres';
 export const BENCH_TARGET = 'bench-true';
@@ -38,7 +41,6 @@ export interface BenchEnvironment {
   close(): Promise<string[]>;
 }
 
-type Closer = { name: string; run: () => Promise<unknown> };
 
 /**
  * Everything the bench measures against, set up before the clock starts: a fresh database, a Temporal server, a
@@ -46,20 +48,7 @@ type Closer = { name: string; run: () => Promise<unknown> };
  * also when setup itself fails half-way.
  */
 export async function openBenchEnvironment(log: (message: string) => void): Promise<BenchEnvironment> {
-  const closers: Closer[] = [];
-  const closing = new AbortController();
-  const close = async (): Promise<string[]> => {
-    closing.abort(new Error('the bench is shutting down'));
-    const problems: string[] = [];
-    for (const closer of closers.splice(0).reverse()) {
-      try {
-        await withTimeout(closer.run(), 45_000, closer.name);
-      } catch (error) {
-        problems.push(`${closer.name}: ${(error as Error).message}`);
-      }
-    }
-    return problems;
-  };
+  const { closers, closing, close } = createTeardown(45_000);
 
   try {
     const adminUrl = process.env.SENTINEL_BENCH_DATABASE_URL ?? process.env.DATABASE_URL ?? DEFAULT_ADMIN_URL;
@@ -170,15 +159,4 @@ function temporalVersion(): string {
   }
 }
 
-export async function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
