@@ -1,4 +1,4 @@
-import { ActivityFailure, ApplicationFailure, CancellationScope, log, proxyActivities, setCurrentDetails, sleep, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, CancellationScope, log, patched, proxyActivities, setCurrentDetails, sleep, workflowInfo } from '@temporalio/workflow';
 import type { SentinelActivities } from '../activities/index.js';
 import type { BeginResult } from '../activities/config-backup/index.js';
 import {
@@ -14,6 +14,13 @@ import { rootMessage } from '../domain/errors/root-message.js';
 /** Failure types no retry can fix: bad input, a missing/invalid/wrong key, a lock taken over after a lease ran out. */
 const NON_RETRYABLE = ['InvalidInput', 'MissingKey', 'InvalidKey', 'WrongKey', 'LockLost'];
 const FILES_PER_BATCH = 500;
+/**
+ * Since this patch the environment snapshot and the file batches overlap, two batches at a time: one batch's
+ * drain and final commit no longer leave the worker's parse threads idle (the shared parse pool bounds the CPU either
+ * way). Histories recorded before it replay the sequential order.
+ */
+const OVERLAPPING_STEPS_PATCH = 'config-backup-overlapping-steps';
+const BATCHES_IN_FLIGHT = 2;
 /** A run that finds another one holding the lock waits (durable timers) this long, then gives up. */
 export const LOCK_WAIT_MS = 60 * 60_000;
 
@@ -54,11 +61,18 @@ export async function configBackupWorkflow(input: ConfigBackupInput = {}): Promi
 
   try {
     const outcomes: BatchOutcome[] = [];
-    if (plan.envPrefix !== null) outcomes.push(await quick.backupConfigEnv({ holder, setId, envPrefix: plan.envPrefix, sensitiveKeys }));
+    const backUpEnv = () => quick.backupConfigEnv({ holder, setId, envPrefix: plan.envPrefix!, sensitiveKeys });
     const groups = batches(plan.files, FILES_PER_BATCH);
     if (groups.length === 0 && plan.unmatchedPatterns.length > 0) groups.push([]);
-    for (const [batch, paths] of groups.entries()) {
-      outcomes.push(await fileBatches.backupConfigFiles({ holder, setId, paths, unmatchedPatterns: batch === 0 ? plan.unmatchedPatterns : [], batch, sensitiveKeys }));
+    const backUpBatch = (batch: number) =>
+      fileBatches.backupConfigFiles({ holder, setId, paths: groups[batch]!, unmatchedPatterns: batch === 0 ? plan.unmatchedPatterns : [], batch, sensitiveKeys });
+    if (patched(OVERLAPPING_STEPS_PATCH)) {
+      const [env, files] = await Promise.all([plan.envPrefix !== null ? backUpEnv() : null, inLanes(groups.length, BATCHES_IN_FLIGHT, backUpBatch)]);
+      if (env) outcomes.push(env);
+      outcomes.push(...files);
+    } else {
+      if (plan.envPrefix !== null) outcomes.push(await backUpEnv());
+      for (let batch = 0; batch < groups.length; batch++) outcomes.push(await backUpBatch(batch));
     }
     if (request.apps && request.apps.length > 0) outcomes.push(await quick.backupConfigApps({ holder, setId, apps: request.apps, sensitiveKeys }));
 
@@ -81,6 +95,20 @@ export async function configBackupWorkflow(input: ConfigBackupInput = {}): Promi
     await CancellationScope.nonCancellable(() => quick.abortConfigBackup({ holder, error: rootMessage(error) }));
     throw clearError(error);
   }
+}
+
+/** Runs `count` steps, at most `lanes` at once, in index order; results in index order. */
+async function inLanes<T>(count: number, lanes: number, step: (index: number) => Promise<T>): Promise<T[]> {
+  const results: T[] = new Array<T>(count);
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < count) {
+      const index = next++;
+      results[index] = await step(index);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(lanes, count) }, lane));
+  return results;
 }
 
 /** Takes the run lock, waiting with durable timers (1 s, doubling to 30 s) while another run holds it. */

@@ -1,5 +1,5 @@
-// Configuration backups: a full run (environment, files with one missing, an application config) and a run that
-// has to wait for the lock. The files and variables hold the recording canary where a password would be: the
+// Configuration backups: a full run (environment, files with one missing, an application config), the same run
+// again, and a run that has to wait for the lock. The files and variables hold the recording canary where a password would be: the
 // activities must report metadata only, so it can never reach a history.
 import path from 'node:path';
 import { writeFile } from 'node:fs/promises';
@@ -37,6 +37,13 @@ export async function recordConfigBackup(r: Recorder): Promise<void> {
   const full = await start('env-files-app-one-failed', { apps: [{ name: 'billing', config: { currency: 'EUR', workers: 4 } }] });
   await r.capture<ConfigBackupResult>(TYPE, 'env-files-app-one-failed', full, completed(({ totals }) =>
     totals.failed === 1 && totals.backedUp === 4 ? undefined : `totals ${JSON.stringify(totals)}`,
+  ));
+
+  // The same run again: nothing new to store. Recorded after the overlapping-steps patch (environment and file
+  // batches in parallel), so it replays that branch; the fixture above stands for the sequential one.
+  const again = await start('env-files-app-overlapping-steps', { apps: [{ name: 'billing', config: { currency: 'EUR', workers: 4 } }] });
+  await r.capture<ConfigBackupResult>(TYPE, 'env-files-app-overlapping-steps', again, completed(({ totals }) =>
+    totals.failed === 1 && totals.unchanged === 4 ? undefined : `totals ${JSON.stringify(totals)}`,
   ));
 
   // Maintenance (prune, rotate-key) holds the lock: the run waits on durable timers, then goes ahead.
