@@ -1,6 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { ConfigError, parseSentinelConfig, type SentinelConfig } from '../domain/config/sentinel-config.js';
+import { assertYamlNesting } from '../domain/config/yaml-nesting.js';
 
 /** Reads and validates sentinel.yaml. A missing file is an empty configuration (no targets), not an error. */
 export async function loadSentinelConfig(configPath: string): Promise<SentinelConfig> {
@@ -13,6 +14,7 @@ export async function loadSentinelConfig(configPath: string): Promise<SentinelCo
   }
   let data: unknown;
   try {
+    assertYamlNesting(text);
     data = parseYaml(text);
   } catch (error) {
     const detail = error instanceof YAMLParseError ? error.message.split('\n')[0] : (error as Error).message;

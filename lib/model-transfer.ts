@@ -8,6 +8,7 @@
  * the general recommendation).
  */
 import { sha256Hex } from '../db/repositories/models.js';
+import { describeValue } from '../domain/describe-value.js';
 import { FEATURE_PIPELINE_VERSION } from '../domain/ml/features.js';
 import { MODEL_ARTIFACT_FORMAT, parseArtifact, type ModelArtifact } from '../domain/ml/model-artifact.js';
 import { loadFailureModel, type FailureModel } from '../domain/ml/model.js';
@@ -49,6 +50,12 @@ export function buildExport(input: Omit<ModelExport, 'format' | 'formatVersion'>
   return `${JSON.stringify({ format: MODEL_EXPORT_FORMAT, formatVersion: MODEL_EXPORT_FORMAT_VERSION, ...input }, null, 2)}\n`;
 }
 
+/** A validation listing cut to its first problems: a damaged tree of 100,000 nodes would otherwise list each one. */
+function firstLines(message: string, keep = 10): string {
+  const lines = message.split('\n');
+  return lines.length <= keep ? message : `${lines.slice(0, keep).join('\n')}\n  ... (${lines.length - keep} more lines)`;
+}
+
 /** Checks an export (or bare artifact) file's text; throws ModelImportError with one clear reason. */
 export function validateImport(text: string): ValidatedImport {
   let raw: unknown;
@@ -74,7 +81,7 @@ export function validateImport(text: string): ValidatedImport {
   } else if (doc.format === MODEL_ARTIFACT_FORMAT) {
     artifactText = text.trim();
   } else {
-    throw new ModelImportError(`not a model file (format ${JSON.stringify(doc.format)}); expected a \`sentinel model export\` file`);
+    throw new ModelImportError(`not a model file (format ${describeValue(doc.format)}); expected a \`sentinel model export\` file`);
   }
 
   let artifact: ModelArtifact;
@@ -83,7 +90,7 @@ export function validateImport(text: string): ValidatedImport {
     artifact = parseArtifact(artifactText);
     model = loadFailureModel(artifact);
   } catch (error) {
-    throw new ModelImportError(`${(error as Error).message} (this code computes feature pipeline version ${FEATURE_PIPELINE_VERSION})`);
+    throw new ModelImportError(`${firstLines((error as Error).message)} (this code computes feature pipeline version ${FEATURE_PIPELINE_VERSION})`);
   }
   const canaryProbability = model.predict(canaryFeatures());
   if (!Number.isFinite(canaryProbability) || canaryProbability < 0 || canaryProbability > 1) {

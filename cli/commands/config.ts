@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { WorkflowFailedError } from '@temporalio/client';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { parse as parseYaml } from 'yaml';
+import { assertYamlNesting, YamlNestingError } from '../../domain/config/yaml-nesting.js';
 import { ConfigCryptoError } from '../../domain/config-backup/errors.js';
 import { keyringFromEnv, type Keyring } from '../../domain/config-backup/keyring.js';
 import type { RetentionPolicy } from '../../domain/config-backup/retention.js';
@@ -226,10 +227,12 @@ async function readAppOption(raw: string): Promise<AppConfigInput> {
   }
   let config: unknown;
   try {
+    if (/\.ya?ml$/i.test(file)) assertYamlNesting(text);
     config = /\.ya?ml$/i.test(file) ? parseYaml(text) : JSON.parse(text);
-  } catch {
-    // The parser's message quotes the offending line, which may hold a secret.
-    throw new CliError(`--app ${name}: ${file} is not valid ${/\.ya?ml$/i.test(file) ? 'YAML' : 'JSON'}`);
+  } catch (error) {
+    // The parser's message quotes the offending line, which may hold a secret; the nesting refusal does not.
+    const why = error instanceof YamlNestingError ? `: ${error.message}` : '';
+    throw new CliError(`--app ${name}: ${file} is not valid ${/\.ya?ml$/i.test(file) ? 'YAML' : 'JSON'}${why}`);
   }
   if (typeof config !== 'object' || config === null) throw new CliError(`--app ${name}: ${file} must hold an object or a list`);
   return { name, config: config as AppConfigInput['config'] };

@@ -2,6 +2,7 @@
  * The contract of `configBackupWorkflow`: its input, the per-item outcome and the result, plus input validation
  * and the workflow ID. Pure: imported by the workflow, the activities and the CLI.
  */
+import { describeValue } from '../describe-value.js';
 
 export type ConfigItemType = 'env' | 'file' | 'app';
 export type ItemStatus = 'backed_up' | 'unchanged' | 'failed';
@@ -81,7 +82,7 @@ export function validateConfigBackupInput(input: unknown): string[] {
   const i = input as Record<string, unknown>;
   const problems: string[] = [];
   const known = new Set(['envPrefix', 'sensitiveKeys', 'files', 'apps']);
-  for (const key of Object.keys(i)) if (!known.has(key)) problems.push(`unknown field "${key}"`);
+  for (const key of Object.keys(i)) if (!known.has(key)) problems.push(`unknown field ${describeValue(key)}`);
   if (i.envPrefix !== undefined && (typeof i.envPrefix !== 'string' || !ENV_PREFIX.test(i.envPrefix)))
     problems.push('envPrefix must be a non-empty variable-name prefix such as "PROD_"');
   if (i.sensitiveKeys !== undefined) {

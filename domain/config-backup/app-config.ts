@@ -38,6 +38,12 @@ export function prepareAppConfig(
   return { appName, payload, view };
 }
 
+/**
+ * Nesting `canonicalJson` accepts: its recursion would otherwise end in a bare "Maximum call stack size exceeded"
+ * (from about 2,000 levels) instead of an error naming the app. Far deeper than any real configuration.
+ */
+export const MAX_APP_CONFIG_DEPTH = 1_000;
+
 /** JSON with object keys sorted; rejects values JSON cannot represent faithfully (cycles, functions, bigints). */
 export function canonicalJson(value: unknown): string {
   const seen = new Set<object>();
@@ -47,12 +53,16 @@ export function canonicalJson(value: unknown): string {
       if (!Number.isFinite(item)) throw new TypeError(`${path || 'value'} is ${item}, which JSON cannot hold`);
       return JSON.stringify(item);
     }
-    if (item instanceof Date) return JSON.stringify(item.toISOString());
+    if (item instanceof Date) {
+      if (Number.isNaN(item.getTime())) throw new TypeError(`${path || 'value'} is an invalid date`);
+      return JSON.stringify(item.toISOString());
+    }
     if (typeof item !== 'object') throw new TypeError(`${path || 'value'} is a ${typeof item}, which JSON cannot hold`);
     if (seen.has(item)) throw new TypeError(`${path || 'value'} is circular`);
+    if (seen.size >= MAX_APP_CONFIG_DEPTH) throw new TypeError(`${path.length > 80 ? `${path.slice(0, 80)}...` : path || 'value'} is nested deeper than ${MAX_APP_CONFIG_DEPTH} levels`);
     seen.add(item);
     const encoded = Array.isArray(item)
-      ? `[${item.map((element, index) => encode(element === undefined ? null : element, `${path}[${index}]`)).join(',')}]`
+      ? `[${Array.from(item, (element, index) => encode(element === undefined ? null : element, `${path}[${index}]`)).join(',')}]`
       : `{${Object.keys(item)
           .filter((key) => (item as Record<string, unknown>)[key] !== undefined)
           .sort()

@@ -12,7 +12,8 @@ import dotenv from 'dotenv';
 import ini from 'ini';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import jsYaml from 'js-yaml';
-import YAML from 'yaml';
+import { Composer, LineCounter } from 'yaml';
+import { YamlNestingError, yamlTokensWithinNesting } from '../config/yaml-nesting.js';
 import { flattenConfig, leafValue } from './flatten.js';
 import type { ConfigFormat, FlatMap } from './types.js';
 
@@ -128,14 +129,24 @@ function jsYamlReason(error: jsYaml.YAMLException): string {
   return typeof mark?.line === 'number' && typeof mark.column === 'number' ? `${reason} at line ${mark.line + 1}, column ${mark.column + 1}` : reason;
 }
 
+/** YAML.parseAllDocuments, split in two so nesting deeper than the yaml package survives is refused in between. */
 function parseYamlGuarded(text: string): Attempt {
-  const documents = YAML.parseAllDocuments(text, { uniqueKeys: true });
+  const lineCounter = new LineCounter();
+  let tokens;
+  try {
+    tokens = yamlTokensWithinNesting(text, lineCounter);
+  } catch (error) {
+    if (!(error instanceof YamlNestingError)) throw error;
+    const at = lineCounter.linePos(error.offset);
+    return { ok: false, why: `${error.message} at line ${at.line}, column ${at.col}` };
+  }
+  const documents = Array.from(new Composer({ uniqueKeys: true }).compose(tokens));
   const roots: unknown[] = [];
   for (const document of documents) {
     const error = document.errors[0];
     if (error) {
-      const at = error.linePos?.[0];
-      return { ok: false, why: at ? `${error.code} at line ${at.line}, column ${at.col}` : error.code };
+      const at = lineCounter.linePos(error.pos[0]);
+      return { ok: false, why: `${error.code} at line ${at.line}, column ${at.col}` };
     }
     try {
       roots.push(document.toJS({ maxAliasCount: 100 }));

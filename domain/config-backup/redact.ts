@@ -48,9 +48,10 @@ export interface MapRedactionOptions {
 
 const PEM_BEGIN = /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----/;
 const PEM_END = /-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----/;
-/** indent/comment, key (bare or quoted), separator, value, trailing `;`/`,`/spaces. */
-const KEY_VALUE_LINE =
-  /^(\s*(?:(?:#+|;+|\/\/)\s*)?(?:export\s+)?)("[^"]*"|'[^']*'|[A-Za-z_][A-Za-z0-9_.[\]-]*)(\s*[=:]\s*|\s+)(.*?)(\s*[;,]?\s*)$/;
+/** indent/comment, key (bare or quoted), separator; `splitKeyValueLine` splits the rest into value and tail. */
+const KEY_VALUE_HEAD = /^(\s*(?:(?:#+|;+|\/\/)\s*)?(?:export\s+)?)("[^"]*"|'[^']*'|[A-Za-z_][A-Za-z0-9_.[\]-]*)(\s*[=:]\s*|\s+)/;
+const LINE_TERMINATOR = /[\n\r\u2028\u2029]/;
+const BLANK = /\s/;
 /**
  * A value that opens a nested block (YAML section or block scalar, JSON object/array): the deeper-indented lines
  * that follow belong to the sensitive key and are hidden whole.
@@ -173,9 +174,9 @@ export class Redactor {
   }
 
   private redactLine(line: string): LineResult {
-    const match = KEY_VALUE_LINE.exec(line);
+    const match = splitKeyValueLine(line);
     if (match) {
-      const [, lead = '', quotedKey = '', separator = '', value = '', tail = ''] = match;
+      const [lead, quotedKey, separator, value, tail] = match;
       const key = /^["']/.test(quotedKey) ? quotedKey.slice(1, -1) : quotedKey;
       if (sensitiveNameMatch(key, this.sensitiveKeys) !== null) {
         if (OPENS_BLOCK.test(value)) {
@@ -187,7 +188,7 @@ export class Redactor {
       }
     }
     const spans = findSensitiveSpans(line);
-    return { text: spans.length === 0 ? line : this.replaceSpans(match?.[2] ?? 'text', line, spans) };
+    return { text: spans.length === 0 ? line : this.replaceSpans(match?.[1] ?? 'text', line, spans) };
   }
 
   /** Emits BEGIN line, one marker line for the body, END line; returns the index of the last consumed line. */
@@ -203,6 +204,26 @@ export class Redactor {
     if (end < lines.length) out.push(lines[end]!);
     return end;
   }
+}
+
+/**
+ * A `key = value;` line as [lead, key, separator, value, tail]: what `^(lead)(key)(sep)(.*?)(\s*[;,]?\s*)$` matches,
+ * without that pattern's backtracking, which is cubic in a run of blanks inside the value (a 4,000-space line took
+ * 30 s). The tail is the longest suffix of blanks, at most one `;` or `,`, blanks; the value holds no line break.
+ */
+export function splitKeyValueLine(line: string): [lead: string, key: string, separator: string, value: string, tail: string] | null {
+  const head = KEY_VALUE_HEAD.exec(line);
+  if (!head) return null;
+  const rest = line.slice(head[0].length);
+  let end = rest.length;
+  while (end > 0 && BLANK.test(rest[end - 1]!)) end--;
+  if (end > 0 && (rest[end - 1] === ';' || rest[end - 1] === ',')) {
+    end--;
+    while (end > 0 && BLANK.test(rest[end - 1]!)) end--;
+  }
+  const value = rest.slice(0, end);
+  if (LINE_TERMINATOR.test(value)) return null;
+  return [head[1]!, head[2]!, head[3]!, value, rest.slice(end)];
 }
 
 function indentationOf(line: string): number {

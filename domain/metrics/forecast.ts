@@ -35,6 +35,12 @@ export interface ForecastOptions {
   maxHorizonDays?: number;
 }
 
+/**
+ * Largest size accepted, in GB (a billion TB): far above any real storage, far below where the least-squares sums
+ * overflow (sizes near 1e308 gave an Infinity/NaN forecast instead of an error).
+ */
+export const MAX_FORECAST_SIZE_GB = 1e12;
+
 /** Rejects what cannot be forecast honestly; returns the values as a Float64Array. */
 export function validateSizes(values: readonly number[], name = 'historicalSizes'): Float64Array {
   if (!Array.isArray(values)) throw new MetricsInputError('INVALID_VALUE', `${name} must be an array of numbers`);
@@ -45,6 +51,7 @@ export function validateSizes(values: readonly number[], name = 'historicalSizes
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
       throw new MetricsInputError('INVALID_VALUE', `${name}[${i}] must be a finite, non-negative number, got ${String(v)}`);
     }
+    if (v > MAX_FORECAST_SIZE_GB) throw new MetricsInputError('INVALID_VALUE', `${name}[${i}] is implausibly large (${v} > ${MAX_FORECAST_SIZE_GB} GB)`);
     out[i] = v;
   }
   if (values.length < 3) {

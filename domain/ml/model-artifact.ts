@@ -9,6 +9,7 @@
  * pipeline than this code computes.
  */
 import { z } from 'zod';
+import { describeValue } from '../describe-value.js';
 import { calibrationSchema, type Calibration } from './calibration.js';
 import type { AlgorithmName, FailureClassifier } from './classifier.js';
 import { loadClassifier } from './classifier-loaders.js';
@@ -136,7 +137,7 @@ export function parseArtifact(text: string): ModelArtifact {
   }
   const header = raw as Record<string, unknown>;
   if (header.format !== MODEL_ARTIFACT_FORMAT) {
-    throw new ModelArtifactError(`not a failure-model artifact (format ${JSON.stringify(header.format)})`);
+    throw new ModelArtifactError(`not a failure-model artifact (format ${describeValue(header.format)})`);
   }
   if (typeof header.formatVersion === 'number' && header.formatVersion > MODEL_ARTIFACT_FORMAT_VERSION) {
     throw new ModelArtifactError(

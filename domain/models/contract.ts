@@ -3,6 +3,7 @@
  * values only: they travel through Temporal payloads, so artifacts never appear here (activities pass model
  * versions and snapshot ids; the bytes stay in PostgreSQL). Importable from workflow code: no ML, no I/O.
  */
+import { describeValue } from '../describe-value.js';
 import type { BinaryMetrics } from '../ml/metrics.js';
 
 export const MODEL_ALGORITHMS = ['sentinel-forest', 'ml-random-forest'] as const;
@@ -147,9 +148,9 @@ export function validateTrainModelInput(input: unknown): string[] {
   if (!isPlainObject(input)) return ['input must be an object'];
   const problems: string[] = [];
   const known = new Set(['algorithm', 'params', 'minFailures']);
-  for (const key of Object.keys(input)) if (!known.has(key)) problems.push(`unknown field "${key}"`);
+  for (const key of Object.keys(input)) if (!known.has(key)) problems.push(`unknown field ${describeValue(key)}`);
   if (input.algorithm !== undefined && !MODEL_ALGORITHMS.includes(input.algorithm as ModelAlgorithm)) {
-    problems.push(`algorithm must be one of ${MODEL_ALGORITHMS.join(', ')} (got ${JSON.stringify(input.algorithm)})`);
+    problems.push(`algorithm must be one of ${MODEL_ALGORITHMS.join(', ')} (got ${describeValue(input.algorithm)})`);
   }
   if (input.params !== undefined && !isPlainObject(input.params)) problems.push('params must be an object');
   if (input.minFailures !== undefined) {
@@ -164,7 +165,7 @@ export function validateRollbackModelInput(input: unknown): string[] {
   if (!isPlainObject(input)) return ['input must be an object'];
   const problems: string[] = [];
   const known = new Set(['toVersion', 'keepPaused', 'reason', 'scheduleId']);
-  for (const key of Object.keys(input)) if (!known.has(key)) problems.push(`unknown field "${key}"`);
+  for (const key of Object.keys(input)) if (!known.has(key)) problems.push(`unknown field ${describeValue(key)}`);
   const v = input.toVersion;
   if (v !== undefined && (typeof v !== 'number' || !Number.isInteger(v) || v < 1)) problems.push('toVersion must be a positive whole number');
   if (input.keepPaused !== undefined && typeof input.keepPaused !== 'boolean') problems.push('keepPaused must be true or false');

@@ -80,7 +80,7 @@ function number(raw: Record<string, unknown>, column: HistoryColumn, min: number
   if (typeof v === 'number') value = v;
   else if (typeof v === 'string') value = Number(v.trim());
   else throw new RowProblem(`${column} must be a number, got ${Array.isArray(v) ? 'a list' : typeof v}`);
-  if (!Number.isFinite(value)) throw new RowProblem(`${column} is not a finite number (${typeof v === 'string' ? JSON.stringify(v) : String(v)})`);
+  if (!Number.isFinite(value)) throw new RowProblem(`${column} is not a finite number (${typeof v === 'string' ? JSON.stringify(v.slice(0, 40)) : String(v)})`);
   if (value < min) throw new RowProblem(`${column} must be >= ${min} (got ${value})`);
   if (value > max) throw new RowProblem(`${column} is implausibly large (${value} > ${max})`);
   if (options.integer && !Number.isInteger(value)) throw new RowProblem(`${column} must be a whole number (got ${value})`);
@@ -133,8 +133,9 @@ export function parseHistoryRow(raw: Record<string, unknown>, now: Date): Histor
     const startedText = requiredText(raw, 'started_at');
     const startMs = parseIsoInstant(startedText);
     if (startMs === null) throw new RowProblem(`started_at ${JSON.stringify(startedText.slice(0, 40))} is not an ISO 8601 date-time (e.g. 2026-01-31T02:00:00Z)`);
-    if (startMs < L.earliestStart) throw new RowProblem(`started_at ${startedText} is before 1990`);
-    if (startMs > now.getTime() + L.futureToleranceMs) throw new RowProblem(`started_at ${startedText} is in the future`);
+    // Sliced like the other quoted values: the pattern accepts any number of fraction digits and blanks.
+    if (startMs < L.earliestStart) throw new RowProblem(`started_at ${startedText.slice(0, 40)} is before 1990`);
+    if (startMs > now.getTime() + L.futureToleranceMs) throw new RowProblem(`started_at ${startedText.slice(0, 40)} is in the future`);
     const status = requiredText(raw, 'status').toLowerCase();
     if (status !== 'completed' && status !== 'failed') throw new RowProblem(`status must be "completed" or "failed" (got ${JSON.stringify(status.slice(0, 40))})`);
     const durationSeconds = requiredNumber(raw, 'duration_seconds', 0, L.maxDurationSeconds);

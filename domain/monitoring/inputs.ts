@@ -1,3 +1,4 @@
+import { describeValue } from '../describe-value.js';
 import { MAX_CAPACITY_HORIZON_DAYS } from '../metrics/capacity.js';
 
 /** Default look-back of an anomaly scan without `since`: a day, so an hourly scan overlaps the previous ones. */
@@ -16,10 +17,10 @@ export function validateAnomalyMonitorInput(input: unknown, nowMs: number): stri
   if (input === undefined || input === null) return [];
   if (!isObject(input)) return ['input must be an object like {} or { since: "<ISO date-time>" }'];
   const problems: string[] = [];
-  for (const key of Object.keys(input)) if (key !== 'since') problems.push(`unknown field "${key}" (allowed: since)`);
+  for (const key of Object.keys(input)) if (key !== 'since') problems.push(`unknown field ${describeValue(key)} (allowed: since)`);
   if (input.since !== undefined) {
     const since = typeof input.since === 'string' ? Date.parse(input.since) : Number.NaN;
-    if (!Number.isFinite(since)) problems.push(`since must be an ISO 8601 date-time (got ${JSON.stringify(input.since)})`);
+    if (!Number.isFinite(since)) problems.push(`since must be an ISO 8601 date-time (got ${describeValue(input.since)})`);
     else if (since > nowMs) problems.push(`since must not be in the future (got ${input.since})`);
   }
   return problems;
@@ -30,18 +31,18 @@ export function validateCapacityForecastInput(input: unknown): string[] {
   if (input === undefined || input === null) return [];
   if (!isObject(input)) return ['input must be an object like {} or { horizonDays: 14, targets: ["orders-db"] }'];
   const problems: string[] = [];
-  for (const key of Object.keys(input)) if (key !== 'horizonDays' && key !== 'targets') problems.push(`unknown field "${key}" (allowed: horizonDays, targets)`);
+  for (const key of Object.keys(input)) if (key !== 'horizonDays' && key !== 'targets') problems.push(`unknown field ${describeValue(key)} (allowed: horizonDays, targets)`);
   if (input.horizonDays !== undefined) {
     const h = input.horizonDays;
     if (typeof h !== 'number' || !Number.isFinite(h) || h <= 0 || h > MAX_CAPACITY_HORIZON_DAYS)
-      problems.push(`horizonDays must be a number of days in (0, ${MAX_CAPACITY_HORIZON_DAYS}] (got ${JSON.stringify(h)})`);
+      problems.push(`horizonDays must be a number of days in (0, ${MAX_CAPACITY_HORIZON_DAYS}] (got ${describeValue(h)})`);
   }
   if (input.targets !== undefined) {
     const t = input.targets;
     if (!Array.isArray(t) || t.length === 0) problems.push('targets must be a non-empty list of target names');
     else
       t.forEach((name, i) => {
-        if (typeof name !== 'string' || !TARGET_NAME.test(name)) problems.push(`targets[${i}] must be a target name (got ${JSON.stringify(name)})`);
+        if (typeof name !== 'string' || !TARGET_NAME.test(name)) problems.push(`targets[${i}] must be a target name (got ${describeValue(name)})`);
       });
   }
   return problems;

@@ -1,3 +1,4 @@
+import { describeValue } from '../describe-value.js';
 import type { HistoricalContext } from '../history/types.js';
 import type { RobustFinding } from '../metrics/scoring.js';
 import type { AnomalyCheckSummary } from '../monitoring/contract.js';
@@ -117,7 +118,7 @@ export function validatePreBackupInput(input: unknown): string[] {
 function checkNumber(problems: string[], obj: Record<string, unknown>, field: string, ok: (v: number) => boolean, message: string, prefix = ''): void {
   const value = obj[field];
   if (value === undefined || value === null) return;
-  if (typeof value !== 'number' || !Number.isFinite(value) || !ok(value)) problems.push(`${prefix}${field} ${message} (got ${JSON.stringify(value)})`);
+  if (typeof value !== 'number' || !Number.isFinite(value) || !ok(value)) problems.push(`${prefix}${field} ${message} (got ${describeValue(value)})`);
 }
 
 export const preBackupWorkflowId = (target: string, scheduledAt: Date | string): string =>

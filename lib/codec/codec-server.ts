@@ -131,7 +131,13 @@ function requestHandler(settings: Settings) {
       return refuse(res, 401, 'missing or wrong bearer token', { 'WWW-Authenticate': 'Bearer realm="sentinel-codec"' });
     }
     const header = req.headers['x-namespace'];
-    for (const namespace of [typeof header === 'string' ? header : undefined, route?.[1] && decodeURIComponent(route[1])]) {
+    let pathNamespace: string | undefined;
+    try {
+      pathNamespace = route?.[1] && decodeURIComponent(route[1]);
+    } catch {
+      return refuse(res, 400, 'the namespace in the path is not valid percent-encoding');
+    }
+    for (const namespace of [typeof header === 'string' ? header : undefined, pathNamespace]) {
       if (settings.namespaces && namespace && !settings.namespaces.includes(namespace)) {
         return refuse(res, 403, `namespace ${namespace} is not served here (serving: ${settings.namespaces.join(', ')})`);
       }
