@@ -9,7 +9,7 @@ import { pino, type Logger } from 'pino';
 import { inject } from 'vitest';
 import { stringify } from 'yaml';
 import { cachedConfigLoader } from '../../lib/config-file.js';
-import { createPool } from '../../db/pool.js';
+import { createIsolatedDatabase } from './test-database.js';
 import { sentinelDataConverter } from '../../lib/temporal.js';
 import { createSentinelWorker } from '../../workers/create-worker.js';
 
@@ -39,10 +39,11 @@ export const silentLogger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent'
 
 export async function createHarness(name: string): Promise<Harness> {
   const temporalAddress = inject('temporalAddress');
-  const databaseUrl = inject('databaseUrl');
+  // Each test file gets its own database, cloned from the run's migrated one: no file sees another's rows.
+  const database = await createIsolatedDatabase(name);
+  const { url: databaseUrl, pool } = database;
   const connection = await Connection.connect({ address: temporalAddress });
   const client = new Client({ connection, dataConverter: sentinelDataConverter() });
-  const pool = createPool(databaseUrl, 5);
   const dir = await mkdtemp(path.join(os.tmpdir(), `sentinel-${name}-`));
   const configPath = path.join(dir, 'sentinel.yaml');
   const backupDir = path.join(dir, 'backups');
@@ -82,7 +83,7 @@ export async function createHarness(name: string): Promise<Harness> {
       for (const w of workers) await w.stop();
       for (const c of nativeConnections) await c.close().catch(() => undefined);
       await connection.close();
-      await pool.end();
+      await database.drop();
       await rm(dir, { recursive: true, force: true });
     },
   };

@@ -1,46 +1,13 @@
 import { NativeConnection } from '@temporalio/worker';
-import pg from 'pg';
+import type pg from 'pg';
 import { inject } from 'vitest';
 import { cachedConfigLoader } from '../../lib/config-file.js';
-import { migrate } from '../../db/migrate.js';
-import { createPool } from '../../db/pool.js';
 import { createSentinelWorker } from '../../workers/create-worker.js';
 import { silentLogger, type Harness, type RunningWorker } from './harness.js';
 
-/**
- * A database of its own for the failure-model tests, on the same server as the run's database. An active model
- * changes every prediction, so it must not leak into the other test files' shared database (they expect the rules).
- */
-export interface IsolatedDatabase {
-  url: string;
-  pool: pg.Pool;
-  drop(): Promise<void>;
-}
-
-export async function createIsolatedDatabase(suffix: string): Promise<IsolatedDatabase> {
-  const base = new URL(inject('databaseUrl'));
-  const name = `${base.pathname.slice(1)}_${suffix}`.slice(0, 63);
-  const admin = new pg.Client({ connectionString: base.toString() });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(base.toString());
-  url.pathname = `/${name}`;
-  await migrate(url.toString());
-  const pool = createPool(url.toString(), 6);
-  return {
-    url: url.toString(),
-    pool,
-    async drop() {
-      await pool.end();
-      const cleanup = new pg.Client({ connectionString: base.toString() });
-      await cleanup.connect();
-      await cleanup.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => undefined);
-      await cleanup.end();
-    },
-  };
-}
+// The failure-model tests need a database of their own (an active model changes every prediction); every test file
+// has one now (test-database.ts), re-exported here for the files that import it from this module.
+export { createIsolatedDatabase, type IsolatedDatabase } from './test-database.js';
 
 /** Like `h.startWorker()`, but with activities bound to the isolated database. */
 export async function startWorkerOn(h: Harness, pool: pg.Pool): Promise<RunningWorker & { connection: NativeConnection }> {

@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
+import pg from 'pg';
 import { createScratchDatabase } from '../../db/scratch-database.js';
 import { startDevServer, type DevServer } from '../../lib/dev-server.js';
 import { writeWorkflowBundle } from '../../workers/workflow-bundle.js';
@@ -14,7 +15,10 @@ import { writeWorkflowBundle } from '../../workers/workflow-bundle.js';
 declare module 'vitest' {
   export interface ProvidedContext {
     temporalAddress: string;
+    /** The run's migrated database: the template every test file's own database is cloned from. */
     databaseUrl: string;
+    /** The server's maintenance database, for CREATE/DROP DATABASE. */
+    databaseAdminUrl: string;
     workflowBundlePath: string;
     temporalBinary: string;
   }
@@ -35,13 +39,26 @@ export default async function setup(project: TestProject): Promise<() => Promise
 
   project.provide('temporalAddress', temporalAddress);
   project.provide('databaseUrl', databaseUrl);
+  project.provide('databaseAdminUrl', adminUrl);
   project.provide('workflowBundlePath', workflowBundlePath);
   project.provide('temporalBinary', path.resolve('.tools/bin/temporal'));
 
   return async () => {
     await server?.stop();
     await rm(workDir, { recursive: true, force: true });
+    await dropClones(adminUrl, database.name).catch(() => undefined); // of files that crashed before closing
     await database.drop().catch(() => undefined);
   };
 }
 
+
+async function dropClones(adminUrl: string, template: string): Promise<void> {
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    const clones = await admin.query<{ datname: string }>(`SELECT datname FROM pg_database WHERE starts_with(datname, $1)`, [`${template}_`]);
+    for (const { datname } of clones.rows) await admin.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
+  } finally {
+    await admin.end();
+  }
+}
