@@ -197,7 +197,7 @@ describe.concurrent('a worker SIGKILLed mid-flight; a new worker finishes every 
     const confDir = path.join(h.dir, 'conf');
     const storeDir = path.join(h.dir, 'config-store');
     await mkdir(confDir, { recursive: true });
-    // 1500 distinct YAML files: three batches of 500, each committed once after its files are stored.
+    // 1500 distinct YAML files: three batches of 500 (two in flight at once), committed as their files are stored.
     const FILES = 1500;
     const yamlFor = (i: number, version: number) =>
       `# service ${i}\nservice:\n  name: svc-${i}\n  version: ${version}\n${Array.from({ length: 120 }, (_, k) => `  key_${k}: value-${i}-${k}-v${version}\n`).join('')}`;
@@ -221,6 +221,10 @@ describe.concurrent('a worker SIGKILLed mid-flight; a new worker finishes every 
     }, 120_000, 50);
     const killedAt = Date.now();
     expect(caught.attempt).toBe(1);
+    // Two batches run at once (and beside the environment step): every batch in flight at the kill is retried.
+    const pending = (await handle.describe()).raw.pendingActivities ?? [];
+    const batchesInFlight = pending.filter((a) => a.activityType?.name === 'backupConfigFiles').length;
+    expect([1, 2]).toContain(batchesInFlight);
     const committedAtKill = await referencedHashes(h.pool);
     const orphansAtKill = (await store.list()).filter((hash) => !committedAtKill.has(hash));
     expect(orphansAtKill.length).toBeGreaterThan(0);
@@ -239,9 +243,9 @@ describe.concurrent('a worker SIGKILLed mid-flight; a new worker finishes every 
     expect(items.rows[0]).toEqual({ n: FILES, names: FILES });
     expect((await h.pool.query('SELECT holder FROM config_backup_lock')).rows).toEqual([{ holder: null }]);
     const retried = (await activityStarts(handle, 'backupConfigFiles')).filter((s) => s.attempt > 1);
-    expect(retried.map((s) => [s.attempt, s.identity])).toEqual([[2, identityOf(second)]]);
+    expect(retried.map((s) => [s.attempt, s.identity])).toEqual(Array.from({ length: batchesInFlight }, () => [2, identityOf(second)]));
 
-    // Batches committed before the kill keep version 1; the killed batch and the later ones were read as version 2.
+    // Batches committed before the kill keep version 1; the killed batches and the later ones were read as version 2.
     const expected = new Set(committedAtKill);
     for (let i = 0; i < FILES; i++) {
       const v1 = keyring.contentHash(Buffer.from(yamlFor(i, 1)));
@@ -262,6 +266,6 @@ describe.concurrent('a worker SIGKILLed mid-flight; a new worker finishes every 
     expect(await store.list()).toEqual([...expected].sort());
     expect((await filesBelow(storeDir)).filter((f) => !/^objects\/[0-9a-f]{2}\/[0-9a-f]{64}$/.test(f))).toEqual([]);
     expect(second.hasExited()).toBe(false);
-    console.log(`[faults] config backup kill: finished ${Math.round(recoveredMs / 1000)} s after the SIGKILL; ${orphansAtKill.length} orphan payload(s) removed by the cleanup pass`);
+    console.log(`[faults] config backup kill (${batchesInFlight} batch(es) in flight): finished ${Math.round(recoveredMs / 1000)} s after the SIGKILL; ${orphansAtKill.length} orphan payload(s) removed by the cleanup pass`);
   }, 300_000);
 });
