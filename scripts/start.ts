@@ -84,12 +84,29 @@ async function main(): Promise<void> {
     say('Press Ctrl-C to stop.');
     // `on`, not `once`: Ctrl-C reaches this process more than once (terminal, npm, tsx), and a second SIGINT with
     // no listener left would kill it before the dev server and database are stopped.
-    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => controller.abort());
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => stopWithin(controller, FORCED_EXIT_MS));
     await worker;
   } finally {
     say('stopping...');
     await stop();
   }
+}
+
+/**
+ * Ctrl-C also reaches the dev server (same process group), so it may be gone before the worker has stopped; the
+ * SDK then retries the server without end. Past the worker's shutdown grace (30 s for a running backup) plus a
+ * margin, exit anyway rather than hang the terminal; everything started here is a child that dies with it or on
+ * its own signal.
+ */
+const FORCED_EXIT_MS = 45_000;
+
+function stopWithin(controller: AbortController, ms: number): void {
+  if (controller.signal.aborted) return;
+  controller.abort();
+  setTimeout(() => {
+    say(`the worker did not stop within ${ms / 1000} s (is the Temporal server gone?); exiting`);
+    process.exit(1);
+  }, ms).unref();
 }
 
 /** The schedules in schedules/ are part of the running service; a failure here is reported, not fatal. */
