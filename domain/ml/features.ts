@@ -11,6 +11,7 @@
  * See domain/ml/README.md for the table of features.
  */
 import type { BackupRunRecord } from '../history/types.js';
+import { sweepPointInTime } from '../history/point-in-time-sweep.js';
 import { createMatrix, type DenseMatrix } from './matrix.js';
 
 export const FEATURE_PIPELINE_VERSION = 1;
@@ -367,48 +368,30 @@ class TargetHistory {
 }
 
 /**
- * One feature row per run (row i for runs[i], any input order, many targets). O(n log n): runs are sorted per
- * target once, then each run sees the history accumulated so far through a pointer over end times.
+ * One feature row per run (row i for runs[i], any input order, many targets). O(n log n): each run sees its
+ * target's history accumulated so far (sweepPointInTime).
  */
 export function buildFeatureTable(runs: readonly BackupRunRecord[]): FeatureTable {
   const n = runs.length;
   const startMs = new Float64Array(n);
   const endMs = new Float64Array(n);
   const labels = new Uint8Array(n);
-  const byTarget = new Map<string, number[]>();
   for (let i = 0; i < n; i++) {
     const run = runs[i] as BackupRunRecord;
     startMs[i] = startMsOf(run);
     endMs[i] = endMsOf(startMs[i] as number, run.durationSeconds);
     labels[i] = run.status === 'failed' ? 1 : 0;
-    let group = byTarget.get(run.target);
-    if (!group) byTarget.set(run.target, (group = []));
-    group.push(i);
   }
 
   const matrix = createMatrix(n, FEATURE_COUNT);
-  for (const group of byTarget.values()) {
-    const byStart = Int32Array.from(group).sort((a, b) => (startMs[a] as number) - (startMs[b] as number) || a - b);
-    // Ties on end are broken by start so zero-length runs (start == end) come after the others ending then.
-    const byEnd = Int32Array.from(group).sort(
-      (a, b) => (endMs[a] as number) - (endMs[b] as number) || (startMs[a] as number) - (startMs[b] as number) || a - b,
-    );
-    const history = new TargetHistory();
-    let visible = 0;
-    for (let k = 0; k < byStart.length; k++) {
-      const i = byStart[k] as number;
-      const t = startMs[i] as number;
-      while (visible < byEnd.length) {
-        const j = byEnd[visible] as number;
-        const ej = endMs[j] as number;
-        if (ej < t || (ej === t && (startMs[j] as number) < t)) {
-          history.add(runs[j] as BackupRunRecord, startMs[j] as number, ej);
-          visible++;
-        } else break;
-      }
-      history.writeFeatures(runs[i] as BackupRunRecord, t, matrix.values, i * FEATURE_COUNT);
-    }
-  }
+  let history = new TargetHistory();
+  sweepPointInTime((i) => (runs[i] as BackupRunRecord).target, startMs, endMs, {
+    beginTarget: () => {
+      history = new TargetHistory();
+    },
+    reveal: (j) => history.add(runs[j] as BackupRunRecord, startMs[j] as number, endMs[j] as number),
+    visit: (i, _rank, t) => history.writeFeatures(runs[i] as BackupRunRecord, t, matrix.values, i * FEATURE_COUNT),
+  });
   return { pipelineVersion: FEATURE_PIPELINE_VERSION, featureNames: FEATURE_NAMES, matrix, labels, startedAtMs: startMs };
 }
 

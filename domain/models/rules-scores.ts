@@ -13,6 +13,7 @@
  * than 200 runs is not seen here either.
  */
 import { CONTEXT_WINDOW_RUNS, RECENT_FAILURE_RUNS } from '../history/context.js';
+import { sweepPointInTime } from '../history/point-in-time-sweep.js';
 import type { BackupRunRecord, HistoricalContext } from '../history/types.js';
 import { predictWithRules } from '../risk/rules.js';
 
@@ -58,48 +59,38 @@ export function pointInTimeContexts(runs: readonly BackupRunRecord[], only?: Arr
       wanted[i] = 1;
     }
   }
-  const byTarget = new Map<string, number[]>();
   for (let i = 0; i < n; i++) {
     const run = runs[i] as BackupRunRecord;
     const start = run.startedAt.getTime();
     startMs[i] = start;
     endMs[i] = start + run.durationSeconds * 1000;
-    let group = byTarget.get(run.target);
-    if (!group) byTarget.set(run.target, (group = []));
-    group.push(i);
   }
   // Position of each run in its target's start order: "most recent" in context.ts means the largest start.
   const rankOf = new Int32Array(n);
-
-  for (const group of byTarget.values()) {
-    const byStart = Int32Array.from(group).sort((a, b) => (startMs[a] as number) - (startMs[b] as number) || a - b);
-    for (let k = 0; k < byStart.length; k++) rankOf[byStart[k] as number] = k;
-    const byEnd = Int32Array.from(group).sort(
-      (a, b) => (endMs[a] as number) - (endMs[b] as number) || (startMs[a] as number) - (startMs[b] as number) || a - b,
-    );
-
-    // Start ranks of the newest visible runs, ascending, at most CONTEXT_WINDOW_RUNS of them.
-    const window: number[] = [];
-    let lastSuccessRank = -1;
-    let visible = 0;
-    for (let k = 0; k < byStart.length; k++) {
-      const i = byStart[k] as number;
-      const t = startMs[i] as number;
-      while (visible < byEnd.length) {
-        const j = byEnd[visible] as number;
-        if (!((endMs[j] as number) <= t && (startMs[j] as number) < t)) break;
-        visible++;
-        const r = rankOf[j] as number;
-        if ((runs[j] as BackupRunRecord).status === 'completed' && r > lastSuccessRank) lastSuccessRank = r;
-        if (window.length === CONTEXT_WINDOW_RUNS && r < (window[0] as number)) continue;
-        let at = window.length;
-        while (at > 0 && (window[at - 1] as number) > r) at--;
-        window.splice(at, 0, r);
-        if (window.length > CONTEXT_WINDOW_RUNS) window.shift();
-      }
+  let byStart: Int32Array = new Int32Array(0);
+  // Start ranks of the newest visible runs, ascending, at most CONTEXT_WINDOW_RUNS of them.
+  let window: number[] = [];
+  let lastSuccessRank = -1;
+  sweepPointInTime((i) => (runs[i] as BackupRunRecord).target, startMs, endMs, {
+    beginTarget: (targetByStart) => {
+      byStart = targetByStart;
+      for (let k = 0; k < byStart.length; k++) rankOf[byStart[k] as number] = k;
+      window = [];
+      lastSuccessRank = -1;
+    },
+    reveal: (j) => {
+      const r = rankOf[j] as number;
+      if ((runs[j] as BackupRunRecord).status === 'completed' && r > lastSuccessRank) lastSuccessRank = r;
+      if (window.length === CONTEXT_WINDOW_RUNS && r < (window[0] as number)) return;
+      let at = window.length;
+      while (at > 0 && (window[at - 1] as number) > r) at--;
+      window.splice(at, 0, r);
+      if (window.length > CONTEXT_WINDOW_RUNS) window.shift();
+    },
+    visit: (i, k, t) => {
       if (wanted === null || wanted[i] === 1) contexts[i] = contextFrom(runs, byStart, endMs, window, lastSuccessRank, k, t);
-    }
-  }
+    },
+  });
   return contexts;
 }
 
