@@ -48,6 +48,32 @@ function indicesByScoreDescending(scores: ArrayLike<number>): Uint32Array {
   return order.sort((a, b) => (scores[b] as number) - (scores[a] as number) || a - b);
 }
 
+/**
+ * Walks the distinct scores from high to low: for each, the true and false positives of predicting "fails" at
+ * score >= threshold, and how many true positives this threshold added. Tied rows form one threshold, so their
+ * order cannot change a metric.
+ */
+function forEachThreshold(
+  scores: ArrayLike<number>,
+  labels: ArrayLike<number>,
+  visit: (threshold: number, tp: number, fp: number, newTp: number) => void,
+): void {
+  const order = indicesByScoreDescending(scores);
+  let tp = 0;
+  let fp = 0;
+  let k = 0;
+  while (k < order.length) {
+    const threshold = scores[order[k] as number] as number;
+    const tpBefore = tp;
+    while (k < order.length && scores[order[k] as number] === threshold) {
+      if (labels[order[k] as number] === 1) tp++;
+      else fp++;
+      k++;
+    }
+    visit(threshold, tp, fp, tp - tpBefore);
+  }
+}
+
 export function baseRate(labels: ArrayLike<number>): number | null {
   return labels.length === 0 ? null : countPositives(labels) / labels.length;
 }
@@ -60,24 +86,10 @@ export function averagePrecision(scores: ArrayLike<number>, labels: ArrayLike<nu
   checkInputs(scores, labels);
   const positives = countPositives(labels);
   if (positives === 0) return null;
-  const order = indicesByScoreDescending(scores);
-  let tp = 0;
-  let fp = 0;
   let ap = 0;
-  let k = 0;
-  while (k < order.length) {
-    const s = scores[order[k] as number] as number;
-    let groupTp = 0;
-    let groupFp = 0;
-    while (k < order.length && scores[order[k] as number] === s) {
-      if (labels[order[k] as number] === 1) groupTp++;
-      else groupFp++;
-      k++;
-    }
-    tp += groupTp;
-    fp += groupFp;
-    if (groupTp > 0) ap += (groupTp / positives) * (tp / (tp + fp));
-  }
+  forEachThreshold(scores, labels, (_threshold, tp, fp, newTp) => {
+    if (newTp > 0) ap += (newTp / positives) * (tp / (tp + fp));
+  });
   return ap;
 }
 
@@ -164,20 +176,10 @@ export function recallAtPrecision(
   checkInputs(scores, labels);
   const positives = countPositives(labels);
   if (positives === 0) return null;
-  const order = indicesByScoreDescending(scores);
-  let tp = 0;
-  let fp = 0;
   let best: { recall: number; threshold: number | null } = { recall: 0, threshold: null };
-  let k = 0;
-  while (k < order.length) {
-    const s = scores[order[k] as number] as number;
-    while (k < order.length && scores[order[k] as number] === s) {
-      if (labels[order[k] as number] === 1) tp++;
-      else fp++;
-      k++;
-    }
-    if (tp / (tp + fp) >= minPrecision && tp / positives > best.recall) best = { recall: tp / positives, threshold: s };
-  }
+  forEachThreshold(scores, labels, (threshold, tp, fp) => {
+    if (tp / (tp + fp) >= minPrecision && tp / positives > best.recall) best = { recall: tp / positives, threshold };
+  });
   return best;
 }
 
