@@ -1,4 +1,4 @@
-import { Client, Connection, WorkflowExecutionAlreadyStartedError, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+import { Client, Connection, WorkflowExecutionAlreadyStartedError, type WorkflowStartOptions } from '@temporalio/client';
 import { preBackupWorkflowId, type HumanDecision, type PreBackupInput, type PreBackupResult, type PreBackupState } from '../domain/prebackup/contract.js';
 import { CONFIG_BACKUP_WORKFLOW_TYPE, configBackupWorkflowId, type ConfigBackupInput, type ConfigBackupResult } from '../domain/config-backup-run/contract.js';
 import {
@@ -50,19 +50,10 @@ export class SentinelClient {
    * starting a second backup, whether that run is still going or already finished.
    */
   async startPreBackup(input: PreBackupInput, options: { scheduledAt?: Date | string } = {}): Promise<RunRef> {
-    const workflowId = preBackupWorkflowId(input.target, options.scheduledAt ?? new Date());
-    return this.startOnce(workflowId, () =>
-      this.temporal.workflow.start('preBackupWorkflow', {
-        taskQueue: this.taskQueue,
-        workflowId,
-        args: [input],
-        typedSearchAttributes: [{ key: BackupTarget, value: input.target }],
-        staticSummary: `Pre-backup gate: ${input.target}`,
-        // A running or finished run with this ID makes the start fail, which startOnce turns into a reference to it.
-        workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        workflowIdConflictPolicy: 'FAIL',
-      }),
-    );
+    return this.startOnce('preBackupWorkflow', preBackupWorkflowId(input.target, options.scheduledAt ?? new Date()), input, {
+      staticSummary: `Pre-backup gate: ${input.target}`,
+      typedSearchAttributes: [{ key: BackupTarget, value: input.target }],
+    });
   }
 
   /**
@@ -72,32 +63,17 @@ export class SentinelClient {
    */
   async startConfigBackup(input: ConfigBackupInput = {}, options: { at?: Date | string } = {}): Promise<RunRef> {
     if ((input.apps?.length ?? 0) > 0) assertCodecForSecrets(this.temporal, 'start configBackupWorkflow with application configs');
-    const workflowId = configBackupWorkflowId(options.at ?? new Date());
-    return this.startOnce(workflowId, () =>
-      this.temporal.workflow.start(CONFIG_BACKUP_WORKFLOW_TYPE, {
-        taskQueue: this.taskQueue, workflowId, args: [input], staticSummary: 'Configuration backup (started by a client)', workflowIdReusePolicy: 'REJECT_DUPLICATE',
-      }),
-    );
+    return this.startOnce(CONFIG_BACKUP_WORKFLOW_TYPE, configBackupWorkflowId(options.at ?? new Date()), input, { staticSummary: 'Configuration backup (started by a client)' });
   }
 
   /** Starts `trainFailureModelWorkflow` (ID `train-model/<at>`): train, evaluate against the active model and the rules, promote or keep. */
   async startTraining(input: TrainModelInput = {}, options: { at?: Date | string } = {}): Promise<RunRef> {
-    const workflowId = trainModelWorkflowId(options.at ?? new Date());
-    return this.startOnce(workflowId, () =>
-      this.temporal.workflow.start('trainFailureModelWorkflow', {
-        taskQueue: this.taskQueue, workflowId, args: [input], staticSummary: 'Failure-model training (started by a client)', workflowIdReusePolicy: 'REJECT_DUPLICATE',
-      }),
-    );
+    return this.startOnce('trainFailureModelWorkflow', trainModelWorkflowId(options.at ?? new Date()), input, { staticSummary: 'Failure-model training (started by a client)' });
   }
 
   /** Starts `rollbackModelWorkflow` (ID `rollback-model/<at>`): restores the snapshot taken before the last model change, or `toVersion`. */
   async startRollback(input: RollbackModelInput = {}, options: { at?: Date | string } = {}): Promise<RunRef> {
-    const workflowId = rollbackModelWorkflowId(options.at ?? new Date());
-    return this.startOnce(workflowId, () =>
-      this.temporal.workflow.start('rollbackModelWorkflow', {
-        taskQueue: this.taskQueue, workflowId, args: [input], staticSummary: 'Failure-model rollback (started by a client)', workflowIdReusePolicy: 'REJECT_DUPLICATE',
-      }),
-    );
+    return this.startOnce('rollbackModelWorkflow', rollbackModelWorkflowId(options.at ?? new Date()), input, { staticSummary: 'Failure-model rollback (started by a client)' });
   }
 
   configBackupResult(workflowId: string): Promise<ConfigBackupResult> {
@@ -146,10 +122,25 @@ export class SentinelClient {
     return this.temporal.workflow.getHandle(workflowId).executeUpdate<PreBackupState, [unknown]>('decide', { args: [{ decision: verb, ...decision }] });
   }
 
-  /** Starts a workflow unless one with the same ID already ran; either way returns a reference to it. */
-  protected async startOnce(workflowId: string, start: () => Promise<WorkflowHandleWithFirstExecutionRunId>): Promise<RunRef> {
+  /**
+   * Starts a workflow unless one with the same ID already ran; either way returns a reference to it. A running or
+   * finished run with this ID makes the start fail (reuse policy REJECT_DUPLICATE), which becomes a reference to it.
+   */
+  protected async startOnce(
+    workflowType: string,
+    workflowId: string,
+    input: unknown,
+    options: Pick<WorkflowStartOptions, 'staticSummary' | 'typedSearchAttributes'>,
+  ): Promise<RunRef> {
     try {
-      const handle = await start();
+      const handle = await this.temporal.workflow.start(workflowType, {
+        ...options,
+        taskQueue: this.taskQueue,
+        workflowId,
+        args: [input],
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        workflowIdConflictPolicy: 'FAIL',
+      });
       return { workflowId, runId: handle.firstExecutionRunId, alreadyStarted: false };
     } catch (error) {
       if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
