@@ -16,8 +16,13 @@ export interface SentinelEnv {
   metricsPort: number | undefined;
 }
 
+/** SENTINEL_DATA_DIR, absolute; default (also when blank) `.data`. */
+export function dataDirOf(env: Readonly<Record<string, string | undefined>> = process.env): string {
+  return path.resolve(nonEmpty(env.SENTINEL_DATA_DIR) ?? '.data');
+}
+
 export function readEnv(env: NodeJS.ProcessEnv = process.env): SentinelEnv {
-  const dataDir = path.resolve(env.SENTINEL_DATA_DIR ?? '.data');
+  const dataDir = dataDirOf(env);
   return {
     temporalAddress: nonEmpty(env.TEMPORAL_ADDRESS),
     temporalNamespace: nonEmpty(env.TEMPORAL_NAMESPACE) ?? 'default',

@@ -17,7 +17,7 @@ import { migrate } from '../db/migrate.js';
 import { startLocalCodecEndpoint, type LocalCodecEndpoint } from '../lib/codec/local-endpoint.js';
 import { startDevServer, type DevServer } from '../lib/dev-server.js';
 import { ensureDevKey } from '../lib/dev-key.js';
-import { DEFAULT_UI_PORT, readEnv } from '../lib/env.js';
+import { dataDirOf, DEFAULT_UI_PORT, readEnv } from '../lib/env.js';
 import { logger } from '../lib/logger.js';
 import { redactUrl } from '../lib/redact.js';
 import { removeRuntimeInfo, writeRuntimeInfo } from '../lib/runtime-file.js';
@@ -35,7 +35,7 @@ const UI_PORT = Number(process.env.SENTINEL_UI_PORT ?? DEFAULT_UI_PORT);
 const DEMO = process.argv.includes('--demo') || process.env.npm_config_demo === 'true';
 
 async function main(): Promise<void> {
-  const dataDir = readEnv().dataDir;
+  const dataDir = dataDirOf();
   await mkdir(dataDir, { recursive: true });
   // Before anything reads SENTINEL_CONFIG / CONFIG_*: the demo points them at its own files.
   const demo = DEMO ? await prepareDemo(dataDir) : undefined;

@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import { CONFIG_BACKUP_KEY_ENV } from '../../domain/config-backup/keyring-name.js';
+import { dataDirOf } from '../env.js';
 
 export const CONFIG_ENV_PREFIX_ENV = 'CONFIG_ENV_PREFIX';
 export const CONFIG_FILES_ENV = 'CONFIG_FILES_TO_BACKUP';
@@ -20,11 +21,10 @@ export interface ConfigBackupSettings {
 }
 
 export function readConfigBackupSettings(env: Readonly<Record<string, string | undefined>> = process.env): ConfigBackupSettings {
-  const dataDir = nonEmpty(env.SENTINEL_DATA_DIR) ?? '.data';
   return {
     envPrefix: nonEmpty(env[CONFIG_ENV_PREFIX_ENV]),
     files: splitList(env[CONFIG_FILES_ENV]),
-    dir: path.resolve(nonEmpty(env[CONFIG_BACKUP_DIR_ENV]) ?? path.join(dataDir, 'config-backups')),
+    dir: path.resolve(nonEmpty(env[CONFIG_BACKUP_DIR_ENV]) ?? path.join(dataDirOf(env), 'config-backups')),
   };
 }
 
