@@ -12,9 +12,9 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import pg from 'pg';
 import { stringify } from 'yaml';
 import { SentinelClient } from '../client/index.js';
+import { createPool } from '../db/pool.js';
 import type { PreBackupResult } from '../domain/prebackup/contract.js';
 import { generateHistory } from '../domain/ml/synthetic-history.js';
 import { writeHistoryFile } from '../lib/history-file.js';
@@ -140,7 +140,7 @@ async function importDemoHistory(options: DemoOptions): Promise<number> {
   });
   const file = path.join(demoPaths(options.dataDir).dir, 'history.csv');
   await writeHistoryFile(file, runs);
-  const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 2 });
+  const pool = createPool(options.databaseUrl, 2);
   try {
     await importHistoryFile(pool, file);
     const counted = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM backup_runs WHERE target LIKE 'demo-%'`);
