@@ -1,6 +1,6 @@
 import path from 'node:path';
 
-/** Every environment variable the service reads, in one place, with its default. Documented in README.md. */
+/** Every environment variable the service reads, in one place, with its default. Documented in docs/configuration.md. */
 export interface SentinelEnv {
   temporalAddress: string | undefined;
   temporalNamespace: string;

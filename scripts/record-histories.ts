@@ -3,7 +3,7 @@
 // test/fixtures/histories/<workflowType>/<scenario>.json for the replay test (test/unit/replay/).
 //
 // Existing fixtures are kept unless --overwrite: an old fixture stands for histories that may still be running
-// when new workflow code is deployed, so it must keep replaying (README, "Workflow determinism").
+// when new workflow code is deployed, so it must keep replaying (CONTRIBUTING.md, "Workflow determinism").
 import { FIXTURE_CODEC_KEY, HISTORY_FIXTURES_DIR } from '../test/fixtures/histories/fixture-set.js';
 import { configBackupEnv, recordConfigBackup } from './histories/config-backup-scenarios.js';
 import { recordModels } from './histories/model-scenarios.js';

@@ -1,6 +1,6 @@
 import type { BackupRunRecord, HistoricalContext } from './types.js';
 
-/** Windows used for the historical context shown with every prediction (documented in README). */
+/** Windows used for the historical context shown with every prediction (documented in docs/pre-backup-gate.md). */
 export const CONTEXT_WINDOW_RUNS = 20;
 export const RECENT_FAILURE_RUNS = 5;
 

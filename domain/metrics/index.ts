@@ -1,6 +1,6 @@
 /**
  * Backup metrics intelligence: robust anomaly detection, drift, alert deduplication and storage forecasting.
- * Pure: no I/O, no clock, no randomness. See README.md in this folder for methods and thresholds.
+ * Pure: no I/O, no clock, no randomness. Methods and thresholds: docs/metrics-intelligence.md.
  */
 export { detectAnomalies, Z_CRITICAL, Z_WARNING } from './zscore.js';
 export type { AnomalyFinding, Direction, MetricBaseline, Severity } from './zscore.js';

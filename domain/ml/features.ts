@@ -8,7 +8,7 @@
  *
  * Bump FEATURE_PIPELINE_VERSION whenever a feature, window, fallback or the order of FEATURE_NAMES changes:
  * stored models record the version they were trained with and are refused by code with a different pipeline.
- * See domain/ml/README.md for the table of features.
+ * The table of features: docs/model-lifecycle.md.
  */
 import type { BackupRunRecord } from '../history/types.js';
 import { sweepPointInTime } from '../history/point-in-time-sweep.js';

@@ -1,4 +1,4 @@
-/** Environment of the codec endpoint (`sentinel codec-server`, `npm start`). Documented in README.md. */
+/** Environment of the codec endpoint (`sentinel codec-server`, `npm start`). Documented in docs/payload-encryption.md. */
 import { DEFAULT_UI_PORT } from '../env.js';
 import { DEFAULT_CODEC_PORT } from './codec-server.js';
 
