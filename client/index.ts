@@ -1,4 +1,6 @@
-import type * as SentinelWorkflows from '../workflows/index.js';
+import { configBackupWorkflow } from '../workflows/config-backup.js';
+import { rollbackModelWorkflow, trainFailureModelWorkflow } from '../workflows/models.js';
+import { preBackupWorkflow } from '../workflows/pre-backup.js';
 
 // The public client module for other Node services: `import { SentinelClient } from 'backup-sentinel/client'`.
 export { SentinelClient, type RunRef, type SentinelClientOptions } from './sentinel-client.js';
@@ -10,12 +12,23 @@ export type { RiskLevel } from '../domain/risk/levels.js';
 export { preBackupWorkflowId } from '../domain/prebackup/contract.js';
 export type { AppConfigInput, ConfigBackupInput, ConfigBackupResult, ConfigBackupTotals, ItemOutcome } from '../domain/config-backup-run/contract.js';
 export type { RollbackModelInput, RollbackModelResult, TrainModelInput, TrainModelResult } from '../domain/models/contract.js';
-export { CONFIG_BACKUP_WORKFLOW_TYPE, configBackupWorkflowId } from '../domain/config-backup-run/contract.js';
+export { configBackupWorkflowId } from '../domain/config-backup-run/contract.js';
 export { rollbackModelWorkflowId, trainModelWorkflowId } from '../domain/models/contract.js';
-/** Workflow type names, for callers that start Sentinel workflows with their own Temporal client. */
+/**
+ * The workflow definitions themselves, for callers that start or answer Sentinel workflows with their own Temporal
+ * client: `client.workflow.start(preBackupWorkflow, ...)`, `handle.query(stateQuery)`, `handle.executeUpdate(decideUpdate, ...)`.
+ */
+export { configBackupWorkflow } from '../workflows/config-backup.js';
+export { rollbackModelWorkflow, trainFailureModelWorkflow } from '../workflows/models.js';
+export { approveSignal, decideUpdate, preBackupWorkflow, rejectSignal, stateQuery } from '../workflows/pre-backup.js';
+
+/**
+ * Workflow type names, for callers in other languages or schedules built by hand: taken from the definitions (the
+ * worker registers each under its export name, which test/unit/platform/workflow-types.test.ts holds equal).
+ */
 export const WORKFLOW_TYPES = {
-  preBackup: 'preBackupWorkflow',
-  configBackup: 'configBackupWorkflow',
-  trainModel: 'trainFailureModelWorkflow',
-  rollbackModel: 'rollbackModelWorkflow',
-} as const satisfies Record<string, keyof typeof SentinelWorkflows>;
+  preBackup: preBackupWorkflow.name,
+  configBackup: configBackupWorkflow.name,
+  trainModel: trainFailureModelWorkflow.name,
+  rollbackModel: rollbackModelWorkflow.name,
+};

@@ -1,12 +1,16 @@
 import { Client, Connection, WorkflowExecutionAlreadyStartedError, type WorkflowStartOptions } from '@temporalio/client';
+import type { Workflow } from '@temporalio/common';
 import { preBackupWorkflowId, type HumanDecision, type PreBackupInput, type PreBackupResult, type PreBackupState } from '../domain/prebackup/contract.js';
-import { CONFIG_BACKUP_WORKFLOW_TYPE, configBackupWorkflowId, type ConfigBackupInput, type ConfigBackupResult } from '../domain/config-backup-run/contract.js';
+import { configBackupWorkflowId, type ConfigBackupInput, type ConfigBackupResult } from '../domain/config-backup-run/contract.js';
 import {
   rollbackModelWorkflowId, trainModelWorkflowId, type RollbackModelInput, type RollbackModelResult, type TrainModelInput, type TrainModelResult,
 } from '../domain/models/contract.js';
 import { assertCodecForSecrets } from '../lib/codec/secrets-guard.js';
 import { DEFAULT_TEMPORAL_ADDRESS } from '../lib/env.js';
 import { sentinelDataConverter } from '../lib/temporal.js';
+import { configBackupWorkflow } from '../workflows/config-backup.js';
+import { rollbackModelWorkflow, trainFailureModelWorkflow } from '../workflows/models.js';
+import { decideUpdate, preBackupWorkflow, stateQuery } from '../workflows/pre-backup.js';
 import { BackupTarget } from '../workflows/search-attributes.js';
 
 export interface SentinelClientOptions {
@@ -50,7 +54,7 @@ export class SentinelClient {
    * starting a second backup, whether that run is still going or already finished.
    */
   async startPreBackup(input: PreBackupInput, options: { scheduledAt?: Date | string } = {}): Promise<RunRef> {
-    return this.startOnce('preBackupWorkflow', preBackupWorkflowId(input.target, options.scheduledAt ?? new Date()), input, {
+    return this.startOnce(preBackupWorkflow, preBackupWorkflowId(input.target, options.scheduledAt ?? new Date()), [input], {
       staticSummary: `Pre-backup gate: ${input.target}`,
       typedSearchAttributes: [{ key: BackupTarget, value: input.target }],
     });
@@ -63,29 +67,29 @@ export class SentinelClient {
    */
   async startConfigBackup(input: ConfigBackupInput = {}, options: { at?: Date | string } = {}): Promise<RunRef> {
     if ((input.apps?.length ?? 0) > 0) assertCodecForSecrets(this.temporal, 'start configBackupWorkflow with application configs');
-    return this.startOnce(CONFIG_BACKUP_WORKFLOW_TYPE, configBackupWorkflowId(options.at ?? new Date()), input, { staticSummary: 'Configuration backup (started by a client)' });
+    return this.startOnce(configBackupWorkflow, configBackupWorkflowId(options.at ?? new Date()), [input], { staticSummary: 'Configuration backup (started by a client)' });
   }
 
   /** Starts `trainFailureModelWorkflow` (ID `train-model/<at>`): train, evaluate against the active model and the rules, promote or keep. */
   async startTraining(input: TrainModelInput = {}, options: { at?: Date | string } = {}): Promise<RunRef> {
-    return this.startOnce('trainFailureModelWorkflow', trainModelWorkflowId(options.at ?? new Date()), input, { staticSummary: 'Failure-model training (started by a client)' });
+    return this.startOnce(trainFailureModelWorkflow, trainModelWorkflowId(options.at ?? new Date()), [input], { staticSummary: 'Failure-model training (started by a client)' });
   }
 
   /** Starts `rollbackModelWorkflow` (ID `rollback-model/<at>`): restores the snapshot taken before the last model change, or `toVersion`. */
   async startRollback(input: RollbackModelInput = {}, options: { at?: Date | string } = {}): Promise<RunRef> {
-    return this.startOnce('rollbackModelWorkflow', rollbackModelWorkflowId(options.at ?? new Date()), input, { staticSummary: 'Failure-model rollback (started by a client)' });
+    return this.startOnce(rollbackModelWorkflow, rollbackModelWorkflowId(options.at ?? new Date()), [input], { staticSummary: 'Failure-model rollback (started by a client)' });
   }
 
   configBackupResult(workflowId: string): Promise<ConfigBackupResult> {
-    return this.temporal.workflow.getHandle(workflowId).result();
+    return this.temporal.workflow.getHandle<typeof configBackupWorkflow>(workflowId).result();
   }
 
   trainingResult(workflowId: string): Promise<TrainModelResult> {
-    return this.temporal.workflow.getHandle(workflowId).result();
+    return this.temporal.workflow.getHandle<typeof trainFailureModelWorkflow>(workflowId).result();
   }
 
   rollbackResult(workflowId: string): Promise<RollbackModelResult> {
-    return this.temporal.workflow.getHandle(workflowId).result();
+    return this.temporal.workflow.getHandle<typeof rollbackModelWorkflow>(workflowId).result();
   }
 
   /** Approves a run awaiting a decision; rejects with the workflow's reason when it is not awaiting one. */
@@ -99,11 +103,11 @@ export class SentinelClient {
 
   /** The running state of a pre-backup run (phase, prediction, decision, delays, backup). */
   preBackupState(workflowId: string): Promise<PreBackupState> {
-    return this.temporal.workflow.getHandle(workflowId).query<PreBackupState>('state');
+    return this.temporal.workflow.getHandle<typeof preBackupWorkflow>(workflowId).query(stateQuery);
   }
 
   preBackupResult(workflowId: string): Promise<PreBackupResult> {
-    return this.temporal.workflow.getHandle(workflowId).result();
+    return this.temporal.workflow.getHandle<typeof preBackupWorkflow>(workflowId).result();
   }
 
   /** Status of any Sentinel run: Temporal's execution status and, when finished, its result. */
@@ -119,28 +123,30 @@ export class SentinelClient {
   }
 
   private async decide(workflowId: string, verb: 'approve' | 'reject', decision: HumanDecision): Promise<PreBackupState> {
-    return this.temporal.workflow.getHandle(workflowId).executeUpdate<PreBackupState, [unknown]>('decide', { args: [{ decision: verb, ...decision }] });
+    return this.temporal.workflow.getHandle<typeof preBackupWorkflow>(workflowId).executeUpdate(decideUpdate, { args: [{ ...decision, decision: verb }] });
   }
 
   /**
    * Starts a workflow unless one with the same ID already ran; either way returns a reference to it. A running or
    * finished run with this ID makes the start fail (reuse policy REJECT_DUPLICATE), which becomes a reference to it.
    */
-  protected async startOnce(
-    workflowType: string,
+  protected async startOnce<W extends Workflow>(
+    workflow: W,
     workflowId: string,
-    input: unknown,
+    args: Parameters<W>,
     options: Pick<WorkflowStartOptions, 'staticSummary' | 'typedSearchAttributes'>,
   ): Promise<RunRef> {
     try {
-      const handle = await this.temporal.workflow.start(workflowType, {
+      // The SDK types `args` conditionally on W, which TypeScript cannot resolve for a generic W: hence the cast.
+      const start = {
         ...options,
         taskQueue: this.taskQueue,
         workflowId,
-        args: [input],
+        args,
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
         workflowIdConflictPolicy: 'FAIL',
-      });
+      } as unknown as WorkflowStartOptions<W>;
+      const handle = await this.temporal.workflow.start(workflow, start);
       return { workflowId, runId: handle.firstExecutionRunId, alreadyStarted: false };
     } catch (error) {
       if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;

@@ -1,5 +1,10 @@
 import { ScheduleOverlapPolicy } from '@temporalio/client';
 import type { SentinelConfig } from '../domain/config/sentinel-config.js';
+import { anomalyMonitorWorkflow } from '../workflows/anomaly-monitor.js';
+import { capacityForecastWorkflow } from '../workflows/capacity-forecast.js';
+import { configBackupWorkflow } from '../workflows/config-backup.js';
+import { trainFailureModelWorkflow } from '../workflows/models.js';
+import { preBackupWorkflow } from '../workflows/pre-backup.js';
 import type { ScheduleDeclaration } from './types.js';
 
 export interface ScheduleContext {
@@ -13,7 +18,7 @@ export function configBackupSchedule({ timezone }: ScheduleContext): ScheduleDec
   return {
     id: 'sentinel/config-backup',
     description: 'Configuration backup (env vars, files, app configs), daily at 01:00',
-    workflowType: 'configBackupWorkflow',
+    workflowType: configBackupWorkflow.name,
     args: [{}],
     workflowIdPrefix: 'config-backup/scheduled',
     calendars: [{ hour: 1, minute: 0, comment: 'daily at 01:00' }],
@@ -29,7 +34,7 @@ export function modelTrainingSchedule({ timezone }: ScheduleContext): ScheduleDe
   return {
     id: 'sentinel/model-training',
     description: 'Failure-model training and promotion gate, weekly on Sunday at 03:00',
-    workflowType: 'trainFailureModelWorkflow',
+    workflowType: trainFailureModelWorkflow.name,
     args: [{}],
     workflowIdPrefix: 'train-model/scheduled',
     calendars: [{ dayOfWeek: 'SUNDAY', hour: 3, minute: 0, comment: 'weekly' }],
@@ -44,7 +49,7 @@ export function anomalyScanSchedule({ timezone }: ScheduleContext): ScheduleDecl
   return {
     id: 'sentinel/anomaly-scan',
     description: 'Backup metrics anomaly scan over all targets, hourly',
-    workflowType: 'anomalyMonitorWorkflow',
+    workflowType: anomalyMonitorWorkflow.name,
     args: [{}],
     workflowIdPrefix: 'anomaly-scan/scheduled',
     calendars: [{ minute: 5, hour: '*', comment: 'hourly at :05' }],
@@ -59,7 +64,7 @@ export function capacityForecastSchedule({ timezone }: ScheduleContext): Schedul
   return {
     id: 'sentinel/capacity-forecast',
     description: 'Backup storage capacity forecast, daily at 06:00',
-    workflowType: 'capacityForecastWorkflow',
+    workflowType: capacityForecastWorkflow.name,
     args: [{}],
     workflowIdPrefix: 'capacity-forecast/scheduled',
     calendars: [{ hour: 6, minute: 0, comment: 'daily at 06:00' }],
@@ -76,7 +81,7 @@ export function preBackupSchedules({ config, timezone }: ScheduleContext): Sched
     .map((target) => ({
       id: `sentinel/pre-backup/${target.name}`,
       description: `Pre-backup gate and backup of ${target.name}`,
-      workflowType: 'preBackupWorkflow',
+      workflowType: preBackupWorkflow.name,
       args: [{ target: target.name }],
       workflowIdPrefix: `pre-backup/${target.name}/scheduled`,
       ...(typeof target.schedule === 'string' ? { cron: [target.schedule] } : { calendars: [target.schedule as never] }),

@@ -8,6 +8,7 @@ export interface ScheduleDeclaration {
   /** Stable schedule ID, e.g. `sentinel/config-backup`. Every ID this project creates starts with `sentinel/`. */
   id: string;
   description: string;
+  /** The workflow's registered type: always `<workflow function>.name`, never spelled by hand. */
   workflowType: string;
   /** The workflow's single argument (no secrets: it is stored in the schedule). */
   args: unknown[];
