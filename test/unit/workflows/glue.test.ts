@@ -4,7 +4,9 @@ import { ALERT_RETRY, clearError, exponentialRetry, rejectInvalidInput, rootMess
 
 describe('workflow glue', () => {
   it('keeps the retry policies the workflows spelled out before they shared presets', () => {
-    expect(stepRetry()).toEqual({ initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 10, nonRetryableErrorTypes: ['InvalidInput'] });
+    expect(stepRetry()).toEqual({
+      initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 10, nonRetryableErrorTypes: ['InvalidInput'],
+    });
     expect(stepRetry(['InvalidInput', 'LockLost'])).toEqual({
       initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 10, nonRetryableErrorTypes: ['InvalidInput', 'LockLost'],
     });
@@ -24,7 +26,9 @@ describe('workflow glue', () => {
       thrown = error;
     }
     expect(thrown).toBeInstanceOf(ApplicationFailure);
-    expect(thrown).toMatchObject({ nonRetryable: true, type: 'InvalidInput', message: 'invalid pre-backup input: target is required; threshold must be in [0, 1]' });
+    expect(thrown).toMatchObject({
+      nonRetryable: true, type: 'InvalidInput', message: 'invalid pre-backup input: target is required; threshold must be in [0, 1]',
+    });
   });
 
   it("re-raises a non-retryable activity failure as the workflow's own, with the activity's message and type", () => {
