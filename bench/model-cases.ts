@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
+import { threadTreeRunner } from '../activities/models/forest-threads.js';
 import { trainClassifier } from '../domain/ml/algorithms.js';
 import { applyCalibrationBatch, fitPlattCalibration, IDENTITY_CALIBRATION } from '../domain/ml/calibration.js';
 import { coveredOob, type AlgorithmName } from '../domain/ml/classifier.js';
@@ -78,7 +79,8 @@ async function trainCase() {
   const params = algorithm === 'sentinel-forest' ? { threads: Number(args.threads) } : {};
   const cpu = process.cpuUsage();
   t = performance.now();
-  const trained = await trainClassifier(algorithm, trainX, trainY, params);
+  // The worker's way: trees on worker threads.
+  const trained = await trainClassifier(algorithm, trainX, trainY, params, { treeRunner: threadTreeRunner });
   const fitSeconds = seconds(t);
   const fitCpu = process.cpuUsage(cpu);
   const oob = trained.oob ? coveredOob(trained.oob, trainY) : null;

@@ -1,19 +1,14 @@
-import { ApplicationFailure, log, proxyActivities, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
+import { proxyActivities, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
 import type { SentinelActivities } from '../activities/index.js';
 import { incidentAlertDedupeKey, type AnomalyMonitorInput, type AnomalyMonitorResult } from '../domain/monitoring/contract.js';
 import { DEFAULT_SCAN_LOOKBACK_HOURS, validateAnomalyMonitorInput } from '../domain/monitoring/inputs.js';
+import { exponentialRetry, rejectInvalidInput, sendAlertAndContinue } from './glue.js';
 
 // A scan reads every target's recent history: minutes for a large fleet, with a heartbeat per target.
 const scanning = proxyActivities<SentinelActivities>({
   startToCloseTimeout: '30m',
   heartbeatTimeout: '2m',
-  retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '2m', maximumAttempts: 5, nonRetryableErrorTypes: ['InvalidInput'] },
-});
-// An undeliverable alert must not fail the scan: a few tries, then it is reported in `alertsFailed`
-// (the incident keeps no stored alert, so the next scan sends it after a grace period).
-const alerting = proxyActivities<SentinelActivities>({
-  startToCloseTimeout: '30s',
-  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumAttempts: 5, nonRetryableErrorTypes: ['InvalidInput'] },
+  retry: exponentialRetry({ initial: '5s', max: '2m', attempts: 5 }),
 });
 
 /**
@@ -23,25 +18,25 @@ const alerting = proxyActivities<SentinelActivities>({
  */
 export async function anomalyMonitorWorkflow(input: AnomalyMonitorInput = {}): Promise<AnomalyMonitorResult> {
   const now = Date.now();
-  const problems = validateAnomalyMonitorInput(input, now);
-  if (problems.length > 0) throw ApplicationFailure.nonRetryable(`invalid anomaly monitor input: ${problems.join('; ')}`, 'InvalidInput');
+  rejectInvalidInput('anomaly monitor input', validateAnomalyMonitorInput(input, now));
   const { workflowId } = workflowInfo();
   const since = input?.since ? new Date(input.since).toISOString() : new Date(now - DEFAULT_SCAN_LOOKBACK_HOURS * 3_600_000).toISOString();
 
   const { alerts, ...summary } = await scanning.scanAnomalies({ since, until: new Date(now).toISOString(), callerId: workflowId });
   const alertsSent: string[] = [];
   const alertsFailed: string[] = [];
+  // An undeliverable alert does not fail the scan: it is reported in `alertsFailed` (the incident keeps no stored
+  // alert, so the next scan sends it after a grace period).
   for (const incident of alerts) {
-    try {
-      await alerting.sendAlert({
+    const sent = await sendAlertAndContinue(
+      {
         dedupeKey: incidentAlertDedupeKey(incident.incidentId), target: incident.target, workflowId,
         kind: incident.kind, severity: 'critical', message: incident.message, details: incident.details,
-      });
-      alertsSent.push(incident.incidentId);
-    } catch (error) {
-      alertsFailed.push(incident.incidentId);
-      log.error('anomaly alert could not be delivered', { incidentId: incident.incidentId, error: String(error) });
-    }
+      },
+      'anomaly alert could not be delivered',
+      { incidentId: incident.incidentId },
+    );
+    (sent ? alertsSent : alertsFailed).push(incident.incidentId);
   }
   setCurrentDetails(`${summary.counts.targets} targets, ${summary.counts.scored} runs scored, ${summary.counts.critical} critical, ${alertsSent.length} new incident alert(s)`);
   return { workflowId, ...summary, alertsSent, alertsFailed };

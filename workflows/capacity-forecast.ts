@@ -1,16 +1,13 @@
-import { ApplicationFailure, log, proxyActivities, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
+import { proxyActivities, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
 import type { SentinelActivities } from '../activities/index.js';
 import type { CapacityForecastInput, CapacityForecastResult } from '../domain/monitoring/contract.js';
 import { validateCapacityForecastInput } from '../domain/monitoring/inputs.js';
+import { exponentialRetry, rejectInvalidInput, sendAlertAndContinue } from './glue.js';
 
 const forecasting = proxyActivities<SentinelActivities>({
   startToCloseTimeout: '10m',
   heartbeatTimeout: '1m',
-  retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 5, nonRetryableErrorTypes: ['InvalidInput'] },
-});
-const alerting = proxyActivities<SentinelActivities>({
-  startToCloseTimeout: '30s',
-  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumAttempts: 5, nonRetryableErrorTypes: ['InvalidInput'] },
+  retry: exponentialRetry({ initial: '5s', max: '1m', attempts: 5 }),
 });
 
 /**
@@ -19,8 +16,7 @@ const alerting = proxyActivities<SentinelActivities>({
  * Started daily by the `sentinel/capacity-forecast` schedule, or by hand as `capacity-forecast/<ISO time>`.
  */
 export async function capacityForecastWorkflow(input: CapacityForecastInput = {}): Promise<CapacityForecastResult> {
-  const problems = validateCapacityForecastInput(input);
-  if (problems.length > 0) throw ApplicationFailure.nonRetryable(`invalid capacity forecast input: ${problems.join('; ')}`, 'InvalidInput');
+  rejectInvalidInput('capacity forecast input', validateCapacityForecastInput(input));
   const { workflowId } = workflowInfo();
   // One alert per target and UTC day while it stays below the horizon: a daily reminder, not one per manual re-run.
   const day = new Date().toISOString().slice(0, 10);
@@ -31,16 +27,15 @@ export async function capacityForecastWorkflow(input: CapacityForecastInput = {}
   const alertsSent: string[] = [];
   const alertsFailed: string[] = [];
   for (const alert of alerts) {
-    try {
-      await alerting.sendAlert({
+    const sent = await sendAlertAndContinue(
+      {
         dedupeKey: `capacity:${alert.name}:${day}`, target: alert.target, workflowId,
         kind: 'capacity', severity: alert.severity, message: alert.message, details: alert.details,
-      });
-      alertsSent.push(alert.name);
-    } catch (error) {
-      alertsFailed.push(alert.name);
-      log.error('capacity alert could not be delivered', { name: alert.name, error: String(error) });
-    }
+      },
+      'capacity alert could not be delivered',
+      { name: alert.name },
+    );
+    (sent ? alertsSent : alertsFailed).push(alert.name);
   }
   setCurrentDetails(`${alerts.length} below the alert horizon, ${alertsSent.length} alert(s) sent`);
   return {

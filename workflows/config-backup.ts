@@ -1,4 +1,4 @@
-import { ActivityFailure, ApplicationFailure, CancellationScope, log, patched, proxyActivities, setCurrentDetails, sleep, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, log, patched, proxyActivities, setCurrentDetails, sleep, workflowInfo } from '@temporalio/workflow';
 import type { SentinelActivities } from '../activities/index.js';
 import type { BeginResult } from '../activities/config-backup/index.js';
 import {
@@ -9,10 +9,12 @@ import {
   type ConfigBackupInput,
   type ConfigBackupResult,
 } from '../domain/config-backup-run/contract.js';
-import { rootMessage } from '../domain/errors/root-message.js';
+import { clearError, clearFailure, exponentialRetry, INVALID_INPUT, rejectInvalidInput, rootMessage, sendAlertAndContinue, stepRetry } from './glue.js';
 
 /** Failure types no retry can fix: bad input, a missing/invalid/wrong key, a lock taken over after a lease ran out. */
-const NON_RETRYABLE = ['InvalidInput', 'MissingKey', 'InvalidKey', 'WrongKey', 'LockLost'];
+const NON_RETRYABLE = [INVALID_INPUT, 'MissingKey', 'InvalidKey', 'WrongKey', 'LockLost'];
+/** The failure type of a run's own failure when the activity's non-retryable failure names none. */
+const FAILURE_TYPE = 'ConfigBackupFailed';
 const FILES_PER_BATCH = 500;
 /**
  * Since this patch the environment snapshot and the file batches overlap, two batches at a time: one batch's
@@ -28,16 +30,12 @@ export const LOCK_WAIT_MS = 60 * 60_000;
 // five a 30 s database outage (a restart, a failover) used up the retries and failed the night's run.
 const quick = proxyActivities<SentinelActivities>({
   startToCloseTimeout: '2m',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 10, nonRetryableErrorTypes: NON_RETRYABLE },
+  retry: stepRetry(NON_RETRYABLE),
 });
 const fileBatches = proxyActivities<SentinelActivities>({
   startToCloseTimeout: '30m',
   heartbeatTimeout: '60s',
-  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 10, nonRetryableErrorTypes: NON_RETRYABLE },
-});
-const alerting = proxyActivities<SentinelActivities>({
-  startToCloseTimeout: '30s',
-  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumAttempts: 5, nonRetryableErrorTypes: ['InvalidInput'] },
+  retry: exponentialRetry({ initial: '2s', max: '1m', attempts: 10, nonRetryable: NON_RETRYABLE }),
 });
 
 /**
@@ -46,14 +44,13 @@ const alerting = proxyActivities<SentinelActivities>({
  * overlap: a run waits for the lock another run holds. Every item is reported as backed up, unchanged or failed.
  */
 export async function configBackupWorkflow(input: ConfigBackupInput = {}): Promise<ConfigBackupResult> {
-  const problems = validateConfigBackupInput(input);
-  if (problems.length > 0) throw ApplicationFailure.nonRetryable(`invalid config backup input: ${problems.join('; ')}`, 'InvalidInput');
+  rejectInvalidInput('config backup input', validateConfigBackupInput(input));
   const request = input ?? {};
   const { workflowId, runId } = workflowInfo();
   const holder = `${workflowId}#${runId}`;
   const sensitiveKeys = request.sensitiveKeys;
 
-  const plan = await clearFailure(() => quick.planConfigBackup({ envPrefix: request.envPrefix, files: request.files, sensitiveKeys }));
+  const plan = await clearFailure(() => quick.planConfigBackup({ envPrefix: request.envPrefix, files: request.files, sensitiveKeys }), FAILURE_TYPE);
   const waitStarted = Date.now();
   const begun = await acquireLock(holder, workflowId, plan.envPrefix);
   const waitedForLockMs = Date.now() - waitStarted;
@@ -93,7 +90,7 @@ export async function configBackupWorkflow(input: ConfigBackupInput = {}): Promi
     };
   } catch (error) {
     await CancellationScope.nonCancellable(() => quick.abortConfigBackup({ holder, error: rootMessage(error) }));
-    throw clearError(error);
+    throw clearError(error, FAILURE_TYPE);
   }
 }
 
@@ -116,7 +113,7 @@ async function acquireLock(holder: string, workflowId: string, envPrefix: string
   const started = Date.now();
   let delay = 1000;
   for (;;) {
-    const begun = await clearFailure(() => quick.beginConfigBackup({ holder, workflowId, envPrefix }));
+    const begun = await clearFailure(() => quick.beginConfigBackup({ holder, workflowId, envPrefix }), FAILURE_TYPE);
     if (begun.acquired) return begun;
     if (Date.now() - started >= LOCK_WAIT_MS) {
       throw ApplicationFailure.nonRetryable(
@@ -131,8 +128,8 @@ async function acquireLock(holder: string, workflowId: string, envPrefix: string
 }
 
 async function alertFailures(holder: string, workflowId: string, failed: string[]): Promise<void> {
-  try {
-    await alerting.sendAlert({
+  await sendAlertAndContinue(
+    {
       dedupeKey: `${holder}:config-backup-failures`,
       target: null,
       workflowId,
@@ -140,25 +137,8 @@ async function alertFailures(holder: string, workflowId: string, failed: string[
       severity: 'warning',
       message: `configuration backup: ${failed.length} item(s) failed: ${failed.slice(0, 5).join(', ')}${failed.length > 5 ? ', ...' : ''}`,
       details: { failed: failed.slice(0, 100) },
-    });
-  } catch (error) {
-    log.error('config backup alert could not be delivered', { error: rootMessage(error) });
-  }
-}
-
-/** Runs an activity; a non-retryable failure becomes the workflow's own failure, with the activity's clear message. */
-async function clearFailure<T>(call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (error) {
-    throw clearError(error);
-  }
-}
-
-function clearError(error: unknown): unknown {
-  if (error instanceof ActivityFailure && error.cause instanceof ApplicationFailure && error.cause.nonRetryable) {
-    return ApplicationFailure.nonRetryable(error.cause.message, error.cause.type ?? 'ConfigBackupFailed');
-  }
-  return error;
+    },
+    'config backup alert could not be delivered',
+  );
 }
 

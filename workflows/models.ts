@@ -1,4 +1,4 @@
-import { ActivityFailure, ApplicationFailure, proxyActivities, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, proxyActivities, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
 import type { SentinelActivities } from '../activities/index.js';
 import {
   DEFAULT_MIN_FAILURES,
@@ -12,16 +12,20 @@ import {
   type TrainModelInput,
   type TrainModelResult,
 } from '../domain/models/contract.js';
+import { clearFailure, exponentialRetry, rejectInvalidInput, stepRetry } from './glue.js';
+
+/** The failure type of a run's own failure when the activity's non-retryable failure names none. */
+const FAILURE_TYPE = 'ModelLifecycleFailed';
 
 // Training can take minutes on large histories; it heartbeats per tree and between phases.
 const training = proxyActivities<SentinelActivities>({
   startToCloseTimeout: '2h',
   heartbeatTimeout: '2m',
-  retry: { initialInterval: '10s', backoffCoefficient: 2, maximumInterval: '2m', maximumAttempts: 3, nonRetryableErrorTypes: ['InvalidInput'] },
+  retry: exponentialRetry({ initial: '10s', max: '2m', attempts: 3 }),
 });
 const registry = proxyActivities<SentinelActivities>({
   startToCloseTimeout: '2m',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 10, nonRetryableErrorTypes: ['InvalidInput'] },
+  retry: stepRetry(),
 });
 
 /**
@@ -39,8 +43,7 @@ export async function trainFailureModelWorkflow(input: TrainModelInput = {}): Pr
 }
 
 async function trainAndDecide(input: TrainModelInput): Promise<TrainModelResult> {
-  const problems = validateTrainModelInput(input);
-  if (problems.length > 0) throw ApplicationFailure.nonRetryable(`invalid training input: ${problems.join('; ')}`, 'InvalidInput');
+  rejectInvalidInput('training input', validateTrainModelInput(input));
   const request = input ?? {};
   const { workflowId, runId } = workflowInfo();
   const key = `${workflowId}#${runId}`;
@@ -54,6 +57,7 @@ async function trainAndDecide(input: TrainModelInput): Promise<TrainModelResult>
       trainingRun: key,
       requestedBy: workflowId,
     }),
+    FAILURE_TYPE,
   );
   if (trained.outcome === 'insufficient-data') {
     return { workflowId, outcome: 'no-model', version: null, reason: trained.reason, activeVersion: trained.activeVersion, algorithm, evaluation: null, snapshotId: null };
@@ -65,6 +69,7 @@ async function trainAndDecide(input: TrainModelInput): Promise<TrainModelResult>
   }
   const promoted = await clearFailure(() =>
     registry.promoteModelCandidate({ version, expectedActiveVersion: trained.comparedActiveVersion, reason: decision.reason, actor: workflowId, changeKey: `${key}:promote` }),
+    FAILURE_TYPE,
   );
   return {
     workflowId,
@@ -91,8 +96,7 @@ export async function rollbackModelWorkflow(input: RollbackModelInput = {}): Pro
 }
 
 async function rollBack(input: RollbackModelInput): Promise<RollbackModelResult> {
-  const problems = validateRollbackModelInput(input);
-  if (problems.length > 0) throw ApplicationFailure.nonRetryable(`invalid rollback input: ${problems.join('; ')}`, 'InvalidInput');
+  rejectInvalidInput('rollback input', validateRollbackModelInput(input));
   const request = input ?? {};
   const { workflowId, runId } = workflowInfo();
   const key = `${workflowId}#${runId}`;
@@ -104,6 +108,7 @@ async function rollBack(input: RollbackModelInput): Promise<RollbackModelResult>
   try {
     const restored = await clearFailure(() =>
       registry.restoreModelSnapshot({ ...(request.toVersion !== undefined ? { toVersion: request.toVersion } : {}), actor: workflowId, reason, changeKey: `${key}:restore` }),
+      FAILURE_TYPE,
     );
     const verification = await registry.verifyActiveModel({ expectedVersion: restored.restoredVersion });
     if (!verification.ok) {
@@ -132,18 +137,6 @@ async function rollBack(input: RollbackModelInput): Promise<RollbackModelResult>
   } catch (error) {
     // Nothing changed (or it did not verify): put the schedule back as it was, unless the model needs a human.
     if (!restoredButBroken && !request.keepPaused) await registry.resumeModelTraining({ control });
-    throw error;
-  }
-}
-
-/** Surfaces a non-retryable activity failure as the workflow's own failure, with the activity's message. */
-async function clearFailure<T>(call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (error) {
-    if (error instanceof ActivityFailure && error.cause instanceof ApplicationFailure && error.cause.nonRetryable) {
-      throw ApplicationFailure.nonRetryable(error.cause.message, error.cause.type ?? 'ModelLifecycleFailed');
-    }
     throw error;
   }
 }

@@ -1,6 +1,5 @@
 import {
   ActivityFailure,
-  ApplicationFailure,
   ChildWorkflowFailure,
   condition,
   defineQuery,
@@ -32,6 +31,7 @@ import { incidentAlertDedupeKey } from '../domain/monitoring/contract.js';
 import { describeGate } from '../domain/prebackup/describe.js';
 import { isHighRisk } from '../domain/risk/levels.js';
 import type { Prediction } from '../domain/risk/prediction.js';
+import { exponentialRetry, rejectInvalidInput, rootMessage, sendAlertAndContinue, stepRetry } from './glue.js';
 import { BackupDecision, BackupTarget, FailureProbability, FailureRisk } from './search-attributes.js';
 
 export const stateQuery = defineQuery<PreBackupState>('state');
@@ -42,7 +42,7 @@ export const decideUpdate = defineUpdate<PreBackupState, [HumanDecision & { deci
 
 const quick = proxyActivities<SentinelActivities>({
   startToCloseTimeout: '30s',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 10, nonRetryableErrorTypes: ['InvalidInput'] },
+  retry: stepRetry(),
 });
 // Resolving the gate and predicting are short reads (config file, recent history, a cached model), so they run as
 // local activities: the decision can then be taken within the workflow's first task instead of after two round
@@ -50,17 +50,11 @@ const quick = proxyActivities<SentinelActivities>({
 const gateReads = proxyLocalActivities<SentinelActivities>({
   startToCloseTimeout: '30s',
   localRetryThreshold: '10s',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 10, nonRetryableErrorTypes: ['InvalidInput'] },
-});
-// An alert that cannot be delivered must not hold up the gate: a few tries, then the workflow moves on.
-const alerting = proxyActivities<SentinelActivities>({
-  startToCloseTimeout: '30s',
-  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumAttempts: 5, nonRetryableErrorTypes: ['InvalidInput'] },
+  retry: stepRetry(),
 });
 
 export async function preBackupWorkflow(input: PreBackupInput): Promise<PreBackupResult> {
-  const problems = validatePreBackupInput(input);
-  if (problems.length > 0) throw ApplicationFailure.nonRetryable(`invalid pre-backup input: ${problems.join('; ')}`, 'InvalidInput');
+  rejectInvalidInput('pre-backup input', validatePreBackupInput(input));
 
   const { workflowId, runId } = workflowInfo();
   const gateStartedAt = new Date().toISOString();
@@ -96,12 +90,13 @@ export async function preBackupWorkflow(input: PreBackupInput): Promise<PreBacku
   upsertSearchAttributes([{ key: BackupTarget, value: input.target }, { key: BackupDecision, value: 'pending' }]);
 
   const gate = await gateReads.resolveGate(input);
+  // An alert that cannot be delivered must not hold up the gate: a few tries, then the workflow moves on.
   const alert = async (kind: string, severity: AlertInput['severity'], message: string, details: Record<string, unknown>) => {
-    try {
-      await alerting.sendAlert({ dedupeKey: `${workflowId}#${runId}:${kind}:${state.predictions}`, target: gate.target, workflowId, kind, severity, message, details });
-    } catch (error) {
-      log.error('alert could not be delivered', { kind, error: String(error) });
-    }
+    await sendAlertAndContinue(
+      { dedupeKey: `${workflowId}#${runId}:${kind}:${state.predictions}`, target: gate.target, workflowId, kind, severity, message, details },
+      'alert could not be delivered',
+      { kind },
+    );
   };
 
   let decision: GateDecision;
@@ -179,15 +174,15 @@ export async function preBackupWorkflow(input: PreBackupInput): Promise<PreBacku
     state.anomalies = findings;
     state.anomalyCheck = { ...check, alertsSent: [] };
     for (const incident of alerts) {
-      try {
-        await alerting.sendAlert({
+      const sent = await sendAlertAndContinue(
+        {
           dedupeKey: incidentAlertDedupeKey(incident.incidentId), target: incident.target, workflowId,
           kind: incident.kind, severity: 'critical', message: incident.message, details: incident.details,
-        });
-        state.anomalyCheck.alertsSent.push(incident.incidentId);
-      } catch (error) {
-        log.error('anomaly alert could not be delivered', { incidentId: incident.incidentId, error: String(error) });
-      }
+        },
+        'anomaly alert could not be delivered',
+        { incidentId: incident.incidentId },
+      );
+      if (sent) state.anomalyCheck.alertsSent.push(incident.incidentId);
     }
   } else if (state.backup?.status === 'failed') {
     await alert('backup-failed', 'critical', `${gate.target}: backup failed: ${state.backup.error ?? 'unknown error'}`, {});
@@ -226,20 +221,14 @@ async function runBackup(gate: ResolvedGate, workflowId: string, runId: string):
     const activities = proxyActivities<SentinelActivities>({
       startToCloseTimeout: (gate.timeoutSeconds + 60) * 1000,
       heartbeatTimeout: '60s',
-      retry: { initialInterval: '10s', backoffCoefficient: 2, maximumAttempts: 2, nonRetryableErrorTypes: ['InvalidInput'] },
+      retry: exponentialRetry({ initial: '10s', attempts: 2 }),
     });
     return await activities.runBackup({ target: gate.target, artifactName: artifactName(workflowId, runId) });
   } catch (error) {
     if (error instanceof ActivityFailure || error instanceof ChildWorkflowFailure)
-      return { status: 'failed', startedAt: startedAt.toISOString(), durationSeconds: (Date.now() - startedAt.getTime()) / 1000, sizeBytes: null, error: failureMessage(error) };
+      return { status: 'failed', startedAt: startedAt.toISOString(), durationSeconds: (Date.now() - startedAt.getTime()) / 1000, sizeBytes: null, error: rootMessage(error) };
     throw error;
   }
-}
-
-function failureMessage(error: ActivityFailure | ChildWorkflowFailure): string {
-  let cause: Error | undefined = error;
-  while (cause?.cause instanceof Error) cause = cause.cause;
-  return cause?.message ?? error.message;
 }
 
 function artifactName(workflowId: string, runId: string): string {

@@ -3,10 +3,12 @@
  * transferred, not copied. Aborting the signal (activity cancellation) terminates the thread, which also ends the
  * forest's own tree threads.
  */
-import { Worker } from 'node:worker_threads';
 import { transferablesOf } from '../../domain/models/history-columns.js';
 import type { CandidateTrainingOutput, TrainingPhase } from '../../domain/models/train-candidate.js';
+import { startThread } from '../../lib/worker-threads.js';
 import type { TrainingThreadInput, TrainingThreadMessage } from './training-protocol.js';
+
+const TRAINING_THREAD = new URL('./training-thread.js', import.meta.url);
 
 export class TrainingThreadError extends Error {
   constructor(
@@ -18,11 +20,6 @@ export class TrainingThreadError extends Error {
   }
 }
 
-function threadEntry(): URL {
-  const runningAsTypeScript = import.meta.url.endsWith('.ts');
-  return new URL(runningAsTypeScript ? './training-thread-tsx.mjs' : './training-thread.js', import.meta.url);
-}
-
 export function runTrainingThread(
   input: TrainingThreadInput,
   options: { onProgress?: (phase: TrainingPhase, done: number, total: number) => void; signal?: AbortSignal } = {},
@@ -30,7 +27,7 @@ export function runTrainingThread(
   const { signal, onProgress } = options;
   signal?.throwIfAborted();
   return new Promise<CandidateTrainingOutput>((resolve, reject) => {
-    const worker = new Worker(threadEntry(), { workerData: input, transferList: transferablesOf(input.columns), execArgv: [] });
+    const worker = startThread(TRAINING_THREAD, { workerData: input, transferList: transferablesOf(input.columns) });
     let settled = false;
     const finish = (error: unknown, output?: CandidateTrainingOutput) => {
       if (settled) return;

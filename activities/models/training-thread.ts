@@ -2,11 +2,12 @@
  * Worker-thread entry of model training: rebuilds the runs from the transferred columns and runs one training
  * round (domain/models/train-candidate.ts), posting progress and then the result. Everything CPU-heavy (features,
  * the forest's own tree threads, scoring, permutation importance) happens here, so the worker's event loop keeps
- * serving its other activities and heartbeats.
+ * serving its other activities and heartbeats. The forest's trees grow on threads of their own (forest-threads.ts).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { runsOfColumns } from '../../domain/models/history-columns.js';
 import { trainCandidate } from '../../domain/models/train-candidate.js';
+import { threadTreeRunner } from './forest-threads.js';
 import type { TrainingThreadInput, TrainingThreadMessage } from './training-protocol.js';
 
 if (!parentPort) throw new Error('training-thread must run in a worker thread');
@@ -24,6 +25,7 @@ try {
     createdAt: new Date(input.createdAt),
     createdBy: input.createdBy,
     onProgress: (phase, done, total) => post({ type: 'progress', phase, done, total }),
+    treeRunner: threadTreeRunner,
   });
   post({ type: 'result', output });
 } catch (error) {

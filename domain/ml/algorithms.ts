@@ -1,16 +1,16 @@
 /**
  * Registry of failure-classification algorithms behind one interface: train (async, with progress) and load.
  *
- * `train` of the sentinel forest runs on worker threads (parallel.ts), so this module is for activities, scripts
- * and the CLI, not for Temporal workflow code. Params are validated; the `params` returned by train are the
- * resolved, model-defining ones to store with the model (thread count is not among them: it does not change the
- * model).
+ * The sentinel forest grows its trees with the `TreeRunner` of the `TrainingRun` (default: on the calling thread;
+ * the worker side passes a threaded one). Training is CPU-heavy: for activities, scripts and the CLI, not for
+ * Temporal workflow code. Params are validated; the `params` returned by train are the resolved, model-defining
+ * ones to store with the model (thread count is not among them: it does not change the model).
  */
 import { z } from 'zod';
 import type { AlgorithmName, FailureClassifier, OobPredictions, ProgressCallback } from './classifier.js';
 import { CLASSIFIER_LOADERS } from './classifier-loaders.js';
 import { DEFAULT_FOREST_OPTIONS, resolveForestOptions, type ForestOptions } from './forest/options.js';
-import { trainForestParallel } from './forest/parallel.js';
+import { trainForestWith, type TreeRunner } from './forest/runner.js';
 import type { DenseMatrix } from './matrix.js';
 import {
   DEFAULT_ML_RANDOM_FOREST_PARAMS,
@@ -27,29 +27,31 @@ export interface TrainedClassifier {
   params: Record<string, unknown>;
 }
 
+/** How one training call runs: progress, cancellation and, for the sentinel forest, what grows the trees. */
+export interface TrainingRun {
+  onProgress?: ProgressCallback;
+  signal?: AbortSignal;
+  /** Default: the trees grow on the calling thread (domain code starts no threads). */
+  treeRunner?: TreeRunner;
+}
+
 export interface AlgorithmSpec<P extends object> {
   name: AlgorithmName;
   defaultParams: P;
-  train(
-    X: DenseMatrix,
-    y: ArrayLike<number>,
-    params?: Partial<P>,
-    onProgress?: ProgressCallback,
-    signal?: AbortSignal,
-  ): Promise<TrainedClassifier>;
+  train(X: DenseMatrix, y: ArrayLike<number>, params?: Partial<P>, run?: TrainingRun): Promise<TrainedClassifier>;
   load(json: unknown): FailureClassifier;
 }
 
-/** Sentinel-forest params: the forest options plus the number of worker threads (default: all cores). */
+/** Sentinel-forest params: the forest options plus the number of threads for a threaded tree runner (default: all cores). */
 export type SentinelForestParams = ForestOptions & { threads?: number };
 
 const sentinelForest: AlgorithmSpec<SentinelForestParams> = {
   name: 'sentinel-forest',
   defaultParams: { ...DEFAULT_FOREST_OPTIONS },
-  async train(X, y, params = {}, onProgress, signal) {
+  async train(X, y, params = {}, { onProgress, signal, treeRunner } = {}) {
     const { threads, ...forestParams } = params;
     const options = resolveForestOptions(forestParams);
-    const result = await trainForestParallel(X, y, options, {
+    const result = await trainForestWith(X, y, options, treeRunner, {
       ...(threads !== undefined ? { threads } : {}),
       ...(onProgress ? { onProgress } : {}),
       ...(signal ? { signal } : {}),
@@ -62,7 +64,7 @@ const sentinelForest: AlgorithmSpec<SentinelForestParams> = {
 const mlRandomForest: AlgorithmSpec<MlRandomForestParams & { threads?: number }> = {
   name: 'ml-random-forest',
   defaultParams: { ...DEFAULT_ML_RANDOM_FOREST_PARAMS },
-  async train(X, y, params = {}, onProgress, signal) {
+  async train(X, y, params = {}, { onProgress, signal } = {}) {
     signal?.throwIfAborted();
     const { threads: _ignored, ...rest } = params;
     const resolved = mlRandomForestParamsSchema.parse({ ...DEFAULT_ML_RANDOM_FOREST_PARAMS, ...rest });
@@ -90,9 +92,8 @@ export function trainClassifier(
   X: DenseMatrix,
   y: ArrayLike<number>,
   params: Record<string, unknown> = {},
-  onProgress?: ProgressCallback,
-  signal?: AbortSignal,
+  run: TrainingRun = {},
 ): Promise<TrainedClassifier> {
   const spec = ALGORITHMS[algorithm] as AlgorithmSpec<Record<string, unknown>>;
-  return spec.train(X, y, params, onProgress, signal);
+  return spec.train(X, y, params, run);
 }

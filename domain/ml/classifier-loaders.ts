@@ -1,6 +1,6 @@
 /**
  * Loading a classifier from its JSON, for each algorithm. Kept apart from algorithms.ts (training) so that
- * loading and predicting never pull in worker_threads.
+ * loading and predicting never pull in the training code.
  */
 import type { AlgorithmName, FailureClassifier } from './classifier.js';
 import { SentinelForest } from './forest/forest.js';

@@ -4,10 +4,11 @@
  * predictions of the training rows -> calibrated metrics on the validation rows -> artifact.
  *
  * It does not decide promotion: score the active model and the rules on the returned validation rows and call
- * `decidePromotion`. Uses worker threads (through algorithms.ts): not for workflow code.
+ * `decidePromotion`. CPU-heavy, not for workflow code; threads only through the `treeRunner` the caller passes.
  */
 import type { BackupRunRecord } from '../history/types.js';
 import { trainClassifier } from './algorithms.js';
+import type { TreeRunner } from './forest/runner.js';
 import { applyCalibrationBatch, fitPlattCalibration, type Calibration } from './calibration.js';
 import { coveredOob, type AlgorithmName, type ProgressCallback } from './classifier.js';
 import { buildFeatureTable, type FeatureTable } from './features.js';
@@ -27,6 +28,8 @@ export interface TrainFailureModelOptions {
   createdBy: string;
   onProgress?: ProgressCallback;
   signal?: AbortSignal;
+  /** What grows the sentinel forest's trees; default the calling thread (see domain/ml/forest/runner.ts). */
+  treeRunner?: TreeRunner;
 }
 
 export interface TrainedFailureModel {
@@ -71,7 +74,12 @@ export async function trainFailureModel(
   const validationMatrix = selectRows(table.matrix, split.validation);
   const validationLabels = selectLabels(table.labels, split.validation);
 
-  const trained = await trainClassifier(options.algorithm, trainX, trainY, options.params ?? {}, options.onProgress, options.signal);
+  const { onProgress, signal, treeRunner } = options;
+  const trained = await trainClassifier(options.algorithm, trainX, trainY, options.params ?? {}, {
+    ...(onProgress ? { onProgress } : {}),
+    ...(signal ? { signal } : {}),
+    ...(treeRunner ? { treeRunner } : {}),
+  });
 
   // Calibrate on out-of-bag predictions only: in-sample forest scores are near 0/1 and would make it overconfident.
   let calibration: Calibration = { method: 'identity', reason: 'the algorithm gave no out-of-bag predictions' };

@@ -3,10 +3,12 @@
  * domain/ml trainFailureModel (oldest 80% train, newest 20% validation) -> the candidate, the rules and the active
  * model scored on the same validation rows -> promotion gate -> explanation and canary for the registry.
  *
- * Starts worker threads (the sentinel forest), so it runs in an activity's training thread, never in a workflow.
+ * CPU-heavy: it runs in an activity's training thread, never in a workflow. It starts no threads itself; the caller
+ * passes the `treeRunner` that grows the forest's trees (activities/models/forest-threads.ts on the worker).
  */
 import type { BackupRunRecord } from '../history/types.js';
 import type { AlgorithmName } from '../ml/classifier.js';
+import type { TreeRunner } from '../ml/forest/runner.js';
 import { selectRows } from '../ml/matrix.js';
 import { loadFailureModel } from '../ml/model.js';
 import { evaluateBinary, type BinaryMetrics } from '../ml/metrics.js';
@@ -35,6 +37,8 @@ export interface CandidateTrainingInput {
   createdBy: string;
   onProgress?: (phase: TrainingPhase, done: number, total: number) => void;
   signal?: AbortSignal;
+  /** What grows the sentinel forest's trees; default the calling thread. */
+  treeRunner?: TreeRunner;
 }
 
 export type CandidateTrainingOutput =
@@ -106,6 +110,7 @@ export async function trainCandidate(input: CandidateTrainingInput): Promise<Can
     createdBy: input.createdBy,
     onProgress: (done, total) => progress('training', done, total),
     ...(input.signal ? { signal: input.signal } : {}),
+    ...(input.treeRunner ? { treeRunner: input.treeRunner } : {}),
   });
   const trainingSeconds = (performance.now() - started) / 1000;
   input.signal?.throwIfAborted();

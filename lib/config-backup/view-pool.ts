@@ -6,11 +6,12 @@
  * process (`sharedViewPool`). Threads do not keep the process alive while idle.
  */
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { ConfigFormat } from '../../domain/config-backup/types.js';
+import { startThread } from '../worker-threads.js';
 import type { SerializedView } from './views.js';
 
-const ENTRY = new URL('./view-worker.mjs', import.meta.url);
+const ENTRY = new URL('./view-worker.js', import.meta.url);
 const IDLE_MS = 60_000;
 
 interface Job {
@@ -72,7 +73,7 @@ export class ViewPool {
   }
 
   private spawn(): Thread {
-    const worker = new Worker(ENTRY, { workerData: { keySpec: this.keySpec, sensitiveKeys: [...this.sensitiveKeys] } });
+    const worker = startThread(ENTRY, { workerData: { keySpec: this.keySpec, sensitiveKeys: [...this.sensitiveKeys] } });
     const thread: Thread = { worker, pending: new Map() };
     worker.unref();
     worker.on('message', (message: { id?: number; view?: SerializedView; error?: string; ready?: boolean }) => {

@@ -6,8 +6,8 @@
  * - tree t is grown from deriveSeed(seed, t), so the model is identical for any thread count;
  * - out-of-bag predictions come with every training run.
  *
- * `trainForest` here is synchronous and pure; `trainForestParallel` (parallel.ts) spreads the trees over
- * worker threads and returns the same model.
+ * `trainForest` here is synchronous and pure; `trainForestWith` (runner.ts) lets the caller choose what grows the
+ * trees (e.g. worker threads, supplied from outside domain/) and returns the same model.
  */
 import { z } from 'zod';
 import { coveredOob, type FailureClassifier, type OobPredictions, type ProgressCallback } from '../classifier.js';
@@ -120,7 +120,7 @@ export interface PreparedTraining {
 }
 
 /**
- * `allocate` lets the parallel trainer put bins and labels into SharedArrayBuffers; the values are the same.
+ * `allocate` lets a threaded tree runner put bins and labels into SharedArrayBuffers; the values are the same.
  */
 export function prepareTraining(
   X: DenseMatrix,

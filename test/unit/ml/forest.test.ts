@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SentinelForest, trainForest } from '../../../domain/ml/forest/forest.js';
-import { trainForestParallel } from '../../../domain/ml/forest/parallel.js';
+import { inProcessTreeRunner, trainForestWith } from '../../../domain/ml/forest/runner.js';
+import { threadTreeRunner } from '../../../activities/models/forest-threads.js';
 import { permutationImportance } from '../../../domain/ml/importance.js';
 import { matrixRow } from '../../../domain/ml/matrix.js';
 import { rocAuc } from '../../../domain/ml/metrics.js';
@@ -23,7 +24,7 @@ describe('sentinel forest', () => {
     const single = trainForest(small.X, small.y, options);
     const progress: number[] = [];
     // Three workers for twelve trees: an uneven deal of trees, so any dependence on the thread split shows.
-    const parallel = await trainForestParallel(small.X, small.y, options, {
+    const parallel = await trainForestWith(small.X, small.y, options, threadTreeRunner, {
       threads: 3,
       onProgress: (done, total) => {
         expect(total).toBe(options.nTrees);
@@ -38,7 +39,7 @@ describe('sentinel forest', () => {
 
   it('stops the workers and rejects when aborted mid-training, and validates the thread count', async () => {
     const controller = new AbortController();
-    const training = trainForestParallel(small.X, small.y, { ...options, nTrees: 40 }, {
+    const training = trainForestWith(small.X, small.y, { ...options, nTrees: 40 }, threadTreeRunner, {
       threads: 1,
       signal: controller.signal,
       onProgress: (done) => {
@@ -46,7 +47,24 @@ describe('sentinel forest', () => {
       },
     });
     await expect(training).rejects.toThrow('cancelled by test');
-    await expect(trainForestParallel(small.X, small.y, options, { threads: 0 })).rejects.toThrow(/threads/);
+    await expect(trainForestWith(small.X, small.y, options, threadTreeRunner, { threads: 0 })).rejects.toThrow(/threads/);
+  });
+
+  it('gives the same model on the default in-process tree runner, which also stops when aborted', async () => {
+    const single = trainForest(small.X, small.y, options);
+    const progress: number[] = [];
+    const inProcess = await trainForestWith(small.X, small.y, options, inProcessTreeRunner, { onProgress: (done) => progress.push(done) });
+    expect(JSON.stringify(inProcess.forest.toJSON()) === JSON.stringify(single.forest.toJSON())).toBe(true);
+    expect(Array.from(inProcess.oob.probabilities)).toEqual(Array.from(single.oob.probabilities));
+    expect(progress).toEqual(Array.from({ length: options.nTrees }, (_, k) => k + 1));
+    const controller = new AbortController();
+    const aborted = trainForestWith(small.X, small.y, options, undefined, {
+      signal: controller.signal,
+      onProgress: (done) => {
+        if (done === 2) controller.abort(new Error('cancelled by test'));
+      },
+    });
+    await expect(aborted).rejects.toThrow('cancelled by test');
   });
 
   it('round-trips through JSON with identical predictions', () => {

@@ -1,10 +1,10 @@
-/** Messages between parallel.ts and tree-worker.ts. */
-import type { ForestOptions } from './options.js';
+/** Messages between forest-threads.ts and tree-thread.ts. */
+import type { ForestOptions } from '../../domain/ml/forest/options.js';
 
-export interface TreeWorkerInput {
+export interface TreeThreadInput {
   rowCount: number;
   featureCount: number;
-  /** Backed by SharedArrayBuffers: every worker reads the same memory. */
+  /** Backed by SharedArrayBuffers: every thread reads the same memory. */
   bins: Uint8Array;
   labels: Uint8Array;
   thresholds: Float64Array[];
@@ -13,6 +13,6 @@ export interface TreeWorkerInput {
   treeIndices: number[];
 }
 
-export type TreeWorkerMessage =
+export type TreeThreadMessage =
   | { type: 'tree'; index: number; feature: Int32Array; split: Float64Array; children: Int32Array }
   | { type: 'done'; oobFixedSum: Float64Array; oobVotes: Uint16Array };

@@ -1,10 +1,10 @@
-/** Worker-thread entry: grows the trees it is given and posts each one back, then its OOB sums. */
+/** Worker-thread entry of forest-threads.ts: grows the trees it is given and posts each one back, then its OOB sums. */
 import { parentPort, workerData } from 'node:worker_threads';
-import { TreeGrower } from './grow.js';
-import type { TreeWorkerInput, TreeWorkerMessage } from './worker-protocol.js';
+import { TreeGrower } from '../../domain/ml/forest/grow.js';
+import type { TreeThreadInput, TreeThreadMessage } from './tree-protocol.js';
 
-const input = workerData as TreeWorkerInput;
-if (!parentPort) throw new Error('tree-worker must run in a worker thread');
+const input = workerData as TreeThreadInput;
+if (!parentPort) throw new Error('tree-thread must run in a worker thread');
 const port = parentPort;
 
 const grower = new TreeGrower({
@@ -16,8 +16,8 @@ const grower = new TreeGrower({
 
 for (const index of input.treeIndices) {
   const tree = grower.grow(index);
-  const message: TreeWorkerMessage = { type: 'tree', index, ...tree };
+  const message: TreeThreadMessage = { type: 'tree', index, ...tree };
   port.postMessage(message, [tree.feature.buffer as ArrayBuffer, tree.split.buffer as ArrayBuffer, tree.children.buffer as ArrayBuffer]);
 }
-const done: TreeWorkerMessage = { type: 'done', oobFixedSum: grower.oobFixedSum, oobVotes: grower.oobVotes };
+const done: TreeThreadMessage = { type: 'done', oobFixedSum: grower.oobFixedSum, oobVotes: grower.oobVotes };
 port.postMessage(done, [grower.oobFixedSum.buffer as ArrayBuffer, grower.oobVotes.buffer as ArrayBuffer]);
