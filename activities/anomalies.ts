@@ -2,6 +2,7 @@ import type pg from 'pg';
 import {
   countOpenIncidents,
   incidentsAwaitingAlert,
+  incidentsTouchedSince,
   latestCheckedStart,
   lockTargetIncidents,
   openIncidents,
@@ -39,7 +40,9 @@ import {
   type RunAnomalyCheckOutcome,
   type RunFinding,
   type ScanAnomaliesInput,
+  type ScanTargetFailure,
 } from '../domain/monitoring/index.js';
+import { redactSecrets } from '../lib/redact.js';
 import type { ActivityDeps } from './deps.js';
 import { invalidInput } from './failures.js';
 import { heartbeat } from './heartbeat.js';
@@ -118,14 +121,19 @@ async function reconcileTarget(
     const latestCheckedAt = await latestCheckedStart(client, target);
     const { openings, drift } = await work(client, latestCheckedAt);
     const open = await openIncidents(client, target);
+    let earliest = Infinity; // a loop, not Math.min(...): a backfill scan has more observations than call arguments
+    for (const o of openings) earliest = Math.min(earliest, o.observation.at.getTime());
+    for (const d of drift) earliest = Math.min(earliest, d.latest.startedAt.getTime());
+    const touched = Number.isFinite(earliest) ? await incidentsTouchedSince(client, target, new Date(earliest)) : [];
     const driftOpenings: OpeningDetails[] = [];
     for (const d of drift) {
-      const observation = driftObservation(d.finding, d.latest, open);
+      const observation = driftObservation(d.finding, d.latest, [...open, ...touched]);
       if (observation) driftOpenings.push({ observation, kind: 'drift', details: { drift: d.finding } });
     }
     const all = [...openings, ...driftOpenings];
     if (all.length === 0 && open.length === 0) return noChanges();
-    const plan = planIncidents({ open, observations: all.map((o) => o.observation), latestCheckedAt, now });
+    const takenIds = new Set(touched.map((i) => i.incidentId));
+    const plan = planIncidents({ open, observations: all.map((o) => o.observation), latestCheckedAt, now, takenIds });
     const lookup = detailsLookup(all);
     const byId = new Map(plan.alerts.map((i) => [i.incidentId, i]));
     await saveIncidentDecision(client, plan, { openedBy: callerId, details: (id) => lookup(id, byId.get(id)) });
@@ -186,45 +194,37 @@ export function createAnomalyActivities(deps: ActivityDeps) {
       let driftMonitored = 0;
       const changes = noChanges();
 
+      const failedTargets: ScanTargetFailure[] = [];
       for (const [index, target] of targets.entries()) {
         heartbeat({ target, index, of: targets.length });
-        const runs = await finishedRuns(deps.db, target, new Date(since.getTime() - HISTORY_DAYS * DAY_MS), until);
-        const scores = scoreSince(runs, since);
-        for (const score of scores) {
-          const finding = countScore(counts, score);
-          if (finding) findings.push(finding);
-        }
-        const drift = driftOf(target, runs, until);
-        driftMonitored += drift.findings.filter((f) => f.status === 'monitored').length;
-        drifting.push(...drift.findings.filter((f) => f.drifting));
-
-        const settledBefore = until.getTime() - SCAN_SETTLE_MINUTES * 60_000;
-        const endedAt = new Map(runs.map((r) => [r.backupId, r.startedAt.getTime() + r.durationSeconds * 1000]));
-        const settled = scores.filter((s) => (endedAt.get(s.backupId) ?? Infinity) < settledBefore);
-        const targetChanges = await reconcileTarget(deps.db, target, until, input.callerId, async (client) => {
-          const fresh = await recordChecks(client, settled.map((s) => checkRow(s, input.callerId, verdictOf(s))));
-          counts.newlyChecked += fresh.size;
-          const openings: OpeningDetails[] = [];
-          for (const score of settled) {
-            if (score.status !== 'scored' || !fresh.has(score.backupId)) continue;
-            for (const f of score.findings)
-              openings.push({
-                observation: { target, metric: f.metric, direction: f.direction, severity: f.severity, isAnomaly: f.isAnomaly, at: score.startedAt, backupId: score.backupId },
-                kind: 'run',
-                details: { backupId: score.backupId, finding: f },
-              });
+        // One target's failure (a bad row, a constraint) is reported, not thrown: the other targets are still scanned.
+        try {
+          const scanned = await scanTarget(deps.db, target, since, until, input.callerId);
+          for (const score of scanned.scores) {
+            const finding = countScore(counts, score);
+            if (finding) findings.push(finding);
           }
-          return { openings, drift: drift.latest ? drift.findings.map((finding) => ({ finding, latest: drift.latest! })) : [] };
-        });
-        changes.opened.push(...targetChanges.opened);
-        changes.continued.push(...targetChanges.continued);
-        changes.closed.push(...targetChanges.closed);
+          counts.newlyChecked += scanned.newlyChecked;
+          driftMonitored += scanned.drift.filter((f) => f.status === 'monitored').length;
+          drifting.push(...scanned.drift.filter((f) => f.drifting));
+          changes.opened.push(...scanned.changes.opened);
+          changes.continued.push(...scanned.changes.continued);
+          changes.closed.push(...scanned.changes.closed);
+        } catch (error) {
+          const reason = redactSecrets(error instanceof Error ? error.message : String(error));
+          failedTargets.push({ target, error: reason });
+          deps.log.error({ target, error: reason }, 'anomaly scan of a target failed');
+        }
+      }
+      // Every target failing is no partial result but an outage (database gone): fail, so the activity retries.
+      if (targets.length > 0 && failedTargets.length === targets.length) {
+        throw new Error(`anomaly scan failed for every target (${targets.length}); first: ${failedTargets[0]!.target}: ${failedTargets[0]!.error}`);
       }
 
       const ranked = rankRunFindings(findings);
       const alerts = targets.length === 0 ? [] : alertsFor(await incidentsAwaitingAlert(deps.db, targets, input.callerId, ORPHAN_ALERT_GRACE_MINUTES));
       const openAfter = targets.length === 0 ? 0 : await countOpenIncidents(deps.db, targets);
-      deps.log.info({ since: input.since, until: input.until, ...counts, opened: changes.opened.length, closed: changes.closed.length, alerts: alerts.length }, 'anomaly scan');
+      deps.log.info({ since: input.since, until: input.until, ...counts, opened: changes.opened.length, closed: changes.closed.length, alerts: alerts.length, failedTargets: failedTargets.length }, 'anomaly scan');
       return {
         since: since.toISOString(),
         until: until.toISOString(),
@@ -235,9 +235,45 @@ export function createAnomalyActivities(deps: ActivityDeps) {
         driftMonitored,
         incidents: { ...changes, openAfter },
         alerts,
+        failedTargets,
       };
     },
   };
+}
+
+/**
+ * One target's part of a scan: scores of its runs since `since`, its drift charts, and (in one transaction under
+ * its lock) the checks of its settled runs and the incidents they move. Throws without storing anything on failure.
+ */
+async function scanTarget(db: pg.Pool, target: string, since: Date, until: Date, callerId: string): Promise<{
+  scores: RunScore[];
+  drift: DriftFinding[];
+  newlyChecked: number;
+  changes: IncidentChanges;
+}> {
+  const runs = await finishedRuns(db, target, new Date(since.getTime() - HISTORY_DAYS * DAY_MS), until);
+  const scores = scoreSince(runs, since);
+  const drift = driftOf(target, runs, until);
+  const settledBefore = until.getTime() - SCAN_SETTLE_MINUTES * 60_000;
+  const endedAt = new Map(runs.map((r) => [r.backupId, r.startedAt.getTime() + r.durationSeconds * 1000]));
+  const settled = scores.filter((s) => (endedAt.get(s.backupId) ?? Infinity) < settledBefore);
+  let newlyChecked = 0;
+  const changes = await reconcileTarget(db, target, until, callerId, async (client) => {
+    const fresh = await recordChecks(client, settled.map((s) => checkRow(s, callerId, verdictOf(s))));
+    newlyChecked = fresh.size;
+    const openings: OpeningDetails[] = [];
+    for (const score of settled) {
+      if (score.status !== 'scored' || !fresh.has(score.backupId)) continue;
+      for (const f of score.findings)
+        openings.push({
+          observation: { target, metric: f.metric, direction: f.direction, severity: f.severity, isAnomaly: f.isAnomaly, at: score.startedAt, backupId: score.backupId },
+          kind: 'run',
+          details: { backupId: score.backupId, finding: f },
+        });
+    }
+    return { openings, drift: drift.latest ? drift.findings.map((finding) => ({ finding, latest: drift.latest! })) : [] };
+  });
+  return { scores, drift: drift.findings, newlyChecked, changes };
 }
 
 function verdictOf(score: RunScore): { status: string; severity: CheckRow['severity']; isAnomaly: boolean; findings: RobustFinding[] } {

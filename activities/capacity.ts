@@ -1,7 +1,7 @@
-import { statfs } from 'node:fs/promises';
+import { stat, statfs } from 'node:fs/promises';
 import path from 'node:path';
 import type pg from 'pg';
-import { dailyBackupBytes, databaseSizeSeries } from '../db/repositories/metrics-history.js';
+import { dailyBackupBytes, databaseSizeSeries, runsWithArtifacts } from '../db/repositories/metrics-history.js';
 import { ConfigError, findTarget, type TargetConfig } from '../domain/config/sentinel-config.js';
 import type { TimedValue } from '../domain/metrics/daily-series.js';
 import type { SeriesForecast } from '../domain/metrics/series-forecast.js';
@@ -55,11 +55,33 @@ export interface TargetSeries {
 }
 
 /**
- * The series a target's capacity is forecast from: the running total of its retained backups (GB) when its runs
- * report sizes, else the database size its runs reported, else nothing.
+ * Daily bytes of the target's backups stored in `backupDir` now: runs whose artifact lies under it and still
+ * exists. Imported history has no artifact here, so it never counts as usage of the local disk.
  */
-export async function targetSeries(db: pg.Pool, target: string, now: Date): Promise<TargetSeries> {
-  const daily = await dailyBackupBytes(db, target, now);
+export async function localDailyBytes(db: pg.Pool, target: string, now: Date, backupDir: string): Promise<Array<{ day: string; bytes: number }>> {
+  const root = path.resolve(backupDir);
+  const runs = (await runsWithArtifacts(db, target, now)).filter((r) => {
+    const relative = path.relative(root, path.resolve(r.artifactPath));
+    return relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative);
+  });
+  const perDay = new Map<string, number>();
+  for (let from = 0; from < runs.length; from += 64) {
+    const batch = runs.slice(from, from + 64);
+    const present = await Promise.all(batch.map((r) => stat(r.artifactPath).then((st) => st.isFile(), () => false)));
+    batch.forEach((r, k) => {
+      if (present[k]) perDay.set(r.day, (perDay.get(r.day) ?? 0) + r.bytes);
+    });
+  }
+  return [...perDay].map(([day, bytes]) => ({ day, bytes }));
+}
+
+/**
+ * The series a target's capacity is forecast from: the running total of its retained backups (GB) when its runs
+ * report sizes, else the database size its runs reported, else nothing. With `localTo` (the capacity is the
+ * filesystem of that directory) only backups stored there count: imported history describes some other store.
+ */
+export async function targetSeries(db: pg.Pool, target: string, now: Date, localTo?: string): Promise<TargetSeries> {
+  const daily = localTo === undefined ? await dailyBackupBytes(db, target, now) : await localDailyBytes(db, target, now, localTo);
   if (daily.length > 0) return { kind: 'retained-backups', points: retainedSeries(daily) };
   const sizes = await databaseSizeSeries(db, target, now, DATABASE_SIZE_DAYS);
   if (sizes.length > 0) return { kind: 'database-size', points: sizes };
@@ -90,9 +112,11 @@ export function capacityFor(
 export async function forecastTargetCapacity(
   db: pg.Pool,
   target: TargetConfig,
-  options: { horizonDays: number; filesystem: FilesystemSpace | null; capacityGb?: number; now?: Date },
+  options: { horizonDays: number; filesystem: FilesystemSpace | null; backupDir: string; capacityGb?: number; now?: Date },
 ): Promise<{ entry: CapacityEntry; forecast: SeriesForecast | null; series: TargetSeries }> {
-  const series = await targetSeries(db, target.name, options.now ?? new Date());
+  // Without a stated capacity the capacity is BACKUP_DIR's filesystem: then only what is stored there is usage.
+  const onLocalDisk = options.capacityGb === undefined && target.capacityGb === undefined;
+  const series = await targetSeries(db, target.name, options.now ?? new Date(), onLocalDisk ? options.backupDir : undefined);
   const capacity = capacityFor(target, series, options.filesystem, options.capacityGb);
   const { entry, forecast } = capacityEntry({
     name: target.name,
@@ -141,7 +165,7 @@ export function createCapacityActivities(deps: ActivityDeps) {
       const shared: TimedValue[][] = [];
       for (const [index, target] of targets.entries()) {
         heartbeat({ target: target.name, index, of: targets.length });
-        const { entry, series } = await forecastTargetCapacity(deps.db, target, { horizonDays: horizon.horizonDays, filesystem, now });
+        const { entry, series } = await forecastTargetCapacity(deps.db, target, { horizonDays: horizon.horizonDays, filesystem, backupDir: deps.backupDir, now });
         entries.push(entry);
         if (entry.capacitySource === 'filesystem') shared.push(series.points);
       }

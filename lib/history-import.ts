@@ -2,12 +2,13 @@
  * `sentinel history import`: streams a history file, validates each row (domain/models/history-row.ts) and
  * bulk-inserts the good ones into `backup_runs` in batches of multi-row INSERT ... ON CONFLICT DO NOTHING, two
  * batches in flight while the next one is parsed. Bad rows are collected with their line number and reason and
- * never stop the good ones; rows whose backup_id is already stored (or repeated in the file) count as duplicates,
- * so importing the same file twice changes nothing.
+ * never stop the good ones; rows whose backup_id is already stored (or repeated in the file) with the same content
+ * count as duplicates, so importing the same file twice changes nothing, and those whose content differs are
+ * conflicts: not stored, and reported with their IDs (a second history that reuses another's IDs).
  */
 import { stat } from 'node:fs/promises';
 import type pg from 'pg';
-import { insertImportedRuns } from '../db/repositories/history.js';
+import { insertImportedRuns, type ImportedBatchResult } from '../db/repositories/history.js';
 import { parseHistoryRow, type ImportedRun } from '../domain/models/history-row.js';
 import { historyFormatOf, readHistoryFile, type HistoryFormat } from './history-file.js';
 
@@ -22,8 +23,12 @@ export interface ImportReport {
   /** Data rows read (good and bad). */
   rows: number;
   inserted: number;
-  /** Good rows whose backup_id was already stored or appeared earlier in the file. */
+  /** Good rows whose backup_id was already stored or appeared earlier in the file, with the same content. */
   duplicates: number;
+  /** Good rows not stored because their backup_id is stored (or earlier in the file) with different content. */
+  conflicts: number;
+  /** The first `maxConflictIds` of them, in file order of their batches. */
+  conflictIds: string[];
   rejected: number;
   /** The first `maxErrors` rejected rows, in file order. */
   errors: ImportProblem[];
@@ -44,6 +49,8 @@ export interface ImportOptions {
   /** Targets sentinel.yaml declares; null when there is no usable configuration. */
   knownTargets?: ReadonlySet<string> | null;
   maxErrors?: number;
+  /** How many conflicting backup IDs the report lists (default 100; all are counted). */
+  maxConflictIds?: number;
   onProgress?: (progress: { bytes: number; totalBytes: number; rows: number }) => void;
 }
 
@@ -53,7 +60,7 @@ const IN_FLIGHT = 2;
  * One batch in its own transaction without waiting for the WAL flush (synchronous_commit off): a crash can lose
  * the last batches' commits but never corrupt anything, and re-running the import restores them (idempotent).
  */
-async function insertBatch(db: pg.Pool, batch: ImportedRun[]): Promise<number> {
+async function insertBatch(db: pg.Pool, batch: ImportedRun[]): Promise<ImportedBatchResult> {
   const client = await db.connect();
   try {
     await client.query('BEGIN');
@@ -75,9 +82,10 @@ export async function importHistoryFile(db: pg.Pool, file: string, options: Impo
   const now = options.now ?? new Date();
   const batchSize = options.batchSize ?? 5000;
   const maxErrors = options.maxErrors ?? 1000;
+  const maxConflictIds = options.maxConflictIds ?? 100;
   const totalBytes = (await stat(file).catch(() => ({ size: 0 }))).size;
   const report: ImportReport = {
-    file, format, rows: 0, inserted: 0, duplicates: 0, rejected: 0, errors: [], errorsTruncated: false, ignoredColumns: [],
+    file, format, rows: 0, inserted: 0, duplicates: 0, conflicts: 0, conflictIds: [], rejected: 0, errors: [], errorsTruncated: false, ignoredColumns: [],
     targets: [], unknownTargets: null, seconds: 0, rowsPerSecond: 0,
   };
   const targets = new Set<string>();
@@ -94,9 +102,11 @@ export async function importHistoryFile(db: pg.Pool, file: string, options: Impo
   const inFlight: Promise<void>[] = [];
   const flush = async (batch: ImportedRun[]) => {
     if (batch.length === 0) return;
-    const insert = insertBatch(db, batch).then((inserted) => {
+    const insert = insertBatch(db, batch).then(({ inserted, conflicts }) => {
       report.inserted += inserted;
-      report.duplicates += batch.length - inserted;
+      report.conflicts += conflicts.length;
+      report.duplicates += batch.length - inserted - conflicts.length;
+      for (const id of conflicts) if (report.conflictIds.length < maxConflictIds && !report.conflictIds.includes(id)) report.conflictIds.push(id);
     });
     // Handled here so a failing batch is not an unhandled rejection while the next one is parsed; awaited below.
     insert.catch(() => undefined);

@@ -129,8 +129,11 @@ export async function runDemo(options: DemoOptions): Promise<DemoOutcome> {
   }
 }
 
-/** The synthetic history, with its first two targets renamed to the demo's; imported like an operator's file. */
-async function importDemoHistory(options: DemoOptions): Promise<number> {
+/**
+ * The synthetic history, with its first two targets renamed to the demo's; imported like an operator's file. Its
+ * rows have no artifacts, so they never count as usage of BACKUP_DIR's disk in capacity forecasts.
+ */
+export async function importDemoHistory(options: Pick<DemoOptions, 'dataDir' | 'databaseUrl'>): Promise<number> {
   const today = new Date();
   const start = new Date(Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate()) - HISTORY_DAYS * 86_400_000);
   const names = new Map([['db-001', DEMO_LOW_RISK_TARGET], ['db-002', DEMO_HIGH_RISK_TARGET]]);

@@ -83,7 +83,7 @@ export function anomaliesCommand(ctx: CliContext): Command {
 
   anomalies
     .command('scan')
-    .description('Run anomalyMonitorWorkflow now (workflow ID anomaly-scan/<ISO time>) over all targets and print its summary; alerts once per new incident')
+    .description('Run anomalyMonitorWorkflow now (workflow ID anomaly-scan/<ISO time>) over all targets and print its summary; alerts once per new incident. Exit code 1 when a target could not be scanned (listed with the reason; the others are scanned)')
     .option('--since <iso>', 'score runs that started at or after this time (default: the last 24 h)', pastIsoDate)
     .option('--plot <file.svg>', 'draw the most severe finding\'s target and metric: its last 90 days, the baseline band, flagged runs')
     .option('--json', 'print JSON')
@@ -109,6 +109,8 @@ export function anomaliesCommand(ctx: CliContext): Command {
         if (output.plot === null) process.stderr.write('no anomalous run to draw: no chart written\n');
       }
       printResult(output, opts.json, describeScan);
+      // The other targets were scanned and stored; still, a target that could not be scanned is a failure to see.
+      if ((result.failedTargets ?? []).length > 0) process.exitCode = 1;
     });
   return anomalies;
 }
@@ -173,6 +175,7 @@ function describeScan(r: AnomalyMonitorResult & { plot?: string | null }): strin
   ];
   const unlisted = r.findings.length - Math.min(20, r.findings.length) + r.findingsOmitted;
   if (unlisted > 0) lines.push(`  ... and ${unlisted} more anomalous run(s) (--json lists up to 100)`);
+  for (const f of r.failedTargets ?? []) lines.push(`  FAILED   ${f.target}: ${f.error} (not scanned; the next scan tries again)`);
   if (r.plot) lines.push(`chart: ${r.plot}`);
   return lines.join('\n');
 }

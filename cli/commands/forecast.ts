@@ -90,6 +90,7 @@ async function forecastTarget(ctx: CliContext, opts: { target: string; days: num
   const { entry, forecast: series } = await forecastTargetCapacity(db, target, {
     horizonDays: opts.days,
     filesystem,
+    backupDir: ctx.env.backupDir,
     ...(opts.capacityGb !== undefined ? { capacityGb: opts.capacityGb } : {}),
   });
   if (entry.status !== 'forecast' || !series) throw new CliError(`${target.name}: ${entry.message ?? 'no forecast'}`);

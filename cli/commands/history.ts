@@ -8,6 +8,7 @@ import { wholeNumber } from '../options.js';
 import { CliError, printResult } from '../output.js';
 
 const SHOWN_ERRORS = 20;
+const SHOWN_CONFLICTS = 5;
 
 export function historyCommand(ctx: CliContext): Command {
   const history = new Command('history').description('Backup history for the failure model: import a team\'s history, or generate a synthetic one');
@@ -16,7 +17,8 @@ export function historyCommand(ctx: CliContext): Command {
     .command('import')
     .description(
       'Import runs from a CSV or JSON Lines file (by extension) into backup_runs: idempotent on backup_id, bad rows reported ' +
-        'with line number and reason, targets missing from sentinel.yaml imported and listed',
+        'with line number and reason, targets missing from sentinel.yaml imported and listed; a row whose backup_id is stored ' +
+        'with different content is a conflict, not imported and listed (exit code 1)',
     )
     .argument('<file>', 'history file (.csv or .jsonl)')
     .option('--batch-size <n>', 'rows per INSERT', wholeNumber(1, 100_000), 5000)
@@ -57,14 +59,16 @@ export function historyCommand(ctx: CliContext): Command {
         if (started) bar?.stop();
       }
       printResult({ ...report, configFound: knownTargets !== null }, opts.json, describeImport);
-      if (report.rejected > 0 && report.inserted + report.duplicates === 0) process.exitCode = 1;
+      // Exit 1 when rows the file asked to store were not stored: conflicts, or every row rejected.
+      if (report.conflicts > 0 || (report.rejected > 0 && report.inserted + report.duplicates === 0)) process.exitCode = 1;
     });
 
   history
     .command('generate')
     .description(
       'Write a seeded synthetic history (documented failure drivers: maintenance windows, low free space, unusually big runs, ' +
-        'outgrown backup windows, persistent problems; see domain/ml/synthetic-history.ts) for demos, tests and benchmarks',
+        'outgrown backup windows, persistent problems; see domain/ml/synthetic-history.ts) for demos, tests and benchmarks; ' +
+        'backup IDs are gen-s<seed>-<target>-<run>, so files of different seeds import side by side',
     )
     .requiredOption('--targets <n>', 'number of targets (db-001, db-002, ...)', wholeNumber(1, 10_000))
     .requiredOption('--days <d>', 'days of history', wholeNumber(1, 3650))
@@ -104,8 +108,11 @@ export function historyCommand(ctx: CliContext): Command {
 
 function describeImport(r: ImportReport & { configFound: boolean }): string {
   const lines = [
-    `${r.file}: ${r.rows} rows read in ${r.seconds} s: ${r.inserted} imported, ${r.duplicates} already present, ${r.rejected} rejected`,
+    `${r.file}: ${r.rows} rows read in ${r.seconds} s: ${r.inserted} imported, ${r.duplicates} already present, `
+      + (r.conflicts > 0 ? `${r.conflicts} conflict${r.conflicts === 1 ? '' : 's'} (differing content): ${r.conflictIds.slice(0, SHOWN_CONFLICTS).join(', ')}${r.conflicts > SHOWN_CONFLICTS ? ', ...' : ''}, ` : '')
+      + `${r.rejected} rejected`,
   ];
+  if (r.conflicts > 0) lines.push('conflicts are rows whose backup_id is stored with different content: they were not imported (exit code 1); give them IDs of their own');
   for (const e of r.errors.slice(0, SHOWN_ERRORS)) lines.push(`  line ${e.line}: ${e.reason}`);
   if (r.rejected > SHOWN_ERRORS) lines.push(`  ... and ${r.rejected - SHOWN_ERRORS} more (--json lists up to ${r.errors.length})`);
   if (r.ignoredColumns.length > 0) lines.push(`ignored columns: ${r.ignoredColumns.join(', ')}`);

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { IncidentDecision, StoredIncident } from '../../domain/metrics/incidents.js';
 import { incidentAlertDedupeKey } from '../../domain/monitoring/contract.js';
+import { incidentWrites } from '../../domain/monitoring/incident-plan.js';
 
 type Queryable = pg.Pool | pg.PoolClient;
 
@@ -60,6 +61,18 @@ export async function openIncidents(db: Queryable, target: string): Promise<Inci
   return result.rows.map(toIncident);
 }
 
+/**
+ * The target's incidents (open or closed) opened or last seen at or after `since`: the only stored ones whose IDs
+ * a reconciliation of observations from `since` on could reuse, or whose drift observation it could repeat.
+ */
+export async function incidentsTouchedSince(db: Queryable, target: string, since: Date): Promise<IncidentRow[]> {
+  const result = await db.query(
+    'SELECT * FROM anomaly_incidents WHERE target = $1 AND (opened_at >= $2 OR last_seen_at >= $2) ORDER BY opened_at, incident_id',
+    [target, since],
+  );
+  return result.rows.map(toIncident);
+}
+
 export async function targetsWithOpenIncidents(db: Queryable): Promise<string[]> {
   const result = await db.query('SELECT DISTINCT target FROM anomaly_incidents WHERE closed_at IS NULL ORDER BY target');
   return result.rows.map((r) => r.target as string);
@@ -97,39 +110,41 @@ export async function recordChecks(db: Queryable, rows: readonly CheckRow[]): Pr
 }
 
 /**
- * Persists a reconciliation: inserts opened incidents (with who opened them and the finding behind each),
- * updates continued ones, closes closed ones. Incidents both opened and closed in one decision are stored closed.
+ * Persists a reconciliation in the order `incidentWrites` gives (never two open rows per target + metric +
+ * direction, whatever the decision opened and closed): closes, updates, then the opened incidents (with who
+ * opened them and the finding behind each), inserted in their final state. The plan never reuses a stored ID
+ * (takenIds), so an insert has no conflict to skip: one would be a bug and fails loudly instead of diverging.
  */
 export async function saveIncidentDecision(
   client: pg.PoolClient,
   decision: IncidentDecision,
   context: { openedBy: string; details: (incidentId: string) => { kind: 'run' | 'drift'; details: Record<string, unknown> } },
 ): Promise<void> {
-  const stillOpen = new Map(decision.open.map((i) => [i.incidentId, i]));
-  const opened = new Set(decision.alerts.map((i) => i.incidentId));
-  for (const incident of decision.alerts) {
-    const { kind, details } = context.details(incident.incidentId);
-    const current = stillOpen.get(incident.incidentId) ?? incident;
-    await client.query(
-      `INSERT INTO anomaly_incidents (incident_id, target, metric, direction, kind, opened_at, last_seen_at, last_backup_id, occurrences, opened_by, details)
-       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11) ON CONFLICT (incident_id) DO NOTHING`,
-      [incident.incidentId, incident.target, incident.metric, incident.direction, kind, incident.openedAt, current.lastSeenAt, current.lastBackupId,
-        current.occurrences, context.openedBy, JSON.stringify(details)],
-    );
-  }
-  for (const incident of decision.open) {
-    if (opened.has(incident.incidentId)) continue;
-    await client.query(
-      'UPDATE anomaly_incidents SET last_seen_at = $2, last_backup_id = $3, occurrences = $4 WHERE incident_id = $1 AND closed_at IS NULL',
-      [incident.incidentId, incident.lastSeenAt, incident.lastBackupId, incident.occurrences],
-    );
-  }
-  for (const closed of decision.closed) {
-    await client.query(
-      `UPDATE anomaly_incidents SET closed_at = $2, close_reason = $3, closed_by_backup_id = $4, last_seen_at = $5, last_backup_id = $6, occurrences = $7
-       WHERE incident_id = $1 AND closed_at IS NULL`,
-      [closed.incident.incidentId, closed.closedAt, closed.reason, closed.closedByBackupId, closed.incident.lastSeenAt, closed.incident.lastBackupId, closed.incident.occurrences],
-    );
+  for (const write of incidentWrites(decision)) {
+    if (write.op === 'close') {
+      const { incident, closedAt, reason, closedByBackupId } = write.closed;
+      await client.query(
+        `UPDATE anomaly_incidents SET closed_at = $2, close_reason = $3, closed_by_backup_id = $4, last_seen_at = $5, last_backup_id = $6, occurrences = $7
+         WHERE incident_id = $1 AND closed_at IS NULL`,
+        [incident.incidentId, closedAt, reason, closedByBackupId, incident.lastSeenAt, incident.lastBackupId, incident.occurrences],
+      );
+    } else if (write.op === 'update') {
+      const { incident } = write;
+      await client.query(
+        'UPDATE anomaly_incidents SET last_seen_at = $2, last_backup_id = $3, occurrences = $4 WHERE incident_id = $1 AND closed_at IS NULL',
+        [incident.incidentId, incident.lastSeenAt, incident.lastBackupId, incident.occurrences],
+      );
+    } else {
+      const { incident, closed } = write;
+      const { kind, details } = context.details(incident.incidentId);
+      await client.query(
+        `INSERT INTO anomaly_incidents (incident_id, target, metric, direction, kind, opened_at, last_seen_at, last_backup_id, occurrences, opened_by, details,
+           closed_at, close_reason, closed_by_backup_id)
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)`,
+        [incident.incidentId, incident.target, incident.metric, incident.direction, kind, incident.openedAt, incident.lastSeenAt, incident.lastBackupId,
+          incident.occurrences, context.openedBy, JSON.stringify(details), closed?.closedAt ?? null, closed?.reason ?? null, closed?.closedByBackupId ?? null],
+      );
+    }
   }
 }
 

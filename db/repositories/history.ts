@@ -9,16 +9,38 @@ import type { ImportedRun } from '../../domain/models/history-row.js';
 import { historyColumnsBuilder, type HistoryColumns } from '../../domain/models/history-columns.js';
 import { toRecord } from './backup-runs.js';
 
+/** The batch as rows, the same expressions for the insert and for comparing a skipped row with the stored one. */
+const IMPORT_ROWS = `SELECT i AS backup_id, t AS target, to_timestamp(s / 1000.0) AS started_at, to_timestamp((s + d * 1000) / 1000.0) AS ended_at,
+         st AS status, d AS duration_seconds, b AS size_bytes, g AS database_size_gb, f AS free_space_gb, ed AS estimated_duration,
+         es AS estimated_size, e AS error_message, h AS hour_of_day, w AS day_of_week, p AS previous_success_rate
+    FROM json_to_recordset($1::json) AS x(i text, t text, s float8, st text, d float8, b bigint, g float8, f float8,
+         ed float8, es float8, e text, h smallint, w smallint, p float8)`;
+
+/** What a history file says about a run: the columns an imported row must match to be "already present". */
+const CONTENT_COLUMNS = ['target', 'started_at', 'status', 'duration_seconds', 'size_bytes', 'database_size_gb', 'free_space_gb',
+  'estimated_duration', 'estimated_size', 'error_message', 'hour_of_day', 'day_of_week', 'previous_success_rate'] as const;
+
+export interface ImportedBatchResult {
+  inserted: number;
+  /**
+   * IDs of the skipped rows whose stored row (or an earlier row of the same ID) differs in content: not stored, not
+   * "already present". One entry per such row, in ID order.
+   */
+  conflicts: string[];
+}
+
 /**
- * Inserts imported runs in one statement (source 'import'); rows whose backup_id exists already (in the table or
- * earlier in the batch) are skipped. Returns how many were inserted.
+ * Inserts imported runs (source 'import'); rows whose backup_id exists already (in the table or earlier in the
+ * batch) are skipped, and each skipped row is compared with the stored one: a row that differs is a conflict
+ * (data the user asked to store that was not stored), one that matches is already present.
  *
  * The batch travels as one JSON parameter expanded by json_to_recordset: serialising it is a single native
  * JSON.stringify, where array parameters cost pg an escaping pass per element (most of an import's CPU time).
- * Times travel as epoch milliseconds.
+ * Times travel as epoch milliseconds. The comparison is a second statement so that it sees rows a concurrent
+ * batch committed while the insert waited for them (the insert's own snapshot does not).
  */
-export async function insertImportedRuns(db: pg.Pool | pg.PoolClient, runs: readonly ImportedRun[]): Promise<number> {
-  if (runs.length === 0) return 0;
+export async function insertImportedRuns(db: pg.Pool | pg.PoolClient, runs: readonly ImportedRun[]): Promise<ImportedBatchResult> {
+  if (runs.length === 0) return { inserted: 0, conflicts: [] };
   const rows = new Array<unknown>(runs.length);
   for (let i = 0; i < runs.length; i++) {
     const r = runs[i] as ImportedRun;
@@ -28,17 +50,26 @@ export async function insertImportedRuns(db: pg.Pool | pg.PoolClient, runs: read
       e: r.errorMessage ?? null, h: r.hourOfDay, w: r.dayOfWeek, p: r.previousSuccessRate,
     };
   }
+  const json = JSON.stringify(rows);
   const result = await db.query(
     `INSERT INTO backup_runs (backup_id, target, started_at, ended_at, status, duration_seconds, size_bytes,
        database_size_gb, free_space_gb, estimated_duration, estimated_size, error_message, hour_of_day, day_of_week,
        previous_success_rate, source)
-     SELECT i, t, to_timestamp(s / 1000.0), to_timestamp((s + d * 1000) / 1000.0), st, d, b, g, f, ed, es, e, h, w, p, 'import'
-       FROM json_to_recordset($1::json) AS x(i text, t text, s float8, st text, d float8, b bigint, g float8, f float8,
-            ed float8, es float8, e text, h smallint, w smallint, p float8)
+     SELECT *, 'import' FROM (${IMPORT_ROWS}) AS batch
      ON CONFLICT (backup_id) DO NOTHING`,
-    [JSON.stringify(rows)],
+    [json],
   );
-  return result.rowCount ?? 0;
+  const inserted = result.rowCount ?? 0;
+  if (inserted === runs.length) return { inserted, conflicts: [] };
+  // Every row of the batch against the stored row of its ID: an inserted row is that row, so only skipped rows
+  // that differ (from an older row, or from an earlier row of the same ID in the file) show up.
+  const differs = CONTENT_COLUMNS.map((c) => `stored.${c} IS DISTINCT FROM batch.${c}`).join(' OR ');
+  const skipped = await db.query(
+    `SELECT batch.backup_id FROM (${IMPORT_ROWS}) AS batch JOIN backup_runs stored ON stored.backup_id = batch.backup_id
+      WHERE ${differs} ORDER BY batch.backup_id COLLATE "C"`,
+    [json],
+  );
+  return { inserted, conflicts: skipped.rows.map((r) => r.backup_id as string) };
 }
 
 export interface HistorySummary {

@@ -62,6 +62,17 @@ export async function dailyBackupBytes(db: pg.Pool, target: string, before: Date
   return result.rows.map((r) => ({ day: r.day as string, bytes: Number(r.bytes) }));
 }
 
+/** Completed, sized runs of the target that left an artifact path (runs this service backed up, never imports). */
+export async function runsWithArtifacts(db: pg.Pool, target: string, before: Date): Promise<Array<{ day: string; bytes: number; artifactPath: string }>> {
+  const result = await db.query(
+    `SELECT to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, size_bytes::float8 AS bytes, artifact_path FROM backup_runs
+      WHERE target = $1 AND status = 'completed' AND size_bytes IS NOT NULL AND artifact_path IS NOT NULL AND started_at < $2
+      ORDER BY started_at`,
+    [target, before],
+  );
+  return result.rows.map((r) => ({ day: r.day as string, bytes: Number(r.bytes), artifactPath: r.artifact_path as string }));
+}
+
 /** The database size the runs reported (GB) over the last `days` days. */
 export async function databaseSizeSeries(db: pg.Pool, target: string, before: Date, days: number): Promise<Array<{ at: Date; value: number }>> {
   const result = await db.query(

@@ -4,7 +4,7 @@ import type { Direction, Severity } from './zscore.js';
 
 /** An open incident: one alert covers every consecutive anomalous run of target + metric + direction. */
 export interface OpenIncident {
-  /** Deterministic: `${target}|${metric}|${direction}|${openedAt ISO}`. */
+  /** Deterministic: `${target}|${metric}|${direction}|${openedAt ISO}`, `#2`, `#3`... when one decision reopens a key at the same instant. */
   incidentId: string;
   target: string;
   metric: string;
@@ -40,6 +40,11 @@ export interface IncidentOptions {
   staleAfterMs?: number;
   /** When given, incidents whose lastSeenAt is more than staleAfterMs before `now` close as stale too. */
   now?: Date;
+  /**
+   * Incident IDs already stored (open or closed): a new incident never reuses one (it gets a `#n` suffix), so
+   * a key reopening at an instant an earlier incident opened at is a row of its own, not silently merged.
+   */
+  takenIds?: ReadonlySet<string>;
 }
 
 export const INCIDENT_STALE_AFTER_MS = 7 * 86_400_000;
@@ -91,6 +96,7 @@ export function reconcileIncidents(
     state.set(incidentKey(incident.target, incident.metric, incident.direction), incident);
   }
   const decision: IncidentDecision = { alerts: [], continued: [], closed: [], open: [] };
+  const usedIds = new Set([...open.map((i) => i.incidentId), ...(options.takenIds ?? [])]);
 
   const ordered = observations
     .map((observation, index) => ({ observation, index }))
@@ -119,8 +125,14 @@ export function reconcileIncidents(
     if (observation.severity !== 'critical' || direction === 'normal') continue;
     const key = incidentKey(observation.target, observation.metric, direction);
     if (state.has(key)) continue;
+    // The same key can reopen at the same instant (two runs with one start time, from overlapping imports):
+    // a suffix keeps every incident a row of its own.
+    const baseId = `${observation.target}|${observation.metric}|${direction}|${observation.at.toISOString()}`;
+    let incidentId = baseId;
+    for (let n = 2; usedIds.has(incidentId); n++) incidentId = `${baseId}#${n}`;
+    usedIds.add(incidentId);
     const incident: OpenIncident = {
-      incidentId: `${observation.target}|${observation.metric}|${direction}|${observation.at.toISOString()}`,
+      incidentId,
       target: observation.target,
       metric: observation.metric,
       direction,

@@ -159,7 +159,8 @@ function generateTarget(profile: TargetProfile, options: Required<SyntheticHisto
       // Attribute the failure to the most likely driver (background noise only when it is the only one).
       const cause = failed ? drivers.reduce((a, d) => (d.p > a.p ? d : a)) : null;
       runs.push({
-        backupId: `${profile.name}-${String(day * options.runsPerDay + slot).padStart(6, '0')}`,
+        // The seed is part of the ID: two generated histories never claim each other's rows on import.
+        backupId: `gen-s${options.seed}-${profile.name}-${String(day * options.runsPerDay + slot).padStart(6, '0')}`,
         target: profile.name,
         startedAt: started,
         status: failed ? 'failed' : 'completed',

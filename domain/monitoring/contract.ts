@@ -149,6 +149,16 @@ export interface AnomalyScanSummary {
   driftMonitored: number;
   incidents: IncidentChanges & { openAfter: number };
   alerts: IncidentAlert[];
+  /**
+   * Targets whose scan failed (nothing of theirs stored; the next scan tries again), with the reason: one target's
+   * failure never fails the others. Absent in results recorded before it existed.
+   */
+  failedTargets?: ScanTargetFailure[];
+}
+
+export interface ScanTargetFailure {
+  target: string;
+  error: string;
 }
 
 export interface AnomalyMonitorResult extends Omit<AnomalyScanSummary, 'alerts'> {

@@ -2,7 +2,9 @@ import { isDangerousDirection, type RunMetric } from '../metrics/anomaly-policy.
 import type { RunDriftResult } from '../metrics/drift.js';
 import {
   reconcileIncidents,
+  type ClosedIncident,
   type IncidentDecision,
+  type OpenIncident,
   type MetricObservation,
   type StoredIncident,
 } from '../metrics/incidents.js';
@@ -28,6 +30,8 @@ export function planIncidents(input: {
   latestCheckedAt: Date | null;
   now: Date;
   staleAfterMs?: number;
+  /** Stored incident IDs a new incident must not reuse (see IncidentOptions.takenIds). */
+  takenIds?: ReadonlySet<string>;
 }): IncidentPlan {
   const cutoff = input.latestCheckedAt?.getTime() ?? -Infinity;
   const timely: MetricObservation[] = [];
@@ -36,8 +40,39 @@ export function planIncidents(input: {
   const decision = reconcileIncidents(input.open, timely, {
     now: input.now,
     ...(input.staleAfterMs !== undefined ? { staleAfterMs: input.staleAfterMs } : {}),
+    ...(input.takenIds ? { takenIds: input.takenIds } : {}),
   });
   return { ...decision, late };
+}
+
+/** One statement of a stored reconciliation, in the order `incidentWrites` gives. */
+export type IncidentWrite =
+  | { op: 'close'; closed: ClosedIncident }
+  | { op: 'update'; incident: OpenIncident }
+  /** `closed` is set when the decision closed the incident it opened: the row is inserted closed. */
+  | { op: 'insert'; incident: OpenIncident; closed: ClosedIncident | null };
+
+/**
+ * The writes that store a decision, ordered so that at no point two rows of one target + metric + direction are
+ * open (the `anomaly_incidents_one_open` index): first the stored incidents the decision closed, then the
+ * continued ones, then the new ones, each inserted in its final state (open only if it is still open at the end),
+ * closed ones before the open one. A decision can open, close and reopen one key (an overlapping import
+ * interleaves normal and anomalous runs); inserting those open one by one broke the index.
+ */
+export function incidentWrites(decision: IncidentDecision): IncidentWrite[] {
+  const opened = new Set(decision.alerts.map((i) => i.incidentId));
+  const closedById = new Map(decision.closed.map((c) => [c.incident.incidentId, c]));
+  const finalOpen = new Map(decision.open.map((i) => [i.incidentId, i]));
+  const writes: IncidentWrite[] = [];
+  for (const closed of decision.closed) if (!opened.has(closed.incident.incidentId)) writes.push({ op: 'close', closed });
+  for (const incident of decision.open) if (!opened.has(incident.incidentId)) writes.push({ op: 'update', incident });
+  const inserts = decision.alerts.map((incident): IncidentWrite & { op: 'insert' } => ({
+    op: 'insert',
+    incident: finalOpen.get(incident.incidentId) ?? closedById.get(incident.incidentId)?.incident ?? incident,
+    closed: finalOpen.has(incident.incidentId) ? null : (closedById.get(incident.incidentId) ?? null),
+  }));
+  writes.push(...inserts.filter((w) => w.closed !== null), ...inserts.filter((w) => w.closed === null));
+  return writes;
 }
 
 export function incidentChanges(plan: IncidentDecision): IncidentChanges {
@@ -85,16 +120,18 @@ export function driftFinding(target: string, result: RunDriftResult, runs: numbe
 
 /**
  * The drift chart as an incident observation, made at the target's latest run. Nothing new is observed while the
- * latest run is one an open drift incident has already seen (scans repeat every hour; runs do not).
+ * latest run is one a drift incident has already seen (scans repeat every hour; runs do not). `known` are the open
+ * incidents and any closed ones touched at or after the latest run: a drift incident closed as stale must not be
+ * reopened, and alerted again, every hour from the same run.
  */
 export function driftObservation(
   finding: DriftFinding,
   latestRun: { backupId: string; startedAt: Date },
-  open: readonly StoredIncident[],
+  known: readonly StoredIncident[],
 ): MetricObservation | null {
   if (finding.status !== 'monitored') return null;
   const metric = driftMetric(finding.metric);
-  const seen = open.some(
+  const seen = known.some(
     (i) => i.target === finding.target && i.metric === metric && new Date(i.lastSeenAt).getTime() >= latestRun.startedAt.getTime(),
   );
   if (seen) return null;

@@ -14,9 +14,10 @@ export {
   formatMetricValue,
   incidentAlert,
   incidentChanges,
+  incidentWrites,
   planIncidents,
   runIncidentMessage,
 } from './incident-plan.js';
-export type { IncidentPlan } from './incident-plan.js';
+export type { IncidentPlan, IncidentWrite } from './incident-plan.js';
 export { BYTES_PER_GB, capacityAlert, capacityEntry, capacityVerdict, combineRunningTotals, retainedSeries } from './capacity-plan.js';
 export type { CapacityEntryInput } from './capacity-plan.js';

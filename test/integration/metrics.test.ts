@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -172,7 +172,15 @@ describe('capacityForecastWorkflow', () => {
     // 1 GB a day for 20 days (a little noise): 20 GB stored, full at 25 GB in about 5 days.
     for (let d = 20; d >= 1; d--) {
       for (const target of ['m-filling', 'm-roomy']) await seed({ target, startedAt: new Date(today - d * DAY + HOUR), durationSeconds: 60, sizeBytes: 1e9 * (d % 2 ? 1.02 : 0.98) });
-      if (d <= 10) for (const target of ['m-fs-a', 'm-fs-b']) await seed({ target, startedAt: new Date(today - d * DAY + HOUR), durationSeconds: 5, sizeBytes: 1e6 });
+      // Backups this worker stored in BACKUP_DIR (an artifact there): only those use the local filesystem.
+      if (d <= 10) {
+        for (const target of ['m-fs-a', 'm-fs-b']) {
+          const artifactPath = path.join(h.backupDir, target, `seed-${d}.tar`);
+          await mkdir(path.dirname(artifactPath), { recursive: true });
+          await writeFile(artifactPath, 'x');
+          await seed({ target, startedAt: new Date(today - d * DAY + HOUR), durationSeconds: 5, sizeBytes: 1e6, source: 'sentinel', artifactPath });
+        }
+      }
     }
   });
 
