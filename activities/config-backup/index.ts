@@ -110,7 +110,8 @@ export function createConfigBackupActivities(deps: ActivityDeps) {
   return {
     /**
      * Resolves what this run backs up from the input and the worker's environment. Writes nothing. Fails at once
-     * without a usable key, and when the key cannot read what earlier runs stored (a wrong key).
+     * without a usable key, when the key cannot read what earlier runs stored (a wrong key), and when a key's id is
+     * recorded for another key (lib/config-backup/key-check.ts).
      */
     async planConfigBackup(input: PlanInput): Promise<ConfigBackupPlan> {
       const keyring = keyringOrFail();
@@ -140,7 +141,10 @@ export function createConfigBackupActivities(deps: ActivityDeps) {
       return { envPrefix, files, unmatchedPatterns: unmatched, keyId: keyring.activeKeyId, storeDir: settings.dir };
     },
 
-    /** Takes the run lock and opens the run's backup set; reports the holder when another run has the lock. */
+    /**
+     * Records the key check value of a key id's first use, takes the run lock and opens the run's backup set;
+     * reports the holder when another run has the lock.
+     */
     async beginConfigBackup(input: { holder: string; workflowId: string; envPrefix: string | null }): Promise<BeginResult> {
       const keyring = keyringOrFail();
       try {
