@@ -7,9 +7,11 @@ import { CliError } from './output.js';
 import { buildProgram } from './program.js';
 
 async function main(argv: string[]): Promise<number> {
-  await adoptLocalServiceSettings(); // before the context reads the environment
-  const ctx = new CliContext();
+  let ctx: CliContext | undefined;
   try {
+    // Before the context reads the environment; inside the try so a damaged dev-key file is an error line, not a stack.
+    await adoptLocalServiceSettings();
+    ctx = new CliContext();
     await (await buildProgram(ctx, argv)).parseAsync(argv);
     return Number(process.exitCode ?? 0); // a command may report failure (e.g. `health`) without throwing
   } catch (error) {
@@ -18,7 +20,7 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`error: ${redactSecrets(message)}\n`);
     return error instanceof CliError ? error.exitCode : 1;
   } finally {
-    await ctx.close();
+    await ctx?.close();
   }
 }
 

@@ -10,6 +10,8 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { ConfigCryptoError } from '../domain/config-backup/errors.js';
+import { Keyring } from '../domain/config-backup/keyring.js';
 import { CONFIG_BACKUP_KEY_ENV } from '../domain/config-backup/keyring-name.js';
 
 export const DEV_KEY_FILE_NAME = 'dev-key';
@@ -53,8 +55,17 @@ export async function adoptDevKey(dataDir: string, env: NodeJS.ProcessEnv = proc
   }
 }
 
+const RECREATE_HINT = 'delete it to let `npm start` create a new development key (data sealed with the old one becomes unreadable)';
+
+/** The file's key spec, checked here so a damaged file is named instead of surfacing later as a bad CONFIG_BACKUP_KEY. */
 async function readKeyFile(file: string): Promise<string> {
   const spec = (await readFile(file, 'utf8')).trim();
-  if (spec === '') throw new Error(`${file} is empty: delete it to let \`npm start\` create a new development key (data sealed with the old one becomes unreadable)`);
+  if (spec === '') throw new Error(`${file} is empty: ${RECREATE_HINT}`);
+  try {
+    Keyring.fromSpec(spec, file);
+  } catch (error) {
+    if (error instanceof ConfigCryptoError) throw new ConfigCryptoError(error.code, `${error.message}: the development key file is damaged; restore it, or ${RECREATE_HINT}`);
+    throw error;
+  }
   return spec;
 }

@@ -22,6 +22,7 @@ import {
 } from '../../db/repositories/config-backups.js';
 import { inTransaction } from '../../db/pool.js';
 import { backupApps, backupEnvironment, backupFiles } from '../../lib/config-backup/backup-items.js';
+import { checkKeyringAgainstStore, claimActiveKey } from '../../lib/config-backup/key-check.js';
 import { expandFilePatterns, MAX_FILES_PER_RUN } from '../../lib/config-backup/plan.js';
 import { runServices, type RunServices } from '../../lib/config-backup/run-services.js';
 import { readConfigBackupSettings } from '../../lib/config-backup/settings.js';
@@ -63,7 +64,7 @@ interface StepInput {
 /** Key problems never get better by retrying: fail the run at once, with the core's message (no key material). */
 function keyFailure(error: unknown): unknown {
   if (error instanceof ConfigCryptoError) {
-    const type = error.code === 'MISSING_KEY' ? 'MissingKey' : 'InvalidKey';
+    const type = error.code === 'MISSING_KEY' ? 'MissingKey' : error.code === 'KEY_MISMATCH' ? 'WrongKey' : 'InvalidKey';
     return ApplicationFailure.nonRetryable(error.message, type);
   }
   if (error instanceof LockLostError) return ApplicationFailure.nonRetryable(error.message, 'LockLost');
@@ -89,6 +90,17 @@ function servicesOrFail(sensitiveKeys: string[] | undefined): RunServices {
 export function createConfigBackupActivities(deps: ActivityDeps) {
   const log = deps.log.child({ capability: 'config-backup' });
 
+  /** A step's services, refused when its key is not the one recorded for its id (the key is read per step). */
+  const checkedServices = async (sensitiveKeys: string[] | undefined): Promise<RunServices> => {
+    const services = servicesOrFail(sensitiveKeys);
+    try {
+      await claimActiveKey(deps.db, services.keyring);
+    } catch (error) {
+      throw keyFailure(error);
+    }
+    return services;
+  };
+
   const logOutcome = (step: string, setId: number, outcome: BatchOutcome) => {
     const count = (status: string) => outcome.items.filter((i) => i.status === status).length;
     log.info({ setId, step, backedUp: count('backed_up'), unchanged: count('unchanged'), failed: count('failed'), payloadBytesWritten: outcome.payloadBytesWritten }, `config backup: ${step} done`);
@@ -98,7 +110,8 @@ export function createConfigBackupActivities(deps: ActivityDeps) {
   return {
     /**
      * Resolves what this run backs up from the input and the worker's environment. Writes nothing. Fails at once
-     * without a usable key, and when the key cannot read what earlier runs stored (a wrong key).
+     * without a usable key, when the key cannot read what earlier runs stored (a wrong key), and when a key's id is
+     * recorded for another key (lib/config-backup/key-check.ts).
      */
     async planConfigBackup(input: PlanInput): Promise<ConfigBackupPlan> {
       const keyring = keyringOrFail();
@@ -112,6 +125,11 @@ export function createConfigBackupActivities(deps: ActivityDeps) {
         );
       }
       const settings = readConfigBackupSettings(process.env);
+      try {
+        await checkKeyringAgainstStore(deps.db, keyring, new PayloadStore(settings.dir));
+      } catch (error) {
+        throw keyFailure(error);
+      }
       const envPrefix = input.envPrefix ?? settings.envPrefix ?? null;
       const { files, unmatched } = await expandFilePatterns(input.files ?? settings.files);
       if (files.length > MAX_FILES_PER_RUN) throw invalidInput(`the file patterns match ${files.length} files; at most ${MAX_FILES_PER_RUN} per run`);
@@ -123,9 +141,19 @@ export function createConfigBackupActivities(deps: ActivityDeps) {
       return { envPrefix, files, unmatchedPatterns: unmatched, keyId: keyring.activeKeyId, storeDir: settings.dir };
     },
 
-    /** Takes the run lock and opens the run's backup set; reports the holder when another run has the lock. */
+    /**
+     * Records the key check value of a key id's first use, takes the run lock and opens the run's backup set;
+     * reports the holder when another run has the lock.
+     */
     async beginConfigBackup(input: { holder: string; workflowId: string; envPrefix: string | null }): Promise<BeginResult> {
       const keyring = keyringOrFail();
+      try {
+        // Again here (the plan may have run on another worker), and the first use of a key id records it.
+        await checkKeyringAgainstStore(deps.db, keyring, new PayloadStore(readConfigBackupSettings(process.env).dir));
+        await claimActiveKey(deps.db, keyring);
+      } catch (error) {
+        throw keyFailure(error);
+      }
       const lock = await acquireConfigBackupLock(deps.db, input.holder, CONFIG_BACKUP_LEASE_MS);
       if (!lock.acquired) return { acquired: false, heldBy: lock.holder, since: lock.acquiredAt?.toISOString() ?? null };
       const abandoned = await abandonStaleSets(deps.db, input.holder);
@@ -136,7 +164,7 @@ export function createConfigBackupActivities(deps: ActivityDeps) {
     },
 
     async backupConfigEnv(input: StepInput & { envPrefix: string }): Promise<BatchOutcome> {
-      const services = servicesOrFail(input.sensitiveKeys);
+      const services = await checkedServices(input.sensitiveKeys);
       try {
         const outcome = await backupEnvironment({ db: deps.db, setId: input.setId, holder: input.holder, leaseMs: CONFIG_BACKUP_LEASE_MS, services, prefix: input.envPrefix, env: process.env });
         logOutcome('environment', input.setId, outcome);
@@ -149,7 +177,7 @@ export function createConfigBackupActivities(deps: ActivityDeps) {
 
     /** One batch of files; heartbeats per file and keeps the lock lease fresh while it works. */
     async backupConfigFiles(input: StepInput & { paths: string[]; unmatchedPatterns?: string[]; batch: number }): Promise<BatchOutcome> {
-      const services = servicesOrFail(input.sensitiveKeys);
+      const services = await checkedServices(input.sensitiveKeys);
       const context = Context.current();
       const pool = input.paths.length >= PARSE_THREADS_FROM_FILES ? sharedViewPool(services.keySpec, services.sensitiveKeys) : null;
       let lastRenewal = Date.now();
@@ -185,7 +213,7 @@ export function createConfigBackupActivities(deps: ActivityDeps) {
     },
 
     async backupConfigApps(input: StepInput & { apps: AppConfigInput[] }): Promise<BatchOutcome> {
-      const services = servicesOrFail(input.sensitiveKeys);
+      const services = await checkedServices(input.sensitiveKeys);
       try {
         const outcome = await backupApps({ db: deps.db, setId: input.setId, holder: input.holder, leaseMs: CONFIG_BACKUP_LEASE_MS, services, apps: input.apps });
         logOutcome('applications', input.setId, outcome);

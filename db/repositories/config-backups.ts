@@ -54,6 +54,28 @@ export async function releaseConfigBackupLock(db: Queryable, holder: string): Pr
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// Key check values (one per key id that wrote to the store; see 0006_config_backup_key_checks.sql)
+
+export async function keyCheckValues(db: Queryable): Promise<Map<string, string>> {
+  const result = await db.query(`SELECT key_id, check_value FROM config_backup_keys`);
+  return new Map(result.rows.map((row) => [row.key_id as string, row.check_value as string]));
+}
+
+/** Records `checkValue` for `keyId` unless one is recorded already; returns the recorded one (first writer wins). */
+export async function recordKeyCheckValue(db: Queryable, keyId: string, checkValue: string): Promise<string> {
+  // Two statements: a row a concurrent first use committed is visible to the second one's snapshot.
+  await db.query(`INSERT INTO config_backup_keys (key_id, check_value) VALUES ($1, $2) ON CONFLICT (key_id) DO NOTHING`, [keyId, checkValue]);
+  const result = await db.query(`SELECT check_value FROM config_backup_keys WHERE key_id = $1`, [keyId]);
+  return result.rows[0]!.check_value as string;
+}
+
+/** One payload address written under `keyId`, to authenticate a key whose check value was never recorded. */
+export async function samplePayloadOfKey(db: Queryable, keyId: string): Promise<string | undefined> {
+  const result = await db.query(`SELECT content_hash FROM config_backup_items WHERE key_id = $1 AND content_hash IS NOT NULL ORDER BY id DESC LIMIT 1`, [keyId]);
+  return result.rows[0]?.content_hash as string | undefined;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // Backup sets
 
 export interface BackupSetRow {

@@ -6,6 +6,8 @@ export type ConfigCryptoErrorCode =
   | 'MISSING_KEY'
   | 'INVALID_KEY'
   | 'UNKNOWN_KEY_ID'
+  /** A key with a known id that is not the key that wrote the store under that id. */
+  | 'KEY_MISMATCH'
   | 'TRUNCATED'
   | 'MALFORMED'
   | 'UNSUPPORTED_VERSION'

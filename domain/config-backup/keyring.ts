@@ -14,6 +14,10 @@
  * would need scrypt with a stored salt, which this module deliberately does not accept.
  *
  * Derived keys live in a module-private WeakMap, so logging or serialising a Keyring shows ids only.
+ *
+ * A key check value (`keyCheckValue`) tells two keys with the same id apart: an HMAC of a fixed label under a key of
+ * its own derived by HKDF, so it reveals nothing about the other sub-keys, and testing a guess against it costs as
+ * much as testing it against any ciphertext (the key is 256 random bits). The store records one per key id.
  */
 import { createHmac, createSecretKey, hkdfSync, type KeyObject } from 'node:crypto';
 import { ConfigCryptoError } from './errors.js';
@@ -31,7 +35,11 @@ interface DerivedKeys {
   encryption: KeyObject;
   contentHash: KeyObject;
   marker: KeyObject;
+  /** Key check value (hex), see the module comment. */
+  check: string;
 }
+
+const KEY_CHECK_LABEL = 'backup-sentinel config-backup key check v1';
 
 export interface KeyringEntry {
   /** Omit to use the key's fingerprint. */
@@ -81,6 +89,7 @@ export class Keyring {
         encryption: createSecretKey(hkdf(entry.key, 'encryption', 32)),
         contentHash: createSecretKey(hkdf(entry.key, 'content-hash', 32)),
         marker: createSecretKey(hkdf(entry.key, 'redaction-marker', 32)),
+        check: createHmac('sha256', hkdf(entry.key, 'key-check', 32)).update(KEY_CHECK_LABEL, 'utf8').digest('hex'),
       });
     });
     const active = activeKeyId ?? keys.keys().next().value!;
@@ -88,18 +97,21 @@ export class Keyring {
     return new Keyring(active, keys);
   }
 
-  /** Parses the `CONFIG_BACKUP_KEY` syntax described at the top of this module. */
-  static fromSpec(spec: string): Keyring {
+  /**
+   * Parses the `CONFIG_BACKUP_KEY` syntax described at the top of this module. `source` names where the spec came
+   * from in error messages (the variable, or the file it was read from).
+   */
+  static fromSpec(spec: string, source: string = CONFIG_BACKUP_KEY_ENV): Keyring {
     const parts = spec.split(',').map((part) => part.trim());
     const entries: KeyringEntry[] = [];
     let marked: number | undefined;
     parts.forEach((part, index) => {
-      const where = parts.length > 1 ? `${CONFIG_BACKUP_KEY_ENV} entry #${index + 1}` : CONFIG_BACKUP_KEY_ENV;
+      const where = parts.length > 1 ? `${source} entry #${index + 1}` : source;
       if (part === '') throw new ConfigCryptoError('INVALID_KEY', `${where} is empty`);
       let body = part;
       if (body.startsWith('*')) {
         if (marked !== undefined) {
-          throw new ConfigCryptoError('INVALID_KEY', `${CONFIG_BACKUP_KEY_ENV} marks more than one key active with "*"`);
+          throw new ConfigCryptoError('INVALID_KEY', `${source} marks more than one key active with "*"`);
         }
         marked = index;
         body = body.slice(1);
@@ -113,7 +125,7 @@ export class Keyring {
           `${where}: key id must match ${KEY_ID_PATTERN.source} (got ${JSON.stringify(id.slice(0, 40))})`,
         );
       }
-      entries.push({ id, key: decodeKey(encoded, where) });
+      entries.push({ id, key: decodeKey(encoded, where, source === CONFIG_BACKUP_KEY_ENV) });
     });
     const ids = entries.map((entry) => entry.id ?? keyFingerprint(entry.key));
     return Keyring.fromKeys(
@@ -124,6 +136,11 @@ export class Keyring {
 
   has(keyId: string): boolean {
     return keysOf(this).has(keyId);
+  }
+
+  /** Key check value of one key (64 hex chars): equal for the same key, different for another key with that id. */
+  keyCheckValue(keyId: string = this.activeKeyId): string {
+    return requireKeys(this, keyId).check;
   }
 
   /** Keyed content address (HMAC-SHA256, 64 hex chars) of a payload's plaintext. */
@@ -188,8 +205,8 @@ function requireKeys(keyring: Keyring, keyId: string): DerivedKeys {
   return keys;
 }
 
-function decodeKey(encoded: string, where: string): Buffer {
-  const hint = '; generate one with `openssl rand -base64 32`';
+function decodeKey(encoded: string, where: string, withHint: boolean): Buffer {
+  const hint = withHint ? '; generate one with `openssl rand -base64 32`' : '';
   if (!BASE64_PATTERN.test(encoded)) {
     throw new ConfigCryptoError('INVALID_KEY', `${where} is not base64 (found characters outside the alphabet)${hint}`);
   }

@@ -10,7 +10,6 @@
  * An existing file is never replaced without `force`; destinations that escape the target directory (`..`,
  * symlinks) are refused.
  */
-import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigCryptoError } from '../../domain/config-backup/errors.js';
 import { openFileMetadata } from '../../domain/config-backup/file-metadata.js';
@@ -20,6 +19,7 @@ import type { ItemRow } from '../../db/repositories/config-backups.js';
 import type { PayloadStore } from '../config-store/payload-store.js';
 import { loadPayload } from '../config-store/payloads.js';
 import { restoreFile } from '../config-store/restore.js';
+import { prepareRestoreDirectory } from '../config-store/restore-target.js';
 import { toDotenv } from './dotenv-text.js';
 
 export class RestoreRefusedError extends Error {
@@ -94,7 +94,10 @@ export async function restoreItem(keyring: Keyring, store: PayloadStore, item: I
     }
   }
 
-  if (options.to !== undefined) await mkdir(root, { recursive: true });
+  if (options.to !== undefined) {
+    const target = await prepareRestoreDirectory(root);
+    if (!target.ok) throw new RestoreRefusedError(`refusing to restore ${label}: ${target.reason}`);
+  }
   const written = await restoreFile({ root, destination, bytes, mode, mtimeMs, uid, gid, restoreOwner: options.restoreOwner ?? false, force: options.force ?? false });
   if (!written.ok) {
     const hint = written.code === 'exists' ? `${written.path} already exists (use --force to overwrite)` : written.reason;

@@ -4,6 +4,8 @@
  * new address: new objects are written and made durable first, then item rows are repointed in one transaction,
  * then the old objects are removed. Interrupted at any point, every row still points at a readable payload.
  *
+ * Keys are checked against the store's key check values first (lib/config-backup/key-check.ts).
+ *
  * Redacted views keep the markers of the key that made them (they hold no ciphertext); the next backup run builds
  * fresh views for items whose view came from another key.
  */
@@ -16,6 +18,7 @@ import { payloadReferences, referencedHashes, renewConfigBackupLock, replaceMeta
 import type { PayloadStore } from '../config-store/payload-store.js';
 import { rotatePayload, systemRandomBytes } from '../config-store/payloads.js';
 import { withConfigBackupLock } from './exclusive.js';
+import { checkKeyringAgainstStore, claimActiveKey } from './key-check.js';
 
 export interface RotateReport {
   activeKeyId: string;
@@ -27,6 +30,9 @@ export interface RotateReport {
 
 export async function rotateKey(db: pg.Pool, keyring: Keyring, store: PayloadStore, options: { concurrency?: number } = {}): Promise<RotateReport> {
   return withConfigBackupLock(db, 'rotate-key', async (lock) => {
+    // Every key must be the one that wrote under its id, before anything is re-encrypted; the new one is recorded.
+    await checkKeyringAgainstStore(db, keyring, store);
+    await claimActiveKey(db, keyring);
     const refs = await payloadReferences(db);
     const hashes = [...new Set(refs.map((ref) => ref.contentHash))];
     const moves: Array<{ from: string; to: string }> = [];

@@ -10,6 +10,7 @@
 import { lstat, realpath } from 'node:fs/promises';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import { isWithinRoot, type PathCheck } from '../../domain/config-backup/paths.js';
+import { MAX_NEW_DIRECTORY_LEVELS } from './restore-target.js';
 
 export async function checkNoSymlinkEscape(root: string, destination: string): Promise<PathCheck> {
   let realRoot: string;
@@ -32,6 +33,7 @@ export async function checkNoSymlinkEscape(root: string, destination: string): P
       }
       const parent = dirname(existing);
       if (parent === existing) return { ok: false, reason: `no existing ancestor of ${destination}` };
+      if (missing.length >= MAX_NEW_DIRECTORY_LEVELS) return { ok: false, reason: `${destination} has more than ${MAX_NEW_DIRECTORY_LEVELS} missing directory levels` };
       missing.unshift(basename(existing));
       existing = parent;
     }

@@ -4,11 +4,12 @@
  * overwritten unless `force` is set; without `force` the final step is an atomic no-clobber link, so a file that
  * appears between the check and the write is not clobbered either.
  */
-import { lstat, mkdir } from 'node:fs/promises';
+import { lstat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { resolveRestorePath } from '../../domain/config-backup/paths.js';
 import { commitIfAbsent, commitReplacing, DirectorySyncer, writeSyncedTempFile } from './durable-fs.js';
 import { checkNoSymlinkEscape } from './fs-safety.js';
+import { createDirectories } from './restore-target.js';
 
 export interface RestoreFileOptions {
   /** Absolute directory the destination must stay inside (`/` to restore in place anywhere). */
@@ -50,7 +51,7 @@ export async function restoreFile(options: RestoreFileOptions): Promise<RestoreF
   const canChown = options.restoreOwner === true && process.getuid?.() === 0;
   try {
     if (options.createParents ?? true) {
-      const firstCreated = await mkdir(dirname(path), { recursive: true });
+      const firstCreated = await createDirectories(dirname(path));
       // New directories are entries in their parents: make those durable too.
       if (firstCreated !== undefined) await syncer.sync(dirname(firstCreated));
     }
@@ -69,7 +70,8 @@ export async function restoreFile(options: RestoreFileOptions): Promise<RestoreF
     }
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    return { ok: false, path, code: 'io-error', reason: `${path}: restore failed${code ? ` (${code})` : ''}` };
+    // Errno errors get their code only; ours (directory creation, read-back) already say what went wrong.
+    return { ok: false, path, code: 'io-error', reason: `${path}: restore failed${code ? ` (${code})` : `: ${(error as Error).message}`}` };
   }
   return { ok: true, path, bytesWritten: options.bytes.length, ownerRestored: canChown && options.uid !== undefined };
 }

@@ -171,6 +171,34 @@ describe('sentinel config, against the dev server and PostgreSQL', () => {
     expect(escaped.stderr).toMatch(/escapes the restore root .* through a symlink/);
   });
 
+  it('restore --to a pseudo-filesystem, a device or a regular file is refused at once with what it is; a new nested directory is created', async () => {
+    const id = String(fileItem(firstRun, 'nginx.conf').id);
+    const label = `refusing to restore item ${id} \\(file ${path.join(etc, 'nginx.conf')}\\)`;
+    const notDirectory = path.join(h.dir, 'billing.json');
+    const refusals: Array<[string, RegExp]> = [
+      // Before the fix: /proc spun in Node's recursive mkdir until killed, /dev/null failed with EEXIST … mkdir.
+      ['/proc', new RegExp(`^error: ${label}: restore directory /proc is on proc, a kernel pseudo-filesystem that cannot hold restored files$`)],
+      ['/proc/restored/here', new RegExp(`^error: ${label}: /proc \\(the nearest existing parent of the restore directory /proc/restored/here\\) is on proc, a kernel pseudo-filesystem`)],
+      ['/sys', new RegExp(`^error: ${label}: restore directory /sys is on sysfs, a kernel pseudo-filesystem that cannot hold restored files$`)],
+      ['/dev/null', new RegExp(`^error: ${label}: restore directory /dev/null is a character device, not a directory$`)],
+      [notDirectory, new RegExp(`^error: ${label}: restore directory ${notDirectory} is a regular file, not a directory$`)],
+    ];
+    // Each call must return on its own (the runCli timeout only keeps a regression from hanging the suite).
+    const runs = await Promise.all(refusals.map(([to]) => runCli(["config", "restore", id, "--to", to], env, 60_000)));
+    runs.forEach((run, index) => {
+      outputs.push(run.stdout, run.stderr);
+      expect(run.stderr.trim(), refusals[index]![0]).toMatch(refusals[index]![1]);
+      expect(run.code, refusals[index]![0]).toBe(1);
+      expect(run.stdout).toBe('');
+    });
+    expect(await readFile(notDirectory, 'utf8')).toContain('stripe');
+
+    const nested = path.join(h.dir, 'fresh', 'a', 'b');
+    const restored = json<{ path: string }>(await cli(['config', 'restore', id, '--to', nested, '--json']));
+    expect(restored.path).toBe(path.join(nested, etc, 'nginx.conf'));
+    expect(await readFile(restored.path)).toEqual(await readFile(path.join(etc, 'nginx.conf')));
+  });
+
   it('verify passes, then fails naming the damaged payload and its item (exit 1)', async () => {
     const ok = json<{ ok: boolean; payloadsChecked: number }>(await cli(['config', 'verify', '--json']));
     expect(ok).toMatchObject({ ok: true });

@@ -193,6 +193,24 @@ describe('keyring', () => {
     expect(Keyring.fromKeys([{ id: 'k1', key: KEY_2 }]).contentHash(data)).not.toBe(keyring.contentHash(data));
   });
 
+  it('a key check value tells two keys under one id apart, and is none of the key or its sub-key outputs', () => {
+    const a = Keyring.fromSpec(`dev:${b64(KEY_1)}`);
+    expect(a.keyCheckValue()).toMatch(/^[0-9a-f]{64}$/);
+    expect(Keyring.fromSpec(`dev:${b64(KEY_1)}`).keyCheckValue('dev')).toBe(a.keyCheckValue());
+    expect(Keyring.fromSpec(`dev:${b64(KEY_2)}`).keyCheckValue()).not.toBe(a.keyCheckValue());
+    // The same key under another id has the same value: it identifies the key, the id is the store's label for it.
+    expect(Keyring.fromSpec(`other:${b64(KEY_1)}`).keyCheckValue()).toBe(a.keyCheckValue());
+    expect(a.keyCheckValue()).not.toContain(KEY_1.toString('hex'));
+    expect(a.keyCheckValue()).not.toContain(keyFingerprint(KEY_1));
+    expect(a.keyCheckValue()).not.toBe(a.contentHash(Buffer.from('backup-sentinel config-backup key check v1')));
+    expect(catchError(() => a.keyCheckValue('nope')).code).toBe('UNKNOWN_KEY_ID');
+  });
+
+  it('names the source it was given instead of CONFIG_BACKUP_KEY (a key file)', () => {
+    const error = catchError(() => Keyring.fromSpec('dev:not base64 !!', '/srv/.data/dev-key'));
+    expect(error.message).toBe('/srv/.data/dev-key is not base64 (found characters outside the alphabet)');
+  });
+
   it('never shows key material when logged or serialised', () => {
     const keyring = Keyring.fromSpec(`a:${b64(KEY_1)},b:${b64(KEY_2)}`);
     const shown = `${inspect(keyring, { showHidden: true, depth: 10 })} ${JSON.stringify(keyring)} ${String(keyring)}`;

@@ -46,6 +46,19 @@ describe('the development key', () => {
     expect(a.CONFIG_BACKUP_KEY).toBe(b.CONFIG_BACKUP_KEY);
   });
 
+  it('a garbage key file is an error naming the file, not CONFIG_BACKUP_KEY', async () => {
+    const file = path.join(dir, 'dev-key');
+    for (const garbage of ['hello, world', 'dev:c2hvcnQ=', '\u0000\u0001binary']) {
+      await writeFile(file, garbage);
+      for (const read of [() => ensureDevKey(dir, {}), () => adoptDevKey(dir, {})]) {
+        const error = await read().then(() => undefined, (e: Error) => e);
+        expect(error?.message).toMatch(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}( entry #\\d+)? (is|must be)`));
+        expect(error?.message).toContain('the development key file is damaged; restore it, or delete it to let `npm start` create a new development key');
+        expect(error?.message).not.toContain('CONFIG_BACKUP_KEY');
+      }
+    }
+  });
+
   it('an emptied key file is a clear error, not a silent new key', async () => {
     await writeFile(path.join(dir, 'dev-key'), '');
     await expect(ensureDevKey(dir, {})).rejects.toThrow(/dev-key is empty: delete it/);
