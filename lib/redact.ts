@@ -52,7 +52,7 @@ function redactPemBlocks(text: string): string {
     const endAt = text.indexOf(PEM_END, match.index + match[0].length);
     const close = endAt < 0 ? -1 : text.indexOf('-----', endAt + PEM_END.length);
     const stop = close < 0 ? text.length : close + 5;
-    out += `${text.slice(from, match.index)}-----BEGIN PRIVATE KEY----- ${REDACTED} -----END PRIVATE KEY-----`;
+    out += `${text.slice(from, match.index)}[private key ${REDACTED}]`;
     from = stop;
     PEM_BEGIN.lastIndex = stop;
   }

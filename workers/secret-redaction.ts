@@ -11,6 +11,7 @@ import type { SecretRedactor } from '../lib/redact.js';
 
 export function withSecretRedaction(deps: ActivityDeps, env: Readonly<Record<string, string | undefined>> = process.env): ActivityDeps & { redactor: SecretRedactor } {
   const redactor = deps.redactor ?? workerRedactor(env);
+  if (deps.alertWebhookUrl) redactor.learn([deps.alertWebhookUrl]); // handed over by the host, maybe not from the environment
   return {
     ...deps,
     redactor,
