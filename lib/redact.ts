@@ -12,7 +12,7 @@
  *
  * Every pattern here is linear: no nested quantifiers, bounded quoted values, PEM blocks found with indexOf.
  */
-import { findSensitiveSpans } from '../domain/config-backup/sensitive.js';
+import { DEFAULT_SENSITIVE_KEYS, findSensitiveSpans, isSensitiveName } from '../domain/config-backup/sensitive.js';
 
 export const REDACTED = '***';
 
@@ -20,12 +20,19 @@ export const REDACTED = '***';
 export const MIN_KNOWN_SECRET_LENGTH = 6;
 
 /**
- * `key=value` / `key: value` pairs whose key names a secret. The key must be a whole word: not preceded by a letter,
- * digit, `_`, `-` or `.`, so a target named `pg-secret` or a field `db.password_hint` keeps its name
+ * `key=value` / `key: value` pairs whose key is a secret's word. The key must be a whole word: not preceded by a
+ * letter, digit, `_`, `-` or `.`, so a target named `pg-secret` keeps its name and its message
  * (`pg-secret: backup failed` stays as is). Quoted values are bounded so an unterminated quote stays linear.
  */
 const KEY_VALUE_SECRETS =
   /(?<![A-Za-z0-9_.-])(password|passwd|pwd|secret|token|api[_-]?key|client[_-]?secret|access[_-]?token|auth[_-]?token|aws_secret_access_key|secret_access_key)(\s*[=:]\s*)("[^"\n]{0,512}"|'[^'\n]{0,512}'|[^\s&;,"']+)/gi;
+
+/**
+ * `NAME=value` with a compound name (`DB_PASSWORD=`, `--db-password=`, `stripeApiKey=`): the value is hidden when the
+ * name is sensitive by the config-backup naming rules (parts, not substrings: `KEYBOARD=` is not). Only with `=` and
+ * no space before it (an assignment or a flag), so prose such as `pg-secret: backup failed` is left alone.
+ */
+const ASSIGNMENT = /(?<![A-Za-z0-9_.-])(-{0,2}[A-Za-z][A-Za-z0-9_.-]{0,100})=("[^"\n]{0,512}"|'[^'\n]{0,512}'|[^\s&;,"']+)/g;
 
 /** `Authorization: Bearer x`, `authorization=Basic x`, `Authorization: x`: the credential after the scheme. */
 const AUTHORIZATION_HEADER = /(?<![A-Za-z0-9_-])((?:proxy-)?authorization["']?\s*[:=]\s*["']?)((?:Bearer|Basic|Token|Digest|Negotiate)\s+)?([^\s"',;]+)/gi;
@@ -34,6 +41,7 @@ const AUTHORIZATION_HEADER = /(?<![A-Za-z0-9_-])((?:proxy-)?authorization["']?\s
 export function redactSecrets(text: string): string {
   let out = redactPemBlocks(text);
   out = out.replace(KEY_VALUE_SECRETS, (_m, key: string, sep: string) => `${key}${sep}${REDACTED}`);
+  out = out.replace(ASSIGNMENT, (whole, name: string) => (isSensitiveName(name, DEFAULT_SENSITIVE_KEYS) ? `${name}=${REDACTED}` : whole));
   out = out.replace(AUTHORIZATION_HEADER, (_m, head: string, scheme: string | undefined) => `${head}${scheme ?? ''}${REDACTED}`);
   return replaceSpans(out, findSensitiveSpans(out));
 }

@@ -90,6 +90,7 @@ describe('free-text redaction (redactSecrets, SecretRedactor)', () => {
     for (const text of [
       'secret:"'.repeat(20_000), `password="${'a'.repeat(100_000)}`, '-----BEGIN PRIVATE KEY-----'.repeat(10_000), '-----BEGIN PRIVATE KEY----- -----END '.repeat(5_000),
       'Authorization: '.repeat(20_000), `authorization=${' '.repeat(100_000)}x`, 'pg-secret: '.repeat(20_000), 'a-'.repeat(40_000) + '://',
+      'a_'.repeat(50_000) + '=x', 'DB_PASSWORD='.repeat(10_000), `--token=${'"'.repeat(50_000)}`,
     ]) {
       expectNoThrow(() => secretRedactor.redact(text), 200);
     }

@@ -45,7 +45,8 @@ const CASES: Array<[string, string, string, string]> = [
   ['libpq key=value password', "host=db user=app password=libpqpw dbname=x", 'libpqpw', 'host=db user=app dbname=x'],
   ['password= quoted', "password='two words'", 'two words', "passwords are 'hard'"],
   ['secret: value', 'secret: abc123', 'abc123', 'pg-secret: backup failed'],
-  ['password=x (one char)', 'password=x', 'password=x', 'password_hint=x'],
+  ['password=x (one char)', 'password=x', 'password=x', 'password_hint: x'],
+  ['compound NAME=value (env dump, flag)', `DB_PASSWORD=${alnum(12)} --api-token=${alnum(12)}`, alnum(12), 'KEYBOARD=us PGHOST=db pg-secret: backup failed'],
 ];
 
 describe('redactSecrets: one positive and one near miss per format', () => {
