@@ -1,5 +1,5 @@
 import { insertAlert, markAlertDelivery, type AlertRow } from '../db/repositories/alerts.js';
-import { redactSecrets } from '../lib/redact.js';
+import { FORMAT_ONLY_REDACTOR } from '../lib/redact.js';
 import type { ActivityDeps } from './deps.js';
 
 export type AlertInput = AlertRow;
@@ -9,9 +9,10 @@ export type AlertInput = AlertRow;
  * throws so Temporal retries the delivery; the stored row is not duplicated by the retry.
  */
 export function createAlertActivities(deps: ActivityDeps) {
+  const redactor = deps.redactor ?? FORMAT_ONLY_REDACTOR;
   return {
     async sendAlert(alert: AlertInput): Promise<{ id: number; delivered: boolean }> {
-      const safe = { ...alert, message: redactSecrets(alert.message) };
+      const safe = { ...alert, message: redactor.redact(alert.message) };
       const stored = await insertAlert(deps.db, safe);
       if (stored.created) deps.log.warn({ alertId: stored.id, kind: safe.kind, severity: safe.severity, target: safe.target, workflowId: safe.workflowId }, safe.message);
       if (!deps.alertWebhookUrl || stored.delivered) return { id: stored.id, delivered: stored.delivered };
@@ -21,7 +22,7 @@ export function createAlertActivities(deps: ActivityDeps) {
         body: JSON.stringify({ id: stored.id, ...safe }),
         signal: AbortSignal.timeout(10_000),
       }).catch((error: Error) => {
-        throw new Error(`alert webhook unreachable: ${redactSecrets(error.message)}`);
+        throw new Error(`alert webhook unreachable: ${redactor.redact(error.message)}`);
       });
       await markAlertDelivery(deps.db, stored.id, `HTTP ${response.status}`, response.ok);
       if (!response.ok) throw new Error(`alert webhook answered HTTP ${response.status}`);

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type pg from 'pg';
 import type { SentinelConfig } from '../domain/config/sentinel-config.js';
+import type { SecretRedactor } from '../lib/redact.js';
 
 /** What activities need from the process that hosts them; built once by the worker (and by tests). */
 export interface ActivityDeps {
@@ -9,4 +10,6 @@ export interface ActivityDeps {
   backupDir: string;
   alertWebhookUrl?: string | undefined;
   log: Logger;
+  /** The worker's known-secret redactor (workers/secret-redaction.ts); format-only redaction when absent. */
+  redactor?: SecretRedactor | undefined;
 }

@@ -1,6 +1,7 @@
 import { insertBackupRun } from '../db/repositories/backup-runs.js';
 import type { BackupResult, GateDecision } from '../domain/prebackup/contract.js';
 import type { Prediction } from '../domain/risk/prediction.js';
+import { FORMAT_ONLY_REDACTOR } from '../lib/redact.js';
 import type { ActivityDeps } from './deps.js';
 
 export interface RecordRunInput {
@@ -23,6 +24,7 @@ export interface RecordRunInput {
 export const backupIdFor = (workflowId: string, runId: string) => `${workflowId}#${runId}`;
 
 export function createRecordActivities(deps: ActivityDeps) {
+  const redactor = deps.redactor ?? FORMAT_ONLY_REDACTOR;
   return {
     /** One row per workflow run in `backup_runs`; a retried call inserts nothing more. */
     async recordBackupRun(input: RecordRunInput): Promise<{ backupId: string; inserted: boolean }> {
@@ -41,7 +43,8 @@ export function createRecordActivities(deps: ActivityDeps) {
         freeSpaceGb: input.freeSpaceGb ?? null,
         estimatedDuration: input.estimatedDurationSeconds ?? null,
         estimatedSize: input.estimatedSizeBytes ?? null,
-        errorMessage: input.backup?.error ?? input.skipReason ?? null,
+        // The failure was redacted when it left runBackup; a reason written by a person (rejection) was not.
+        errorMessage: nullableRedacted(redactor, input.backup?.error ?? input.skipReason ?? null),
         workflowId: input.workflowId,
         workflowRunId: input.runId,
         decision: input.decision,
@@ -54,4 +57,8 @@ export function createRecordActivities(deps: ActivityDeps) {
       return { backupId, inserted };
     },
   };
+}
+
+function nullableRedacted(redactor: typeof FORMAT_ONLY_REDACTOR, text: string | null): string | null {
+  return text === null ? null : redactor.redact(text);
 }

@@ -3,12 +3,15 @@ import { logContext } from '../lib/log-context.js';
 import {
   activityDurationSeconds, anomaliesTotal, backupDurationSeconds, backupSizeBytes, backupsTotal, configItemsTotal, decisionsTotal, predictionsTotal,
 } from '../lib/metrics.js';
+import type { SecretRedactor } from '../lib/redact.js';
+import { redactError } from './secret-redaction.js';
 
 /**
- * One place that observes every activity: runs it inside a log context (so log lines carry workflow and run IDs)
- * and derives the product metrics from activity inputs and results, so activity code stays free of metrics calls.
+ * One place that observes every activity: runs it inside a log context (so log lines carry workflow and run IDs),
+ * derives the product metrics from activity inputs and results, so activity code stays free of metrics calls, and
+ * redacts every failure by the worker's known secrets before the SDK reports it to the server.
  */
-export const observeActivities: ActivityInterceptorsFactory = (ctx): ActivityInterceptors => ({
+export const observeActivities = (redactor: SecretRedactor): ActivityInterceptorsFactory => (ctx): ActivityInterceptors => ({
   inbound: {
     async execute(input, next) {
       const info = ctx.info;
@@ -22,7 +25,7 @@ export const observeActivities: ActivityInterceptorsFactory = (ctx): ActivityInt
         return result;
       } catch (error) {
         activityDurationSeconds.observe({ activity: info.activityType, outcome: 'failed' }, seconds());
-        throw error;
+        throw redactError(error, redactor);
       }
     },
   },

@@ -3,6 +3,7 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import { createActivities, type ActivityDeps } from '../activities/index.js';
 import { sentinelDataConverter } from '../lib/temporal.js';
 import { observeActivities } from './activity-observer.js';
+import { withSecretRedaction } from './secret-redaction.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -17,14 +18,15 @@ export interface SentinelWorkerOptions {
 }
 
 export async function createSentinelWorker(options: SentinelWorkerOptions): Promise<Worker> {
+  const deps = withSecretRedaction(options.deps);
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
-    activities: createActivities(options.deps),
+    activities: createActivities(deps),
     ...(options.workflowBundlePath ? { workflowBundle: { codePath: options.workflowBundlePath } } : { workflowsPath: WORKFLOWS_PATH }),
     dataConverter: sentinelDataConverter(),
-    interceptors: { activity: [observeActivities] },
+    interceptors: { activity: [observeActivities(deps.redactor)] },
     // Lets an in-flight activity (a running dump) finish on Ctrl-C instead of being abandoned mid-write.
     shutdownGraceTime: '30s',
     ...options.overrides,

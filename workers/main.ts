@@ -1,5 +1,6 @@
 import { NativeConnection } from '@temporalio/worker';
 import { cachedConfigLoader, loadSentinelConfig } from '../lib/config-file.js';
+import { configSecrets, workerRedactor } from '../lib/known-secrets.js';
 import { openDatabase } from '../lib/database.js';
 import { DEFAULT_TEMPORAL_ADDRESS, readEnv } from '../lib/env.js';
 import { freePort } from '../lib/dev-server.js';
@@ -24,7 +25,9 @@ export async function runWorker(options: RunWorkerOptions = {}): Promise<void> {
   const metricsPort = env.metricsPort;
   const { sdkMetricsUrl } = installTemporalRuntime(metricsPort === undefined ? {} : { sdkMetricsPort: await freePort() });
   if (options.databaseUrl) env.databaseUrl = options.databaseUrl;
-  await loadSentinelConfig(env.configPath); // a broken sentinel.yaml stops the worker at start, not at 01:00
+  const config = await loadSentinelConfig(env.configPath); // a broken sentinel.yaml stops the worker at start, not at 01:00
+  const redactor = workerRedactor(); // its known secrets, from the start (sentinel.yaml's are re-learnt on every load)
+  redactor.learn(configSecrets(config));
   const runtime = await readRuntimeInfo(env.dataDir);
   const address = options.temporalAddress ?? env.temporalAddress ?? runtime?.temporalAddress ?? DEFAULT_TEMPORAL_ADDRESS;
   const database = await openDatabase(env);
@@ -46,7 +49,7 @@ export async function runWorker(options: RunWorkerOptions = {}): Promise<void> {
       namespace: env.temporalNamespace,
       taskQueue: env.taskQueue,
       workflowBundlePath: process.env.SENTINEL_WORKFLOW_BUNDLE,
-      deps: { db: database.pool, loadConfig: cachedConfigLoader(env.configPath), backupDir: env.backupDir, alertWebhookUrl: env.alertWebhookUrl, log: logger },
+      deps: { db: database.pool, loadConfig: cachedConfigLoader(env.configPath), backupDir: env.backupDir, alertWebhookUrl: env.alertWebhookUrl, log: logger, redactor },
     });
     logger.info({ address, namespace: env.temporalNamespace, taskQueue: env.taskQueue }, 'worker started');
     options.signal?.addEventListener('abort', () => worker.shutdown(), { once: true });

@@ -28,7 +28,7 @@ import { runServices, type RunServices } from '../../lib/config-backup/run-servi
 import { readConfigBackupSettings } from '../../lib/config-backup/settings.js';
 import { sharedViewPool } from '../../lib/config-backup/view-pool.js';
 import { PayloadStore } from '../../lib/config-store/payload-store.js';
-import { redactSecrets } from '../../lib/redact.js';
+import { FORMAT_ONLY_REDACTOR } from '../../lib/redact.js';
 import type { ActivityDeps } from '../deps.js';
 import { invalidInput } from '../failures.js';
 
@@ -247,7 +247,7 @@ export function createConfigBackupActivities(deps: ActivityDeps) {
 
     /** After a failed step: marks the set failed (committed items stay restorable) and releases the lock. */
     async abortConfigBackup(input: { holder: string; error: string }): Promise<void> {
-      const message = redactSecrets(input.error).slice(0, 2000);
+      const message = (deps.redactor ?? FORMAT_ONLY_REDACTOR).redact(input.error).slice(0, 2000);
       await failBackupSet(deps.db, input.holder, message);
       await releaseConfigBackupLock(deps.db, input.holder);
       log.warn({ holder: input.holder }, `config backup failed: ${message}`);

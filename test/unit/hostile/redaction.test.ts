@@ -15,6 +15,7 @@ import { Redactor, splitKeyValueLine } from '../../../domain/config-backup/redac
 import { findSensitiveSpans, sensitiveValueRule } from '../../../domain/config-backup/sensitive.js';
 import type { FlatMap } from '../../../domain/config-backup/types.js';
 import { DotenvEncodingError, toDotenv } from '../../../lib/config-backup/dotenv-text.js';
+import { redactSecrets, SecretRedactor } from '../../../lib/redact.js';
 import { amplifiedSoup, anyText, anyValue, nestedValue, tokenSoup } from './arbitraries.js';
 import { DEEP_NESTING, RUNS_AMPLIFIED, RUNS_CHEAP, RUNS_MEDIUM } from './budgets.js';
 import { expectClearOutcome, expectNoThrow, hostileParameters } from './expect-clear-error.js';
@@ -58,6 +59,41 @@ describe('Redactor', () => {
       }),
       hostileParameters(RUNS_MEDIUM),
     );
+  });
+});
+
+/** lib/redact.ts: what every error, log line, stored row and alert of the worker goes through (issue #11 item 3). */
+describe('free-text redaction (redactSecrets, SecretRedactor)', () => {
+  const known = ['Hunter2-known-secret', 'b64+/key=='];
+  const secretRedactor = new SecretRedactor(known);
+
+  it(`redacts any text in bounded time (${RUNS_AMPLIFIED} amplified token soups of 20-60 KB)`, () => {
+    fc.assert(
+      fc.property(amplifiedSoup(), (text) => {
+        expect(typeof expectNoThrow(() => redactSecrets(text))).toBe('string');
+        expectNoThrow(() => secretRedactor.redact(text));
+      }),
+      hostileParameters(RUNS_AMPLIFIED),
+    );
+  });
+
+  it(`a known secret placed anywhere in any text never comes out (${RUNS_MEDIUM} inputs)`, () => {
+    fc.assert(
+      fc.property(tokenSoup(30), fc.constantFrom(...known), tokenSoup(30), (before, secret, after) => {
+        expect(secretRedactor.redact(before + secret + after)).not.toContain(secret);
+      }),
+      hostileParameters(RUNS_MEDIUM),
+    );
+  });
+
+  it('the inputs that would backtrack take milliseconds', () => {
+    for (const text of [
+      'secret:"'.repeat(20_000), `password="${'a'.repeat(100_000)}`, '-----BEGIN PRIVATE KEY-----'.repeat(10_000), '-----BEGIN PRIVATE KEY----- -----END '.repeat(5_000),
+      'Authorization: '.repeat(20_000), `authorization=${' '.repeat(100_000)}x`, 'pg-secret: '.repeat(20_000), 'a-'.repeat(40_000) + '://',
+      'a_'.repeat(50_000) + '=x', 'DB_PASSWORD='.repeat(10_000), `--token=${'"'.repeat(50_000)}`,
+    ]) {
+      expectNoThrow(() => secretRedactor.redact(text), 200);
+    }
   });
 });
 
