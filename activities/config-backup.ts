@@ -5,9 +5,9 @@
  */
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { ConfigCryptoError } from '../../domain/config-backup/errors.js';
-import { keyringFromEnv, type Keyring } from '../../domain/config-backup/keyring.js';
-import type { AppConfigInput, BatchOutcome, ConfigBackupTotals } from '../../domain/config-backup-run/contract.js';
+import { ConfigCryptoError } from '../domain/config-backup/errors.js';
+import type { Keyring } from '../domain/config-backup/keyring.js';
+import type { AppConfigInput, BatchOutcome, ConfigBackupTotals } from '../domain/config-backup/contract.js';
 import {
   abandonStaleSets,
   acquireConfigBackupLock,
@@ -19,18 +19,17 @@ import {
   referencedHashes,
   releaseConfigBackupLock,
   renewConfigBackupLock,
-} from '../../db/repositories/config-backups.js';
-import { inTransaction } from '../../db/pool.js';
-import { backupApps, backupEnvironment, backupFiles } from '../../lib/config-backup/backup-items.js';
-import { checkKeyringAgainstStore, claimActiveKey } from '../../lib/config-backup/key-check.js';
-import { expandFilePatterns, MAX_FILES_PER_RUN } from '../../lib/config-backup/plan.js';
-import { runServices, type RunServices } from '../../lib/config-backup/run-services.js';
-import { readConfigBackupSettings } from '../../lib/config-backup/settings.js';
-import { sharedViewPool } from '../../lib/config-backup/view-pool.js';
-import { PayloadStore } from '../../lib/config-store/payload-store.js';
-import { FORMAT_ONLY_REDACTOR } from '../../lib/redact.js';
-import type { ActivityDeps } from '../deps.js';
-import { invalidInput } from '../failures.js';
+} from '../db/repositories/config-backups.js';
+import { inTransaction } from '../db/pool.js';
+import { backupApps, backupEnvironment, backupFiles } from '../capabilities/config-backup/run/backup-items.js';
+import { checkKeyringAgainstStore, claimActiveKey } from '../capabilities/config-backup/run/key-check.js';
+import { expandFilePatterns, MAX_FILES_PER_RUN } from '../capabilities/config-backup/run/plan.js';
+import type { RunServices } from '../capabilities/config-backup/services.js';
+import { sharedViewPool } from '../capabilities/config-backup/run/view-pool.js';
+import { PayloadStore } from '../capabilities/config-backup/store/payload-store.js';
+import { FORMAT_ONLY_REDACTOR } from '../lib/redact.js';
+import type { ActivityDeps } from './deps.js';
+import { invalidInput } from './failures.js';
 
 /** Lock lease; renewed by every commit and while files are processed, so only a dead holder loses it. */
 export const CONFIG_BACKUP_LEASE_MS = 120_000;
@@ -71,24 +70,25 @@ function keyFailure(error: unknown): unknown {
   return error;
 }
 
-function keyringOrFail(): Keyring {
-  try {
-    return keyringFromEnv(process.env);
-  } catch (error) {
-    throw keyFailure(error);
-  }
-}
-
-function servicesOrFail(sensitiveKeys: string[] | undefined): RunServices {
-  try {
-    return runServices(process.env, readConfigBackupSettings(process.env).dir, sensitiveKeys ?? []);
-  } catch (error) {
-    throw keyFailure(error);
-  }
-}
-
 export function createConfigBackupActivities(deps: ActivityDeps) {
   const log = deps.log.child({ capability: 'config-backup' });
+  const source = deps.configBackup;
+
+  const keyringOrFail = (): Keyring => {
+    try {
+      return source.keyring();
+    } catch (error) {
+      throw keyFailure(error);
+    }
+  };
+
+  const servicesOrFail = (sensitiveKeys: string[] | undefined): RunServices => {
+    try {
+      return source.services(sensitiveKeys ?? []);
+    } catch (error) {
+      throw keyFailure(error);
+    }
+  };
 
   /** A step's services, refused when its key is not the one recorded for its id (the key is read per step). */
   const checkedServices = async (sensitiveKeys: string[] | undefined): Promise<RunServices> => {
@@ -111,7 +111,7 @@ export function createConfigBackupActivities(deps: ActivityDeps) {
     /**
      * Resolves what this run backs up from the input and the worker's environment. Writes nothing. Fails at once
      * without a usable key, when the key cannot read what earlier runs stored (a wrong key), and when a key's id is
-     * recorded for another key (lib/config-backup/key-check.ts).
+     * recorded for another key (capabilities/config-backup/run/key-check.ts).
      */
     async planConfigBackup(input: PlanInput): Promise<ConfigBackupPlan> {
       const keyring = keyringOrFail();
@@ -124,7 +124,7 @@ export function createConfigBackupActivities(deps: ActivityDeps) {
           'WrongKey',
         );
       }
-      const settings = readConfigBackupSettings(process.env);
+      const settings = source.settings();
       try {
         await checkKeyringAgainstStore(deps.db, keyring, new PayloadStore(settings.dir));
       } catch (error) {
@@ -149,7 +149,7 @@ export function createConfigBackupActivities(deps: ActivityDeps) {
       const keyring = keyringOrFail();
       try {
         // Again here (the plan may have run on another worker), and the first use of a key id records it.
-        await checkKeyringAgainstStore(deps.db, keyring, new PayloadStore(readConfigBackupSettings(process.env).dir));
+        await checkKeyringAgainstStore(deps.db, keyring, new PayloadStore(source.settings().dir));
         await claimActiveKey(deps.db, keyring);
       } catch (error) {
         throw keyFailure(error);
@@ -166,7 +166,7 @@ export function createConfigBackupActivities(deps: ActivityDeps) {
     async backupConfigEnv(input: StepInput & { envPrefix: string }): Promise<BatchOutcome> {
       const services = await checkedServices(input.sensitiveKeys);
       try {
-        const outcome = await backupEnvironment({ db: deps.db, setId: input.setId, holder: input.holder, leaseMs: CONFIG_BACKUP_LEASE_MS, services, prefix: input.envPrefix, env: process.env });
+        const outcome = await backupEnvironment({ db: deps.db, setId: input.setId, holder: input.holder, leaseMs: CONFIG_BACKUP_LEASE_MS, services, prefix: input.envPrefix, env: source.variables() });
         logOutcome('environment', input.setId, outcome);
         return outcome;
       } catch (error) {
@@ -230,7 +230,7 @@ export function createConfigBackupActivities(deps: ActivityDeps) {
     async finishConfigBackup(input: { holder: string; setId: number; totals: ConfigBackupTotals }): Promise<{ finishedAt: string; removedPayloads: number; bytesFreed: number }> {
       try {
         await renewConfigBackupLock(deps.db, input.holder, CONFIG_BACKUP_LEASE_MS);
-        const store = new PayloadStore(readConfigBackupSettings(process.env).dir);
+        const store = new PayloadStore(source.settings().dir);
         const cleanup = await store.removeUnreferenced(await referencedHashes(deps.db));
         const finishedAt = await inTransaction(deps.db, async (client) => {
           await renewConfigBackupLock(client, input.holder, CONFIG_BACKUP_LEASE_MS);

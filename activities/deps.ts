@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type pg from 'pg';
+import type { ConfigBackupSource } from '../capabilities/config-backup/services.js';
 import type { SentinelConfig } from '../domain/config/sentinel-config.js';
 import type { SecretRedactor } from '../lib/redact.js';
 
@@ -12,4 +13,6 @@ export interface ActivityDeps {
   log: Logger;
   /** The worker's known-secret redactor (workers/secret-redaction.ts); format-only redaction when absent. */
   redactor?: SecretRedactor | undefined;
+  /** Keyring, CONFIG_* settings and variables for configuration backups (`configBackupSourceFromEnv` in a worker). */
+  configBackup: ConfigBackupSource;
 }

@@ -1,7 +1,7 @@
 import { createAlertActivities } from './alerts.js';
 import { createAnomalyActivities } from './anomalies.js';
 import { createCapacityActivities } from './capacity.js';
-import { createConfigBackupActivities } from './config-backup/index.js';
+import { createConfigBackupActivities } from './config-backup.js';
 import { createBackupActivities } from './backup/index.js';
 import type { ActivityDeps } from './deps.js';
 import { createGateActivities } from './gate.js';

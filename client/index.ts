@@ -10,9 +10,9 @@ export type {
 export type { Prediction, RiskFactor, ModelInfo } from '../domain/risk/prediction.js';
 export type { RiskLevel } from '../domain/risk/levels.js';
 export { preBackupWorkflowId } from '../domain/prebackup/contract.js';
-export type { AppConfigInput, ConfigBackupInput, ConfigBackupResult, ConfigBackupTotals, ItemOutcome } from '../domain/config-backup-run/contract.js';
+export type { AppConfigInput, ConfigBackupInput, ConfigBackupResult, ConfigBackupTotals, ItemOutcome } from '../domain/config-backup/contract.js';
 export type { RollbackModelInput, RollbackModelResult, TrainModelInput, TrainModelResult } from '../domain/models/contract.js';
-export { configBackupWorkflowId } from '../domain/config-backup-run/contract.js';
+export { configBackupWorkflowId } from '../domain/config-backup/contract.js';
 export { rollbackModelWorkflowId, trainModelWorkflowId } from '../domain/models/contract.js';
 /**
  * The workflow definitions themselves, for callers that start or answer Sentinel workflows with their own Temporal

@@ -1,7 +1,7 @@
 import { Client, Connection, WorkflowExecutionAlreadyStartedError, type WorkflowStartOptions } from '@temporalio/client';
 import type { Workflow } from '@temporalio/common';
 import { preBackupWorkflowId, type HumanDecision, type PreBackupInput, type PreBackupResult, type PreBackupState } from '../domain/prebackup/contract.js';
-import { configBackupWorkflowId, type ConfigBackupInput, type ConfigBackupResult } from '../domain/config-backup-run/contract.js';
+import { configBackupWorkflowId, type ConfigBackupInput, type ConfigBackupResult } from '../domain/config-backup/contract.js';
 import {
   rollbackModelWorkflowId, trainModelWorkflowId, type RollbackModelInput, type RollbackModelResult, type TrainModelInput, type TrainModelResult,
 } from '../domain/models/contract.js';

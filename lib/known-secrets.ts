@@ -10,7 +10,7 @@
 import { CONFIG_BACKUP_KEY_ENV } from '../domain/config-backup/keyring-name.js';
 import { findSensitiveSpans, isSensitiveName } from '../domain/config-backup/sensitive.js';
 import type { SentinelConfig } from '../domain/config/sentinel-config.js';
-import { effectiveSensitiveKeys } from './config-backup/views.js';
+import { effectiveSensitiveKeys } from '../capabilities/config-backup/run/views.js';
 import { SecretRedactor } from './redact.js';
 
 /** Shell bookkeeping whose names look sensitive (`PWD` is a builtin name) but whose values are paths. */

@@ -10,6 +10,7 @@ import { readRuntimeInfo } from '../lib/runtime-file.js';
 import { adoptLocalServiceSettings } from '../lib/runtime-env.js';
 import { installTemporalRuntime } from '../lib/temporal-runtime.js';
 import { createSentinelWorker } from './create-worker.js';
+import { configBackupSourceFromEnv } from '../capabilities/config-backup/services.js';
 
 export interface RunWorkerOptions {
   temporalAddress?: string | undefined;
@@ -49,7 +50,7 @@ export async function runWorker(options: RunWorkerOptions = {}): Promise<void> {
       namespace: env.temporalNamespace,
       taskQueue: env.taskQueue,
       workflowBundlePath: process.env.SENTINEL_WORKFLOW_BUNDLE,
-      deps: { db: database.pool, loadConfig: cachedConfigLoader(env.configPath), backupDir: env.backupDir, alertWebhookUrl: env.alertWebhookUrl, log: logger, redactor },
+      deps: { db: database.pool, loadConfig: cachedConfigLoader(env.configPath), backupDir: env.backupDir, configBackup: configBackupSourceFromEnv(), alertWebhookUrl: env.alertWebhookUrl, log: logger, redactor },
     });
     logger.info({ address, namespace: env.temporalNamespace, taskQueue: env.taskQueue }, 'worker started');
     options.signal?.addEventListener('abort', () => worker.shutdown(), { once: true });

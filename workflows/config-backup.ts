@@ -1,6 +1,6 @@
 import { ApplicationFailure, CancellationScope, log, patched, proxyActivities, setCurrentDetails, sleep, workflowInfo } from '@temporalio/workflow';
 import type { SentinelActivities } from '../activities/index.js';
-import type { BeginResult } from '../activities/config-backup/index.js';
+import type { BeginResult } from '../activities/config-backup.js';
 import {
   batches,
   summarizeOutcomes,
@@ -8,7 +8,7 @@ import {
   type BatchOutcome,
   type ConfigBackupInput,
   type ConfigBackupResult,
-} from '../domain/config-backup-run/contract.js';
+} from '../domain/config-backup/contract.js';
 import { clearError, clearFailure, exponentialRetry, INVALID_INPUT, rejectInvalidInput, rootMessage, sendAlertAndContinue, stepRetry } from './glue.js';
 
 /** Failure types no retry can fix: bad input, a missing/invalid/wrong key, a lock taken over after a lease ran out. */

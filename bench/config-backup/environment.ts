@@ -20,6 +20,7 @@ import { installTemporalRuntime } from '../../lib/temporal-runtime.js';
 import { createSentinelWorker, WORKFLOWS_PATH } from '../../workers/create-worker.js';
 import { createScratchDatabase } from '../../db/scratch-database.js';
 import { quietBundlerLogger } from '../../lib/quiet-bundler-logger.js';
+import { configBackupSourceFromEnv } from '../../capabilities/config-backup/services.js';
 
 const DEFAULT_ADMIN_URL = 'postgres://postgres:postgres@127.0.0.1:5432/postgres';
 // What workers/main.ts gets from lib/database.ts for an external DATABASE_URL.
@@ -83,7 +84,7 @@ export async function openConfigBenchEnvironment(log: (message: string) => void)
       taskQueue,
       workflowBundlePath: bundlePath,
       // The product's info-level logging cost, without flooding the terminal.
-      deps: { db: pool, loadConfig: cachedConfigLoader(path.join(workDir, 'sentinel.yaml')), backupDir: path.join(workDir, 'backups'), log: pino({ level: 'info' }, pino.destination({ dest: '/dev/null', sync: true })) },
+      deps: { db: pool, loadConfig: cachedConfigLoader(path.join(workDir, 'sentinel.yaml')), backupDir: path.join(workDir, 'backups'), configBackup: configBackupSourceFromEnv(), log: pino({ level: 'info' }, pino.destination({ dest: '/dev/null', sync: true })) },
     });
     const running = worker.run();
     closers.push({

@@ -17,6 +17,7 @@ import { createSentinelWorker, WORKFLOWS_PATH } from '../../workers/create-worke
 import { createScratchDatabase } from '../../db/scratch-database.js';
 import { quietBundlerLogger } from '../../lib/quiet-bundler-logger.js';
 import { createTeardown } from '../shared/teardown.js';
+import { configBackupSourceFromEnv } from '../../capabilities/config-backup/services.js';
 
 export { withTimeout } from '../shared/teardown.js';
 
@@ -96,7 +97,7 @@ export async function openBenchEnvironment(log: (message: string) => void): Prom
       namespace,
       taskQueue,
       workflowBundlePath: bundlePath,
-      deps: { db: pool, loadConfig: cachedConfigLoader(configPath), backupDir: path.join(workDir, 'backups'), log: discardingInfoLogger() },
+      deps: { db: pool, loadConfig: cachedConfigLoader(configPath), backupDir: path.join(workDir, 'backups'), configBackup: configBackupSourceFromEnv(), log: discardingInfoLogger() },
       overrides: workerOverrides,
     });
     const running = worker.run();

@@ -14,17 +14,17 @@ import {
   type ConfigBackupInput,
   type ConfigBackupResult,
   type ConfigItemType,
-} from '../../domain/config-backup-run/contract.js';
+} from '../../domain/config-backup/contract.js';
 import { listItems } from '../../db/repositories/config-backups.js';
 import { assertCodecForSecrets } from '../../lib/codec/index.js';
-import { ConfigBackupBusyError } from '../../lib/config-backup/exclusive.js';
-import { diffItems, ItemNotFoundError, listedItem, renderDiff, requireItem, showItem, type ItemDiff, type ListedItem, type ShownItem } from '../../lib/config-backup/inspect.js';
-import { prune, type PruneReport } from '../../lib/config-backup/prune.js';
-import { restoreItem, RestoreRefusedError, type RestoreReport } from '../../lib/config-backup/restore-item.js';
-import { rotateKey, type RotateReport } from '../../lib/config-backup/rotate-key.js';
-import { readConfigBackupSettings } from '../../lib/config-backup/settings.js';
-import { verifyBackups, type VerifyReport } from '../../lib/config-backup/verify.js';
-import { PayloadStore } from '../../lib/config-store/payload-store.js';
+import { ConfigBackupBusyError } from '../../capabilities/config-backup/run/exclusive.js';
+import { diffItems, ItemNotFoundError, listedItem, renderDiff, requireItem, showItem, type ItemDiff, type ListedItem, type ShownItem } from '../../capabilities/config-backup/operations/inspect.js';
+import { prune, type PruneReport } from '../../capabilities/config-backup/operations/prune.js';
+import { restoreItem, RestoreRefusedError, type RestoreReport } from '../../capabilities/config-backup/operations/restore-item.js';
+import { rotateKey, type RotateReport } from '../../capabilities/config-backup/operations/rotate-key.js';
+import { readConfigBackupSettings } from '../../capabilities/config-backup/run/settings.js';
+import { verifyBackups, type VerifyReport } from '../../capabilities/config-backup/operations/verify.js';
+import { PayloadStore } from '../../capabilities/config-backup/store/payload-store.js';
 import type { CliContext } from '../context.js';
 import { wholeNumber } from '../options.js';
 import { CliError, printResult } from '../output.js';

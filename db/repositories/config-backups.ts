@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { ConfigItemType, ItemStatus } from '../../domain/config-backup-run/contract.js';
+import type { ConfigItemType, ItemStatus } from '../../domain/config-backup/contract.js';
 
 type Queryable = pg.Pool | pg.PoolClient;
 

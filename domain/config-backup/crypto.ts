@@ -111,7 +111,7 @@ export function inspectEnvelope(envelope: Uint8Array, context = 'envelope'): Env
 /**
  * Re-seals an envelope under the keyring's active key (for `sentinel config rotate-key`). The context may change
  * in the same step. Content-addressed payloads must NOT be rotated with this alone: their address is a hash under
- * the old key, use `rotatePayload` from lib/config-store, which moves them to the new address.
+ * the old key, use `rotatePayload` from capabilities/config-backup/store, which moves them to the new address.
  */
 export function reencryptEnvelope(
   keyring: Keyring,

@@ -1,6 +1,6 @@
 /**
  * Restore destinations that cannot escape their root. POSIX paths only; implemented without node:path so it stays
- * importable from workflow code. This is the lexical check; lib/config-store/fs-safety.ts adds the filesystem
+ * importable from workflow code. This is the lexical check; capabilities/config-backup/store/fs-safety.ts adds the filesystem
  * check for symlinks, which only the real filesystem can answer.
  */
 

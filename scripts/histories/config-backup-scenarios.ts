@@ -5,7 +5,7 @@ import path from 'node:path';
 import { writeFile } from 'node:fs/promises';
 import proto from '@temporalio/proto';
 import { acquireConfigBackupLock, releaseConfigBackupLock } from '../../db/repositories/config-backups.js';
-import { configBackupWorkflowId, type ConfigBackupInput, type ConfigBackupResult } from '../../domain/config-backup-run/contract.js';
+import { configBackupWorkflowId, type ConfigBackupInput, type ConfigBackupResult } from '../../domain/config-backup/contract.js';
 import { RECORDING_CANARY } from '../../test/fixtures/histories/fixture-set.js';
 import { completed, eventually, RECORDED_AT, type Recorder } from './recording.js';
 import { TASK_QUEUE } from './stack.js';

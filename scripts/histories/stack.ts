@@ -20,6 +20,7 @@ import { quietBundlerLogger } from '../../lib/quiet-bundler-logger.js';
 import { sentinelDataConverter } from '../../lib/temporal.js';
 import { createSentinelWorker } from '../../workers/create-worker.js';
 import { writeWorkflowBundle } from '../../workers/workflow-bundle.js';
+import { configBackupSourceFromEnv } from '../../capabilities/config-backup/services.js';
 
 export const RECORDER_IDENTITY = 'history-recorder';
 export const TASK_QUEUE = 'history-recorder';
@@ -96,7 +97,7 @@ export async function startRecordingStack(options: StackOptions): Promise<Record
         namespace: 'default',
         taskQueue,
         workflowBundlePath: bundlePath,
-        deps: { db, loadConfig: cachedConfigLoader(configPath), backupDir: path.join(dir, 'backups'), log: silent },
+        deps: { db, loadConfig: cachedConfigLoader(configPath), backupDir: path.join(dir, 'backups'), configBackup: configBackupSourceFromEnv(), log: silent },
         overrides: { shutdownGraceTime: '2s', identity: `${RECORDER_IDENTITY}-worker` },
       });
       workers.push(worker);

@@ -8,6 +8,7 @@ import { inject } from 'vitest';
 import { cachedConfigLoader } from '../../lib/config-file.js';
 import { createSentinelWorker } from '../../workers/create-worker.js';
 import type { Harness } from './harness.js';
+import { configBackupSourceFromEnv } from '../../capabilities/config-backup/services.js';
 
 /**
  * A worker like the harness's, but on a database of the test's choosing and with its logger output (debug level)
@@ -22,7 +23,7 @@ export async function startCapturingWorker(h: Harness, db: pg.Pool = h.pool): Pr
     namespace: 'default',
     taskQueue: h.taskQueue,
     workflowBundlePath: inject('workflowBundlePath'),
-    deps: { db, loadConfig: cachedConfigLoader(h.configPath), backupDir: h.backupDir, log: pino({ level: 'debug' }, sink) },
+    deps: { db, loadConfig: cachedConfigLoader(h.configPath), backupDir: h.backupDir, configBackup: configBackupSourceFromEnv(), log: pino({ level: 'debug' }, sink) },
     overrides: { shutdownGraceTime: '2s' },
   });
   const running = worker.run();

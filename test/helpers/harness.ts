@@ -12,6 +12,7 @@ import { cachedConfigLoader } from '../../lib/config-file.js';
 import { createIsolatedDatabase } from './test-database.js';
 import { sentinelDataConverter } from '../../lib/temporal.js';
 import { createSentinelWorker } from '../../workers/create-worker.js';
+import { configBackupSourceFromEnv } from '../../capabilities/config-backup/services.js';
 
 /** Everything an integration test needs: the shared dev server and database, plus its own task queue and files. */
 export interface Harness {
@@ -64,7 +65,7 @@ export async function createHarness(name: string): Promise<Harness> {
         namespace: 'default',
         taskQueue,
         workflowBundlePath: inject('workflowBundlePath'),
-        deps: { db: pool, loadConfig: cachedConfigLoader(configPath), backupDir, alertWebhookUrl: options.alertWebhookUrl, log: options.log ?? silentLogger },
+        deps: { db: pool, loadConfig: cachedConfigLoader(configPath), backupDir, configBackup: configBackupSourceFromEnv(), alertWebhookUrl: options.alertWebhookUrl, log: options.log ?? silentLogger },
         overrides: { shutdownGraceTime: '2s', identity: `${taskQueue}-worker-${workers.length + 1}` },
       });
       const running = worker.run();

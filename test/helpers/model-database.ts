@@ -4,6 +4,7 @@ import { inject } from 'vitest';
 import { cachedConfigLoader } from '../../lib/config-file.js';
 import { createSentinelWorker } from '../../workers/create-worker.js';
 import { silentLogger, type Harness, type RunningWorker } from './harness.js';
+import { configBackupSourceFromEnv } from '../../capabilities/config-backup/services.js';
 
 // The failure-model tests need a database of their own (an active model changes every prediction); every test file
 // has one now (test-database.ts), re-exported here for the files that import it from this module.
@@ -17,7 +18,7 @@ export async function startWorkerOn(h: Harness, pool: pg.Pool): Promise<RunningW
     namespace: 'default',
     taskQueue: h.taskQueue,
     workflowBundlePath: inject('workflowBundlePath'),
-    deps: { db: pool, loadConfig: cachedConfigLoader(h.configPath), backupDir: h.backupDir, log: silentLogger },
+    deps: { db: pool, loadConfig: cachedConfigLoader(h.configPath), backupDir: h.backupDir, configBackup: configBackupSourceFromEnv(), log: silentLogger },
     overrides: { shutdownGraceTime: '2s', identity: `${h.taskQueue}-model-worker` },
   });
   const running = worker.run();

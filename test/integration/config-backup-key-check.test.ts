@@ -9,7 +9,7 @@ import pg from 'pg';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Keyring } from '../../domain/config-backup/keyring.js';
-import type { ConfigBackupResult } from '../../domain/config-backup-run/contract.js';
+import type { ConfigBackupResult } from '../../domain/config-backup/contract.js';
 import { migrate } from '../../db/migrate.js';
 import { createPool } from '../../db/pool.js';
 import { runCli, type CliRun } from '../helpers/cli.js';

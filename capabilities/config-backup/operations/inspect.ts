@@ -3,11 +3,11 @@
  * views and metadata: secrets appear as `«secret:xxxxxxxx»` markers in `show` and only as "changed" in `diff`.
  */
 import type pg from 'pg';
-import { diffViews, type ViewDiff } from '../../domain/config-backup/diff.js';
-import { openFileMetadata } from '../../domain/config-backup/file-metadata.js';
-import type { Keyring } from '../../domain/config-backup/keyring.js';
-import type { RedactedView } from '../../domain/config-backup/types.js';
-import { getItem, getView, previousItemOf, type ItemRow } from '../../db/repositories/config-backups.js';
+import { diffViews, type ViewDiff } from '../../../domain/config-backup/diff.js';
+import { openFileMetadata } from '../../../domain/config-backup/file-metadata.js';
+import type { Keyring } from '../../../domain/config-backup/keyring.js';
+import type { RedactedView } from '../../../domain/config-backup/types.js';
+import { getItem, getView, previousItemOf, type ItemRow } from '../../../db/repositories/config-backups.js';
 
 export class ItemNotFoundError extends Error {
   override readonly name = 'ItemNotFoundError';

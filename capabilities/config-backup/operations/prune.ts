@@ -4,11 +4,11 @@
  * emptied sets, unused views and payloads. A dry run reports the same decision, with why each backup is kept.
  */
 import type pg from 'pg';
-import { applyRetention, describePolicy, type RetentionPolicy, type RetentionSnapshot } from '../../domain/config-backup/retention.js';
-import { inTransaction } from '../../db/pool.js';
-import { deleteItems, referencedHashes, renewConfigBackupLock, retentionCandidates, type RetentionCandidate } from '../../db/repositories/config-backups.js';
-import type { PayloadStore } from '../config-store/payload-store.js';
-import { withConfigBackupLock } from './exclusive.js';
+import { applyRetention, describePolicy, type RetentionPolicy, type RetentionSnapshot } from '../../../domain/config-backup/retention.js';
+import { inTransaction } from '../../../db/pool.js';
+import { deleteItems, referencedHashes, renewConfigBackupLock, retentionCandidates, type RetentionCandidate } from '../../../db/repositories/config-backups.js';
+import type { PayloadStore } from '../store/payload-store.js';
+import { withConfigBackupLock } from '../run/exclusive.js';
 
 interface Snapshot extends RetentionSnapshot {
   candidate: RetentionCandidate;

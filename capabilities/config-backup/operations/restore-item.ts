@@ -11,16 +11,16 @@
  * symlinks) are refused.
  */
 import path from 'node:path';
-import { ConfigCryptoError } from '../../domain/config-backup/errors.js';
-import { openFileMetadata } from '../../domain/config-backup/file-metadata.js';
-import type { Keyring } from '../../domain/config-backup/keyring.js';
-import { rebaseUnderTarget } from '../../domain/config-backup/paths.js';
-import type { ItemRow } from '../../db/repositories/config-backups.js';
-import type { PayloadStore } from '../config-store/payload-store.js';
-import { loadPayload } from '../config-store/payloads.js';
-import { restoreFile } from '../config-store/restore.js';
-import { prepareRestoreDirectory } from '../config-store/restore-target.js';
-import { toDotenv } from './dotenv-text.js';
+import { ConfigCryptoError } from '../../../domain/config-backup/errors.js';
+import { openFileMetadata } from '../../../domain/config-backup/file-metadata.js';
+import type { Keyring } from '../../../domain/config-backup/keyring.js';
+import { rebaseUnderTarget } from '../../../domain/config-backup/paths.js';
+import type { ItemRow } from '../../../db/repositories/config-backups.js';
+import type { PayloadStore } from '../store/payload-store.js';
+import { loadPayload } from '../store/payloads.js';
+import { restoreFile } from '../store/restore.js';
+import { prepareRestoreDirectory } from '../store/restore-target.js';
+import { toDotenv } from '../run/dotenv-text.js';
 
 export class RestoreRefusedError extends Error {
   override readonly name = 'RestoreRefusedError';

@@ -4,21 +4,21 @@
  * new address: new objects are written and made durable first, then item rows are repointed in one transaction,
  * then the old objects are removed. Interrupted at any point, every row still points at a readable payload.
  *
- * Keys are checked against the store's key check values first (lib/config-backup/key-check.ts).
+ * Keys are checked against the store's key check values first (capabilities/config-backup/run/key-check.ts).
  *
  * Redacted views keep the markers of the key that made them (they hold no ciphertext); the next backup run builds
  * fresh views for items whose view came from another key.
  */
 import type pg from 'pg';
-import { fileContext } from '../../domain/config-backup/contexts.js';
-import { inspectEnvelope, reencryptEnvelope } from '../../domain/config-backup/crypto.js';
-import type { Keyring } from '../../domain/config-backup/keyring.js';
-import { inTransaction } from '../../db/pool.js';
-import { payloadReferences, referencedHashes, renewConfigBackupLock, replaceMetadataEnvelopes, repointPayloads } from '../../db/repositories/config-backups.js';
-import type { PayloadStore } from '../config-store/payload-store.js';
-import { rotatePayload, systemRandomBytes } from '../config-store/payloads.js';
-import { withConfigBackupLock } from './exclusive.js';
-import { checkKeyringAgainstStore, claimActiveKey } from './key-check.js';
+import { fileContext } from '../../../domain/config-backup/contexts.js';
+import { inspectEnvelope, reencryptEnvelope } from '../../../domain/config-backup/crypto.js';
+import type { Keyring } from '../../../domain/config-backup/keyring.js';
+import { inTransaction } from '../../../db/pool.js';
+import { payloadReferences, referencedHashes, renewConfigBackupLock, replaceMetadataEnvelopes, repointPayloads } from '../../../db/repositories/config-backups.js';
+import type { PayloadStore } from '../store/payload-store.js';
+import { rotatePayload, systemRandomBytes } from '../store/payloads.js';
+import { withConfigBackupLock } from '../run/exclusive.js';
+import { checkKeyringAgainstStore, claimActiveKey } from '../run/key-check.js';
 
 export interface RotateReport {
   activeKeyId: string;

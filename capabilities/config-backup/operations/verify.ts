@@ -4,10 +4,10 @@
  * items that depend on it. Objects no item references are listed as orphans (the next run's cleanup removes them).
  */
 import type pg from 'pg';
-import { openFileMetadata } from '../../domain/config-backup/file-metadata.js';
-import type { Keyring } from '../../domain/config-backup/keyring.js';
-import { payloadReferences, referencedHashes } from '../../db/repositories/config-backups.js';
-import type { PayloadStore } from '../config-store/payload-store.js';
+import { openFileMetadata } from '../../../domain/config-backup/file-metadata.js';
+import type { Keyring } from '../../../domain/config-backup/keyring.js';
+import { payloadReferences, referencedHashes } from '../../../db/repositories/config-backups.js';
+import type { PayloadStore } from '../store/payload-store.js';
 import { describeLoadError } from './restore-item.js';
 
 export interface VerifyFailure {

@@ -10,12 +10,12 @@
 import type { BigIntStats } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type pg from 'pg';
-import { canonicalJson, prepareAppConfig } from '../../domain/config-backup/app-config.js';
-import { selectEnvVars } from '../../domain/config-backup/env.js';
-import { openFileMetadata, sealFileMetadata, type FileMetadata } from '../../domain/config-backup/file-metadata.js';
-import { detectFormat } from '../../domain/config-backup/formats.js';
-import type { ConfigFormat } from '../../domain/config-backup/types.js';
-import type { AppConfigInput, BatchOutcome, ConfigItemType, ItemOutcome } from '../../domain/config-backup-run/contract.js';
+import { canonicalJson, prepareAppConfig } from '../../../domain/config-backup/app-config.js';
+import { selectEnvVars } from '../../../domain/config-backup/env.js';
+import { openFileMetadata, sealFileMetadata, type FileMetadata } from '../../../domain/config-backup/file-metadata.js';
+import { detectFormat } from '../../../domain/config-backup/formats.js';
+import type { ConfigFormat } from '../../../domain/config-backup/types.js';
+import type { AppConfigInput, BatchOutcome, ConfigItemType, ItemOutcome } from '../../../domain/config-backup/contract.js';
 import {
   insertViewsAndItems,
   itemsInSet,
@@ -24,12 +24,12 @@ import {
   type NewItem,
   type NewView,
   type PreviousItem,
-} from '../../db/repositories/config-backups.js';
-import { inTransaction } from '../../db/pool.js';
-import { redactSecrets } from '../redact.js';
-import { storePayloadWithHash, systemRandomBytes } from '../config-store/payloads.js';
-import { readConfigFile } from '../config-store/read-config-file.js';
-import type { RunServices } from './run-services.js';
+} from '../../../db/repositories/config-backups.js';
+import { inTransaction } from '../../../db/pool.js';
+import { redactSecrets } from '../../../lib/redact.js';
+import { storePayloadWithHash, systemRandomBytes } from '../store/payloads.js';
+import { readConfigFile } from '../store/read-config-file.js';
+import type { RunServices } from '../services.js';
 import type { ViewPool } from './view-pool.js';
 import { buildFileView, serializeView, type SerializedView } from './views.js';
 
@@ -42,7 +42,8 @@ export interface StepOptions {
   services: RunServices;
 }
 
-interface Prepared {
+/** One item ready to commit: its row and, when built anew, its view. */
+export interface Prepared {
   item: NewItem;
   view: SerializedView | null;
 }
@@ -254,7 +255,12 @@ export async function backupFiles(options: FileStepOptions): Promise<BatchOutcom
   return totalsOf(items, committed);
 }
 
-async function backupOneFile(path: string, services: RunServices, previous: PreviousItem | undefined, pool: ViewPool | null): Promise<Prepared> {
+/**
+ * One configuration file, end to end and on its own: change token, read, hash, store the encrypted bytes
+ * (deduplicated), seal the attributes, build the redacted view (in `pool` when given). A failure is returned as a
+ * failed item, never thrown, so one bad file fails alone. Exported for its unit test; runs call `backupFiles`.
+ */
+export async function backupOneFile(path: string, services: RunServices, previous: PreviousItem | undefined, pool: ViewPool | null): Promise<Prepared> {
   const failed = (code: string, reason: string): Prepared => ({ view: null, item: { type: 'file', name: path, status: 'failed', failureCode: code, failureReason: redactSecrets(reason) } });
   const { keyring } = services;
   const format = detectFormat(path);

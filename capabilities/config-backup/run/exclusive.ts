@@ -5,7 +5,7 @@
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import { acquireConfigBackupLock, releaseConfigBackupLock, renewConfigBackupLock } from '../../db/repositories/config-backups.js';
+import { acquireConfigBackupLock, releaseConfigBackupLock, renewConfigBackupLock } from '../../../db/repositories/config-backups.js';
 
 const LEASE_MS = 10 * 60_000;
 

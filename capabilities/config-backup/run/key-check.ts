@@ -6,11 +6,11 @@
  * with another key under that id are refused before they write anything.
  */
 import type pg from 'pg';
-import { ConfigCryptoError } from '../../domain/config-backup/errors.js';
-import type { Keyring } from '../../domain/config-backup/keyring.js';
-import { keyCheckValues, recordKeyCheckValue, samplePayloadOfKey } from '../../db/repositories/config-backups.js';
-import type { PayloadStore } from '../config-store/payload-store.js';
-import { loadPayload } from '../config-store/payloads.js';
+import { ConfigCryptoError } from '../../../domain/config-backup/errors.js';
+import type { Keyring } from '../../../domain/config-backup/keyring.js';
+import { keyCheckValues, recordKeyCheckValue, samplePayloadOfKey } from '../../../db/repositories/config-backups.js';
+import type { PayloadStore } from '../store/payload-store.js';
+import { loadPayload } from '../store/payloads.js';
 
 type Queryable = pg.Pool | pg.PoolClient;
 

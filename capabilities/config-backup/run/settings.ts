@@ -3,8 +3,8 @@
  * run backs up (workflow input may override); the CLI reads the same variables to find the store and the key.
  */
 import path from 'node:path';
-import { CONFIG_BACKUP_KEY_ENV } from '../../domain/config-backup/keyring-name.js';
-import { dataDirOf } from '../env.js';
+import { CONFIG_BACKUP_KEY_ENV } from '../../../domain/config-backup/keyring-name.js';
+import { dataDirOf } from '../../../lib/env.js';
 
 export const CONFIG_ENV_PREFIX_ENV = 'CONFIG_ENV_PREFIX';
 export const CONFIG_FILES_ENV = 'CONFIG_FILES_TO_BACKUP';

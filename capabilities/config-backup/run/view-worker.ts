@@ -3,9 +3,9 @@
  * process, never written anywhere) because markers are keyed hashes; only serialised views leave the thread.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { keyringFromEnv } from '../../domain/config-backup/keyring.js';
-import type { ConfigFormat } from '../../domain/config-backup/types.js';
-import { redactorFor } from '../config-store/services.js';
+import { keyringFromEnv } from '../../../domain/config-backup/keyring.js';
+import type { ConfigFormat } from '../../../domain/config-backup/types.js';
+import { redactorFor } from '../services.js';
 import { buildFileView } from './views.js';
 
 export interface ViewRequest {

@@ -3,10 +3,10 @@
  * runs inline and inside the parse worker threads (view-worker.ts), so both produce byte-identical views.
  */
 import { createHash } from 'node:crypto';
-import { DEFAULT_SENSITIVE_KEYS } from '../../domain/config-backup/sensitive.js';
-import { decodeText, parseConfig } from '../../domain/config-backup/formats.js';
-import type { Redactor } from '../../domain/config-backup/redact.js';
-import type { ConfigFormat, RedactedView } from '../../domain/config-backup/types.js';
+import { DEFAULT_SENSITIVE_KEYS } from '../../../domain/config-backup/sensitive.js';
+import { decodeText, parseConfig } from '../../../domain/config-backup/formats.js';
+import type { Redactor } from '../../../domain/config-backup/redact.js';
+import type { ConfigFormat, RedactedView } from '../../../domain/config-backup/types.js';
 
 export interface SerializedView {
   hash: string;

@@ -9,7 +9,7 @@
  */
 import { lstat, realpath } from 'node:fs/promises';
 import { basename, dirname, join, relative, sep } from 'node:path';
-import { isWithinRoot, type PathCheck } from '../../domain/config-backup/paths.js';
+import { isWithinRoot, type PathCheck } from '../../../domain/config-backup/paths.js';
 import { MAX_NEW_DIRECTORY_LEVELS } from './restore-target.js';
 
 export async function checkNoSymlinkEscape(root: string, destination: string): Promise<PathCheck> {

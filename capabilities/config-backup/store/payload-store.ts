@@ -16,8 +16,8 @@
  */
 import { mkdir, readdir, readFile, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { payloadContext } from '../../domain/config-backup/contexts.js';
-import { inspectEnvelope, openEnvelope, type Keyring } from '../../domain/config-backup/crypto.js';
+import { payloadContext } from '../../../domain/config-backup/contexts.js';
+import { inspectEnvelope, openEnvelope, type Keyring } from '../../../domain/config-backup/crypto.js';
 import { commitReplacing, DirectorySyncer, TEMP_PREFIX, writeSyncedTempFile } from './durable-fs.js';
 
 export const DEFAULT_PAYLOAD_DIR = '.data/config-backups';

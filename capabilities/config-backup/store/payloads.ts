@@ -3,9 +3,9 @@
  * This is where node:crypto's random source is wired into the pure envelope code.
  */
 import { randomBytes } from 'node:crypto';
-import { payloadContext } from '../../domain/config-backup/contexts.js';
-import { ConfigCryptoError, inspectEnvelope, openEnvelope, sealEnvelope, type Keyring } from '../../domain/config-backup/crypto.js';
-import type { RandomBytes } from '../../domain/config-backup/types.js';
+import { payloadContext } from '../../../domain/config-backup/contexts.js';
+import { ConfigCryptoError, inspectEnvelope, openEnvelope, sealEnvelope, type Keyring } from '../../../domain/config-backup/crypto.js';
+import type { RandomBytes } from '../../../domain/config-backup/types.js';
 import type { PayloadStore, PutResult } from './payload-store.js';
 
 /** Cryptographically secure random bytes for nonces. */

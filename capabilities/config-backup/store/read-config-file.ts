@@ -9,7 +9,7 @@
  */
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
-import type { FileMetadata } from '../../domain/config-backup/file-metadata.js';
+import type { FileMetadata } from '../../../domain/config-backup/file-metadata.js';
 
 /** Default per-file limit: configuration files beyond 10 MiB are almost certainly not configuration. */
 export const DEFAULT_MAX_CONFIG_FILE_BYTES = 10 * 1024 * 1024;

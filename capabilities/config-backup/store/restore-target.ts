@@ -10,7 +10,7 @@
 import { mkdir, stat, statfs } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { dirname } from 'node:path';
-import type { PathCheck } from '../../domain/config-backup/paths.js';
+import type { PathCheck } from '../../../domain/config-backup/paths.js';
 
 /**
  * How many missing directory levels a restore may create (and how far up an ancestor walk may go): far beyond any

@@ -6,7 +6,7 @@
  */
 import { lstat } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { resolveRestorePath } from '../../domain/config-backup/paths.js';
+import { resolveRestorePath } from '../../../domain/config-backup/paths.js';
 import { commitIfAbsent, commitReplacing, DirectorySyncer, writeSyncedTempFile } from './durable-fs.js';
 import { checkNoSymlinkEscape } from './fs-safety.js';
 import { createDirectories } from './restore-target.js';

@@ -1,13 +1,15 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { prepareAppConfig, canonicalJson } from '../../../domain/config-backup/app-config.js';
 import { classifyEnvVars, selectEnvVars } from '../../../domain/config-backup/env.js';
 import { diffViews } from '../../../domain/config-backup/diff.js';
 import { openFileMetadata } from '../../../domain/config-backup/file-metadata.js';
-import { backupConfigFile, type BackupConfigFileResult } from '../../../lib/config-store/backup-file.js';
-import { loadPayload } from '../../../lib/config-store/payloads.js';
-import { createConfigBackupServices } from '../../../lib/config-store/services.js';
+import type { RedactedView } from '../../../domain/config-backup/types.js';
+import type { PreviousItem } from '../../../db/repositories/config-backups.js';
+import { backupOneFile, type Prepared } from '../../../capabilities/config-backup/run/backup-items.js';
+import { loadPayload } from '../../../capabilities/config-backup/store/payloads.js';
+import { runServices, type RunServices } from '../../../capabilities/config-backup/services.js';
 import { CANARY, KEY_1, redactorFor, tempDir, walk } from './helpers.js';
 
 let dir: { path: string; cleanup: () => Promise<void> };
@@ -27,20 +29,21 @@ const FILES: Record<string, string> = {
   'copy-of-app.yaml': `db:\n  host: db.internal\n  password: ${CANARY}\n`,
 };
 
-async function runBackup(
-  paths: string[],
-  services: ReturnType<typeof createConfigBackupServices>,
-  previous?: Map<string, BackupConfigFileResult>,
-): Promise<BackupConfigFileResult[]> {
-  return Promise.all(
-    paths.map((path) => {
-      const last = previous?.get(path);
-      return backupConfigFile(path, services, {
-        previous: last?.ok ? { contentHash: last.contentHash, format: last.format, view: last.view } : undefined,
-      });
-    }),
-  );
+/** What the next run reads back from the database for an item: built here from the prepared row and view. */
+function previousOf(prepared: Prepared, services: RunServices): PreviousItem {
+  const { item, view } = prepared;
+  return {
+    name: item.name, contentHash: item.contentHash!, format: item.format ?? null, keyId: item.keyId!, viewHash: item.viewHash ?? null,
+    viewKeyId: view?.hashKeyId ?? services.redactor.hashKeyId, viewProfile: services.profile, metadataEnvelope: item.metadataEnvelope ?? null,
+    changeToken: item.changeToken ?? null, sizeBytes: item.sizeBytes ?? null, secretCount: item.secretCount ?? null, warningCount: item.warningCount ?? null,
+  };
 }
+
+async function runBackup(paths: string[], services: RunServices, previous?: Map<string, PreviousItem>): Promise<Prepared[]> {
+  return Promise.all(paths.map((path) => backupOneFile(path, services, previous?.get(path), null)));
+}
+
+const viewOf = (prepared: Prepared) => JSON.parse(prepared.view!.json) as RedactedView;
 
 describe('backing up configuration files', () => {
   it('backs up each file independently; an unchanged re-run stores no new payload bytes', async () => {
@@ -49,26 +52,24 @@ describe('backing up configuration files', () => {
     for (const [name, content] of Object.entries(FILES)) await writeFile(join(etc, name), content);
     await writeFile(join(etc, 'blob.conf'), Buffer.from([1, 0, 2]));
     const paths = [...Object.keys(FILES), 'blob.conf', 'missing.yaml'].map((name) => join(etc, name));
-    const services = createConfigBackupServices({
-      env: { CONFIG_BACKUP_KEY: KEY_1.toString('base64') },
-      dir: join(dir.path, 'store'),
-    });
+    const services = runServices({ CONFIG_BACKUP_KEY: KEY_1.toString('base64') }, join(dir.path, 'store'));
 
     const first = await runBackup(paths, services);
-    const failures = first.filter((result) => !result.ok);
-    expect(failures.map((result) => !result.ok && [result.path, result.code])).toEqual([
+    await services.store.flush();
+    const failures = first.filter((result) => result.item.status === 'failed');
+    expect(failures.map((result) => [result.item.name, result.item.failureCode])).toEqual([
       [join(etc, 'blob.conf'), 'binary'],
       [join(etc, 'missing.yaml'), 'not-found'],
     ]);
-    const ok = first.filter((result): result is Extract<BackupConfigFileResult, { ok: true }> => result.ok);
+    const ok = first.filter((result) => result.item.status !== 'failed');
     expect(ok).toHaveLength(8);
-    expect(Object.fromEntries(ok.map((result) => [result.path.slice(etc.length + 1), result.view.kind]))).toEqual({
+    expect(Object.fromEntries(ok.map((result) => [result.item.name.slice(etc.length + 1), viewOf(result).kind]))).toEqual({
       'app.yaml': 'map', 'settings.json': 'map', '.env': 'map', 'php.ini': 'map', 'Cargo.toml': 'map',
       'nginx.conf': 'text', 'broken.yaml': 'text', 'copy-of-app.yaml': 'map',
     });
-    expect(ok.find((result) => result.path.endsWith('broken.yaml'))!.view.warnings).toHaveLength(1);
+    expect(viewOf(ok.find((result) => result.item.name.endsWith('broken.yaml'))!).warnings).toHaveLength(1);
     // identical content under two names is one payload
-    expect(ok.filter((result) => result.payloadWritten)).toHaveLength(7);
+    expect(ok.filter((result) => result.item.payloadWritten)).toHaveLength(7);
     expect((await services.store.list()).length).toBe(7);
     const firstStats = services.store.stats();
     expect(firstStats.objectsWritten).toBe(7);
@@ -77,24 +78,26 @@ describe('backing up configuration files', () => {
 
     // exact bytes and attributes come back
     for (const result of ok) {
-      expect((await loadPayload(services.store, services.keyring, result.contentHash)).toString()).toBe(
-        FILES[result.path.slice(etc.length + 1)],
-      );
-      expect(openFileMetadata(services.keyring, result.path, result.metadataEnvelope)).toEqual(result.metadata);
+      const { name, contentHash, metadataEnvelope } = result.item;
+      expect((await loadPayload(services.store, services.keyring, contentHash!)).toString()).toBe(FILES[name.slice(etc.length + 1)]);
+      const info = await stat(name);
+      expect(openFileMetadata(services.keyring, name, metadataEnvelope!)).toMatchObject({ size: info.size, mode: info.mode & 0o7777, mtimeMs: info.mtimeMs });
     }
 
-    const previous = new Map(first.map((result) => [result.path, result]));
+    // an unchanged re-run reads, writes and parses nothing again
+    const previous = new Map(ok.map((result) => [result.item.name, previousOf(result, services)]));
     const second = await runBackup(paths, services, previous);
-    expect(second.filter((result) => result.ok).every((result) => result.ok && !result.payloadWritten && result.bytesWritten === 0 && result.viewReused)).toBe(true);
+    expect(second.filter((result) => result.item.status !== 'failed').every((result) =>
+      result.item.status === 'unchanged' && !result.item.payloadWritten && result.item.payloadBytesWritten === 0 && result.view === null)).toBe(true);
     expect(services.store.stats()).toEqual(firstStats);
 
     // a changed secret is a new payload and a "changed" secret in the diff
     await writeFile(join(etc, 'app.yaml'), FILES['app.yaml']!.replace(CANARY, 'CANARY-n3w-000000'));
     const [third] = await runBackup([join(etc, 'app.yaml')], services, previous);
-    expect(third).toMatchObject({ ok: true, payloadWritten: true, viewReused: false });
-    const before = previous.get(join(etc, 'app.yaml'));
-    if (!third?.ok || !before?.ok) throw new Error('expected successful backups');
-    const diff = diffViews(before.view, third.view);
+    expect(third?.item).toMatchObject({ status: 'backed_up', payloadWritten: true });
+    expect(third?.view).not.toBeNull();
+    const before = ok.find((result) => result.item.name === join(etc, 'app.yaml'))!;
+    const diff = diffViews(viewOf(before), viewOf(third!));
     expect(diff.changes).toEqual([{ key: 'db.password', change: 'modified', secret: true }]);
     expect(JSON.stringify(diff)).not.toMatch(/CANARY/);
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { batches, configBackupWorkflowId, summarizeOutcomes, validateConfigBackupInput } from '../../../domain/config-backup-run/contract.js';
+import { batches, configBackupWorkflowId, summarizeOutcomes, validateConfigBackupInput } from '../../../domain/config-backup/contract.js';
 
 describe('configBackupWorkflow input', () => {
   it('accepts the schedule\'s {} and a full input', () => {

@@ -1,6 +1,6 @@
 import dotenv from 'dotenv';
 import { describe, expect, it } from 'vitest';
-import { DotenvEncodingError, toDotenv } from '../../../lib/config-backup/dotenv-text.js';
+import { DotenvEncodingError, toDotenv } from '../../../capabilities/config-backup/run/dotenv-text.js';
 
 describe('environment variables written as .env', () => {
   it('reads back to exactly the same values, whatever they contain', () => {

@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { payloadContext } from '../../../domain/config-backup/contexts.js';
 import { inspectEnvelope, Keyring, sealEnvelope } from '../../../domain/config-backup/crypto.js';
-import { PayloadStore } from '../../../lib/config-store/payload-store.js';
-import { loadPayload, rotatePayload, storePayload } from '../../../lib/config-store/payloads.js';
+import { PayloadStore } from '../../../capabilities/config-backup/store/payload-store.js';
+import { loadPayload, rotatePayload, storePayload } from '../../../capabilities/config-backup/store/payloads.js';
 import { KEY_1, KEY_2, keyringK1, random, tempDir, walk } from './helpers.js';
 
 let dir: { path: string; cleanup: () => Promise<void> };

@@ -3,10 +3,10 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openFileMetadata, sealFileMetadata } from '../../../domain/config-backup/file-metadata.js';
 import { rebaseUnderTarget } from '../../../domain/config-backup/paths.js';
-import { PayloadStore } from '../../../lib/config-store/payload-store.js';
-import { loadPayload, storePayload } from '../../../lib/config-store/payloads.js';
-import { readConfigFile } from '../../../lib/config-store/read-config-file.js';
-import { restoreFile } from '../../../lib/config-store/restore.js';
+import { PayloadStore } from '../../../capabilities/config-backup/store/payload-store.js';
+import { loadPayload, storePayload } from '../../../capabilities/config-backup/store/payloads.js';
+import { readConfigFile } from '../../../capabilities/config-backup/store/read-config-file.js';
+import { restoreFile } from '../../../capabilities/config-backup/store/restore.js';
 import { keyringK1, random, tempDir, walk } from './helpers.js';
 
 let dir: { path: string; cleanup: () => Promise<void> };

@@ -1,7 +1,7 @@
 import { stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createDirectories, MAX_NEW_DIRECTORY_LEVELS, prepareRestoreDirectory } from '../../../lib/config-store/restore-target.js';
+import { createDirectories, MAX_NEW_DIRECTORY_LEVELS, prepareRestoreDirectory } from '../../../capabilities/config-backup/store/restore-target.js';
 import { tempDir } from './helpers.js';
 
 let dir: { path: string; cleanup: () => Promise<void> };

@@ -4,10 +4,10 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_SENSITIVE_KEYS } from '../../../domain/config-backup/sensitive.js';
 import { Keyring } from '../../../domain/config-backup/keyring.js';
-import { expandFilePatterns } from '../../../lib/config-backup/plan.js';
-import { ViewPool } from '../../../lib/config-backup/view-pool.js';
-import { buildFileView, effectiveSensitiveKeys, redactionProfile } from '../../../lib/config-backup/views.js';
-import { redactorFor } from '../../../lib/config-store/services.js';
+import { expandFilePatterns } from '../../../capabilities/config-backup/run/plan.js';
+import { ViewPool } from '../../../capabilities/config-backup/run/view-pool.js';
+import { buildFileView, effectiveSensitiveKeys, redactionProfile } from '../../../capabilities/config-backup/run/views.js';
+import { redactorFor } from '../../../capabilities/config-backup/services.js';
 
 const KEY = Buffer.alloc(32, 0x21).toString('base64');
 const FILES: Array<[string, 'yaml' | 'json' | 'ini' | 'env' | 'toml' | 'text']> = [

@@ -11,7 +11,7 @@ import { CONFIG_FORMATS, decodeText, parseConfig } from '../../../domain/config-
 import { Keyring } from '../../../domain/config-backup/keyring.js';
 import { Redactor } from '../../../domain/config-backup/redact.js';
 import type { ConfigFormat } from '../../../domain/config-backup/types.js';
-import { buildFileView } from '../../../lib/config-backup/views.js';
+import { buildFileView } from '../../../capabilities/config-backup/run/views.js';
 import { anyText, deepConfigText, denseSecretsLine, hugeLine, invalidUtf8, nestedJsonText, randomBytes, tokenSoup, withBom } from './arbitraries.js';
 import { DEEP_NESTING, PER_HUGE_INPUT_MS, RUNS_CHEAP, RUNS_HUGE, RUNS_MEDIUM } from './budgets.js';
 import { assertClearMessage, expectNoThrow, hostileParameters } from './expect-clear-error.js';

@@ -14,7 +14,7 @@ import { Keyring } from '../../../domain/config-backup/keyring.js';
 import { Redactor, splitKeyValueLine } from '../../../domain/config-backup/redact.js';
 import { findSensitiveSpans, sensitiveValueRule } from '../../../domain/config-backup/sensitive.js';
 import type { FlatMap } from '../../../domain/config-backup/types.js';
-import { DotenvEncodingError, toDotenv } from '../../../lib/config-backup/dotenv-text.js';
+import { DotenvEncodingError, toDotenv } from '../../../capabilities/config-backup/run/dotenv-text.js';
 import { redactSecrets, SecretRedactor } from '../../../lib/redact.js';
 import { amplifiedSoup, anyText, anyValue, nestedValue, tokenSoup } from './arbitraries.js';
 import { DEEP_NESTING, RUNS_AMPLIFIED, RUNS_CHEAP, RUNS_MEDIUM } from './budgets.js';

@@ -15,11 +15,11 @@ import { sealFileMetadata } from '../../../domain/config-backup/file-metadata.js
 import { Keyring } from '../../../domain/config-backup/keyring.js';
 import { isWithinRoot, normalizePosixPath, rebaseUnderTarget, resolveRestorePath } from '../../../domain/config-backup/paths.js';
 import type { ItemRow } from '../../../db/repositories/config-backups.js';
-import { DotenvEncodingError } from '../../../lib/config-backup/dotenv-text.js';
-import { restoreItem, RestoreRefusedError } from '../../../lib/config-backup/restore-item.js';
-import { PayloadStore } from '../../../lib/config-store/payload-store.js';
-import { storePayload } from '../../../lib/config-store/payloads.js';
-import { restoreFile } from '../../../lib/config-store/restore.js';
+import { DotenvEncodingError } from '../../../capabilities/config-backup/run/dotenv-text.js';
+import { restoreItem, RestoreRefusedError } from '../../../capabilities/config-backup/operations/restore-item.js';
+import { PayloadStore } from '../../../capabilities/config-backup/store/payload-store.js';
+import { storePayload } from '../../../capabilities/config-backup/store/payloads.js';
+import { restoreFile } from '../../../capabilities/config-backup/store/restore.js';
 import { anyText } from './arbitraries.js';
 import { RUNS_CHEAP, RUNS_FILES } from './budgets.js';
 import { assertClearMessage, expectClearOutcomeAsync, expectNoThrow, hostileParameters } from './expect-clear-error.js';

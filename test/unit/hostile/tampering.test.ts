@@ -17,8 +17,8 @@ import { openFileMetadata, sealFileMetadata } from '../../../domain/config-backu
 import { Keyring } from '../../../domain/config-backup/keyring.js';
 import { codecKeysFromMasterKeys } from '../../../lib/codec/codec-keys.js';
 import { METADATA_ENCRYPTION_KEY_ID, SentinelPayloadCodec } from '../../../lib/codec/payload-codec.js';
-import { PayloadStore } from '../../../lib/config-store/payload-store.js';
-import { loadPayload, storePayload } from '../../../lib/config-store/payloads.js';
+import { PayloadStore } from '../../../capabilities/config-backup/store/payload-store.js';
+import { loadPayload, storePayload } from '../../../capabilities/config-backup/store/payloads.js';
 import { anyText } from './arbitraries.js';
 import { RUNS_MEDIUM, TAMPER_ENVELOPES } from './budgets.js';
 import { assertClearError, hostileParameters } from './expect-clear-error.js';

@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { validateConfigBackupInput } from '../../../domain/config-backup-run/contract.js';
+import { validateConfigBackupInput } from '../../../domain/config-backup/contract.js';
 import { MetricsInputError } from '../../../domain/metrics/errors.js';
 import { forecast, validateHorizon, validateSizes } from '../../../domain/metrics/forecast.js';
 import { validateCapacity } from '../../../domain/metrics/capacity.js';

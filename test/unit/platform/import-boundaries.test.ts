@@ -35,6 +35,7 @@ const BUILTIN_RULES: Record<string, { rule: Rule; why: string }> = {
   },
   activities: { rule: { deny: ['cluster'] }, why: 'the I/O edge of the worker' },
   lib: { rule: { deny: ['cluster'] }, why: 'process plumbing' },
+  capabilities: { rule: { deny: ['cluster'] }, why: 'use cases shared by the CLI and the activities: storage, files, the database' },
   workers: { rule: { deny: ['cluster'] }, why: 'the worker process' },
   cli: { rule: { deny: ['cluster'] }, why: 'the command line: an I/O edge' },
   scripts: { rule: { deny: ['cluster'] }, why: 'development and start-up scripts' },
@@ -73,7 +74,7 @@ const WORKFLOW_PACKAGES = ['@temporalio/workflow', '@temporalio/common', 'zod'];
 
 /** Only this module creates threads; these entries run inside one and read their port. */
 const THREAD_STARTER = 'lib/worker-threads.ts';
-const THREAD_ENTRIES = ['activities/models/tree-thread.ts', 'activities/models/training-thread.ts', 'lib/config-backup/view-worker.ts'];
+const THREAD_ENTRIES = ['activities/models/tree-thread.ts', 'activities/models/training-thread.ts', 'capabilities/config-backup/run/view-worker.ts'];
 
 interface ImportRef {
   specifier: string;

@@ -10,6 +10,7 @@ import { parseSentinelConfig } from '../../../domain/config/sentinel-config.js';
 import { createLogger } from '../../../lib/logger.js';
 import { SecretRedactor } from '../../../lib/redact.js';
 import { redactError, withSecretRedaction } from '../../../workers/secret-redaction.js';
+import { configBackupSourceFromEnv } from '../../../capabilities/config-backup/services.js';
 
 const SECRET = 'known-secret-42';
 
@@ -30,7 +31,7 @@ describe('the worker\'s secret choke point', () => {
     let text = '';
     const sink = new Writable({ write(chunk, _e, done) { text += String(chunk); done(); } });
     const config = parseSentinelConfig({ targets: [{ name: 'db', kind: 'postgres', url: 'postgres://u:TargetPass-9@h/x' }] }, 'sentinel.yaml');
-    const deps = withSecretRedaction({ db: undefined as never, backupDir: '/tmp', log: createLogger(sink, 'info'), loadConfig: async () => config, alertWebhookUrl: 'https://hooks.example/SecretHookPath' }, {});
+    const deps = withSecretRedaction({ db: undefined as never, backupDir: '/tmp', configBackup: configBackupSourceFromEnv(), log: createLogger(sink, 'info'), loadConfig: async () => config, alertWebhookUrl: 'https://hooks.example/SecretHookPath' }, {});
     expect(deps.redactor.redact('TargetPass-9')).toBe('TargetPass-9'); // not known before the config was read
     await deps.loadConfig();
     deps.log.child({ binding: 'TargetPass-9' }).warn({ detail: `x ${'TargetPass-9'}`, err: new Error('TargetPass-9') }, 'post to https://hooks.example/SecretHookPath failed');
