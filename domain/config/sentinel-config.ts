@@ -37,7 +37,7 @@ const gateFields = {
    */
   capacityGb: z.number().positive('must be > 0').optional(),
   /** Cron string or calendar spec for a scheduled pre-backup run (applied by `sentinel schedules apply`). */
-  schedule: z.union([cronString(), calendarSpec()]).optional(),
+  schedule: z.union([cronString(), calendarSpec()], { error: 'must be a cron string ("0 2 * * *") or a calendar spec ({ hour: 2, minute: 0 })' }).optional(),
 };
 
 /** A cron string the Temporal server accepts in a schedule's `cronExpressions` (domain/config/cron.ts). */
@@ -157,7 +157,7 @@ export function describeIssues(issues: readonly z.core.$ZodIssue[], data: unknow
     if (line !== undefined) parts.push(`line ${line}`);
     return parts.length ? ` (${parts.join(', ')})` : '';
   };
-  return issues.flatMap((issue) => {
+  const described = issues.flatMap(expandUnion).flatMap((issue): Array<{ line: number | undefined; text: string }> => {
     if (issue.code === 'unrecognized_keys') {
       const known = knownKeysAt(sentinelConfigSchema, issue.path, data);
       let listedKnown = false; // the allowed keys once per object, not once per unknown key
@@ -165,11 +165,32 @@ export function describeIssues(issues: readonly z.core.$ZodIssue[], data: unknow
         const path = [...issue.path, key];
         const message = unknownKeyMessage(key, known, !listedKnown);
         listedKnown ||= message.includes('known keys here');
-        return `${formatIssuePath(path)}: ${message}${context(path)}`;
+        return { line: locate(path), text: `${formatIssuePath(path)}: ${message}${context(path)}` };
       });
     }
-    return [`${formatIssuePath(issue.path) || '(root)'}: ${issue.message}${context(issue.path)}`];
+    return [{ line: locate(issue.path), text: `${formatIssuePath(issue.path) || '(root)'}: ${issue.message}${context(issue.path)}` }];
   });
+  // In file order when the positions are known (a stable sort keeps zod's order otherwise).
+  return described.sort((x, y) => (x.line ?? Infinity) - (y.line ?? Infinity)).map((d) => d.text);
+}
+
+/**
+ * zod reports a value no option of a union accepts as "Invalid input" at the union. Say what the one option that
+ * fits the value's type objects to (a calendar spec's `hours: 3`, not "Invalid input" at `schedule`), or, when
+ * only fixed values fit, which ones.
+ */
+function expandUnion(issue: z.core.$ZodIssue): z.core.$ZodIssue[] {
+  if (issue.code !== 'invalid_union' || issue.errors.length === 0) return [issue];
+  const rootOnly = (branch: readonly z.core.$ZodIssue[], code: string) => branch.length === 1 && branch[0]!.code === code && branch[0]!.path.length === 0;
+  const fitting = issue.errors.filter((branch) => !rootOnly(branch, 'invalid_type'));
+  const values = fitting.filter((branch) => rootOnly(branch, 'invalid_value'));
+  const deeper = fitting.filter((branch) => !values.includes(branch));
+  if (deeper.length === 1) return deeper[0]!.flatMap((inner) => expandUnion({ ...inner, path: [...issue.path, ...inner.path] } as z.core.$ZodIssue));
+  if (deeper.length === 0 && values.length > 0) {
+    const allowed = values.flatMap((branch) => (branch[0] as z.core.$ZodIssueInvalidValue).values).map((v) => JSON.stringify(v));
+    return [{ code: 'custom', path: issue.path, input: issue.input, message: `must be one of ${allowed.join(', ')}` }];
+  }
+  return [issue];
 }
 
 export function parseSentinelConfig(data: unknown, source = 'sentinel.yaml', locate?: LocatePath): SentinelConfig {
