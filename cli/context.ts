@@ -1,10 +1,10 @@
 import type { Client } from '@temporalio/client';
-import { loadSentinelConfig } from '../lib/config-file.js';
+import { configFileExists, loadSentinelConfig, missingConfigMessage } from '../lib/config-file.js';
 import { openDatabase, type OpenDatabase } from '../lib/database.js';
 import { readEnv, type SentinelEnv } from '../lib/env.js';
 import { readRuntimeInfo } from '../lib/runtime-file.js';
 import { connectClient } from '../lib/temporal.js';
-import type { SentinelConfig } from '../domain/config/sentinel-config.js';
+import { ConfigError, findTarget, type SentinelConfig, type TargetConfig } from '../domain/config/sentinel-config.js';
 
 /**
  * Lazily opened resources for one CLI invocation: a command that needs only the config never connects to
@@ -17,6 +17,17 @@ export class CliContext {
 
   config(): Promise<SentinelConfig> {
     return loadSentinelConfig(this.env.configPath);
+  }
+
+  /** A configured target; without a sentinel.yaml at all, says so (and how to get one) rather than "unknown target". */
+  async target(name: string): Promise<TargetConfig> {
+    const config = await this.config();
+    try {
+      return findTarget(config, name);
+    } catch (error) {
+      if (error instanceof ConfigError && !(await configFileExists(this.env.configPath))) throw new ConfigError(`unknown target "${name}": ${missingConfigMessage(this.env.configPath)}`);
+      throw error;
+    }
   }
 
   async client(): Promise<Client> {

@@ -1,7 +1,10 @@
-import { readFile, stat } from 'node:fs/promises';
-import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { access, readFile, stat } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { ConfigError, parseSentinelConfig, type SentinelConfig } from '../domain/config/sentinel-config.js';
-import { assertYamlNesting } from '../domain/config/yaml-nesting.js';
+import { parseSentinelYaml } from '../domain/config/sentinel-yaml.js';
+
+/** The commented example shipped at the repository root (also what `sentinel init` writes). */
+export const EXAMPLE_CONFIG_PATH = fileURLToPath(new URL('../sentinel.example.yaml', import.meta.url));
 
 /** Reads and validates sentinel.yaml. A missing file is an empty configuration (no targets), not an error. */
 export async function loadSentinelConfig(configPath: string): Promise<SentinelConfig> {
@@ -12,15 +15,22 @@ export async function loadSentinelConfig(configPath: string): Promise<SentinelCo
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return parseSentinelConfig({}, configPath);
     throw new ConfigError(`cannot read ${configPath}: ${(error as Error).message}`);
   }
-  let data: unknown;
-  try {
-    assertYamlNesting(text);
-    data = parseYaml(text);
-  } catch (error) {
-    const detail = error instanceof YAMLParseError ? error.message.split('\n')[0] : (error as Error).message;
-    throw new ConfigError(`${configPath} is not valid YAML: ${detail}`);
-  }
-  return parseSentinelConfig(data, configPath);
+  return parseSentinelYaml(text, configPath);
+}
+
+export async function configFileExists(configPath: string): Promise<boolean> {
+  return access(configPath).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** What to tell someone whose sentinel.yaml does not exist: where it was looked for and how to get one. */
+export function missingConfigMessage(configPath: string): string {
+  return (
+    `${configPath} does not exist, so no targets are configured: run \`npx sentinel init\` to write a commented one ` +
+    `(or copy ${EXAMPLE_CONFIG_PATH}), or point SENTINEL_CONFIG at yours`
+  );
 }
 
 /** Re-reads the file only when it changed, so activities see edits without a worker restart at no per-call cost. */

@@ -21,7 +21,7 @@ import { dataDirOf, DEFAULT_UI_PORT, readEnv } from '../lib/env.js';
 import { logger } from '../lib/logger.js';
 import { redactUrl } from '../lib/redact.js';
 import { removeRuntimeInfo, writeRuntimeInfo } from '../lib/runtime-file.js';
-import { loadSentinelConfig } from '../lib/config-file.js';
+import { configFileExists, loadSentinelConfig, missingConfigMessage } from '../lib/config-file.js';
 import { connectClient } from '../lib/temporal.js';
 import { applySchedules } from '../schedules/apply.js';
 import { declaredSchedules } from '../schedules/index.js';
@@ -74,6 +74,7 @@ async function main(): Promise<void> {
     if (server?.uiUrl) say(`Temporal Web UI: ${server.uiUrl}/namespaces/${env.temporalNamespace}/workflows`);
     say(codec.note);
     say(`Config: ${env.configPath}. Try, in another terminal:  npx sentinel backup run <target> --wait`);
+    if (!(await configFileExists(env.configPath))) say(missingConfigMessage(env.configPath));
     if (firstRun && !demo) say('First run? `npm start -- --demo` imports a demo history, trains a model and starts a low-risk and a high-risk run to look at.');
     if (demo) {
       // The demo is a guest: if it fails, say why and keep the service running.

@@ -2,7 +2,6 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { checkTargetRun } from '../../activities/anomalies.js';
 import { finishedRuns, latestCompletedRun } from '../../db/repositories/metrics-history.js';
-import { findTarget } from '../../domain/config/sentinel-config.js';
 import type { RunMetric } from '../../domain/metrics/anomaly-policy.js';
 import { scanRuns } from '../../domain/metrics/scoring.js';
 import {
@@ -51,7 +50,7 @@ export function anomaliesCommand(ctx: CliContext): Command {
     .addOption(new Option('--metric <metric>', 'metric to draw with --plot (default: duration, or size when only --size is given)').choices(['duration', 'size']))
     .option('--json', 'print JSON')
     .action(async (opts) => {
-      const target = findTarget(await ctx.config(), opts.target).name;
+      const target = (await ctx.target(opts.target)).name;
       const db = (await ctx.db()).pool;
       const given = opts.duration !== undefined || opts.size !== undefined;
       let run: AnomalyCheckInput;

@@ -1,6 +1,5 @@
 import { WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { Command, Option } from 'commander';
-import { findTarget } from '../../domain/config/sentinel-config.js';
 import { preBackupWorkflowId, type PreBackupInput, type PreBackupResult, type PreBackupState } from '../../domain/prebackup/contract.js';
 import { BackupTarget } from '../../workflows/search-attributes.js';
 import type { CliContext } from '../context.js';
@@ -27,7 +26,7 @@ export function backupCommand(ctx: CliContext): Command {
     .option('--database-size-gb <g>', 'database size in GB', nonNegative)
     .option('--free-space-gb <g>', 'free space on the backup destination in GB', nonNegative)
     .action(async (name: string, opts) => {
-      findTarget(await ctx.config(), name);
+      await ctx.target(name);
       const input: PreBackupInput = {
         target: name,
         ...(opts.policy ? { policy: opts.policy } : {}),

@@ -1,6 +1,5 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { filesystemSpace, forecastTargetCapacity } from '../../activities/capacity.js';
-import { findTarget } from '../../domain/config/sentinel-config.js';
 import { MetricsInputError } from '../../domain/metrics/errors.js';
 import { MAX_FORECAST_DAYS, forecast, type ForecastResult } from '../../domain/metrics/forecast.js';
 import { forecastSeries, type SeriesForecast } from '../../domain/metrics/series-forecast.js';
@@ -84,7 +83,7 @@ async function forecastBareSeries(opts: { sizes: number[]; days: number; capacit
 }
 
 async function forecastTarget(ctx: CliContext, opts: { target: string; days: number; capacityGb?: number; plot?: string; json?: boolean }): Promise<void> {
-  const target = findTarget(await ctx.config(), opts.target);
+  const target = await ctx.target(opts.target);
   const db = (await ctx.db()).pool;
   const filesystem = await filesystemSpace(ctx.env.backupDir).catch(() => null);
   const { entry, forecast: series } = await forecastTargetCapacity(db, target, {

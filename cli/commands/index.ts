@@ -12,6 +12,7 @@ export interface CommandEntry {
 }
 
 export const COMMANDS: CommandEntry[] = [
+  { name: 'init', load: async (ctx) => (await import('./init.js')).initCommand(ctx) },
   { name: 'worker', load: async () => (await import('./worker.js')).workerCommand() },
   { name: 'backup', load: async (ctx) => (await import('./backup.js')).backupCommand(ctx) },
   { name: 'predict', load: async (ctx) => (await import('./predict.js')).predictCommand(ctx) },

@@ -1,5 +1,13 @@
 import { z } from 'zod';
+import { cronProblem, quoted } from './cron.js';
 import { parseDurationMs } from './duration.js';
+import { knownKeysAt, unknownKeyMessage } from './unknown-keys.js';
+
+/*
+ * Every object here is strict (z.strictObject): an unknown key is an error, never ignored, because a misspelt
+ * safety setting (`treshold: 0.2`) silently left at its default is the worst kind of silence for a gate.
+ * test/unit/config/strict-schema.test.ts walks the schema and fails for any object that is not.
+ */
 
 /** Target names become parts of workflow and schedule IDs and file names, so they are kept to a safe alphabet. */
 const targetName = z
@@ -29,27 +37,54 @@ const gateFields = {
    */
   capacityGb: z.number().positive('must be > 0').optional(),
   /** Cron string or calendar spec for a scheduled pre-backup run (applied by `sentinel schedules apply`). */
-  schedule: z.union([z.string().min(1), z.record(z.string(), z.unknown())]).optional(),
+  schedule: z.union([cronString(), calendarSpec()], { error: 'must be a cron string ("0 2 * * *") or a calendar spec ({ hour: 2, minute: 0 })' }).optional(),
 };
 
-const postgresTarget = z.object({
+/** A cron string the Temporal server accepts in a schedule's `cronExpressions` (domain/config/cron.ts). */
+function cronString() {
+  return z.string().superRefine((value, ctx) => {
+    const problem = cronProblem(value);
+    if (problem) ctx.addIssue({ code: 'custom', message: `invalid cron ${quoted(value)}: ${problem}` });
+  });
+}
+
+/** A Temporal CalendarSpec (@temporalio/client): each field a value, a {start, end, step} range, a list of them, or "*". */
+function calendarSpec() {
+  const field = <T extends z.ZodType>(unit: T) => {
+    const range = z.strictObject({ start: unit, end: unit.optional(), step: z.number().int().positive().optional() });
+    return z.union([z.literal('*'), unit, range, z.array(z.union([unit, range])).min(1)]).optional();
+  };
+  const int = (min: number, max: number) => z.number().int().min(min).max(max);
+  return z.strictObject({
+    second: field(int(0, 59)),
+    minute: field(int(0, 59)),
+    hour: field(int(0, 23)),
+    dayOfMonth: field(int(1, 31)),
+    month: field(z.enum(['JANUARY', 'FEBRUARY', 'MARCH', 'APRIL', 'MAY', 'JUNE', 'JULY', 'AUGUST', 'SEPTEMBER', 'OCTOBER', 'NOVEMBER', 'DECEMBER'])),
+    year: field(int(2000, 2100)),
+    dayOfWeek: field(z.enum(['SUNDAY', 'MONDAY', 'TUESDAY', 'WEDNESDAY', 'THURSDAY', 'FRIDAY', 'SATURDAY'])),
+    comment: z.string().optional(),
+  });
+}
+
+const postgresTarget = z.strictObject({
   ...gateFields,
   kind: z.literal('postgres'),
   url: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL'),
   timeoutSeconds: z.number().positive().default(6 * 3600),
 });
 
-const commandTarget = z.object({
+const commandTarget = z.strictObject({
   ...gateFields,
   kind: z.literal('command'),
   command: z.string().min(1, 'must not be empty'),
   timeoutSeconds: z.number().positive().default(3600),
 });
 
-const workflowTarget = z.object({
+const workflowTarget = z.strictObject({
   ...gateFields,
   kind: z.literal('workflow'),
-  workflow: z.object({ type: z.string().min(1), taskQueue: z.string().min(1) }),
+  workflow: z.strictObject({ type: z.string().min(1), taskQueue: z.string().min(1) }),
   timeoutSeconds: z.number().positive().default(6 * 3600),
 });
 
@@ -58,7 +93,7 @@ const target = z.discriminatedUnion('kind', [postgresTarget, commandTarget, work
 });
 
 export const sentinelConfigSchema = z
-  .object({
+  .strictObject({
     timezone: z.string().default('UTC'),
     targets: z.array(target).default([]),
   })
@@ -86,14 +121,86 @@ export class ConfigError extends Error {
 
 /** `targets[0].threshold` style paths, so an operator can find the bad field. */
 export function formatIssuePath(path: ReadonlyArray<PropertyKey>): string {
-  return path.reduce<string>((acc, part) => (typeof part === 'number' ? `${acc}[${part}]` : acc ? `${acc}.${String(part)}` : String(part)), '');
+  return path.reduce<string>((acc, part) => (typeof part === 'number' ? `${acc}[${part}]` : acc ? `${acc}.${shortKey(part)}` : shortKey(part)), '');
 }
 
-export function parseSentinelConfig(data: unknown, source = 'sentinel.yaml'): SentinelConfig {
-  const result = sentinelConfigSchema.safeParse(data ?? {});
+/** A key as shown in a message: an unknown key is the file's own text, so a 5,000-character one is cut. */
+function shortKey(part: PropertyKey): string {
+  const text = String(part);
+  return text.length > MAX_SHOWN_KEY ? `${text.slice(0, MAX_SHOWN_KEY)}…` : text;
+}
+const MAX_SHOWN_KEY = 60;
+/** Problems listed in the message (all are in `problems`): enough to fix a file, short enough to read. */
+const MAX_LISTED_PROBLEMS = 10;
+
+/** The line of the file a path is on; supplied by the YAML reader, which has the positions. */
+export type LocatePath = (path: readonly PropertyKey[]) => number | undefined;
+
+/**
+ * One line per problem: `targets[0].threshold: must be <= 1`; an unknown key gets its own line with the nearest
+ * known key (`targets[0].treshold: unknown key; did you mean \`threshold\`?`); a target's problems name it.
+ */
+export function describeIssues(issues: readonly z.core.$ZodIssue[], data: unknown, locate: LocatePath = () => undefined): string[] {
+  const targets = (data as { targets?: unknown } | null)?.targets;
+  /**
+   * ` (target "orders-db", line 7)`: where. A schedule problem names its target too: schedules are applied per
+   * target (`sentinel/pre-backup/<name>`), and that is the name an operator sees when one is missing. Only a
+   * well-formed name is echoed (the file's text, which may be anything).
+   */
+  const context = (path: readonly PropertyKey[]): string => {
+    const parts: string[] = [];
+    if (path[0] === 'targets' && typeof path[1] === 'number' && path[2] === 'schedule' && Array.isArray(targets)) {
+      const name = (targets[path[1]] as { name?: unknown } | undefined)?.name;
+      if (targetName.safeParse(name).success) parts.push(`target "${name as string}"`);
+    }
+    const line = locate(path);
+    if (line !== undefined) parts.push(`line ${line}`);
+    return parts.length ? ` (${parts.join(', ')})` : '';
+  };
+  const described = issues.flatMap(expandUnion).flatMap((issue): Array<{ line: number | undefined; text: string }> => {
+    if (issue.code === 'unrecognized_keys') {
+      const known = knownKeysAt(sentinelConfigSchema, issue.path, data);
+      let listedKnown = false; // the allowed keys once per object, not once per unknown key
+      return issue.keys.map((key) => {
+        const path = [...issue.path, key];
+        const message = unknownKeyMessage(key, known, !listedKnown);
+        listedKnown ||= message.includes('known keys here');
+        return { line: locate(path), text: `${formatIssuePath(path)}: ${message}${context(path)}` };
+      });
+    }
+    return [{ line: locate(issue.path), text: `${formatIssuePath(issue.path) || '(root)'}: ${issue.message}${context(issue.path)}` }];
+  });
+  // In file order when the positions are known (a stable sort keeps zod's order otherwise).
+  return described.sort((x, y) => (x.line ?? Infinity) - (y.line ?? Infinity)).map((d) => d.text);
+}
+
+/**
+ * zod reports a value no option of a union accepts as "Invalid input" at the union. Say what the one option that
+ * fits the value's type objects to (a calendar spec's `hours: 3`, not "Invalid input" at `schedule`), or, when
+ * only fixed values fit, which ones.
+ */
+function expandUnion(issue: z.core.$ZodIssue): z.core.$ZodIssue[] {
+  if (issue.code !== 'invalid_union' || issue.errors.length === 0) return [issue];
+  const rootOnly = (branch: readonly z.core.$ZodIssue[], code: string) => branch.length === 1 && branch[0]!.code === code && branch[0]!.path.length === 0;
+  const fitting = issue.errors.filter((branch) => !rootOnly(branch, 'invalid_type'));
+  const values = fitting.filter((branch) => rootOnly(branch, 'invalid_value'));
+  const deeper = fitting.filter((branch) => !values.includes(branch));
+  if (deeper.length === 1) return deeper[0]!.flatMap((inner) => expandUnion({ ...inner, path: [...issue.path, ...inner.path] } as z.core.$ZodIssue));
+  if (deeper.length === 0 && values.length > 0) {
+    const allowed = values.flatMap((branch) => (branch[0] as z.core.$ZodIssueInvalidValue).values).map((v) => JSON.stringify(v));
+    return [{ code: 'custom', path: issue.path, input: issue.input, message: `must be one of ${allowed.join(', ')}` }];
+  }
+  return [issue];
+}
+
+export function parseSentinelConfig(data: unknown, source = 'sentinel.yaml', locate?: LocatePath): SentinelConfig {
+  const input = data ?? {};
+  const result = sentinelConfigSchema.safeParse(input);
   if (result.success) return result.data;
-  const problems = result.error.issues.map((issue) => `${formatIssuePath(issue.path) || '(root)'}: ${issue.message}`);
-  throw new ConfigError(`${source} is invalid:\n  ${problems.join('\n  ')}`, problems);
+  const problems = describeIssues(result.error.issues, input, locate);
+  const listed = problems.slice(0, MAX_LISTED_PROBLEMS);
+  if (problems.length > listed.length) listed.push(`... and ${problems.length - listed.length} more`);
+  throw new ConfigError(`${source} is invalid:\n  ${listed.join('\n  ')}`, problems);
 }
 
 export function findTarget(config: SentinelConfig, name: string): TargetConfig {

@@ -8,14 +8,36 @@
  *    `minValidationFailures` failures (default 20 and 5: below that PR-AUC is too noisy to compare);
  * 2. its PR-AUC beats the baseline's by more than `minPrAucGain` (default 0: strictly better). The baseline is the
  *    active model, or the rules when there is no active model;
- * 3. its Brier score is not worse than the baseline's by more than `brierTolerance` (default 0.005, about a tenth
+ * 2. its PR-AUC beats the baseline's by more than `minPrAucGain` (default 0: strictly better). The baseline is the
+ *    active model, or the rules when there is no active model;
+ * 3. it is better than no model at all, whatever the baseline: its ROC-AUC is at least `minRocAuc` (chance is
+ *    0.5) and its Brier score is strictly below that of always predicting the validation window's base rate. Beating
+ *    a weak baseline on PR-AUC is not enough: a constant predictor has PR-AUC = base rate and ROC-AUC 0.5, and
+ *    rules that rank worse than chance let it "win" (issue #11, item 10: ROC-AUC 0.50, recall 0, Brier 0.243
+ *    against the base rate's 0.210 was promoted);
+ * 4. its Brier score is not worse than the baseline's by more than `brierTolerance` (default 0.005, about a tenth
  *    of the Brier score of a 5% base rate): better ranking must not come with badly calibrated probabilities.
  *    Skipped, and said so, when the baseline has no Brier score (e.g. rules that output scores, not probabilities).
+ * Every refusal's reason starts with "not promoted: " and names the figures compared.
  */
+
+/**
+ * The lowest validation ROC-AUC a candidate may have. 0.5 is chance, and exactly what a constant predictor or a
+ * forest of single-leaf trees scores; 0.55 is the smallest effect worth acting on (a random failure ranked above a
+ * random success 55% of the time, Gini 0.10), and low enough not to refuse a weak but real first model: the
+ * synthetic histories' models score 0.8-0.9. It is a floor against no-skill models, not a significance test: with
+ * 5 validation failures among 100 runs the standard error of a chance ROC-AUC is about 0.13, which is why the
+ * failure minimums (and the PR-AUC and Brier comparisons) stay in force beside it.
+ */
+export const MIN_PROMOTION_ROC_AUC = 0.55;
 
 export interface PromotionMetrics {
   prAuc: number | null;
   brier: number | null;
+}
+
+export interface CandidateMetrics extends PromotionMetrics {
+  rocAuc: number | null;
 }
 
 export interface PromotionPolicy {
@@ -23,6 +45,7 @@ export interface PromotionPolicy {
   minValidationFailures: number;
   minPrAucGain: number;
   brierTolerance: number;
+  minRocAuc: number;
 }
 
 export const DEFAULT_PROMOTION_POLICY: PromotionPolicy = {
@@ -30,10 +53,13 @@ export const DEFAULT_PROMOTION_POLICY: PromotionPolicy = {
   minValidationFailures: 5,
   minPrAucGain: 0,
   brierTolerance: 0.005,
+  minRocAuc: MIN_PROMOTION_ROC_AUC,
 };
 
 export interface PromotionInput {
-  candidate: PromotionMetrics;
+  candidate: CandidateMetrics;
+  /** Brier score of always predicting the validation window's base rate (rate * (1 - rate)), on the same rows. */
+  baseRateBrier: number | null;
   /** The active model on the same validation rows; null when no model is active yet. */
   active: PromotionMetrics | null;
   /** The rule-based predictor on the same validation rows. */
@@ -56,7 +82,7 @@ export function decidePromotion(input: PromotionInput): PromotionDecision {
   const comparedWith = input.active ? 'active-model' : 'rules';
   const baseline = input.active ?? input.rules;
   const baselineName = input.active ? 'the active model' : 'the rules';
-  const reject = (reason: string): PromotionDecision => ({ promote: false, reason, comparedWith });
+  const reject = (reason: string): PromotionDecision => ({ promote: false, reason: `not promoted: ${reason}`, comparedWith });
 
   if (input.trainingFailures < policy.minTrainingFailures) {
     return reject(
@@ -81,10 +107,20 @@ export function decidePromotion(input: PromotionInput): PromotionDecision {
       ? `PR-AUC ${fmt(candidatePrAuc)} (${baselineName} has none)`
       : `PR-AUC ${fmt(candidatePrAuc)} > ${fmt(baseline.prAuc)} of ${baselineName}`;
 
+  const { rocAuc } = input.candidate;
+  if (rocAuc === null) return reject('candidate ROC-AUC is undefined on the validation set');
+  if (!(rocAuc >= policy.minRocAuc)) {
+    return reject(`ROC-AUC ${fmt(rocAuc)} is not above chance: at least ${policy.minRocAuc} required (0.5 is a coin toss)`);
+  }
   const candidateBrier = input.candidate.brier;
   if (candidateBrier === null) return reject('candidate Brier score is undefined on the validation set');
+  if (input.baseRateBrier === null) return reject('the base rate\'s Brier score is undefined on the validation set');
+  if (!(candidateBrier < input.baseRateBrier)) {
+    return reject(`Brier ${fmt(candidateBrier)} ${candidateBrier > input.baseRateBrier ? 'is worse than' : 'does not beat'} the base rate's ${fmt(input.baseRateBrier)} (always predicting the validation failure rate)`);
+  }
+
   if (baseline.brier === null) {
-    return { promote: true, reason: `${prAucPart}; Brier check skipped: ${baselineName} has no Brier score`, comparedWith };
+    return { promote: true, reason: `${prAucPart}; ROC-AUC ${fmt(rocAuc)}; Brier ${fmt(candidateBrier)} below the base rate's ${fmt(input.baseRateBrier)}; Brier check skipped: ${baselineName} has no Brier score`, comparedWith };
   }
   if (candidateBrier > baseline.brier + policy.brierTolerance) {
     return reject(
@@ -94,7 +130,7 @@ export function decidePromotion(input: PromotionInput): PromotionDecision {
   }
   return {
     promote: true,
-    reason: `${prAucPart}; Brier ${fmt(candidateBrier)} within ${policy.brierTolerance} of ${fmt(baseline.brier)}`,
+    reason: `${prAucPart}; ROC-AUC ${fmt(rocAuc)}; Brier ${fmt(candidateBrier)} below the base rate's ${fmt(input.baseRateBrier)} and within ${policy.brierTolerance} of ${fmt(baseline.brier)}`,
     comparedWith,
   };
 }

@@ -136,7 +136,8 @@ export async function trainCandidate(input: CandidateTrainingInput): Promise<Can
 
   const minimum = failureMinimums(input.minFailures);
   const decision = decidePromotion({
-    candidate: { prAuc: candidate.prAuc, brier: candidate.brier },
+    candidate: { prAuc: candidate.prAuc, rocAuc: candidate.rocAuc, brier: candidate.brier },
+    baseRateBrier: candidate.brierBaseline,
     active: active ? { prAuc: active.prAuc, brier: active.brier } : null,
     rules: { prAuc: rules.prAuc, brier: rules.brier },
     trainingFailures: trained.trainingFailures,

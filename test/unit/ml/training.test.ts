@@ -3,7 +3,7 @@ import { applyCalibration, fitPlattCalibration } from '../../../domain/ml/calibr
 import { coveredOob } from '../../../domain/ml/classifier.js';
 import { trainForest } from '../../../domain/ml/forest/forest.js';
 import { selectLabels, selectRows } from '../../../domain/ml/matrix.js';
-import { averagePrecision } from '../../../domain/ml/metrics.js';
+import { averagePrecision, baselineBrier } from '../../../domain/ml/metrics.js';
 import { parseArtifact, serializeArtifact } from '../../../domain/ml/model-artifact.js';
 import { loadFailureModel } from '../../../domain/ml/model.js';
 import { decidePromotion } from '../../../domain/ml/promotion.js';
@@ -28,7 +28,8 @@ describe('failure-model training pipeline (sentinel forest, synthetic history, t
     expect(result.validationFailures).toBeGreaterThan(50);
     expect(modelPrAuc).toBeGreaterThanOrEqual(rulesPrAuc + 0.1);
     const decision = decidePromotion({
-      candidate: { prAuc: modelPrAuc, brier: result.validationMetrics?.brier ?? null },
+      candidate: { prAuc: modelPrAuc, rocAuc: result.validationMetrics?.rocAuc ?? null, brier: result.validationMetrics?.brier ?? null },
+      baseRateBrier: baselineBrier(result.validationLabels),
       active: null,
       rules: { prAuc: rulesPrAuc, brier: null },
       trainingFailures: result.trainingFailures,
