@@ -29,7 +29,7 @@ import { sharedViewPool } from '../capabilities/config-backup/run/view-pool.js';
 import { PayloadStore } from '../capabilities/config-backup/store/payload-store.js';
 import { FORMAT_ONLY_REDACTOR } from '../lib/redact.js';
 import type { ActivityDeps } from './deps.js';
-import { invalidInput } from './failures.js';
+import { invalidInput } from '../lib/failures.js';
 
 /** Lock lease; renewed by every commit and while files are processed, so only a dead holder loses it. */
 export const CONFIG_BACKUP_LEASE_MS = 120_000;

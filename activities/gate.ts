@@ -1,7 +1,7 @@
 import { findTarget } from '../domain/config/sentinel-config.js';
 import type { PreBackupInput, ResolvedGate } from '../domain/prebackup/contract.js';
 import type { ActivityDeps } from './deps.js';
-import { asActivityError } from './failures.js';
+import { asActivityError } from '../lib/failures.js';
 
 /** Merges the target's settings from sentinel.yaml with the caller's overrides. Carries no credentials. */
 export function createGateActivities(deps: ActivityDeps) {

@@ -28,8 +28,8 @@ import { predictWithRules } from '../domain/risk/rules.js';
 import { migrate } from '../db/migrate.js';
 import { createPool } from '../db/pool.js';
 import { loadHistoryColumns } from '../db/repositories/history.js';
-import { writeHistoryFile } from '../lib/history-file.js';
-import { importHistoryFile } from '../lib/history-import.js';
+import { writeHistoryFile } from '../capabilities/history/history-file.js';
+import { importHistoryFile } from '../capabilities/history/history-import.js';
 
 const { values: args } = parseArgs({
   options: {

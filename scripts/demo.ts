@@ -17,8 +17,8 @@ import { SentinelClient } from '../client/index.js';
 import { createPool } from '../db/pool.js';
 import type { PreBackupResult } from '../domain/prebackup/contract.js';
 import { generateHistory } from '../domain/ml/synthetic-history.js';
-import { writeHistoryFile } from '../lib/history-file.js';
-import { importHistoryFile } from '../lib/history-import.js';
+import { writeHistoryFile } from '../capabilities/history/history-file.js';
+import { importHistoryFile } from '../capabilities/history/history-import.js';
 
 export const DEMO_LOW_RISK_TARGET = 'demo-orders-db';
 export const DEMO_HIGH_RISK_TARGET = 'demo-payments-db';

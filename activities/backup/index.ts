@@ -2,7 +2,7 @@ import { Context } from '@temporalio/activity';
 import { findTarget } from '../../domain/config/sentinel-config.js';
 import type { BackupResult } from '../../domain/prebackup/contract.js';
 import type { ActivityDeps } from '../deps.js';
-import { asActivityError, invalidInput } from '../failures.js';
+import { asActivityError, invalidInput } from '../../lib/failures.js';
 import { runBackupCommand } from './command.js';
 import { dumpPostgres } from './postgres.js';
 

@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { redactSecrets } from '../../lib/redact.js';
-import { invalidInput } from '../failures.js';
+import { invalidInput } from '../../lib/failures.js';
 import { runProcess } from './process.js';
 
 export interface DumpResult {

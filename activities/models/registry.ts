@@ -25,8 +25,8 @@ import type {
 } from '../../domain/models/contract.js';
 import { packageVersion } from '../../lib/package-version.js';
 import type { ActivityDeps } from '../deps.js';
-import { invalidInput } from '../failures.js';
-import { canaryProbability, loadArtifactBytes } from './model-loader.js';
+import { invalidInput } from '../../lib/failures.js';
+import { canaryProbability, loadArtifactBytes } from '../../capabilities/models/model-loader.js';
 
 function activityClient(): Client {
   return Context.current().client;

@@ -1,6 +1,6 @@
 import { WorkflowFailedError } from '@temporalio/client';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { checkTargetRun } from '../../activities/anomalies.js';
+import { checkTargetRun } from '../../capabilities/monitoring/anomalies.js';
 import { finishedRuns, latestCompletedRun } from '../../db/repositories/metrics-history.js';
 import type { RunMetric } from '../../domain/metrics/anomaly-policy.js';
 import { scanRuns } from '../../domain/metrics/scoring.js';

@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { filesystemSpace, forecastTargetCapacity } from '../../activities/capacity.js';
+import { filesystemSpace, forecastTargetCapacity } from '../../capabilities/monitoring/capacity.js';
 import { MetricsInputError } from '../../domain/metrics/errors.js';
 import { MAX_FORECAST_DAYS, forecast, type ForecastResult } from '../../domain/metrics/forecast.js';
 import { forecastSeries, type SeriesForecast } from '../../domain/metrics/series-forecast.js';

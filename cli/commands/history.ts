@@ -1,8 +1,8 @@
 import { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { generateHistory } from '../../domain/ml/synthetic-history.js';
-import { HistoryFileError, historyFormatOf, writeHistoryFile } from '../../lib/history-file.js';
-import { importHistoryFile, type ImportReport } from '../../lib/history-import.js';
+import { HistoryFileError, historyFormatOf, writeHistoryFile } from '../../capabilities/history/history-file.js';
+import { importHistoryFile, type ImportReport } from '../../capabilities/history/history-import.js';
 import type { CliContext } from '../context.js';
 import { wholeNumber } from '../options.js';
 import { CliError, printResult } from '../output.js';

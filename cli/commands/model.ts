@@ -15,7 +15,7 @@ import {
   sha256Hex,
   type ModelSummary,
 } from '../../db/repositories/models.js';
-import { loadArtifactBytes } from '../../activities/models/model-loader.js';
+import { loadArtifactBytes } from '../../capabilities/models/model-loader.js';
 import { FEATURE_PIPELINE_VERSION } from '../../domain/ml/features.js';
 import { backtest } from '../../domain/models/backtest.js';
 import {
@@ -30,8 +30,8 @@ import {
 } from '../../domain/models/contract.js';
 import { parseHistoryRow, type ImportedRun } from '../../domain/models/history-row.js';
 import { checkAlgorithmParams } from '../../domain/models/params.js';
-import { HistoryFileError, historyFormatOf, readHistoryFile } from '../../lib/history-file.js';
-import { buildExport, ModelImportError, validateImport } from '../../lib/model-transfer.js';
+import { HistoryFileError, historyFormatOf, readHistoryFile } from '../../capabilities/history/history-file.js';
+import { buildExport, ModelImportError, validateImport } from '../../capabilities/models/model-transfer.js';
 import { packageVersion } from '../../lib/package-version.js';
 import type { CliContext } from '../context.js';
 import { wholeNumber } from '../options.js';

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { predictFailure } from '../../activities/prediction.js';
+import { predictFailure } from '../../capabilities/prediction/predict.js';
 import type { Prediction } from '../../domain/risk/prediction.js';
 import type { CliContext } from '../context.js';
 import { nonNegative, numberIn, wholeNumber } from '../options.js';

@@ -11,8 +11,8 @@ import {
   type TrainModelInput,
   type TrainModelResult,
 } from '../../domain/models/contract.js';
-import { writeHistoryFile } from '../../lib/history-file.js';
-import { importHistoryFile } from '../../lib/history-import.js';
+import { writeHistoryFile } from '../../capabilities/history/history-file.js';
+import { importHistoryFile } from '../../capabilities/history/history-import.js';
 import { completed, failedWith, RECORDED_AT, type Recorder } from './recording.js';
 import { MODELS_TASK_QUEUE } from './stack.js';
 

@@ -15,8 +15,8 @@ import { preBackupWorkflowId, type PreBackupInput, type PreBackupResult, type Pr
 import { prune } from '../../capabilities/config-backup/operations/prune.js';
 import { verifyBackups } from '../../capabilities/config-backup/operations/verify.js';
 import { PayloadStore } from '../../capabilities/config-backup/store/payload-store.js';
-import { writeHistoryFile } from '../../lib/history-file.js';
-import { importHistoryFile } from '../../lib/history-import.js';
+import { writeHistoryFile } from '../../capabilities/history/history-file.js';
+import { importHistoryFile } from '../../capabilities/history/history-import.js';
 import { activityStarts, dumpNameFor, filesBelow, isAlive, processesMatching, startedActivity, timers, waitForProcessExit, workflowTaskIdentities } from '../helpers/faults.js';
 import { createHarness, eventually, type Harness } from '../helpers/harness.js';
 import { createIsolatedDatabase } from '../helpers/model-database.js';

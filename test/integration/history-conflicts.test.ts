@@ -6,7 +6,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { importHistoryFile } from '../../lib/history-import.js';
+import { importHistoryFile } from '../../capabilities/history/history-import.js';
 import { runCli } from '../helpers/cli.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { createIsolatedDatabase, type IsolatedDatabase } from '../helpers/test-database.js';

@@ -6,7 +6,7 @@ import { buildFeatureTable, featuresForUpcomingRun, FEATURE_NAMES } from '../../
 import { matrixRow } from '../../domain/ml/matrix.js';
 import { runsOfColumns } from '../../domain/models/history-columns.js';
 import { pointInTimeContexts } from '../../domain/models/rules-scores.js';
-import { importHistoryFile } from '../../lib/history-import.js';
+import { importHistoryFile } from '../../capabilities/history/history-import.js';
 import { runCli } from '../helpers/cli.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { createIsolatedDatabase, type IsolatedDatabase } from '../helpers/model-database.js';

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BackupRunRecord } from '../../domain/history/types.js';
 import { mulberry32 } from '../../domain/ml/rng.js';
-import { writeHistoryFile } from '../../lib/history-file.js';
+import { writeHistoryFile } from '../../capabilities/history/history-file.js';
 import { runCli } from '../helpers/cli.js';
 import { createHarness, type Harness, type RunningWorker } from '../helpers/harness.js';
 import { createIsolatedDatabase, startWorkerOn, type IsolatedDatabase } from '../helpers/model-database.js';

@@ -12,7 +12,7 @@ import { Readable } from 'node:stream';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HISTORY_COLUMNS, HISTORY_LIMITS, parseHistoryRow, parseIsoInstant } from '../../../domain/models/history-row.js';
-import { HistoryFileError, readCsv, readHistoryFile, readJsonLines, splitCsvRecord, type HistoryRecord } from '../../../lib/history-file.js';
+import { HistoryFileError, readCsv, readHistoryFile, readJsonLines, splitCsvRecord, type HistoryRecord } from '../../../capabilities/history/history-file.js';
 import { anyText, anyValue, hugeLine, invalidUtf8, nestedJsonText, randomBytes, structuredButWrong, tokenSoup, withBom } from './arbitraries.js';
 import { DEEP_NESTING, PER_HUGE_INPUT_MS, RUNS_CHEAP, RUNS_FILES, RUNS_HUGE, RUNS_MEDIUM } from './budgets.js';
 import { assertClearMessage, expectClearOutcomeAsync, expectNoThrow, hostileParameters } from './expect-clear-error.js';

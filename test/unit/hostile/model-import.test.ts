@@ -10,7 +10,7 @@ import { serializeArtifact } from '../../../domain/ml/model-artifact.js';
 import { generateHistory } from '../../../domain/ml/synthetic-history.js';
 import { trainFailureModel } from '../../../domain/ml/training.js';
 import { canaryFeatures } from '../../../domain/models/canary.js';
-import { buildExport, ModelImportError, validateImport } from '../../../lib/model-transfer.js';
+import { buildExport, ModelImportError, validateImport } from '../../../capabilities/models/model-transfer.js';
 import { anyText, anyValue, hugeLine, nestedJsonText, tokenSoup } from './arbitraries.js';
 import { DEEP_NESTING, PER_HUGE_INPUT_MS, RUNS_HUGE, RUNS_MEDIUM } from './budgets.js';
 import { expectClearOutcome, hostileParameters } from './expect-clear-error.js';

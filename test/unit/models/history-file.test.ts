@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { generateHistory } from '../../../domain/ml/synthetic-history.js';
 import { parseHistoryRow } from '../../../domain/models/history-row.js';
-import { historyFormatOf, readCsv, readHistoryFile, readJsonLines, writeHistoryFile, type HistoryRecord } from '../../../lib/history-file.js';
+import { historyFormatOf, readCsv, readHistoryFile, readJsonLines, writeHistoryFile, type HistoryRecord } from '../../../capabilities/history/history-file.js';
 
 const collect = async (records: AsyncIterable<HistoryRecord>) => {
   const out: HistoryRecord[] = [];
@@ -68,7 +68,7 @@ describe('history files', () => {
 
 describe('CSV records', () => {
   it('split like RFC 4180, keeping stray quotes as text', async () => {
-    const { splitCsvRecord } = await import('../../../lib/history-file.js');
+    const { splitCsvRecord } = await import('../../../capabilities/history/history-file.js');
     expect(splitCsvRecord('a,"b,c","d ""e""",')).toEqual({ fields: ['a', 'b,c', 'd "e"', ''], open: false });
     expect(splitCsvRecord('a,b"c,"d"x')).toEqual({ fields: ['a', 'b"c', 'dx'], open: false });
     expect(splitCsvRecord('a,"open')).toEqual({ fields: ['a', 'open'], open: true });

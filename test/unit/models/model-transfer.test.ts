@@ -4,7 +4,7 @@ import { serializeArtifact } from '../../../domain/ml/model-artifact.js';
 import { generateHistory } from '../../../domain/ml/synthetic-history.js';
 import { trainFailureModel } from '../../../domain/ml/training.js';
 import { canaryFeatures } from '../../../domain/models/canary.js';
-import { buildExport, validateImport } from '../../../lib/model-transfer.js';
+import { buildExport, validateImport } from '../../../capabilities/models/model-transfer.js';
 
 describe('model export files', async () => {
   const trained = await trainFailureModel(generateHistory({ targets: 3, days: 10, seed: 2 }), {

@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { ConfigError } from '../domain/config/sentinel-config.js';
-import { redactSecrets } from '../lib/redact.js';
+import { redactSecrets } from './redact.js';
 
 /** Bad input never gets better by retrying: fail at once, with a message that says what is wrong. */
 export function invalidInput(message: string): ApplicationFailure {

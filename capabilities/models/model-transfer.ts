@@ -7,12 +7,12 @@
  * accepted too; it then has no explanation, so its predictions carry no risk factors (only the probability and
  * the general recommendation).
  */
-import { sha256Hex } from '../db/repositories/models.js';
-import { describeValue } from '../domain/describe-value.js';
-import { FEATURE_PIPELINE_VERSION } from '../domain/ml/features.js';
-import { MODEL_ARTIFACT_FORMAT, parseArtifact, type ModelArtifact } from '../domain/ml/model-artifact.js';
-import { loadFailureModel, type FailureModel } from '../domain/ml/model.js';
-import { canaryFeatures } from '../domain/models/canary.js';
+import { sha256Hex } from '../../db/repositories/models.js';
+import { describeValue } from '../../domain/describe-value.js';
+import { FEATURE_PIPELINE_VERSION } from '../../domain/ml/features.js';
+import { MODEL_ARTIFACT_FORMAT, parseArtifact, type ModelArtifact } from '../../domain/ml/model-artifact.js';
+import { loadFailureModel, type FailureModel } from '../../domain/ml/model.js';
+import { canaryFeatures } from '../../domain/models/canary.js';
 
 export const MODEL_EXPORT_FORMAT = 'backup-sentinel.model-export';
 export const MODEL_EXPORT_FORMAT_VERSION = 1;

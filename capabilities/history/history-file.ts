@@ -9,8 +9,8 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { once } from 'node:events';
-import type { BackupRunRecord } from '../domain/history/types.js';
-import { HISTORY_COLUMNS, historyRowOf, missingRequiredColumns, unknownColumns } from '../domain/models/history-row.js';
+import type { BackupRunRecord } from '../../domain/history/types.js';
+import { HISTORY_COLUMNS, historyRowOf, missingRequiredColumns, unknownColumns } from '../../domain/models/history-row.js';
 
 export type HistoryFormat = 'csv' | 'jsonl';
 

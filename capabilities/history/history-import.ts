@@ -8,8 +8,8 @@
  */
 import { stat } from 'node:fs/promises';
 import type pg from 'pg';
-import { insertImportedRuns, type ImportedBatchResult } from '../db/repositories/history.js';
-import { parseHistoryRow, type ImportedRun } from '../domain/models/history-row.js';
+import { insertImportedRuns, type ImportedBatchResult } from '../../db/repositories/history.js';
+import { parseHistoryRow, type ImportedRun } from '../../domain/models/history-row.js';
 import { historyFormatOf, readHistoryFile, type HistoryFormat } from './history-file.js';
 
 export interface ImportProblem {

@@ -1,7 +1,7 @@
 /**
  * A prediction by the active failure model: features of the upcoming run from the target's stored history (the
  * same pipeline as training), the calibrated probability, and risk factors / actions explained from the model's
- * most important features for this row. predictFailure (activities/prediction.ts) decides when to use it.
+ * most important features for this row. predictFailure (predict.ts) decides when to use it.
  */
 import type pg from 'pg';
 import { historyForFeatures } from '../../db/repositories/history.js';
@@ -10,7 +10,7 @@ import { FEATURE_NAMES, featuresForUpcomingRun } from '../../domain/ml/features.
 import { explainPrediction, recommendActionsForModel } from '../../domain/models/explain.js';
 import { riskLevel } from '../../domain/risk/levels.js';
 import type { Prediction, PredictionRequest } from '../../domain/risk/prediction.js';
-import type { LoadedModel } from './model-loader.js';
+import type { LoadedModel } from '../models/model-loader.js';
 
 const PRIOR_RUNS = FEATURE_NAMES.indexOf('prior_runs_capped');
 const round = (v: number, digits: number) => Math.round(v * 10 ** digits) / 10 ** digits;
