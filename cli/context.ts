@@ -4,7 +4,9 @@ import { openDatabase, type OpenDatabase } from '../lib/database.js';
 import { readEnv, type SentinelEnv } from '../lib/env.js';
 import { readRuntimeInfo } from '../lib/runtime-file.js';
 import { connectClient } from '../lib/temporal.js';
-import type { SentinelConfig } from '../domain/config/sentinel-config.js';
+import { ConfigError, findTarget, type SentinelConfig, type TargetConfig } from '../domain/config/sentinel-config.js';
+import { ExitCode } from './exit-codes.js';
+import { CliError } from './output.js';
 
 /**
  * Lazily opened resources for one CLI invocation: a command that needs only the config never connects to
@@ -17,6 +19,17 @@ export class CliContext {
 
   config(): Promise<SentinelConfig> {
     return loadSentinelConfig(this.env.configPath);
+  }
+
+  /** A target from sentinel.yaml; an unknown name is the caller's mistake (invalid input), not a broken config. */
+  async target(name: string): Promise<TargetConfig> {
+    const config = await this.config();
+    try {
+      return findTarget(config, name);
+    } catch (error) {
+      if (error instanceof ConfigError) throw new CliError(error.message, ExitCode.invalidInput);
+      throw error;
+    }
   }
 
   async client(): Promise<Client> {

@@ -2,7 +2,6 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { checkTargetRun } from '../../activities/anomalies.js';
 import { finishedRuns, latestCompletedRun } from '../../db/repositories/metrics-history.js';
-import { findTarget } from '../../domain/config/sentinel-config.js';
 import type { RunMetric } from '../../domain/metrics/anomaly-policy.js';
 import { scanRuns } from '../../domain/metrics/scoring.js';
 import {
@@ -19,6 +18,7 @@ import { nonNegative } from '../options.js';
 import { CliError, printResult } from '../output.js';
 import { writePlotFile } from '../plot-file.js';
 import { rootMessage } from '../../domain/errors/root-message.js';
+import { ExitCode } from '../exit-codes.js';
 
 const DAY_MS = 86_400_000;
 /** How much history `--plot` draws. */
@@ -51,7 +51,7 @@ export function anomaliesCommand(ctx: CliContext): Command {
     .addOption(new Option('--metric <metric>', 'metric to draw with --plot (default: duration, or size when only --size is given)').choices(['duration', 'size']))
     .option('--json', 'print JSON')
     .action(async (opts) => {
-      const target = findTarget(await ctx.config(), opts.target).name;
+      const target = (await ctx.target(opts.target)).name;
       const db = (await ctx.db()).pool;
       const given = opts.duration !== undefined || opts.size !== undefined;
       let run: AnomalyCheckInput;
@@ -116,7 +116,7 @@ export function anomaliesCommand(ctx: CliContext): Command {
 /** The checked run on top of its target's history (see historyChart). */
 async function anomalyPlot(ctx: CliContext, target: string, run: AnomalyCheckInput, check: RunAnomalyCheck, metric: RunMetric): Promise<string> {
   const finding = check.findings.find((f) => f.metric === metric);
-  if (check.status === 'scored' && !finding) throw new CliError(`--plot: this run has no ${metric === 'sizeBytes' ? 'size' : 'duration'} to draw; choose --metric`, 2);
+  if (check.status === 'scored' && !finding) throw new CliError(`--plot: this run has no ${metric === 'sizeBytes' ? 'size' : 'duration'} to draw; choose --metric`, ExitCode.invalidInput);
   const value = metric === 'sizeBytes' ? run.sizeBytes : run.durationSeconds;
   const point: AnomalyChartPoint | null = value === null ? null : { at: run.startedAt, value, expected: finding?.expected ?? null, flagged: finding?.isAnomaly ?? false };
   if (point && finding) point.severity = finding.severity;

@@ -1,6 +1,5 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { filesystemSpace, forecastTargetCapacity } from '../../activities/capacity.js';
-import { findTarget } from '../../domain/config/sentinel-config.js';
 import { MetricsInputError } from '../../domain/metrics/errors.js';
 import { MAX_FORECAST_DAYS, forecast, type ForecastResult } from '../../domain/metrics/forecast.js';
 import { forecastSeries, type SeriesForecast } from '../../domain/metrics/series-forecast.js';
@@ -9,6 +8,7 @@ import { forecastChartInput, renderForecastSvg } from '../../lib/plot/index.js';
 import type { CliContext } from '../context.js';
 import { CliError, printResult } from '../output.js';
 import { writePlotFile } from '../plot-file.js';
+import { ExitCode } from '../exit-codes.js';
 
 const DAY_MS = 86_400_000;
 
@@ -50,7 +50,7 @@ export function forecastCommand(ctx: CliContext): Command {
     .option('--plot <file.svg>', 'draw the history, the fit, the 95% interval and the capacity line')
     .option('--json', 'print JSON')
     .action(async (opts) => {
-      if ((opts.target === undefined) === (opts.sizes === undefined)) throw new CliError('give exactly one of --target NAME or --sizes LIST', 2);
+      if ((opts.target === undefined) === (opts.sizes === undefined)) throw new CliError('give exactly one of --target NAME or --sizes LIST', ExitCode.invalidInput);
       try {
         if (opts.sizes) await forecastBareSeries(opts);
         else await forecastTarget(ctx, opts);
@@ -84,7 +84,7 @@ async function forecastBareSeries(opts: { sizes: number[]; days: number; capacit
 }
 
 async function forecastTarget(ctx: CliContext, opts: { target: string; days: number; capacityGb?: number; plot?: string; json?: boolean }): Promise<void> {
-  const target = findTarget(await ctx.config(), opts.target);
+  const target = await ctx.target(opts.target);
   const db = (await ctx.db()).pool;
   const filesystem = await filesystemSpace(ctx.env.backupDir).catch(() => null);
   const { entry, forecast: series } = await forecastTargetCapacity(db, target, {

@@ -37,6 +37,7 @@ import type { CliContext } from '../context.js';
 import { wholeNumber } from '../options.js';
 import { CliError, printResult } from '../output.js';
 import { rootMessage } from '../../domain/errors/root-message.js';
+import { ExitCode } from '../exit-codes.js';
 
 const version = wholeNumber(1, 2_147_483_647);
 
@@ -93,7 +94,7 @@ export function modelCommand(ctx: CliContext): Command {
         ...(opts.minFailures !== undefined ? { minFailures: opts.minFailures } : {}),
       };
       const problem = checkAlgorithmParams(input.algorithm ?? 'sentinel-forest', input.params);
-      if (problem) throw new CliError(problem, 2);
+      if (problem) throw new CliError(problem, ExitCode.invalidInput);
       const client = await ctx.client();
       const workflowId = trainModelWorkflowId(new Date());
       const handle = await client.workflow.start('trainFailureModelWorkflow', { taskQueue: ctx.env.taskQueue, workflowId, args: [input] });
@@ -246,7 +247,7 @@ export function modelCommand(ctx: CliContext): Command {
       try {
         historyFormatOf(opts.data);
       } catch (error) {
-        throw new CliError((error as Error).message, 2);
+        throw new CliError((error as Error).message, ExitCode.invalidInput);
       }
       const db = (await ctx.db()).pool;
       const now = new Date();

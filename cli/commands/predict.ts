@@ -1,6 +1,5 @@
 import { Command } from 'commander';
 import { predictFailure } from '../../activities/prediction.js';
-import { findTarget } from '../../domain/config/sentinel-config.js';
 import type { Prediction } from '../../domain/risk/prediction.js';
 import type { CliContext } from '../context.js';
 import { nonNegative, numberIn, wholeNumber } from '../options.js';
@@ -18,7 +17,7 @@ export function predictCommand(ctx: CliContext): Command {
     .option('--recent-failures <n>', 'failures among the last runs; default: from the target\'s history', wholeNumber(0, 1000))
     .option('--json', 'print JSON')
     .action(async (opts) => {
-      const target = findTarget(await ctx.config(), opts.target);
+      const target = await ctx.target(opts.target);
       const db = await ctx.db();
       const context = {
         ...(opts.successRate !== undefined ? { successRate: opts.successRate } : {}),
