@@ -83,7 +83,10 @@ export function configCommand(ctx: CliContext): Command {
       printResult(rows.map(listedItem), opts.json, (items: ListedItem[]) =>
         items.length === 0
           ? `no configuration backups in the last ${opts.days} day(s)`
-          : items.map((i) => `${String(i.id).padStart(6)}  ${i.backedUpAt}  ${i.type.padEnd(4)}  ${i.status.padEnd(9)}  ${i.name}${i.reason ? `  (${i.reason})` : ''}`).join('\n'));
+          : [
+              `${'ID'.padStart(6)}  ${'BACKED UP AT'.padEnd(24)}  TYPE  ${'STATUS'.padEnd(9)}  NAME`,
+              ...items.map((i) => `${String(i.id).padStart(6)}  ${i.backedUpAt.padEnd(24)}  ${i.type.padEnd(4)}  ${i.status.padEnd(9)}  ${i.name}${i.reason ? `  (${i.reason})` : ''}`),
+            ].join('\n'));
     });
 
   config
