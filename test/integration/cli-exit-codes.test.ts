@@ -61,6 +61,9 @@ describe('sentinel exit codes', () => {
     const badTimeout = await runCli(['backup', 'run', 'works', '--wait-timeout', 'soon'], env);
     expect(badTimeout.code).toBe(ExitCode.invalidInput);
     expect(badTimeout.stderr).toContain('must be a duration such as 30s');
+    const badLogFormat = await runCli(['--log-format', 'xml', 'config', 'list'], env);
+    expect(badLogFormat.code).toBe(ExitCode.invalidInput);
+    expect(badLogFormat.stderr.trim()).toBe('error: --log-format must be "text" or "json" (got "xml")');
   });
 
   it('a high-risk manual run: --wait-timeout 2s gives up with 6 and says what it waited for', async () => {
