@@ -5,6 +5,8 @@ import { readEnv, type SentinelEnv } from '../lib/env.js';
 import { readRuntimeInfo } from '../lib/runtime-file.js';
 import { connectClient } from '../lib/temporal.js';
 import { ConfigError, findTarget, type SentinelConfig, type TargetConfig } from '../domain/config/sentinel-config.js';
+import { ExitCode } from './exit-codes.js';
+import { CliError } from './output.js';
 
 /**
  * Lazily opened resources for one CLI invocation: a command that needs only the config never connects to
@@ -19,13 +21,19 @@ export class CliContext {
     return loadSentinelConfig(this.env.configPath);
   }
 
-  /** A configured target; without a sentinel.yaml at all, says so (and how to get one) rather than "unknown target". */
+  /**
+   * A target from sentinel.yaml; an unknown name is the caller's mistake (invalid input), not a broken config.
+   * Without a sentinel.yaml at all, says so (and how to get one) rather than "unknown target".
+   */
   async target(name: string): Promise<TargetConfig> {
     const config = await this.config();
     try {
       return findTarget(config, name);
     } catch (error) {
-      if (error instanceof ConfigError && !(await configFileExists(this.env.configPath))) throw new ConfigError(`unknown target "${name}": ${missingConfigMessage(this.env.configPath)}`);
+      if (error instanceof ConfigError) {
+        const missing = !(await configFileExists(this.env.configPath));
+        throw new CliError(missing ? `unknown target "${name}": ${missingConfigMessage(this.env.configPath)}` : error.message, ExitCode.invalidInput);
+      }
       throw error;
     }
   }

@@ -1,24 +1,35 @@
 import { CommanderError } from 'commander';
 import { ConfigError } from '../domain/config/sentinel-config.js';
+import { logFormatFrom } from '../lib/log-format.js';
+import { setLogFormat } from '../lib/logger.js';
 import { redactSecrets } from '../lib/redact.js';
 import { adoptLocalServiceSettings } from '../lib/runtime-env.js';
 import { CliContext } from './context.js';
+import { ExitCode } from './exit-codes.js';
 import { CliError } from './output.js';
 import { buildProgram } from './program.js';
 
 async function main(argv: string[]): Promise<number> {
+  // Before anything logs: people get text lines, `--log-format json` / SENTINEL_LOG_FORMAT=json gets pino's JSON.
+  const format = logFormatFrom(argv, process.env, 'text');
+  if (!format.ok) {
+    process.stderr.write(`error: ${format.problem}\n`);
+    return ExitCode.invalidInput;
+  }
+  setLogFormat(format.format);
   let ctx: CliContext | undefined;
   try {
     // Before the context reads the environment; inside the try so a damaged dev-key file is an error line, not a stack.
     await adoptLocalServiceSettings();
     ctx = new CliContext();
     await (await buildProgram(ctx, argv)).parseAsync(argv);
-    return Number(process.exitCode ?? 0); // a command may report failure (e.g. `health`) without throwing
+    return Number(process.exitCode ?? ExitCode.ok); // a command may report its outcome (e.g. `health`, `backup run --wait`) without throwing
   } catch (error) {
-    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+    // Commander has already printed its message (unknown option, bad value, missing argument) and the help hint.
+    if (error instanceof CommanderError) return error.exitCode === 0 ? ExitCode.ok : ExitCode.invalidInput;
     const message = error instanceof CliError || error instanceof ConfigError ? error.message : (error as Error).message ?? String(error);
     process.stderr.write(`error: ${redactSecrets(message)}\n`);
-    return error instanceof CliError ? error.exitCode : 1;
+    return error instanceof CliError ? error.exitCode : ExitCode.error;
   } finally {
     await ctx?.close();
   }

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { EXIT_CODE_TABLE } from './exit-codes.js';
 import { commandPaths } from './program.js';
 
 /** The CLI reference in Markdown, made from the commands' own help text so the documentation cannot drift. */
@@ -11,6 +12,8 @@ export function cliReference(program: Command): string {
     '',
     '```text',
     program.helpInformation().trimEnd(),
+    '',
+    EXIT_CODE_TABLE,
     '```',
   ];
   for (const path of commandPaths(program)) {

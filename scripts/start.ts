@@ -18,7 +18,8 @@ import { startLocalCodecEndpoint, type LocalCodecEndpoint } from '../lib/codec/l
 import { startDevServer, type DevServer } from '../lib/dev-server.js';
 import { ensureDevKey } from '../lib/dev-key.js';
 import { dataDirOf, DEFAULT_UI_PORT, readEnv } from '../lib/env.js';
-import { logger } from '../lib/logger.js';
+import { logFormatFrom } from '../lib/log-format.js';
+import { logger, setLogFormat } from '../lib/logger.js';
 import { redactUrl } from '../lib/redact.js';
 import { removeRuntimeInfo, writeRuntimeInfo } from '../lib/runtime-file.js';
 import { configFileExists, loadSentinelConfig, missingConfigMessage } from '../lib/config-file.js';
@@ -35,6 +36,10 @@ const UI_PORT = Number(process.env.SENTINEL_UI_PORT ?? DEFAULT_UI_PORT);
 const DEMO = process.argv.includes('--demo') || process.env.npm_config_demo === 'true';
 
 async function main(): Promise<void> {
+  // Text log lines for the person at the terminal; `npm start -- --log-format json` or SENTINEL_LOG_FORMAT=json for JSON.
+  const logFormat = logFormatFrom(process.argv, process.env, 'text');
+  if (!logFormat.ok) throw new Error(logFormat.problem);
+  setLogFormat(logFormat.format);
   const dataDir = dataDirOf();
   await mkdir(dataDir, { recursive: true });
   // Before anything reads SENTINEL_CONFIG / CONFIG_*: the demo points them at its own files.
@@ -63,14 +68,20 @@ async function main(): Promise<void> {
     if (!env.databaseUrl) embedded = await startEmbeddedPostgres(path.join(env.dataDir, 'pglite'), EMBEDDED_PG_PORT);
     const databaseUrl = env.databaseUrl ?? embedded!.url;
     const applied = await migrate(databaseUrl);
-    say(`database ${redactUrl(databaseUrl)}${embedded ? ' (embedded PGlite in .data/pglite)' : ''}: ${applied.length} migration(s) applied`);
+    say(`database ${redactUrl(databaseUrl)}${embedded ? ` (embedded PGlite in ${path.join(env.dataDir, 'pglite')})` : ''}: ${applied.length} migration(s) applied`);
     await writeRuntimeInfo(env.dataDir, { pid: process.pid, temporalAddress, databaseUrl, uiUrl: server?.uiUrl, codecEndpoint: codec.server?.url, configPath: demo?.configPath });
 
     const controller = new AbortController();
-    const worker = runWorker({ temporalAddress, databaseUrl, signal: controller.signal });
-    say(await applyDeclaredSchedules(temporalAddress, env.configPath, env.taskQueue, env.temporalNamespace));
+    let markStarted = () => {};
+    const started = new Promise<void>((resolve) => (markStarted = resolve));
+    const worker = runWorker({ temporalAddress, databaseUrl, signal: controller.signal, onStarted: () => markStarted() });
+    const schedules = applyDeclaredSchedules(temporalAddress, env.configPath, env.taskQueue, env.temporalNamespace);
+    // "running" only once the worker polls: a worker that fails to start (e.g. a broken sentinel.yaml) rejects here.
+    const workerStarted = await Promise.race([started.then(() => true), worker.then(() => false)]);
+    say(await schedules);
+    if (!workerStarted) return; // stopped before it started polling
     say('');
-    say(`Backup Sentinel is running. Temporal ${temporalAddress}, task queue ${env.taskQueue}.`);
+    say(`Backup Sentinel is running (data in ${env.dataDir}). Temporal ${temporalAddress}, task queue ${env.taskQueue}.`);
     if (server?.uiUrl) say(`Temporal Web UI: ${server.uiUrl}/namespaces/${env.temporalNamespace}/workflows`);
     say(codec.note);
     say(`Config: ${env.configPath}. Try, in another terminal:  npx sentinel backup run <target> --wait`);

@@ -17,6 +17,8 @@ export interface RunWorkerOptions {
   databaseUrl?: string | undefined;
   /** Resolves when the worker should stop (besides SIGINT/SIGTERM, which the SDK handles). */
   signal?: AbortSignal;
+  /** Called once the worker polls its task queue (state RUNNING), so a caller can say "running" truthfully. */
+  onStarted?: () => void;
 }
 
 /** The worker process: validates the config, migrates the database, then polls the task queue until stopped. */
@@ -54,7 +56,10 @@ export async function runWorker(options: RunWorkerOptions = {}): Promise<void> {
     });
     logger.info({ address, namespace: env.temporalNamespace, taskQueue: env.taskQueue }, 'worker started');
     options.signal?.addEventListener('abort', () => worker.shutdown(), { once: true });
-    await worker.run();
+    const running = worker.run();
+    // run() sets RUNNING synchronously before its first await; a worker that failed to start never reports it.
+    if (worker.getState() === 'RUNNING') options.onStarted?.();
+    await running;
     logger.info('worker stopped');
   } finally {
     await metrics?.close();

@@ -18,6 +18,7 @@ import { nonNegative } from '../options.js';
 import { CliError, printResult } from '../output.js';
 import { writePlotFile } from '../plot-file.js';
 import { rootMessage } from '../../domain/errors/root-message.js';
+import { ExitCode } from '../exit-codes.js';
 
 const DAY_MS = 86_400_000;
 /** How much history `--plot` draws. */
@@ -117,7 +118,7 @@ export function anomaliesCommand(ctx: CliContext): Command {
 /** The checked run on top of its target's history (see historyChart). */
 async function anomalyPlot(ctx: CliContext, target: string, run: AnomalyCheckInput, check: RunAnomalyCheck, metric: RunMetric): Promise<string> {
   const finding = check.findings.find((f) => f.metric === metric);
-  if (check.status === 'scored' && !finding) throw new CliError(`--plot: this run has no ${metric === 'sizeBytes' ? 'size' : 'duration'} to draw; choose --metric`, 2);
+  if (check.status === 'scored' && !finding) throw new CliError(`--plot: this run has no ${metric === 'sizeBytes' ? 'size' : 'duration'} to draw; choose --metric`, ExitCode.invalidInput);
   const value = metric === 'sizeBytes' ? run.sizeBytes : run.durationSeconds;
   const point: AnomalyChartPoint | null = value === null ? null : { at: run.startedAt, value, expected: finding?.expected ?? null, flagged: finding?.isAnomaly ?? false };
   if (point && finding) point.severity = finding.severity;

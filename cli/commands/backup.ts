@@ -1,9 +1,12 @@
-import { WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure, WorkflowFailedError, WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { Command, Option } from 'commander';
 import { preBackupWorkflowId, type PreBackupInput, type PreBackupResult, type PreBackupState } from '../../domain/prebackup/contract.js';
 import { BackupTarget } from '../../workflows/search-attributes.js';
 import type { CliContext } from '../context.js';
-import { nonNegative, numberIn, wholeNumber } from '../options.js';
+import { ExitCode, preBackupExitCode } from '../exit-codes.js';
+import { durationIn, nonNegative, numberIn, wholeNumber } from '../options.js';
+import { DEFAULT_WAIT_TIMEOUT_MS, waitForResult } from '../wait.js';
+import type { Prediction } from '../../domain/risk/prediction.js';
 import { CliError, printResult } from '../output.js';
 import { rootMessage } from '../../domain/errors/root-message.js';
 
@@ -14,7 +17,8 @@ export function backupCommand(ctx: CliContext): Command {
     .command('run')
     .description('Start preBackupWorkflow for a target; prints the workflow ID (with --wait, the result)')
     .argument('<name>', 'target name from sentinel.yaml')
-    .option('--wait', 'wait for the run to finish and print its result')
+    .option('--wait', 'wait for the run to finish and print its result; the exit code says how it ended (see `sentinel --help`)')
+    .option('--wait-timeout <duration>', `with --wait, stop waiting after this long (e.g. 90s, 30m, 2h; default 24h) and exit ${ExitCode.stillRunning}; implies --wait`, durationIn(1000, 30 * 86_400_000))
     .option('--json', 'print JSON')
     .addOption(new Option('--policy <policy>', 'override the target\'s high-risk policy').choices(['delay', 'manual']))
     .option('--threshold <p>', 'override the failure probability above which risk is high', numberIn(0.000001, 1))
@@ -47,9 +51,17 @@ export function backupCommand(ctx: CliContext): Command {
         typedSearchAttributes: [{ key: BackupTarget, value: name }],
         staticSummary: `Pre-backup gate: ${name} (started from the CLI)`,
       });
-      if (!opts.wait) return printResult({ workflowId: handle.workflowId, runId: handle.firstExecutionRunId }, opts.json, (r: { workflowId: string }) => r.workflowId);
-      const result: PreBackupResult = await handle.result();
-      printResult({ workflowId: handle.workflowId, ...result }, opts.json, (r: PreBackupResult & { workflowId: string }) => describeResult(r));
+      if (!opts.wait && opts.waitTimeout === undefined) return printResult({ workflowId: handle.workflowId, runId: handle.firstExecutionRunId }, opts.json, (r: { workflowId: string }) => r.workflowId);
+      const waited = await waitForPreBackup(handle, opts.waitTimeout ?? DEFAULT_WAIT_TIMEOUT_MS);
+      if (!waited.finished) {
+        const state = await handle.query<PreBackupState>('state').catch(() => null);
+        printResult({ workflowId: handle.workflowId, status: 'RUNNING', state }, opts.json, () =>
+          `${handle.workflowId}: still running${state ? ` (${state.phase})` : ''} after ${formatMs(opts.waitTimeout ?? DEFAULT_WAIT_TIMEOUT_MS)}; see \`sentinel backup status ${handle.workflowId}\``);
+        process.exitCode = ExitCode.stillRunning;
+        return;
+      }
+      printResult({ workflowId: handle.workflowId, ...waited.result }, opts.json, (r: PreBackupResult & { workflowId: string }) => describeResult(r));
+      process.exitCode = preBackupExitCode(waited.result);
     });
 
   for (const verb of ['approve', 'reject'] as const) {
@@ -92,7 +104,10 @@ export function backupCommand(ctx: CliContext): Command {
       printResult(out, opts.json, () => [
         `${workflowId}: ${status}${state ? ` (${state.phase})` : ''}`,
         ...(state?.prediction ? [`risk ${state.prediction.riskLevel} (${state.prediction.failureProbability}), delays ${state.delays}`] : []),
-        ...(result ? [describeResult({ workflowId, ...result })] : []),
+        ...(state ? describeApproval(state.approval) : []),
+        ...(state?.phase === 'awaiting-approval' && !state.approval ? [`awaiting a decision: sentinel backup approve|reject ${workflowId} --reason TEXT`] : []),
+        ...(state?.prediction ? describeRisk(state.prediction) : []),
+        ...(result ? [describeResult({ workflowId, ...result }), ...describeRisk(result.prediction)] : []),
         ...(failure ? [`failed: ${failure}`] : []),
       ].join('\n'));
     });
@@ -104,7 +119,7 @@ async function existingHandle(client: Client, workflowId: string): Promise<Workf
   try {
     await handle.describe();
   } catch (error) {
-    if (error instanceof WorkflowNotFoundError) throw new CliError(`no workflow with ID "${workflowId}"`);
+    if (error instanceof WorkflowNotFoundError) throw new CliError(`no workflow with ID "${workflowId}"`, ExitCode.invalidInput);
     throw error;
   }
   return handle;
@@ -117,7 +132,43 @@ function describeResult(r: PreBackupResult & { workflowId: string }): string {
     `risk ${r.prediction.riskLevel} (${r.prediction.failureProbability}, model ${r.prediction.model.kind}), delays ${r.delays}`,
   ];
   if (r.backup) lines.push(`backup ${r.backup.status} in ${r.backup.durationSeconds.toFixed(1)} s${r.backup.path ? ` -> ${r.backup.path}` : ''}${r.backup.error ? `: ${r.backup.error}` : ''}`);
-  if (r.skipReason) lines.push(`skipped: ${r.skipReason}`);
+  lines.push(...describeApproval(r.approval ?? null));
+  if (r.skipReason && !(r.decision === 'rejected' && r.approval)) lines.push(`skipped: ${r.skipReason}`);
   for (const a of r.anomalies.filter((x) => x.isAnomaly)) lines.push(`anomaly: ${a.metric} ${a.direction} usual (z=${a.score.toFixed(1)}, ${a.severity})`);
   return lines.join('\n');
+}
+
+/** Who decided and why; the state and the result carry the same `approval` field. */
+function describeApproval(approval: PreBackupResult['approval'] | null): string[] {
+  return approval ? [`${approval.decision} by ${approval.by}${approval.reason ? `: ${approval.reason}` : ' (no reason given)'}`] : [];
+}
+
+/** The prediction's reasons, strongest first, and what to do about them: what a person needs to decide. */
+function describeRisk(prediction: Prediction): string[] {
+  const factors = [...prediction.riskFactors].sort((a, b) => Math.abs(b.contribution) - Math.abs(a.contribution));
+  return [
+    ...(factors.length > 0 ? ['risk factors:', ...factors.map((f) => `  ${f.contribution >= 0 ? '+' : ''}${f.contribution.toFixed(2)}  ${f.description}`)] : ['risk factors: none reported']),
+    ...(prediction.recommendedActions.length > 0 ? ['recommended actions:', ...prediction.recommendedActions.map((a) => `  - ${a}`)] : []),
+  ];
+}
+
+/** Waits for a pre-backup run, showing its phase (and how to answer it when it waits for a person). */
+function waitForPreBackup(handle: WorkflowHandle, timeoutMs: number) {
+  return waitForResult<PreBackupResult>(handle, {
+    timeoutMs,
+    progress: async () => {
+      const state = await handle.query<PreBackupState>('state');
+      const hint = state.phase === 'awaiting-approval' ? ` (sentinel backup approve|reject ${handle.workflowId})` : '';
+      return `waiting for pre-backup workflow ${handle.workflowId}: ${state.phase}${hint}`;
+    },
+  }).catch((error: unknown) => {
+    if (!(error instanceof WorkflowFailedError)) throw error;
+    // The run itself failed (not its backup): an invalid input is the caller's mistake, anything else a failed backup.
+    const invalid = error.cause instanceof ApplicationFailure && error.cause.type === 'InvalidInput';
+    throw new CliError(`${handle.workflowId} failed: ${rootMessage(error)}`, invalid ? ExitCode.invalidInput : ExitCode.backupFailed);
+  });
+}
+
+function formatMs(ms: number): string {
+  return ms % 3_600_000 === 0 ? `${ms / 3_600_000} h` : ms % 60_000 === 0 ? `${ms / 60_000} min` : `${ms / 1000} s`;
 }

@@ -26,7 +26,9 @@ import { readConfigBackupSettings } from '../../capabilities/config-backup/run/s
 import { verifyBackups, type VerifyReport } from '../../capabilities/config-backup/operations/verify.js';
 import { PayloadStore } from '../../capabilities/config-backup/store/payload-store.js';
 import type { CliContext } from '../context.js';
-import { wholeNumber } from '../options.js';
+import { configBackupExitCode, ExitCode } from '../exit-codes.js';
+import { durationIn, wholeNumber } from '../options.js';
+import { DEFAULT_WAIT_TIMEOUT_MS, waitForResult } from '../wait.js';
 import { CliError, printResult } from '../output.js';
 import { rootMessage } from '../../domain/errors/root-message.js';
 
@@ -39,25 +41,34 @@ export function configCommand(ctx: CliContext): Command {
   config
     .command('backup')
     .description('Start configBackupWorkflow now (what to back up comes from the worker\'s CONFIG_* environment); prints the workflow ID, or the result with --wait')
-    .option('--wait', 'wait for the run to finish and print its result (exit 1 when an item failed)')
+    .option('--wait', `wait for the run to finish and print its result (exit ${ExitCode.partialFailure} when some items failed, ${ExitCode.backupFailed} when all did)`)
+    .option('--wait-timeout <duration>', `with --wait, stop waiting after this long (e.g. 90s, 30m; default 24h) and exit ${ExitCode.stillRunning}; implies --wait`, durationIn(1000, 30 * 86_400_000))
     .option('--app <name=file>', 'also back up an application config read from a JSON or YAML file (repeatable)', collect, [])
     .option('--json', 'print JSON')
-    .action(async (opts: { wait?: boolean; app: string[]; json?: boolean }) => {
+    .action(async (opts: { wait?: boolean; waitTimeout?: number; app: string[]; json?: boolean }) => {
       const apps = await Promise.all(opts.app.map(readAppOption));
       const input: ConfigBackupInput = apps.length > 0 ? { apps } : {};
       const client = await ctx.client();
       if (apps.length > 0) await guarded(async () => assertCodecForSecrets(client, 'start configBackupWorkflow with application configs'));
       const handle = await client.workflow.start(CONFIG_BACKUP_WORKFLOW_TYPE, { taskQueue: ctx.env.taskQueue, workflowId: configBackupWorkflowId(new Date()), args: [input] });
-      if (!opts.wait) return printResult({ workflowId: handle.workflowId, runId: handle.firstExecutionRunId }, opts.json, (r: { workflowId: string }) => r.workflowId);
-      let result: ConfigBackupResult;
+      if (!opts.wait && opts.waitTimeout === undefined) return printResult({ workflowId: handle.workflowId, runId: handle.firstExecutionRunId }, opts.json, (r: { workflowId: string }) => r.workflowId);
+      const timeoutMs = opts.waitTimeout ?? DEFAULT_WAIT_TIMEOUT_MS;
+      let waited;
       try {
-        result = await handle.result();
+        waited = await waitForResult<ConfigBackupResult>(handle, { timeoutMs, progress: async () => `waiting for config backup workflow ${handle.workflowId}` });
       } catch (error) {
-        if (error instanceof WorkflowFailedError) throw new CliError(`${handle.workflowId} failed: ${rootMessage(error)}`);
+        if (error instanceof WorkflowFailedError) throw new CliError(`${handle.workflowId} failed: ${rootMessage(error)}`, ExitCode.backupFailed);
         throw error;
       }
+      if (!waited.finished) {
+        printResult({ workflowId: handle.workflowId, status: 'RUNNING' }, opts.json, () => `${handle.workflowId}: still running after ${timeoutMs / 1000} s`);
+        process.exitCode = ExitCode.stillRunning;
+        return;
+      }
+      const result = waited.result;
       printResult(result, opts.json, describeRun);
-      if (result.totals.failed > 0) throw new CliError(`${result.totals.failed} item(s) failed: ${result.items.filter((i) => i.status === 'failed').map((i) => i.name).join(', ')}`);
+      const code = configBackupExitCode(result);
+      if (code !== ExitCode.ok) throw new CliError(`${result.totals.failed} item(s) failed: ${result.items.filter((i) => i.status === 'failed').map((i) => i.name).join(', ')}`, code);
     });
 
   config
@@ -72,7 +83,10 @@ export function configCommand(ctx: CliContext): Command {
       printResult(rows.map(listedItem), opts.json, (items: ListedItem[]) =>
         items.length === 0
           ? `no configuration backups in the last ${opts.days} day(s)`
-          : items.map((i) => `${String(i.id).padStart(6)}  ${i.backedUpAt}  ${i.type.padEnd(4)}  ${i.status.padEnd(9)}  ${i.name}${i.reason ? `  (${i.reason})` : ''}`).join('\n'));
+          : [
+              `${'ID'.padStart(6)}  ${'BACKED UP AT'.padEnd(24)}  TYPE  ${'STATUS'.padEnd(9)}  NAME`,
+              ...items.map((i) => `${String(i.id).padStart(6)}  ${i.backedUpAt.padEnd(24)}  ${i.type.padEnd(4)}  ${i.status.padEnd(9)}  ${i.name}${i.reason ? `  (${i.reason})` : ''}`),
+            ].join('\n'));
     });
 
   config
@@ -210,7 +224,7 @@ function parseId(raw: string): number {
   try {
     return itemId(raw);
   } catch (error) {
-    throw new CliError(`item ID ${(error as Error).message}`, 2);
+    throw new CliError(`item ID ${(error as Error).message}`, ExitCode.invalidInput);
   }
 }
 

@@ -8,6 +8,7 @@ import { forecastChartInput, renderForecastSvg } from '../../lib/plot/index.js';
 import type { CliContext } from '../context.js';
 import { CliError, printResult } from '../output.js';
 import { writePlotFile } from '../plot-file.js';
+import { ExitCode } from '../exit-codes.js';
 
 const DAY_MS = 86_400_000;
 
@@ -49,7 +50,7 @@ export function forecastCommand(ctx: CliContext): Command {
     .option('--plot <file.svg>', 'draw the history, the fit, the 95% interval and the capacity line')
     .option('--json', 'print JSON')
     .action(async (opts) => {
-      if ((opts.target === undefined) === (opts.sizes === undefined)) throw new CliError('give exactly one of --target NAME or --sizes LIST', 2);
+      if ((opts.target === undefined) === (opts.sizes === undefined)) throw new CliError('give exactly one of --target NAME or --sizes LIST', ExitCode.invalidInput);
       try {
         if (opts.sizes) await forecastBareSeries(opts);
         else await forecastTarget(ctx, opts);

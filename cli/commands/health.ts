@@ -4,6 +4,7 @@ import { DEFAULT_TEMPORAL_ADDRESS } from '../../lib/env.js';
 import { readRuntimeInfo } from '../../lib/runtime-file.js';
 import type { CliContext } from '../context.js';
 import { printResult } from '../output.js';
+import { ExitCode } from '../exit-codes.js';
 
 export function healthCommand(ctx: CliContext): Command {
   return new Command('health')
@@ -20,6 +21,6 @@ export function healthCommand(ctx: CliContext): Command {
         `  database  ${r.database.ok ? 'ok  ' : 'FAIL'}  ${r.database.detail}`,
         `  model     ${r.model.active ? 'ok  ' : '--  '}  ${r.model.detail}`,
       ].join('\n'));
-      if (!report.healthy) process.exitCode = 1;
+      if (!report.healthy) process.exitCode = ExitCode.error;
     });
 }

@@ -6,6 +6,7 @@ import { importHistoryFile, type ImportReport } from '../../capabilities/history
 import type { CliContext } from '../context.js';
 import { wholeNumber } from '../options.js';
 import { CliError, printResult } from '../output.js';
+import { ExitCode } from '../exit-codes.js';
 
 const SHOWN_ERRORS = 20;
 const SHOWN_CONFLICTS = 5;
@@ -27,7 +28,7 @@ export function historyCommand(ctx: CliContext): Command {
       try {
         historyFormatOf(file);
       } catch (error) {
-        throw new CliError((error as Error).message, 2);
+        throw new CliError((error as Error).message, ExitCode.invalidInput);
       }
       const knownTargets = await ctx
         .config()
@@ -59,8 +60,8 @@ export function historyCommand(ctx: CliContext): Command {
         if (started) bar?.stop();
       }
       printResult({ ...report, configFound: knownTargets !== null }, opts.json, describeImport);
-      // Exit 1 when rows the file asked to store were not stored: conflicts, or every row rejected.
-      if (report.conflicts > 0 || (report.rejected > 0 && report.inserted + report.duplicates === 0)) process.exitCode = 1;
+      // Rows the file asked to store were not stored: conflicts, or every row rejected.
+      if (report.conflicts > 0 || (report.rejected > 0 && report.inserted + report.duplicates === 0)) process.exitCode = ExitCode.error;
     });
 
   history
@@ -81,14 +82,14 @@ export function historyCommand(ctx: CliContext): Command {
       try {
         historyFormatOf(opts.out);
       } catch (error) {
-        throw new CliError((error as Error).message, 2);
+        throw new CliError((error as Error).message, ExitCode.invalidInput);
       }
       const rows = opts.targets * opts.days * opts.runsPerDay;
-      if (rows > 20_000_000) throw new CliError(`that is ${rows} runs; generate at most 20000000 at once`, 2);
+      if (rows > 20_000_000) throw new CliError(`that is ${rows} runs; generate at most 20000000 at once`, ExitCode.invalidInput);
       let start: Date;
       if (opts.start) {
         start = new Date(opts.start);
-        if (Number.isNaN(start.getTime())) throw new CliError(`--start must be an ISO date (got "${opts.start}")`, 2);
+        if (Number.isNaN(start.getTime())) throw new CliError(`--start must be an ISO date (got "${opts.start}")`, ExitCode.invalidInput);
       } else {
         const today = new Date();
         start = new Date(Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate()) - opts.days * 86_400_000);

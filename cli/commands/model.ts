@@ -1,5 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import { WorkflowFailedError } from '@temporalio/client';
+import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow/index.js';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { historyOfTargets } from '../../db/repositories/history.js';
 import {
@@ -35,8 +36,10 @@ import { buildExport, ModelImportError, validateImport } from '../../capabilitie
 import { packageVersion } from '../../lib/package-version.js';
 import type { CliContext } from '../context.js';
 import { wholeNumber } from '../options.js';
+import { DEFAULT_WAIT_TIMEOUT_MS, waitForResult } from '../wait.js';
 import { CliError, printResult } from '../output.js';
 import { rootMessage } from '../../domain/errors/root-message.js';
+import { ExitCode } from '../exit-codes.js';
 
 const version = wholeNumber(1, 2_147_483_647);
 
@@ -93,7 +96,7 @@ export function modelCommand(ctx: CliContext): Command {
         ...(opts.minFailures !== undefined ? { minFailures: opts.minFailures } : {}),
       };
       const problem = checkAlgorithmParams(input.algorithm ?? 'sentinel-forest', input.params);
-      if (problem) throw new CliError(problem, 2);
+      if (problem) throw new CliError(problem, ExitCode.invalidInput);
       const client = await ctx.client();
       const workflowId = trainModelWorkflowId(new Date());
       const handle = await client.workflow.start('trainFailureModelWorkflow', { taskQueue: ctx.env.taskQueue, workflowId, args: [input] });
@@ -103,7 +106,10 @@ export function modelCommand(ctx: CliContext): Command {
       }
       let result: TrainModelResult;
       try {
-        result = await handle.result();
+        // Training has no time limit of its own here (the workflow bounds it); the line says how far it got.
+        const waited = await waitForResult<TrainModelResult>(handle, { timeoutMs: DEFAULT_WAIT_TIMEOUT_MS, progress: () => trainingProgress(client, handle) });
+        if (!waited.finished) throw new CliError(`${workflowId}: still running after 24 h`, ExitCode.stillRunning);
+        result = waited.result;
       } catch (error) {
         if (error instanceof WorkflowFailedError) throw new CliError(`${workflowId} failed: ${rootMessage(error)}`);
         throw error;
@@ -120,7 +126,10 @@ export function modelCommand(ctx: CliContext): Command {
       printResult(rows, opts.json, (r: ReturnType<typeof listRow>[]) =>
         r.length === 0
           ? 'no models yet; import history (`sentinel history import FILE`) and run `sentinel model train`'
-          : r.map((m) => `${String(m.version).padStart(4)}  ${m.status.padEnd(9)}  ${m.algorithm.padEnd(16)}  PR-AUC ${pct(m.prAuc)} (rules ${pct(m.rulesPrAuc)})  ${m.createdAt}  ${m.artifactSha256.slice(0, 12)}`).join('\n'),
+          : [
+              `${'VER'.padStart(4)}  ${'STATUS'.padEnd(9)}  ${'ALGORITHM'.padEnd(16)}  ${'PR-AUC'.padEnd(6)}  ${'RULES'.padEnd(6)}  ${'CREATED AT'.padEnd(24)}  SHA-256`,
+              ...r.map((m) => `${String(m.version).padStart(4)}  ${m.status.padEnd(9)}  ${m.algorithm.padEnd(16)}  ${pct(m.prAuc).padEnd(6)}  ${pct(m.rulesPrAuc).padEnd(6)}  ${m.createdAt.padEnd(24)}  ${m.artifactSha256.slice(0, 12)}`),
+            ].join('\n'),
       );
     });
 
@@ -246,7 +255,7 @@ export function modelCommand(ctx: CliContext): Command {
       try {
         historyFormatOf(opts.data);
       } catch (error) {
-        throw new CliError((error as Error).message, 2);
+        throw new CliError((error as Error).message, ExitCode.invalidInput);
       }
       const db = (await ctx.db()).pool;
       const now = new Date();
@@ -322,3 +331,22 @@ function describeTraining(r: TrainModelResult): string {
   return lines.join('\n');
 }
 
+
+/**
+ * "waiting for training workflow ID: trainModelCandidate trees 12/50": the workflow's pending activity and its last
+ * heartbeat ({ phase, done, total }, see activities/models/training.ts), read from the server without a query, so
+ * it also says when no worker has picked the work up.
+ */
+async function trainingProgress(client: Client, handle: WorkflowHandle): Promise<string> {
+  const prefix = `waiting for training workflow ${handle.workflowId}`;
+  const description = await handle.describe();
+  const pending = description.raw.pendingActivities?.[0];
+  if (!pending) return `${prefix}: ${description.status.name === 'RUNNING' ? 'between steps' : description.status.name.toLowerCase()}`;
+  const name = pending.activityType?.name ?? 'activity';
+  if (!pending.lastStartedTime) return `${prefix}: ${name} queued (no worker has picked it up yet)`;
+  const beat = await decodeFromPayloadsAtIndex<{ phase?: string; done?: number; total?: number } | undefined>(client.options.loadedDataConverter, 0, pending.heartbeatDetails?.payloads ?? []).catch(() => undefined);
+  const attempt = (pending.attempt ?? 1) > 1 ? ` (attempt ${pending.attempt})` : '';
+  if (!beat?.phase) return `${prefix}: ${name}${attempt}`;
+  const count = beat.total ? ` ${beat.done ?? 0}/${beat.total}` : beat.done ? ` ${beat.done}` : '';
+  return `${prefix}: ${name} ${beat.phase}${count}${attempt}`;
+}

@@ -5,6 +5,7 @@ import { applySchedules, type ApplyReport } from '../../schedules/apply.js';
 import { SCHEDULE_ID_PREFIX } from '../../schedules/types.js';
 import type { CliContext } from '../context.js';
 import { CliError, printResult } from '../output.js';
+import { ExitCode } from '../exit-codes.js';
 
 /** Accepts `config-backup` or `sentinel/config-backup`. */
 const scheduleId = (name: string) => (name.startsWith(SCHEDULE_ID_PREFIX) ? name : `${SCHEDULE_ID_PREFIX}${name}`);
@@ -77,7 +78,7 @@ export function schedulesCommand(ctx: CliContext): Command {
     .requiredOption('--to <iso>', 'end of the period (ISO 8601)', isoDate)
     .option('--json', 'print JSON')
     .action(async (name: string, opts) => {
-      if (opts.to <= opts.from) throw new CliError('--to must be after --from', 2);
+      if (opts.to <= opts.from) throw new CliError('--to must be after --from', ExitCode.invalidInput);
       const handle = await existingSchedule(await ctx.client(), scheduleId(name));
       await handle.backfill({ start: opts.from, end: opts.to, overlap: 'ALLOW_ALL' });
       printResult({ id: handle.scheduleId, from: opts.from.toISOString(), to: opts.to.toISOString() }, opts.json, () => `${handle.scheduleId}: backfill requested`);

@@ -54,6 +54,8 @@ export function spawnWorkerProcess(options: WorkerProcessOptions): WorkerProcess
     SENTINEL_WORKFLOW_BUNDLE: inject('workflowBundlePath'),
     SENTINEL_METRICS_PORT: 'off',
     LOG_LEVEL: 'info',
+    // `ready` and the tests read the worker's JSON lines, whatever the developer's own SENTINEL_LOG_FORMAT says.
+    SENTINEL_LOG_FORMAT: 'json',
   };
   for (const [key, value] of Object.entries(options.env ?? {})) {
     if (value === undefined) delete env[key];

@@ -66,7 +66,7 @@ describe('sentinel CLI against the dev server and PostgreSQL', () => {
 
   it('gives one clear message for an unknown target, a bad flag, a malformed config and an unreachable database', async () => {
     const unknown = await runCli(['backup', 'run', 'nope'], env);
-    expect(unknown.code).toBe(1);
+    expect(unknown.code).toBe(2); // invalid input (cli/exit-codes.ts); it was 1 before issue #11 item 4
     expect(unknown.stderr.trim()).toBe('error: unknown target "nope"; configured targets: orders-db, nightly, fresh-db');
 
     const badFlag = await runCli(['predict', '--target', 'orders-db', '--success-rate', '1.7'], env);

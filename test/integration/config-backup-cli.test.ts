@@ -132,6 +132,9 @@ describe('sentinel config, against the dev server and PostgreSQL', () => {
       [fileItem(firstRun, 'app.yaml').id, 'backed_up'],
     ]);
     expect(listed.every((i) => i.type === 'file')).toBe(true);
+    const human = (await cli(['config', 'list', '--type', 'file', '--days', '1'])).stdout.trimEnd().split('\n');
+    expect(human[0]).toMatch(/^ +ID {2}BACKED UP AT +TYPE {2}STATUS +NAME$/);
+    expect(human.slice(1).map((line) => Number(line.trim().split(/ +/)[0]))).toEqual(listed.map((i) => i.id));
 
     const shown = json<{ view: { kind: string; entries: Record<string, unknown> }; attributes: { mode: string } }>(await cli(['config', 'show', String(fileItem(second, 'app.yaml').id), '--json']));
     expect(shown.view.kind).toBe('map');

@@ -85,7 +85,7 @@ describe('sentinel forecast and anomalies against PostgreSQL and the dev server'
 
   it('reports an unknown target as a one-line error', async () => {
     const run = await runCli(['forecast', '--target', 'nope', '--days', '3'], env);
-    expect(run.code).toBe(1);
+    expect(run.code).toBe(2); // invalid input (cli/exit-codes.ts); it was 1 before issue #11 item 4
     expect(run.stderr.trim()).toMatch(/^error: unknown target "nope"; configured targets: cli-sized$/);
   });
 });

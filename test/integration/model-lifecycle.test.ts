@@ -237,6 +237,11 @@ describe('failure-model lifecycle on the dev server and PostgreSQL', () => {
     expect(JSON.parse(list.stdout).map((m: { version: number; status: string }) => [m.version, m.status])).toEqual([
       [v.first, 'active'], [v.worse, 'candidate'], [v.second, 'archived'],
     ]);
+    const human = await runCli(['model', 'list'], env);
+    expect(human.code).toBe(0);
+    const [header, ...listed] = human.stdout.trimEnd().split('\n');
+    expect(header).toMatch(/^ +VER {2}STATUS +ALGORITHM +PR-AUC +RULES +CREATED AT +SHA-256$/);
+    expect(listed.map((r) => r.trim().split(/ +/).slice(0, 2))).toEqual([[String(v.first), 'active'], [String(v.worse), 'candidate'], [String(v.second), 'archived']]);
     const show = JSON.parse((await runCli(['model', 'show', String(v.second), '--json'], env)).stdout);
     expect(show).toMatchObject({ version: v.second, status: 'archived', parameters: { nTrees: 40, seed: 2 }, metrics: { decision: { promote: true } } });
     expect(show.explanation.importance.length).toBe(FEATURE_NAMES.length);
@@ -275,6 +280,8 @@ describe('failure-model lifecycle on the dev server and PostgreSQL', () => {
     expect((await predict()).model).toEqual({ kind: 'rules' });
     const stump = await runCli(['model', 'train', '--wait', '--params', '{"nTrees":1,"maxDepth":1,"seed":1}', '--json'], env);
     expect(stump.stderr).not.toContain('error:');
+    // It says what it waits for (the workflow, then its activity and phase) on stderr; stdout stays JSON.
+    expect(stump.stderr).toMatch(/^waiting for training workflow train-model\/\S+: (between steps|trainModelCandidate|\w+ queued)/m);
     expect(JSON.parse(stump.stdout)).toMatchObject({ outcome: 'kept-candidate', activeVersion: null, reason: expect.stringMatching(/does not beat the rules/) });
   });
 });
