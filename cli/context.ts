@@ -31,8 +31,9 @@ export class CliContext {
       return findTarget(config, name);
     } catch (error) {
       if (error instanceof ConfigError) {
-        const missing = !(await configFileExists(this.env.configPath));
-        throw new CliError(missing ? `unknown target "${name}": ${missingConfigMessage(this.env.configPath)}` : error.message, ExitCode.invalidInput);
+        // No sentinel.yaml at all is a set-up problem (exit 1, like an invalid file), not a mistyped name (exit 2).
+        if (!(await configFileExists(this.env.configPath))) throw new ConfigError(`unknown target "${name}": ${missingConfigMessage(this.env.configPath)}`);
+        throw new CliError(error.message, ExitCode.invalidInput);
       }
       throw error;
     }
