@@ -41,6 +41,11 @@ export class SentinelClient {
     private readonly ownedConnection: Connection | undefined,
   ) {}
 
+  /** Around a Temporal client the caller already has, with its data converter (the CLI's). */
+  static fromClient(client: Client, taskQueue: string): SentinelClient {
+    return new SentinelClient(client, taskQueue, undefined);
+  }
+
   static async connect(options: SentinelClientOptions = {}): Promise<SentinelClient> {
     const owned = options.connection ? undefined : await Connection.connect({ address: options.address ?? process.env.TEMPORAL_ADDRESS ?? DEFAULT_TEMPORAL_ADDRESS });
     const connection = options.connection ?? owned!;

@@ -13,6 +13,7 @@ import {
   type RunAnomalyCheck,
 } from '../../domain/monitoring/index.js';
 import { anomalyChartInput, renderAnomalySvg, type AnomalyChartPoint } from '../../lib/plot/index.js';
+import { anomalyMonitorWorkflow } from '../../workflows/anomaly-monitor.js';
 import type { CliContext } from '../context.js';
 import { nonNegative } from '../options.js';
 import { CliError, printResult } from '../output.js';
@@ -92,7 +93,7 @@ export function anomaliesCommand(ctx: CliContext): Command {
       const workflowId = anomalyScanWorkflowId(new Date());
       let result: AnomalyMonitorResult;
       try {
-        result = await client.workflow.execute('anomalyMonitorWorkflow', {
+        result = await client.workflow.execute(anomalyMonitorWorkflow, {
           taskQueue: ctx.env.taskQueue,
           workflowId,
           args: [opts.since ? { since: opts.since } : {}],

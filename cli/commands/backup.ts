@@ -1,7 +1,8 @@
 import { ApplicationFailure, WorkflowFailedError, WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { Command, Option } from 'commander';
-import { preBackupWorkflowId, type PreBackupInput, type PreBackupResult, type PreBackupState } from '../../domain/prebackup/contract.js';
-import { BackupTarget } from '../../workflows/search-attributes.js';
+import { SentinelClient } from '../../client/sentinel-client.js';
+import type { PreBackupInput, PreBackupResult, PreBackupState } from '../../domain/prebackup/contract.js';
+import { decideUpdate, preBackupWorkflow, stateQuery } from '../../workflows/pre-backup.js';
 import type { CliContext } from '../context.js';
 import { ExitCode, preBackupExitCode } from '../exit-codes.js';
 import { durationIn, nonNegative, numberIn, wholeNumber } from '../options.js';
@@ -44,17 +45,13 @@ export function backupCommand(ctx: CliContext): Command {
         ...(opts.freeSpaceGb !== undefined ? { freeSpaceGb: opts.freeSpaceGb } : {}),
       };
       const client = await ctx.client();
-      const handle = await client.workflow.start('preBackupWorkflow', {
-        taskQueue: ctx.env.taskQueue,
-        workflowId: preBackupWorkflowId(name, new Date()),
-        args: [input],
-        typedSearchAttributes: [{ key: BackupTarget, value: name }],
-        staticSummary: `Pre-backup gate: ${name} (started from the CLI)`,
-      });
-      if (!opts.wait && opts.waitTimeout === undefined) return printResult({ workflowId: handle.workflowId, runId: handle.firstExecutionRunId }, opts.json, (r: { workflowId: string }) => r.workflowId);
+      // Through SentinelClient, like every other caller: one run per target and start time, never a second backup.
+      const run = await SentinelClient.fromClient(client, ctx.env.taskQueue).startPreBackup(input, { scheduledAt: new Date() });
+      const handle = client.workflow.getHandle<typeof preBackupWorkflow>(run.workflowId);
+      if (!opts.wait && opts.waitTimeout === undefined) return printResult({ workflowId: run.workflowId, runId: run.runId }, opts.json, (r: { workflowId: string }) => r.workflowId);
       const waited = await waitForPreBackup(handle, opts.waitTimeout ?? DEFAULT_WAIT_TIMEOUT_MS);
       if (!waited.finished) {
-        const state = await handle.query<PreBackupState>('state').catch(() => null);
+        const state = await handle.query(stateQuery).catch(() => null);
         printResult({ workflowId: handle.workflowId, status: 'RUNNING', state }, opts.json, () =>
           `${handle.workflowId}: still running${state ? ` (${state.phase})` : ''} after ${formatMs(opts.waitTimeout ?? DEFAULT_WAIT_TIMEOUT_MS)}; see \`sentinel backup status ${handle.workflowId}\``);
         process.exitCode = ExitCode.stillRunning;
@@ -75,12 +72,10 @@ export function backupCommand(ctx: CliContext): Command {
       .action(async (workflowId: string, opts) => {
         const handle = await existingHandle(await ctx.client(), workflowId);
         try {
-          const state = await handle.executeUpdate<PreBackupState, [unknown]>('decide', { args: [{ decision: verb, by: opts.by, ...(opts.reason ? { reason: opts.reason } : {}) }] });
+          const state = await handle.executeUpdate(decideUpdate, { args: [{ decision: verb, by: opts.by, ...(opts.reason ? { reason: opts.reason } : {}) }] });
           printResult({ workflowId, accepted: true, approval: state.approval }, opts.json, () => `${workflowId}: ${verb === 'approve' ? 'approved' : 'rejected'} by ${opts.by}`);
         } catch (error) {
-          let cause: Error = error as Error;
-          while (cause.cause instanceof Error) cause = cause.cause;
-          throw new CliError(`${workflowId}: decision refused: ${cause.message}`);
+          throw new CliError(`${workflowId}: decision refused: ${rootMessage(error)}`);
         }
       });
   }
@@ -98,7 +93,7 @@ export function backupCommand(ctx: CliContext): Command {
       let result: PreBackupResult | undefined;
       let failure: string | undefined;
       if (status === 'COMPLETED') result = await handle.result();
-      else if (status === 'RUNNING') state = await handle.query<PreBackupState>('state');
+      else if (status === 'RUNNING') state = await handle.query(stateQuery);
       else failure = await handle.result().then(() => undefined, (error: Error) => rootMessage(error));
       const out = { workflowId, runId: description.runId, status, startTime: description.startTime, closeTime: description.closeTime ?? null, state: state ?? null, result: result ?? null, ...(failure ? { failure } : {}) };
       printResult(out, opts.json, () => [
@@ -114,8 +109,8 @@ export function backupCommand(ctx: CliContext): Command {
   return backup;
 }
 
-async function existingHandle(client: Client, workflowId: string): Promise<WorkflowHandle> {
-  const handle = client.workflow.getHandle(workflowId);
+async function existingHandle(client: Client, workflowId: string): Promise<WorkflowHandle<typeof preBackupWorkflow>> {
+  const handle = client.workflow.getHandle<typeof preBackupWorkflow>(workflowId);
   try {
     await handle.describe();
   } catch (error) {
@@ -153,11 +148,11 @@ function describeRisk(prediction: Prediction): string[] {
 }
 
 /** Waits for a pre-backup run, showing its phase (and how to answer it when it waits for a person). */
-function waitForPreBackup(handle: WorkflowHandle, timeoutMs: number) {
+function waitForPreBackup(handle: WorkflowHandle<typeof preBackupWorkflow>, timeoutMs: number) {
   return waitForResult<PreBackupResult>(handle, {
     timeoutMs,
     progress: async () => {
-      const state = await handle.query<PreBackupState>('state');
+      const state = await handle.query(stateQuery);
       const hint = state.phase === 'awaiting-approval' ? ` (sentinel backup approve|reject ${handle.workflowId})` : '';
       return `waiting for pre-backup workflow ${handle.workflowId}: ${state.phase}${hint}`;
     },

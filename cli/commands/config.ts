@@ -8,8 +8,6 @@ import { keyringFromEnv, type Keyring } from '../../domain/config-backup/keyring
 import type { RetentionPolicy } from '../../domain/config-backup/retention.js';
 import {
   APP_NAME,
-  CONFIG_BACKUP_WORKFLOW_TYPE,
-  configBackupWorkflowId,
   type AppConfigInput,
   type ConfigBackupInput,
   type ConfigBackupResult,
@@ -25,6 +23,8 @@ import { rotateKey, type RotateReport } from '../../capabilities/config-backup/o
 import { readConfigBackupSettings } from '../../capabilities/config-backup/run/settings.js';
 import { verifyBackups, type VerifyReport } from '../../capabilities/config-backup/operations/verify.js';
 import { PayloadStore } from '../../capabilities/config-backup/store/payload-store.js';
+import { SentinelClient } from '../../client/sentinel-client.js';
+import { configBackupWorkflow } from '../../workflows/config-backup.js';
 import type { CliContext } from '../context.js';
 import { configBackupExitCode, ExitCode } from '../exit-codes.js';
 import { durationIn, wholeNumber } from '../options.js';
@@ -50,8 +50,9 @@ export function configCommand(ctx: CliContext): Command {
       const input: ConfigBackupInput = apps.length > 0 ? { apps } : {};
       const client = await ctx.client();
       if (apps.length > 0) await guarded(async () => assertCodecForSecrets(client, 'start configBackupWorkflow with application configs'));
-      const handle = await client.workflow.start(CONFIG_BACKUP_WORKFLOW_TYPE, { taskQueue: ctx.env.taskQueue, workflowId: configBackupWorkflowId(new Date()), args: [input] });
-      if (!opts.wait && opts.waitTimeout === undefined) return printResult({ workflowId: handle.workflowId, runId: handle.firstExecutionRunId }, opts.json, (r: { workflowId: string }) => r.workflowId);
+      const run = await SentinelClient.fromClient(client, ctx.env.taskQueue).startConfigBackup(input);
+      const handle = client.workflow.getHandle<typeof configBackupWorkflow>(run.workflowId);
+      if (!opts.wait && opts.waitTimeout === undefined) return printResult({ workflowId: run.workflowId, runId: run.runId }, opts.json, (r: { workflowId: string }) => r.workflowId);
       const timeoutMs = opts.waitTimeout ?? DEFAULT_WAIT_TIMEOUT_MS;
       let waited;
       try {

@@ -21,8 +21,6 @@ import { FEATURE_PIPELINE_VERSION } from '../../domain/ml/features.js';
 import { backtest } from '../../domain/models/backtest.js';
 import {
   MODEL_ALGORITHMS,
-  rollbackModelWorkflowId,
-  trainModelWorkflowId,
   type RollbackModelInput,
   type RollbackModelResult,
   type TrainModelInput,
@@ -34,6 +32,8 @@ import { checkAlgorithmParams } from '../../domain/models/params.js';
 import { HistoryFileError, historyFormatOf, readHistoryFile } from '../../capabilities/history/history-file.js';
 import { buildExport, ModelImportError, validateImport } from '../../capabilities/models/model-transfer.js';
 import { packageVersion } from '../../lib/package-version.js';
+import { SentinelClient } from '../../client/sentinel-client.js';
+import { trainFailureModelWorkflow } from '../../workflows/models.js';
 import type { CliContext } from '../context.js';
 import { wholeNumber } from '../options.js';
 import { DEFAULT_WAIT_TIMEOUT_MS, waitForResult } from '../wait.js';
@@ -98,8 +98,8 @@ export function modelCommand(ctx: CliContext): Command {
       const problem = checkAlgorithmParams(input.algorithm ?? 'sentinel-forest', input.params);
       if (problem) throw new CliError(problem, ExitCode.invalidInput);
       const client = await ctx.client();
-      const workflowId = trainModelWorkflowId(new Date());
-      const handle = await client.workflow.start('trainFailureModelWorkflow', { taskQueue: ctx.env.taskQueue, workflowId, args: [input] });
+      const { workflowId } = await SentinelClient.fromClient(client, ctx.env.taskQueue).startTraining(input);
+      const handle = client.workflow.getHandle<typeof trainFailureModelWorkflow>(workflowId);
       if (!opts.wait) {
         printResult({ workflowId: handle.workflowId }, opts.json, (r: { workflowId: string }) => r.workflowId);
         return;
@@ -170,10 +170,11 @@ export function modelCommand(ctx: CliContext): Command {
         ...(opts.reason ? { reason: opts.reason } : {}),
       };
       const client = await ctx.client();
-      const workflowId = rollbackModelWorkflowId(new Date());
+      const sentinel = SentinelClient.fromClient(client, ctx.env.taskQueue);
+      const { workflowId } = await sentinel.startRollback(input);
       let result: RollbackModelResult;
       try {
-        result = await client.workflow.execute('rollbackModelWorkflow', { taskQueue: ctx.env.taskQueue, workflowId, args: [input] });
+        result = await sentinel.rollbackResult(workflowId);
       } catch (error) {
         if (error instanceof WorkflowFailedError) throw new CliError(`${workflowId} failed: ${rootMessage(error)}`);
         throw error;

@@ -142,5 +142,3 @@ export function summarizeOutcomes(outcomes: readonly BatchOutcome[]): { items: I
 
 /** Manual runs: `config-backup/<ISO time>`; scheduled runs get `config-backup/scheduled-<time>` from Temporal. */
 export const configBackupWorkflowId = (at: Date | string): string => `config-backup/${typeof at === 'string' ? at : at.toISOString()}`;
-
-export const CONFIG_BACKUP_WORKFLOW_TYPE = 'configBackupWorkflow';
