@@ -15,6 +15,7 @@ import { createPool } from '../../db/pool.js';
 import { runCli, type CliRun } from '../helpers/cli.js';
 import { startCapturingWorker, storeUsage } from '../helpers/config-backup.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
+import { ExitCode } from '../../cli/exit-codes.js';
 
 const KEY_A = `dev:${Buffer.alloc(32, 0x1a).toString('base64')}`;
 const KEY_B = `dev:${Buffer.alloc(32, 0x2b).toString('base64')}`;
@@ -104,9 +105,11 @@ describe('one key per key id in the configuration backup store', () => {
     // Before the fix this run succeeded and wrote a second `dev` lineage that key A cannot read.
     await workerWithKey(KEY_B);
     const refused = await cli(['config', 'backup', '--wait'], KEY_B);
-    expect(refused.code).toBe(1);
-    const workflowId = /^error: (config-backup\/\S+) failed: /.exec(refused.stderr)?.[1];
-    expect(refused.stderr.trim()).toBe(`error: ${workflowId} failed: ${MISMATCH}`);
+    expect(refused.code).toBe(ExitCode.backupFailed);
+    // The last stderr line is the error; lines before it are `--wait`'s progress.
+    const errorLine = refused.stderr.trim().split('\n').at(-1)!;
+    const workflowId = /^error: (config-backup\/\S+) failed: /.exec(errorLine)?.[1];
+    expect(errorLine).toBe(`error: ${workflowId} failed: ${MISMATCH}`);
     // Non-retryable: the plan ran once and nothing after it started.
     const history = await h.client.workflow.getHandle(workflowId!).fetchHistory();
     const started = history.events!.filter((e) => e.activityTaskScheduledEventAttributes).map((e) => e.activityTaskScheduledEventAttributes!.activityType!.name);
@@ -133,8 +136,8 @@ describe('one key per key id in the configuration backup store', () => {
     const before = await written();
     await workerWithKey(KEY_B);
     const refused = await cli(['config', 'backup', '--wait'], KEY_B);
-    expect(refused.code).toBe(1);
-    expect(refused.stderr.trim()).toMatch(new RegExp(`^error: config-backup/\\S+ failed: ${MISMATCH.replace(/[`]/g, '.')}$`));
+    expect(refused.code).toBe(ExitCode.backupFailed);
+    expect(refused.stderr.trim().split('\n').at(-1)).toMatch(new RegExp(`^error: config-backup/\\S+ failed: ${MISMATCH.replace(/[`]/g, '.')}$`));
     expect(await written()).toEqual(before);
 
     await workerWithKey(KEY_A);
