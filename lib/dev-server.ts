@@ -109,7 +109,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   // by a workflow task is handed back in that task's reply, saving a dispatch round trip (BENCHMARKS.md).
   args.push('--dynamic-config-value', 'system.enableActivityEagerExecution=true');
 
-  const child = spawn('bash', ['-c', WRAPPER, TEMPORAL_BIN, ...args], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+  const child = spawn('bash', ['-c', WRAPPER, 'temporal-dev-server-wrapper', TEMPORAL_BIN, ...args], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
   child.stdin!.on('error', () => undefined); // EPIPE once the wrapper is gone
   let output = '';
   let serverPid: number | undefined;
