@@ -1,5 +1,6 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { lockHolder } from './data-dir-lock.js';
 
 /**
  * `npm start` writes where its Temporal server and embedded database listen to `.data/runtime.json`, so the CLI in
@@ -15,23 +16,31 @@ export interface RuntimeInfo {
   configPath?: string | undefined;
 }
 
-const fileIn = (dataDir: string) => path.join(dataDir, 'runtime.json');
+export const runtimeFileIn = (dataDir: string) => path.join(dataDir, 'runtime.json');
 
 export async function writeRuntimeInfo(dataDir: string, info: RuntimeInfo): Promise<void> {
   await mkdir(dataDir, { recursive: true });
-  await writeFile(fileIn(dataDir), JSON.stringify(info, null, 2));
+  await writeFile(runtimeFileIn(dataDir), JSON.stringify(info, null, 2));
 }
 
+/**
+ * The running service's info, or undefined when none runs: the file counts only while its writer holds the data
+ * directory's lock (lib/data-dir-lock.ts), which also checks the pid was not reused by another process.
+ */
 export async function readRuntimeInfo(dataDir: string): Promise<RuntimeInfo | undefined> {
+  const info = await readRuntimeFile(dataDir);
+  return info && lockHolder(dataDir)?.pid === info.pid ? info : undefined;
+}
+
+async function readRuntimeFile(dataDir: string): Promise<RuntimeInfo | undefined> {
   try {
-    const info = JSON.parse(await readFile(fileIn(dataDir), 'utf8')) as RuntimeInfo;
-    process.kill(info.pid, 0); // throws when the service that wrote it is gone
-    return info;
+    return JSON.parse(await readFile(runtimeFileIn(dataDir), 'utf8')) as RuntimeInfo;
   } catch {
     return undefined;
   }
 }
 
+/** Removes the file only if this process wrote it: a failed second start must not delete the running one's. */
 export async function removeRuntimeInfo(dataDir: string): Promise<void> {
-  await rm(fileIn(dataDir), { force: true });
+  if ((await readRuntimeFile(dataDir))?.pid === process.pid) await rm(runtimeFileIn(dataDir), { force: true });
 }

@@ -15,7 +15,8 @@ import path from 'node:path';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../db/embedded.js';
 import { migrate } from '../db/migrate.js';
 import { startLocalCodecEndpoint, type LocalCodecEndpoint } from '../lib/codec/local-endpoint.js';
-import { startDevServer, type DevServer } from '../lib/dev-server.js';
+import { acquireDataDirLock, DataDirLockedError, type DataDirLock } from '../lib/data-dir-lock.js';
+import { startDevServer, stopOrphanedDevServer, type DevServer } from '../lib/dev-server.js';
 import { ensureDevKey } from '../lib/dev-key.js';
 import { dataDirOf, DEFAULT_UI_PORT, readEnv } from '../lib/env.js';
 import { logFormatFrom } from '../lib/log-format.js';
@@ -42,6 +43,16 @@ async function main(): Promise<void> {
   setLogFormat(logFormat.format);
   const dataDir = dataDirOf();
   await mkdir(dataDir, { recursive: true });
+  // Before anything else touches the data directory: one service per directory (lib/data-dir-lock.ts).
+  let lock: DataDirLock;
+  try {
+    lock = await acquireDataDirLock(dataDir, 'npm start');
+  } catch (error) {
+    if (!(error instanceof DataDirLockedError)) throw error;
+    process.stderr.write(`${error.message}: not starting a second one (stop it first, or set SENTINEL_DATA_DIR to another directory)\n`);
+    process.exitCode = 1;
+    return;
+  }
   // Before anything reads SENTINEL_CONFIG / CONFIG_*: the demo points them at its own files.
   const demo = DEMO ? await prepareDemo(dataDir) : undefined;
   const env = readEnv();
@@ -50,19 +61,24 @@ async function main(): Promise<void> {
   let embedded: EmbeddedPostgres | undefined;
   let codec: LocalCodecEndpoint | undefined;
   const stop = async () => {
-    await removeRuntimeInfo(env.dataDir);
+    await removeRuntimeInfo(env.dataDir); // only if this process wrote it
     await server?.stop();
     await codec?.server?.close();
     await embedded?.stop();
+    lock.release();
   };
+  watchParent();
   try {
     const devKey = await ensureDevKey(env.dataDir); // before the codec endpoint, the worker and any client read it
     if (devKey.source !== 'env') say(`CONFIG_BACKUP_KEY is not set: using the development key in ${devKey.file}${devKey.source === 'created' ? ' (just created)' : ''}; set CONFIG_BACKUP_KEY in production`);
     // Before the dev server: its Web UI is told where the codec endpoint listens.
     codec = await startLocalCodecEndpoint({ env: process.env, uiPort: UI_PORT, namespace: env.temporalNamespace, log: logger });
     if (!env.temporalAddress) {
+      const pidFile = path.join(env.dataDir, 'dev-server.pid');
+      const orphan = await stopOrphanedDevServer(pidFile);
+      if (orphan) say(`stopped the Temporal dev server (process group ${orphan}) that an earlier \`npm start\` of ${env.dataDir} left running`);
       say(`starting the Temporal dev server (state in ${path.join(env.dataDir, 'temporal.db')})...`);
-      server = await startDevServer({ port: TEMPORAL_PORT, uiPort: UI_PORT, dbFile: path.join(env.dataDir, 'temporal.db'), uiCodecEndpoint: codec.server?.url });
+      server = await startDevServer({ port: TEMPORAL_PORT, uiPort: UI_PORT, dbFile: path.join(env.dataDir, 'temporal.db'), uiCodecEndpoint: codec.server?.url, pidFile });
     }
     const temporalAddress = env.temporalAddress ?? server!.address;
     if (!env.databaseUrl) embedded = await startEmbeddedPostgres(path.join(env.dataDir, 'pglite'), EMBEDDED_PG_PORT);
@@ -72,9 +88,14 @@ async function main(): Promise<void> {
     await writeRuntimeInfo(env.dataDir, { pid: process.pid, temporalAddress, databaseUrl, uiUrl: server?.uiUrl, codecEndpoint: codec.server?.url, configPath: demo?.configPath });
 
     const controller = new AbortController();
+    stopController = controller;
     let markStarted = () => {};
     const started = new Promise<void>((resolve) => (markStarted = resolve));
     const worker = runWorker({ temporalAddress, databaseUrl, signal: controller.signal, onStarted: () => markStarted() });
+    // From here (not only after the demo) a signal stops the worker and then everything else in `finally`.
+    // `on`, not `once`: Ctrl-C reaches this process more than once (terminal, npm), and a second SIGINT with
+    // no listener left would kill it before the dev server and database are stopped.
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => stopWithin(controller, FORCED_EXIT_MS));
     const schedules = applyDeclaredSchedules(temporalAddress, env.configPath, env.taskQueue, env.temporalNamespace);
     // "running" only once the worker polls: a worker that fails to start (e.g. a broken sentinel.yaml) rejects here.
     const workerStarted = await Promise.race([started.then(() => true), worker.then(() => false)]);
@@ -94,9 +115,6 @@ async function main(): Promise<void> {
       );
     }
     say('Press Ctrl-C to stop.');
-    // `on`, not `once`: Ctrl-C reaches this process more than once (terminal, npm, tsx), and a second SIGINT with
-    // no listener left would kill it before the dev server and database are stopped.
-    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => stopWithin(controller, FORCED_EXIT_MS));
     await worker;
   } finally {
     say('stopping...');
@@ -105,12 +123,30 @@ async function main(): Promise<void> {
 }
 
 /**
- * Ctrl-C also reaches the dev server (same process group), so it may be gone before the worker has stopped; the
- * SDK then retries the server without end. Past the worker's shutdown grace (30 s for a running backup) plus a
- * margin, exit anyway rather than hang the terminal; everything started here is a child that dies with it or on
- * its own signal.
+ * The dev server runs in a process group of its own (lib/dev-server.ts), so Ctrl-C reaches only this process and
+ * the server is stopped after the worker. Should it be gone anyway, the SDK retries it without end: past the
+ * worker's shutdown grace (30 s for a running backup) plus a margin, exit anyway rather than hang the terminal.
+ * Nothing started here outlives that exit: the dev server's wrapper sees its stdin pipe close, backup commands'
+ * process groups are killed on exit (activities/backup/process.ts), the embedded database is in this process.
  */
 const FORCED_EXIT_MS = 45_000;
+
+let stopController: AbortController | undefined;
+
+/**
+ * `npm start` runs `exec node ... scripts/start.ts`, so npm forwards its SIGINT/SIGTERM here. Should npm itself
+ * die without forwarding (SIGKILL), this process is reparented: treat that as a stop request too.
+ */
+function watchParent(): void {
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) {
+      say(`the parent process (pid ${parent}) is gone: stopping`);
+      if (stopController) stopWithin(stopController, FORCED_EXIT_MS);
+      else process.kill(process.pid, 'SIGTERM');
+    }
+  }, 1000).unref();
+}
 
 function stopWithin(controller: AbortController, ms: number): void {
   if (controller.signal.aborted) return;

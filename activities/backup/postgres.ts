@@ -4,7 +4,7 @@ import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { redactSecrets } from '../../lib/redact.js';
 import { invalidInput } from '../../lib/failures.js';
-import { runProcess } from './process.js';
+import { runProcess, type RunProcessOptions } from './process.js';
 
 export interface DumpResult {
   path: string;
@@ -22,7 +22,7 @@ export interface DumpResult {
  * orphan would write into the retry's file after the rename and corrupt the artifact under its recorded checksum;
  * now it writes into an unlinked file that disappears when it exits.
  */
-export async function dumpPostgres(url: string, backupDir: string, target: string, artifactName: string, timeoutMs: number): Promise<DumpResult> {
+export async function dumpPostgres(url: string, backupDir: string, target: string, artifactName: string, timeoutMs: number, attempt?: RunProcessOptions['attempt']): Promise<DumpResult> {
   const connection = splitCredentials(url);
   const dir = path.join(backupDir, target);
   await mkdir(dir, { recursive: true });
@@ -31,6 +31,7 @@ export async function dumpPostgres(url: string, backupDir: string, target: strin
   const partialPath = `${finalPath}.partial-${randomBytes(4).toString('hex')}`;
   const outcome = await runProcess('pg_dump', ['--format=custom', '--no-password', `--file=${partialPath}`, `--dbname=${connection.url}`], {
     timeoutMs,
+    ...(attempt ? { attempt } : {}),
     env: { ...process.env, ...(connection.password !== undefined ? { PGPASSWORD: connection.password } : {}) },
   });
   if (outcome.spawnError?.code === 'ENOENT') throw invalidInput('pg_dump not found on PATH: install the PostgreSQL client tools (Debian: postgresql-client)');

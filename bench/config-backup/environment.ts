@@ -94,7 +94,7 @@ export async function openConfigBenchEnvironment(log: (message: string) => void)
         await running.catch(() => undefined);
       },
     });
-    return { client, pool, databaseUrl, taskQueue, temporalAddress, devServerPid: server?.process.pid, postgresVersion, workDir, close };
+    return { client, pool, databaseUrl, taskQueue, temporalAddress, devServerPid: server?.pid, postgresVersion, workDir, close };
   } catch (error) {
     const problems = await close();
     if (problems.length) (error as Error).message += ` (cleanup problems: ${problems.join('; ')})`;

@@ -121,7 +121,7 @@ export async function openBenchEnvironment(log: (message: string) => void): Prom
       temporal: { address, source: server ? 'own dev server (in-memory SQLite)' : 'TEMPORAL_ADDRESS', version: server ? temporalVersion() : 'external' },
       postgres: { database: database.name, server: redactUrl(adminUrl), version },
       workerOverrides,
-      devServerPid: server?.process.pid ?? pidFromEnv(process.env.BENCH_SERVER_PID),
+      devServerPid: server?.pid ?? pidFromEnv(process.env.BENCH_SERVER_PID),
       closing: closing.signal,
       workerFailed,
       close,

@@ -102,7 +102,7 @@ export async function openLoadEnvironment(options: LoadEnvironmentOptions): Prom
 
     return {
       temporalAddress: server.address,
-      devServerPid: server.process.pid!,
+      devServerPid: server.pid!,
       sentinel: (taskQueue) => SentinelClient.connect({ connection, taskQueue }),
       reader,
       db,

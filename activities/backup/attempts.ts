@@ -1,0 +1,94 @@
+import { mkdir, readdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { isSameProcessAlive, killGroupAndWait, processStartTicks } from '../../lib/process-liveness.js';
+
+/**
+ * Which backup processes run, so a retry never runs next to the attempt before it (issue 11, item 5). A worker
+ * killed by SIGKILL runs no handler, and its backup command or pg_dump lives on in its own process group; Temporal
+ * retries the activity after the heartbeat timeout, and without this the retry would start a second copy.
+ *
+ * Each attempt records its process group in `<backupDir>/.running/<target>/<artifactName>.json` with the group
+ * leader's and the worker's pid and /proc start time (pids are reused) and the host. Before an attempt starts, it
+ * kills and waits out, on this host: an earlier attempt of the same backup (same artifact name, whatever its
+ * worker's state: a retry means the server gave up on it), and any attempt for the target whose worker is dead
+ * (an orphan of another run). An attempt of another run on a live worker is left alone. Records of other hosts
+ * (a BACKUP_DIR shared over the network) cannot be checked from here and are left too.
+ */
+export interface AttemptRecord {
+  pgid: number;
+  leaderStartTicks?: string | undefined;
+  workerPid: number;
+  workerStartTicks?: string | undefined;
+  host: string;
+  artifactName: string;
+  startedAt: string;
+}
+
+export interface StoppedAttempt {
+  pgid: number;
+  artifactName: string;
+  startedAt: string;
+}
+
+const dirFor = (backupDir: string, target: string) => path.join(backupDir, '.running', target);
+
+/** The file the attempt for `artifactName` records its process group in. */
+export function attemptFile(backupDir: string, target: string, artifactName: string): string {
+  return path.join(dirFor(backupDir, target), `${artifactName}.json`);
+}
+
+/** Kills (SIGTERM, then SIGKILL) and waits out what must not run next to a new attempt; returns what it stopped. */
+export async function stopEarlierAttempts(backupDir: string, target: string, artifactName: string, tick?: () => void): Promise<StoppedAttempt[]> {
+  const dir = dirFor(backupDir, target);
+  await mkdir(dir, { recursive: true });
+  const stopped: StoppedAttempt[] = [];
+  for (const name of await readdir(dir)) {
+    if (!name.endsWith('.json')) continue;
+    const file = path.join(dir, name);
+    const record = await readRecord(file);
+    if (!record) {
+      await rm(file, { force: true }); // torn write of a killed worker: its group cannot be known
+      continue;
+    }
+    if (record.host !== os.hostname()) continue;
+    const sameBackup = record.artifactName === artifactName;
+    if (!sameBackup && isSameProcessAlive(record.workerPid, record.workerStartTicks)) continue;
+    if (await killGroupAndWait(record.pgid, record.leaderStartTicks, { graceMs: 5_000, timeoutMs: 60_000, ...(tick ? { tick } : {}) })) {
+      stopped.push({ pgid: record.pgid, artifactName: record.artifactName, startedAt: record.startedAt });
+    }
+    await rm(file, { force: true });
+  }
+  return stopped;
+}
+
+/** Records a just-spawned attempt's process group (its leader is the child: spawned with `detached: true`). */
+export async function recordAttempt(file: string, pgid: number, artifactName: string): Promise<void> {
+  const record: AttemptRecord = {
+    pgid,
+    leaderStartTicks: processStartTicks(pgid),
+    workerPid: process.pid,
+    workerStartTicks: processStartTicks(process.pid),
+    host: os.hostname(),
+    artifactName,
+    startedAt: new Date().toISOString(),
+  };
+  await writeFile(file, JSON.stringify(record));
+}
+
+/** Removes the record once the attempt's process has exited, if it is still this attempt's. */
+export async function forgetAttempt(file: string, pgid: number): Promise<void> {
+  if ((await readRecord(file))?.pgid !== pgid) return;
+  await rm(file, { force: true });
+  // Leave no empty folders behind in BACKUP_DIR (they would cost a block on some filesystems).
+  for (const dir of [path.dirname(file), path.dirname(path.dirname(file))]) await rmdir(dir).catch(() => undefined);
+}
+
+async function readRecord(file: string): Promise<AttemptRecord | undefined> {
+  try {
+    const record = JSON.parse(await readFile(file, 'utf8')) as AttemptRecord;
+    return typeof record.pgid === 'number' && typeof record.workerPid === 'number' ? record : undefined;
+  } catch {
+    return undefined;
+  }
+}
