@@ -15,4 +15,6 @@ export interface ActivityDeps {
   redactor?: SecretRedactor | undefined;
   /** Keyring, CONFIG_* settings and variables for configuration backups (`configBackupSourceFromEnv` in a worker). */
   configBackup: ConfigBackupSource;
+  /** The embedded database this worker's `db` is served by, if any: `postgres` targets that reach it are refused. */
+  embeddedDatabaseUrl?: string | undefined;
 }

@@ -13,6 +13,8 @@ export interface OpenDatabase {
   pool: pg.Pool;
   url: string;
   embedded: EmbeddedPostgres | undefined;
+  /** `url` when it is an embedded PGlite (opened here or by `npm start`), whose one session must not be shared. */
+  embeddedUrl: string | undefined;
   close(): Promise<void>;
 }
 
@@ -54,10 +56,12 @@ export async function openDatabase(env: SentinelEnv, options: { embeddedPort?: n
   }
   // PGlite serialises everything through one session: a small pool avoids queueing behind held connections.
   const pool = createPool(url, embedded ? 4 : 10);
+  const isEmbedded = embedded !== undefined || (await servedByPglite(pool).catch(() => false));
   return {
     pool,
     url,
     embedded,
+    embeddedUrl: isEmbedded ? url : undefined,
     async close() {
       await pool.end();
       await embedded?.stop();
@@ -71,4 +75,10 @@ function describeThisProcess(): string {
   const script = path.basename(process.argv[1] ?? 'node').replace(/\.[jt]s$/, '');
   const words = process.argv.slice(2).filter((a) => /^[a-z][a-z-]*$/.test(a)).slice(0, 2);
   return [script, ...words].join(' ');
+}
+
+/** The URL may be `npm start`'s embedded database (DATABASE_URL given by it, or its runtime file): ask the server. */
+async function servedByPglite(pool: pg.Pool): Promise<boolean> {
+  const result = await pool.query<{ version: string }>('SELECT version()');
+  return /\(PGlite /.test(result.rows[0]?.version ?? '');
 }

@@ -20,7 +20,8 @@ export const runtimeFileIn = (dataDir: string) => path.join(dataDir, 'runtime.js
 
 export async function writeRuntimeInfo(dataDir: string, info: RuntimeInfo): Promise<void> {
   await mkdir(dataDir, { recursive: true });
-  await writeFile(runtimeFileIn(dataDir), JSON.stringify(info, null, 2));
+  // 0600: databaseUrl carries the embedded database's password, which admits a client to the service's session.
+  await writeFile(runtimeFileIn(dataDir), JSON.stringify(info, null, 2), { mode: 0o600 });
 }
 
 /**

@@ -52,7 +52,16 @@ export async function runWorker(options: RunWorkerOptions = {}): Promise<void> {
       namespace: env.temporalNamespace,
       taskQueue: env.taskQueue,
       workflowBundlePath: process.env.SENTINEL_WORKFLOW_BUNDLE,
-      deps: { db: database.pool, loadConfig: cachedConfigLoader(env.configPath), backupDir: env.backupDir, configBackup: configBackupSourceFromEnv(), alertWebhookUrl: env.alertWebhookUrl, log: logger, redactor },
+      deps: {
+        db: database.pool,
+        loadConfig: cachedConfigLoader(env.configPath),
+        backupDir: env.backupDir,
+        configBackup: configBackupSourceFromEnv(),
+        alertWebhookUrl: env.alertWebhookUrl,
+        log: logger,
+        redactor,
+        embeddedDatabaseUrl: database.embeddedUrl,
+      },
     });
     logger.info({ address, namespace: env.temporalNamespace, taskQueue: env.taskQueue }, 'worker started');
     options.signal?.addEventListener('abort', () => worker.shutdown(), { once: true });

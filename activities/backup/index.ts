@@ -34,7 +34,7 @@ export function createBackupActivities(deps: ActivityDeps) {
       const record = { file: attemptFile(deps.backupDir, target.name, input.artifactName), artifactName: input.artifactName };
       deps.log.info({ target: target.name, kind: target.kind, attempt }, 'backup started');
       if (target.kind === 'postgres') {
-        const dump = await dumpPostgres(target.url, deps.backupDir, target.name, input.artifactName, timeoutMs, record);
+        const dump = await dumpPostgres(target.url, deps.backupDir, target.name, input.artifactName, timeoutMs, { attempt: record, embeddedDatabaseUrl: deps.embeddedDatabaseUrl });
         return { status: 'completed', startedAt: startedAt.toISOString(), durationSeconds: elapsed(startedAt), sizeBytes: dump.sizeBytes, path: dump.path, sha256: dump.sha256 };
       }
       if (target.kind === 'command') {

@@ -2,8 +2,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
+import pg from 'pg';
 import { redactSecrets } from '../../lib/redact.js';
 import { invalidInput } from '../../lib/failures.js';
+import { parsePgDumpVersion, parseServerVersionNum, pgDumpTooOld } from './pg-version.js';
 import { runProcess, type RunProcessOptions } from './process.js';
 
 export interface DumpResult {
@@ -22,8 +24,23 @@ export interface DumpResult {
  * orphan would write into the retry's file after the rename and corrupt the artifact under its recorded checksum;
  * now it writes into an unlinked file that disappears when it exits.
  */
-export async function dumpPostgres(url: string, backupDir: string, target: string, artifactName: string, timeoutMs: number, attempt?: RunProcessOptions['attempt']): Promise<DumpResult> {
+export async function dumpPostgres(
+  url: string,
+  backupDir: string,
+  target: string,
+  artifactName: string,
+  timeoutMs: number,
+  options: { attempt?: RunProcessOptions['attempt']; embeddedDatabaseUrl?: string | undefined } = {},
+): Promise<DumpResult> {
   const connection = splitCredentials(url);
+  if (options.embeddedDatabaseUrl && reachesEmbedded(url, options.embeddedDatabaseUrl)) {
+    // Every connection to PGlite shares the service's one session: pg_dump's set-up (set_config('search_path',
+    // '', false) and more) would become the service's state. Real PostgreSQL gives pg_dump a session of its own.
+    throw invalidInput(
+      `target "${target}" points at the service's own embedded database (${embeddedEndpoint(options.embeddedDatabaseUrl)}), which cannot be backed up with pg_dump: it has one session shared by every connection. Stop the service and copy its .data/pglite folder, or run the service on PostgreSQL (DATABASE_URL)`,
+    );
+  }
+  await refuseOlderPgDump(url, timeoutMs);
   const dir = path.join(backupDir, target);
   await mkdir(dir, { recursive: true });
   const finalPath = path.join(dir, `${artifactName}.dump`);
@@ -31,7 +48,7 @@ export async function dumpPostgres(url: string, backupDir: string, target: strin
   const partialPath = `${finalPath}.partial-${randomBytes(4).toString('hex')}`;
   const outcome = await runProcess('pg_dump', ['--format=custom', '--no-password', `--file=${partialPath}`, `--dbname=${connection.url}`], {
     timeoutMs,
-    ...(attempt ? { attempt } : {}),
+    ...(options.attempt ? { attempt: options.attempt } : {}),
     env: { ...process.env, ...(connection.password !== undefined ? { PGPASSWORD: connection.password } : {}) },
   });
   if (outcome.spawnError?.code === 'ENOENT') throw invalidInput('pg_dump not found on PATH: install the PostgreSQL client tools (Debian: postgresql-client)');
@@ -44,6 +61,62 @@ export async function dumpPostgres(url: string, backupDir: string, target: strin
   await rename(partialPath, finalPath);
   const { size } = await stat(finalPath);
   return { path: finalPath, sizeBytes: size, sha256: await sha256File(finalPath) };
+}
+
+/**
+ * pg_dump aborts on a newer server only after connecting and setting up its session, with a message that names
+ * the mismatch but not the way out; ask both first. A server that cannot be asked is left to pg_dump to report.
+ */
+async function refuseOlderPgDump(url: string, timeoutMs: number): Promise<void> {
+  const probeMs = Math.min(10_000, timeoutMs);
+  const outcome = await runProcess('pg_dump', ['--version'], { timeoutMs: probeMs });
+  if (outcome.spawnError?.code === 'ENOENT') throw invalidInput('pg_dump not found on PATH: install the PostgreSQL client tools (Debian: postgresql-client)');
+  const pgDump = parsePgDumpVersion(outcome.outputTail);
+  const server = await serverVersion(url, probeMs);
+  if (!pgDump || !server) return;
+  const refusal = pgDumpTooOld(pgDump, server);
+  if (refusal) throw invalidInput(refusal);
+}
+
+async function serverVersion(url: string, timeoutMs: number) {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    const result = await client.query<{ server_version_num: string }>('SHOW server_version_num');
+    return parseServerVersionNum(result.rows[0]?.server_version_num ?? '');
+  } catch {
+    return undefined;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|0\.0\.0\.0|\[?::1\]?|\[?::ffff:127(\.\d{1,3}){3}\]?)$/i;
+
+/**
+ * Whether `url` reaches the embedded database: it listens on loopback only and serves the same session whatever
+ * the database name or user, so the port on a loopback host decides.
+ */
+export function reachesEmbedded(url: string, embeddedUrl: string): boolean {
+  let target: URL;
+  let embedded: URL;
+  try {
+    target = new URL(url);
+    embedded = new URL(embeddedUrl);
+  } catch {
+    return false;
+  }
+  const hostParam = target.searchParams.get('host');
+  const host = hostParam && !hostParam.startsWith('/') ? hostParam : target.hostname;
+  if (!LOOPBACK.test(host)) return false;
+  const port = target.searchParams.get('port') ?? (target.port || '5432');
+  return port === (embedded.port || '5432');
+}
+
+function embeddedEndpoint(embeddedUrl: string): string {
+  const parsed = new URL(embeddedUrl);
+  return `${parsed.hostname}:${parsed.port || '5432'}`;
 }
 
 async function removePartials(dir: string, prefix: string): Promise<void> {

@@ -26,7 +26,8 @@ export interface Harness {
   databaseUrl: string;
   temporalAddress: string;
   writeConfig(config: unknown): Promise<void>;
-  startWorker(options?: { alertWebhookUrl?: string; log?: Logger }): Promise<RunningWorker>;
+  /** `db` / `embeddedDatabaseUrl`: a worker whose own database is another one (e.g. an embedded PGlite). */
+  startWorker(options?: { alertWebhookUrl?: string; log?: Logger; db?: pg.Pool; embeddedDatabaseUrl?: string }): Promise<RunningWorker>;
   close(): Promise<void>;
 }
 
@@ -65,7 +66,15 @@ export async function createHarness(name: string): Promise<Harness> {
         namespace: 'default',
         taskQueue,
         workflowBundlePath: inject('workflowBundlePath'),
-        deps: { db: pool, loadConfig: cachedConfigLoader(configPath), backupDir, configBackup: configBackupSourceFromEnv(), alertWebhookUrl: options.alertWebhookUrl, log: options.log ?? silentLogger },
+        deps: {
+          db: options.db ?? pool,
+          loadConfig: cachedConfigLoader(configPath),
+          backupDir,
+          configBackup: configBackupSourceFromEnv(),
+          alertWebhookUrl: options.alertWebhookUrl,
+          log: options.log ?? silentLogger,
+          embeddedDatabaseUrl: options.embeddedDatabaseUrl,
+        },
         overrides: { shutdownGraceTime: '2s', identity: `${taskQueue}-worker-${workers.length + 1}` },
       });
       const running = worker.run();

@@ -1,0 +1,76 @@
+import { mkdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { preBackupWorkflowId, type PreBackupResult } from '../../domain/prebackup/contract.js';
+import { preBackupWorkflow } from '../../workflows/pre-backup.js';
+import { activityStarts, isAlive, processesMatching, startedActivity, waitForProcessExit } from '../helpers/faults.js';
+import { createHarness, eventually, type Harness } from '../helpers/harness.js';
+import { spawnWorkerProcess, type WorkerProcess } from '../helpers/worker-process.js';
+
+// Issue #11 item 5: a worker SIGKILLed during a command backup left the command running; the retry on the next
+// worker started it again while the orphan still ran, so the log read start, start, end, end. A retry must stop
+// the earlier attempt (its whole process group) before it starts.
+let h: Harness;
+const workers: WorkerProcess[] = [];
+
+beforeAll(async () => {
+  h = await createHarness('attempt-overlap');
+  await mkdir(h.backupDir, { recursive: true });
+});
+
+afterAll(async () => {
+  for (const w of workers) await w.stop(5_000);
+  await h?.close();
+});
+
+describe('a command backup whose worker is SIGKILLed mid-command', () => {
+  it('is retried only after the orphaned command (and its children) were stopped: never two at once', async () => {
+    const taskQueue = `${h.taskQueue}-overlap`;
+    const log = path.join(h.dir, 'overlap.log');
+    const marker = `overlap-marker-${Date.now()}`;
+    // A shell with a child (sleep): the whole group must die, not only the shell.
+    const command = `echo "start $$" >> ${log}; sleep 20 # ${marker}\necho "end $$" >> ${log}`;
+    await h.writeConfig({ targets: [{ name: 'slow-command', kind: 'command', command, timeoutSeconds: 120, policy: 'delay' }] });
+    const spawn = (name: string) => {
+      const worker = spawnWorkerProcess({
+        name, taskQueue, temporalAddress: h.temporalAddress, databaseUrl: h.databaseUrl, configPath: h.configPath,
+        backupDir: h.backupDir, dataDir: h.dir, logFile: path.join(h.dir, `${name}.log`),
+      });
+      workers.push(worker);
+      return worker;
+    };
+    const first = spawn('overlap-1');
+    await first.ready;
+    const handle = await h.client.workflow.start(preBackupWorkflow, {
+      taskQueue,
+      workflowId: preBackupWorkflowId('slow-command', `${new Date().toISOString()}-overlap`),
+      args: [{ target: 'slow-command' }],
+    });
+    const orphanPids = await eventually(async () => {
+      const running = await startedActivity(handle, 'runBackup');
+      const pids = await processesMatching(marker);
+      const started = await readFile(log, 'utf8').catch(() => '');
+      return running && pids.length > 0 && started.includes('start') ? pids : undefined;
+    }, 60_000);
+
+    await first.kill();
+    expect((await first.exited).signal).toBe('SIGKILL');
+    // What a crash leaves: the command's shell and its sleep outlive the worker.
+    expect(orphanPids.some(isAlive)).toBe(true);
+
+    const second = spawn('overlap-2');
+    await second.ready;
+    const result = (await handle.result()) as PreBackupResult;
+    expect(result.backup?.status).toBe('completed');
+    for (const pid of orphanPids) await waitForProcessExit(pid, 10_000);
+
+    // The orphan was stopped before the retry's command started: one start without an end, then one whole run.
+    const lines = (await readFile(log, 'utf8')).trim().split('\n');
+    expect(lines.map((l) => l.split(' ')[0])).toEqual(['start', 'start', 'end']);
+    const [firstStart, secondStart, end] = lines.map((l) => l.split(' ')[1]);
+    expect(secondStart).not.toBe(firstStart);
+    expect(end).toBe(secondStart);
+    const starts = await activityStarts(handle, 'runBackup');
+    expect(starts.map((s) => s.attempt)).toEqual([2]);
+  }, 240_000);
+});
