@@ -1,5 +1,5 @@
 import { insertAlert, markAlertDelivery, type AlertRow } from '../db/repositories/alerts.js';
-import { FORMAT_ONLY_REDACTOR } from '../lib/redact.js';
+import { FORMAT_ONLY_REDACTOR } from '../platform/redact.js';
 import type { ActivityDeps } from './deps.js';
 
 export type AlertInput = AlertRow;

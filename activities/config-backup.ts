@@ -27,9 +27,9 @@ import { expandFilePatterns, MAX_FILES_PER_RUN } from '../capabilities/config-ba
 import type { RunServices } from '../capabilities/config-backup/services.js';
 import { sharedViewPool } from '../capabilities/config-backup/run/view-pool.js';
 import { PayloadStore } from '../capabilities/config-backup/store/payload-store.js';
-import { FORMAT_ONLY_REDACTOR } from '../lib/redact.js';
+import { FORMAT_ONLY_REDACTOR } from '../platform/redact.js';
 import type { ActivityDeps } from './deps.js';
-import { invalidInput } from '../lib/failures.js';
+import { invalidInput } from '../platform/failures.js';
 
 /** Lock lease; renewed by every commit and while files are processed, so only a dead holder loses it. */
 export const CONFIG_BACKUP_LEASE_MS = 120_000;

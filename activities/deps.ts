@@ -1,13 +1,13 @@
 import type { Logger } from 'pino';
 import type pg from 'pg';
 import type { ConfigBackupSource } from '../capabilities/config-backup/services.js';
-import type { SentinelConfig } from '../domain/config/sentinel-config.js';
-import type { SecretRedactor } from '../lib/redact.js';
+import type { SentinelSettings } from '../domain/settings/schema.js';
+import type { SecretRedactor } from '../platform/redact.js';
 
 /** What activities need from the process that hosts them; built once by the worker (and by tests). */
 export interface ActivityDeps {
   db: pg.Pool;
-  loadConfig: () => Promise<SentinelConfig>;
+  loadSettings: () => Promise<SentinelSettings>;
   backupDir: string;
   alertWebhookUrl?: string | undefined;
   log: Logger;

@@ -1,14 +1,14 @@
-import { findTarget } from '../domain/config/sentinel-config.js';
-import type { PreBackupInput, ResolvedGate } from '../domain/prebackup/contract.js';
+import { findTarget } from '../domain/settings/schema.js';
+import type { PreBackupInput, ResolvedGate } from '../domain/pre-backup/contract.js';
 import type { ActivityDeps } from './deps.js';
-import { asActivityError } from '../lib/failures.js';
+import { asActivityError } from '../platform/failures.js';
 
 /** Merges the target's settings from sentinel.yaml with the caller's overrides. Carries no credentials. */
 export function createGateActivities(deps: ActivityDeps) {
   return {
     async resolveGate(input: PreBackupInput): Promise<ResolvedGate> {
       try {
-        const target = findTarget(await deps.loadConfig(), input.target);
+        const target = findTarget(await deps.loadSettings(), input.target);
         return {
           target: target.name,
           kind: target.kind,

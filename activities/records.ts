@@ -1,7 +1,7 @@
 import { insertBackupRun } from '../db/repositories/backup-runs.js';
-import type { BackupResult, GateDecision } from '../domain/prebackup/contract.js';
+import type { BackupResult, GateDecision } from '../domain/pre-backup/contract.js';
 import type { Prediction } from '../domain/risk/prediction.js';
-import { FORMAT_ONLY_REDACTOR } from '../lib/redact.js';
+import { FORMAT_ONLY_REDACTOR } from '../platform/redact.js';
 import type { ActivityDeps } from './deps.js';
 
 export interface RecordRunInput {

@@ -18,7 +18,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { TEMPORAL_BIN } from '../lib/dev-server.js';
+import { TEMPORAL_BIN } from '../platform/dev-server.js';
 import { loadAverage, machineFacts } from './decision-latency/machine.js';
 import { intFromEnv } from './env.js';
 import { runBurst } from './load/burst.js';

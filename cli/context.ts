@@ -1,10 +1,10 @@
 import type { Client } from '@temporalio/client';
-import { configFileExists, loadSentinelConfig, missingConfigMessage } from '../lib/config-file.js';
-import { openDatabase, type OpenDatabase } from '../lib/database.js';
-import { readEnv, type SentinelEnv } from '../lib/env.js';
-import { readRuntimeInfo } from '../lib/runtime-file.js';
-import { connectClient } from '../lib/temporal.js';
-import { ConfigError, findTarget, type SentinelConfig, type TargetConfig } from '../domain/config/sentinel-config.js';
+import { settingsFileExists, loadSettings, missingSettingsMessage } from '../platform/settings-file.js';
+import { openDatabase, type OpenDatabase } from '../platform/database.js';
+import { readEnv, type SentinelEnv } from '../platform/env.js';
+import { readRuntimeInfo } from '../platform/runtime-file.js';
+import { connectClient } from '../platform/temporal.js';
+import { SettingsError, findTarget, type SentinelSettings, type TargetConfig } from '../domain/settings/schema.js';
 import { ExitCode } from './exit-codes.js';
 import { CliError } from './output.js';
 
@@ -17,8 +17,8 @@ export class CliContext {
   private temporal?: Promise<Awaited<ReturnType<typeof connectClient>>>;
   private database?: Promise<OpenDatabase>;
 
-  config(): Promise<SentinelConfig> {
-    return loadSentinelConfig(this.env.configPath);
+  config(): Promise<SentinelSettings> {
+    return loadSettings(this.env.configPath);
   }
 
   /**
@@ -30,9 +30,9 @@ export class CliContext {
     try {
       return findTarget(config, name);
     } catch (error) {
-      if (error instanceof ConfigError) {
+      if (error instanceof SettingsError) {
         // No sentinel.yaml at all is a set-up problem (exit 1, like an invalid file), not a mistyped name (exit 2).
-        if (!(await configFileExists(this.env.configPath))) throw new ConfigError(`unknown target "${name}": ${missingConfigMessage(this.env.configPath)}`);
+        if (!(await settingsFileExists(this.env.configPath))) throw new SettingsError(`unknown target "${name}": ${missingSettingsMessage(this.env.configPath)}`);
         throw new CliError(error.message, ExitCode.invalidInput);
       }
       throw error;

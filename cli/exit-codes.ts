@@ -1,5 +1,5 @@
 import type { ConfigBackupResult } from '../domain/config-backup/contract.js';
-import type { PreBackupResult } from '../domain/prebackup/contract.js';
+import type { PreBackupResult } from '../domain/pre-backup/contract.js';
 
 /**
  * Every exit code `sentinel` returns, in one place: commands use these names, `cli/main.ts` maps errors to them,

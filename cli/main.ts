@@ -1,9 +1,9 @@
 import { CommanderError } from 'commander';
-import { ConfigError } from '../domain/config/sentinel-config.js';
-import { logFormatFrom } from '../lib/log-format.js';
-import { setLogFormat } from '../lib/logger.js';
-import { redactSecrets } from '../lib/redact.js';
-import { adoptLocalServiceSettings } from '../lib/runtime-env.js';
+import { SettingsError } from '../domain/settings/schema.js';
+import { logFormatFrom } from '../platform/log-format.js';
+import { setLogFormat } from '../platform/logger.js';
+import { redactSecrets } from '../platform/redact.js';
+import { adoptLocalServiceSettings } from '../platform/runtime-env.js';
 import { CliContext } from './context.js';
 import { ExitCode } from './exit-codes.js';
 import { CliError } from './output.js';
@@ -27,7 +27,7 @@ async function main(argv: string[]): Promise<number> {
   } catch (error) {
     // Commander has already printed its message (unknown option, bad value, missing argument) and the help hint.
     if (error instanceof CommanderError) return error.exitCode === 0 ? ExitCode.ok : ExitCode.invalidInput;
-    const message = error instanceof CliError || error instanceof ConfigError ? error.message : (error as Error).message ?? String(error);
+    const message = error instanceof CliError || error instanceof SettingsError ? error.message : (error as Error).message ?? String(error);
     process.stderr.write(`error: ${redactSecrets(message)}\n`);
     return error instanceof CliError ? error.exitCode : ExitCode.error;
   } finally {

@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from 'commander';
-import { parseDurationMs } from '../domain/config/duration.js';
+import { parseDurationMs } from '../domain/settings/duration.js';
 
 /** Commander argument parsers that reject bad numbers with a message naming the expected range. */
 export function numberIn(min: number, max: number, what = 'a number') {

@@ -6,10 +6,10 @@ import { preBackupWorkflow } from '../workflows/pre-backup.js';
 export { SentinelClient, type RunRef, type SentinelClientOptions } from './sentinel-client.js';
 export type {
   BackupResult, GateDecision, HumanDecision, PreBackupInput, PreBackupResult, PreBackupState, Phase,
-} from '../domain/prebackup/contract.js';
+} from '../domain/pre-backup/contract.js';
 export type { Prediction, RiskFactor, ModelInfo } from '../domain/risk/prediction.js';
 export type { RiskLevel } from '../domain/risk/levels.js';
-export { preBackupWorkflowId } from '../domain/prebackup/contract.js';
+export { preBackupWorkflowId } from '../domain/pre-backup/contract.js';
 export type { AppConfigInput, ConfigBackupInput, ConfigBackupResult, ConfigBackupTotals, ItemOutcome } from '../domain/config-backup/contract.js';
 export type { RollbackModelInput, RollbackModelResult, TrainModelInput, TrainModelResult } from '../domain/models/contract.js';
 export { configBackupWorkflowId } from '../domain/config-backup/contract.js';

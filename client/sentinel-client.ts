@@ -1,13 +1,13 @@
 import { Client, Connection, WorkflowExecutionAlreadyStartedError, type WorkflowStartOptions } from '@temporalio/client';
 import type { Workflow } from '@temporalio/common';
-import { preBackupWorkflowId, type HumanDecision, type PreBackupInput, type PreBackupResult, type PreBackupState } from '../domain/prebackup/contract.js';
+import { preBackupWorkflowId, type HumanDecision, type PreBackupInput, type PreBackupResult, type PreBackupState } from '../domain/pre-backup/contract.js';
 import { configBackupWorkflowId, type ConfigBackupInput, type ConfigBackupResult } from '../domain/config-backup/contract.js';
 import {
   rollbackModelWorkflowId, trainModelWorkflowId, type RollbackModelInput, type RollbackModelResult, type TrainModelInput, type TrainModelResult,
 } from '../domain/models/contract.js';
-import { assertCodecForSecrets } from '../lib/codec/secrets-guard.js';
-import { DEFAULT_TEMPORAL_ADDRESS } from '../lib/env.js';
-import { sentinelDataConverter } from '../lib/temporal.js';
+import { assertCodecForSecrets } from '../platform/codec/secrets-guard.js';
+import { DEFAULT_TEMPORAL_ADDRESS } from '../platform/env.js';
+import { sentinelDataConverter } from '../platform/temporal.js';
 import { configBackupWorkflow } from '../workflows/config-backup.js';
 import { rollbackModelWorkflow, trainFailureModelWorkflow } from '../workflows/models.js';
 import { decideUpdate, preBackupWorkflow, stateQuery } from '../workflows/pre-backup.js';

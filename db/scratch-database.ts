@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { redactUrl } from '../lib/redact.js';
+import { redactUrl } from '../platform/redact.js';
 import { migrate } from './migrate.js';
 
 /** A throw-away, fully migrated database for one test run or benchmark, on the server `adminUrl` names. */

@@ -1,5 +1,5 @@
 import { ScheduleOverlapPolicy } from '@temporalio/client';
-import type { SentinelConfig } from '../domain/config/sentinel-config.js';
+import type { SentinelSettings } from '../domain/settings/schema.js';
 import { anomalyMonitorWorkflow } from '../workflows/anomaly-monitor.js';
 import { capacityForecastWorkflow } from '../workflows/capacity-forecast.js';
 import { configBackupWorkflow } from '../workflows/config-backup.js';
@@ -8,7 +8,7 @@ import { preBackupWorkflow } from '../workflows/pre-backup.js';
 import type { ScheduleDeclaration } from './types.js';
 
 export interface ScheduleContext {
-  config: SentinelConfig;
+  config: SentinelSettings;
   /** Timezone for every calendar schedule (sentinel.yaml `timezone`, default UTC). */
   timezone: string;
 }

@@ -15,7 +15,7 @@ import path from 'node:path';
 import { stringify } from 'yaml';
 import { SentinelClient } from '../client/index.js';
 import { createPool } from '../db/pool.js';
-import type { PreBackupResult } from '../domain/prebackup/contract.js';
+import type { PreBackupResult } from '../domain/pre-backup/contract.js';
 import { generateHistory } from '../domain/ml/synthetic-history.js';
 import { writeHistoryFile } from '../capabilities/history/history-file.js';
 import { importHistoryFile } from '../capabilities/history/history-import.js';

@@ -4,7 +4,7 @@
  * PGlite under .data/pglite, applies migrations, and runs the worker until Ctrl-C, then shuts everything down.
  * It serves the payload codec endpoint (SENTINEL_CODEC_PORT, default 8888) on loopback and starts the Web UI with
  * `--ui-codec-endpoint` pointing at it, so operators see decoded payloads. Without CONFIG_BACKUP_KEY it creates (once)
- * and uses a development key in .data/dev-key (lib/dev-key.ts), which the CLI then picks up too.
+ * and uses a development key in .data/dev-key (platform/dev-key.ts), which the CLI then picks up too.
  *
  * `npm start -- --demo` (or `npm start --demo`, which npm passes as npm_config_demo) then runs scripts/demo.ts:
  * history, training, a config backup, one low-risk and one high-risk pre-backup run, and what to try next.
@@ -14,17 +14,17 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../db/embedded.js';
 import { migrate } from '../db/migrate.js';
-import { startLocalCodecEndpoint, type LocalCodecEndpoint } from '../lib/codec/local-endpoint.js';
-import { acquireDataDirLock, DataDirLockedError, type DataDirLock } from '../lib/data-dir-lock.js';
-import { startDevServer, stopOrphanedDevServer, type DevServer } from '../lib/dev-server.js';
-import { ensureDevKey } from '../lib/dev-key.js';
-import { dataDirOf, DEFAULT_UI_PORT, readEnv } from '../lib/env.js';
-import { logFormatFrom } from '../lib/log-format.js';
-import { logger, setLogFormat } from '../lib/logger.js';
-import { redactUrl } from '../lib/redact.js';
-import { removeRuntimeInfo, writeRuntimeInfo } from '../lib/runtime-file.js';
-import { configFileExists, loadSentinelConfig, missingConfigMessage } from '../lib/config-file.js';
-import { connectClient } from '../lib/temporal.js';
+import { startLocalCodecEndpoint, type LocalCodecEndpoint } from '../platform/codec/local-endpoint.js';
+import { acquireDataDirLock, DataDirLockedError, type DataDirLock } from '../platform/data-dir-lock.js';
+import { startDevServer, stopOrphanedDevServer, type DevServer } from '../platform/dev-server.js';
+import { ensureDevKey } from '../platform/dev-key.js';
+import { dataDirOf, DEFAULT_UI_PORT, readEnv } from '../platform/env.js';
+import { logFormatFrom } from '../platform/log-format.js';
+import { logger, setLogFormat } from '../platform/logger.js';
+import { redactUrl } from '../platform/redact.js';
+import { removeRuntimeInfo, writeRuntimeInfo } from '../platform/runtime-file.js';
+import { settingsFileExists, loadSettings, missingSettingsMessage } from '../platform/settings-file.js';
+import { connectClient } from '../platform/temporal.js';
 import { applySchedules } from '../schedules/apply.js';
 import { declaredSchedules } from '../schedules/index.js';
 import { runWorker } from '../workers/main.js';
@@ -43,7 +43,7 @@ async function main(): Promise<void> {
   setLogFormat(logFormat.format);
   const dataDir = dataDirOf();
   await mkdir(dataDir, { recursive: true });
-  // Before anything else touches the data directory: one service per directory (lib/data-dir-lock.ts).
+  // Before anything else touches the data directory: one service per directory (platform/data-dir-lock.ts).
   let lock: DataDirLock;
   try {
     lock = await acquireDataDirLock(dataDir, 'npm start');
@@ -106,7 +106,7 @@ async function main(): Promise<void> {
     if (server?.uiUrl) say(`Temporal Web UI: ${server.uiUrl}/namespaces/${env.temporalNamespace}/workflows`);
     say(codec.note);
     say(`Config: ${env.configPath}. Try, in another terminal:  npx sentinel backup run <target> --wait`);
-    if (!(await configFileExists(env.configPath))) say(missingConfigMessage(env.configPath));
+    if (!(await settingsFileExists(env.configPath))) say(missingSettingsMessage(env.configPath));
     if (firstRun && !demo) say('First run? `npm start -- --demo` imports a demo history, trains a model and starts a low-risk and a high-risk run to look at.');
     if (demo) {
       // The demo is a guest: if it fails, say why and keep the service running.
@@ -123,7 +123,7 @@ async function main(): Promise<void> {
 }
 
 /**
- * The dev server runs in a process group of its own (lib/dev-server.ts), so Ctrl-C reaches only this process and
+ * The dev server runs in a process group of its own (platform/dev-server.ts), so Ctrl-C reaches only this process and
  * the server is stopped after the worker. Should it be gone anyway, the SDK retries it without end: past the
  * worker's shutdown grace (30 s for a running backup) plus a margin, exit anyway rather than hang the terminal.
  * Nothing started here outlives that exit: the dev server's wrapper sees its stdin pipe close, backup commands'
@@ -161,7 +161,7 @@ function stopWithin(controller: AbortController, ms: number): void {
 async function applyDeclaredSchedules(address: string, configPath: string, taskQueue: string, namespace: string): Promise<string> {
   let connection: Awaited<ReturnType<typeof connectClient>>['connection'] | undefined;
   try {
-    const config = await loadSentinelConfig(configPath);
+    const config = await loadSettings(configPath);
     const temporal = await connectClient({ address, namespace });
     connection = temporal.connection;
     const report = await applySchedules(temporal.client, declaredSchedules({ config, timezone: config.timezone }), { taskQueue });

@@ -1,9 +1,9 @@
 import type { ActivityInterceptors, ActivityInterceptorsFactory } from '@temporalio/worker';
-import { logContext } from '../lib/log-context.js';
+import { logContext } from '../platform/log-context.js';
 import {
   activityDurationSeconds, anomaliesTotal, backupDurationSeconds, backupSizeBytes, backupsTotal, configItemsTotal, decisionsTotal, predictionsTotal,
-} from '../lib/metrics.js';
-import type { SecretRedactor } from '../lib/redact.js';
+} from '../platform/telemetry.js';
+import type { SecretRedactor } from '../platform/redact.js';
 import { redactError } from './secret-redaction.js';
 
 /**

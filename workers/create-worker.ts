@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities/index.js';
-import { sentinelDataConverter } from '../lib/temporal.js';
+import { sentinelDataConverter } from '../platform/temporal.js';
 import { observeActivities } from './activity-observer.js';
 import { withSecretRedaction } from './secret-redaction.js';
 

@@ -1,14 +1,14 @@
 import { NativeConnection } from '@temporalio/worker';
-import { cachedConfigLoader, loadSentinelConfig } from '../lib/config-file.js';
-import { configSecrets, workerRedactor } from '../lib/known-secrets.js';
-import { openDatabase } from '../lib/database.js';
-import { DEFAULT_TEMPORAL_ADDRESS, readEnv } from '../lib/env.js';
-import { freePort } from '../lib/dev-server.js';
-import { logger } from '../lib/logger.js';
-import { startMetricsServer, type MetricsServer } from '../lib/metrics-server.js';
-import { readRuntimeInfo } from '../lib/runtime-file.js';
-import { adoptLocalServiceSettings } from '../lib/runtime-env.js';
-import { installTemporalRuntime } from '../lib/temporal-runtime.js';
+import { cachedSettingsLoader, loadSettings } from '../platform/settings-file.js';
+import { configSecrets, workerRedactor } from '../platform/known-secrets.js';
+import { openDatabase } from '../platform/database.js';
+import { DEFAULT_TEMPORAL_ADDRESS, readEnv } from '../platform/env.js';
+import { freePort } from '../platform/dev-server.js';
+import { logger } from '../platform/logger.js';
+import { startMetricsServer, type MetricsServer } from '../platform/telemetry-server.js';
+import { readRuntimeInfo } from '../platform/runtime-file.js';
+import { adoptLocalServiceSettings } from '../platform/runtime-env.js';
+import { installTemporalRuntime } from '../platform/temporal-runtime.js';
 import { createSentinelWorker } from './create-worker.js';
 import { configBackupSourceFromEnv } from '../capabilities/config-backup/services.js';
 
@@ -28,7 +28,7 @@ export async function runWorker(options: RunWorkerOptions = {}): Promise<void> {
   const metricsPort = env.metricsPort;
   const { sdkMetricsUrl } = installTemporalRuntime(metricsPort === undefined ? {} : { sdkMetricsPort: await freePort() });
   if (options.databaseUrl) env.databaseUrl = options.databaseUrl;
-  const config = await loadSentinelConfig(env.configPath); // a broken sentinel.yaml stops the worker at start, not at 01:00
+  const config = await loadSettings(env.configPath); // a broken sentinel.yaml stops the worker at start, not at 01:00
   const redactor = workerRedactor(); // its known secrets, from the start (sentinel.yaml's are re-learnt on every load)
   redactor.learn(configSecrets(config));
   const runtime = await readRuntimeInfo(env.dataDir);
@@ -54,7 +54,7 @@ export async function runWorker(options: RunWorkerOptions = {}): Promise<void> {
       workflowBundlePath: process.env.SENTINEL_WORKFLOW_BUNDLE,
       deps: {
         db: database.pool,
-        loadConfig: cachedConfigLoader(env.configPath),
+        loadSettings: cachedSettingsLoader(env.configPath),
         backupDir: env.backupDir,
         configBackup: configBackupSourceFromEnv(),
         alertWebhookUrl: env.alertWebhookUrl,

@@ -5,9 +5,9 @@
  * history, then `backup_runs.error_message` and alerts, which the workflow builds from that failure).
  */
 import type { ActivityDeps } from '../activities/deps.js';
-import { configSecrets, workerRedactor } from '../lib/known-secrets.js';
-import { redactingLogger } from '../lib/logger.js';
-import type { SecretRedactor } from '../lib/redact.js';
+import { configSecrets, workerRedactor } from '../platform/known-secrets.js';
+import { redactingLogger } from '../platform/logger.js';
+import type { SecretRedactor } from '../platform/redact.js';
 
 export function withSecretRedaction(deps: ActivityDeps, env: Readonly<Record<string, string | undefined>> = process.env): ActivityDeps & { redactor: SecretRedactor } {
   const redactor = deps.redactor ?? workerRedactor(env);
@@ -16,8 +16,8 @@ export function withSecretRedaction(deps: ActivityDeps, env: Readonly<Record<str
     ...deps,
     redactor,
     log: redactingLogger(deps.log, redactor),
-    loadConfig: async () => {
-      const config = await deps.loadConfig();
+    loadSettings: async () => {
+      const config = await deps.loadSettings();
       redactor.learn(configSecrets(config)); // cheap: a known value is skipped
       return config;
     },

@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { quietBundlerLogger } from '../lib/quiet-bundler-logger.js';
+import { quietBundlerLogger } from '../platform/quiet-bundler-logger.js';
 import { WORKFLOWS_PATH } from './create-worker.js';
 
 /**

@@ -1,8 +1,8 @@
 import { proxyActivities, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
 import type { SentinelActivities } from '../activities/index.js';
-import { incidentAlertDedupeKey, type AnomalyMonitorInput, type AnomalyMonitorResult } from '../domain/monitoring/contract.js';
+import type { AnomalyMonitorInput, AnomalyMonitorResult } from '../domain/monitoring/contract.js';
 import { DEFAULT_SCAN_LOOKBACK_HOURS, validateAnomalyMonitorInput } from '../domain/monitoring/inputs.js';
-import { exponentialRetry, rejectInvalidInput, sendAlertAndContinue } from './glue.js';
+import { alertNewIncidents, exponentialRetry, rejectInvalidInput } from './glue.js';
 
 // A scan reads every target's recent history: minutes for a large fleet, with a heartbeat per target.
 const scanning = proxyActivities<SentinelActivities>({
@@ -23,21 +23,9 @@ export async function anomalyMonitorWorkflow(input: AnomalyMonitorInput = {}): P
   const since = input?.since ? new Date(input.since).toISOString() : new Date(now - DEFAULT_SCAN_LOOKBACK_HOURS * 3_600_000).toISOString();
 
   const { alerts, ...summary } = await scanning.scanAnomalies({ since, until: new Date(now).toISOString(), callerId: workflowId });
-  const alertsSent: string[] = [];
-  const alertsFailed: string[] = [];
   // An undeliverable alert does not fail the scan: it is reported in `alertsFailed` (the incident keeps no stored
   // alert, so the next scan sends it after a grace period).
-  for (const incident of alerts) {
-    const sent = await sendAlertAndContinue(
-      {
-        dedupeKey: incidentAlertDedupeKey(incident.incidentId), target: incident.target, workflowId,
-        kind: incident.kind, severity: 'critical', message: incident.message, details: incident.details,
-      },
-      'anomaly alert could not be delivered',
-      { incidentId: incident.incidentId },
-    );
-    (sent ? alertsSent : alertsFailed).push(incident.incidentId);
-  }
+  const { sent: alertsSent, failed: alertsFailed } = await alertNewIncidents(alerts, workflowId);
   setCurrentDetails(`${summary.counts.targets} targets, ${summary.counts.scored} runs scored, ${summary.counts.critical} critical, ${alertsSent.length} new incident alert(s)`);
   return { workflowId, ...summary, alertsSent, alertsFailed };
 }

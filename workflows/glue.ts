@@ -9,6 +9,7 @@ import { ActivityFailure, ApplicationFailure, log, proxyActivities, type RetryPo
 import type { SentinelActivities } from '../activities/index.js';
 import type { AlertInput } from '../activities/alerts.js';
 import { rootMessage } from '../domain/errors/root-message.js';
+import { incidentAlertDedupeKey, type IncidentAlert } from '../domain/monitoring/contract.js';
 
 export { rootMessage };
 
@@ -58,6 +59,27 @@ export async function sendAlertAndContinue(alert: AlertInput, logMessage: string
     log.error(logMessage, { ...logFields, error: rootMessage(error) });
     return false;
   }
+}
+
+/**
+ * One critical alert per newly opened anomaly incident, in order, each de-duplicated by its incident; one that cannot
+ * be delivered is logged and skipped. Returns the incident IDs alerted and those that were not.
+ */
+export async function alertNewIncidents(incidents: readonly IncidentAlert[], workflowId: string): Promise<{ sent: string[]; failed: string[] }> {
+  const sent: string[] = [];
+  const failed: string[] = [];
+  for (const incident of incidents) {
+    const delivered = await sendAlertAndContinue(
+      {
+        dedupeKey: incidentAlertDedupeKey(incident.incidentId), target: incident.target, workflowId,
+        kind: incident.kind, severity: 'critical', message: incident.message, details: incident.details,
+      },
+      'anomaly alert could not be delivered',
+      { incidentId: incident.incidentId },
+    );
+    (delivered ? sent : failed).push(incident.incidentId);
+  }
+  return { sent, failed };
 }
 
 /** Fails fast on invalid input: a non-retryable `InvalidInput` failure listing every problem found. */

@@ -26,12 +26,11 @@ import {
   type PreBackupResult,
   type PreBackupState,
   type ResolvedGate,
-} from '../domain/prebackup/contract.js';
-import { incidentAlertDedupeKey } from '../domain/monitoring/contract.js';
-import { describeGate } from '../domain/prebackup/describe.js';
+} from '../domain/pre-backup/contract.js';
+import { describeGate } from '../domain/pre-backup/describe.js';
 import { isHighRisk } from '../domain/risk/levels.js';
 import type { Prediction } from '../domain/risk/prediction.js';
-import { exponentialRetry, rejectInvalidInput, rootMessage, sendAlertAndContinue, stepRetry } from './glue.js';
+import { alertNewIncidents, exponentialRetry, rejectInvalidInput, rootMessage, sendAlertAndContinue, stepRetry } from './glue.js';
 import { BackupDecision, BackupTarget, FailureProbability, FailureRisk } from './search-attributes.js';
 
 export const stateQuery = defineQuery<PreBackupState>('state');
@@ -173,17 +172,7 @@ export async function preBackupWorkflow(input: PreBackupInput): Promise<PreBacku
     });
     state.anomalies = findings;
     state.anomalyCheck = { ...check, alertsSent: [] };
-    for (const incident of alerts) {
-      const sent = await sendAlertAndContinue(
-        {
-          dedupeKey: incidentAlertDedupeKey(incident.incidentId), target: incident.target, workflowId,
-          kind: incident.kind, severity: 'critical', message: incident.message, details: incident.details,
-        },
-        'anomaly alert could not be delivered',
-        { incidentId: incident.incidentId },
-      );
-      if (sent) state.anomalyCheck.alertsSent.push(incident.incidentId);
-    }
+    state.anomalyCheck.alertsSent = (await alertNewIncidents(alerts, workflowId)).sent;
   } else if (state.backup?.status === 'failed') {
     await alert('backup-failed', 'critical', `${gate.target}: backup failed: ${state.backup.error ?? 'unknown error'}`, {});
   }

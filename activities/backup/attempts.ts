@@ -1,7 +1,7 @@
 import { mkdir, readdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { isSameProcessAlive, killGroupAndWait, processStartTicks } from '../../lib/process-liveness.js';
+import { isSameProcessAlive, killGroupAndWait, processStartTicks } from '../../platform/process-liveness.js';
 
 /**
  * Which backup processes run, so a retry never runs next to the attempt before it (issue 11, item 5). A worker

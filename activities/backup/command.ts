@@ -1,4 +1,4 @@
-import { redactSecrets } from '../../lib/redact.js';
+import { redactSecrets } from '../../platform/redact.js';
 import { runProcess, type RunProcessOptions } from './process.js';
 
 /** Runs the target's backup command through the shell; its exit code decides success. */

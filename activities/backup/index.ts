@@ -1,8 +1,8 @@
 import { Context } from '@temporalio/activity';
-import { findTarget } from '../../domain/config/sentinel-config.js';
-import type { BackupResult } from '../../domain/prebackup/contract.js';
+import { findTarget } from '../../domain/settings/schema.js';
+import type { BackupResult } from '../../domain/pre-backup/contract.js';
 import type { ActivityDeps } from '../deps.js';
-import { asActivityError, invalidInput } from '../../lib/failures.js';
+import { asActivityError, invalidInput } from '../../platform/failures.js';
 import { attemptFile, stopEarlierAttempts } from './attempts.js';
 import { runBackupCommand } from './command.js';
 import { dumpPostgres } from './postgres.js';
@@ -19,7 +19,7 @@ export function createBackupActivities(deps: ActivityDeps) {
     async runBackup(input: RunBackupInput): Promise<BackupResult> {
       let target;
       try {
-        target = findTarget(await deps.loadConfig(), input.target);
+        target = findTarget(await deps.loadSettings(), input.target);
       } catch (error) {
         throw asActivityError(error);
       }

@@ -3,8 +3,8 @@ import { createReadStream } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
-import { redactSecrets } from '../../lib/redact.js';
-import { invalidInput } from '../../lib/failures.js';
+import { redactSecrets } from '../../platform/redact.js';
+import { invalidInput } from '../../platform/failures.js';
 import { parsePgDumpVersion, parseServerVersionNum, pgDumpTooOld } from './pg-version.js';
 import { runProcess, type RunProcessOptions } from './process.js';
 

@@ -11,7 +11,7 @@ import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import type { TreeRunner } from '../../domain/ml/forest/runner.js';
 import type { FlatTree } from '../../domain/ml/forest/tree.js';
-import { startThread } from '../../lib/worker-threads.js';
+import { startThread } from '../../platform/worker-threads.js';
 import type { TreeThreadInput, TreeThreadMessage } from './tree-protocol.js';
 
 const TREE_THREAD = new URL('./tree-thread.js', import.meta.url);

@@ -23,9 +23,9 @@ import type {
   ScheduleControl,
   VerifyActiveModelResult,
 } from '../../domain/models/contract.js';
-import { packageVersion } from '../../lib/package-version.js';
+import { packageVersion } from '../../platform/package-version.js';
 import type { ActivityDeps } from '../deps.js';
-import { invalidInput } from '../../lib/failures.js';
+import { invalidInput } from '../../platform/failures.js';
 import { canaryProbability, loadArtifactBytes } from '../../capabilities/models/model-loader.js';
 
 function activityClient(): Client {

@@ -5,7 +5,7 @@
  */
 import { transferablesOf } from '../../domain/models/history-columns.js';
 import type { CandidateTrainingOutput, TrainingPhase } from '../../domain/models/train-candidate.js';
-import { startThread } from '../../lib/worker-threads.js';
+import { startThread } from '../../platform/worker-threads.js';
 import type { TrainingThreadInput, TrainingThreadMessage } from './training-protocol.js';
 
 const TRAINING_THREAD = new URL('./training-thread.js', import.meta.url);

@@ -22,7 +22,7 @@ import {
 } from '../../domain/models/contract.js';
 import { checkAlgorithmFeasible, checkAlgorithmParams } from '../../domain/models/params.js';
 import type { ActivityDeps } from '../deps.js';
-import { invalidInput } from '../../lib/failures.js';
+import { invalidInput } from '../../platform/failures.js';
 import { heartbeat } from '../heartbeat.js';
 import { runTrainingThread } from './training-runner.js';
 

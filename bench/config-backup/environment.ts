@@ -12,18 +12,18 @@ import { bundleWorkflowCode, NativeConnection } from '@temporalio/worker';
 import pg from 'pg';
 import { pino } from 'pino';
 import { createPool } from '../../db/pool.js';
-import { cachedConfigLoader } from '../../lib/config-file.js';
-import { startDevServer, type DevServer } from '../../lib/dev-server.js';
-import { redactUrl } from '../../lib/redact.js';
-import { sentinelDataConverter } from '../../lib/temporal.js';
-import { installTemporalRuntime } from '../../lib/temporal-runtime.js';
+import { cachedSettingsLoader } from '../../platform/settings-file.js';
+import { startDevServer, type DevServer } from '../../platform/dev-server.js';
+import { redactUrl } from '../../platform/redact.js';
+import { sentinelDataConverter } from '../../platform/temporal.js';
+import { installTemporalRuntime } from '../../platform/temporal-runtime.js';
 import { createSentinelWorker, WORKFLOWS_PATH } from '../../workers/create-worker.js';
 import { createScratchDatabase } from '../../db/scratch-database.js';
-import { quietBundlerLogger } from '../../lib/quiet-bundler-logger.js';
+import { quietBundlerLogger } from '../../platform/quiet-bundler-logger.js';
 import { configBackupSourceFromEnv } from '../../capabilities/config-backup/services.js';
 
 const DEFAULT_ADMIN_URL = 'postgres://postgres:postgres@127.0.0.1:5432/postgres';
-// What workers/main.ts gets from lib/database.ts for an external DATABASE_URL.
+// What workers/main.ts gets from platform/database.ts for an external DATABASE_URL.
 const PRODUCT_POOL_SIZE = 10;
 
 export interface ConfigBenchEnvironment {
@@ -84,7 +84,7 @@ export async function openConfigBenchEnvironment(log: (message: string) => void)
       taskQueue,
       workflowBundlePath: bundlePath,
       // The product's info-level logging cost, without flooding the terminal.
-      deps: { db: pool, loadConfig: cachedConfigLoader(path.join(workDir, 'sentinel.yaml')), backupDir: path.join(workDir, 'backups'), configBackup: configBackupSourceFromEnv(), log: pino({ level: 'info' }, pino.destination({ dest: '/dev/null', sync: true })) },
+      deps: { db: pool, loadSettings: cachedSettingsLoader(path.join(workDir, 'sentinel.yaml')), backupDir: path.join(workDir, 'backups'), configBackup: configBackupSourceFromEnv(), log: pino({ level: 'info' }, pino.destination({ dest: '/dev/null', sync: true })) },
     });
     const running = worker.run();
     closers.push({

@@ -8,14 +8,14 @@ import { bundleWorkflowCode, NativeConnection, type WorkerOptions } from '@tempo
 import { pino } from 'pino';
 import { stringify } from 'yaml';
 import { createPool } from '../../db/pool.js';
-import { cachedConfigLoader } from '../../lib/config-file.js';
-import { startDevServer, TEMPORAL_BIN, type DevServer } from '../../lib/dev-server.js';
-import { redactUrl } from '../../lib/redact.js';
-import { sentinelDataConverter } from '../../lib/temporal.js';
-import { installTemporalRuntime } from '../../lib/temporal-runtime.js';
+import { cachedSettingsLoader } from '../../platform/settings-file.js';
+import { startDevServer, TEMPORAL_BIN, type DevServer } from '../../platform/dev-server.js';
+import { redactUrl } from '../../platform/redact.js';
+import { sentinelDataConverter } from '../../platform/temporal.js';
+import { installTemporalRuntime } from '../../platform/temporal-runtime.js';
 import { createSentinelWorker, WORKFLOWS_PATH } from '../../workers/create-worker.js';
 import { createScratchDatabase } from '../../db/scratch-database.js';
-import { quietBundlerLogger } from '../../lib/quiet-bundler-logger.js';
+import { quietBundlerLogger } from '../../platform/quiet-bundler-logger.js';
 import { createTeardown } from '../shared/teardown.js';
 import { configBackupSourceFromEnv } from '../../capabilities/config-backup/services.js';
 
@@ -23,7 +23,7 @@ export { withTimeout } from '../shared/teardown.js';
 
 const DEFAULT_ADMIN_URL = 'postgres://postgres:postgres@127.0.0.1:5432/postgres';
 export const BENCH_TARGET = 'bench-true';
-// The pool size workers/main.ts gets from lib/database.ts for an external DATABASE_URL.
+// The pool size workers/main.ts gets from platform/database.ts for an external DATABASE_URL.
 const PRODUCT_POOL_SIZE = 10;
 
 export interface BenchEnvironment {
@@ -97,7 +97,7 @@ export async function openBenchEnvironment(log: (message: string) => void): Prom
       namespace,
       taskQueue,
       workflowBundlePath: bundlePath,
-      deps: { db: pool, loadConfig: cachedConfigLoader(configPath), backupDir: path.join(workDir, 'backups'), configBackup: configBackupSourceFromEnv(), log: discardingInfoLogger() },
+      deps: { db: pool, loadSettings: cachedSettingsLoader(configPath), backupDir: path.join(workDir, 'backups'), configBackup: configBackupSourceFromEnv(), log: discardingInfoLogger() },
       overrides: workerOverrides,
     });
     const running = worker.run();

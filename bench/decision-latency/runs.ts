@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { WorkflowHandle } from '@temporalio/client';
-import { preBackupWorkflowId, type PreBackupInput, type PreBackupResult } from '../../domain/prebackup/contract.js';
+import { preBackupWorkflowId, type PreBackupInput, type PreBackupResult } from '../../domain/pre-backup/contract.js';
 import { BackupTarget } from '../../workflows/search-attributes.js';
 import { cpuSnapshot, type CpuSnapshot } from './cpu.js';
 import { BENCH_TARGET, withTimeout, type BenchEnvironment } from './environment.js';

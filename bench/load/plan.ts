@@ -1,4 +1,4 @@
-import { preBackupWorkflowId } from '../../domain/prebackup/contract.js';
+import { preBackupWorkflowId } from '../../domain/pre-backup/contract.js';
 
 export interface PlannedRun {
   target: string;

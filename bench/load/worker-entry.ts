@@ -4,7 +4,7 @@
  * workflow thread, which inherits the process's execArgv and cannot import TypeScript there.)
  */
 import './memory-probe.js';
-import { logger } from '../../lib/logger.js';
+import { logger } from '../../platform/logger.js';
 import { runWorker } from '../../workers/main.js';
 
 runWorker().catch((error: Error) => {

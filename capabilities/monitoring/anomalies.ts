@@ -43,8 +43,8 @@ import {
   type ScanAnomaliesInput,
   type ScanTargetFailure,
 } from '../../domain/monitoring/index.js';
-import { redactSecrets } from '../../lib/redact.js';
-import { invalidInput } from '../../lib/failures.js';
+import { redactSecrets } from '../../platform/redact.js';
+import { invalidInput } from '../../platform/failures.js';
 
 const DAY_MS = 86_400_000;
 /** History read for a baseline: the domain's window plus a day, so the window is always complete. */

@@ -1,10 +1,10 @@
 import type { Logger } from 'pino';
-import type { SentinelConfig } from '../../domain/config/sentinel-config.js';
+import type { SentinelSettings } from '../../domain/settings/schema.js';
 import { stat, statfs } from 'node:fs/promises';
 import path from 'node:path';
 import type pg from 'pg';
 import { dailyBackupBytes, databaseSizeSeries, runsWithArtifacts } from '../../db/repositories/metrics-history.js';
-import { ConfigError, findTarget, type TargetConfig } from '../../domain/config/sentinel-config.js';
+import { SettingsError, findTarget, type TargetConfig } from '../../domain/settings/schema.js';
 import type { TimedValue } from '../../domain/metrics/daily-series.js';
 import type { SeriesForecast } from '../../domain/metrics/series-forecast.js';
 import {
@@ -21,8 +21,8 @@ import {
   type CapacitySeriesKind,
   type CapacitySource,
 } from '../../domain/monitoring/index.js';
-import { readEnv } from '../../lib/env.js';
-import { invalidInput } from '../../lib/failures.js';
+import { readEnv } from '../../platform/env.js';
+import { invalidInput } from '../../platform/failures.js';
 
 /** Database size readings older than this do not describe today's growth. */
 const DATABASE_SIZE_DAYS = 400;
@@ -135,7 +135,7 @@ export async function forecastTargetCapacity(
 export interface CapacityDeps {
   db: pg.Pool;
   log: Logger;
-  loadConfig: () => Promise<SentinelConfig>;
+  loadSettings: () => Promise<SentinelSettings>;
   backupDir: string;
 }
 
@@ -155,10 +155,10 @@ export async function forecastCapacity(deps: CapacityDeps, input: CapacityForeca
   }
   let targets: TargetConfig[];
   try {
-    const config = await deps.loadConfig();
+    const config = await deps.loadSettings();
     targets = input.targets ? input.targets.map((name) => findTarget(config, name)) : config.targets;
   } catch (error) {
-    if (error instanceof ConfigError) throw invalidInput(error.message);
+    if (error instanceof SettingsError) throw invalidInput(error.message);
     throw error;
   }
   const filesystem = await filesystemSpace(deps.backupDir).catch((error: Error) => {

@@ -4,7 +4,7 @@ import type { Prediction, PredictionRequest } from '../../domain/risk/prediction
 import { normaliseContext, predictWithRules } from '../../domain/risk/rules.js';
 import { recentHistory } from '../../db/repositories/backup-runs.js';
 import type pg from 'pg';
-import { invalidInput } from '../../lib/failures.js';
+import { invalidInput } from '../../platform/failures.js';
 import { predictWithModel } from './ml-prediction.js';
 import { processModelCache, type ActiveModelCache } from '../models/model-loader.js';
 

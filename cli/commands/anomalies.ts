@@ -12,7 +12,7 @@ import {
   type AnomalyMonitorResult,
   type RunAnomalyCheck,
 } from '../../domain/monitoring/index.js';
-import { anomalyChartInput, renderAnomalySvg, type AnomalyChartPoint } from '../../lib/plot/index.js';
+import { anomalyChartInput, renderAnomalySvg, type AnomalyChartPoint } from '../plot/index.js';
 import { anomalyMonitorWorkflow } from '../../workflows/anomaly-monitor.js';
 import type { CliContext } from '../context.js';
 import { nonNegative } from '../options.js';

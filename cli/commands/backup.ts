@@ -1,7 +1,7 @@
 import { ApplicationFailure, WorkflowFailedError, WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { Command, Option } from 'commander';
 import { SentinelClient } from '../../client/sentinel-client.js';
-import type { PreBackupInput, PreBackupResult, PreBackupState } from '../../domain/prebackup/contract.js';
+import type { PreBackupInput, PreBackupResult, PreBackupState } from '../../domain/pre-backup/contract.js';
 import { decideUpdate, preBackupWorkflow, stateQuery } from '../../workflows/pre-backup.js';
 import type { CliContext } from '../context.js';
 import { ExitCode, preBackupExitCode } from '../exit-codes.js';

@@ -1,8 +1,8 @@
 import { Command } from 'commander';
-import { createPayloadCodec } from '../../lib/codec/payload-codec.js';
-import { startCodecServer } from '../../lib/codec/codec-server.js';
-import { CODEC_PORT_ENV, CODEC_TOKEN_ENV, codecEndpointSettings } from '../../lib/codec/endpoint-settings.js';
-import { logger } from '../../lib/logger.js';
+import { createPayloadCodec } from '../../platform/codec/payload-codec.js';
+import { startCodecServer } from '../../platform/codec/codec-server.js';
+import { CODEC_PORT_ENV, CODEC_TOKEN_ENV, codecEndpointSettings } from '../../platform/codec/endpoint-settings.js';
+import { logger } from '../../platform/logger.js';
 import type { CliContext } from '../context.js';
 import { wholeNumber } from '../options.js';
 import { CliError, printResult } from '../output.js';

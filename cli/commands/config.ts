@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { WorkflowFailedError } from '@temporalio/client';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { parse as parseYaml } from 'yaml';
-import { assertYamlNesting, YamlNestingError } from '../../domain/config/yaml-nesting.js';
+import { assertYamlNesting, YamlNestingError } from '../../domain/settings/yaml-nesting.js';
 import { ConfigCryptoError } from '../../domain/config-backup/errors.js';
 import { keyringFromEnv, type Keyring } from '../../domain/config-backup/keyring.js';
 import type { RetentionPolicy } from '../../domain/config-backup/retention.js';
@@ -14,7 +14,7 @@ import {
   type ConfigItemType,
 } from '../../domain/config-backup/contract.js';
 import { listItems } from '../../db/repositories/config-backups.js';
-import { assertCodecForSecrets } from '../../lib/codec/index.js';
+import { assertCodecForSecrets } from '../../platform/codec/index.js';
 import { ConfigBackupBusyError } from '../../capabilities/config-backup/run/exclusive.js';
 import { diffItems, ItemNotFoundError, listedItem, renderDiff, requireItem, showItem, type ItemDiff, type ListedItem, type ShownItem } from '../../capabilities/config-backup/operations/inspect.js';
 import { prune, type PruneReport } from '../../capabilities/config-backup/operations/prune.js';

@@ -4,7 +4,7 @@ import { MetricsInputError } from '../../domain/metrics/errors.js';
 import { MAX_FORECAST_DAYS, forecast, type ForecastResult } from '../../domain/metrics/forecast.js';
 import { forecastSeries, type SeriesForecast } from '../../domain/metrics/series-forecast.js';
 import type { CapacityEntry } from '../../domain/monitoring/index.js';
-import { forecastChartInput, renderForecastSvg } from '../../lib/plot/index.js';
+import { forecastChartInput, renderForecastSvg } from '../plot/index.js';
 import type { CliContext } from '../context.js';
 import { CliError, printResult } from '../output.js';
 import { writePlotFile } from '../plot-file.js';

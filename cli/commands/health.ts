@@ -1,7 +1,7 @@
 import { Command } from 'commander';
-import { checkHealth, type HealthReport } from '../../lib/health.js';
-import { DEFAULT_TEMPORAL_ADDRESS } from '../../lib/env.js';
-import { readRuntimeInfo } from '../../lib/runtime-file.js';
+import { checkHealth, type HealthReport } from '../../platform/health.js';
+import { DEFAULT_TEMPORAL_ADDRESS } from '../../platform/env.js';
+import { readRuntimeInfo } from '../../platform/runtime-file.js';
 import type { CliContext } from '../context.js';
 import { printResult } from '../output.js';
 import { ExitCode } from '../exit-codes.js';

@@ -31,7 +31,7 @@ import { parseHistoryRow, type ImportedRun } from '../../domain/models/history-r
 import { checkAlgorithmParams } from '../../domain/models/params.js';
 import { HistoryFileError, historyFormatOf, readHistoryFile } from '../../capabilities/history/history-file.js';
 import { buildExport, ModelImportError, validateImport } from '../../capabilities/models/model-transfer.js';
-import { packageVersion } from '../../lib/package-version.js';
+import { packageVersion } from '../../platform/package-version.js';
 import { SentinelClient } from '../../client/sentinel-client.js';
 import { trainFailureModelWorkflow } from '../../workflows/models.js';
 import type { CliContext } from '../context.js';

@@ -13,7 +13,7 @@ import ini from 'ini';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import jsYaml from 'js-yaml';
 import { Composer, LineCounter } from 'yaml';
-import { YamlNestingError, yamlTokensWithinNesting } from '../config/yaml-nesting.js';
+import { YamlNestingError, yamlTokensWithinNesting } from '../settings/yaml-nesting.js';
 import { flattenConfig, leafValue } from './flatten.js';
 import type { ConfigFormat, FlatMap } from './types.js';
 

@@ -3,7 +3,7 @@
 // alert after a run, and invalid input. Timers are seconds long: durations come from the input or sentinel.yaml.
 import type { WorkflowHandle } from '@temporalio/client';
 import { insertBackupRun } from '../../db/repositories/backup-runs.js';
-import { preBackupWorkflowId, type PreBackupInput, type PreBackupResult, type PreBackupState } from '../../domain/prebackup/contract.js';
+import { preBackupWorkflowId, type PreBackupInput, type PreBackupResult, type PreBackupState } from '../../domain/pre-backup/contract.js';
 import { BackupTarget } from '../../workflows/search-attributes.js';
 import { completed, eventually, failedWith, RECORDED_AT, type Recorder } from './recording.js';
 import { THEIR_TASK_QUEUE, TASK_QUEUE, type RecordingStack } from './stack.js';

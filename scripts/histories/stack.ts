@@ -13,11 +13,11 @@ import { pino } from 'pino';
 import { stringify } from 'yaml';
 import { createPool } from '../../db/pool.js';
 import { createScratchDatabase, type ScratchDatabase } from '../../db/scratch-database.js';
-import { cachedConfigLoader } from '../../lib/config-file.js';
-import { startDevServer, type DevServer } from '../../lib/dev-server.js';
-import { installTemporalRuntime } from '../../lib/temporal-runtime.js';
-import { quietBundlerLogger } from '../../lib/quiet-bundler-logger.js';
-import { sentinelDataConverter } from '../../lib/temporal.js';
+import { cachedSettingsLoader } from '../../platform/settings-file.js';
+import { startDevServer, type DevServer } from '../../platform/dev-server.js';
+import { installTemporalRuntime } from '../../platform/temporal-runtime.js';
+import { quietBundlerLogger } from '../../platform/quiet-bundler-logger.js';
+import { sentinelDataConverter } from '../../platform/temporal.js';
 import { createSentinelWorker } from '../../workers/create-worker.js';
 import { writeWorkflowBundle } from '../../workers/workflow-bundle.js';
 import { configBackupSourceFromEnv } from '../../capabilities/config-backup/services.js';
@@ -97,7 +97,7 @@ export async function startRecordingStack(options: StackOptions): Promise<Record
         namespace: 'default',
         taskQueue,
         workflowBundlePath: bundlePath,
-        deps: { db, loadConfig: cachedConfigLoader(configPath), backupDir: path.join(dir, 'backups'), configBackup: configBackupSourceFromEnv(), log: silent },
+        deps: { db, loadSettings: cachedSettingsLoader(configPath), backupDir: path.join(dir, 'backups'), configBackup: configBackupSourceFromEnv(), log: silent },
         overrides: { shutdownGraceTime: '2s', identity: `${RECORDER_IDENTITY}-worker` },
       });
       workers.push(worker);

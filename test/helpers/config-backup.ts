@@ -5,7 +5,7 @@ import { NativeConnection } from '@temporalio/worker';
 import type pg from 'pg';
 import { pino } from 'pino';
 import { inject } from 'vitest';
-import { cachedConfigLoader } from '../../lib/config-file.js';
+import { cachedSettingsLoader } from '../../platform/settings-file.js';
 import { createSentinelWorker } from '../../workers/create-worker.js';
 import type { Harness } from './harness.js';
 import { configBackupSourceFromEnv } from '../../capabilities/config-backup/services.js';
@@ -23,7 +23,7 @@ export async function startCapturingWorker(h: Harness, db: pg.Pool = h.pool): Pr
     namespace: 'default',
     taskQueue: h.taskQueue,
     workflowBundlePath: inject('workflowBundlePath'),
-    deps: { db, loadConfig: cachedConfigLoader(h.configPath), backupDir: h.backupDir, configBackup: configBackupSourceFromEnv(), log: pino({ level: 'debug' }, sink) },
+    deps: { db, loadSettings: cachedSettingsLoader(h.configPath), backupDir: h.backupDir, configBackup: configBackupSourceFromEnv(), log: pino({ level: 'debug' }, sink) },
     overrides: { shutdownGraceTime: '2s' },
   });
   const running = worker.run();

@@ -8,9 +8,9 @@ import type pg from 'pg';
 import { pino, type Logger } from 'pino';
 import { inject } from 'vitest';
 import { stringify } from 'yaml';
-import { cachedConfigLoader } from '../../lib/config-file.js';
+import { cachedSettingsLoader } from '../../platform/settings-file.js';
 import { createIsolatedDatabase } from './test-database.js';
-import { sentinelDataConverter } from '../../lib/temporal.js';
+import { sentinelDataConverter } from '../../platform/temporal.js';
 import { createSentinelWorker } from '../../workers/create-worker.js';
 import { configBackupSourceFromEnv } from '../../capabilities/config-backup/services.js';
 
@@ -68,7 +68,7 @@ export async function createHarness(name: string): Promise<Harness> {
         workflowBundlePath: inject('workflowBundlePath'),
         deps: {
           db: options.db ?? pool,
-          loadConfig: cachedConfigLoader(configPath),
+          loadSettings: cachedSettingsLoader(configPath),
           backupDir,
           configBackup: configBackupSourceFromEnv(),
           alertWebhookUrl: options.alertWebhookUrl,

@@ -1,7 +1,7 @@
 import { NativeConnection } from '@temporalio/worker';
 import type pg from 'pg';
 import { inject } from 'vitest';
-import { cachedConfigLoader } from '../../lib/config-file.js';
+import { cachedSettingsLoader } from '../../platform/settings-file.js';
 import { createSentinelWorker } from '../../workers/create-worker.js';
 import { silentLogger, type Harness, type RunningWorker } from './harness.js';
 import { configBackupSourceFromEnv } from '../../capabilities/config-backup/services.js';
@@ -18,7 +18,7 @@ export async function startWorkerOn(h: Harness, pool: pg.Pool): Promise<RunningW
     namespace: 'default',
     taskQueue: h.taskQueue,
     workflowBundlePath: inject('workflowBundlePath'),
-    deps: { db: pool, loadConfig: cachedConfigLoader(h.configPath), backupDir: h.backupDir, configBackup: configBackupSourceFromEnv(), log: silentLogger },
+    deps: { db: pool, loadSettings: cachedSettingsLoader(h.configPath), backupDir: h.backupDir, configBackup: configBackupSourceFromEnv(), log: silentLogger },
     overrides: { shutdownGraceTime: '2s', identity: `${h.taskQueue}-model-worker` },
   });
   const running = worker.run();

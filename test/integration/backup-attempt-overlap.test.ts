@@ -1,7 +1,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { preBackupWorkflowId, type PreBackupResult } from '../../domain/prebackup/contract.js';
+import { preBackupWorkflowId, type PreBackupResult } from '../../domain/pre-backup/contract.js';
 import { preBackupWorkflow } from '../../workflows/pre-backup.js';
 import { activityStarts, isAlive, processesMatching, startedActivity, waitForProcessExit } from '../helpers/faults.js';
 import { createHarness, eventually, type Harness } from '../helpers/harness.js';

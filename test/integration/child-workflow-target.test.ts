@@ -1,8 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { preBackupWorkflowId, type PreBackupResult } from '../../domain/prebackup/contract.js';
-import { sentinelDataConverter } from '../../lib/temporal.js';
+import { preBackupWorkflowId, type PreBackupResult } from '../../domain/pre-backup/contract.js';
+import { sentinelDataConverter } from '../../platform/temporal.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 
 let h: Harness;

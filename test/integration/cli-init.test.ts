@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseSentinelYaml } from '../../domain/config/sentinel-yaml.js';
+import { parseSentinelYaml } from '../../domain/settings/sentinel-yaml.js';
 import { runCli } from '../helpers/cli.js';
 
 // Issue #11, item 11 (first run without sentinel.yaml) and item 13 (a misspelt key), through the real executable.

@@ -8,10 +8,10 @@ import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../db/embedded.
 import { migrate } from '../../db/migrate.js';
 import { createPool } from '../../db/pool.js';
 import { insertBackupRun, recentHistory } from '../../db/repositories/backup-runs.js';
-import { preBackupWorkflowId, type PreBackupInput, type PreBackupResult } from '../../domain/prebackup/contract.js';
-import { openDatabase } from '../../lib/database.js';
-import { freePort } from '../../lib/dev-server.js';
-import { readEnv } from '../../lib/env.js';
+import { preBackupWorkflowId, type PreBackupInput, type PreBackupResult } from '../../domain/pre-backup/contract.js';
+import { openDatabase } from '../../platform/database.js';
+import { freePort } from '../../platform/dev-server.js';
+import { readEnv } from '../../platform/env.js';
 import { BackupTarget } from '../../workflows/search-attributes.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 

@@ -10,8 +10,8 @@ import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../db/embedded.
 import { migrate } from '../../db/migrate.js';
 import { createPool } from '../../db/pool.js';
 import { insertBackupRun, recentHistory } from '../../db/repositories/backup-runs.js';
-import { freePort } from '../../lib/dev-server.js';
-import { redactUrl } from '../../lib/redact.js';
+import { freePort } from '../../platform/dev-server.js';
+import { redactUrl } from '../../platform/redact.js';
 
 // The default for `npm start` without DATABASE_URL: PGlite under .data, served over the wire protocol to `pg`.
 let dir: string;

@@ -7,7 +7,7 @@ import { sha256File } from '../../activities/backup/postgres.js';
 import { getItem } from '../../db/repositories/config-backups.js';
 import { Keyring } from '../../domain/config-backup/keyring.js';
 import { configBackupWorkflowId, type ConfigBackupResult } from '../../domain/config-backup/contract.js';
-import { preBackupWorkflowId, type PreBackupResult } from '../../domain/prebackup/contract.js';
+import { preBackupWorkflowId, type PreBackupResult } from '../../domain/pre-backup/contract.js';
 import { restoreItem } from '../../capabilities/config-backup/operations/restore-item.js';
 import { PayloadStore } from '../../capabilities/config-backup/store/payload-store.js';
 import { runCli } from '../helpers/cli.js';

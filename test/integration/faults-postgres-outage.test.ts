@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { backupIdFor } from '../../activities/records.js';
 import { configBackupWorkflowId, type ConfigBackupResult } from '../../domain/config-backup/contract.js';
-import { preBackupWorkflowId, type PreBackupResult, type PreBackupState } from '../../domain/prebackup/contract.js';
+import { preBackupWorkflowId, type PreBackupResult, type PreBackupState } from '../../domain/pre-backup/contract.js';
 import { activityStarts } from '../helpers/faults.js';
 import { createHarness, eventually, type Harness } from '../helpers/harness.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';

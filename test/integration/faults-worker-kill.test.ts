@@ -11,7 +11,7 @@ import { Keyring } from '../../domain/config-backup/keyring.js';
 import { configBackupWorkflowId, type ConfigBackupResult } from '../../domain/config-backup/contract.js';
 import { generateHistory } from '../../domain/ml/synthetic-history.js';
 import { trainModelWorkflowId, type TrainModelResult } from '../../domain/models/contract.js';
-import { preBackupWorkflowId, type PreBackupInput, type PreBackupResult, type PreBackupState } from '../../domain/prebackup/contract.js';
+import { preBackupWorkflowId, type PreBackupInput, type PreBackupResult, type PreBackupState } from '../../domain/pre-backup/contract.js';
 import { prune } from '../../capabilities/config-backup/operations/prune.js';
 import { verifyBackups } from '../../capabilities/config-backup/operations/verify.js';
 import { PayloadStore } from '../../capabilities/config-backup/store/payload-store.js';
@@ -72,13 +72,13 @@ async function expectOneArtifactAndRow(expect: ExpectStatic, handle: WorkflowHan
 
 describe.concurrent('a worker SIGKILLed mid-flight; a new worker finishes every workflow', () => {
   it('pre-backup: one kill during a pg_dump, a delay timer and an approval wait', async ({ expect }) => {
-    const taskQueue = `${h.taskQueue}-prebackup`;
+    const taskQueue = `${h.taskQueue}-pre-backup`;
     const pgUrl = new URL(h.databaseUrl);
     // pg_dump of the `kill-dump` target goes through a proxy that stops relaying after 8 KiB: a dump stuck mid-way.
     const proxy = await startTcpProxy({ host: pgUrl.hostname, port: Number(pgUrl.port || 5432) });
     cleanups.push(() => proxy.close());
     proxy.stallAfter(8192);
-    const configPath = path.join(h.dir, 'prebackup.yaml');
+    const configPath = path.join(h.dir, 'pre-backup.yaml');
     await writeFile(configPath, stringify({
       targets: [
         { name: 'kill-dump', kind: 'postgres', url: proxy.rewrite(h.databaseUrl), policy: 'manual' },
@@ -86,7 +86,7 @@ describe.concurrent('a worker SIGKILLed mid-flight; a new worker finishes every 
         { name: 'kill-approval', kind: 'postgres', url: h.databaseUrl, policy: 'manual' },
       ],
     }));
-    const first = spawnWorker('prebackup-1', taskQueue, { configPath });
+    const first = spawnWorker('pre-backup-1', taskQueue, { configPath });
     await first.ready;
 
     const dump = await startPreBackup(taskQueue, { target: 'kill-dump' });
@@ -116,7 +116,7 @@ describe.concurrent('a worker SIGKILLed mid-flight; a new worker finishes every 
     expect(isAlive(inFlight.pid)).toBe(true);
     proxy.stallAfter(null);
 
-    const second = spawnWorker('prebackup-2', taskQueue, { configPath });
+    const second = spawnWorker('pre-backup-2', taskQueue, { configPath });
     await second.ready;
     const approved = await approval.executeUpdate<PreBackupState, [unknown]>('decide', { args: [{ decision: 'approve', by: 'oncall', reason: 'after the crash' }] });
     expect(approved.approval).toEqual({ decision: 'approved', by: 'oncall', reason: 'after the crash' });

@@ -12,7 +12,7 @@ import {
   type CapacityForecastInput,
   type CapacityForecastResult,
 } from '../../domain/monitoring/index.js';
-import { preBackupWorkflowId, type PreBackupResult } from '../../domain/prebackup/contract.js';
+import { preBackupWorkflowId, type PreBackupResult } from '../../domain/pre-backup/contract.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 
 const HOUR = 3_600_000;

@@ -1,9 +1,9 @@
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { preBackupWorkflowId } from '../../domain/prebackup/contract.js';
-import { createLogger } from '../../lib/logger.js';
-import { startMetricsServer } from '../../lib/metrics-server.js';
-import { registry } from '../../lib/metrics.js';
+import { preBackupWorkflowId } from '../../domain/pre-backup/contract.js';
+import { createLogger } from '../../platform/logger.js';
+import { startMetricsServer } from '../../platform/telemetry-server.js';
+import { registry } from '../../platform/telemetry.js';
 import { runCli } from '../helpers/cli.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 

@@ -4,11 +4,11 @@ import { Client } from '@temporalio/client';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import proto from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PreBackupResult, PreBackupState } from '../../domain/prebackup/contract.js';
-import { startCodecServer, type CodecServer } from '../../lib/codec/codec-server.js';
-import { createPayloadCodec, ENCRYPTED_ENCODING, METADATA_ENCRYPTION_KEY_ID } from '../../lib/codec/payload-codec.js';
-import { payloadToJson, type JsonPayload } from '../../lib/codec/payload-json.js';
-import { sentinelDataConverter } from '../../lib/temporal.js';
+import type { PreBackupResult, PreBackupState } from '../../domain/pre-backup/contract.js';
+import { startCodecServer, type CodecServer } from '../../platform/codec/codec-server.js';
+import { createPayloadCodec, ENCRYPTED_ENCODING, METADATA_ENCRYPTION_KEY_ID } from '../../platform/codec/payload-codec.js';
+import { payloadToJson, type JsonPayload } from '../../platform/codec/payload-json.js';
+import { sentinelDataConverter } from '../../platform/temporal.js';
 import { runCli } from '../helpers/cli.js';
 import { createHarness, eventually, type Harness } from '../helpers/harness.js';
 

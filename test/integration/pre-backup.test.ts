@@ -6,7 +6,7 @@ import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/clie
 import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { insertBackupRun } from '../../db/repositories/backup-runs.js';
-import { preBackupWorkflowId, type PreBackupInput, type PreBackupResult, type PreBackupState } from '../../domain/prebackup/contract.js';
+import { preBackupWorkflowId, type PreBackupInput, type PreBackupResult, type PreBackupState } from '../../domain/pre-backup/contract.js';
 import { BackupTarget } from '../../workflows/search-attributes.js';
 import { createHarness, eventually, type Harness, type RunningWorker } from '../helpers/harness.js';
 
@@ -19,7 +19,7 @@ let webhookBodies: Array<Record<string, unknown>>;
 let webhook: http.Server;
 
 beforeAll(async () => {
-  h = await createHarness('prebackup');
+  h = await createHarness('pre-backup');
   webhookBodies = [];
   webhook = http.createServer((req, res) => {
     let body = '';

@@ -1,6 +1,6 @@
 import { ScheduleOverlapPolicy } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseSentinelConfig } from '../../domain/config/sentinel-config.js';
+import { parseSettings } from '../../domain/settings/schema.js';
 import { applySchedules } from '../../schedules/apply.js';
 import { declaredSchedules } from '../../schedules/index.js';
 import { createHarness, eventually, type Harness } from '../helpers/harness.js';
@@ -9,7 +9,7 @@ import { createHarness, eventually, type Harness } from '../helpers/harness.js';
 let h: Harness;
 const TZ = 'Europe/Berlin';
 const config = (withTarget: boolean) =>
-  parseSentinelConfig({
+  parseSettings({
     timezone: TZ,
     targets: [
       { name: 'sched-cmd', kind: 'command', command: 'true', ...(withTarget ? { schedule: '30 2 * * *' } : {}) },

@@ -9,9 +9,9 @@ import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import type { Payload } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { preBackupWorkflowId, type PreBackupResult } from '../../domain/prebackup/contract.js';
-import { createPayloadCodec } from '../../lib/codec/payload-codec.js';
-import { createLogger } from '../../lib/logger.js';
+import { preBackupWorkflowId, type PreBackupResult } from '../../domain/pre-backup/contract.js';
+import { createPayloadCodec } from '../../platform/codec/payload-codec.js';
+import { createLogger } from '../../platform/logger.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 
 const rep = (s: string, n: number) => s.repeat(Math.ceil(n / s.length)).slice(0, n);

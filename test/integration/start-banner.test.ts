@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { freePort } from '../../lib/dev-server.js';
+import { freePort } from '../../platform/dev-server.js';
 import { eventually } from '../helpers/harness.js';
 
 // `npm start`'s own script (scripts/start.ts) as a real process, on the suite's Temporal server (TEMPORAL_ADDRESS:

@@ -3,9 +3,9 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, startDevServer, type DevServer } from '../../lib/dev-server.js';
-import { sentinelDataConverter } from '../../lib/temporal.js';
-import { preBackupWorkflowId } from '../../domain/prebackup/contract.js';
+import { freePort, startDevServer, type DevServer } from '../../platform/dev-server.js';
+import { sentinelDataConverter } from '../../platform/temporal.js';
+import { preBackupWorkflowId } from '../../domain/pre-backup/contract.js';
 import { BackupTarget } from '../../workflows/search-attributes.js';
 
 // Checks the Web UI as an operator would: a second dev server with its UI, a pre-backup run started with the

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import pg from 'pg';
 import { createScratchDatabase } from '../../db/scratch-database.js';
-import { startDevServer, type DevServer } from '../../lib/dev-server.js';
+import { startDevServer, type DevServer } from '../../platform/dev-server.js';
 import { writeWorkflowBundle } from '../../workers/workflow-bundle.js';
 
 /**

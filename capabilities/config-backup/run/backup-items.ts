@@ -26,7 +26,7 @@ import {
   type PreviousItem,
 } from '../../../db/repositories/config-backups.js';
 import { inTransaction } from '../../../db/pool.js';
-import { redactSecrets } from '../../../lib/redact.js';
+import { redactSecrets } from '../../../platform/redact.js';
 import { storePayloadWithHash, systemRandomBytes } from '../store/payloads.js';
 import { readConfigFile } from '../store/read-config-file.js';
 import type { RunServices } from '../services.js';

@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { CONFIG_BACKUP_KEY_ENV } from '../../../domain/config-backup/keyring-name.js';
-import { dataDirOf } from '../../../lib/env.js';
+import { dataDirOf } from '../../../platform/env.js';
 
 export const CONFIG_ENV_PREFIX_ENV = 'CONFIG_ENV_PREFIX';
 export const CONFIG_FILES_ENV = 'CONFIG_FILES_TO_BACKUP';

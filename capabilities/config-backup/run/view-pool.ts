@@ -8,7 +8,7 @@
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import type { ConfigFormat } from '../../../domain/config-backup/types.js';
-import { startThread } from '../../../lib/worker-threads.js';
+import { startThread } from '../../../platform/worker-threads.js';
 import type { SerializedView } from './views.js';
 
 const ENTRY = new URL('./view-worker.js', import.meta.url);

@@ -1,9 +1,9 @@
 import { defaultPayloadConverter } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { codecKeysFromMasterKeys } from '../../../lib/codec/codec-keys.js';
-import { CodecServerConfigError, isLoopback, startCodecServer, type CodecServer } from '../../../lib/codec/codec-server.js';
-import { SentinelPayloadCodec } from '../../../lib/codec/payload-codec.js';
-import { payloadToJson, type JsonPayload } from '../../../lib/codec/payload-json.js';
+import { codecKeysFromMasterKeys } from '../../../platform/codec/codec-keys.js';
+import { CodecServerConfigError, isLoopback, startCodecServer, type CodecServer } from '../../../platform/codec/codec-server.js';
+import { SentinelPayloadCodec } from '../../../platform/codec/payload-codec.js';
+import { payloadToJson, type JsonPayload } from '../../../platform/codec/payload-json.js';
 
 const UI = 'http://127.0.0.1:8233';
 const TOKEN = 'codec-token-for-tests';

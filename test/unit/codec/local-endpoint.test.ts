@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { codecEndpointSettings } from '../../../lib/codec/endpoint-settings.js';
-import { startLocalCodecEndpoint } from '../../../lib/codec/local-endpoint.js';
+import { codecEndpointSettings } from '../../../platform/codec/endpoint-settings.js';
+import { startLocalCodecEndpoint } from '../../../platform/codec/local-endpoint.js';
 
 const KEY = `k1:${Buffer.alloc(32, 3).toString('base64')}`;
 

@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ConfigCryptoError } from '../../../domain/config-backup/errors.js';
 import { encryptionKeyOf, Keyring } from '../../../domain/config-backup/keyring.js';
-import { codecKeysFromEnv, codecKeysFromMasterKeys, codecKeysFromSpec } from '../../../lib/codec/codec-keys.js';
+import { codecKeysFromEnv, codecKeysFromMasterKeys, codecKeysFromSpec } from '../../../platform/codec/codec-keys.js';
 import {
   CODEC_CIPHER,
   createPayloadCodec,
@@ -15,9 +15,9 @@ import {
   METADATA_ENCRYPTION_CIPHER,
   METADATA_ENCRYPTION_KEY_ID,
   SentinelPayloadCodec,
-} from '../../../lib/codec/payload-codec.js';
-import { assertCodecForSecrets, clientEncryptsPayloads } from '../../../lib/codec/secrets-guard.js';
-import { sentinelDataConverter } from '../../../lib/temporal.js';
+} from '../../../platform/codec/payload-codec.js';
+import { assertCodecForSecrets, clientEncryptsPayloads } from '../../../platform/codec/secrets-guard.js';
+import { sentinelDataConverter } from '../../../platform/temporal.js';
 
 const KEY_1 = Buffer.alloc(32, 0x11);
 const KEY_2 = Buffer.alloc(32, 0x22);

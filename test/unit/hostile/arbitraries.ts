@@ -149,7 +149,7 @@ const SOUP_TOKENS = [
   '-----BEGIN ', 'RSA ', 'PRIVATE KEY', '-----END ', '-----', 'xoxb-', 'ghp_', 'AKIA', 'sk_live_', 'AIza', 'glpat-',
   'npm_', 'hooks.slack.com/services/', 'export ', 'KEY', 'secret', 'token', '# ', '; ', '// ', 'key: ', '- ', '? ',
   '&a ', '*a', '!!str ', '%YAML 1.2\n', '---\n', '...\n', '\ufeff', '\u0000', '\u2028', '\ud800', '😀',
-  // Free-text redaction (lib/redact.ts): the formats it adds and the name-like near misses it must leave alone.
+  // Free-text redaction (platform/redact.ts): the formats it adds and the name-like near misses it must leave alone.
   'Authorization: ', 'Basic ', 'aws_secret_access_key', 'gho_', 'github_pat_', 'xoxp-', 'ASIA', 'mongodb+srv://', 'redis://:',
   'pg-', 'passwd', 'api_key', ': ',
 ];

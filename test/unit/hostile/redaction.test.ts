@@ -15,7 +15,7 @@ import { Redactor, splitKeyValueLine } from '../../../domain/config-backup/redac
 import { findSensitiveSpans, sensitiveValueRule } from '../../../domain/config-backup/sensitive.js';
 import type { FlatMap } from '../../../domain/config-backup/types.js';
 import { DotenvEncodingError, toDotenv } from '../../../capabilities/config-backup/run/dotenv-text.js';
-import { redactSecrets, SecretRedactor } from '../../../lib/redact.js';
+import { redactSecrets, SecretRedactor } from '../../../platform/redact.js';
 import { amplifiedSoup, anyText, anyValue, nestedValue, tokenSoup } from './arbitraries.js';
 import { DEEP_NESTING, RUNS_AMPLIFIED, RUNS_CHEAP, RUNS_MEDIUM } from './budgets.js';
 import { expectClearOutcome, expectNoThrow, hostileParameters } from './expect-clear-error.js';
@@ -62,7 +62,7 @@ describe('Redactor', () => {
   });
 });
 
-/** lib/redact.ts: what every error, log line, stored row and alert of the worker goes through (issue #11 item 3). */
+/** platform/redact.ts: what every error, log line, stored row and alert of the worker goes through (issue #11 item 3). */
 describe('free-text redaction (redactSecrets, SecretRedactor)', () => {
   const known = ['Hunter2-known-secret', 'b64+/key=='];
   const secretRedactor = new SecretRedactor(known);

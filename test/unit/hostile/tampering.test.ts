@@ -15,8 +15,8 @@ import { appContext, envContext, fileContext, payloadContext } from '../../../do
 import { ConfigCryptoError, openEnvelope, sealEnvelope } from '../../../domain/config-backup/crypto.js';
 import { openFileMetadata, sealFileMetadata } from '../../../domain/config-backup/file-metadata.js';
 import { Keyring } from '../../../domain/config-backup/keyring.js';
-import { codecKeysFromMasterKeys } from '../../../lib/codec/codec-keys.js';
-import { METADATA_ENCRYPTION_KEY_ID, SentinelPayloadCodec } from '../../../lib/codec/payload-codec.js';
+import { codecKeysFromMasterKeys } from '../../../platform/codec/codec-keys.js';
+import { METADATA_ENCRYPTION_KEY_ID, SentinelPayloadCodec } from '../../../platform/codec/payload-codec.js';
 import { PayloadStore } from '../../../capabilities/config-backup/store/payload-store.js';
 import { loadPayload, storePayload } from '../../../capabilities/config-backup/store/payloads.js';
 import { anyText } from './arbitraries.js';

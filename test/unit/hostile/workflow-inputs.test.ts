@@ -11,7 +11,7 @@ import { forecast, validateHorizon, validateSizes } from '../../../domain/metric
 import { validateCapacity } from '../../../domain/metrics/capacity.js';
 import { validateRollbackModelInput, validateTrainModelInput } from '../../../domain/models/contract.js';
 import { resolveHorizonDays, validateAnomalyMonitorInput, validateCapacityForecastInput } from '../../../domain/monitoring/inputs.js';
-import { validatePreBackupInput } from '../../../domain/prebackup/contract.js';
+import { validatePreBackupInput } from '../../../domain/pre-backup/contract.js';
 import { anyText, anyValue, nestedValue, structuredButWrong } from './arbitraries.js';
 import { DEEP_NESTING, RUNS_CHEAP } from './budgets.js';
 import { assertClearProblems, expectClearOutcome, expectNoThrow, hostileParameters } from './expect-clear-error.js';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { buildBaselines } from '../../../domain/metrics/baselines.js';
 import { scoreRun } from '../../../domain/metrics/scoring.js';
 import { forecastSeries } from '../../../domain/metrics/series-forecast.js';
-import { ANOMALY_MARKS, FORECAST_MARKS, anomalyChartInput, forecastChartInput, renderAnomalySvg, renderForecastSvg } from '../../../lib/plot/index.js';
+import { ANOMALY_MARKS, FORECAST_MARKS, anomalyChartInput, forecastChartInput, renderAnomalySvg, renderForecastSvg } from '../../../cli/plot/index.js';
 import { DAY_MS, HOUR_MS, SUNDAY, run } from './helpers.js';
 
 /** Number of items drawn in a named mark group (`<g class="mark-<type> role-mark <name>_marks" ...>...</g>`). */

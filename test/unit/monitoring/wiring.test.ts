@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { parseSentinelConfig } from '../../../domain/config/sentinel-config.js';
+import { parseSettings } from '../../../domain/settings/schema.js';
 import { parseSizes } from '../../../cli/commands/forecast.js';
 import { CliContext } from '../../../cli/context.js';
 import { buildProgram } from '../../../cli/program.js';
@@ -9,7 +9,7 @@ import { declaredSchedules } from '../../../schedules/index.js';
 import * as workflows from '../../../workflows/index.js';
 
 describe('schedules start the metrics workflows with valid input', () => {
-  const config = parseSentinelConfig({ targets: [] });
+  const config = parseSettings({ targets: [] });
   const byType = new Map(declaredSchedules({ config, timezone: 'UTC' }).map((d) => [d.workflowType, d]));
 
   it('hourly anomaly scan and daily capacity forecast name workflows the worker registers', () => {
@@ -26,9 +26,9 @@ describe('schedules start the metrics workflows with valid input', () => {
 
 describe('sentinel.yaml capacityGb', () => {
   it('is optional and must be positive', () => {
-    expect(parseSentinelConfig({ targets: [{ name: 'a', kind: 'command', command: 'true', capacityGb: 500 }] }).targets[0]!.capacityGb).toBe(500);
-    expect(parseSentinelConfig({ targets: [{ name: 'a', kind: 'command', command: 'true' }] }).targets[0]!.capacityGb).toBeUndefined();
-    expect(() => parseSentinelConfig({ targets: [{ name: 'a', kind: 'command', command: 'true', capacityGb: 0 }] })).toThrow('targets[0].capacityGb: must be > 0');
+    expect(parseSettings({ targets: [{ name: 'a', kind: 'command', command: 'true', capacityGb: 500 }] }).targets[0]!.capacityGb).toBe(500);
+    expect(parseSettings({ targets: [{ name: 'a', kind: 'command', command: 'true' }] }).targets[0]!.capacityGb).toBeUndefined();
+    expect(() => parseSettings({ targets: [{ name: 'a', kind: 'command', command: 'true', capacityGb: 0 }] })).toThrow('targets[0].capacityGb: must be > 0');
   });
 });
 

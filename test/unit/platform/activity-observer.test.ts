@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { registry } from '../../../lib/metrics.js';
+import { registry } from '../../../platform/telemetry.js';
 import { recordProductMetrics } from '../../../workers/activity-observer.js';
 
 const value = async (name: string, labels: Record<string, string>) =>

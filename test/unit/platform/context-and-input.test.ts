@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { historicalContext } from '../../../domain/history/context.js';
 import type { BackupRunRecord } from '../../../domain/history/types.js';
-import { validatePreBackupInput } from '../../../domain/prebackup/contract.js';
-import { redactSecrets, redactUrl } from '../../../lib/redact.js';
+import { validatePreBackupInput } from '../../../domain/pre-backup/contract.js';
+import { redactSecrets, redactUrl } from '../../../platform/redact.js';
 
 const run = (hoursAgo: number, status: BackupRunRecord['status'], durationSeconds = 60, sizeBytes = 1000): BackupRunRecord => ({
   backupId: `r${hoursAgo}`, target: 't', startedAt: new Date(Date.UTC(2026, 0, 10) - hoursAgo * 3_600_000), status, durationSeconds, sizeBytes,

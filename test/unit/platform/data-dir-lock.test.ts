@@ -3,11 +3,11 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { acquireDataDirLock, DataDirLockedError, lockHolder } from '../../../lib/data-dir-lock.js';
-import { openDatabase } from '../../../lib/database.js';
-import { readEnv } from '../../../lib/env.js';
-import { processStartTicks } from '../../../lib/process-liveness.js';
-import { readRuntimeInfo, removeRuntimeInfo, writeRuntimeInfo } from '../../../lib/runtime-file.js';
+import { acquireDataDirLock, DataDirLockedError, lockHolder } from '../../../platform/data-dir-lock.js';
+import { openDatabase } from '../../../platform/database.js';
+import { readEnv } from '../../../platform/env.js';
+import { processStartTicks } from '../../../platform/process-liveness.js';
+import { readRuntimeInfo, removeRuntimeInfo, writeRuntimeInfo } from '../../../platform/runtime-file.js';
 
 // Real processes stand in for other owners: a live `sleep` is a running holder, an exited one a SIGKILLed holder.
 let dir: string;

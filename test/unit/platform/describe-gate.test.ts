@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { PreBackupState } from '../../../domain/prebackup/contract.js';
-import { describeGate } from '../../../domain/prebackup/describe.js';
+import type { PreBackupState } from '../../../domain/pre-backup/contract.js';
+import { describeGate } from '../../../domain/pre-backup/describe.js';
 
 const base: PreBackupState = {
   phase: 'predicting', target: 'orders-db', prediction: null, predictions: 0, decision: null, delays: 0, escalated: false,

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { keyringFromEnv } from '../../../domain/config-backup/keyring.js';
-import { adoptDevKey, ensureDevKey } from '../../../lib/dev-key.js';
+import { adoptDevKey, ensureDevKey } from '../../../platform/dev-key.js';
 
 let dir: string;
 beforeEach(async () => {

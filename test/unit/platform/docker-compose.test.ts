@@ -1,9 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { DEFAULT_TEMPORAL_ADDRESS, DEFAULT_UI_PORT } from '../../../lib/env.js';
+import { DEFAULT_TEMPORAL_ADDRESS, DEFAULT_UI_PORT } from '../../../platform/env.js';
 import { SEARCH_ATTRIBUTES } from '../../../workflows/search-attributes.js';
-import { parseSentinelConfig } from '../../../domain/config/sentinel-config.js';
+import { parseSettings } from '../../../domain/settings/schema.js';
 
 // docker-compose.yml cannot be started here (no Docker engine); this keeps it consistent with the code instead.
 const compose = parse(readFileSync('docker-compose.yml', 'utf8'));
@@ -50,7 +50,7 @@ describe('docker-compose.yml', () => {
         const source = volume.split(':')[0]!;
         if (source.startsWith('./')) expect(existsSync(source), source).toBe(true);
       }
-    expect(() => parseSentinelConfig(parse(readFileSync('docker/sentinel.example.yaml', 'utf8')))).not.toThrow();
+    expect(() => parseSettings(parse(readFileSync('docker/sentinel.example.yaml', 'utf8')))).not.toThrow();
     const dockerfile = readFileSync('docker/Dockerfile', 'utf8');
     expect(dockerfile).toContain('CMD ["node", "bin/sentinel.js", "worker"]');
     // The production worker loads a bundle built into the image (workers/main.ts reads SENTINEL_WORKFLOW_BUNDLE).

@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
  * - `domain/` is pure: no I/O, no processes, no threads, nothing that reaches the network or the disk.
  * - `workflows/` runs in Temporal's sandbox: no built-ins, and only workflow-safe modules (the closure of their
  *   value imports stays in workflows/ and domain/ and reaches no built-in and no package outside the sandbox's).
- * - Threads start in one place: only lib/worker-threads.ts creates them; thread entries may read their port.
+ * - Threads start in one place: only platform/worker-threads.ts creates them; thread entries may read their port.
  */
 const ROOT = path.resolve(import.meta.dirname, '../../..');
 
@@ -34,7 +34,7 @@ const BUILTIN_RULES: Record<string, { rule: Rule; why: string }> = {
     why: 'PostgreSQL through pg/PGlite; files only for migrations',
   },
   activities: { rule: { deny: ['cluster'] }, why: 'the I/O edge of the worker' },
-  lib: { rule: { deny: ['cluster'] }, why: 'process plumbing' },
+  platform: { rule: { deny: ['cluster'] }, why: 'process plumbing: environment, logging, Temporal connection, codec, database opening, dev server, telemetry' },
   capabilities: { rule: { deny: ['cluster'] }, why: 'use cases shared by the CLI and the activities: storage, files, the database' },
   workers: { rule: { deny: ['cluster'] }, why: 'the worker process' },
   cli: { rule: { deny: ['cluster'] }, why: 'the command line: an I/O edge' },
@@ -73,7 +73,7 @@ const DOMAIN_PACKAGE_EXCEPTIONS: { file: string; imports: string; why: string }[
 const WORKFLOW_PACKAGES = ['@temporalio/workflow', '@temporalio/common', 'zod'];
 
 /** Only this module creates threads; these entries run inside one and read their port. */
-const THREAD_STARTER = 'lib/worker-threads.ts';
+const THREAD_STARTER = 'platform/worker-threads.ts';
 const THREAD_ENTRIES = ['activities/models/tree-thread.ts', 'activities/models/training-thread.ts', 'capabilities/config-backup/run/view-worker.ts'];
 
 interface ImportRef {
@@ -252,7 +252,7 @@ describe('import boundaries', () => {
     expect([...seen].filter((file) => topFolder(file) === 'domain').length).toBeGreaterThan(5);
   });
 
-  it('starts threads in one place: only lib/worker-threads.ts creates them; thread entries only read their port', () => {
+  it('starts threads in one place: only platform/worker-threads.ts creates them; thread entries only read their port', () => {
     const violations: string[] = [];
     for (const folder of Object.keys(BUILTIN_RULES).filter((f) => f !== 'test')) {
       for (const file of sourceFiles(folder)) {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { pino } from 'pino';
-import { formatLogLine, logFormatFrom } from '../../../lib/log-format.js';
-import { createLogger } from '../../../lib/logger.js';
+import { formatLogLine, logFormatFrom } from '../../../platform/log-format.js';
+import { createLogger } from '../../../platform/logger.js';
 
 describe('formatLogLine', () => {
   it('turns a pino line into `level: msg key=value`, hiding time, pid and name', () => {

@@ -1,12 +1,12 @@
 /**
- * Free-text redaction (lib/redact.ts): one positive and one near-miss negative per secret format, the known-value
+ * Free-text redaction (platform/redact.ts): one positive and one near-miss negative per secret format, the known-value
  * redactor and its length threshold, and the names that must stay readable (issue #11 item 3).
  * Tokens are assembled at run time so this file does not itself look like it holds credentials.
  */
 import { describe, expect, it } from 'vitest';
-import { configSecrets, environmentSecrets } from '../../../lib/known-secrets.js';
-import { MIN_KNOWN_SECRET_LENGTH, redactSecrets, SecretRedactor } from '../../../lib/redact.js';
-import { parseSentinelConfig } from '../../../domain/config/sentinel-config.js';
+import { configSecrets, environmentSecrets } from '../../../platform/known-secrets.js';
+import { MIN_KNOWN_SECRET_LENGTH, redactSecrets, SecretRedactor } from '../../../platform/redact.js';
+import { parseSettings } from '../../../domain/settings/schema.js';
 
 const rep = (s: string, n: number) => s.repeat(Math.ceil(n / s.length)).slice(0, n);
 const alnum = (n: number) => rep('aB3dE5fG7h', n);
@@ -104,7 +104,7 @@ describe('SecretRedactor: the values a worker knows', () => {
   });
 
   it('knows sentinel.yaml: target URL passwords and credentials in command lines', () => {
-    const config = parseSentinelConfig({ targets: [
+    const config = parseSettings({ targets: [
       { name: 'db', kind: 'postgres', url: 'postgres://app:t%40rgetpw@db/x' },
       { name: 'cmd', kind: 'command', command: 'mysqldump mysql://root:cmdpw123@h/db' },
     ] }, 'sentinel.yaml');

@@ -6,9 +6,9 @@
 import { Writable } from 'node:stream';
 import { ApplicationFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
-import { parseSentinelConfig } from '../../../domain/config/sentinel-config.js';
-import { createLogger } from '../../../lib/logger.js';
-import { SecretRedactor } from '../../../lib/redact.js';
+import { parseSettings } from '../../../domain/settings/schema.js';
+import { createLogger } from '../../../platform/logger.js';
+import { SecretRedactor } from '../../../platform/redact.js';
 import { redactError, withSecretRedaction } from '../../../workers/secret-redaction.js';
 import { configBackupSourceFromEnv } from '../../../capabilities/config-backup/services.js';
 
@@ -30,10 +30,10 @@ describe('the worker\'s secret choke point', () => {
   it('wraps the logger and learns target passwords from each config load', async () => {
     let text = '';
     const sink = new Writable({ write(chunk, _e, done) { text += String(chunk); done(); } });
-    const config = parseSentinelConfig({ targets: [{ name: 'db', kind: 'postgres', url: 'postgres://u:TargetPass-9@h/x' }] }, 'sentinel.yaml');
-    const deps = withSecretRedaction({ db: undefined as never, backupDir: '/tmp', configBackup: configBackupSourceFromEnv(), log: createLogger(sink, 'info'), loadConfig: async () => config, alertWebhookUrl: 'https://hooks.example/SecretHookPath' }, {});
+    const config = parseSettings({ targets: [{ name: 'db', kind: 'postgres', url: 'postgres://u:TargetPass-9@h/x' }] }, 'sentinel.yaml');
+    const deps = withSecretRedaction({ db: undefined as never, backupDir: '/tmp', configBackup: configBackupSourceFromEnv(), log: createLogger(sink, 'info'), loadSettings: async () => config, alertWebhookUrl: 'https://hooks.example/SecretHookPath' }, {});
     expect(deps.redactor.redact('TargetPass-9')).toBe('TargetPass-9'); // not known before the config was read
-    await deps.loadConfig();
+    await deps.loadSettings();
     deps.log.child({ binding: 'TargetPass-9' }).warn({ detail: `x ${'TargetPass-9'}`, err: new Error('TargetPass-9') }, 'post to https://hooks.example/SecretHookPath failed');
     expect(text).toContain('failed');
     expect(text).not.toContain('TargetPass-9');

@@ -10,10 +10,10 @@ import { payloadToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPayloadCodec } from '../../../lib/codec/payload-codec.js';
-import { quietBundlerLogger } from '../../../lib/quiet-bundler-logger.js';
-import { sentinelDataConverter } from '../../../lib/temporal.js';
-import { installTemporalRuntime } from '../../../lib/temporal-runtime.js';
+import { createPayloadCodec } from '../../../platform/codec/payload-codec.js';
+import { quietBundlerLogger } from '../../../platform/quiet-bundler-logger.js';
+import { sentinelDataConverter } from '../../../platform/temporal.js';
+import { installTemporalRuntime } from '../../../platform/temporal-runtime.js';
 import { writeWorkflowBundle } from '../../../workers/workflow-bundle.js';
 import * as workflows from '../../../workflows/index.js';
 import {

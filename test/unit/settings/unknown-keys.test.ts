@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseSentinelConfig } from '../../../domain/config/sentinel-config.js';
-import { editDistance, nearestKey } from '../../../domain/config/unknown-keys.js';
+import { SettingsError, parseSettings } from '../../../domain/settings/schema.js';
+import { editDistance, nearestKey } from '../../../domain/settings/unknown-keys.js';
 
 const problemsOf = (data: unknown): string[] => {
   try {
-    parseSentinelConfig(data);
+    parseSettings(data);
   } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as ConfigError).problems;
+    expect(error).toBeInstanceOf(SettingsError);
+    return (error as SettingsError).problems;
   }
   throw new Error('expected the config to be refused');
 };
@@ -40,7 +40,7 @@ describe('unknown keys in sentinel.yaml (issue #11, item 13)', () => {
   });
 
   it('still accepts every known key, and leaves defaults alone', () => {
-    const config = parseSentinelConfig({ timezone: 'UTC', targets: [{ name: 'a', kind: 'command', command: 'true', threshold: 0.2, policy: 'manual' }] });
+    const config = parseSettings({ timezone: 'UTC', targets: [{ name: 'a', kind: 'command', command: 'true', threshold: 0.2, policy: 'manual' }] });
     expect(config.targets[0]).toMatchObject({ threshold: 0.2, policy: 'manual' });
   });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { cronProblem } from '../../../domain/config/cron.js';
-import { ConfigError, parseSentinelConfig } from '../../../domain/config/sentinel-config.js';
+import { cronProblem } from '../../../domain/settings/cron.js';
+import { SettingsError, parseSettings } from '../../../domain/settings/schema.js';
 
 // Each verdict was checked against the Temporal dev server (CLI 1.5.1, server 1.29.1) by creating a schedule with
 // the expression in `cronExpressions`, as schedules/apply.ts does: accepted there <=> accepted here.
@@ -31,17 +31,17 @@ describe('cron schedules (issue #11, item 11)', () => {
   it('is a config error naming the target and the field', () => {
     let error: unknown;
     try {
-      parseSentinelConfig({ targets: [{ name: 'nightly-db', kind: 'command', command: 'true', schedule: '0 25 * * *' }] });
+      parseSettings({ targets: [{ name: 'nightly-db', kind: 'command', command: 'true', schedule: '0 25 * * *' }] });
     } catch (e) {
       error = e;
     }
-    expect(error).toBeInstanceOf(ConfigError);
-    expect((error as ConfigError).problems).toEqual(['targets[0].schedule: invalid cron "0 25 * * *": hour 25 is out of range 0-23 (target "nightly-db")']);
+    expect(error).toBeInstanceOf(SettingsError);
+    expect((error as SettingsError).problems).toEqual(['targets[0].schedule: invalid cron "0 25 * * *": hour 25 is out of range 0-23 (target "nightly-db")']);
   });
 
   it('checks calendar specs too', () => {
-    expect(() => parseSentinelConfig({ targets: [{ name: 'a', kind: 'command', command: 'true', schedule: { hour: 24 } }] })).toThrow(/targets\[0\]\.schedule\.hour/);
-    expect(() => parseSentinelConfig({ targets: [{ name: 'a', kind: 'command', command: 'true', schedule: { dayOfWeek: 'MONDAYS' } }] })).toThrow(/targets\[0\]\.schedule\.dayOfWeek/);
-    expect(parseSentinelConfig({ targets: [{ name: 'a', kind: 'command', command: 'true', schedule: { hour: [{ start: 1, end: 5, step: 2 }, 23], dayOfWeek: 'MONDAY' } }] }).targets).toHaveLength(1);
+    expect(() => parseSettings({ targets: [{ name: 'a', kind: 'command', command: 'true', schedule: { hour: 24 } }] })).toThrow(/targets\[0\]\.schedule\.hour/);
+    expect(() => parseSettings({ targets: [{ name: 'a', kind: 'command', command: 'true', schedule: { dayOfWeek: 'MONDAYS' } }] })).toThrow(/targets\[0\]\.schedule\.dayOfWeek/);
+    expect(parseSettings({ targets: [{ name: 'a', kind: 'command', command: 'true', schedule: { hour: [{ start: 1, end: 5, step: 2 }, 23], dayOfWeek: 'MONDAY' } }] }).targets).toHaveLength(1);
   });
 });

@@ -2,13 +2,13 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, findTarget, parseSentinelConfig } from '../../../domain/config/sentinel-config.js';
-import { parseDurationMs } from '../../../domain/config/duration.js';
-import { loadSentinelConfig } from '../../../lib/config-file.js';
+import { SettingsError, findTarget, parseSettings } from '../../../domain/settings/schema.js';
+import { parseDurationMs } from '../../../domain/settings/duration.js';
+import { loadSettings } from '../../../platform/settings-file.js';
 
 describe('sentinel.yaml schema', () => {
   it('accepts the documented example and fills defaults', () => {
-    const config = parseSentinelConfig({
+    const config = parseSettings({
       targets: [
         { name: 'orders-db', kind: 'postgres', url: 'postgres://user@host:5432/orders', policy: 'delay', threshold: 0.5 },
         { name: 'files', kind: 'command', command: 'restic backup /srv', policy: 'manual', approvalTimeout: '2h' },
@@ -22,12 +22,12 @@ describe('sentinel.yaml schema', () => {
   it('rejects bad fields, naming the path of each', () => {
     let error: unknown;
     try {
-      parseSentinelConfig({ targets: [{ name: 'a', kind: 'postgres', url: 'mysql://x', threshold: 1.5 }, { name: 'b', kind: 'ftp' }, { name: 'a', kind: 'command', command: 'true', approvalTimeout: 'soon' }] });
+      parseSettings({ targets: [{ name: 'a', kind: 'postgres', url: 'mysql://x', threshold: 1.5 }, { name: 'b', kind: 'ftp' }, { name: 'a', kind: 'command', command: 'true', approvalTimeout: 'soon' }] });
     } catch (e) {
       error = e;
     }
-    expect(error).toBeInstanceOf(ConfigError);
-    const problems = (error as ConfigError).problems;
+    expect(error).toBeInstanceOf(SettingsError);
+    const problems = (error as SettingsError).problems;
     expect(problems).toContain('targets[0].url: must be a postgres:// or postgresql:// URL');
     expect(problems).toContain('targets[0].threshold: must be <= 1');
     expect(problems.some((p) => p.startsWith('targets[1].kind'))).toBe(true);
@@ -35,13 +35,13 @@ describe('sentinel.yaml schema', () => {
   });
 
   it('reports duplicate names, unknown targets, malformed YAML', async () => {
-    expect(() => parseSentinelConfig({ targets: [{ name: 'a', kind: 'command', command: 'x' }, { name: 'a', kind: 'command', command: 'y' }] })).toThrow('targets[1].name: duplicate target name "a"');
-    expect(() => findTarget(parseSentinelConfig({}), 'nope')).toThrow('unknown target "nope"; configured targets: (none)');
+    expect(() => parseSettings({ targets: [{ name: 'a', kind: 'command', command: 'x' }, { name: 'a', kind: 'command', command: 'y' }] })).toThrow('targets[1].name: duplicate target name "a"');
+    expect(() => findTarget(parseSettings({}), 'nope')).toThrow('unknown target "nope"; configured targets: (none)');
     const dir = await mkdtemp(path.join(os.tmpdir(), 'cfg-'));
     const file = path.join(dir, 'sentinel.yaml');
     await writeFile(file, 'targets: [\n  - name: x\n');
-    await expect(loadSentinelConfig(file)).rejects.toThrow(/is not valid YAML/);
-    await expect(loadSentinelConfig(path.join(dir, 'missing.yaml'))).resolves.toMatchObject({ targets: [] });
+    await expect(loadSettings(file)).rejects.toThrow(/is not valid YAML/);
+    await expect(loadSettings(path.join(dir, 'missing.yaml'))).resolves.toMatchObject({ targets: [] });
   });
 
   it('parses durations', () => {

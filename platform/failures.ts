@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { ConfigError } from '../domain/config/sentinel-config.js';
+import { SettingsError } from '../domain/settings/schema.js';
 import { redactSecrets } from './redact.js';
 
 /** Bad input never gets better by retrying: fail at once, with a message that says what is wrong. */
@@ -9,6 +9,6 @@ export function invalidInput(message: string): ApplicationFailure {
 
 /** Config problems (unknown target, invalid sentinel.yaml) become non-retryable failures; anything else is rethrown. */
 export function asActivityError(error: unknown): unknown {
-  if (error instanceof ConfigError) return invalidInput(error.message);
+  if (error instanceof SettingsError) return invalidInput(error.message);
   return error;
 }

@@ -6,7 +6,7 @@
  * `/step`, comma lists, month and weekday names (`jan`, `mon`, `MONDAY`); the `@hourly`, `@daily`, `@midnight`,
  * `@weekly`, `@monthly`, `@yearly`, `@annually` shorthands and `@every <duration>[/<offset>]`; an optional `CRON_TZ=` / `TZ=`
  * prefix and a trailing `# comment`. Not `?`, `L`, `W` or `#` (Quartz): the server refuses them. Each case was
- * checked against the dev server (test/unit/config/cron.test.ts lists them). Pure (no I/O).
+ * checked against the dev server (test/unit/settings/cron.test.ts lists them). Pure (no I/O).
  */
 
 interface Field {

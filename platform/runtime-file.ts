@@ -26,7 +26,7 @@ export async function writeRuntimeInfo(dataDir: string, info: RuntimeInfo): Prom
 
 /**
  * The running service's info, or undefined when none runs: the file counts only while its writer holds the data
- * directory's lock (lib/data-dir-lock.ts), which also checks the pid was not reused by another process.
+ * directory's lock (platform/data-dir-lock.ts), which also checks the pid was not reused by another process.
  */
 export async function readRuntimeInfo(dataDir: string): Promise<RuntimeInfo | undefined> {
   const info = await readRuntimeFile(dataDir);

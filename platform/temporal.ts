@@ -10,7 +10,7 @@ export interface TemporalSettings {
 
 /**
  * The one data converter every Temporal client and worker in the project uses, so payloads are encoded the
- * same way end to end: the Sentinel payload codec (lib/codec) encrypts every payload with a key derived from
+ * same way end to end: the Sentinel payload codec (platform/codec) encrypts every payload with a key derived from
  * `CONFIG_BACKUP_KEY`. Without that variable payloads go out unencrypted and encrypted ones fail to decode with
  * an error naming it; callers about to send secrets check with `assertCodecForSecrets`. A malformed key throws
  * here, so a worker or CLI with a broken key stops at once instead of at the first payload.

@@ -80,7 +80,7 @@ function replaceSpans(text: string, spans: ReadonlyArray<{ start: number; end: n
 
 /**
  * Redaction by the values a process knows to be secret, then by format. Built once per worker (see
- * lib/known-secrets.ts); `learn` adds values found later (a target added to sentinel.yaml).
+ * platform/known-secrets.ts); `learn` adds values found later (a target added to sentinel.yaml).
  */
 export class SecretRedactor {
   /** Longest first, so a secret that contains another is replaced whole. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseSentinelYaml } from '../../../domain/config/sentinel-yaml.js';
+import { parseSentinelYaml } from '../../../domain/settings/sentinel-yaml.js';
 
 const errorOf = (text: string): string => {
   try {

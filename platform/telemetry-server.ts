@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { registry } from './metrics.js';
+import { registry } from './telemetry.js';
 
 export interface MetricsServer {
   port: number;

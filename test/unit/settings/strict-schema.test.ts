@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import type { z } from 'zod';
 import { describe, expect, it } from 'vitest';
-import { parseSentinelConfig, sentinelConfigSchema } from '../../../domain/config/sentinel-config.js';
-import { parseSentinelYaml } from '../../../domain/config/sentinel-yaml.js';
+import { parseSettings, settingsSchema } from '../../../domain/settings/schema.js';
+import { parseSentinelYaml } from '../../../domain/settings/sentinel-yaml.js';
 
 type Def = { type: string; [key: string]: unknown };
 const defOf = (schema: z.core.$ZodType): Def => schema._zod.def as unknown as Def;
@@ -47,7 +47,7 @@ function* walk(schema: z.core.$ZodType, path: string): Generator<{ path: string;
 }
 
 describe('sentinel.yaml schema strictness (issue #11, item 13)', () => {
-  const nodes = [...walk(sentinelConfigSchema, '')];
+  const nodes = [...walk(settingsSchema, '')];
 
   it('makes every object strict, so a section added later cannot silently ignore a misspelt key', () => {
     const objects = nodes.filter((n) => defOf(n.schema).type === 'object');
@@ -71,7 +71,7 @@ describe('sentinel.example.yaml (repository root, what `sentinel init` writes)',
   it('is valid and shows every section and every target kind', () => {
     const config = parseSentinelYaml(text, 'sentinel.example.yaml');
     const raw = parse(text) as Record<string, unknown>;
-    const rootKeys = Object.keys(defOf(sentinelConfigSchema).shape as object);
+    const rootKeys = Object.keys(defOf(settingsSchema).shape as object);
     expect(Object.keys(raw).sort()).toEqual([...rootKeys].sort());
     expect(new Set(config.targets.map((t) => t.kind))).toEqual(new Set(['postgres', 'command', 'workflow']));
     expect(config.targets.some((t) => typeof t.schedule === 'string')).toBe(true);
@@ -83,6 +83,6 @@ describe('sentinel.example.yaml (repository root, what `sentinel init` writes)',
   });
 
   it('keeps the docker example valid too', () => {
-    expect(() => parseSentinelConfig(parse(readFileSync('docker/sentinel.example.yaml', 'utf8')))).not.toThrow();
+    expect(() => parseSettings(parse(readFileSync('docker/sentinel.example.yaml', 'utf8')))).not.toThrow();
   });
 });

@@ -1,10 +1,10 @@
 /**
  * sentinel.yaml text -> validated configuration, with every error placed in the file: YAML syntax errors by line
  * and column (an unterminated quote at the line it opens, not at the end of the file where the parser gives up),
- * schema problems by the line of the offending key. Pure (no I/O): lib/config-file.ts reads the file.
+ * schema problems by the line of the offending key. Pure (no I/O): platform/settings-file.ts reads the file.
  */
 import { CST, isMap, isNode, isScalar, LineCounter, parseDocument, type Document, type YAMLError } from 'yaml';
-import { ConfigError, parseSentinelConfig, type LocatePath, type SentinelConfig } from './sentinel-config.js';
+import { SettingsError, parseSettings, type LocatePath, type SentinelSettings } from './schema.js';
 import { YamlNestingError, yamlTokensWithinNesting } from './yaml-nesting.js';
 
 const QUOTED = new Set(['double-quoted-scalar', 'single-quoted-scalar']);
@@ -37,7 +37,7 @@ function closed(source: string, quote: string): boolean {
   return backslashes % 2 === 0;
 }
 
-function syntaxError(source: string, text: string, lines: LineCounter, error: YAMLError, tokens: readonly CST.Token[]): ConfigError {
+function syntaxError(source: string, text: string, lines: LineCounter, error: YAMLError, tokens: readonly CST.Token[]): SettingsError {
   let offset = error.pos[0];
   let message = error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
   if (error.code === 'MISSING_CHAR' && /quote/i.test(message)) {
@@ -47,7 +47,7 @@ function syntaxError(source: string, text: string, lines: LineCounter, error: YA
       message = 'this quoted string is never closed';
     }
   }
-  return new ConfigError(`${source} is not valid YAML: ${message} at ${place(text, lines, offset)}${excerpt(text, lines, offset)}`);
+  return new SettingsError(`${source} is not valid YAML: ${message} at ${place(text, lines, offset)}${excerpt(text, lines, offset)}`);
 }
 
 function place(text: string, lines: LineCounter, offset: number): string {
@@ -85,7 +85,7 @@ function locator(doc: Document, lines: LineCounter): LocatePath {
   };
 }
 
-export function parseSentinelYaml(text: string, source = 'sentinel.yaml'): SentinelConfig {
+export function parseSentinelYaml(text: string, source = 'sentinel.yaml'): SentinelSettings {
   const lines = new LineCounter();
   let tokens: CST.Token[];
   try {
@@ -99,9 +99,9 @@ export function parseSentinelYaml(text: string, source = 'sentinel.yaml'): Senti
   const doc = parseDocument(text, { lineCounter: docLines, prettyErrors: false, uniqueKeys: true });
   const [first] = doc.errors;
   if (first) throw syntaxError(source, text, docLines, first, tokens);
-  return parseSentinelConfig(doc.toJS(), source, locator(doc, docLines));
+  return parseSettings(doc.toJS(), source, locator(doc, docLines));
 }
 
 function fail(message: string): never {
-  throw new ConfigError(message);
+  throw new SettingsError(message);
 }

@@ -1,16 +1,16 @@
 /**
- * sentinel.yaml under hostile input: the schema (parseSentinelConfig) on any value and on targets of the right
+ * sentinel.yaml under hostile input: the schema (parseSettings) on any value and on targets of the right
  * shape with wrong contents, the file loader on random bytes, invalid UTF-8, BOMs, deep nesting and huge lines,
- * and operator-written durations. Every refusal is a ConfigError naming the file and the field.
+ * and operator-written durations. Every refusal is a SettingsError naming the file and the field.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseDurationMs } from '../../../domain/config/duration.js';
-import { ConfigError, parseSentinelConfig } from '../../../domain/config/sentinel-config.js';
-import { loadSentinelConfig } from '../../../lib/config-file.js';
+import { parseDurationMs } from '../../../domain/settings/duration.js';
+import { SettingsError, parseSettings } from '../../../domain/settings/schema.js';
+import { loadSettings } from '../../../platform/settings-file.js';
 import { anyText, anyValue, deepConfigText, hugeLine, invalidUtf8, nestedJsonText, randomBytes, structuredButWrong, tokenSoup, withBom } from './arbitraries.js';
 import { DEEP_NESTING, PER_HUGE_INPUT_MS, RUNS_CHEAP, RUNS_FILES, RUNS_HUGE } from './budgets.js';
 import { expectClearOutcome, expectClearOutcomeAsync, hostileParameters } from './expect-clear-error.js';
@@ -32,11 +32,11 @@ const target = structuredButWrong({
 });
 const config = structuredButWrong({ timezone: fc.oneof(fc.constantFrom('UTC', 'Europe/Berlin'), anyText(10)), targets: fc.array(target, { maxLength: 4 }) });
 
-describe('parseSentinelConfig', () => {
-  it(`validates any value: a config or a ConfigError listing the bad fields (${RUNS_CHEAP} inputs)`, () => {
+describe('parseSettings', () => {
+  it(`validates any value: a config or a SettingsError listing the bad fields (${RUNS_CHEAP} inputs)`, () => {
     fc.assert(
       fc.property(anyValue(), (data) => {
-        expectClearOutcome(() => parseSentinelConfig(data), { accept: [ConfigError] });
+        expectClearOutcome(() => parseSettings(data), { accept: [SettingsError] });
       }),
       hostileParameters(RUNS_CHEAP),
     );
@@ -45,7 +45,7 @@ describe('parseSentinelConfig', () => {
   it(`validates configs of the right shape with wrong contents (${RUNS_CHEAP} inputs)`, () => {
     fc.assert(
       fc.property(config, (data) => {
-        const outcome = expectClearOutcome(() => parseSentinelConfig(data, 'sentinel.yaml'), { accept: [ConfigError] });
+        const outcome = expectClearOutcome(() => parseSettings(data, 'sentinel.yaml'), { accept: [SettingsError] });
         if (outcome.ok) {
           for (const t of outcome.value.targets) {
             expect(t.name).toMatch(/^[a-z0-9][a-z0-9._-]{0,62}$/i);
@@ -54,7 +54,7 @@ describe('parseSentinelConfig', () => {
           }
         } else {
           expect(outcome.error.message).toMatch(/^sentinel\.yaml is invalid:\n {2}/);
-          expect((outcome.error as ConfigError).problems.length).toBeGreaterThan(0);
+          expect((outcome.error as SettingsError).problems.length).toBeGreaterThan(0);
         }
       }),
       hostileParameters(RUNS_CHEAP),
@@ -74,7 +74,7 @@ describe('parseDurationMs', () => {
   });
 });
 
-describe('loadSentinelConfig (the file)', () => {
+describe('loadSettings (the file)', () => {
   let dir: string;
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'hostile-sentinel-'));
@@ -86,10 +86,10 @@ describe('loadSentinelConfig (the file)', () => {
   const load = async (bytes: Uint8Array | string, maxMs?: number) => {
     const file = join(dir, 'sentinel.yaml');
     await writeFile(file, bytes);
-    return expectClearOutcomeAsync(() => loadSentinelConfig(file), { accept: [ConfigError], maxMs });
+    return expectClearOutcomeAsync(() => loadSettings(file), { accept: [SettingsError], maxMs });
   };
 
-  it(`loads or refuses any file content with a ConfigError naming the file (${RUNS_FILES} inputs)`, async () => {
+  it(`loads or refuses any file content with a SettingsError naming the file (${RUNS_FILES} inputs)`, async () => {
     await fc.assert(
       fc.asyncProperty(fc.oneof(randomBytes(), invalidUtf8(), withBom(tokenSoup(40).map((t) => new TextEncoder().encode(t))), tokenSoup(60)), async (content) => {
         const outcome = await load(content);

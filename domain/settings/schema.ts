@@ -6,7 +6,7 @@ import { knownKeysAt, unknownKeyMessage } from './unknown-keys.js';
 /*
  * Every object here is strict (z.strictObject): an unknown key is an error, never ignored, because a misspelt
  * safety setting (`treshold: 0.2`) silently left at its default is the worst kind of silence for a gate.
- * test/unit/config/strict-schema.test.ts walks the schema and fails for any object that is not.
+ * test/unit/settings/strict-schema.test.ts walks the schema and fails for any object that is not.
  */
 
 /** Target names become parts of workflow and schedule IDs and file names, so they are kept to a safe alphabet. */
@@ -40,7 +40,7 @@ const gateFields = {
   schedule: z.union([cronString(), calendarSpec()], { error: 'must be a cron string ("0 2 * * *") or a calendar spec ({ hour: 2, minute: 0 })' }).optional(),
 };
 
-/** A cron string the Temporal server accepts in a schedule's `cronExpressions` (domain/config/cron.ts). */
+/** A cron string the Temporal server accepts in a schedule's `cronExpressions` (domain/settings/cron.ts). */
 function cronString() {
   return z.string().superRefine((value, ctx) => {
     const problem = cronProblem(value);
@@ -92,7 +92,7 @@ const target = z.discriminatedUnion('kind', [postgresTarget, commandTarget, work
   error: 'kind must be one of postgres, command, workflow',
 });
 
-export const sentinelConfigSchema = z
+export const settingsSchema = z
   .strictObject({
     timezone: z.string().default('UTC'),
     targets: z.array(target).default([]),
@@ -105,17 +105,17 @@ export const sentinelConfigSchema = z
     });
   });
 
-export type SentinelConfig = z.infer<typeof sentinelConfigSchema>;
-export type TargetConfig = SentinelConfig['targets'][number];
+export type SentinelSettings = z.infer<typeof settingsSchema>;
+export type TargetConfig = SentinelSettings['targets'][number];
 export type TargetKind = TargetConfig['kind'];
 
-export class ConfigError extends Error {
+export class SettingsError extends Error {
   constructor(
     message: string,
     readonly problems: string[] = [],
   ) {
     super(message);
-    this.name = 'ConfigError';
+    this.name = 'SettingsError';
   }
 }
 
@@ -159,7 +159,7 @@ export function describeIssues(issues: readonly z.core.$ZodIssue[], data: unknow
   };
   const described = issues.flatMap(expandUnion).flatMap((issue): Array<{ line: number | undefined; text: string }> => {
     if (issue.code === 'unrecognized_keys') {
-      const known = knownKeysAt(sentinelConfigSchema, issue.path, data);
+      const known = knownKeysAt(settingsSchema, issue.path, data);
       let listedKnown = false; // the allowed keys once per object, not once per unknown key
       return issue.keys.map((key) => {
         const path = [...issue.path, key];
@@ -193,21 +193,21 @@ function expandUnion(issue: z.core.$ZodIssue): z.core.$ZodIssue[] {
   return [issue];
 }
 
-export function parseSentinelConfig(data: unknown, source = 'sentinel.yaml', locate?: LocatePath): SentinelConfig {
+export function parseSettings(data: unknown, source = 'sentinel.yaml', locate?: LocatePath): SentinelSettings {
   const input = data ?? {};
-  const result = sentinelConfigSchema.safeParse(input);
+  const result = settingsSchema.safeParse(input);
   if (result.success) return result.data;
   const problems = describeIssues(result.error.issues, input, locate);
   const listed = problems.slice(0, MAX_LISTED_PROBLEMS);
   if (problems.length > listed.length) listed.push(`... and ${problems.length - listed.length} more`);
-  throw new ConfigError(`${source} is invalid:\n  ${listed.join('\n  ')}`, problems);
+  throw new SettingsError(`${source} is invalid:\n  ${listed.join('\n  ')}`, problems);
 }
 
-export function findTarget(config: SentinelConfig, name: string): TargetConfig {
+export function findTarget(config: SentinelSettings, name: string): TargetConfig {
   const found = config.targets.find((t) => t.name === name);
   if (!found) {
     const known = config.targets.map((t) => t.name).join(', ') || '(none)';
-    throw new ConfigError(`unknown target "${name}"; configured targets: ${known}`);
+    throw new SettingsError(`unknown target "${name}"; configured targets: ${known}`);
   }
   return found;
 }

@@ -9,7 +9,7 @@
  */
 import { CONFIG_BACKUP_KEY_ENV } from '../domain/config-backup/keyring-name.js';
 import { findSensitiveSpans, isSensitiveName } from '../domain/config-backup/sensitive.js';
-import type { SentinelConfig } from '../domain/config/sentinel-config.js';
+import type { SentinelSettings } from '../domain/settings/schema.js';
 import { effectiveSensitiveKeys } from '../capabilities/config-backup/run/views.js';
 import { SecretRedactor } from './redact.js';
 
@@ -31,7 +31,7 @@ export function environmentSecrets(env: Env): string[] {
   return found;
 }
 
-export function configSecrets(config: SentinelConfig): string[] {
+export function configSecrets(config: SentinelSettings): string[] {
   const found: string[] = [];
   for (const target of config.targets) {
     if (target.kind === 'postgres') found.push(...urlPasswords(target.url));
