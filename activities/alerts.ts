@@ -14,7 +14,8 @@ export function createAlertActivities(deps: ActivityDeps) {
     async sendAlert(alert: AlertInput): Promise<{ id: number; delivered: boolean }> {
       const safe = { ...alert, message: redactor.redact(alert.message) };
       const stored = await insertAlert(deps.db, safe);
-      if (stored.created) deps.log.warn({ alertId: stored.id, kind: safe.kind, severity: safe.severity, target: safe.target, workflowId: safe.workflowId }, safe.message);
+      if (stored.created)
+        deps.log.warn({ alertId: stored.id, kind: safe.kind, severity: safe.severity, target: safe.target, workflowId: safe.workflowId }, safe.message);
       if (!deps.alertWebhookUrl || stored.delivered) return { id: stored.id, delivered: stored.delivered };
       const response = await fetch(deps.alertWebhookUrl, {
         method: 'POST',

@@ -103,8 +103,12 @@ export function createConfigBackupActivities(deps: ActivityDeps) {
 
   const logOutcome = (step: string, setId: number, outcome: BatchOutcome) => {
     const count = (status: string) => outcome.items.filter((i) => i.status === status).length;
-    log.info({ setId, step, backedUp: count('backed_up'), unchanged: count('unchanged'), failed: count('failed'), payloadBytesWritten: outcome.payloadBytesWritten }, `config backup: ${step} done`);
-    for (const item of outcome.items.filter((i) => i.status === 'failed')) log.warn({ setId, type: item.type, item: item.name }, `config backup item failed: ${item.reason ?? 'unknown reason'}`);
+    log.info(
+      { setId, step, backedUp: count('backed_up'), unchanged: count('unchanged'), failed: count('failed'), payloadBytesWritten: outcome.payloadBytesWritten },
+      `config backup: ${step} done`,
+    );
+    for (const item of outcome.items.filter((i) => i.status === 'failed'))
+      log.warn({ setId, type: item.type, item: item.name }, `config backup item failed: ${item.reason ?? 'unknown reason'}`);
   };
 
   return {
@@ -158,7 +162,12 @@ export function createConfigBackupActivities(deps: ActivityDeps) {
       if (!lock.acquired) return { acquired: false, heldBy: lock.holder, since: lock.acquiredAt?.toISOString() ?? null };
       const abandoned = await abandonStaleSets(deps.db, input.holder);
       if (abandoned > 0) log.warn({ abandoned }, 'config backup: marked sets of runs that never finished as failed');
-      const set = await createBackupSet(deps.db, { workflowId: input.workflowId, holder: input.holder, envPrefix: input.envPrefix, keyId: keyring.activeKeyId });
+      const set = await createBackupSet(deps.db, {
+        workflowId: input.workflowId,
+        holder: input.holder,
+        envPrefix: input.envPrefix,
+        keyId: keyring.activeKeyId,
+      });
       log.info({ setId: set.id, workflowId: input.workflowId }, 'config backup started');
       return { acquired: true, setId: set.id, startedAt: set.startedAt.toISOString(), keyId: keyring.activeKeyId };
     },
@@ -166,7 +175,15 @@ export function createConfigBackupActivities(deps: ActivityDeps) {
     async backupConfigEnv(input: StepInput & { envPrefix: string }): Promise<BatchOutcome> {
       const services = await checkedServices(input.sensitiveKeys);
       try {
-        const outcome = await backupEnvironment({ db: deps.db, setId: input.setId, holder: input.holder, leaseMs: CONFIG_BACKUP_LEASE_MS, services, prefix: input.envPrefix, env: source.variables() });
+        const outcome = await backupEnvironment({
+          db: deps.db,
+          setId: input.setId,
+          holder: input.holder,
+          leaseMs: CONFIG_BACKUP_LEASE_MS,
+          services,
+          prefix: input.envPrefix,
+          env: source.variables(),
+        });
         logOutcome('environment', input.setId, outcome);
         return outcome;
       } catch (error) {
@@ -215,7 +232,14 @@ export function createConfigBackupActivities(deps: ActivityDeps) {
     async backupConfigApps(input: StepInput & { apps: AppConfigInput[] }): Promise<BatchOutcome> {
       const services = await checkedServices(input.sensitiveKeys);
       try {
-        const outcome = await backupApps({ db: deps.db, setId: input.setId, holder: input.holder, leaseMs: CONFIG_BACKUP_LEASE_MS, services, apps: input.apps });
+        const outcome = await backupApps({
+          db: deps.db,
+          setId: input.setId,
+          holder: input.holder,
+          leaseMs: CONFIG_BACKUP_LEASE_MS,
+          services,
+          apps: input.apps,
+        });
         logOutcome('applications', input.setId, outcome);
         return outcome;
       } catch (error) {
@@ -227,7 +251,11 @@ export function createConfigBackupActivities(deps: ActivityDeps) {
      * Removes payloads no item references (orphans of crashed runs, leftovers of prune) while still holding the
      * lock, records the run's totals and releases the lock.
      */
-    async finishConfigBackup(input: { holder: string; setId: number; totals: ConfigBackupTotals }): Promise<{ finishedAt: string; removedPayloads: number; bytesFreed: number }> {
+    async finishConfigBackup(input: {
+      holder: string;
+      setId: number;
+      totals: ConfigBackupTotals;
+    }): Promise<{ finishedAt: string; removedPayloads: number; bytesFreed: number }> {
       try {
         await renewConfigBackupLock(deps.db, input.holder, CONFIG_BACKUP_LEASE_MS);
         const store = new PayloadStore(source.settings().dir);

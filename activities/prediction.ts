@@ -8,7 +8,10 @@ export function createPredictionActivities(deps: ActivityDeps) {
     async predictBackupFailure(request: PredictionRequest): Promise<Prediction> {
       const prediction = await predictFailure(deps, request);
       const { kind, version, fallbackReason } = prediction.model;
-      deps.log.info({ target: request.target, probability: prediction.failureProbability, risk: prediction.riskLevel, model: kind, version, fallbackReason }, 'prediction');
+      deps.log.info(
+        { target: request.target, probability: prediction.failureProbability, risk: prediction.riskLevel, model: kind, version, fallbackReason },
+        'prediction',
+      );
       if (fallbackReason) deps.log.warn({ target: request.target, fallbackReason }, 'trained model not used: predicted with the rules');
       return prediction;
     },

@@ -80,7 +80,8 @@ async function main(): Promise<number> {
       await rm(storeDir, { recursive: true, force: true });
       await env.pool.query('TRUNCATE config_backup_items, config_backup_views, config_backup_sets');
       const full = await measureRun(env, storeDir, `full run ${n}`);
-      if (full.totals.failed > 0 || full.totals.backedUp !== settings.files + 1) throw new Error(`full run ${n}: unexpected totals ${JSON.stringify(full.totals)}`);
+      if (full.totals.failed > 0 || full.totals.backedUp !== settings.files + 1)
+        throw new Error(`full run ${n}: unexpected totals ${JSON.stringify(full.totals)}`);
       const unchanged = await measureRun(env, storeDir, `unchanged run ${n}`);
       if (unchanged.totals.unchanged !== settings.files + 1) throw new Error(`unchanged run ${n}: unexpected totals ${JSON.stringify(unchanged.totals)}`);
       const verify = await measureVerify(env, key, storeDir);
@@ -113,13 +114,19 @@ async function measureRun(env: ConfigBenchEnvironment, storeDir: string, label: 
   const before = await storeSize(store);
   const cpuBefore = cpuSnapshot(env.devServerPid);
   const started = performance.now();
-  const handle: WorkflowHandle = await env.client.workflow.start('configBackupWorkflow', { taskQueue: env.taskQueue, workflowId: configBackupWorkflowId(new Date()), args: [{}] });
+  const handle: WorkflowHandle = await env.client.workflow.start('configBackupWorkflow', {
+    taskQueue: env.taskQueue,
+    workflowId: configBackupWorkflowId(new Date()),
+    args: [{}],
+  });
   const result: ConfigBackupResult = await handle.result();
   const clientSeconds = (performance.now() - started) / 1000;
   const cpu = cpuBetween(cpuBefore, cpuSnapshot(env.devServerPid));
   const { serverSeconds, activitiesMs } = await historyTimings(handle);
   const storeBytesWrittenOnDisk = (await storeSize(store)) - before;
-  log(`${label}: ${clientSeconds.toFixed(2)} s (server ${serverSeconds.toFixed(2)} s), ${JSON.stringify(result.totals)}, store +${storeBytesWrittenOnDisk} bytes`);
+  log(
+    `${label}: ${clientSeconds.toFixed(2)} s (server ${serverSeconds.toFixed(2)} s), ${JSON.stringify(result.totals)}, store +${storeBytesWrittenOnDisk} bytes`,
+  );
   return { clientSeconds: round(clientSeconds), serverSeconds: round(serverSeconds), activitiesMs, cpu, totals: result.totals, storeBytesWrittenOnDisk };
 }
 
@@ -128,7 +135,13 @@ async function measureVerify(env: ConfigBenchEnvironment, key: string, storeDir:
   const started = performance.now();
   const report = await verifyBackups(env.pool, Keyring.fromSpec(key), new PayloadStore(storeDir));
   const seconds = (performance.now() - started) / 1000;
-  return { seconds: round(seconds), payloads: report.payloadsChecked, plaintextBytes: report.plaintextBytes, ok: report.ok, cpu: cpuBetween(cpuBefore, cpuSnapshot(env.devServerPid)) };
+  return {
+    seconds: round(seconds),
+    payloads: report.payloadsChecked,
+    plaintextBytes: report.plaintextBytes,
+    ok: report.ok,
+    cpu: cpuBetween(cpuBefore, cpuSnapshot(env.devServerPid)),
+  };
 }
 
 /** `sentinel config verify` as an operator runs it: a new process (tsx start-up included). */
@@ -139,7 +152,10 @@ function timeCliVerify(env: ConfigBenchEnvironment, key: string, storeDir: strin
     execFile(
       process.execPath,
       [bin, 'config', 'verify', '--json'],
-      { env: { ...process.env, DATABASE_URL: env.databaseUrl, CONFIG_BACKUP_KEY: key, CONFIG_BACKUP_DIR: storeDir, LOG_LEVEL: 'warn' }, maxBuffer: 64 * 1024 * 1024 },
+      {
+        env: { ...process.env, DATABASE_URL: env.databaseUrl, CONFIG_BACKUP_KEY: key, CONFIG_BACKUP_DIR: storeDir, LOG_LEVEL: 'warn' },
+        maxBuffer: 64 * 1024 * 1024,
+      },
       (error, stdout) => {
         if (error) return reject(new Error(`sentinel config verify failed: ${error.message}`));
         const seconds = round((performance.now() - started) / 1000);
@@ -158,7 +174,8 @@ async function historyTimings(handle: WorkflowHandle): Promise<{ serverSeconds: 
   const activitiesMs: Record<string, number> = {};
   for (const event of events) {
     const id = String(event.eventId);
-    if (event.activityTaskScheduledEventAttributes) scheduled.set(id, { name: event.activityTaskScheduledEventAttributes.activityType?.name ?? '?', at: ms(event.eventTime) });
+    if (event.activityTaskScheduledEventAttributes)
+      scheduled.set(id, { name: event.activityTaskScheduledEventAttributes.activityType?.name ?? '?', at: ms(event.eventTime) });
     const done = event.activityTaskCompletedEventAttributes;
     if (done) {
       const from = scheduled.get(String(done.scheduledEventId));
@@ -176,7 +193,13 @@ async function storeSize(store: PayloadStore): Promise<number> {
   return total;
 }
 
-function summarize(machine: ReturnType<typeof machineFacts>, env: ConfigBenchEnvironment, corpus: Corpus, repeats: Repeat[], cliVerifySeconds: number | undefined) {
+function summarize(
+  machine: ReturnType<typeof machineFacts>,
+  env: ConfigBenchEnvironment,
+  corpus: Corpus,
+  repeats: Repeat[],
+  cliVerifySeconds: number | undefined,
+) {
   const median = (values: number[]) => round([...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)]!);
   const full = repeats.map((r) => r.full.clientSeconds);
   const unchanged = repeats.map((r) => r.unchanged.clientSeconds);
@@ -210,7 +233,10 @@ function round(value: number, digits = 2): number {
 }
 
 // Exits explicitly: parse threads and sockets may still be winding down.
-main().then((code) => process.exit(code), (error: Error) => {
-  log(`failed: ${error.message}`);
-  process.exit(1);
-});
+main().then(
+  (code) => process.exit(code),
+  (error: Error) => {
+    log(`failed: ${error.message}`);
+    process.exit(1);
+  },
+);

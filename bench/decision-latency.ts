@@ -47,8 +47,21 @@ async function measureAll(env: BenchEnvironment): Promise<BenchSummary> {
   await runSequentially(env, 'warmup', settings.warmupRuns, every('warm-up', settings.warmupRuns, 10));
   // CPU is sampled around the runs only, not around the history reads that follow them.
   const cpu = { latency: undefined as CpuUse | undefined, throughput: undefined as CpuUse | undefined };
-  const sequential = await runSequentially(env, 'latency', settings.latencyRuns, every('latency (sequential)', settings.latencyRuns, 50), (before, after) => (cpu.latency = cpuBetween(before, after)));
-  const concurrent = await runConcurrently(env, 'throughput', settings.throughputRuns, settings.startConcurrency, every('throughput (concurrent)', settings.throughputRuns, 100), (before, after) => (cpu.throughput = cpuBetween(before, after)));
+  const sequential = await runSequentially(
+    env,
+    'latency',
+    settings.latencyRuns,
+    every('latency (sequential)', settings.latencyRuns, 50),
+    (before, after) => (cpu.latency = cpuBetween(before, after)),
+  );
+  const concurrent = await runConcurrently(
+    env,
+    'throughput',
+    settings.throughputRuns,
+    settings.startConcurrency,
+    every('throughput (concurrent)', settings.throughputRuns, 100),
+    (before, after) => (cpu.throughput = cpuBetween(before, after)),
+  );
 
   const notProceeding = [...sequential, ...concurrent].filter((r) => r.decision !== 'proceed' || r.resultDecision !== 'proceed');
   if (notProceeding.length) log(`WARNING: ${notProceeding.length} run(s) did not decide 'proceed'; they are left out of the figures`);
@@ -126,7 +139,10 @@ async function main(): Promise<number> {
 }
 
 // Exits explicitly: a run abandoned by the timeout may still hold sockets or timers open.
-main().then((code) => process.exit(code), (error: Error) => {
-  log(`failed: ${error.message}`);
-  process.exit(1);
-});
+main().then(
+  (code) => process.exit(code),
+  (error: Error) => {
+    log(`failed: ${error.message}`);
+    process.exit(1);
+  },
+);

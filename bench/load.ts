@@ -52,19 +52,29 @@ async function measure(env: LoadEnvironment): Promise<LoadSummary> {
   const clockStart = Date.now();
   log(`machine: ${machine.nproc} CPU(s), ${machine.cpuModel}, ${machine.memoryGiB} GiB; load average ${machine.loadAverage.join(' ')}`);
   const phases: LoadSummary['phases'] = {};
-  const burst = { runs: settings.runs, duplicates: settings.duplicates, sampleMs: settings.burstSampleSeconds * 1000, settleMs: settings.settleSeconds * 1000, timeoutMs: settings.phaseTimeoutSeconds * 1000 };
+  const burst = {
+    runs: settings.runs,
+    duplicates: settings.duplicates,
+    sampleMs: settings.burstSampleSeconds * 1000,
+    settleMs: settings.settleSeconds * 1000,
+    timeoutMs: settings.phaseTimeoutSeconds * 1000,
+  };
   if (settings.phases.includes('A')) phases.A = await runBurst(env, { ...burst, phase: 'A', phaseIndex: 0, workers: 1, split: false }, log);
   if (settings.phases.includes('B')) phases.B = await runBurst(env, { ...burst, phase: 'B', phaseIndex: 1, workers: 2, split: true }, log);
   if (settings.phases.includes('C')) {
-    phases.C = await runSoak(env, {
-      phaseIndex: 2,
-      rate: settings.soakRate,
-      warmupSeconds: settings.soakWarmupSeconds,
-      soakSeconds: settings.soakSeconds,
-      sampleMs: settings.soakSampleSeconds * 1000,
-      boundMiB: settings.soakBoundMiB,
-      drainTimeoutMs: settings.phaseTimeoutSeconds * 1000,
-    }, log);
+    phases.C = await runSoak(
+      env,
+      {
+        phaseIndex: 2,
+        rate: settings.soakRate,
+        warmupSeconds: settings.soakWarmupSeconds,
+        soakSeconds: settings.soakSeconds,
+        sampleMs: settings.soakSampleSeconds * 1000,
+        boundMiB: settings.soakBoundMiB,
+        drainTimeoutMs: settings.phaseTimeoutSeconds * 1000,
+      },
+      log,
+    );
   }
   return {
     bench: 'load',
@@ -144,7 +154,10 @@ async function main(): Promise<number> {
 }
 
 // Exits explicitly: abandoned calls may still hold sockets or timers open.
-main().then((code) => process.exit(code), (error: Error) => {
-  log(`failed: ${error.message}`);
-  process.exit(1);
-});
+main().then(
+  (code) => process.exit(code),
+  (error: Error) => {
+    log(`failed: ${error.message}`);
+    process.exit(1);
+  },
+);

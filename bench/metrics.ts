@@ -32,7 +32,6 @@ const settings = {
   resultsFile: process.env.BENCH_RESULTS_FILE ?? path.join(BENCH_DIR, 'results', 'metrics.json'),
 };
 
-
 /**
  * `count` runs over ~180 days, `targets` targets interleaved in time order (as a history table reads), 3% failed,
  * log-normal-ish noise, and 0.1% stalls (5x duration) and partial backups (0.2x size) to be found.
@@ -90,9 +89,19 @@ function time<T>(label: string, reps: number, fn: () => T, goalMs?: number): { t
   const [first, ...rest] = samples as [number, ...number[]];
   const sorted = [...rest].sort((a, b) => a - b);
   const median = medianOf(sorted);
-  const timing: Timing = { label, reps, firstMs: first, medianMs: median, medianCpuMs: medianOf(cpu.slice(1).sort((a, b) => a - b)), minMs: sorted[0]!, maxMs: sorted[sorted.length - 1]! };
+  const timing: Timing = {
+    label,
+    reps,
+    firstMs: first,
+    medianMs: median,
+    medianCpuMs: medianOf(cpu.slice(1).sort((a, b) => a - b)),
+    minMs: sorted[0]!,
+    maxMs: sorted[sorted.length - 1]!,
+  };
   if (goalMs !== undefined) Object.assign(timing, { goalMs, meetsGoal: median <= goalMs });
-  log(`${label.padEnd(58)} median ${median.toFixed(2).padStart(9)} ms, CPU ${timing.medianCpuMs.toFixed(2).padStart(9)} ms  (min ${timing.minMs.toFixed(2)}, max ${timing.maxMs.toFixed(2)}, first ${first.toFixed(2)})${goalMs !== undefined ? `  goal <= ${goalMs} ms: ${timing.meetsGoal ? 'met' : 'MISSED'}` : ''}`);
+  log(
+    `${label.padEnd(58)} median ${median.toFixed(2).padStart(9)} ms, CPU ${timing.medianCpuMs.toFixed(2).padStart(9)} ms  (min ${timing.minMs.toFixed(2)}, max ${timing.maxMs.toFixed(2)}, first ${first.toFixed(2)})${goalMs !== undefined ? `  goal <= ${goalMs} ms: ${timing.meetsGoal ? 'met' : 'MISSED'}` : ''}`,
+  );
   return { timing, result };
 }
 
@@ -101,7 +110,9 @@ log(`${machine.cpuModel}, ${machine.nproc} CPU(s), ${machine.memoryGiB} GiB, Nod
 const random = mulberry32(42);
 const runs = syntheticRuns(settings.runs, settings.targets, random);
 const since = new Date(Date.UTC(2024, 0, 1) + 150 * DAY_MS);
-log(`${settings.runs} runs over ~180 days, ${settings.targets} targets; ${settings.reps} repetitions (+1 warm-up) for 1M-run figures, ${settings.forecastReps} for forecasts`);
+log(
+  `${settings.runs} runs over ~180 days, ${settings.targets} targets; ${settings.reps} repetitions (+1 warm-up) for 1M-run figures, ${settings.forecastReps} for forecasts`,
+);
 
 const timings: Timing[] = [];
 const baselines = time('buildBaselines: 1M runs', settings.reps, () => buildBaselines(runs));
@@ -111,28 +122,48 @@ const all = time('scanRuns: learn baselines + score 1M runs (goal)', settings.re
 timings.push(all.timing);
 const recent = time('scanRuns since day 150: learn before it, score after', settings.reps, () => scanRuns(runs, { since }));
 timings.push(recent.timing);
-log(`  all: scored ${all.result.scored}, anomalous ${all.result.anomalous} (${all.result.possiblePartialBackups} possible partial); since: considered ${recent.result.considered}, anomalous ${recent.result.anomalous}`);
+log(
+  `  all: scored ${all.result.scored}, anomalous ${all.result.anomalous} (${all.result.possiblePartialBackups} possible partial); since: considered ${recent.result.considered}, anomalous ${recent.result.anomalous}`,
+);
 
 const sizes = Array.from({ length: 10_000 }, (_, i) => 100 + i * 0.05 + random());
 const points = sizes.map((value, i) => ({ at: Date.UTC(2000, 0, 1) + i * DAY_MS, value }));
 timings.push(time('forecast: 10k daily values, OLS (goal)', settings.forecastReps, () => forecast(sizes, 30), 10).timing);
-timings.push(time('forecastSeries: 10k points, OLS + Holt + capacity (goal)', settings.forecastReps, () => forecastSeries(points, { daysAhead: 30, capacity: 1000 }), 10).timing);
+timings.push(
+  time('forecastSeries: 10k points, OLS + Holt + capacity (goal)', settings.forecastReps, () => forecastSeries(points, { daysAhead: 30, capacity: 1000 }), 10)
+    .timing,
+);
 
 // One target, hourly for 90 days: what the pre-backup activity scores per finished run.
 const hourly: BackupRunRecord[] = Array.from({ length: 90 * 24 }, (_, i) => ({
-  backupId: `h${i}`, target: 'db', startedAt: new Date(Date.UTC(2024, 0, 1) + i * 3_600_000), status: 'completed',
-  durationSeconds: 100 * Math.exp((random() - 0.5) * 0.2), sizeBytes: 1e9 * Math.exp((random() - 0.5) * 0.1),
+  backupId: `h${i}`,
+  target: 'db',
+  startedAt: new Date(Date.UTC(2024, 0, 1) + i * 3_600_000),
+  status: 'completed',
+  durationSeconds: 100 * Math.exp((random() - 0.5) * 0.2),
+  sizeBytes: 1e9 * Math.exp((random() - 0.5) * 0.1),
 }));
-const current: BackupRunRecord = { backupId: 'now', target: 'db', startedAt: new Date(Date.UTC(2024, 0, 1) + 90 * DAY_MS), status: 'completed', durationSeconds: 400, sizeBytes: 1e9 };
+const current: BackupRunRecord = {
+  backupId: 'now',
+  target: 'db',
+  startedAt: new Date(Date.UTC(2024, 0, 1) + 90 * DAY_MS),
+  status: 'completed',
+  durationSeconds: 400,
+  sizeBytes: 1e9,
+};
 timings.push(time('checkRun: one run vs 2 160 hourly runs (pre-backup check)', settings.forecastReps, () => checkRun(hourly, current)).timing);
 
 const summary = { bench: 'metrics', machine, loadAverageAtEnd: loadAverage(), settings: { ...settings, resultsFile: undefined }, timings };
 const goals = timings.filter((t) => t.goalMs !== undefined);
 log(`goals: ${goals.map((t) => `${t.label}: ${t.meetsGoal ? 'met' : 'MISSED'}`).join('; ')}`);
 log(`load average at end: ${summary.loadAverageAtEnd.join(' ')}`);
-process.stdout.write(`| step | reps | median ms | median CPU ms | min ms | max ms | first ms | goal (on the wall-clock median) |\n|---|---|---|---|---|---|---|---|\n`);
+process.stdout.write(
+  `| step | reps | median ms | median CPU ms | min ms | max ms | first ms | goal (on the wall-clock median) |\n|---|---|---|---|---|---|---|---|\n`,
+);
 for (const t of timings)
-  process.stdout.write(`| ${t.label} | ${t.reps} | ${t.medianMs.toFixed(2)} | ${t.medianCpuMs.toFixed(2)} | ${t.minMs.toFixed(2)} | ${t.maxMs.toFixed(2)} | ${t.firstMs.toFixed(2)} | ${t.goalMs === undefined ? '' : `<= ${t.goalMs} ms: ${t.meetsGoal ? 'met' : 'missed'}`} |\n`);
+  process.stdout.write(
+    `| ${t.label} | ${t.reps} | ${t.medianMs.toFixed(2)} | ${t.medianCpuMs.toFixed(2)} | ${t.minMs.toFixed(2)} | ${t.maxMs.toFixed(2)} | ${t.firstMs.toFixed(2)} | ${t.goalMs === undefined ? '' : `<= ${t.goalMs} ms: ${t.meetsGoal ? 'met' : 'missed'}`} |\n`,
+  );
 if (settings.resultsFile !== '-') {
   await mkdir(path.dirname(settings.resultsFile), { recursive: true });
   await writeFile(settings.resultsFile, `${JSON.stringify(summary, null, 2)}\n`);

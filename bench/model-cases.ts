@@ -101,11 +101,16 @@ async function trainCase() {
   }
   // Live prediction: features of an upcoming run from its target's history (a month of runs), then the model.
   const target = runs[runs.length - 1] as BackupRunRecord;
-  const past = runs.filter((r) => r.target === target.target && r.startedAt.getTime() > target.startedAt.getTime() - 31 * 86_400_000 && r.startedAt < target.startedAt);
+  const past = runs.filter(
+    (r) => r.target === target.target && r.startedAt.getTime() > target.startedAt.getTime() - 31 * 86_400_000 && r.startedAt < target.startedAt,
+  );
   const upcoming: number[] = [];
   for (let k = 0; k < 200; k++) {
     const s = performance.now();
-    const row = featuresForUpcomingRun({ target: target.target, startAt: target.startedAt, estimatedDuration: target.estimatedDuration, estimatedSize: target.estimatedSize }, past);
+    const row = featuresForUpcomingRun(
+      { target: target.target, startAt: target.startedAt, estimatedDuration: target.estimatedDuration, estimatedSize: target.estimatedSize },
+      past,
+    );
     trained.classifier.predictProba(row);
     upcoming.push((performance.now() - s) * 1000);
   }

@@ -68,7 +68,8 @@ const last = probes.at(-1) as Result;
 const first = probes[0] as Result;
 const probeRows = Number(last.trainRows);
 const probeSeconds = Number(last.fitSeconds);
-const exponent = probes.length > 1 ? Math.log(Number(last.fitSeconds) / Number(first.fitSeconds)) / Math.log(Number(last.trainRows) / Number(first.trainRows)) : 2;
+const exponent =
+  probes.length > 1 ? Math.log(Number(last.fitSeconds) / Number(first.fitSeconds)) / Math.log(Number(last.trainRows) / Number(first.trainRows)) : 2;
 // Never extrapolate below linear-times-log growth: a noisy pair of probes must not make it look cheap.
 const growth = Math.max(1.2, Number.isFinite(exponent) ? exponent : 2);
 const estimateMlrf = (trainRows: number) => probeSeconds * (trainRows / probeRows) ** growth;
@@ -102,7 +103,15 @@ if (!args['skip-import']) {
   importResult = await runCase(['--case', 'import', '--rows', args['import-rows']]);
 }
 
-const report = { machine, finishedAt: new Date().toISOString(), mlRandomForestProbes: probes, mlRandomForestExponent: exponent, sameDataSentinelForest: probeSentinel, sizes: results, import: importResult };
+const report = {
+  machine,
+  finishedAt: new Date().toISOString(),
+  mlRandomForestProbes: probes,
+  mlRandomForestExponent: exponent,
+  sameDataSentinelForest: probeSentinel,
+  sizes: results,
+  import: importResult,
+};
 await mkdir(new URL('./results/', import.meta.url), { recursive: true });
 await writeFile(new URL('./results/model.json', import.meta.url), `${JSON.stringify(report, null, 2)}\n`);
 
@@ -122,7 +131,8 @@ const row = (size: number, name: string, r: Result) => {
   const live = r.case === 'rules' ? v(r, 'liveContextAndPredictionMicros.median') : v(r, 'liveFeaturesAndPredictionMicros.median');
   return `| ${v(r, 'historyRows')} | ${name} | ${r.case === 'rules' ? '-' : v(r, 'trainRows')} | ${fit} | ${r.case === 'rules' ? '-' : v(r, 'featuresSeconds')} | ${v(r, 'peakRssMb')} | ${v(r, 'singlePredictionMicros.median')} / ${v(r, 'singlePredictionMicros.p99')} | ${live} | ${v(r, 'batchMicrosPerRow')} | ${v(r, 'validation.prAuc')} | ${v(r, 'validation.rocAuc')} | ${v(r, 'validation.brier')} |`;
 };
-for (const r of results) lines.push(row(r.size, 'sentinel-forest', r.sentinelForest), row(r.size, 'ml-random-forest', r.mlRandomForest), row(r.size, 'rules', r.rules));
+for (const r of results)
+  lines.push(row(r.size, 'sentinel-forest', r.sentinelForest), row(r.size, 'ml-random-forest', r.mlRandomForest), row(r.size, 'rules', r.rules));
 lines.push('', 'Same history (the last ml-random-forest probe):', '', lines[0] as string, lines[1] as string);
 for (const p of probes) lines.push(row(Number(p.historyRows), 'ml-random-forest', p));
 lines.push(row(Number(probeSentinel.historyRows), 'sentinel-forest', probeSentinel));

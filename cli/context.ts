@@ -32,7 +32,8 @@ export class CliContext {
     } catch (error) {
       if (error instanceof SettingsError) {
         // No sentinel.yaml at all is a set-up problem (exit 1, like an invalid file), not a mistyped name (exit 2).
-        if (!(await settingsFileExists(this.env.configPath))) throw new SettingsError(`unknown target "${name}": ${missingSettingsMessage(this.env.configPath)}`);
+        if (!(await settingsFileExists(this.env.configPath)))
+          throw new SettingsError(`unknown target "${name}": ${missingSettingsMessage(this.env.configPath)}`);
         throw new CliError(error.message, ExitCode.invalidInput);
       }
       throw error;

@@ -27,7 +27,7 @@ async function main(argv: string[]): Promise<number> {
   } catch (error) {
     // Commander has already printed its message (unknown option, bad value, missing argument) and the help hint.
     if (error instanceof CommanderError) return error.exitCode === 0 ? ExitCode.ok : ExitCode.invalidInput;
-    const message = error instanceof CliError || error instanceof SettingsError ? error.message : (error as Error).message ?? String(error);
+    const message = error instanceof CliError || error instanceof SettingsError ? error.message : ((error as Error).message ?? String(error));
     process.stderr.write(`error: ${redactSecrets(message)}\n`);
     return error instanceof CliError ? error.exitCode : ExitCode.error;
   } finally {

@@ -26,7 +26,9 @@ export function durationIn(minMs: number, maxMs: number) {
   return (raw: string): number => {
     const ms = parseDurationMs(/^\d+(\.\d+)?$/.test(raw.trim()) ? Number(raw) : raw);
     if (ms === undefined || ms < minMs || ms > maxMs)
-      throw new InvalidArgumentError(`must be a duration such as 30s, 15m or 2h (or seconds) between ${minMs / 1000} s and ${maxMs / 3_600_000} h (got "${raw}")`);
+      throw new InvalidArgumentError(
+        `must be a duration such as 30s, 15m or 2h (or seconds) between ${minMs / 1000} s and ${maxMs / 3_600_000} h (got "${raw}")`,
+      );
     return ms;
   };
 }

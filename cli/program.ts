@@ -9,7 +9,12 @@ export async function buildProgram(ctx: CliContext, argv: readonly string[] | 'a
     .description('Backup Sentinel: keeps backups from failing silently (pre-backup gate, config backups, metrics intelligence)')
     .version('0.1.0')
     // Read by cli/main.ts before parsing (so even early lines follow it); declared here for help and validation.
-    .addOption(new Option('--log-format <format>', 'log lines on stderr as text for people or JSON lines (default text, or SENTINEL_LOG_FORMAT)').choices(['text', 'json']))
+    .addOption(
+      new Option('--log-format <format>', 'log lines on stderr as text for people or JSON lines (default text, or SENTINEL_LOG_FORMAT)').choices([
+        'text',
+        'json',
+      ]),
+    )
     .addHelpText('after', `\n${EXIT_CODE_TABLE}`)
     .showHelpAfterError();
   for (const command of await commandsFor(ctx, argv)) program.addCommand(command);

@@ -3,7 +3,12 @@ import type { Workflow } from '@temporalio/common';
 import { preBackupWorkflowId, type HumanDecision, type PreBackupInput, type PreBackupResult, type PreBackupState } from '../domain/pre-backup/contract.js';
 import { configBackupWorkflowId, type ConfigBackupInput, type ConfigBackupResult } from '../domain/config-backup/contract.js';
 import {
-  rollbackModelWorkflowId, trainModelWorkflowId, type RollbackModelInput, type RollbackModelResult, type TrainModelInput, type TrainModelResult,
+  rollbackModelWorkflowId,
+  trainModelWorkflowId,
+  type RollbackModelInput,
+  type RollbackModelResult,
+  type TrainModelInput,
+  type TrainModelResult,
 } from '../domain/models/contract.js';
 import { assertCodecForSecrets } from '../platform/codec/secrets-guard.js';
 import { DEFAULT_TEMPORAL_ADDRESS } from '../platform/env.js';
@@ -47,9 +52,15 @@ export class SentinelClient {
   }
 
   static async connect(options: SentinelClientOptions = {}): Promise<SentinelClient> {
-    const owned = options.connection ? undefined : await Connection.connect({ address: options.address ?? process.env.TEMPORAL_ADDRESS ?? DEFAULT_TEMPORAL_ADDRESS });
+    const owned = options.connection
+      ? undefined
+      : await Connection.connect({ address: options.address ?? process.env.TEMPORAL_ADDRESS ?? DEFAULT_TEMPORAL_ADDRESS });
     const connection = options.connection ?? owned!;
-    const client = new Client({ connection, namespace: options.namespace ?? process.env.TEMPORAL_NAMESPACE ?? 'default', dataConverter: sentinelDataConverter() });
+    const client = new Client({
+      connection,
+      namespace: options.namespace ?? process.env.TEMPORAL_NAMESPACE ?? 'default',
+      dataConverter: sentinelDataConverter(),
+    });
     return new SentinelClient(client, options.taskQueue ?? process.env.SENTINEL_TASK_QUEUE ?? 'backup-sentinel', owned);
   }
 
@@ -72,17 +83,23 @@ export class SentinelClient {
    */
   async startConfigBackup(input: ConfigBackupInput = {}, options: { at?: Date | string } = {}): Promise<RunRef> {
     if ((input.apps?.length ?? 0) > 0) assertCodecForSecrets(this.temporal, 'start configBackupWorkflow with application configs');
-    return this.startOnce(configBackupWorkflow, configBackupWorkflowId(options.at ?? new Date()), [input], { staticSummary: 'Configuration backup (started by a client)' });
+    return this.startOnce(configBackupWorkflow, configBackupWorkflowId(options.at ?? new Date()), [input], {
+      staticSummary: 'Configuration backup (started by a client)',
+    });
   }
 
   /** Starts `trainFailureModelWorkflow` (ID `train-model/<at>`): train, evaluate against the active model and the rules, promote or keep. */
   async startTraining(input: TrainModelInput = {}, options: { at?: Date | string } = {}): Promise<RunRef> {
-    return this.startOnce(trainFailureModelWorkflow, trainModelWorkflowId(options.at ?? new Date()), [input], { staticSummary: 'Failure-model training (started by a client)' });
+    return this.startOnce(trainFailureModelWorkflow, trainModelWorkflowId(options.at ?? new Date()), [input], {
+      staticSummary: 'Failure-model training (started by a client)',
+    });
   }
 
   /** Starts `rollbackModelWorkflow` (ID `rollback-model/<at>`): restores the snapshot taken before the last model change, or `toVersion`. */
   async startRollback(input: RollbackModelInput = {}, options: { at?: Date | string } = {}): Promise<RunRef> {
-    return this.startOnce(rollbackModelWorkflow, rollbackModelWorkflowId(options.at ?? new Date()), [input], { staticSummary: 'Failure-model rollback (started by a client)' });
+    return this.startOnce(rollbackModelWorkflow, rollbackModelWorkflowId(options.at ?? new Date()), [input], {
+      staticSummary: 'Failure-model rollback (started by a client)',
+    });
   }
 
   configBackupResult(workflowId: string): Promise<ConfigBackupResult> {

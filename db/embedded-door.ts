@@ -75,14 +75,17 @@ function admit(client: net.Socket, expected: Buffer, innerSocketPath: string, so
         client.write(authenticationCleartextPassword());
       }
       if (buffer.length < 5) return;
-      if (buffer[0] !== 0x70 /* 'p' */) return refuse('28000', 'the embedded database requires the service\'s password');
+      if (buffer[0] !== 0x70 /* 'p' */) return refuse('28000', "the embedded database requires the service's password");
       const length = buffer.readInt32BE(1);
       if (length < 5 || length > MAX_STARTUP_BYTES) return refuse('08P01', 'invalid password packet');
       if (buffer.length < 1 + length) return;
       const given = buffer.subarray(5, 1 + length - 1); // without the terminating NUL
       const rest = buffer.subarray(1 + length);
       if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-        return refuse('28P01', `password authentication failed for user "${user}": the embedded database of Backup Sentinel serves only the service itself (its password changes on every start)`);
+        return refuse(
+          '28P01',
+          `password authentication failed for user "${user}": the embedded database of Backup Sentinel serves only the service itself (its password changes on every start)`,
+        );
       }
       clearTimeout(timer);
       client.off('data', onData);

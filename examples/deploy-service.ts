@@ -19,12 +19,16 @@ export async function startDeployService(options: { port?: number; sentinel?: Se
       const deploy = /^\/deploys\/([^/]+)$/.exec(url.pathname);
       if (req.method === 'POST' && deploy) {
         // The deploy's own ID pins the scheduled time, so a retried request finds the same run, not a second backup.
-        const run = await sentinel.startPreBackup({ target: decodeURIComponent(deploy[1]!) }, { scheduledAt: String(body.deployId ?? new Date().toISOString()) });
+        const run = await sentinel.startPreBackup(
+          { target: decodeURIComponent(deploy[1]!) },
+          { scheduledAt: String(body.deployId ?? new Date().toISOString()) },
+        );
         return reply(run.alreadyStarted ? 200 : 202, run);
       }
       const run = /^\/runs\/(.+?)(\/approve)?$/.exec(url.pathname);
       if (run && req.method === 'GET' && !run[2]) return reply(200, await sentinel.status(decodeURIComponent(run[1]!)));
-      if (run && req.method === 'POST' && run[2]) return reply(200, await sentinel.approve(decodeURIComponent(run[1]!), { by: String(body.by ?? 'release-manager'), reason: String(body.reason ?? '') }));
+      if (run && req.method === 'POST' && run[2])
+        return reply(200, await sentinel.approve(decodeURIComponent(run[1]!), { by: String(body.by ?? 'release-manager'), reason: String(body.reason ?? '') }));
       return reply(404, { error: 'not found' });
     } catch (error) {
       return reply(500, { error: (error as Error).message });

@@ -31,7 +31,9 @@ export class DataDirLockedError extends Error {
     readonly dataDir: string,
     readonly holder: LockHolder,
   ) {
-    super(`another Backup Sentinel is running (pid ${holder.pid}, started ${holder.startedAt}): ${holder.role || 'a process'} holds the data directory ${dataDir}`);
+    super(
+      `another Backup Sentinel is running (pid ${holder.pid}, started ${holder.startedAt}): ${holder.role || 'a process'} holds the data directory ${dataDir}`,
+    );
     this.name = 'DataDirLockedError';
   }
 }
@@ -56,7 +58,12 @@ export function lockHolder(dataDir: string): LockHolder | undefined {
 export async function acquireDataDirLock(dataDir: string, role: string): Promise<DataDirLock> {
   await mkdir(dataDir, { recursive: true });
   const file = lockFileIn(dataDir);
-  const holder: LockHolder = { pid: process.pid, startTicks: processStartTicks(process.pid), startedAt: new Date(Date.now() - process.uptime() * 1000).toISOString(), role };
+  const holder: LockHolder = {
+    pid: process.pid,
+    startTicks: processStartTicks(process.pid),
+    startedAt: new Date(Date.now() - process.uptime() * 1000).toISOString(),
+    role,
+  };
   for (let tries = 0; ; tries++) {
     if (createExclusive(file, JSON.stringify(holder))) break;
     const current = readHolder(file);
@@ -101,7 +108,12 @@ function readHolder(file: string): LockHolder | undefined {
   try {
     const parsed = JSON.parse(readFileSync(file, 'utf8')) as Partial<LockHolder>;
     if (typeof parsed.pid !== 'number' || typeof parsed.startedAt !== 'string') return undefined;
-    return { pid: parsed.pid, startTicks: typeof parsed.startTicks === 'string' ? parsed.startTicks : undefined, startedAt: parsed.startedAt, role: typeof parsed.role === 'string' ? parsed.role : '' };
+    return {
+      pid: parsed.pid,
+      startTicks: typeof parsed.startTicks === 'string' ? parsed.startTicks : undefined,
+      startedAt: parsed.startedAt,
+      role: typeof parsed.role === 'string' ? parsed.role : '',
+    };
   } catch {
     return undefined;
   }

@@ -73,7 +73,10 @@ export async function openDatabase(env: SentinelEnv, options: { embeddedPort?: n
 /** `sentinel history import`, `worker`, ...: the command words only (options may hold secrets). */
 function describeThisProcess(): string {
   const script = path.basename(process.argv[1] ?? 'node').replace(/\.[jt]s$/, '');
-  const words = process.argv.slice(2).filter((a) => /^[a-z][a-z-]*$/.test(a)).slice(0, 2);
+  const words = process.argv
+    .slice(2)
+    .filter((a) => /^[a-z][a-z-]*$/.test(a))
+    .slice(0, 2);
   return [script, ...words].join(' ');
 }
 

@@ -64,7 +64,8 @@ async function readKeyFile(file: string): Promise<string> {
   try {
     Keyring.fromSpec(spec, file);
   } catch (error) {
-    if (error instanceof ConfigCryptoError) throw new ConfigCryptoError(error.code, `${error.message}: the development key file is damaged; restore it, or ${RECREATE_HINT}`);
+    if (error instanceof ConfigCryptoError)
+      throw new ConfigCryptoError(error.code, `${error.message}: the development key file is damaged; restore it, or ${RECREATE_HINT}`);
     throw error;
   }
   return spec;

@@ -78,7 +78,8 @@ export async function stopOrphanedDevServer(pidFile: string): Promise<number | u
   } catch {
     return undefined;
   }
-  const stopped = recordedGroupMembers(record.pgid, record.startTicks).length > 0 ? await killGroupAndWait(record.pgid, record.startTicks, { graceMs: 10_000 }) : false;
+  const stopped =
+    recordedGroupMembers(record.pgid, record.startTicks).length > 0 ? await killGroupAndWait(record.pgid, record.startTicks, { graceMs: 10_000 }) : false;
   await rm(pidFile, { force: true });
   return stopped ? record.pgid : undefined;
 }

@@ -10,7 +10,12 @@ export interface HealthReport {
 }
 
 /** Whether Temporal and PostgreSQL answer, and whether a trained failure model is active (else the rules predict). */
-export async function checkHealth(options: { temporalAddress: string; namespace: string; pool: pg.Pool | undefined; databaseError?: string }): Promise<HealthReport> {
+export async function checkHealth(options: {
+  temporalAddress: string;
+  namespace: string;
+  pool: pg.Pool | undefined;
+  databaseError?: string;
+}): Promise<HealthReport> {
   const temporal = await checkTemporal(options.temporalAddress, options.namespace);
   const database = options.pool ? await checkDatabase(options.pool) : { ok: false, detail: options.databaseError ?? 'not configured' };
   const model = options.pool && database.ok ? await activeModel(options.pool) : { active: false, version: null, detail: 'unknown (database unavailable)' };

@@ -71,7 +71,9 @@ function urlPasswords(url: string): string[] {
 
 /** Credentials found by format inside a text (URL passwords, `password=` values in a command line). */
 function credentialsIn(text: string): string[] {
-  return findSensitiveSpans(text).map((span) => text.slice(span.start, span.end)).flatMap((value) => [value, safeDecode(value)]);
+  return findSensitiveSpans(text)
+    .map((span) => text.slice(span.start, span.end))
+    .flatMap((value) => [value, safeDecode(value)]);
 }
 
 function safeDecode(value: string): string {

@@ -56,7 +56,11 @@ export function redactingLogger(log: Logger, redactor: SecretRedactor): Logger {
     get(target, property, receiver) {
       const value = Reflect.get(target, property, receiver) as unknown;
       if (typeof property === 'string' && LEVELS.has(property) && typeof value === 'function') {
-        return (...args: unknown[]) => (value as (...a: unknown[]) => void).apply(target, args.map((arg) => redactValue(arg, redactor, 0)));
+        return (...args: unknown[]) =>
+          (value as (...a: unknown[]) => void).apply(
+            target,
+            args.map((arg) => redactValue(arg, redactor, 0)),
+          );
       }
       if (property === 'child' && typeof value === 'function') {
         return (bindings: Record<string, unknown>, options?: unknown) =>

@@ -99,7 +99,11 @@ function signalGroup(pgid: number, signal: NodeJS.Signals): void {
  * then throws, since whatever it protects must not start next to a survivor). `tick` runs while waiting
  * (an activity heartbeats there).
  */
-export async function killGroupAndWait(pgid: number, leaderStartTicks: string | undefined, options: { graceMs?: number; timeoutMs?: number; tick?: () => void } = {}): Promise<boolean> {
+export async function killGroupAndWait(
+  pgid: number,
+  leaderStartTicks: string | undefined,
+  options: { graceMs?: number; timeoutMs?: number; tick?: () => void } = {},
+): Promise<boolean> {
   if (recordedGroupMembers(pgid, leaderStartTicks).length === 0) return false;
   const graceMs = options.graceMs ?? 5_000;
   const deadline = Date.now() + (options.timeoutMs ?? 30_000);

@@ -19,7 +19,11 @@ export async function startMetricsServer(options: { port: number; host?: string;
     }
     try {
       const own = await registry.metrics();
-      const sdk = options.sdkMetricsUrl ? await fetch(options.sdkMetricsUrl, { signal: AbortSignal.timeout(2000) }).then((r) => r.text()).catch(() => '') : '';
+      const sdk = options.sdkMetricsUrl
+        ? await fetch(options.sdkMetricsUrl, { signal: AbortSignal.timeout(2000) })
+            .then((r) => r.text())
+            .catch(() => '')
+        : '';
       res.writeHead(200, { 'content-type': registry.contentType }).end(`${own}\n${sdk}`);
     } catch (error) {
       res.writeHead(500).end(String(error));

@@ -17,7 +17,11 @@ export interface ApplyReport {
  * each declaration is kept in the schedule's note (the memo cannot be updated), so an unchanged declaration is left
  * alone and a second apply changes nothing.
  */
-export async function applySchedules(client: Client, declarations: ScheduleDeclaration[], options: { taskQueue: string; dryRun?: boolean }): Promise<ApplyReport> {
+export async function applySchedules(
+  client: Client,
+  declarations: ScheduleDeclaration[],
+  options: { taskQueue: string; dryRun?: boolean },
+): Promise<ApplyReport> {
   const report: ApplyReport = { dryRun: options.dryRun ?? false, created: [], updated: [], deleted: [], unchanged: [] };
   const declaredIds = new Set(declarations.map((d) => d.id));
 
@@ -69,7 +73,12 @@ function toScheduleOptions(d: ScheduleDeclaration, taskQueue: string, note: stri
       args: d.args,
       staticSummary: d.description,
       ...(d.searchAttributes
-        ? { typedSearchAttributes: Object.entries(d.searchAttributes).map(([key, value]) => ({ key: defineSearchAttributeKey(key, SearchAttributeType.KEYWORD), value })) }
+        ? {
+            typedSearchAttributes: Object.entries(d.searchAttributes).map(([key, value]) => ({
+              key: defineSearchAttributeKey(key, SearchAttributeType.KEYWORD),
+              value,
+            })),
+          }
         : {}),
     },
     policies: { overlap: d.overlap, catchupWindow: d.catchupWindow as never, pauseOnFailure: d.pauseOnFailure ?? false },
@@ -79,6 +88,9 @@ function toScheduleOptions(d: ScheduleDeclaration, taskQueue: string, note: stri
 }
 
 export function noteFor(declaration: ScheduleDeclaration, taskQueue: string): string {
-  const fingerprint = createHash('sha256').update(JSON.stringify({ ...declaration, taskQueue })).digest('hex').slice(0, 16);
+  const fingerprint = createHash('sha256')
+    .update(JSON.stringify({ ...declaration, taskQueue }))
+    .digest('hex')
+    .slice(0, 16);
   return `${declaration.description} [managed by ${SCHEDULE_MEMO_CREATOR}; fingerprint ${fingerprint}]`;
 }

@@ -1,4 +1,11 @@
-import { anomalyScanSchedule, capacityForecastSchedule, configBackupSchedule, modelTrainingSchedule, preBackupSchedules, type ScheduleContext } from './catalog.js';
+import {
+  anomalyScanSchedule,
+  capacityForecastSchedule,
+  configBackupSchedule,
+  modelTrainingSchedule,
+  preBackupSchedules,
+  type ScheduleContext,
+} from './catalog.js';
 import type { ScheduleDeclaration } from './types.js';
 
 /** Every schedule the project declares, in one place; `sentinel schedules apply` reconciles the server with it. */

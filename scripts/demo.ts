@@ -104,10 +104,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoOutcome> {
 
     say('Demo: 4/4 starting two pre-backup runs (preBackupWorkflow)...');
     const runId = new Date().toISOString();
-    const low = await sentinel.startPreBackup(
-      { target: DEMO_LOW_RISK_TARGET, freeSpaceGb: 800, databaseSizeGb: 20 },
-      { scheduledAt: `demo-${runId}` },
-    );
+    const low = await sentinel.startPreBackup({ target: DEMO_LOW_RISK_TARGET, freeSpaceGb: 800, databaseSizeGb: 20 }, { scheduledAt: `demo-${runId}` });
     const high = await sentinel.startPreBackup(
       // An outsized run onto a nearly full disk: the trained model (not the rules) calls it high risk.
       { target: DEMO_HIGH_RISK_TARGET, freeSpaceGb: 1, estimatedSizeBytes: 900e9, estimatedDurationSeconds: 90_000 },
@@ -120,7 +117,12 @@ export async function runDemo(options: DemoOptions): Promise<DemoOutcome> {
       training: { outcome: trained.outcome, version: trained.version },
       configBackup: { workflowId: config.workflowId, backedUp: config.totals.backedUp, unchanged: config.totals.unchanged, failed: config.totals.failed },
       lowRisk: { workflowId: low.workflowId, result: lowResult },
-      highRisk: { workflowId: high.workflowId, phase: highState.phase, riskLevel: highState.prediction?.riskLevel, probability: highState.prediction?.failureProbability },
+      highRisk: {
+        workflowId: high.workflowId,
+        phase: highState.phase,
+        riskLevel: highState.prediction?.riskLevel,
+        probability: highState.prediction?.failureProbability,
+      },
     };
     printNextSteps(options, outcome);
     return outcome;
@@ -136,7 +138,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoOutcome> {
 export async function importDemoHistory(options: Pick<DemoOptions, 'dataDir' | 'databaseUrl'>): Promise<number> {
   const today = new Date();
   const start = new Date(Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate()) - HISTORY_DAYS * 86_400_000);
-  const names = new Map([['db-001', DEMO_LOW_RISK_TARGET], ['db-002', DEMO_HIGH_RISK_TARGET]]);
+  const names = new Map([
+    ['db-001', DEMO_LOW_RISK_TARGET],
+    ['db-002', DEMO_HIGH_RISK_TARGET],
+  ]);
   const runs = generateHistory({ targets: HISTORY_TARGETS, days: HISTORY_DAYS, runsPerDay: 4, seed: HISTORY_SEED, start }).map((run) => {
     const target = names.get(run.target) ?? `demo-${run.target}`;
     return { ...run, target, backupId: run.backupId.replace(run.target, target) };
@@ -170,12 +175,17 @@ function printNextSteps(options: DemoOptions, outcome: DemoOutcome): void {
   say('');
   say('Demo ready.');
   say(`  low risk  ${low.workflowId}`);
-  say(`            risk ${lowPrediction.riskLevel} (${lowPrediction.failureProbability.toFixed(2)}) -> ${low.result.decision}; backup ${low.result.backup?.status ?? 'none'}`);
+  say(
+    `            risk ${lowPrediction.riskLevel} (${lowPrediction.failureProbability.toFixed(2)}) -> ${low.result.decision}; backup ${low.result.backup?.status ?? 'none'}`,
+  );
   say(`            ${link(low.workflowId)}`);
   say(`  high risk ${outcome.highRisk.workflowId}`);
   say(`            risk ${outcome.highRisk.riskLevel ?? '?'} (${outcome.highRisk.probability?.toFixed(2) ?? '?'}) -> ${outcome.highRisk.phase}`);
   say(`            ${link(outcome.highRisk.workflowId)}`);
-  if (options.uiUrl) say(`  all demo runs: ${options.uiUrl}/namespaces/${options.namespace}/workflows?query=${encodeURIComponent(`BackupTarget IN ('${DEMO_LOW_RISK_TARGET}', '${DEMO_HIGH_RISK_TARGET}')`)}`);
+  if (options.uiUrl)
+    say(
+      `  all demo runs: ${options.uiUrl}/namespaces/${options.namespace}/workflows?query=${encodeURIComponent(`BackupTarget IN ('${DEMO_LOW_RISK_TARGET}', '${DEMO_HIGH_RISK_TARGET}')`)}`,
+    );
   say('');
   say('Try next (in another terminal):');
   say(`  npx sentinel backup status '${outcome.highRisk.workflowId}'`);

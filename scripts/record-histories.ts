@@ -19,7 +19,12 @@ function parseArgs(argv: readonly string[]): Selection {
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--overwrite') selection.overwrite = true;
-    else if (arg === '--only' && argv[i + 1]) selection.only.push(...argv[++i]!.split(',').map((s) => s.trim()).filter(Boolean));
+    else if (arg === '--only' && argv[i + 1])
+      selection.only.push(
+        ...argv[++i]!.split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+      );
     else throw new Error(`unknown argument ${JSON.stringify(arg)}\n${USAGE}`);
   }
   return selection;
@@ -52,9 +57,13 @@ async function main(): Promise<void> {
       await record(recorder);
     }
     for (const report of recorder.reports) {
-      process.stdout.write(`${report.name.padEnd(60)} ${String(report.events).padStart(4)} events ${String(Math.round(report.bytes / 1024)).padStart(4)} KB  ${report.status}\n`);
+      process.stdout.write(
+        `${report.name.padEnd(60)} ${String(report.events).padStart(4)} events ${String(Math.round(report.bytes / 1024)).padStart(4)} KB  ${report.status}\n`,
+      );
     }
-    log(`${recorder.reports.filter((r) => r.status === 'written').length} fixture(s) written to ${HISTORY_FIXTURES_DIR} in ${Math.round((Date.now() - started) / 1000)} s`);
+    log(
+      `${recorder.reports.filter((r) => r.status === 'written').length} fixture(s) written to ${HISTORY_FIXTURES_DIR} in ${Math.round((Date.now() - started) / 1000)} s`,
+    );
   } finally {
     await stack.close();
   }

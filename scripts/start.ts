@@ -70,7 +70,10 @@ async function main(): Promise<void> {
   watchParent();
   try {
     const devKey = await ensureDevKey(env.dataDir); // before the codec endpoint, the worker and any client read it
-    if (devKey.source !== 'env') say(`CONFIG_BACKUP_KEY is not set: using the development key in ${devKey.file}${devKey.source === 'created' ? ' (just created)' : ''}; set CONFIG_BACKUP_KEY in production`);
+    if (devKey.source !== 'env')
+      say(
+        `CONFIG_BACKUP_KEY is not set: using the development key in ${devKey.file}${devKey.source === 'created' ? ' (just created)' : ''}; set CONFIG_BACKUP_KEY in production`,
+      );
     // Before the dev server: its Web UI is told where the codec endpoint listens.
     codec = await startLocalCodecEndpoint({ env: process.env, uiPort: UI_PORT, namespace: env.temporalNamespace, log: logger });
     if (!env.temporalAddress) {
@@ -78,14 +81,29 @@ async function main(): Promise<void> {
       const orphan = await stopOrphanedDevServer(pidFile);
       if (orphan) say(`stopped the Temporal dev server (process group ${orphan}) that an earlier \`npm start\` of ${env.dataDir} left running`);
       say(`starting the Temporal dev server (state in ${path.join(env.dataDir, 'temporal.db')})...`);
-      server = await startDevServer({ port: TEMPORAL_PORT, uiPort: UI_PORT, dbFile: path.join(env.dataDir, 'temporal.db'), uiCodecEndpoint: codec.server?.url, pidFile });
+      server = await startDevServer({
+        port: TEMPORAL_PORT,
+        uiPort: UI_PORT,
+        dbFile: path.join(env.dataDir, 'temporal.db'),
+        uiCodecEndpoint: codec.server?.url,
+        pidFile,
+      });
     }
     const temporalAddress = env.temporalAddress ?? server!.address;
     if (!env.databaseUrl) embedded = await startEmbeddedPostgres(path.join(env.dataDir, 'pglite'), EMBEDDED_PG_PORT);
     const databaseUrl = env.databaseUrl ?? embedded!.url;
     const applied = await migrate(databaseUrl);
-    say(`database ${redactUrl(databaseUrl)}${embedded ? ` (embedded PGlite in ${path.join(env.dataDir, 'pglite')})` : ''}: ${applied.length} migration(s) applied`);
-    await writeRuntimeInfo(env.dataDir, { pid: process.pid, temporalAddress, databaseUrl, uiUrl: server?.uiUrl, codecEndpoint: codec.server?.url, configPath: demo?.configPath });
+    say(
+      `database ${redactUrl(databaseUrl)}${embedded ? ` (embedded PGlite in ${path.join(env.dataDir, 'pglite')})` : ''}: ${applied.length} migration(s) applied`,
+    );
+    await writeRuntimeInfo(env.dataDir, {
+      pid: process.pid,
+      temporalAddress,
+      databaseUrl,
+      uiUrl: server?.uiUrl,
+      codecEndpoint: codec.server?.url,
+      configPath: demo?.configPath,
+    });
 
     const controller = new AbortController();
     stopController = controller;
@@ -110,9 +128,15 @@ async function main(): Promise<void> {
     if (firstRun && !demo) say('First run? `npm start -- --demo` imports a demo history, trains a model and starts a low-risk and a high-risk run to look at.');
     if (demo) {
       // The demo is a guest: if it fails, say why and keep the service running.
-      await runDemo({ temporalAddress, databaseUrl, taskQueue: env.taskQueue, namespace: env.temporalNamespace, uiUrl: server?.uiUrl, dataDir: env.dataDir, say }).catch((error: Error) =>
-        say(`demo failed: ${error.message}`),
-      );
+      await runDemo({
+        temporalAddress,
+        databaseUrl,
+        taskQueue: env.taskQueue,
+        namespace: env.temporalNamespace,
+        uiUrl: server?.uiUrl,
+        dataDir: env.dataDir,
+        say,
+      }).catch((error: Error) => say(`demo failed: ${error.message}`));
     }
     say('Press Ctrl-C to stop.');
     await worker;

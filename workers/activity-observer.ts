@@ -1,7 +1,14 @@
 import type { ActivityInterceptors, ActivityInterceptorsFactory } from '@temporalio/worker';
 import { logContext } from '../platform/log-context.js';
 import {
-  activityDurationSeconds, anomaliesTotal, backupDurationSeconds, backupSizeBytes, backupsTotal, configItemsTotal, decisionsTotal, predictionsTotal,
+  activityDurationSeconds,
+  anomaliesTotal,
+  backupDurationSeconds,
+  backupSizeBytes,
+  backupsTotal,
+  configItemsTotal,
+  decisionsTotal,
+  predictionsTotal,
 } from '../platform/telemetry.js';
 import type { SecretRedactor } from '../platform/redact.js';
 import { redactError } from './secret-redaction.js';
@@ -11,25 +18,32 @@ import { redactError } from './secret-redaction.js';
  * derives the product metrics from activity inputs and results, so activity code stays free of metrics calls, and
  * redacts every failure by the worker's known secrets before the SDK reports it to the server.
  */
-export const observeActivities = (redactor: SecretRedactor): ActivityInterceptorsFactory => (ctx): ActivityInterceptors => ({
-  inbound: {
-    async execute(input, next) {
-      const info = ctx.info;
-      const started = process.hrtime.bigint();
-      const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
-      const store = { workflowId: info.workflowExecution?.workflowId ?? '', runId: info.workflowExecution?.runId ?? '', activityType: info.activityType, attempt: info.attempt };
-      try {
-        const result = await logContext.run(store, () => next(input));
-        activityDurationSeconds.observe({ activity: info.activityType, outcome: 'completed' }, seconds());
-        recordProductMetrics(info.activityType, input.args[0], result);
-        return result;
-      } catch (error) {
-        activityDurationSeconds.observe({ activity: info.activityType, outcome: 'failed' }, seconds());
-        throw redactError(error, redactor);
-      }
+export const observeActivities =
+  (redactor: SecretRedactor): ActivityInterceptorsFactory =>
+  (ctx): ActivityInterceptors => ({
+    inbound: {
+      async execute(input, next) {
+        const info = ctx.info;
+        const started = process.hrtime.bigint();
+        const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
+        const store = {
+          workflowId: info.workflowExecution?.workflowId ?? '',
+          runId: info.workflowExecution?.runId ?? '',
+          activityType: info.activityType,
+          attempt: info.attempt,
+        };
+        try {
+          const result = await logContext.run(store, () => next(input));
+          activityDurationSeconds.observe({ activity: info.activityType, outcome: 'completed' }, seconds());
+          recordProductMetrics(info.activityType, input.args[0], result);
+          return result;
+        } catch (error) {
+          activityDurationSeconds.observe({ activity: info.activityType, outcome: 'failed' }, seconds());
+          throw redactError(error, redactor);
+        }
+      },
     },
-  },
-});
+  });
 
 type Loose = Record<string, unknown> | undefined;
 
@@ -63,8 +77,10 @@ export function recordProductMetrics(activityType: string, arg: unknown, result:
 
 function findingsIn(result: unknown): Array<{ metric: string; severity: string }> {
   const list = Array.isArray(result) ? result : Array.isArray((result as Loose)?.findings) ? ((result as Loose)!.findings as unknown[]) : [];
-  return list.filter((f): f is { metric: string; severity: string; isAnomaly: boolean } =>
-    typeof (f as Loose)?.metric === 'string' && typeof (f as Loose)?.severity === 'string' && (f as Loose)?.isAnomaly === true);
+  return list.filter(
+    (f): f is { metric: string; severity: string; isAnomaly: boolean } =>
+      typeof (f as Loose)?.metric === 'string' && typeof (f as Loose)?.severity === 'string' && (f as Loose)?.isAnomaly === true,
+  );
 }
 
 /** Config-backup batch outcomes: `{ items: [{ type: 'env' | 'file' | 'app', status, ... }] }`. */

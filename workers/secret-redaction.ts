@@ -9,7 +9,10 @@ import { configSecrets, workerRedactor } from '../platform/known-secrets.js';
 import { redactingLogger } from '../platform/logger.js';
 import type { SecretRedactor } from '../platform/redact.js';
 
-export function withSecretRedaction(deps: ActivityDeps, env: Readonly<Record<string, string | undefined>> = process.env): ActivityDeps & { redactor: SecretRedactor } {
+export function withSecretRedaction(
+  deps: ActivityDeps,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): ActivityDeps & { redactor: SecretRedactor } {
   const redactor = deps.redactor ?? workerRedactor(env);
   if (deps.alertWebhookUrl) redactor.learn([deps.alertWebhookUrl]); // handed over by the host, maybe not from the environment
   return {

@@ -26,6 +26,8 @@ export async function anomalyMonitorWorkflow(input: AnomalyMonitorInput = {}): P
   // An undeliverable alert does not fail the scan: it is reported in `alertsFailed` (the incident keeps no stored
   // alert, so the next scan sends it after a grace period).
   const { sent: alertsSent, failed: alertsFailed } = await alertNewIncidents(alerts, workflowId);
-  setCurrentDetails(`${summary.counts.targets} targets, ${summary.counts.scored} runs scored, ${summary.counts.critical} critical, ${alertsSent.length} new incident alert(s)`);
+  setCurrentDetails(
+    `${summary.counts.targets} targets, ${summary.counts.scored} runs scored, ${summary.counts.critical} critical, ${alertsSent.length} new incident alert(s)`,
+  );
   return { workflowId, ...summary, alertsSent, alertsFailed };
 }

@@ -29,8 +29,13 @@ export async function capacityForecastWorkflow(input: CapacityForecastInput = {}
   for (const alert of alerts) {
     const sent = await sendAlertAndContinue(
       {
-        dedupeKey: `capacity:${alert.name}:${day}`, target: alert.target, workflowId,
-        kind: 'capacity', severity: alert.severity, message: alert.message, details: alert.details,
+        dedupeKey: `capacity:${alert.name}:${day}`,
+        target: alert.target,
+        workflowId,
+        kind: 'capacity',
+        severity: alert.severity,
+        message: alert.message,
+        details: alert.details,
       },
       'capacity alert could not be delivered',
       { name: alert.name },

@@ -62,7 +62,14 @@ export async function configBackupWorkflow(input: ConfigBackupInput = {}): Promi
     const groups = batches(plan.files, FILES_PER_BATCH);
     if (groups.length === 0 && plan.unmatchedPatterns.length > 0) groups.push([]);
     const backUpBatch = (batch: number) =>
-      fileBatches.backupConfigFiles({ holder, setId, paths: groups[batch]!, unmatchedPatterns: batch === 0 ? plan.unmatchedPatterns : [], batch, sensitiveKeys });
+      fileBatches.backupConfigFiles({
+        holder,
+        setId,
+        paths: groups[batch]!,
+        unmatchedPatterns: batch === 0 ? plan.unmatchedPatterns : [],
+        batch,
+        sensitiveKeys,
+      });
     if (patched(OVERLAPPING_STEPS_PATCH)) {
       const [env, files] = await Promise.all([plan.envPrefix !== null ? backUpEnv() : null, inLanes(groups.length, BATCHES_IN_FLIGHT, backUpBatch)]);
       if (env) outcomes.push(env);
@@ -76,7 +83,12 @@ export async function configBackupWorkflow(input: ConfigBackupInput = {}): Promi
     const { items, totals } = summarizeOutcomes(outcomes);
     const finished = await quick.finishConfigBackup({ holder, setId, totals });
     setCurrentDetails(`${totals.backedUp} backed up, ${totals.unchanged} unchanged, ${totals.failed} failed`);
-    if (totals.failed > 0) await alertFailures(holder, workflowId, items.filter((i) => i.status === 'failed').map((i) => `${i.type} ${i.name}`));
+    if (totals.failed > 0)
+      await alertFailures(
+        holder,
+        workflowId,
+        items.filter((i) => i.status === 'failed').map((i) => `${i.type} ${i.name}`),
+      );
     return {
       setId,
       workflowId,
@@ -141,4 +153,3 @@ async function alertFailures(holder: string, workflowId: string, failed: string[
     'config backup alert could not be delivered',
   );
 }
-

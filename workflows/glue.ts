@@ -17,12 +17,7 @@ export { rootMessage };
 export const INVALID_INPUT = 'InvalidInput';
 
 /** Doubling backoff from `initial` (capped at `max` when given; Temporal's default cap is 100 × `initial`). */
-export function exponentialRetry(policy: {
-  initial: Duration;
-  max?: Duration;
-  attempts: number;
-  nonRetryable?: string[];
-}): RetryPolicy {
+export function exponentialRetry(policy: { initial: Duration; max?: Duration; attempts: number; nonRetryable?: string[] }): RetryPolicy {
   return {
     initialInterval: policy.initial,
     backoffCoefficient: 2,
@@ -71,8 +66,13 @@ export async function alertNewIncidents(incidents: readonly IncidentAlert[], wor
   for (const incident of incidents) {
     const delivered = await sendAlertAndContinue(
       {
-        dedupeKey: incidentAlertDedupeKey(incident.incidentId), target: incident.target, workflowId,
-        kind: incident.kind, severity: 'critical', message: incident.message, details: incident.details,
+        dedupeKey: incidentAlertDedupeKey(incident.incidentId),
+        target: incident.target,
+        workflowId,
+        kind: incident.kind,
+        severity: 'critical',
+        message: incident.message,
+        details: incident.details,
       },
       'anomaly alert could not be delivered',
       { incidentId: incident.incidentId },

@@ -49,26 +49,59 @@ async function trainAndDecide(input: TrainModelInput): Promise<TrainModelResult>
   const key = `${workflowId}#${runId}`;
   const algorithm = request.algorithm ?? DEFAULT_MODEL_ALGORITHM;
 
-  const trained = await clearFailure(() =>
-    training.trainModelCandidate({
-      algorithm,
-      ...(request.params ? { params: request.params } : {}),
-      minFailures: request.minFailures ?? DEFAULT_MIN_FAILURES,
-      trainingRun: key,
-      requestedBy: workflowId,
-    }),
+  const trained = await clearFailure(
+    () =>
+      training.trainModelCandidate({
+        algorithm,
+        ...(request.params ? { params: request.params } : {}),
+        minFailures: request.minFailures ?? DEFAULT_MIN_FAILURES,
+        trainingRun: key,
+        requestedBy: workflowId,
+      }),
     FAILURE_TYPE,
   );
   if (trained.outcome === 'insufficient-data') {
-    return { workflowId, outcome: 'no-model', version: null, reason: trained.reason, activeVersion: trained.activeVersion, algorithm, evaluation: null, snapshotId: null };
+    return {
+      workflowId,
+      outcome: 'no-model',
+      version: null,
+      reason: trained.reason,
+      activeVersion: trained.activeVersion,
+      algorithm,
+      evaluation: null,
+      snapshotId: null,
+    };
   }
   const { version, decision, evaluation } = trained;
   if (!decision.promote) {
-    await registry.recordModelEvent({ event: 'kept-candidate', version, previousVersion: trained.comparedActiveVersion, actor: workflowId, reason: decision.reason, dedupeKey: `${key}:kept` });
-    return { workflowId, outcome: 'kept-candidate', version, reason: decision.reason, activeVersion: trained.comparedActiveVersion, algorithm, evaluation, snapshotId: null };
+    await registry.recordModelEvent({
+      event: 'kept-candidate',
+      version,
+      previousVersion: trained.comparedActiveVersion,
+      actor: workflowId,
+      reason: decision.reason,
+      dedupeKey: `${key}:kept`,
+    });
+    return {
+      workflowId,
+      outcome: 'kept-candidate',
+      version,
+      reason: decision.reason,
+      activeVersion: trained.comparedActiveVersion,
+      algorithm,
+      evaluation,
+      snapshotId: null,
+    };
   }
-  const promoted = await clearFailure(() =>
-    registry.promoteModelCandidate({ version, expectedActiveVersion: trained.comparedActiveVersion, reason: decision.reason, actor: workflowId, changeKey: `${key}:promote` }),
+  const promoted = await clearFailure(
+    () =>
+      registry.promoteModelCandidate({
+        version,
+        expectedActiveVersion: trained.comparedActiveVersion,
+        reason: decision.reason,
+        actor: workflowId,
+        changeKey: `${key}:promote`,
+      }),
     FAILURE_TYPE,
   );
   return {
@@ -106,22 +139,43 @@ async function rollBack(input: RollbackModelInput): Promise<RollbackModelResult>
   const control: ScheduleControl = await registry.pauseModelTraining({ scheduleId });
   let restoredButBroken = false;
   try {
-    const restored = await clearFailure(() =>
-      registry.restoreModelSnapshot({ ...(request.toVersion !== undefined ? { toVersion: request.toVersion } : {}), actor: workflowId, reason, changeKey: `${key}:restore` }),
+    const restored = await clearFailure(
+      () =>
+        registry.restoreModelSnapshot({
+          ...(request.toVersion !== undefined ? { toVersion: request.toVersion } : {}),
+          actor: workflowId,
+          reason,
+          changeKey: `${key}:restore`,
+        }),
       FAILURE_TYPE,
     );
     const verification = await registry.verifyActiveModel({ expectedVersion: restored.restoredVersion });
     if (!verification.ok) {
       restoredButBroken = true;
       await registry.recordModelEvent({
-        event: 'rollback-failed', version: restored.restoredVersion, previousVersion: restored.previousVersion, snapshotId: restored.snapshotId,
-        actor: workflowId, reason: verification.problem ?? 'verification failed', details: { verification }, dedupeKey: `${key}:failed`,
+        event: 'rollback-failed',
+        version: restored.restoredVersion,
+        previousVersion: restored.previousVersion,
+        snapshotId: restored.snapshotId,
+        actor: workflowId,
+        reason: verification.problem ?? 'verification failed',
+        details: { verification },
+        dedupeKey: `${key}:failed`,
       });
-      throw ApplicationFailure.nonRetryable(`rollback verification failed: ${verification.problem}; the training schedule stays paused`, 'RollbackVerificationFailed');
+      throw ApplicationFailure.nonRetryable(
+        `rollback verification failed: ${verification.problem}; the training schedule stays paused`,
+        'RollbackVerificationFailed',
+      );
     }
     await registry.recordModelEvent({
-      event: 'rollback-verified', version: restored.restoredVersion, previousVersion: restored.previousVersion, snapshotId: restored.snapshotId,
-      actor: workflowId, reason, details: { verification, newSnapshotId: restored.newSnapshotId }, dedupeKey: `${key}:verified`,
+      event: 'rollback-verified',
+      version: restored.restoredVersion,
+      previousVersion: restored.previousVersion,
+      snapshotId: restored.snapshotId,
+      actor: workflowId,
+      reason,
+      details: { verification, newSnapshotId: restored.newSnapshotId },
+      dedupeKey: `${key}:verified`,
     });
     const resumed = request.keepPaused ? false : await registry.resumeModelTraining({ control });
     return {

@@ -58,8 +58,17 @@ export async function preBackupWorkflow(input: PreBackupInput): Promise<PreBacku
   const { workflowId, runId } = workflowInfo();
   const gateStartedAt = new Date().toISOString();
   const state: PreBackupState = {
-    phase: 'predicting', target: input.target, prediction: null, predictions: 0, decision: null, delays: 0,
-    escalated: false, approval: null, backup: null, anomalies: [], anomalyCheck: null,
+    phase: 'predicting',
+    target: input.target,
+    prediction: null,
+    predictions: 0,
+    decision: null,
+    delays: 0,
+    escalated: false,
+    approval: null,
+    backup: null,
+    anomalies: [],
+    anomalyCheck: null,
   };
   // Held in an object so the type checker does not narrow it to null across the await below.
   const human: { pending: PreBackupResult['approval'] | null } = { pending: null };
@@ -86,7 +95,10 @@ export async function preBackupWorkflow(input: PreBackupInput): Promise<PreBacku
       },
     },
   );
-  upsertSearchAttributes([{ key: BackupTarget, value: input.target }, { key: BackupDecision, value: 'pending' }]);
+  upsertSearchAttributes([
+    { key: BackupTarget, value: input.target },
+    { key: BackupDecision, value: 'pending' },
+  ]);
 
   const gate = await gateReads.resolveGate(input);
   // An alert that cannot be delivered must not hold up the gate: a few tries, then the workflow moves on.
@@ -107,7 +119,10 @@ export async function preBackupWorkflow(input: PreBackupInput): Promise<PreBacku
     state.prediction = prediction;
     state.predictions += 1;
     setCurrentDetails(describeGate(state));
-    upsertSearchAttributes([{ key: FailureRisk, value: prediction.riskLevel }, { key: FailureProbability, value: prediction.failureProbability }]);
+    upsertSearchAttributes([
+      { key: FailureRisk, value: prediction.riskLevel },
+      { key: FailureProbability, value: prediction.failureProbability },
+    ]);
     if (!isHighRisk(prediction.failureProbability, gate.threshold)) {
       decision = 'proceed';
       break;
@@ -115,9 +130,12 @@ export async function preBackupWorkflow(input: PreBackupInput): Promise<PreBacku
     state.phase = 'alerting';
     setCurrentDetails(describeGate(state));
     const canDelay = gate.policy === 'delay' && state.delays < gate.maxDelays;
-    await alert('preventive', prediction.riskLevel === 'critical' ? 'critical' : 'warning',
+    await alert(
+      'preventive',
+      prediction.riskLevel === 'critical' ? 'critical' : 'warning',
       `${gate.target}: failure risk ${prediction.riskLevel} (${prediction.failureProbability}) above threshold ${gate.threshold}; ${canDelay ? `delaying ${gate.delayMinutes} min` : 'awaiting approval'}`,
-      { probability: prediction.failureProbability, riskFactors: prediction.riskFactors, recommendedActions: prediction.recommendedActions });
+      { probability: prediction.failureProbability, riskFactors: prediction.riskFactors, recommendedActions: prediction.recommendedActions },
+    );
     if (canDelay) {
       state.phase = 'delaying';
       setCurrentDetails(describeGate(state));
@@ -128,7 +146,9 @@ export async function preBackupWorkflow(input: PreBackupInput): Promise<PreBacku
     }
     if (gate.policy === 'delay') {
       state.escalated = true;
-      await alert('escalation', 'critical', `${gate.target}: still high risk after ${state.delays} delay(s); escalated to manual approval`, { delays: state.delays });
+      await alert('escalation', 'critical', `${gate.target}: still high risk after ${state.delays} delay(s); escalated to manual approval`, {
+        delays: state.delays,
+      });
     }
     state.phase = 'awaiting-approval';
     setCurrentDetails(describeGate(state));
@@ -159,16 +179,28 @@ export async function preBackupWorkflow(input: PreBackupInput): Promise<PreBacku
 
   setCurrentDetails(describeGate(state));
   const recorded = await quick.recordBackupRun({
-    workflowId, runId, target: gate.target, decision, prediction, backup: state.backup, skipReason, gateStartedAt,
-    estimatedDurationSeconds: gate.estimatedDurationSeconds, estimatedSizeBytes: gate.estimatedSizeBytes,
-    databaseSizeGb: gate.databaseSizeGb, freeSpaceGb: gate.freeSpaceGb,
+    workflowId,
+    runId,
+    target: gate.target,
+    decision,
+    prediction,
+    backup: state.backup,
+    skipReason,
+    gateStartedAt,
+    estimatedDurationSeconds: gate.estimatedDurationSeconds,
+    estimatedSizeBytes: gate.estimatedSizeBytes,
+    databaseSizeGb: gate.databaseSizeGb,
+    freeSpaceGb: gate.freeSpaceGb,
   });
   if (state.backup?.status === 'completed') {
     // Robust, seasonal, point-in-time check; alerts go out once per incident (a run that continues an open
     // incident returns none), with the incident as dedupe key so a retry or a concurrent scan cannot double it.
     const { findings, alerts, ...check } = await quick.checkRunAnomalies({
-      target: gate.target, backupId: recorded.backupId, startedAt: state.backup.startedAt,
-      durationSeconds: state.backup.durationSeconds, sizeBytes: state.backup.sizeBytes,
+      target: gate.target,
+      backupId: recorded.backupId,
+      startedAt: state.backup.startedAt,
+      durationSeconds: state.backup.durationSeconds,
+      sizeBytes: state.backup.sizeBytes,
     });
     state.anomalies = findings;
     state.anomalyCheck = { ...check, alertsSent: [] };
@@ -178,7 +210,16 @@ export async function preBackupWorkflow(input: PreBackupInput): Promise<PreBacku
   }
   state.phase = 'done';
   setCurrentDetails(describeGate(state));
-  return { decision, prediction, delays: state.delays, backup: state.backup, anomalies: state.anomalies, anomalyCheck: state.anomalyCheck, approval: state.approval ?? undefined, skipReason };
+  return {
+    decision,
+    prediction,
+    delays: state.delays,
+    backup: state.backup,
+    anomalies: state.anomalies,
+    anomalyCheck: state.anomalyCheck,
+    approval: state.approval ?? undefined,
+    skipReason,
+  };
 }
 
 function predict(gate: ResolvedGate, context: PreBackupInput['context']): Promise<Prediction> {
@@ -199,13 +240,21 @@ async function runBackup(gate: ResolvedGate, workflowId: string, runId: string):
   const startedAt = new Date();
   try {
     if (gate.kind === 'workflow' && gate.childWorkflow) {
-      const child = await executeChild<(arg: { target: string; parentWorkflowId: string }) => Promise<{ sizeBytes?: number } | undefined>>(gate.childWorkflow.type, {
-        taskQueue: gate.childWorkflow.taskQueue,
-        workflowId: `${workflowId}/backup`,
-        args: [{ target: gate.target, parentWorkflowId: workflowId }],
-        workflowExecutionTimeout: gate.timeoutSeconds * 1000,
-      });
-      return { status: 'completed', startedAt: startedAt.toISOString(), durationSeconds: (Date.now() - startedAt.getTime()) / 1000, sizeBytes: typeof child?.sizeBytes === 'number' ? child.sizeBytes : null };
+      const child = await executeChild<(arg: { target: string; parentWorkflowId: string }) => Promise<{ sizeBytes?: number } | undefined>>(
+        gate.childWorkflow.type,
+        {
+          taskQueue: gate.childWorkflow.taskQueue,
+          workflowId: `${workflowId}/backup`,
+          args: [{ target: gate.target, parentWorkflowId: workflowId }],
+          workflowExecutionTimeout: gate.timeoutSeconds * 1000,
+        },
+      );
+      return {
+        status: 'completed',
+        startedAt: startedAt.toISOString(),
+        durationSeconds: (Date.now() - startedAt.getTime()) / 1000,
+        sizeBytes: typeof child?.sizeBytes === 'number' ? child.sizeBytes : null,
+      };
     }
     const activities = proxyActivities<SentinelActivities>({
       startToCloseTimeout: (gate.timeoutSeconds + 60) * 1000,
@@ -215,7 +264,13 @@ async function runBackup(gate: ResolvedGate, workflowId: string, runId: string):
     return await activities.runBackup({ target: gate.target, artifactName: artifactName(workflowId, runId) });
   } catch (error) {
     if (error instanceof ActivityFailure || error instanceof ChildWorkflowFailure)
-      return { status: 'failed', startedAt: startedAt.toISOString(), durationSeconds: (Date.now() - startedAt.getTime()) / 1000, sizeBytes: null, error: rootMessage(error) };
+      return {
+        status: 'failed',
+        startedAt: startedAt.toISOString(),
+        durationSeconds: (Date.now() - startedAt.getTime()) / 1000,
+        sizeBytes: null,
+        error: rootMessage(error),
+      };
     throw error;
   }
 }

@@ -7,5 +7,7 @@ export async function runBackupCommand(command: string, timeoutMs: number, attem
   if (outcome.spawnError) throw new Error(`cannot start backup command: ${outcome.spawnError.message}`);
   if (outcome.timedOut) throw new Error(`backup command timed out after ${Math.round(timeoutMs / 1000)} s`);
   if (outcome.exitCode !== 0)
-    throw new Error(redactSecrets(`backup command exited with code ${outcome.exitCode ?? outcome.signal}${outcome.outputTail ? `: ${outcome.outputTail}` : ''}`));
+    throw new Error(
+      redactSecrets(`backup command exited with code ${outcome.exitCode ?? outcome.signal}${outcome.outputTail ? `: ${outcome.outputTail}` : ''}`),
+    );
 }

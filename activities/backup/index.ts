@@ -28,14 +28,30 @@ export function createBackupActivities(deps: ActivityDeps) {
       const attempt = Context.current().info.attempt;
       if (target.kind === 'workflow') throw invalidInput(`target "${target.name}" is a workflow target: the workflow starts it as a child, not this activity`);
       // Never next to the attempt before it: a SIGKILLed worker's command or pg_dump may still run (attempts.ts).
-      const stopped = await stopEarlierAttempts(deps.backupDir, target.name, input.artifactName, () => Context.current().heartbeat({ stoppingEarlierAttempt: true }));
-      for (const s of stopped) deps.log.warn({ target: target.name, attempt, pgid: s.pgid, artifactName: s.artifactName, since: s.startedAt }, 'stopped a backup process an earlier attempt left running');
+      const stopped = await stopEarlierAttempts(deps.backupDir, target.name, input.artifactName, () =>
+        Context.current().heartbeat({ stoppingEarlierAttempt: true }),
+      );
+      for (const s of stopped)
+        deps.log.warn(
+          { target: target.name, attempt, pgid: s.pgid, artifactName: s.artifactName, since: s.startedAt },
+          'stopped a backup process an earlier attempt left running',
+        );
       const startedAt = new Date();
       const record = { file: attemptFile(deps.backupDir, target.name, input.artifactName), artifactName: input.artifactName };
       deps.log.info({ target: target.name, kind: target.kind, attempt }, 'backup started');
       if (target.kind === 'postgres') {
-        const dump = await dumpPostgres(target.url, deps.backupDir, target.name, input.artifactName, timeoutMs, { attempt: record, embeddedDatabaseUrl: deps.embeddedDatabaseUrl });
-        return { status: 'completed', startedAt: startedAt.toISOString(), durationSeconds: elapsed(startedAt), sizeBytes: dump.sizeBytes, path: dump.path, sha256: dump.sha256 };
+        const dump = await dumpPostgres(target.url, deps.backupDir, target.name, input.artifactName, timeoutMs, {
+          attempt: record,
+          embeddedDatabaseUrl: deps.embeddedDatabaseUrl,
+        });
+        return {
+          status: 'completed',
+          startedAt: startedAt.toISOString(),
+          durationSeconds: elapsed(startedAt),
+          sizeBytes: dump.sizeBytes,
+          path: dump.path,
+          sha256: dump.sha256,
+        };
       }
       if (target.kind === 'command') {
         await runBackupCommand(target.command, timeoutMs, record);

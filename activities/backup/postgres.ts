@@ -130,7 +130,7 @@ export function splitCredentials(url: string): { url: string; password?: string 
   try {
     parsed = new URL(url);
   } catch {
-    throw invalidInput('the target\'s postgres url is not a valid URL');
+    throw invalidInput("the target's postgres url is not a valid URL");
   }
   const password = parsed.password ? decodeURIComponent(parsed.password) : undefined;
   parsed.password = '';

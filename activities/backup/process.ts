@@ -46,7 +46,8 @@ export function runProcess(command: string, args: string[], options: RunProcessO
     const child = spawn(command, args, { env: options.env ?? process.env, shell: options.shell ?? false, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     const pgid = child.pid;
     if (pgid) liveGroups.add(pgid);
-    const recorded = pgid && options.attempt ? recordAttempt(options.attempt.file, pgid, options.attempt.artifactName).catch(() => undefined) : Promise.resolve();
+    const recorded =
+      pgid && options.attempt ? recordAttempt(options.attempt.file, pgid, options.attempt.artifactName).catch(() => undefined) : Promise.resolve();
     let tail = '';
     let timedOut = false;
     let spawnError: NodeJS.ErrnoException | undefined;

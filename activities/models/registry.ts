@@ -17,12 +17,7 @@ import {
   restoreSnapshot,
   sha256Hex,
 } from '../../db/repositories/models.js';
-import type {
-  PromoteModelResult,
-  RestoreSnapshotResult,
-  ScheduleControl,
-  VerifyActiveModelResult,
-} from '../../domain/models/contract.js';
+import type { PromoteModelResult, RestoreSnapshotResult, ScheduleControl, VerifyActiveModelResult } from '../../domain/models/contract.js';
 import { packageVersion } from '../../platform/package-version.js';
 import type { ActivityDeps } from '../deps.js';
 import { invalidInput } from '../../platform/failures.js';
@@ -39,7 +34,13 @@ export async function promoteModelCandidate(
   try {
     const outcome = await promoteModel(deps.db, { ...input, packageVersion: packageVersion() });
     deps.log.info({ version: input.version, promoted: outcome.promoted, previous: outcome.previousVersion, snapshot: outcome.snapshotId }, 'model promotion');
-    return { promoted: outcome.promoted, version: input.version, previousVersion: outcome.previousVersion, snapshotId: outcome.snapshotId, reason: outcome.reason };
+    return {
+      promoted: outcome.promoted,
+      version: input.version,
+      previousVersion: outcome.previousVersion,
+      snapshotId: outcome.snapshotId,
+      reason: outcome.reason,
+    };
   } catch (error) {
     if (error instanceof ModelRegistryError) throw invalidInput(error.message);
     throw error;
@@ -48,7 +49,16 @@ export async function promoteModelCandidate(
 
 export async function recordModelEvent(
   deps: Pick<ActivityDeps, 'db'>,
-  input: { event: string; version?: number | null; previousVersion?: number | null; snapshotId?: number | null; actor: string; reason: string; details?: Record<string, unknown>; dedupeKey: string },
+  input: {
+    event: string;
+    version?: number | null;
+    previousVersion?: number | null;
+    snapshotId?: number | null;
+    actor: string;
+    reason: string;
+    details?: Record<string, unknown>;
+    dedupeKey: string;
+  },
 ): Promise<void> {
   await insertAudit(deps.db, {
     event: input.event,
@@ -99,7 +109,12 @@ export async function resumeSchedule(client: Client, control: ScheduleControl): 
  * Checks a stored artifact before it becomes active: checksum, parse (pipeline version), and the canary probability
  * recorded when it was stored (exact equality: the same bytes compute the same number).
  */
-function verifyModelBytes(version: number, bytes: Buffer | null, sha256: string, expectedCanary: number | null): { ok: boolean; canary: number | null; problem?: string } {
+function verifyModelBytes(
+  version: number,
+  bytes: Buffer | null,
+  sha256: string,
+  expectedCanary: number | null,
+): { ok: boolean; canary: number | null; problem?: string } {
   const loaded = loadArtifactBytes(version, bytes, sha256);
   if (!loaded.ok) return { ok: false, canary: null, problem: loaded.reason };
   const canary = canaryProbability(loaded.model);
@@ -130,7 +145,13 @@ export async function restoreModelSnapshot(
     if (!check.ok) throw invalidInput(`snapshot ${snapshot.id} cannot be restored: ${check.problem}`);
   }
   try {
-    const outcome = await restoreSnapshot(deps.db, { snapshotId: snapshot.id, actor: input.actor, reason: input.reason, packageVersion: packageVersion(), changeKey: input.changeKey });
+    const outcome = await restoreSnapshot(deps.db, {
+      snapshotId: snapshot.id,
+      actor: input.actor,
+      reason: input.reason,
+      packageVersion: packageVersion(),
+      changeKey: input.changeKey,
+    });
     deps.log.info({ snapshot: outcome.snapshotId, restored: outcome.restoredVersion, previous: outcome.previousVersion }, 'model snapshot restored');
     return outcome;
   } catch (error) {
@@ -145,7 +166,12 @@ export async function verifyActiveModel(deps: Pick<ActivityDeps, 'db'>, input: {
   const version = ref?.version ?? null;
   if (version !== input.expectedVersion) {
     return {
-      version, artifactSha256: ref?.artifactSha256 ?? null, checksumOk: false, canaryProbability: null, expectedCanaryProbability: null, ok: false,
+      version,
+      artifactSha256: ref?.artifactSha256 ?? null,
+      checksumOk: false,
+      canaryProbability: null,
+      expectedCanaryProbability: null,
+      ok: false,
       problem: `expected ${input.expectedVersion === null ? 'no active model' : `model ${input.expectedVersion}`} to be active, found ${version ?? 'none'}`,
     };
   }

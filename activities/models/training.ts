@@ -117,7 +117,13 @@ export async function trainModelCandidate(deps: Pick<ActivityDeps, 'db' | 'log'>
   }
 
   if (output.outcome === 'insufficient-data') {
-    await insertAudit(deps.db, { event: 'no-model', actor: input.requestedBy, reason: output.reason, details: { rows, failures }, dedupeKey: `${input.trainingRun}:no-model` });
+    await insertAudit(deps.db, {
+      event: 'no-model',
+      actor: input.requestedBy,
+      reason: output.reason,
+      details: { rows, failures },
+      dedupeKey: `${input.trainingRun}:no-model`,
+    });
     deps.log.info({ rows, failures, reason: output.reason }, 'no model trained');
     return { ...output, activeVersion: activeRef?.version ?? null };
   }

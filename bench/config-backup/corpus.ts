@@ -23,8 +23,23 @@ export interface Corpus {
   byFormat: Record<CorpusFormat, number>;
 }
 
-
-const WORDS = ['server', 'cache', 'queue', 'worker', 'region', 'timeout', 'retries', 'pool', 'limit', 'replica', 'shard', 'endpoint', 'feature', 'metrics', 'tracing'];
+const WORDS = [
+  'server',
+  'cache',
+  'queue',
+  'worker',
+  'region',
+  'timeout',
+  'retries',
+  'pool',
+  'limit',
+  'replica',
+  'shard',
+  'endpoint',
+  'feature',
+  'metrics',
+  'tracing',
+];
 const SECRET_NAMES = ['password', 'api_key', 'token', 'secret', 'dsn'];
 
 interface Entry {
@@ -44,7 +59,11 @@ function entries(random: () => number, bytes: number, fileIndex: number): Entry[
     const roll = random();
     const value = secret
       ? `s3cr3t-${fileIndex}-${i}-${Math.floor(random() * 1e9).toString(36)}`
-      : roll < 0.3 ? Math.floor(random() * 10_000) : roll < 0.4 ? random() < 0.5 : `${WORDS[Math.floor(random() * WORDS.length)]}-${Math.floor(random() * 1e6).toString(36)}.internal`;
+      : roll < 0.3
+        ? Math.floor(random() * 10_000)
+        : roll < 0.4
+          ? random() < 0.5
+          : `${WORDS[Math.floor(random() * WORDS.length)]}-${Math.floor(random() * 1e6).toString(36)}.internal`;
     out.push({ section, key, value });
     size += key.length + String(value).length + 8;
   }
@@ -57,7 +76,11 @@ function render(format: CorpusFormat, items: Entry[]): string {
   const sections = [...bySection.entries()];
   switch (format) {
     case 'yaml':
-      return sections.map(([name, list]) => `${name}:\n${list.map((e) => `  ${e.key}: ${typeof e.value === 'string' ? JSON.stringify(e.value) : e.value}`).join('\n')}`).join('\n') + '\n';
+      return (
+        sections
+          .map(([name, list]) => `${name}:\n${list.map((e) => `  ${e.key}: ${typeof e.value === 'string' ? JSON.stringify(e.value) : e.value}`).join('\n')}`)
+          .join('\n') + '\n'
+      );
     case 'json':
       return `${JSON.stringify(Object.fromEntries(sections.map(([name, list]) => [name, Object.fromEntries(list.map((e) => [e.key, e.value]))])), null, 2)}\n`;
     case 'ini':
@@ -65,7 +88,11 @@ function render(format: CorpusFormat, items: Entry[]): string {
     case 'env':
       return items.map((e) => `${e.section.toUpperCase()}_${e.key.toUpperCase()}=${JSON.stringify(String(e.value))}`).join('\n') + '\n';
     case 'toml':
-      return sections.map(([name, list]) => `[${name}]\n${list.map((e) => `${e.key} = ${typeof e.value === 'string' ? JSON.stringify(e.value) : e.value}`).join('\n')}`).join('\n\n') + '\n';
+      return (
+        sections
+          .map(([name, list]) => `[${name}]\n${list.map((e) => `${e.key} = ${typeof e.value === 'string' ? JSON.stringify(e.value) : e.value}`).join('\n')}`)
+          .join('\n\n') + '\n'
+      );
     case 'conf':
       return sections.map(([name, list]) => `upstream ${name} {\n${list.map((e) => `    ${e.key} ${e.value};`).join('\n')}\n}`).join('\n\n') + '\n';
   }

@@ -84,7 +84,13 @@ export async function openConfigBenchEnvironment(log: (message: string) => void)
       taskQueue,
       workflowBundlePath: bundlePath,
       // The product's info-level logging cost, without flooding the terminal.
-      deps: { db: pool, loadSettings: cachedSettingsLoader(path.join(workDir, 'sentinel.yaml')), backupDir: path.join(workDir, 'backups'), configBackup: configBackupSourceFromEnv(), log: pino({ level: 'info' }, pino.destination({ dest: '/dev/null', sync: true })) },
+      deps: {
+        db: pool,
+        loadSettings: cachedSettingsLoader(path.join(workDir, 'sentinel.yaml')),
+        backupDir: path.join(workDir, 'backups'),
+        configBackup: configBackupSourceFromEnv(),
+        log: pino({ level: 'info' }, pino.destination({ dest: '/dev/null', sync: true })),
+      },
     });
     const running = worker.run();
     closers.push({
@@ -101,4 +107,3 @@ export async function openConfigBenchEnvironment(log: (message: string) => void)
     throw error;
   }
 }
-

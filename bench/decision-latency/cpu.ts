@@ -17,16 +17,20 @@ export interface CpuUse {
   devServerCores: number | undefined;
 }
 
-
 export function cpuSnapshot(devServerPid: number | undefined): CpuSnapshot {
   const usage = process.cpuUsage();
-  return { wallMs: performance.now(), benchProcessSeconds: (usage.user + usage.system) / 1e6, devServerSeconds: devServerPid ? procCpuSeconds(devServerPid) : undefined };
+  return {
+    wallMs: performance.now(),
+    benchProcessSeconds: (usage.user + usage.system) / 1e6,
+    devServerSeconds: devServerPid ? procCpuSeconds(devServerPid) : undefined,
+  };
 }
 
 export function cpuBetween(before: CpuSnapshot, after: CpuSnapshot): CpuUse {
   const wallSeconds = (after.wallMs - before.wallMs) / 1000;
   const benchProcessSeconds = after.benchProcessSeconds - before.benchProcessSeconds;
-  const devServerSeconds = before.devServerSeconds !== undefined && after.devServerSeconds !== undefined ? after.devServerSeconds - before.devServerSeconds : undefined;
+  const devServerSeconds =
+    before.devServerSeconds !== undefined && after.devServerSeconds !== undefined ? after.devServerSeconds - before.devServerSeconds : undefined;
   const r = (v: number) => Math.round(v * 100) / 100;
   return {
     wallSeconds: r(wallSeconds),
@@ -36,4 +40,3 @@ export function cpuBetween(before: CpuSnapshot, after: CpuSnapshot): CpuUse {
     devServerCores: devServerSeconds === undefined ? undefined : r(devServerSeconds / wallSeconds),
   };
 }
-

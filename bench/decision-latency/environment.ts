@@ -42,7 +42,6 @@ export interface BenchEnvironment {
   close(): Promise<string[]>;
 }
 
-
 /**
  * Everything the bench measures against, set up before the clock starts: a fresh database, a Temporal server, a
  * prebundled workflow bundle and one worker on its own task queue. Whatever was acquired is released by `close`,
@@ -97,7 +96,13 @@ export async function openBenchEnvironment(log: (message: string) => void): Prom
       namespace,
       taskQueue,
       workflowBundlePath: bundlePath,
-      deps: { db: pool, loadSettings: cachedSettingsLoader(configPath), backupDir: path.join(workDir, 'backups'), configBackup: configBackupSourceFromEnv(), log: discardingInfoLogger() },
+      deps: {
+        db: pool,
+        loadSettings: cachedSettingsLoader(configPath),
+        backupDir: path.join(workDir, 'backups'),
+        configBackup: configBackupSourceFromEnv(),
+        log: discardingInfoLogger(),
+      },
       overrides: workerOverrides,
     });
     const running = worker.run();
@@ -159,5 +164,3 @@ function temporalVersion(): string {
     return 'unknown';
   }
 }
-
-

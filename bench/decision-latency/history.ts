@@ -62,7 +62,15 @@ function decisionSetBy(event: HistoryEvent): string | undefined {
 export function runTimings(history: History): RunTimings {
   const events = history.events ?? [];
   const timeOf = new Map<string, number>();
-  const breakdown: DecisionBreakdown = { workflowTaskQueue: 0, workflowTaskRun: 0, activityQueue: 0, activityRun: 0, workflowTasks: 0, activities: 0, localActivities: 0 };
+  const breakdown: DecisionBreakdown = {
+    workflowTaskQueue: 0,
+    workflowTaskRun: 0,
+    activityQueue: 0,
+    activityRun: 0,
+    workflowTasks: 0,
+    activities: 0,
+    localActivities: 0,
+  };
   let startedAt: number | undefined;
   let decided: { decision: string; at: number } | undefined;
   let completedAt: number | undefined;

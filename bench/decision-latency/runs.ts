@@ -55,7 +55,13 @@ async function measure(finished: { handle: WorkflowHandle; result: PreBackupResu
 }
 
 /** One run at a time: each starts only after the previous one finished, so runs never compete for the worker. */
-export async function runSequentially(env: BenchEnvironment, label: string, count: number, progress: (done: number) => void, cpu?: CpuProbe): Promise<MeasuredRun[]> {
+export async function runSequentially(
+  env: BenchEnvironment,
+  label: string,
+  count: number,
+  progress: (done: number) => void,
+  cpu?: CpuProbe,
+): Promise<MeasuredRun[]> {
   const finished = [];
   const before = cpuSnapshot(env.devServerPid);
   for (let i = 0; i < count; i++) {
@@ -71,16 +77,28 @@ export async function runSequentially(env: BenchEnvironment, label: string, coun
  * Starts `count` runs as fast as `startConcurrency` parallel start RPCs allow, waits for all of them, then reads
  * their histories. The worker sees up to `count` runs at once.
  */
-export async function runConcurrently(env: BenchEnvironment, label: string, count: number, startConcurrency: number, progress: (done: number) => void, cpu?: CpuProbe): Promise<MeasuredRun[]> {
+export async function runConcurrently(
+  env: BenchEnvironment,
+  label: string,
+  count: number,
+  startConcurrency: number,
+  progress: (done: number) => void,
+  cpu?: CpuProbe,
+): Promise<MeasuredRun[]> {
   let done = 0;
   const before = cpuSnapshot(env.devServerPid);
   const indices = Array.from({ length: count }, (_, i) => i);
   const started = await mapBounded(indices, startConcurrency, (i) => startRun(env, label, i), env.closing);
-  const finished = await mapBounded(started, startConcurrency, async (run) => {
-    const outcome = await awaitResult(run);
-    progress(++done);
-    return outcome;
-  }, env.closing);
+  const finished = await mapBounded(
+    started,
+    startConcurrency,
+    async (run) => {
+      const outcome = await awaitResult(run);
+      progress(++done);
+      return outcome;
+    },
+    env.closing,
+  );
   cpu?.(before, cpuSnapshot(env.devServerPid));
   return mapBounded(finished, 8, measure, env.closing);
 }

@@ -77,7 +77,12 @@ export function checkGoals(latency: LatencySummary, decisionsPerSecond: number):
   return [
     { goal: 'decision latency p50', target: `<= ${GOALS.p50Ms} ms`, measured: `${latency.p50} ms`, pass: latency.p50 <= GOALS.p50Ms },
     { goal: 'decision latency p99', target: `<= ${GOALS.p99Ms} ms`, measured: `${latency.p99} ms`, pass: latency.p99 <= GOALS.p99Ms },
-    { goal: 'sustained decisions/s, one worker', target: `>= ${GOALS.decisionsPerSecond}/s`, measured: `${decisionsPerSecond}/s`, pass: decisionsPerSecond >= GOALS.decisionsPerSecond },
+    {
+      goal: 'sustained decisions/s, one worker',
+      target: `>= ${GOALS.decisionsPerSecond}/s`,
+      measured: `${decisionsPerSecond}/s`,
+      pass: decisionsPerSecond >= GOALS.decisionsPerSecond,
+    },
   ];
 }
 

@@ -83,7 +83,10 @@ export async function runBurst(env: LoadEnvironment, settings: BurstSettings, lo
     Array.from({ length: settings.workers }, (_, i) => env.startWorker(`phase-${settings.phase.toLowerCase()}-worker-${i + 1}`, taskQueue, settings.sampleMs)),
   );
   try {
-    const sampler = new MemorySampler([...workers.map((w) => ({ name: w.name, pid: w.pid })), { name: 'dev-server', pid: env.devServerPid }], settings.sampleMs).start();
+    const sampler = new MemorySampler(
+      [...workers.map((w) => ({ name: w.name, pid: w.pid })), { name: 'dev-server', pid: env.devServerPid }],
+      settings.sampleMs,
+    ).start();
     await new Promise((r) => setTimeout(r, settings.settleMs));
     sampler.sampleNow();
     const before = Date.now();
@@ -108,7 +111,8 @@ export async function runBurst(env: LoadEnvironment, settings: BurstSettings, lo
       pollMs: 2000,
       abortOn: workers.map((w) => w.died),
       stop: env.closing,
-      progress: ({ total, running, elapsedMs }) => log(`phase ${settings.phase}: ${total - running}/${plan.length} closed, ${running} running (${Math.round(elapsedMs / 1000)} s)`),
+      progress: ({ total, running, elapsedMs }) =>
+        log(`phase ${settings.phase}: ${total - running}/${plan.length} closed, ${running} running (${Math.round(elapsedMs / 1000)} s)`),
     });
     log(`phase ${settings.phase}: all runs closed; letting the worker(s) settle ${settings.settleMs / 1000} s`);
     await new Promise((r) => setTimeout(r, settings.settleMs));
@@ -175,7 +179,10 @@ async function stopWorkers(workers: LoadWorker[]): Promise<BurstResult['workerEx
 }
 
 /** Index of each original's outcome in `order`, then pairwise: one execution per logical run, whichever RPC won. */
-function checkDuplicates(order: ReadonlyArray<{ run: { workflowId: string }; duplicateOf?: number }>, outcomes: ReadonlyArray<PromiseSettledResult<RunRef>>): DuplicateCheck {
+function checkDuplicates(
+  order: ReadonlyArray<{ run: { workflowId: string }; duplicateOf?: number }>,
+  outcomes: ReadonlyArray<PromiseSettledResult<RunRef>>,
+): DuplicateCheck {
   const originalPosition = new Map<string, number>();
   order.forEach((entry, i) => {
     if (entry.duplicateOf === undefined) originalPosition.set(entry.run.workflowId, i);

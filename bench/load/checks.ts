@@ -30,7 +30,15 @@ export async function recordedRuns(db: pg.Pool, workflowIds: readonly string[]):
     for (const status of row.statuses) statuses[status] = (statuses[status] ?? 0) + 1;
   }
   const missing = workflowIds.filter((id) => !seen.has(id));
-  return { rows, workflowIdsWithRows: seen.size, duplicatedCount: duplicated.length, duplicated: duplicated.slice(0, 10), missingCount: missing.length, missing: missing.slice(0, 10), statuses };
+  return {
+    rows,
+    workflowIdsWithRows: seen.size,
+    duplicatedCount: duplicated.length,
+    duplicated: duplicated.slice(0, 10),
+    missingCount: missing.length,
+    missing: missing.slice(0, 10),
+    statuses,
+  };
 }
 
 export interface RunChecks {

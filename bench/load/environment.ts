@@ -41,7 +41,6 @@ export interface LoadEnvironment {
   close(): Promise<string[]>;
 }
 
-
 export interface LoadEnvironmentOptions {
   targets: number;
   backupCommand: string;
@@ -79,7 +78,10 @@ export async function openLoadEnvironment(options: LoadEnvironmentOptions): Prom
 
     const targets = Array.from({ length: options.targets }, (_, i) => `load-${String(i + 1).padStart(3, '0')}`);
     const configPath = path.join(workDir, 'sentinel.yaml');
-    await writeFile(configPath, stringify({ targets: targets.map((name) => ({ name, kind: 'command', command: options.backupCommand, timeoutSeconds: 60, ...LOAD_GATE })) }));
+    await writeFile(
+      configPath,
+      stringify({ targets: targets.map((name) => ({ name, kind: 'command', command: options.backupCommand, timeoutSeconds: 60, ...LOAD_GATE })) }),
+    );
 
     log('bundling workflow code');
     const bundlePath = await writeWorkflowBundle(path.join(workDir, 'workflow-bundle.js'));

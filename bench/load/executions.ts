@@ -66,7 +66,9 @@ export async function waitForCompletion(client: Client, taskQueue: string, optio
       }
       if (state.total >= options.expected && state.running === 0) return { waitedMs: elapsedMs };
       if (elapsedMs > options.timeoutMs) {
-        throw new Error(`not all runs finished within ${options.timeoutMs / 1000} s: ${state.total} of ${options.expected} visible, ${state.running} still running`);
+        throw new Error(
+          `not all runs finished within ${options.timeoutMs / 1000} s: ${state.total} of ${options.expected} visible, ${state.running} still running`,
+        );
       }
       await new Promise((r) => setTimeout(r, options.pollMs));
     }

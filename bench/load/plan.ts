@@ -27,7 +27,10 @@ export function burstPlan(phase: number, targets: readonly string[], runs: numbe
  * The start order of a burst: every planned run once, plus `duplicates` second starts of runs spread evenly over
  * the plan, each placed half a stride after its original so it arrives while the burst is still going.
  */
-export function withDuplicates(plan: readonly PlannedRun[], duplicates: number): { order: Array<{ run: PlannedRun; duplicateOf?: number }>; duplicateOf: number[] } {
+export function withDuplicates(
+  plan: readonly PlannedRun[],
+  duplicates: number,
+): { order: Array<{ run: PlannedRun; duplicateOf?: number }>; duplicateOf: number[] } {
   const count = Math.min(duplicates, plan.length);
   const stride = plan.length / Math.max(1, count);
   const duplicateOf = Array.from({ length: count }, (_, d) => Math.floor(d * stride));

@@ -7,7 +7,6 @@ export interface ProcMemory {
   peakRssKiB: number;
 }
 
-
 /** Undefined once the process has exited (or off Linux). */
 export function procMemory(pid: number): ProcMemory | undefined {
   let status: string;
@@ -24,7 +23,6 @@ export function procMemory(pid: number): ProcMemory | undefined {
   if (rssKiB === undefined) return undefined;
   return { rssKiB, peakRssKiB: field('VmHWM') ?? rssKiB };
 }
-
 
 export const mib = (kib: number): number => Math.round((kib / 1024) * 10) / 10;
 

@@ -53,7 +53,11 @@ export function verdicts(phases: LoadSummary['phases']): Verdict[] {
       pass: d.pass,
     });
     const unclean = burst.workerExits.filter((e) => e.code !== 0);
-    out.push({ check: `${label}: worker process(es) stayed up and stopped cleanly`, measured: burst.workerExits.map((e) => `${e.worker}: exit ${e.code ?? e.signal}`).join(', '), pass: unclean.length === 0 });
+    out.push({
+      check: `${label}: worker process(es) stayed up and stopped cleanly`,
+      measured: burst.workerExits.map((e) => `${e.worker}: exit ${e.code ?? e.signal}`).join(', '),
+      pass: unclean.length === 0,
+    });
   }
   const soak = phases.C;
   if (soak) {
@@ -69,7 +73,11 @@ export function verdicts(phases: LoadSummary['phases']): Verdict[] {
       measured: `${m.startWindowMedianMiB} -> ${m.endWindowMedianMiB} MiB: ${m.growthMiB >= 0 ? '+' : ''}${m.growthMiB} MiB (${m.growthPercent} %), max ${m.maxMiB} MiB, slope ${m.slopeMiBPerMinute} MiB/min`,
       pass: m.pass,
     });
-    out.push({ check: 'soak: worker process stayed up and stopped cleanly', measured: `exit ${soak.worker.exit.code ?? soak.worker.exit.signal}`, pass: soak.worker.exit.code === 0 });
+    out.push({
+      check: 'soak: worker process stayed up and stopped cleanly',
+      measured: `exit ${soak.worker.exit.code ?? soak.worker.exit.signal}`,
+      pass: soak.worker.exit.code === 0,
+    });
   }
   return out;
 }
@@ -93,19 +101,35 @@ export function markdown(s: LoadSummary): string {
       row('**throughput** (runs / that window)', (b) => `**${b.timing.runsPerSecond} runs/s**`),
       row('start → close p50 / p90 / p99 / max', (b) => pct(b.startToCloseMs)),
       row('completed / executions listed', (b) => `${b.checks.completed} / ${b.checks.executions}`),
-      row('backup_runs rows / IDs with > 1 row / missing', (b) => `${b.checks.recorded.rows} / ${b.checks.recorded.duplicatedCount} / ${b.checks.recorded.missingCount}`),
+      row(
+        'backup_runs rows / IDs with > 1 row / missing',
+        (b) => `${b.checks.recorded.rows} / ${b.checks.recorded.duplicatedCount} / ${b.checks.recorded.missingCount}`,
+      ),
       row('duplicate starts that made a run', (b) => `${b.duplicates.duplicateStarts - b.duplicates.pairsWithOneExecution} of ${b.duplicates.duplicateStarts}`),
-      row('decisions', (b) => Object.entries(b.checks.decisions).map(([k, v]) => `${k} ${v}`).join(', ')),
-      row('worker RSS before → after (sampled max; VmHWM)', (b) => b.memory.map((m) => `${m.rssBeforeMiB} → ${m.rssAfterMiB} MiB (${m.rssMaxSampledMiB}; ${m.rssPeakMiB ?? '?'})`).join('<br>')),
-      row('worker main-thread heap used before → after', (b) => b.memory.map((m) => `${m.heapUsedBeforeMiB ?? '?'} → ${m.heapUsedAfterMiB ?? '?'} MiB`).join('<br>')),
+      row('decisions', (b) =>
+        Object.entries(b.checks.decisions)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', '),
+      ),
+      row('worker RSS before → after (sampled max; VmHWM)', (b) =>
+        b.memory.map((m) => `${m.rssBeforeMiB} → ${m.rssAfterMiB} MiB (${m.rssMaxSampledMiB}; ${m.rssPeakMiB ?? '?'})`).join('<br>'),
+      ),
+      row('worker main-thread heap used before → after', (b) =>
+        b.memory.map((m) => `${m.heapUsedBeforeMiB ?? '?'} → ${m.heapUsedAfterMiB ?? '?'} MiB`).join('<br>'),
+      ),
       row('CPU: worker(s) / dev server', (b) => `${b.memory.map((m) => `${m.cpuSeconds ?? '?'} s`).join(' + ')} / ${b.devServer.cpuSeconds ?? '?'} s`),
       row('dev server RSS before → after', (b) => `${b.devServer.rssBeforeMiB} → ${b.devServer.rssAfterMiB} MiB`),
       row('load average (1 min) start → end', (b) => `${b.loadAverage.start[0]} → ${b.loadAverage.end[0]}`),
     );
     const split = s.phases.B?.split;
     if (split) {
-      lines.push('', '| Phase B split (from every run\'s history) | runs decided (first workflow task) | backups run (`runBackup`) | workflow tasks | activities |', '|---|---:|---:|---:|---:|');
-      for (const w of split.perWorker) lines.push(`| ${w.worker} (${w.identity}) | ${w.runsDecided} | ${w.backupsRun} | ${w.workflowTasks} | ${w.activities} |`);
+      lines.push(
+        '',
+        "| Phase B split (from every run's history) | runs decided (first workflow task) | backups run (`runBackup`) | workflow tasks | activities |",
+        '|---|---:|---:|---:|---:|',
+      );
+      for (const w of split.perWorker)
+        lines.push(`| ${w.worker} (${w.identity}) | ${w.runsDecided} | ${w.backupsRun} | ${w.workflowTasks} | ${w.activities} |`);
       lines.push(`| runs entirely on one worker / moved between workers | ${split.runsOnOneWorker} / ${split.runsOnSeveralWorkers} | | | |`);
     }
   }
@@ -134,6 +158,11 @@ export function markdown(s: LoadSummary): string {
       `| load average (1 min) start → end | ${soak.loadAverage.start[0]} → ${soak.loadAverage.end[0]} |`,
     );
   }
-  lines.push('', '| Check | measured | result |', '|---|---|---|', ...s.verdicts.map((v) => `| ${v.check} | ${v.measured} | ${v.pass ? 'pass' : '**FAIL**'} |`));
+  lines.push(
+    '',
+    '| Check | measured | result |',
+    '|---|---|---|',
+    ...s.verdicts.map((v) => `| ${v.check} | ${v.measured} | ${v.pass ? 'pass' : '**FAIL**'} |`),
+  );
   return lines.join('\n');
 }

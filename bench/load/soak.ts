@@ -59,13 +59,22 @@ export async function runSoak(env: LoadEnvironment, settings: SoakSettings, log:
   const taskQueue = freshTaskQueue('soak');
   log(`soak: starting one worker process on ${taskQueue}`);
   const worker = await env.startWorker('soak-worker', taskQueue, settings.sampleMs);
-  const sampler = new MemorySampler([{ name: worker.name, pid: worker.pid }, { name: 'dev-server', pid: env.devServerPid }], settings.sampleMs);
+  const sampler = new MemorySampler(
+    [
+      { name: worker.name, pid: worker.pid },
+      { name: 'dev-server', pid: env.devServerPid },
+    ],
+    settings.sampleMs,
+  );
   let backlogTimer: NodeJS.Timeout | undefined;
   try {
     const client = await env.sentinel(taskQueue);
     const backlog: number[] = [];
     backlogTimer = setInterval(() => {
-      countExecutions(env.reader.temporal, taskQueue).then((c) => backlog.push(c.running), () => undefined);
+      countExecutions(env.reader.temporal, taskQueue).then(
+        (c) => backlog.push(c.running),
+        () => undefined,
+      );
     }, settings.sampleMs);
 
     const planned: PlannedRun[] = [];
@@ -95,7 +104,9 @@ export async function runSoak(env: LoadEnvironment, settings: SoakSettings, log:
         if (Date.now() - lastProgress >= 60_000) {
           lastProgress = Date.now();
           const last = sampler.samples(worker.name).at(-1);
-          log(`soak: ${planned.length} runs started (${Math.round((Date.now() - t0) / 1000)} s), worker RSS ${last ? mib(last.rssKiB) : '?'} MiB, running ${backlog.at(-1) ?? '?'}`);
+          log(
+            `soak: ${planned.length} runs started (${Math.round((Date.now() - t0) / 1000)} s), worker RSS ${last ? mib(last.rssKiB) : '?'} MiB, running ${backlog.at(-1) ?? '?'}`,
+          );
         }
       }
     } finally {
@@ -159,10 +170,12 @@ export async function runSoak(env: LoadEnvironment, settings: SoakSettings, log:
       startErrorExamples: startErrors.slice(0, 3).map((e) => String((e.reason as Error)?.message ?? e.reason)),
       achievedStartRate: round(planned.length / ((lastStartAt - t0) / 1000), 2),
       startToCloseMs: latencyPercentiles(closed.map((e) => e.closedAt! - e.startedAt)),
-      perMinute: [...byMinute.entries()].sort(([a], [b]) => a - b).map(([minute, values]) => {
-        const p = latencyPercentiles(values);
-        return { minute, runs: p.count, p50: p.p50, p99: p.p99, max: p.max };
-      }),
+      perMinute: [...byMinute.entries()]
+        .sort(([a], [b]) => a - b)
+        .map(([minute, values]) => {
+          const p = latencyPercentiles(values);
+          return { minute, runs: p.count, p50: p.p50, p99: p.p99, max: p.max };
+        }),
       running: { max: sortedBacklog.at(-1) ?? 0, median: sortedBacklog[Math.floor(sortedBacklog.length / 2)] ?? 0, samples: backlog.length },
       drainSeconds,
       checks,
@@ -179,7 +192,11 @@ export async function runSoak(env: LoadEnvironment, settings: SoakSettings, log:
         cores: workerCpu === undefined ? undefined : round(workerCpu / ((soakEnd - t0) / 1000), 2),
         exit: { code: worker.exit?.code ?? null, signal: worker.exit?.signal ?? null },
       },
-      devServer: { rssStartMiB: mib(serverStart?.rssKiB ?? Number.NaN), rssEndMiB: mib(serverEnd?.rssKiB ?? Number.NaN), cpuSeconds: cpu(serverStart, serverEnd) },
+      devServer: {
+        rssStartMiB: mib(serverStart?.rssKiB ?? Number.NaN),
+        rssEndMiB: mib(serverEnd?.rssKiB ?? Number.NaN),
+        cpuSeconds: cpu(serverStart, serverEnd),
+      },
       loadAverage: { start: loadAtStart, end: loadAverage() },
     };
   } finally {

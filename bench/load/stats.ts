@@ -26,7 +26,11 @@ export function latencyPercentiles(samples: readonly number[]): LatencyPercentil
   };
 }
 
-export const median = (values: readonly number[]): number => percentile([...values].sort((a, b) => a - b), 50);
+export const median = (values: readonly number[]): number =>
+  percentile(
+    [...values].sort((a, b) => a - b),
+    50,
+  );
 
 export interface SoakMemoryVerdict {
   boundMiB: number;

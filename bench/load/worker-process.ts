@@ -101,7 +101,9 @@ export async function startLoadWorker(options: LoadWorkerOptions): Promise<LoadW
   );
   worker.died = exited.then(() => {
     if (stopping) return new Promise<never>(() => undefined);
-    throw new Error(`worker ${options.name} (pid ${pid}) exited on its own (code ${worker.exit?.code}, signal ${worker.exit?.signal}); log tail:\n${worker.logTail()}`);
+    throw new Error(
+      `worker ${options.name} (pid ${pid}) exited on its own (code ${worker.exit?.code}, signal ${worker.exit?.signal}); log tail:\n${worker.logTail()}`,
+    );
   });
   worker.died.catch(() => undefined);
 

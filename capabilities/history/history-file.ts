@@ -26,9 +26,7 @@ export function historyFormatOf(file: string): HistoryFormat {
   throw new HistoryFileError(`${file}: unknown history format "${ext || '(no extension)'}"; use .csv or .jsonl`);
 }
 
-export type HistoryRecord =
-  | { line: number; values: Record<string, unknown>; error?: undefined }
-  | { line: number; values?: undefined; error: string };
+export type HistoryRecord = { line: number; values: Record<string, unknown>; error?: undefined } | { line: number; values?: undefined; error: string };
 
 export interface HistoryReadOptions {
   /** Called with the bytes consumed so far, for progress bars. */
@@ -167,7 +165,9 @@ export async function* readCsv(stream: Readable, options: Pick<HistoryReadOption
       header = record.fields.map((h) => h.trim().toLowerCase());
       const missing = missingRequiredColumns(header);
       if (missing.length > 0) {
-        throw new HistoryFileError(`CSV header (line ${record.line}) lacks the required column(s) ${missing.join(', ')}; expected ${HISTORY_COLUMNS.slice(0, 6).join(',')}[,optional columns]`);
+        throw new HistoryFileError(
+          `CSV header (line ${record.line}) lacks the required column(s) ${missing.join(', ')}; expected ${HISTORY_COLUMNS.slice(0, 6).join(',')}[,optional columns]`,
+        );
       }
       const unknown = unknownColumns(header);
       if (unknown.length > 0) options.onUnknownColumns?.(unknown);

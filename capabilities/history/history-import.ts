@@ -85,8 +85,21 @@ export async function importHistoryFile(db: pg.Pool, file: string, options: Impo
   const maxConflictIds = options.maxConflictIds ?? 100;
   const totalBytes = (await stat(file).catch(() => ({ size: 0 }))).size;
   const report: ImportReport = {
-    file, format, rows: 0, inserted: 0, duplicates: 0, conflicts: 0, conflictIds: [], rejected: 0, errors: [], errorsTruncated: false, ignoredColumns: [],
-    targets: [], unknownTargets: null, seconds: 0, rowsPerSecond: 0,
+    file,
+    format,
+    rows: 0,
+    inserted: 0,
+    duplicates: 0,
+    conflicts: 0,
+    conflictIds: [],
+    rejected: 0,
+    errors: [],
+    errorsTruncated: false,
+    ignoredColumns: [],
+    targets: [],
+    unknownTargets: null,
+    seconds: 0,
+    rowsPerSecond: 0,
   };
   const targets = new Set<string>();
   let bytes = 0;

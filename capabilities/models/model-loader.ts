@@ -24,7 +24,11 @@ export interface LoadedModel {
 export type ModelLoad = { ok: true; loaded: LoadedModel } | { ok: false; version: number; reason: string };
 
 /** Checks and loads artifact bytes. `expectedSha256` is the checksum stored when the model was written. */
-export function loadArtifactBytes(version: number, bytes: Buffer | null, expectedSha256: string): { ok: true; model: FailureModel } | { ok: false; reason: string } {
+export function loadArtifactBytes(
+  version: number,
+  bytes: Buffer | null,
+  expectedSha256: string,
+): { ok: true; model: FailureModel } | { ok: false; reason: string } {
   if (!bytes || bytes.length === 0) return { ok: false, reason: `artifact of model ${version} is missing` };
   const actual = sha256Hex(bytes);
   if (actual !== expectedSha256) {
@@ -64,7 +68,13 @@ export class ActiveModelCache {
     const entry: ModelLoad = loaded.ok
       ? {
           ok: true,
-          loaded: { version: ref.version, algorithm: ref.algorithm, artifactSha256: ref.artifactSha256, model: loaded.model, explanation: (row.rows[0].explanation as ModelExplanation | null) ?? null },
+          loaded: {
+            version: ref.version,
+            algorithm: ref.algorithm,
+            artifactSha256: ref.artifactSha256,
+            model: loaded.model,
+            explanation: (row.rows[0].explanation as ModelExplanation | null) ?? null,
+          },
         }
       : { ok: false, version: ref.version, reason: loaded.reason };
     if (this.entries.size >= MAX_CACHED) this.entries.delete(this.entries.keys().next().value as string);

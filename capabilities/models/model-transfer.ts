@@ -71,12 +71,16 @@ export function validateImport(text: string): ValidatedImport {
   if (doc.format === MODEL_EXPORT_FORMAT) {
     envelope = doc as Partial<ModelExport>;
     if (typeof envelope.formatVersion === 'number' && envelope.formatVersion > MODEL_EXPORT_FORMAT_VERSION) {
-      throw new ModelImportError(`model export format ${envelope.formatVersion} is newer than this version of Backup Sentinel reads (${MODEL_EXPORT_FORMAT_VERSION})`);
+      throw new ModelImportError(
+        `model export format ${envelope.formatVersion} is newer than this version of Backup Sentinel reads (${MODEL_EXPORT_FORMAT_VERSION})`,
+      );
     }
     if (typeof envelope.artifact !== 'string') throw new ModelImportError('model export has no artifact');
     artifactText = envelope.artifact;
     if (typeof envelope.artifactSha256 !== 'string' || sha256Hex(artifactText) !== envelope.artifactSha256) {
-      throw new ModelImportError(`artifact checksum mismatch (export says ${String(envelope.artifactSha256).slice(0, 12)}..., artifact hashes to ${sha256Hex(artifactText).slice(0, 12)}...): the file was altered or damaged`);
+      throw new ModelImportError(
+        `artifact checksum mismatch (export says ${String(envelope.artifactSha256).slice(0, 12)}..., artifact hashes to ${sha256Hex(artifactText).slice(0, 12)}...): the file was altered or damaged`,
+      );
     }
   } else if (doc.format === MODEL_ARTIFACT_FORMAT) {
     artifactText = text.trim();

@@ -90,7 +90,11 @@ function validateCheckInput(input: AnomalyCheckInput): void {
 
 const noChanges = (): IncidentChanges => ({ opened: [], continued: [], closed: [] });
 
-function checkRow(score: { backupId: string; target: string; startedAt: Date }, checkedBy: string, verdict: { status: string; severity: CheckRow['severity']; isAnomaly: boolean; findings: unknown[] }): CheckRow {
+function checkRow(
+  score: { backupId: string; target: string; startedAt: Date },
+  checkedBy: string,
+  verdict: { status: string; severity: CheckRow['severity']; isAnomaly: boolean; findings: unknown[] },
+): CheckRow {
   return { backupId: score.backupId, target: score.target, startedAt: score.startedAt, checkedBy, ...verdict };
 }
 
@@ -100,8 +104,13 @@ type OpeningDetails = { observation: MetricObservation; kind: 'run' | 'drift'; d
 function detailsLookup(openings: readonly OpeningDetails[]) {
   return (incidentId: string, incident?: { target: string; metric: string; direction: string; openedAt: Date }) => {
     const match = incident
-      ? openings.find((o) => o.observation.target === incident.target && o.observation.metric === incident.metric
-          && o.observation.direction === incident.direction && o.observation.at.getTime() === incident.openedAt.getTime())
+      ? openings.find(
+          (o) =>
+            o.observation.target === incident.target &&
+            o.observation.metric === incident.metric &&
+            o.observation.direction === incident.direction &&
+            o.observation.at.getTime() === incident.openedAt.getTime(),
+        )
       : undefined;
     return match ? { kind: match.kind, details: match.details } : { kind: 'run' as const, details: { incidentId } };
   };
@@ -113,7 +122,10 @@ async function reconcileTarget(
   target: string,
   now: Date,
   callerId: string,
-  work: (client: pg.PoolClient, latestCheckedAt: Date | null) => Promise<{ openings: OpeningDetails[]; drift: Array<{ finding: DriftFinding; latest: { backupId: string; startedAt: Date } }> }>,
+  work: (
+    client: pg.PoolClient,
+    latestCheckedAt: Date | null,
+  ) => Promise<{ openings: OpeningDetails[]; drift: Array<{ finding: DriftFinding; latest: { backupId: string; startedAt: Date } }> }>,
 ): Promise<IncidentChanges> {
   return inTransaction(db, async (client) => {
     await lockTargetIncidents(client, target);
@@ -162,7 +174,12 @@ export async function checkRunAnomalies(deps: MonitoringDeps, input: AnomalyChec
   const startedAt = new Date(input.startedAt);
   const incidents = await reconcileTarget(deps.db, input.target, new Date(), input.backupId, async (client) => {
     const fresh = await recordChecks(client, [
-      checkRow({ backupId: input.backupId, target: input.target, startedAt }, input.backupId, { status: check.status, severity: check.severity, isAnomaly: check.isAnomaly, findings: check.findings }),
+      checkRow({ backupId: input.backupId, target: input.target, startedAt }, input.backupId, {
+        status: check.status,
+        severity: check.severity,
+        isAnomaly: check.isAnomaly,
+        findings: check.findings,
+      }),
     ]);
     if (!fresh.has(input.backupId)) return { openings: [], drift: [] };
     const openings = observationsFromCheck(check, startedAt).map((observation) => ({
@@ -173,7 +190,10 @@ export async function checkRunAnomalies(deps: MonitoringDeps, input: AnomalyChec
     return { openings, drift: [] };
   });
   const alerts = alertsFor(await incidentsAwaitingAlert(deps.db, [input.target], input.backupId, ORPHAN_ALERT_GRACE_MINUTES));
-  deps.log.info({ target: input.target, backupId: input.backupId, status: check.status, severity: check.severity, opened: incidents.opened.length, alerts: alerts.length }, 'run anomaly check');
+  deps.log.info(
+    { target: input.target, backupId: input.backupId, status: check.status, severity: check.severity, opened: incidents.opened.length, alerts: alerts.length },
+    'run anomaly check',
+  );
   return { ...check, incidents, alerts };
 }
 
@@ -182,7 +202,11 @@ export async function checkRunAnomalies(deps: MonitoringDeps, input: AnomalyChec
  * against baselines learned before `since`, an EWMA drift chart per target and metric over the last 90 days,
  * and incident reconciliation for runs no earlier check had seen. Heartbeats once per target.
  */
-export async function scanAnomalies(deps: MonitoringDeps, input: ScanAnomaliesInput, onProgress: (progress: Record<string, unknown>) => void = () => undefined): Promise<AnomalyScanSummary> {
+export async function scanAnomalies(
+  deps: MonitoringDeps,
+  input: ScanAnomaliesInput,
+  onProgress: (progress: Record<string, unknown>) => void = () => undefined,
+): Promise<AnomalyScanSummary> {
   const since = new Date(input?.since);
   const until = new Date(input?.until);
   if (!Number.isFinite(since.getTime()) || !Number.isFinite(until.getTime())) throw invalidInput('since and until must be ISO date-times');
@@ -227,7 +251,18 @@ export async function scanAnomalies(deps: MonitoringDeps, input: ScanAnomaliesIn
   const ranked = rankRunFindings(findings);
   const alerts = targets.length === 0 ? [] : alertsFor(await incidentsAwaitingAlert(deps.db, targets, input.callerId, ORPHAN_ALERT_GRACE_MINUTES));
   const openAfter = targets.length === 0 ? 0 : await countOpenIncidents(deps.db, targets);
-  deps.log.info({ since: input.since, until: input.until, ...counts, opened: changes.opened.length, closed: changes.closed.length, alerts: alerts.length, failedTargets: failedTargets.length }, 'anomaly scan');
+  deps.log.info(
+    {
+      since: input.since,
+      until: input.until,
+      ...counts,
+      opened: changes.opened.length,
+      closed: changes.closed.length,
+      alerts: alerts.length,
+      failedTargets: failedTargets.length,
+    },
+    'anomaly scan',
+  );
   return {
     since: since.toISOString(),
     until: until.toISOString(),
@@ -246,7 +281,13 @@ export async function scanAnomalies(deps: MonitoringDeps, input: ScanAnomaliesIn
  * One target's part of a scan: scores of its runs since `since`, its drift charts, and (in one transaction under
  * its lock) the checks of its settled runs and the incidents they move. Throws without storing anything on failure.
  */
-async function scanTarget(db: pg.Pool, target: string, since: Date, until: Date, callerId: string): Promise<{
+async function scanTarget(
+  db: pg.Pool,
+  target: string,
+  since: Date,
+  until: Date,
+  callerId: string,
+): Promise<{
   scores: RunScore[];
   drift: DriftFinding[];
   newlyChecked: number;
@@ -260,14 +301,25 @@ async function scanTarget(db: pg.Pool, target: string, since: Date, until: Date,
   const settled = scores.filter((s) => (endedAt.get(s.backupId) ?? Infinity) < settledBefore);
   let newlyChecked = 0;
   const changes = await reconcileTarget(db, target, until, callerId, async (client) => {
-    const fresh = await recordChecks(client, settled.map((s) => checkRow(s, callerId, verdictOf(s))));
+    const fresh = await recordChecks(
+      client,
+      settled.map((s) => checkRow(s, callerId, verdictOf(s))),
+    );
     newlyChecked = fresh.size;
     const openings: OpeningDetails[] = [];
     for (const score of settled) {
       if (score.status !== 'scored' || !fresh.has(score.backupId)) continue;
       for (const f of score.findings)
         openings.push({
-          observation: { target, metric: f.metric, direction: f.direction, severity: f.severity, isAnomaly: f.isAnomaly, at: score.startedAt, backupId: score.backupId },
+          observation: {
+            target,
+            metric: f.metric,
+            direction: f.direction,
+            severity: f.severity,
+            isAnomaly: f.isAnomaly,
+            at: score.startedAt,
+            backupId: score.backupId,
+          },
           kind: 'run',
           details: { backupId: score.backupId, finding: f },
         });
@@ -316,4 +368,3 @@ function driftOf(target: string, runs: readonly MetricRun[], until: Date): { fin
   const last = recent[recent.length - 1]!;
   return { findings, latest: { backupId: last.backupId, startedAt: last.startedAt } };
 }
-

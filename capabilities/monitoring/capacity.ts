@@ -67,7 +67,14 @@ export async function localDailyBytes(db: pg.Pool, target: string, now: Date, ba
   const perDay = new Map<string, number>();
   for (let from = 0; from < runs.length; from += 64) {
     const batch = runs.slice(from, from + 64);
-    const present = await Promise.all(batch.map((r) => stat(r.artifactPath).then((st) => st.isFile(), () => false)));
+    const present = await Promise.all(
+      batch.map((r) =>
+        stat(r.artifactPath).then(
+          (st) => st.isFile(),
+          () => false,
+        ),
+      ),
+    );
     batch.forEach((r, k) => {
       if (present[k]) perDay.set(r.day, (perDay.get(r.day) ?? 0) + r.bytes);
     });
@@ -144,7 +151,11 @@ export interface CapacityDeps {
  * `capacityGb` share the BACKUP_DIR filesystem: with two or more of them, their summed series is forecast too
  * (`filesystem:<path>`), since each alone would assume the others stop growing. Heartbeats per target.
  */
-export async function forecastCapacity(deps: CapacityDeps, input: CapacityForecastInput = {}, onProgress: (progress: Record<string, unknown>) => void = () => undefined): Promise<CapacityForecastSummary> {
+export async function forecastCapacity(
+  deps: CapacityDeps,
+  input: CapacityForecastInput = {},
+  onProgress: (progress: Record<string, unknown>) => void = () => undefined,
+): Promise<CapacityForecastSummary> {
   const problems = validateCapacityForecastInput(input);
   if (problems.length > 0) throw invalidInput(`invalid capacity forecast input: ${problems.join('; ')}`);
   let horizon: ReturnType<typeof resolveHorizonDays>;
@@ -178,15 +189,17 @@ export async function forecastCapacity(deps: CapacityDeps, input: CapacityForeca
   if (filesystem && shared.length >= 2) {
     const combined = combineRunningTotals(shared);
     const stored = combined[combined.length - 1]?.value ?? 0;
-    entries.push(capacityEntry({
-      name: `filesystem:${filesystem.path}`,
-      kind: 'filesystem',
-      series: 'filesystem-total',
-      points: combined,
-      capacityGb: stored + filesystem.freeGb,
-      capacitySource: 'filesystem',
-      horizonDays: horizon.horizonDays,
-    }).entry);
+    entries.push(
+      capacityEntry({
+        name: `filesystem:${filesystem.path}`,
+        kind: 'filesystem',
+        series: 'filesystem-total',
+        points: combined,
+        capacityGb: stored + filesystem.freeGb,
+        capacitySource: 'filesystem',
+        horizonDays: horizon.horizonDays,
+      }).entry,
+    );
   }
   const alerts = entries.flatMap((entry) => capacityAlert(entry, horizon.horizonDays) ?? []);
   deps.log.info({ targets: targets.length, horizonDays: horizon.horizonDays, alerts: alerts.length }, 'capacity forecast');

@@ -49,7 +49,13 @@ async function resolveContext(deps: { db: pg.Pool }, request: PredictionRequest,
   const supplied = request.context;
   const fromHistory = historicalContext(await recentHistory(deps.db, request.target, now), now);
   // Caller-supplied figures win field by field; the rest comes from the stored history.
-  return supplied ? normaliseContext({ ...fromHistory, ...stripUndefined(supplied), runCount: supplied.runCount ?? Math.max(fromHistory.runCount, supplied.successRate != null ? 20 : 0) }) : fromHistory;
+  return supplied
+    ? normaliseContext({
+        ...fromHistory,
+        ...stripUndefined(supplied),
+        runCount: supplied.runCount ?? Math.max(fromHistory.runCount, supplied.successRate != null ? 20 : 0),
+      })
+    : fromHistory;
 }
 
 function stripUndefined<T extends object>(value: T): Partial<T> {

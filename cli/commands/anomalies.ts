@@ -44,12 +44,16 @@ export function anomaliesCommand(ctx: CliContext): Command {
 
   anomalies
     .command('check')
-    .description('Score a run of a target against its history (robust, seasonal, point in time), without alerting: the given --duration/--size as a run starting now, or else the target\'s latest completed run')
+    .description(
+      "Score a run of a target against its history (robust, seasonal, point in time), without alerting: the given --duration/--size as a run starting now, or else the target's latest completed run",
+    )
     .requiredOption('--target <name>', 'target name from sentinel.yaml')
     .option('--duration <s>', 'run duration in seconds', nonNegative)
     .option('--size <bytes>', 'backup size in bytes', nonNegative)
-    .option('--plot <file.svg>', 'draw the target\'s last 90 days of runs, the baseline band and this run')
-    .addOption(new Option('--metric <metric>', 'metric to draw with --plot (default: duration, or size when only --size is given)').choices(['duration', 'size']))
+    .option('--plot <file.svg>', "draw the target's last 90 days of runs, the baseline band and this run")
+    .addOption(
+      new Option('--metric <metric>', 'metric to draw with --plot (default: duration, or size when only --size is given)').choices(['duration', 'size']),
+    )
     .option('--json', 'print JSON')
     .action(async (opts) => {
       const target = (await ctx.target(opts.target)).name;
@@ -59,11 +63,23 @@ export function anomaliesCommand(ctx: CliContext): Command {
       const unknown: RunMetric[] = [];
       if (given) {
         if (opts.duration === undefined) unknown.push('durationSeconds');
-        run = { target, backupId: 'sentinel-anomalies-check', startedAt: new Date().toISOString(), durationSeconds: opts.duration ?? 0, sizeBytes: opts.size ?? null };
+        run = {
+          target,
+          backupId: 'sentinel-anomalies-check',
+          startedAt: new Date().toISOString(),
+          durationSeconds: opts.duration ?? 0,
+          sizeBytes: opts.size ?? null,
+        };
       } else {
         const latest = await latestCompletedRun(db, target);
         if (!latest) throw new CliError(`${target}: no completed run to check yet; pass --duration and/or --size`);
-        run = { target, backupId: latest.backupId, startedAt: latest.startedAt.toISOString(), durationSeconds: latest.durationSeconds, sizeBytes: latest.sizeKnown ? latest.sizeBytes : null };
+        run = {
+          target,
+          backupId: latest.backupId,
+          startedAt: latest.startedAt.toISOString(),
+          durationSeconds: latest.durationSeconds,
+          sizeBytes: latest.sizeKnown ? latest.sizeBytes : null,
+        };
       }
       const check = await checkTargetRun(db, run, unknown);
       const output: CheckOutput = {
@@ -76,7 +92,8 @@ export function anomaliesCommand(ctx: CliContext): Command {
         },
       };
       if (opts.plot) {
-        const metric: RunMetric = METRIC_OF[(opts.metric ?? (opts.duration === undefined && opts.size !== undefined ? 'size' : 'duration')) as keyof typeof METRIC_OF];
+        const metric: RunMetric =
+          METRIC_OF[(opts.metric ?? (opts.duration === undefined && opts.size !== undefined ? 'size' : 'duration')) as keyof typeof METRIC_OF];
         output.plot = await writePlotFile(opts.plot, await anomalyPlot(ctx, target, run, check, metric));
       }
       printResult(output, opts.json, describeCheck);
@@ -84,9 +101,11 @@ export function anomaliesCommand(ctx: CliContext): Command {
 
   anomalies
     .command('scan')
-    .description('Run anomalyMonitorWorkflow now (workflow ID anomaly-scan/<ISO time>) over all targets and print its summary; alerts once per new incident. Exit code 1 when a target could not be scanned (listed with the reason; the others are scanned)')
+    .description(
+      'Run anomalyMonitorWorkflow now (workflow ID anomaly-scan/<ISO time>) over all targets and print its summary; alerts once per new incident. Exit code 1 when a target could not be scanned (listed with the reason; the others are scanned)',
+    )
     .option('--since <iso>', 'score runs that started at or after this time (default: the last 24 h)', pastIsoDate)
-    .option('--plot <file.svg>', 'draw the most severe finding\'s target and metric: its last 90 days, the baseline band, flagged runs')
+    .option('--plot <file.svg>', "draw the most severe finding's target and metric: its last 90 days, the baseline band, flagged runs")
     .option('--json', 'print JSON')
     .action(async (opts) => {
       const client = await ctx.client();
@@ -119,9 +138,11 @@ export function anomaliesCommand(ctx: CliContext): Command {
 /** The checked run on top of its target's history (see historyChart). */
 async function anomalyPlot(ctx: CliContext, target: string, run: AnomalyCheckInput, check: RunAnomalyCheck, metric: RunMetric): Promise<string> {
   const finding = check.findings.find((f) => f.metric === metric);
-  if (check.status === 'scored' && !finding) throw new CliError(`--plot: this run has no ${metric === 'sizeBytes' ? 'size' : 'duration'} to draw; choose --metric`, ExitCode.invalidInput);
+  if (check.status === 'scored' && !finding)
+    throw new CliError(`--plot: this run has no ${metric === 'sizeBytes' ? 'size' : 'duration'} to draw; choose --metric`, ExitCode.invalidInput);
   const value = metric === 'sizeBytes' ? run.sizeBytes : run.durationSeconds;
-  const point: AnomalyChartPoint | null = value === null ? null : { at: run.startedAt, value, expected: finding?.expected ?? null, flagged: finding?.isAnomaly ?? false };
+  const point: AnomalyChartPoint | null =
+    value === null ? null : { at: run.startedAt, value, expected: finding?.expected ?? null, flagged: finding?.isAnomaly ?? false };
   if (point && finding) point.severity = finding.severity;
   return historyChart(ctx, target, metric, point && { backupId: run.backupId, point, title: `${target}: ${metric} (checked run at ${run.startedAt})` });
 }
@@ -152,13 +173,16 @@ async function historyChart(
 }
 
 function describeCheck(c: CheckOutput): string {
-  const head = c.status === 'scored'
-    ? `${c.target}: ${c.isAnomaly ? `${c.severity} anomaly` : 'normal'} (baseline ${c.baseline?.level}, ${c.baseline?.runCount} runs; ${c.historyRuns} in the target's history)`
-    : `${c.target}: not scored: ${c.message}`;
+  const head =
+    c.status === 'scored'
+      ? `${c.target}: ${c.isAnomaly ? `${c.severity} anomaly` : 'normal'} (baseline ${c.baseline?.level}, ${c.baseline?.runCount} runs; ${c.historyRuns} in the target's history)`
+      : `${c.target}: not scored: ${c.message}`;
   const lines = [head];
   for (const f of c.findings) {
-    lines.push(`  ${f.metric} ${formatMetricValue(f.metric, f.value)}: ${f.isAnomaly ? `${f.direction} usual, ${f.severity}` : 'within usual range'} `
-      + `(median ${formatMetricValue(f.metric, f.expected.median)}, usual ${formatMetricValue(f.metric, f.expected.lower)}-${formatMetricValue(f.metric, f.expected.upper)}, modified z ${f.score.toFixed(1)})`);
+    lines.push(
+      `  ${f.metric} ${formatMetricValue(f.metric, f.value)}: ${f.isAnomaly ? `${f.direction} usual, ${f.severity}` : 'within usual range'} ` +
+        `(median ${formatMetricValue(f.metric, f.expected.median)}, usual ${formatMetricValue(f.metric, f.expected.lower)}-${formatMetricValue(f.metric, f.expected.upper)}, modified z ${f.score.toFixed(1)})`,
+    );
   }
   if (c.possiblePartialBackup) lines.push('  possible partial backup: the size dropped although the run succeeded');
   if (c.unscoredMetrics.length > 0) lines.push(`  not scored (not reported): ${c.unscoredMetrics.join(', ')}`);
@@ -172,7 +196,10 @@ function describeScan(r: AnomalyMonitorResult & { plot?: string | null }): strin
     `${r.workflowId}: ${c.targets} target(s), ${c.considered} run(s) since ${r.since}: ${c.scored} scored, ${c.anomalous} anomalous (${c.critical} critical, ${c.possiblePartialBackups} possible partial), ${c.insufficientHistory} without enough history`,
     `incidents: ${r.incidents.opened.length} opened, ${r.incidents.closed.length} closed, ${r.incidents.openAfter} open; alerts sent ${r.alertsSent.length}${r.alertsFailed.length ? `, failed ${r.alertsFailed.length}` : ''}`,
     ...r.findings.slice(0, 20).map((f) => `  ${f.severity.padEnd(8)} ${f.target} ${f.startedAt} ${f.reasons.join(', ')}`),
-    ...r.drift.map((d) => `  drift    ${d.target} ${d.metric} ${d.direction} (EWMA ${d.current === null ? '?' : formatMetricValue(d.metric, d.current)} vs ${d.centre === null ? '?' : formatMetricValue(d.metric, d.centre)})`),
+    ...r.drift.map(
+      (d) =>
+        `  drift    ${d.target} ${d.metric} ${d.direction} (EWMA ${d.current === null ? '?' : formatMetricValue(d.metric, d.current)} vs ${d.centre === null ? '?' : formatMetricValue(d.metric, d.centre)})`,
+    ),
   ];
   const unlisted = r.findings.length - Math.min(20, r.findings.length) + r.findingsOmitted;
   if (unlisted > 0) lines.push(`  ... and ${unlisted} more anomalous run(s) (--json lists up to 100)`);
@@ -180,4 +207,3 @@ function describeScan(r: AnomalyMonitorResult & { plot?: string | null }): strin
   if (r.plot) lines.push(`chart: ${r.plot}`);
   return lines.join('\n');
 }
-

@@ -19,9 +19,13 @@ export function backupCommand(ctx: CliContext): Command {
     .description('Start preBackupWorkflow for a target; prints the workflow ID (with --wait, the result)')
     .argument('<name>', 'target name from sentinel.yaml')
     .option('--wait', 'wait for the run to finish and print its result; the exit code says how it ended (see `sentinel --help`)')
-    .option('--wait-timeout <duration>', `with --wait, stop waiting after this long (e.g. 90s, 30m, 2h; default 24h) and exit ${ExitCode.stillRunning}; implies --wait`, durationIn(1000, 30 * 86_400_000))
+    .option(
+      '--wait-timeout <duration>',
+      `with --wait, stop waiting after this long (e.g. 90s, 30m, 2h; default 24h) and exit ${ExitCode.stillRunning}; implies --wait`,
+      durationIn(1000, 30 * 86_400_000),
+    )
     .option('--json', 'print JSON')
-    .addOption(new Option('--policy <policy>', 'override the target\'s high-risk policy').choices(['delay', 'manual']))
+    .addOption(new Option('--policy <policy>', "override the target's high-risk policy").choices(['delay', 'manual']))
     .option('--threshold <p>', 'override the failure probability above which risk is high', numberIn(0.000001, 1))
     .option('--delay-minutes <m>', 'override the delay before re-predicting', numberIn(0.001, 7 * 24 * 60))
     .option('--max-delays <n>', 'override how many delays before escalating to manual', wholeNumber(0, 100))
@@ -48,12 +52,17 @@ export function backupCommand(ctx: CliContext): Command {
       // Through SentinelClient, like every other caller: one run per target and start time, never a second backup.
       const run = await SentinelClient.fromClient(client, ctx.env.taskQueue).startPreBackup(input, { scheduledAt: new Date() });
       const handle = client.workflow.getHandle<typeof preBackupWorkflow>(run.workflowId);
-      if (!opts.wait && opts.waitTimeout === undefined) return printResult({ workflowId: run.workflowId, runId: run.runId }, opts.json, (r: { workflowId: string }) => r.workflowId);
+      if (!opts.wait && opts.waitTimeout === undefined)
+        return printResult({ workflowId: run.workflowId, runId: run.runId }, opts.json, (r: { workflowId: string }) => r.workflowId);
       const waited = await waitForPreBackup(handle, opts.waitTimeout ?? DEFAULT_WAIT_TIMEOUT_MS);
       if (!waited.finished) {
         const state = await handle.query(stateQuery).catch(() => null);
-        printResult({ workflowId: handle.workflowId, status: 'RUNNING', state }, opts.json, () =>
-          `${handle.workflowId}: still running${state ? ` (${state.phase})` : ''} after ${formatMs(opts.waitTimeout ?? DEFAULT_WAIT_TIMEOUT_MS)}; see \`sentinel backup status ${handle.workflowId}\``);
+        printResult(
+          { workflowId: handle.workflowId, status: 'RUNNING', state },
+          opts.json,
+          () =>
+            `${handle.workflowId}: still running${state ? ` (${state.phase})` : ''} after ${formatMs(opts.waitTimeout ?? DEFAULT_WAIT_TIMEOUT_MS)}; see \`sentinel backup status ${handle.workflowId}\``,
+        );
         process.exitCode = ExitCode.stillRunning;
         return;
       }
@@ -73,7 +82,11 @@ export function backupCommand(ctx: CliContext): Command {
         const handle = await existingHandle(await ctx.client(), workflowId);
         try {
           const state = await handle.executeUpdate(decideUpdate, { args: [{ decision: verb, by: opts.by, ...(opts.reason ? { reason: opts.reason } : {}) }] });
-          printResult({ workflowId, accepted: true, approval: state.approval }, opts.json, () => `${workflowId}: ${verb === 'approve' ? 'approved' : 'rejected'} by ${opts.by}`);
+          printResult(
+            { workflowId, accepted: true, approval: state.approval },
+            opts.json,
+            () => `${workflowId}: ${verb === 'approve' ? 'approved' : 'rejected'} by ${opts.by}`,
+          );
         } catch (error) {
           throw new CliError(`${workflowId}: decision refused: ${rootMessage(error)}`);
         }
@@ -94,17 +107,34 @@ export function backupCommand(ctx: CliContext): Command {
       let failure: string | undefined;
       if (status === 'COMPLETED') result = await handle.result();
       else if (status === 'RUNNING') state = await handle.query(stateQuery);
-      else failure = await handle.result().then(() => undefined, (error: Error) => rootMessage(error));
-      const out = { workflowId, runId: description.runId, status, startTime: description.startTime, closeTime: description.closeTime ?? null, state: state ?? null, result: result ?? null, ...(failure ? { failure } : {}) };
-      printResult(out, opts.json, () => [
-        `${workflowId}: ${status}${state ? ` (${state.phase})` : ''}`,
-        ...(state?.prediction ? [`risk ${state.prediction.riskLevel} (${state.prediction.failureProbability}), delays ${state.delays}`] : []),
-        ...(state ? describeApproval(state.approval) : []),
-        ...(state?.phase === 'awaiting-approval' && !state.approval ? [`awaiting a decision: sentinel backup approve|reject ${workflowId} --reason TEXT`] : []),
-        ...(state?.prediction ? describeRisk(state.prediction) : []),
-        ...(result ? [describeResult({ workflowId, ...result }), ...describeRisk(result.prediction)] : []),
-        ...(failure ? [`failed: ${failure}`] : []),
-      ].join('\n'));
+      else
+        failure = await handle.result().then(
+          () => undefined,
+          (error: Error) => rootMessage(error),
+        );
+      const out = {
+        workflowId,
+        runId: description.runId,
+        status,
+        startTime: description.startTime,
+        closeTime: description.closeTime ?? null,
+        state: state ?? null,
+        result: result ?? null,
+        ...(failure ? { failure } : {}),
+      };
+      printResult(out, opts.json, () =>
+        [
+          `${workflowId}: ${status}${state ? ` (${state.phase})` : ''}`,
+          ...(state?.prediction ? [`risk ${state.prediction.riskLevel} (${state.prediction.failureProbability}), delays ${state.delays}`] : []),
+          ...(state ? describeApproval(state.approval) : []),
+          ...(state?.phase === 'awaiting-approval' && !state.approval
+            ? [`awaiting a decision: sentinel backup approve|reject ${workflowId} --reason TEXT`]
+            : []),
+          ...(state?.prediction ? describeRisk(state.prediction) : []),
+          ...(result ? [describeResult({ workflowId, ...result }), ...describeRisk(result.prediction)] : []),
+          ...(failure ? [`failed: ${failure}`] : []),
+        ].join('\n'),
+      );
     });
   return backup;
 }
@@ -120,13 +150,15 @@ async function existingHandle(client: Client, workflowId: string): Promise<Workf
   return handle;
 }
 
-
 function describeResult(r: PreBackupResult & { workflowId: string }): string {
   const lines = [
     `${r.workflowId}: ${r.decision}`,
     `risk ${r.prediction.riskLevel} (${r.prediction.failureProbability}, model ${r.prediction.model.kind}), delays ${r.delays}`,
   ];
-  if (r.backup) lines.push(`backup ${r.backup.status} in ${r.backup.durationSeconds.toFixed(1)} s${r.backup.path ? ` -> ${r.backup.path}` : ''}${r.backup.error ? `: ${r.backup.error}` : ''}`);
+  if (r.backup)
+    lines.push(
+      `backup ${r.backup.status} in ${r.backup.durationSeconds.toFixed(1)} s${r.backup.path ? ` -> ${r.backup.path}` : ''}${r.backup.error ? `: ${r.backup.error}` : ''}`,
+    );
   lines.push(...describeApproval(r.approval ?? null));
   if (r.skipReason && !(r.decision === 'rejected' && r.approval)) lines.push(`skipped: ${r.skipReason}`);
   for (const a of r.anomalies.filter((x) => x.isAnomaly)) lines.push(`anomaly: ${a.metric} ${a.direction} usual (z=${a.score.toFixed(1)}, ${a.severity})`);
@@ -142,7 +174,9 @@ function describeApproval(approval: PreBackupResult['approval'] | null): string[
 function describeRisk(prediction: Prediction): string[] {
   const factors = [...prediction.riskFactors].sort((a, b) => Math.abs(b.contribution) - Math.abs(a.contribution));
   return [
-    ...(factors.length > 0 ? ['risk factors:', ...factors.map((f) => `  ${f.contribution >= 0 ? '+' : ''}${f.contribution.toFixed(2)}  ${f.description}`)] : ['risk factors: none reported']),
+    ...(factors.length > 0
+      ? ['risk factors:', ...factors.map((f) => `  ${f.contribution >= 0 ? '+' : ''}${f.contribution.toFixed(2)}  ${f.description}`)]
+      : ['risk factors: none reported']),
     ...(prediction.recommendedActions.length > 0 ? ['recommended actions:', ...prediction.recommendedActions.map((a) => `  - ${a}`)] : []),
   ];
 }

@@ -54,7 +54,8 @@ export function codecServerCommand(ctx: CliContext): Command {
           `allowed origins: ${i.allowedOrigins.join(', ')}; namespaces: ${i.namespaces.join(', ')}`,
           `point the Web UI at it: temporal server start-dev --ui-codec-endpoint ${i.url}  (npm start does this itself)`,
           'Press Ctrl-C to stop.',
-        ].join('\n'));
+        ].join('\n'),
+      );
       await new Promise<void>((resolve) => {
         for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve());
       });

@@ -6,17 +6,21 @@ import { assertYamlNesting, YamlNestingError } from '../../domain/settings/yaml-
 import { ConfigCryptoError } from '../../domain/config-backup/errors.js';
 import { keyringFromEnv, type Keyring } from '../../domain/config-backup/keyring.js';
 import type { RetentionPolicy } from '../../domain/config-backup/retention.js';
-import {
-  APP_NAME,
-  type AppConfigInput,
-  type ConfigBackupInput,
-  type ConfigBackupResult,
-  type ConfigItemType,
-} from '../../domain/config-backup/contract.js';
+import { APP_NAME, type AppConfigInput, type ConfigBackupInput, type ConfigBackupResult, type ConfigItemType } from '../../domain/config-backup/contract.js';
 import { listItems } from '../../db/repositories/config-backups.js';
 import { assertCodecForSecrets } from '../../platform/codec/index.js';
 import { ConfigBackupBusyError } from '../../capabilities/config-backup/run/exclusive.js';
-import { diffItems, ItemNotFoundError, listedItem, renderDiff, requireItem, showItem, type ItemDiff, type ListedItem, type ShownItem } from '../../capabilities/config-backup/operations/inspect.js';
+import {
+  diffItems,
+  ItemNotFoundError,
+  listedItem,
+  renderDiff,
+  requireItem,
+  showItem,
+  type ItemDiff,
+  type ListedItem,
+  type ShownItem,
+} from '../../capabilities/config-backup/operations/inspect.js';
 import { prune, type PruneReport } from '../../capabilities/config-backup/operations/prune.js';
 import { restoreItem, RestoreRefusedError, type RestoreReport } from '../../capabilities/config-backup/operations/restore-item.js';
 import { rotateKey, type RotateReport } from '../../capabilities/config-backup/operations/rotate-key.js';
@@ -40,9 +44,18 @@ export function configCommand(ctx: CliContext): Command {
 
   config
     .command('backup')
-    .description('Start configBackupWorkflow now (what to back up comes from the worker\'s CONFIG_* environment); prints the workflow ID, or the result with --wait')
-    .option('--wait', `wait for the run to finish and print its result (exit ${ExitCode.partialFailure} when some items failed, ${ExitCode.backupFailed} when all did)`)
-    .option('--wait-timeout <duration>', `with --wait, stop waiting after this long (e.g. 90s, 30m; default 24h) and exit ${ExitCode.stillRunning}; implies --wait`, durationIn(1000, 30 * 86_400_000))
+    .description(
+      "Start configBackupWorkflow now (what to back up comes from the worker's CONFIG_* environment); prints the workflow ID, or the result with --wait",
+    )
+    .option(
+      '--wait',
+      `wait for the run to finish and print its result (exit ${ExitCode.partialFailure} when some items failed, ${ExitCode.backupFailed} when all did)`,
+    )
+    .option(
+      '--wait-timeout <duration>',
+      `with --wait, stop waiting after this long (e.g. 90s, 30m; default 24h) and exit ${ExitCode.stillRunning}; implies --wait`,
+      durationIn(1000, 30 * 86_400_000),
+    )
     .option('--app <name=file>', 'also back up an application config read from a JSON or YAML file (repeatable)', collect, [])
     .option('--json', 'print JSON')
     .action(async (opts: { wait?: boolean; waitTimeout?: number; app: string[]; json?: boolean }) => {
@@ -52,11 +65,15 @@ export function configCommand(ctx: CliContext): Command {
       if (apps.length > 0) await guarded(async () => assertCodecForSecrets(client, 'start configBackupWorkflow with application configs'));
       const run = await SentinelClient.fromClient(client, ctx.env.taskQueue).startConfigBackup(input);
       const handle = client.workflow.getHandle<typeof configBackupWorkflow>(run.workflowId);
-      if (!opts.wait && opts.waitTimeout === undefined) return printResult({ workflowId: run.workflowId, runId: run.runId }, opts.json, (r: { workflowId: string }) => r.workflowId);
+      if (!opts.wait && opts.waitTimeout === undefined)
+        return printResult({ workflowId: run.workflowId, runId: run.runId }, opts.json, (r: { workflowId: string }) => r.workflowId);
       const timeoutMs = opts.waitTimeout ?? DEFAULT_WAIT_TIMEOUT_MS;
       let waited;
       try {
-        waited = await waitForResult<ConfigBackupResult>(handle, { timeoutMs, progress: async () => `waiting for config backup workflow ${handle.workflowId}` });
+        waited = await waitForResult<ConfigBackupResult>(handle, {
+          timeoutMs,
+          progress: async () => `waiting for config backup workflow ${handle.workflowId}`,
+        });
       } catch (error) {
         if (error instanceof WorkflowFailedError) throw new CliError(`${handle.workflowId} failed: ${rootMessage(error)}`, ExitCode.backupFailed);
         throw error;
@@ -69,7 +86,14 @@ export function configCommand(ctx: CliContext): Command {
       const result = waited.result;
       printResult(result, opts.json, describeRun);
       const code = configBackupExitCode(result);
-      if (code !== ExitCode.ok) throw new CliError(`${result.totals.failed} item(s) failed: ${result.items.filter((i) => i.status === 'failed').map((i) => i.name).join(', ')}`, code);
+      if (code !== ExitCode.ok)
+        throw new CliError(
+          `${result.totals.failed} item(s) failed: ${result.items
+            .filter((i) => i.status === 'failed')
+            .map((i) => i.name)
+            .join(', ')}`,
+          code,
+        );
     });
 
   config
@@ -86,8 +110,12 @@ export function configCommand(ctx: CliContext): Command {
           ? `no configuration backups in the last ${opts.days} day(s)`
           : [
               `${'ID'.padStart(6)}  ${'BACKED UP AT'.padEnd(24)}  TYPE  ${'STATUS'.padEnd(9)}  NAME`,
-              ...items.map((i) => `${String(i.id).padStart(6)}  ${i.backedUpAt.padEnd(24)}  ${i.type.padEnd(4)}  ${i.status.padEnd(9)}  ${i.name}${i.reason ? `  (${i.reason})` : ''}`),
-            ].join('\n'));
+              ...items.map(
+                (i) =>
+                  `${String(i.id).padStart(6)}  ${i.backedUpAt.padEnd(24)}  ${i.type.padEnd(4)}  ${i.status.padEnd(9)}  ${i.name}${i.reason ? `  (${i.reason})` : ''}`,
+              ),
+            ].join('\n'),
+      );
     });
 
   config
@@ -112,7 +140,11 @@ export function configCommand(ctx: CliContext): Command {
       const db = await pool(ctx);
       const item = await inspect(() => requireItem(db, id));
       const report = await inspect(() => restoreItem(keyring(), store(), item, { to: opts.to, force: opts.force, restoreOwner: opts.owner }));
-      printResult(report, opts.json, (r: RestoreReport) => `restored item ${r.id} (${r.type} ${r.name}) to ${r.path}: ${r.bytes} bytes, mode ${r.mode}, mtime ${r.mtime}`);
+      printResult(
+        report,
+        opts.json,
+        (r: RestoreReport) => `restored item ${r.id} (${r.type} ${r.name}) to ${r.path}: ${r.bytes} bytes, mode ${r.mode}, mtime ${r.mtime}`,
+      );
     });
 
   config
@@ -135,7 +167,10 @@ export function configCommand(ctx: CliContext): Command {
     .action(async (opts: { json?: boolean }) => {
       const report = await verifyBackups(await pool(ctx), keyring(), store());
       printResult(report, opts.json, describeVerify);
-      if (!report.ok) throw new CliError(`verify failed: ${report.failures.map((f) => `${f.hash ? `payload ${f.hash.slice(0, 12)}` : f.kind} (${f.items.join(', ')}): ${f.reason}`).join('; ')}`);
+      if (!report.ok)
+        throw new CliError(
+          `verify failed: ${report.failures.map((f) => `${f.hash ? `payload ${f.hash.slice(0, 12)}` : f.kind} (${f.items.join(', ')}): ${f.reason}`).join('; ')}`,
+        );
     });
 
   config
@@ -156,7 +191,13 @@ export function configCommand(ctx: CliContext): Command {
         const value = opts[`keep${rule[0]!.toUpperCase()}${rule.slice(1)}`];
         if (typeof value === 'number') policy[rule] = value;
       }
-      const timeZone = typeof opts.timezone === 'string' ? opts.timezone : await ctx.config().then((c) => c.timezone, () => 'UTC');
+      const timeZone =
+        typeof opts.timezone === 'string'
+          ? opts.timezone
+          : await ctx.config().then(
+              (c) => c.timezone,
+              () => 'UTC',
+            );
       const report = await inspect(async () => prune(await pool(ctx), store(), policy, { timeZone, dryRun: Boolean(opts.dryRun) }));
       printResult(report, Boolean(opts.json), describePrune);
     });
@@ -168,9 +209,12 @@ export function configCommand(ctx: CliContext): Command {
     .action(async (opts: { json?: boolean }) => {
       const report = await inspect(async () => rotateKey(await pool(ctx), keyring(), store()));
       printResult(report, opts.json, (r: RotateReport) =>
-        [`active key ${r.activeKeyId}: ${r.payloads.rotated} of ${r.payloads.total} payload(s) re-encrypted (${r.payloads.alreadyCurrent} already current), ` +
-          `${r.envelopes.rotated} of ${r.envelopes.total} file-attribute envelope(s), ${r.itemsRepointed} item(s) repointed, ${r.oldPayloadsRemoved} old payload(s) removed`,
-        'run `sentinel config verify` with only the new key before removing the old one from CONFIG_BACKUP_KEY'].join('\n'));
+        [
+          `active key ${r.activeKeyId}: ${r.payloads.rotated} of ${r.payloads.total} payload(s) re-encrypted (${r.payloads.alreadyCurrent} already current), ` +
+            `${r.envelopes.rotated} of ${r.envelopes.total} file-attribute envelope(s), ${r.itemsRepointed} item(s) repointed, ${r.oldPayloadsRemoved} old payload(s) removed`,
+          'run `sentinel config verify` with only the new key before removing the old one from CONFIG_BACKUP_KEY',
+        ].join('\n'),
+      );
     });
 
   return config;
@@ -206,7 +250,13 @@ async function inspect<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {
-    if (error instanceof ItemNotFoundError || error instanceof RestoreRefusedError || error instanceof ConfigBackupBusyError || error instanceof ConfigCryptoError || error instanceof RangeError)
+    if (
+      error instanceof ItemNotFoundError ||
+      error instanceof RestoreRefusedError ||
+      error instanceof ConfigBackupBusyError ||
+      error instanceof ConfigCryptoError ||
+      error instanceof RangeError
+    )
       throw new CliError(error.message);
     throw error;
   }
@@ -233,7 +283,8 @@ async function readAppOption(raw: string): Promise<AppConfigInput> {
   const eq = raw.indexOf('=');
   const name = raw.slice(0, eq);
   const file = raw.slice(eq + 1);
-  if (eq <= 0 || file === '' || !APP_NAME.test(name)) throw new InvalidArgumentError(`--app must be NAME=FILE with a name of letters, digits, ".", "_" or "-" (got "${raw}")`);
+  if (eq <= 0 || file === '' || !APP_NAME.test(name))
+    throw new InvalidArgumentError(`--app must be NAME=FILE with a name of letters, digits, ".", "_" or "-" (got "${raw}")`);
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -252,7 +303,6 @@ async function readAppOption(raw: string): Promise<AppConfigInput> {
   if (typeof config !== 'object' || config === null) throw new CliError(`--app ${name}: ${file} must hold an object or a list`);
   return { name, config: config as AppConfigInput['config'] };
 }
-
 
 function describeRun(r: ConfigBackupResult): string {
   const t = r.totals;
@@ -297,6 +347,9 @@ function describePrune(r: PruneReport): string {
     for (const k of group.keep) lines.push(`  keep   ${String(k.id).padStart(6)}  ${k.backedUpAt}  ${k.reasons.join(', ')}`);
     for (const x of group.remove) lines.push(`  remove ${String(x.id).padStart(6)}  ${x.backedUpAt}`);
   }
-  if (r.deleted) lines.push(`deleted ${r.deleted.items} item(s), ${r.deleted.sets} set(s), ${r.deleted.views} view(s), ${r.deleted.payloads} payload(s) (${r.deleted.bytesFreed} bytes)`);
+  if (r.deleted)
+    lines.push(
+      `deleted ${r.deleted.items} item(s), ${r.deleted.sets} set(s), ${r.deleted.views} view(s), ${r.deleted.payloads} payload(s) (${r.deleted.bytesFreed} bytes)`,
+    );
   return lines.join('\n');
 }

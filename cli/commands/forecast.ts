@@ -42,15 +42,20 @@ type TargetOutput = CapacityEntry & { target: string; daysAhead: number; plot?: 
 
 export function forecastCommand(ctx: CliContext): Command {
   return new Command('forecast')
-    .description('Forecast backup storage: a target\'s retained backups (with days until full) or a bare series of daily sizes in GB')
+    .description("Forecast backup storage: a target's retained backups (with days until full) or a bare series of daily sizes in GB")
     .option('--target <name>', 'target name from sentinel.yaml: forecast its retained backups (or database size) from backup_runs')
     .option('--sizes <list>', 'comma-separated daily sizes in GB, oldest first, e.g. 10.5,11.2,12.1', parseSizes)
     .requiredOption('--days <n>', 'days ahead to forecast', daysAhead)
-    .option('--capacity-gb <c>', 'capacity in GB: adds days until full (--target default: capacityGb from sentinel.yaml, else the BACKUP_DIR filesystem)', positiveGb)
+    .option(
+      '--capacity-gb <c>',
+      'capacity in GB: adds days until full (--target default: capacityGb from sentinel.yaml, else the BACKUP_DIR filesystem)',
+      positiveGb,
+    )
     .option('--plot <file.svg>', 'draw the history, the fit, the 95% interval and the capacity line')
     .option('--json', 'print JSON')
     .action(async (opts) => {
-      if ((opts.target === undefined) === (opts.sizes === undefined)) throw new CliError('give exactly one of --target NAME or --sizes LIST', ExitCode.invalidInput);
+      if ((opts.target === undefined) === (opts.sizes === undefined))
+        throw new CliError('give exactly one of --target NAME or --sizes LIST', ExitCode.invalidInput);
       try {
         if (opts.sizes) await forecastBareSeries(opts);
         else await forecastTarget(ctx, opts);
@@ -68,19 +73,29 @@ async function forecastBareSeries(opts: { sizes: number[]; days: number; capacit
     // The same OLS line drawn on dates: one value per day, the last one today.
     const today = Math.floor(Date.now() / DAY_MS) * DAY_MS;
     const n = opts.sizes.length;
-    const series = forecastSeries(opts.sizes.map((value, i) => ({ at: today - (n - 1 - i) * DAY_MS, value })), {
-      daysAhead: opts.days,
-      method: 'ols',
-      windowDays: n,
-      ...(opts.capacityGb !== undefined ? { capacity: opts.capacityGb } : {}),
-    });
-    output.plot = await writePlotFile(opts.plot, await renderForecastSvg(forecastChartInput(series, 'size', { unit: 'GB', capacity: opts.capacityGb ?? null })));
+    const series = forecastSeries(
+      opts.sizes.map((value, i) => ({ at: today - (n - 1 - i) * DAY_MS, value })),
+      {
+        daysAhead: opts.days,
+        method: 'ols',
+        windowDays: n,
+        ...(opts.capacityGb !== undefined ? { capacity: opts.capacityGb } : {}),
+      },
+    );
+    output.plot = await writePlotFile(
+      opts.plot,
+      await renderForecastSvg(forecastChartInput(series, 'size', { unit: 'GB', capacity: opts.capacityGb ?? null })),
+    );
   }
-  printResult(output, opts.json, (r: SeriesOutput) => [
-    `${r.n} daily points, OLS: in ${r.daysAhead} days ${r.predictedSizeGb.toFixed(2)} GB (95% interval ${r.lower.toFixed(2)}-${r.upper.toFixed(2)} GB), trend ${r.trend} (${signed(r.slopePerDay)} GB/day), R² ${r.r2.toFixed(3)}`,
-    ...(r.daysUntilFull ? [fullLine(r.daysUntilFull.capacity, r.daysUntilFull.pointDays, r.daysUntilFull.conservativeDays, r.daysUntilFull.alreadyFull)] : []),
-    ...(r.plot ? [`chart: ${r.plot}`] : []),
-  ].join('\n'));
+  printResult(output, opts.json, (r: SeriesOutput) =>
+    [
+      `${r.n} daily points, OLS: in ${r.daysAhead} days ${r.predictedSizeGb.toFixed(2)} GB (95% interval ${r.lower.toFixed(2)}-${r.upper.toFixed(2)} GB), trend ${r.trend} (${signed(r.slopePerDay)} GB/day), R² ${r.r2.toFixed(3)}`,
+      ...(r.daysUntilFull
+        ? [fullLine(r.daysUntilFull.capacity, r.daysUntilFull.pointDays, r.daysUntilFull.conservativeDays, r.daysUntilFull.alreadyFull)]
+        : []),
+      ...(r.plot ? [`chart: ${r.plot}`] : []),
+    ].join('\n'),
+  );
 }
 
 async function forecastTarget(ctx: CliContext, opts: { target: string; days: number; capacityGb?: number; plot?: string; json?: boolean }): Promise<void> {

@@ -13,14 +13,24 @@ export function healthCommand(ctx: CliContext): Command {
     .action(async (opts) => {
       const runtime = await readRuntimeInfo(ctx.env.dataDir);
       const temporalAddress = ctx.env.temporalAddress ?? runtime?.temporalAddress ?? DEFAULT_TEMPORAL_ADDRESS;
-      const db = await ctx.db().then((d) => ({ pool: d.pool, error: undefined }), (error: Error) => ({ pool: undefined, error: error.message }));
-      const report = await checkHealth({ temporalAddress, namespace: ctx.env.temporalNamespace, pool: db.pool, ...(db.error ? { databaseError: db.error } : {}) });
-      printResult(report, opts.json, (r: HealthReport) => [
-        `${r.healthy ? 'healthy' : 'UNHEALTHY'}`,
-        `  temporal  ${r.temporal.ok ? 'ok  ' : 'FAIL'}  ${r.temporal.address}: ${r.temporal.detail}`,
-        `  database  ${r.database.ok ? 'ok  ' : 'FAIL'}  ${r.database.detail}`,
-        `  model     ${r.model.active ? 'ok  ' : '--  '}  ${r.model.detail}`,
-      ].join('\n'));
+      const db = await ctx.db().then(
+        (d) => ({ pool: d.pool, error: undefined }),
+        (error: Error) => ({ pool: undefined, error: error.message }),
+      );
+      const report = await checkHealth({
+        temporalAddress,
+        namespace: ctx.env.temporalNamespace,
+        pool: db.pool,
+        ...(db.error ? { databaseError: db.error } : {}),
+      });
+      printResult(report, opts.json, (r: HealthReport) =>
+        [
+          `${r.healthy ? 'healthy' : 'UNHEALTHY'}`,
+          `  temporal  ${r.temporal.ok ? 'ok  ' : 'FAIL'}  ${r.temporal.address}: ${r.temporal.detail}`,
+          `  database  ${r.database.ok ? 'ok  ' : 'FAIL'}  ${r.database.detail}`,
+          `  model     ${r.model.active ? 'ok  ' : '--  '}  ${r.model.detail}`,
+        ].join('\n'),
+      );
       if (!report.healthy) process.exitCode = ExitCode.error;
     });
 }

@@ -12,7 +12,7 @@ const SHOWN_ERRORS = 20;
 const SHOWN_CONFLICTS = 5;
 
 export function historyCommand(ctx: CliContext): Command {
-  const history = new Command('history').description('Backup history for the failure model: import a team\'s history, or generate a synthetic one');
+  const history = new Command('history').description("Backup history for the failure model: import a team's history, or generate a synthetic one");
 
   history
     .command('import')
@@ -36,7 +36,10 @@ export function historyCommand(ctx: CliContext): Command {
         .catch(() => null);
       const db = await ctx.db();
       const bar = process.stderr.isTTY
-        ? new cliProgress.SingleBar({ format: 'importing [{bar}] {percentage}% | {rows} rows | {eta_formatted} left', stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic)
+        ? new cliProgress.SingleBar(
+            { format: 'importing [{bar}] {percentage}% | {rows} rows | {eta_formatted} left', stream: process.stderr, hideCursor: true },
+            cliProgress.Presets.shades_classic,
+          )
         : null;
       let started = false;
       let report: ImportReport;
@@ -98,7 +101,17 @@ export function historyCommand(ctx: CliContext): Command {
       const written = await writeHistoryFile(opts.out, runs);
       const failures = runs.filter((r) => r.status === 'failed').length;
       printResult(
-        { file: opts.out, format: historyFormatOf(opts.out), rows: written, failures, failureRate: Math.round((failures / Math.max(1, written)) * 10_000) / 10_000, targets: opts.targets, from: runs[0]?.startedAt.toISOString() ?? null, to: runs.at(-1)?.startedAt.toISOString() ?? null, seed: opts.seed },
+        {
+          file: opts.out,
+          format: historyFormatOf(opts.out),
+          rows: written,
+          failures,
+          failureRate: Math.round((failures / Math.max(1, written)) * 10_000) / 10_000,
+          targets: opts.targets,
+          from: runs[0]?.startedAt.toISOString() ?? null,
+          to: runs.at(-1)?.startedAt.toISOString() ?? null,
+          seed: opts.seed,
+        },
         opts.json,
         (r: { file: string; rows: number; failures: number; failureRate: number; from: string | null; to: string | null }) =>
           `wrote ${r.rows} runs (${r.failures} failed, ${(r.failureRate * 100).toFixed(1)} %) from ${r.from} to ${r.to} to ${r.file}`,
@@ -109,11 +122,14 @@ export function historyCommand(ctx: CliContext): Command {
 
 function describeImport(r: ImportReport & { configFound: boolean }): string {
   const lines = [
-    `${r.file}: ${r.rows} rows read in ${r.seconds} s: ${r.inserted} imported, ${r.duplicates} already present, `
-      + (r.conflicts > 0 ? `${r.conflicts} conflict${r.conflicts === 1 ? '' : 's'} (differing content): ${r.conflictIds.slice(0, SHOWN_CONFLICTS).join(', ')}${r.conflicts > SHOWN_CONFLICTS ? ', ...' : ''}, ` : '')
-      + `${r.rejected} rejected`,
+    `${r.file}: ${r.rows} rows read in ${r.seconds} s: ${r.inserted} imported, ${r.duplicates} already present, ` +
+      (r.conflicts > 0
+        ? `${r.conflicts} conflict${r.conflicts === 1 ? '' : 's'} (differing content): ${r.conflictIds.slice(0, SHOWN_CONFLICTS).join(', ')}${r.conflicts > SHOWN_CONFLICTS ? ', ...' : ''}, `
+        : '') +
+      `${r.rejected} rejected`,
   ];
-  if (r.conflicts > 0) lines.push('conflicts are rows whose backup_id is stored with different content: they were not imported (exit code 1); give them IDs of their own');
+  if (r.conflicts > 0)
+    lines.push('conflicts are rows whose backup_id is stored with different content: they were not imported (exit code 1); give them IDs of their own');
   for (const e of r.errors.slice(0, SHOWN_ERRORS)) lines.push(`  line ${e.line}: ${e.reason}`);
   if (r.rejected > SHOWN_ERRORS) lines.push(`  ... and ${r.rejected - SHOWN_ERRORS} more (--json lists up to ${r.errors.length})`);
   if (r.ignoredColumns.length > 0) lines.push(`ignored columns: ${r.ignoredColumns.join(', ')}`);

@@ -23,8 +23,10 @@ export function initCommand(ctx: CliContext): Command {
         if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new CliError(`${target} already exists; not overwritten (use --force to replace it)`, 2);
         throw new CliError(`cannot write ${target}: ${(error as Error).message}`);
       }
-      printResult({ path: target }, opts.json, (r: { path: string }) =>
-        `wrote ${r.path}: its targets are examples, edit them; the worker checks the file when it starts (\`npm start\`)`,
+      printResult(
+        { path: target },
+        opts.json,
+        (r: { path: string }) => `wrote ${r.path}: its targets are examples, edit them; the worker checks the file when it starts (\`npm start\`)`,
       );
     });
 }

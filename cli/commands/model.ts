@@ -56,7 +56,6 @@ const jsonObject = (raw: string): Record<string, unknown> => {
 
 const modelChoice = (raw: string): number | 'rules' => (raw === 'rules' ? 'rules' : version(raw));
 
-
 const pct = (v: number | null | undefined) => (v === null || v === undefined ? '-' : v.toFixed(4));
 
 function listRow(m: ModelSummary) {
@@ -83,7 +82,9 @@ export function modelCommand(ctx: CliContext): Command {
 
   model
     .command('train')
-    .description('Start trainFailureModelWorkflow (train, evaluate against the rules and the active model, promote only if better); prints the workflow ID, or the result with --wait')
+    .description(
+      'Start trainFailureModelWorkflow (train, evaluate against the rules and the active model, promote only if better); prints the workflow ID, or the result with --wait',
+    )
     .addOption(new Option('--algorithm <name>', 'algorithm (default: sentinel-forest)').choices([...MODEL_ALGORITHMS]))
     .option('--params <json>', 'algorithm parameters as a JSON object, e.g. \'{"nTrees":200,"seed":7}\'', jsonObject)
     .option('--min-failures <n>', 'failures the history needs (default 25)', wholeNumber(2, 1_000_000))
@@ -128,14 +129,19 @@ export function modelCommand(ctx: CliContext): Command {
           ? 'no models yet; import history (`sentinel history import FILE`) and run `sentinel model train`'
           : [
               `${'VER'.padStart(4)}  ${'STATUS'.padEnd(9)}  ${'ALGORITHM'.padEnd(16)}  ${'PR-AUC'.padEnd(6)}  ${'RULES'.padEnd(6)}  ${'CREATED AT'.padEnd(24)}  SHA-256`,
-              ...r.map((m) => `${String(m.version).padStart(4)}  ${m.status.padEnd(9)}  ${m.algorithm.padEnd(16)}  ${pct(m.prAuc).padEnd(6)}  ${pct(m.rulesPrAuc).padEnd(6)}  ${m.createdAt.padEnd(24)}  ${m.artifactSha256.slice(0, 12)}`),
+              ...r.map(
+                (m) =>
+                  `${String(m.version).padStart(4)}  ${m.status.padEnd(9)}  ${m.algorithm.padEnd(16)}  ${pct(m.prAuc).padEnd(6)}  ${pct(m.rulesPrAuc).padEnd(6)}  ${m.createdAt.padEnd(24)}  ${m.artifactSha256.slice(0, 12)}`,
+              ),
             ].join('\n'),
       );
     });
 
   model
     .command('show')
-    .description('A model in full: parameters, training window, validation metrics (candidate, rules, active model), decision, importance, snapshots and audit events')
+    .description(
+      'A model in full: parameters, training window, validation metrics (candidate, rules, active model), decision, importance, snapshots and audit events',
+    )
     .argument('<version>', 'model version', version)
     .option('--json', 'print JSON')
     .action(async (v: number, opts) => {
@@ -144,7 +150,16 @@ export function modelCommand(ctx: CliContext): Command {
       if (!m) throw new CliError(`model ${v} does not exist (see \`sentinel model list\`)`);
       const snapshots = (await listSnapshots(db)).filter((s) => s.modelVersion === v || s.replacedBy === v);
       const audit = (await listAudit(db, 1000)).filter((a) => a.modelVersion === v || a.previousVersion === v).reverse();
-      const shown = { ...listRow(m), parameters: m.parameters, metrics: m.metrics, explanation: m.explanation, canaryProbability: m.canaryProbability, createdBy: m.createdBy, snapshots, audit };
+      const shown = {
+        ...listRow(m),
+        parameters: m.parameters,
+        metrics: m.metrics,
+        explanation: m.explanation,
+        canaryProbability: m.canaryProbability,
+        createdBy: m.createdBy,
+        snapshots,
+        audit,
+      };
       printResult(shown, opts.json, (s: typeof shown) =>
         [
           `model ${s.version}: ${s.status}, ${s.algorithm}, pipeline v${s.featurePipelineVersion}, ${s.artifactBytes} bytes, sha256 ${s.artifactSha256}`,
@@ -158,7 +173,9 @@ export function modelCommand(ctx: CliContext): Command {
 
   model
     .command('rollback')
-    .description('Run rollbackModelWorkflow: pause the training schedule, restore a snapshot (default: the one before the last change), verify checksum and canary, unpause')
+    .description(
+      'Run rollbackModelWorkflow: pause the training schedule, restore a snapshot (default: the one before the last change), verify checksum and canary, unpause',
+    )
     .option('--to <version>', 'restore this version (its newest snapshot)', version)
     .option('--keep-paused', 'leave the training schedule paused afterwards')
     .option('--reason <text>', 'why (recorded in the audit trail)')
@@ -199,15 +216,27 @@ export function modelCommand(ctx: CliContext): Command {
       const m = await getModel(db, v);
       const stored = m ? await getModelArtifact(db, v) : undefined;
       if (!m || !stored) throw new CliError(`model ${v} does not exist`);
-      if (sha256Hex(stored.artifact) !== stored.artifactSha256) throw new CliError(`model ${v}'s stored artifact fails its checksum: not exported (restore it with \`sentinel model rollback --to ${v}\`)`);
+      if (sha256Hex(stored.artifact) !== stored.artifactSha256)
+        throw new CliError(`model ${v}'s stored artifact fails its checksum: not exported (restore it with \`sentinel model rollback --to ${v}\`)`);
       await writeFile(
         file,
         buildExport({
-          exportedAt: new Date().toISOString(), version: v, algorithm: m.algorithm, featurePipelineVersion: m.featurePipelineVersion, artifactSha256: m.artifactSha256,
-          metrics: m.metrics, explanation: m.explanation, canaryProbability: m.canaryProbability, artifact: stored.artifact.toString('utf8'),
+          exportedAt: new Date().toISOString(),
+          version: v,
+          algorithm: m.algorithm,
+          featurePipelineVersion: m.featurePipelineVersion,
+          artifactSha256: m.artifactSha256,
+          metrics: m.metrics,
+          explanation: m.explanation,
+          canaryProbability: m.canaryProbability,
+          artifact: stored.artifact.toString('utf8'),
         }),
       );
-      printResult({ version: v, file, artifactSha256: m.artifactSha256, artifactBytes: m.artifactBytes }, opts.json, (r: { version: number; file: string; artifactSha256: string }) => `model ${r.version} written to ${r.file} (sha256 ${r.artifactSha256})`);
+      printResult(
+        { version: v, file, artifactSha256: m.artifactSha256, artifactBytes: m.artifactBytes },
+        opts.json,
+        (r: { version: number; file: string; artifactSha256: string }) => `model ${r.version} written to ${r.file} (sha256 ${r.artifactSha256})`,
+      );
     });
 
   model
@@ -242,13 +271,25 @@ export function modelCommand(ctx: CliContext): Command {
         source: 'import',
         createdBy: 'sentinel model import',
       });
-      await insertAudit(db, { event: 'imported', modelVersion: stored, actor: 'sentinel model import', reason: `from ${file}`, details: { sha256: sha256Hex(artifact) } });
-      printResult({ version: stored, status: 'candidate', artifactSha256: sha256Hex(artifact), algorithm: validated.artifact.algorithm }, opts.json, (r: { version: number; artifactSha256: string }) => `imported as candidate model ${r.version} (sha256 ${r.artifactSha256})`);
+      await insertAudit(db, {
+        event: 'imported',
+        modelVersion: stored,
+        actor: 'sentinel model import',
+        reason: `from ${file}`,
+        details: { sha256: sha256Hex(artifact) },
+      });
+      printResult(
+        { version: stored, status: 'candidate', artifactSha256: sha256Hex(artifact), algorithm: validated.artifact.algorithm },
+        opts.json,
+        (r: { version: number; artifactSha256: string }) => `imported as candidate model ${r.version} (sha256 ${r.artifactSha256})`,
+      );
     });
 
   model
     .command('evaluate')
-    .description('Backtest over a labelled history file in time order: each row predicted from the stored history plus the file\'s earlier rows only, scored against its status; changes nothing')
+    .description(
+      "Backtest over a labelled history file in time order: each row predicted from the stored history plus the file's earlier rows only, scored against its status; changes nothing",
+    )
     .requiredOption('--data <file>', 'labelled history file (.csv or .jsonl)')
     .option('--model <version|rules>', 'model version or "rules" (default: the active model, else the rules)', modelChoice)
     .option('--json', 'print JSON')
@@ -272,7 +313,8 @@ export function modelCommand(ctx: CliContext): Command {
         if (error instanceof HistoryFileError) throw new CliError(error.message);
         throw error;
       }
-      if (fileRuns.length === 0) throw new CliError(`${opts.data}: no valid rows to evaluate${problems[0] ? ` (line ${problems[0].line}: ${problems[0].reason})` : ''}`);
+      if (fileRuns.length === 0)
+        throw new CliError(`${opts.data}: no valid rows to evaluate${problems[0] ? ` (line ${problems[0].line}: ${problems[0].reason})` : ''}`);
 
       let chosen: { kind: 'rules' } | { kind: 'ml'; version: number; algorithm: string } = { kind: 'rules' };
       let failureModel = null;
@@ -288,9 +330,22 @@ export function modelCommand(ctx: CliContext): Command {
       }
       const targets = [...new Set(fileRuns.map((r) => r.target))];
       const last = fileRuns.reduce((max, r) => Math.max(max, r.startedAt.getTime()), Number.NEGATIVE_INFINITY);
-      const stored = await historyOfTargets(db, targets, new Date(last + 1), fileRuns.map((r) => r.backupId));
+      const stored = await historyOfTargets(
+        db,
+        targets,
+        new Date(last + 1),
+        fileRuns.map((r) => r.backupId),
+      );
       const result = backtest(fileRuns, stored, failureModel);
-      const output = { data: opts.data, model: chosen, featurePipelineVersion: FEATURE_PIPELINE_VERSION, skippedRows: problems.length, skipped: problems.slice(0, 100), storedRunsUsed: stored.length, ...result };
+      const output = {
+        data: opts.data,
+        model: chosen,
+        featurePipelineVersion: FEATURE_PIPELINE_VERSION,
+        skippedRows: problems.length,
+        skipped: problems.slice(0, 100),
+        storedRunsUsed: stored.length,
+        ...result,
+      };
       printResult(output, opts.json, (o: typeof output) =>
         [
           `${o.data}: ${o.rows} rows (${o.from} .. ${o.to}), ${o.skippedRows} skipped, ${o.storedRunsUsed} stored runs as earlier history`,
@@ -307,10 +362,18 @@ export function modelCommand(ctx: CliContext): Command {
     .option('--reason <text>', 'why (recorded in the audit trail)')
     .option('--json', 'print JSON')
     .action(async (v: number, opts) => {
-      const result = await deleteModel((await ctx.db()).pool, { version: v, actor: 'sentinel model delete', reason: opts.reason ?? 'deleted from the CLI', packageVersion: packageVersion() });
+      const result = await deleteModel((await ctx.db()).pool, {
+        version: v,
+        actor: 'sentinel model delete',
+        reason: opts.reason ?? 'deleted from the CLI',
+        packageVersion: packageVersion(),
+      });
       if (!result.deleted) throw new CliError(`model ${v} does not exist`);
-      printResult({ version: v, ...result }, opts.json, (r: { version: number; wasActive: boolean; snapshotId: number | null }) =>
-        `model ${r.version} deleted${r.wasActive ? ` (it was active: snapshot ${r.snapshotId} taken, the rules predict now)` : ''}`,
+      printResult(
+        { version: v, ...result },
+        opts.json,
+        (r: { version: number; wasActive: boolean; snapshotId: number | null }) =>
+          `model ${r.version} deleted${r.wasActive ? ` (it was active: snapshot ${r.snapshotId} taken, the rules predict now)` : ''}`,
       );
     });
   return model;
@@ -322,7 +385,10 @@ function describeMetrics(name: string, m: WindowMetrics): string {
 }
 
 function describeTraining(r: TrainModelResult): string {
-  const lines = [`${r.workflowId}: ${r.outcome}${r.version !== null ? ` (model ${r.version})` : ''}; active model now ${r.activeVersion ?? 'none (rules)'}`, `reason: ${r.reason}`];
+  const lines = [
+    `${r.workflowId}: ${r.outcome}${r.version !== null ? ` (model ${r.version})` : ''}; active model now ${r.activeVersion ?? 'none (rules)'}`,
+    `reason: ${r.reason}`,
+  ];
   if (r.evaluation) {
     const e = r.evaluation;
     lines.push(`validation ${e.window.from} .. ${e.window.to}: ${e.window.rows} runs, ${e.window.failures} failures`);
@@ -331,7 +397,6 @@ function describeTraining(r: TrainModelResult): string {
   }
   return lines.join('\n');
 }
-
 
 /**
  * "waiting for training workflow ID: trainModelCandidate trees 12/50": the workflow's pending activity and its last
@@ -345,7 +410,11 @@ async function trainingProgress(client: Client, handle: WorkflowHandle): Promise
   if (!pending) return `${prefix}: ${description.status.name === 'RUNNING' ? 'between steps' : description.status.name.toLowerCase()}`;
   const name = pending.activityType?.name ?? 'activity';
   if (!pending.lastStartedTime) return `${prefix}: ${name} queued (no worker has picked it up yet)`;
-  const beat = await decodeFromPayloadsAtIndex<{ phase?: string; done?: number; total?: number } | undefined>(client.options.loadedDataConverter, 0, pending.heartbeatDetails?.payloads ?? []).catch(() => undefined);
+  const beat = await decodeFromPayloadsAtIndex<{ phase?: string; done?: number; total?: number } | undefined>(
+    client.options.loadedDataConverter,
+    0,
+    pending.heartbeatDetails?.payloads ?? [],
+  ).catch(() => undefined);
   const attempt = (pending.attempt ?? 1) > 1 ? ` (attempt ${pending.attempt})` : '';
   if (!beat?.phase) return `${prefix}: ${name}${attempt}`;
   const count = beat.total ? ` ${beat.done ?? 0}/${beat.total}` : beat.done ? ` ${beat.done}` : '';

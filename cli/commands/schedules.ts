@@ -26,15 +26,23 @@ export function schedulesCommand(ctx: CliContext): Command {
     .option('--json', 'print JSON')
     .action(async (opts) => {
       const config = await ctx.config();
-      const report = await applySchedules(await ctx.client(), declaredSchedules({ config, timezone: config.timezone }), { taskQueue: ctx.env.taskQueue, dryRun: Boolean(opts.dryRun) });
+      const report = await applySchedules(await ctx.client(), declaredSchedules({ config, timezone: config.timezone }), {
+        taskQueue: ctx.env.taskQueue,
+        dryRun: Boolean(opts.dryRun),
+      });
       printResult(report, opts.json, (r: ApplyReport) =>
-        [`${r.dryRun ? '(dry run) ' : ''}created ${r.created.length}, updated ${r.updated.length}, deleted ${r.deleted.length}, unchanged ${r.unchanged.length}`,
-          ...r.created.map((id) => `  + ${id}`), ...r.updated.map((id) => `  ~ ${id}`), ...r.deleted.map((id) => `  - ${id}`)].join('\n'));
+        [
+          `${r.dryRun ? '(dry run) ' : ''}created ${r.created.length}, updated ${r.updated.length}, deleted ${r.deleted.length}, unchanged ${r.unchanged.length}`,
+          ...r.created.map((id) => `  + ${id}`),
+          ...r.updated.map((id) => `  ~ ${id}`),
+          ...r.deleted.map((id) => `  - ${id}`),
+        ].join('\n'),
+      );
     });
 
   schedules
     .command('list')
-    .description('List this project\'s schedules with their next run times')
+    .description("List this project's schedules with their next run times")
     .option('--json', 'print JSON')
     .action(async (opts) => {
       const client = await ctx.client();
@@ -47,17 +55,25 @@ export function schedulesCommand(ctx: CliContext): Command {
           paused: summary.state.paused,
           note: summary.state.note ?? null,
           nextActionTimes: summary.info.nextActionTimes.slice(0, 3).map((d) => d.toISOString()),
-          recentActions: summary.info.recentActions.slice(-3).map((a) => ({ scheduledAt: a.scheduledAt.toISOString(), workflowId: a.action.workflow.workflowId })),
+          recentActions: summary.info.recentActions
+            .slice(-3)
+            .map((a) => ({ scheduledAt: a.scheduledAt.toISOString(), workflowId: a.action.workflow.workflowId })),
         });
       }
       rows.sort((a, b) => a.id.localeCompare(b.id));
-      printResult(rows, opts.json, (r: ScheduleRow[]) => r.map((s) => `${s.id}${s.paused ? ' (paused)' : ''}  ${s.workflowType}  next ${s.nextActionTimes[0] ?? '-'}`).join('\n') || 'no schedules; run `sentinel schedules apply`');
+      printResult(
+        rows,
+        opts.json,
+        (r: ScheduleRow[]) =>
+          r.map((s) => `${s.id}${s.paused ? ' (paused)' : ''}  ${s.workflowType}  next ${s.nextActionTimes[0] ?? '-'}`).join('\n') ||
+          'no schedules; run `sentinel schedules apply`',
+      );
     });
 
   for (const verb of ['pause', 'unpause', 'trigger'] as const) {
     schedules
       .command(verb)
-      .description(verb === 'trigger' ? 'Start the schedule\'s workflow now' : `${verb === 'pause' ? 'Pause' : 'Unpause'} a schedule`)
+      .description(verb === 'trigger' ? "Start the schedule's workflow now" : `${verb === 'pause' ? 'Pause' : 'Unpause'} a schedule`)
       .argument('<name>', 'schedule name, e.g. config-backup or sentinel/config-backup')
       .option('--json', 'print JSON')
       .action(async (name: string, opts) => {
@@ -81,7 +97,11 @@ export function schedulesCommand(ctx: CliContext): Command {
       if (opts.to <= opts.from) throw new CliError('--to must be after --from', ExitCode.invalidInput);
       const handle = await existingSchedule(await ctx.client(), scheduleId(name));
       await handle.backfill({ start: opts.from, end: opts.to, overlap: 'ALLOW_ALL' });
-      printResult({ id: handle.scheduleId, from: opts.from.toISOString(), to: opts.to.toISOString() }, opts.json, () => `${handle.scheduleId}: backfill requested`);
+      printResult(
+        { id: handle.scheduleId, from: opts.from.toISOString(), to: opts.to.toISOString() },
+        opts.json,
+        () => `${handle.scheduleId}: backfill requested`,
+      );
     });
   return schedules;
 }

@@ -96,7 +96,10 @@ export function forecastChartSpec(input: ForecastChartInput): TopLevelSpec {
   }
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    title: { text: input.title ?? `${input.seriesName}: storage forecast`, subtitle: 'points: history, solid: fit, dashed: forecast, band: 95% prediction interval' },
+    title: {
+      text: input.title ?? `${input.seriesName}: storage forecast`,
+      subtitle: 'points: history, solid: fit, dashed: forecast, band: 95% prediction interval',
+    },
     width: input.width ?? 640,
     height: input.height ?? 300,
     layer: layers,

@@ -27,9 +27,9 @@ export async function markAlertDelivery(db: pg.Pool, id: number, status: string,
 }
 
 export async function listAlerts(db: pg.Pool, filter: { target?: string; workflowId?: string } = {}): Promise<Record<string, unknown>[]> {
-  const result = await db.query(
-    `SELECT * FROM alerts WHERE ($1::text IS NULL OR target = $1) AND ($2::text IS NULL OR workflow_id = $2) ORDER BY id`,
-    [filter.target ?? null, filter.workflowId ?? null],
-  );
+  const result = await db.query(`SELECT * FROM alerts WHERE ($1::text IS NULL OR target = $1) AND ($2::text IS NULL OR workflow_id = $2) ORDER BY id`, [
+    filter.target ?? null,
+    filter.workflowId ?? null,
+  ]);
   return result.rows;
 }

@@ -100,8 +100,14 @@ export async function recordChecks(db: Queryable, rows: readonly CheckRow[]): Pr
        SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::boolean[], $8::jsonb[])
        ON CONFLICT (backup_id) DO NOTHING RETURNING backup_id`,
       [
-        batch.map((r) => r.backupId), batch.map((r) => r.target), batch.map((r) => r.startedAt), batch.map((r) => r.checkedBy),
-        batch.map((r) => r.status), batch.map((r) => r.severity), batch.map((r) => r.isAnomaly), batch.map((r) => JSON.stringify(r.findings)),
+        batch.map((r) => r.backupId),
+        batch.map((r) => r.target),
+        batch.map((r) => r.startedAt),
+        batch.map((r) => r.checkedBy),
+        batch.map((r) => r.status),
+        batch.map((r) => r.severity),
+        batch.map((r) => r.isAnomaly),
+        batch.map((r) => JSON.stringify(r.findings)),
       ],
     );
     for (const row of result.rows) fresh.add(row.backup_id as string);
@@ -130,10 +136,12 @@ export async function saveIncidentDecision(
       );
     } else if (write.op === 'update') {
       const { incident } = write;
-      await client.query(
-        'UPDATE anomaly_incidents SET last_seen_at = $2, last_backup_id = $3, occurrences = $4 WHERE incident_id = $1 AND closed_at IS NULL',
-        [incident.incidentId, incident.lastSeenAt, incident.lastBackupId, incident.occurrences],
-      );
+      await client.query('UPDATE anomaly_incidents SET last_seen_at = $2, last_backup_id = $3, occurrences = $4 WHERE incident_id = $1 AND closed_at IS NULL', [
+        incident.incidentId,
+        incident.lastSeenAt,
+        incident.lastBackupId,
+        incident.occurrences,
+      ]);
     } else {
       const { incident, closed } = write;
       const { kind, details } = context.details(incident.incidentId);
@@ -141,8 +149,22 @@ export async function saveIncidentDecision(
         `INSERT INTO anomaly_incidents (incident_id, target, metric, direction, kind, opened_at, last_seen_at, last_backup_id, occurrences, opened_by, details,
            closed_at, close_reason, closed_by_backup_id)
          VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)`,
-        [incident.incidentId, incident.target, incident.metric, incident.direction, kind, incident.openedAt, incident.lastSeenAt, incident.lastBackupId,
-          incident.occurrences, context.openedBy, JSON.stringify(details), closed?.closedAt ?? null, closed?.reason ?? null, closed?.closedByBackupId ?? null],
+        [
+          incident.incidentId,
+          incident.target,
+          incident.metric,
+          incident.direction,
+          kind,
+          incident.openedAt,
+          incident.lastSeenAt,
+          incident.lastBackupId,
+          incident.occurrences,
+          context.openedBy,
+          JSON.stringify(details),
+          closed?.closedAt ?? null,
+          closed?.reason ?? null,
+          closed?.closedByBackupId ?? null,
+        ],
       );
     }
   }

@@ -71,7 +71,9 @@ export async function recordKeyCheckValue(db: Queryable, keyId: string, checkVal
 
 /** One payload address written under `keyId`, to authenticate a key whose check value was never recorded. */
 export async function samplePayloadOfKey(db: Queryable, keyId: string): Promise<string | undefined> {
-  const result = await db.query(`SELECT content_hash FROM config_backup_items WHERE key_id = $1 AND content_hash IS NOT NULL ORDER BY id DESC LIMIT 1`, [keyId]);
+  const result = await db.query(`SELECT content_hash FROM config_backup_items WHERE key_id = $1 AND content_hash IS NOT NULL ORDER BY id DESC LIMIT 1`, [
+    keyId,
+  ]);
   return result.rows[0]?.content_hash as string | undefined;
 }
 
@@ -90,7 +92,10 @@ export interface BackupSetRow {
 }
 
 /** Creates the run's set, or returns it when a retried activity already created it. */
-export async function createBackupSet(db: Queryable, set: { workflowId: string; holder: string; envPrefix: string | null; keyId: string }): Promise<{ id: number; startedAt: Date }> {
+export async function createBackupSet(
+  db: Queryable,
+  set: { workflowId: string; holder: string; envPrefix: string | null; keyId: string },
+): Promise<{ id: number; startedAt: Date }> {
   const result = await db.query(
     `INSERT INTO config_backup_sets (workflow_id, holder, status, env_prefix, key_id) VALUES ($1, $2, 'running', $3, $4)
      ON CONFLICT (holder) DO UPDATE SET holder = EXCLUDED.holder
@@ -117,13 +122,30 @@ export async function abandonStaleSets(db: Queryable, holder: string): Promise<n
 export async function finishBackupSet(
   db: Queryable,
   id: number,
-  outcome: { status: 'completed' | 'failed'; backedUp: number; unchanged: number; failed: number; payloadsWritten: number; payloadBytesWritten: number; errorMessage?: string | null },
+  outcome: {
+    status: 'completed' | 'failed';
+    backedUp: number;
+    unchanged: number;
+    failed: number;
+    payloadsWritten: number;
+    payloadBytesWritten: number;
+    errorMessage?: string | null;
+  },
 ): Promise<Date> {
   const result = await db.query(
     `UPDATE config_backup_sets SET status = $2, finished_at = COALESCE(finished_at, clock_timestamp()), items_backed_up = $3, items_unchanged = $4,
        items_failed = $5, payloads_written = $6, payload_bytes_written = $7, error_message = $8
      WHERE id = $1 RETURNING finished_at`,
-    [id, outcome.status, outcome.backedUp, outcome.unchanged, outcome.failed, outcome.payloadsWritten, outcome.payloadBytesWritten, outcome.errorMessage ?? null],
+    [
+      id,
+      outcome.status,
+      outcome.backedUp,
+      outcome.unchanged,
+      outcome.failed,
+      outcome.payloadsWritten,
+      outcome.payloadBytesWritten,
+      outcome.errorMessage ?? null,
+    ],
   );
   return result.rows[0]?.finished_at ?? new Date();
 }
@@ -211,7 +233,13 @@ export async function itemsInSet(db: Queryable, setId: number, type: ConfigItemT
   return new Map(
     result.rows.map((row) => [
       row.item_name as string,
-      { id: Number(row.id), status: row.status, reason: row.failure_reason, bytesWritten: Number(row.payload_bytes_written), payloadWritten: row.payload_written },
+      {
+        id: Number(row.id),
+        status: row.status,
+        reason: row.failure_reason,
+        bytesWritten: Number(row.payload_bytes_written),
+        payloadWritten: row.payload_written,
+      },
     ]),
   );
 }
@@ -257,7 +285,9 @@ export async function insertViewsAndItems(db: Queryable, setId: number, views: r
     for (const view of views) {
       if (seen.has(view.hash)) continue;
       seen.add(view.hash);
-      parts.push(`{"h":"${view.hash}","k":"${view.kind}","f":${JSON.stringify(view.format)},"i":${JSON.stringify(view.hashKeyId)},"p":"${view.profile}","v":${view.json}}`);
+      parts.push(
+        `{"h":"${view.hash}","k":"${view.kind}","f":${JSON.stringify(view.format)},"i":${JSON.stringify(view.hashKeyId)},"p":"${view.profile}","v":${view.json}}`,
+      );
     }
     await db.query(
       `INSERT INTO config_backup_views (view_hash, kind, format, hash_key_id, profile, view)
@@ -408,7 +438,9 @@ export async function getView(db: Queryable, viewHash: string): Promise<unknown>
 }
 
 /** Every successful item with what verify and rotate-key need. */
-export async function payloadReferences(db: Queryable): Promise<Array<{ id: number; type: ConfigItemType; name: string; contentHash: string; keyId: string; metadataEnvelope: Buffer | null }>> {
+export async function payloadReferences(
+  db: Queryable,
+): Promise<Array<{ id: number; type: ConfigItemType; name: string; contentHash: string; keyId: string; metadataEnvelope: Buffer | null }>> {
   const result = await db.query(
     `SELECT id, item_type, item_name, content_hash, key_id, metadata_envelope FROM config_backup_items WHERE content_hash IS NOT NULL ORDER BY id`,
   );
@@ -446,21 +478,20 @@ export async function retentionCandidates(db: Queryable): Promise<RetentionCandi
  * always kept so the last run stays visible), then views no item uses. Returns the numbers deleted.
  */
 export async function deleteItems(db: Queryable, ids: readonly number[]): Promise<{ items: number; sets: number; views: number }> {
-  const items = ids.length === 0 ? 0 : (await db.query('DELETE FROM config_backup_items WHERE id = ANY($1::bigint[])', [ids])).rowCount ?? 0;
+  const items = ids.length === 0 ? 0 : ((await db.query('DELETE FROM config_backup_items WHERE id = ANY($1::bigint[])', [ids])).rowCount ?? 0);
   const sets =
     ids.length === 0
       ? 0
-      : (
+      : ((
           await db.query(
             `DELETE FROM config_backup_sets s
               WHERE s.status <> 'running'
                 AND s.id <> (SELECT max(id) FROM config_backup_sets)
                 AND NOT EXISTS (SELECT 1 FROM config_backup_items i WHERE i.set_id = s.id AND i.status <> 'failed')`,
           )
-        ).rowCount ?? 0;
-  const views = (
-    await db.query(`DELETE FROM config_backup_views v WHERE NOT EXISTS (SELECT 1 FROM config_backup_items i WHERE i.view_hash = v.view_hash)`)
-  ).rowCount ?? 0;
+        ).rowCount ?? 0);
+  const views =
+    (await db.query(`DELETE FROM config_backup_views v WHERE NOT EXISTS (SELECT 1 FROM config_backup_items i WHERE i.view_hash = v.view_hash)`)).rowCount ?? 0;
   return { items, sets, views };
 }
 

@@ -17,8 +17,21 @@ const IMPORT_ROWS = `SELECT i AS backup_id, t AS target, to_timestamp(s / 1000.0
          ed float8, es float8, e text, h smallint, w smallint, p float8)`;
 
 /** What a history file says about a run: the columns an imported row must match to be "already present". */
-const CONTENT_COLUMNS = ['target', 'started_at', 'status', 'duration_seconds', 'size_bytes', 'database_size_gb', 'free_space_gb',
-  'estimated_duration', 'estimated_size', 'error_message', 'hour_of_day', 'day_of_week', 'previous_success_rate'] as const;
+const CONTENT_COLUMNS = [
+  'target',
+  'started_at',
+  'status',
+  'duration_seconds',
+  'size_bytes',
+  'database_size_gb',
+  'free_space_gb',
+  'estimated_duration',
+  'estimated_size',
+  'error_message',
+  'hour_of_day',
+  'day_of_week',
+  'previous_success_rate',
+] as const;
 
 export interface ImportedBatchResult {
   inserted: number;
@@ -45,9 +58,20 @@ export async function insertImportedRuns(db: pg.Pool | pg.PoolClient, runs: read
   for (let i = 0; i < runs.length; i++) {
     const r = runs[i] as ImportedRun;
     rows[i] = {
-      i: r.backupId, t: r.target, s: r.startedAt.getTime(), st: r.status, d: r.durationSeconds, b: r.sizeBytes,
-      g: r.databaseSizeGb ?? null, f: r.freeSpaceGb ?? null, ed: r.estimatedDuration ?? null, es: r.estimatedSize ?? null,
-      e: r.errorMessage ?? null, h: r.hourOfDay, w: r.dayOfWeek, p: r.previousSuccessRate,
+      i: r.backupId,
+      t: r.target,
+      s: r.startedAt.getTime(),
+      st: r.status,
+      d: r.durationSeconds,
+      b: r.sizeBytes,
+      g: r.databaseSizeGb ?? null,
+      f: r.freeSpaceGb ?? null,
+      ed: r.estimatedDuration ?? null,
+      es: r.estimatedSize ?? null,
+      e: r.errorMessage ?? null,
+      h: r.hourOfDay,
+      w: r.dayOfWeek,
+      p: r.previousSuccessRate,
     };
   }
   const json = JSON.stringify(rows);

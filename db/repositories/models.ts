@@ -128,9 +128,21 @@ export async function insertModel(db: pg.Pool | pg.PoolClient, model: NewModel):
      VALUES ('candidate', $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
      ON CONFLICT (training_run) DO NOTHING RETURNING version`,
     [
-      model.algorithm, JSON.stringify(model.parameters), model.featurePipelineVersion, model.trainingFrom, model.trainingTo,
-      JSON.stringify(model.metrics), model.explanation === undefined ? null : JSON.stringify(model.explanation), model.canaryProbability,
-      model.decisionReason, model.artifact, sha256Hex(model.artifact), model.artifact.length, model.source, model.createdBy, model.trainingRun ?? null,
+      model.algorithm,
+      JSON.stringify(model.parameters),
+      model.featurePipelineVersion,
+      model.trainingFrom,
+      model.trainingTo,
+      JSON.stringify(model.metrics),
+      model.explanation === undefined ? null : JSON.stringify(model.explanation),
+      model.canaryProbability,
+      model.decisionReason,
+      model.artifact,
+      sha256Hex(model.artifact),
+      model.artifact.length,
+      model.source,
+      model.createdBy,
+      model.trainingRun ?? null,
     ],
   );
   if (inserted.rows[0]) return { version: inserted.rows[0].version, created: true };
@@ -168,7 +180,16 @@ export async function insertAudit(db: pg.Pool | pg.PoolClient, e: AuditEvent): P
   await db.query(
     `INSERT INTO model_audit (event, model_version, previous_version, snapshot_id, actor, reason, details, dedupe_key)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (dedupe_key) DO NOTHING`,
-    [e.event, e.modelVersion ?? null, e.previousVersion ?? null, e.snapshotId ?? null, e.actor, e.reason ?? null, JSON.stringify(e.details ?? {}), e.dedupeKey ?? null],
+    [
+      e.event,
+      e.modelVersion ?? null,
+      e.previousVersion ?? null,
+      e.snapshotId ?? null,
+      e.actor,
+      e.reason ?? null,
+      JSON.stringify(e.details ?? {}),
+      e.dedupeKey ?? null,
+    ],
   );
 }
 
@@ -196,7 +217,17 @@ async function auditByKey(db: pg.PoolClient, dedupeKey: string): Promise<AuditRe
   const r = await db.query('SELECT * FROM model_audit WHERE dedupe_key = $1', [dedupeKey]);
   const row = r.rows[0];
   return row
-    ? { id: Number(row.id), at: row.at, event: row.event, modelVersion: row.model_version, previousVersion: row.previous_version, snapshotId: row.snapshot_id, actor: row.actor, reason: row.reason, details: row.details }
+    ? {
+        id: Number(row.id),
+        at: row.at,
+        event: row.event,
+        modelVersion: row.model_version,
+        previousVersion: row.previous_version,
+        snapshotId: row.snapshot_id,
+        actor: row.actor,
+        reason: row.reason,
+        details: row.details,
+      }
     : undefined;
 }
 
@@ -278,18 +309,35 @@ export async function promoteModel(
     if (!target.rows[0]) throw new ModelRegistryError(`model ${options.version} does not exist`);
     const current = await activeModelRef(client);
     const currentVersion = current?.version ?? null;
-    if (currentVersion === options.version) return { promoted: false, previousVersion: currentVersion, snapshotId: null, reason: `model ${options.version} is already active` };
+    if (currentVersion === options.version)
+      return { promoted: false, previousVersion: currentVersion, snapshotId: null, reason: `model ${options.version} is already active` };
     if (options.expectedActiveVersion !== undefined && options.expectedActiveVersion !== currentVersion) {
       const reason = `kept as candidate: the active model changed from ${options.expectedActiveVersion ?? 'none'} to ${currentVersion ?? 'none'} while it was evaluated; retrain to compare with the new one`;
       await client.query('UPDATE ml_models SET decision_reason = $2 WHERE version = $1', [options.version, reason]);
-      await insertAudit(client, { event: 'kept-candidate', modelVersion: options.version, previousVersion: currentVersion, actor: options.actor, reason, dedupeKey: options.changeKey });
+      await insertAudit(client, {
+        event: 'kept-candidate',
+        modelVersion: options.version,
+        previousVersion: currentVersion,
+        actor: options.actor,
+        reason,
+        dedupeKey: options.changeKey,
+      });
       return { promoted: false, previousVersion: currentVersion, snapshotId: null, reason };
     }
     const { snapshotId } = await snapshotActive(client, 'promotion', options.version, options.actor, options.packageVersion);
     await client.query(`UPDATE ml_models SET status = 'archived', status_changed_at = now() WHERE status = 'active'`);
-    await client.query(`UPDATE ml_models SET status = 'active', status_changed_at = now(), decision_reason = $2 WHERE version = $1`, [options.version, options.reason]);
+    await client.query(`UPDATE ml_models SET status = 'active', status_changed_at = now(), decision_reason = $2 WHERE version = $1`, [
+      options.version,
+      options.reason,
+    ]);
     await insertAudit(client, {
-      event: 'promoted', modelVersion: options.version, previousVersion: currentVersion, snapshotId, actor: options.actor, reason: options.reason, dedupeKey: options.changeKey,
+      event: 'promoted',
+      modelVersion: options.version,
+      previousVersion: currentVersion,
+      snapshotId,
+      actor: options.actor,
+      reason: options.reason,
+      dedupeKey: options.changeKey,
     });
     return { promoted: true, previousVersion: currentVersion, snapshotId, reason: options.reason };
   });
@@ -333,11 +381,21 @@ export async function restoreSnapshot(
       if (updated.rowCount === 0) await recreateModel(client, snapshot.modelVersion, artifact, model ?? {});
     }
     const outcome: RestoreOutcome = {
-      snapshotId: snapshot.id, restoredVersion: snapshot.modelVersion, previousVersion: activeVersion, newSnapshotId, artifactSha256: snapshot.artifactSha256,
+      snapshotId: snapshot.id,
+      restoredVersion: snapshot.modelVersion,
+      previousVersion: activeVersion,
+      newSnapshotId,
+      artifactSha256: snapshot.artifactSha256,
     };
     await insertAudit(client, {
-      event: 'rolled-back', modelVersion: snapshot.modelVersion, previousVersion: activeVersion, snapshotId: snapshot.id, actor: options.actor,
-      reason: options.reason, details: outcome as unknown as Record<string, unknown>, dedupeKey: options.changeKey,
+      event: 'rolled-back',
+      modelVersion: snapshot.modelVersion,
+      previousVersion: activeVersion,
+      snapshotId: snapshot.id,
+      actor: options.actor,
+      reason: options.reason,
+      details: outcome as unknown as Record<string, unknown>,
+      dedupeKey: options.changeKey,
     });
     return outcome;
   });
@@ -351,9 +409,22 @@ async function recreateModel(client: pg.PoolClient, version: number, artifact: B
        metrics, explanation, canary_probability, decision_reason, artifact, artifact_sha256, artifact_bytes, source, created_by)
      VALUES ($1, COALESCE($2::timestamptz, now()), 'active', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
     [
-      version, model.created_at ?? null, model.algorithm ?? 'unknown', json(model.parameters) ?? '{}', model.feature_pipeline_version ?? 1,
-      model.training_from ?? null, model.training_to ?? null, json(model.metrics) ?? '{}', json(model.explanation), model.canary_probability ?? null,
-      model.decision_reason ?? null, artifact, sha256Hex(artifact), artifact.length, model.source ?? 'training', model.created_by ?? 'restored from snapshot',
+      version,
+      model.created_at ?? null,
+      model.algorithm ?? 'unknown',
+      json(model.parameters) ?? '{}',
+      model.feature_pipeline_version ?? 1,
+      model.training_from ?? null,
+      model.training_to ?? null,
+      json(model.metrics) ?? '{}',
+      json(model.explanation),
+      model.canary_probability ?? null,
+      model.decision_reason ?? null,
+      artifact,
+      sha256Hex(artifact),
+      artifact.length,
+      model.source ?? 'training',
+      model.created_by ?? 'restored from snapshot',
     ],
   );
 }
@@ -370,7 +441,14 @@ export async function deleteModel(
     const wasActive = row.rows[0].status === 'active';
     const snapshotId = wasActive ? (await snapshotActive(client, 'deletion', null, options.actor, options.packageVersion)).snapshotId : null;
     await client.query('DELETE FROM ml_models WHERE version = $1', [options.version]);
-    await insertAudit(client, { event: 'deleted', modelVersion: options.version, snapshotId, actor: options.actor, reason: options.reason, details: { wasActive } });
+    await insertAudit(client, {
+      event: 'deleted',
+      modelVersion: options.version,
+      snapshotId,
+      actor: options.actor,
+      reason: options.reason,
+      details: { wasActive },
+    });
     return { deleted: true, wasActive, snapshotId };
   });
 }

@@ -20,12 +20,7 @@ export interface AppConfigBackup {
   view: MapView;
 }
 
-export function prepareAppConfig(
-  redactor: Redactor,
-  appName: string,
-  config: unknown,
-  options: AppConfigOptions = {},
-): AppConfigBackup {
+export function prepareAppConfig(redactor: Redactor, appName: string, config: unknown, options: AppConfigOptions = {}): AppConfigBackup {
   if (appName.trim() === '') throw new RangeError('application name is empty');
   if (config === null || typeof config !== 'object') {
     throw new TypeError(`configuration of app "${appName}" must be an object or array`);
@@ -59,7 +54,8 @@ export function canonicalJson(value: unknown): string {
     }
     if (typeof item !== 'object') throw new TypeError(`${path || 'value'} is a ${typeof item}, which JSON cannot hold`);
     if (seen.has(item)) throw new TypeError(`${path || 'value'} is circular`);
-    if (seen.size >= MAX_APP_CONFIG_DEPTH) throw new TypeError(`${path.length > 80 ? `${path.slice(0, 80)}...` : path || 'value'} is nested deeper than ${MAX_APP_CONFIG_DEPTH} levels`);
+    if (seen.size >= MAX_APP_CONFIG_DEPTH)
+      throw new TypeError(`${path.length > 80 ? `${path.slice(0, 80)}...` : path || 'value'} is nested deeper than ${MAX_APP_CONFIG_DEPTH} levels`);
     seen.add(item);
     const encoded = Array.isArray(item)
       ? `[${Array.from(item, (element, index) => encode(element === undefined ? null : element, `${path}[${index}]`)).join(',')}]`

@@ -87,15 +87,18 @@ export function validateConfigBackupInput(input: unknown): string[] {
     problems.push('envPrefix must be a non-empty variable-name prefix such as "PROD_"');
   if (i.sensitiveKeys !== undefined) {
     if (!Array.isArray(i.sensitiveKeys) || i.sensitiveKeys.length > 200) problems.push('sensitiveKeys must be a list of at most 200 names');
-    else i.sensitiveKeys.forEach((key, n) => {
-      if (typeof key !== 'string' || key.trim() === '' || key.length > 100) problems.push(`sensitiveKeys[${n}] must be a non-empty name of at most 100 characters`);
-    });
+    else
+      i.sensitiveKeys.forEach((key, n) => {
+        if (typeof key !== 'string' || key.trim() === '' || key.length > 100)
+          problems.push(`sensitiveKeys[${n}] must be a non-empty name of at most 100 characters`);
+      });
   }
   if (i.files !== undefined) {
     if (!Array.isArray(i.files) || i.files.length > MAX_FILE_PATTERNS) problems.push(`files must be a list of at most ${MAX_FILE_PATTERNS} paths or globs`);
-    else i.files.forEach((file, n) => {
-      if (typeof file !== 'string' || file.trim() === '' || file.includes('\0')) problems.push(`files[${n}] must be a non-empty path or glob`);
-    });
+    else
+      i.files.forEach((file, n) => {
+        if (typeof file !== 'string' || file.trim() === '' || file.includes('\0')) problems.push(`files[${n}] must be a non-empty path or glob`);
+      });
   }
   if (i.apps !== undefined) {
     if (!Array.isArray(i.apps) || i.apps.length > MAX_APPS) problems.push(`apps must be a list of at most ${MAX_APPS} { name, config } entries`);

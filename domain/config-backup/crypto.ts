@@ -48,12 +48,7 @@ interface ParsedEnvelope extends EnvelopeInfo {
 }
 
 /** Encrypts `plaintext` under the active key, bound to `context` (e.g. `env:PROD_DB_PASSWORD`). */
-export function sealEnvelope(
-  keyring: Keyring,
-  context: string,
-  plaintext: Uint8Array,
-  randomBytes: RandomBytes,
-): Buffer {
+export function sealEnvelope(keyring: Keyring, context: string, plaintext: Uint8Array, randomBytes: RandomBytes): Buffer {
   requireContext(context);
   if (plaintext.length > MAX_PLAINTEXT_BYTES) {
     throw new ConfigCryptoError('MALFORMED', `cannot encrypt payload ${context}: larger than 4 GiB`);
@@ -95,10 +90,7 @@ export function openEnvelope(keyring: Keyring, envelope: Uint8Array, context: st
     return Buffer.concat([head, decipher.final()]);
   } catch {
     // Node's own message is generic; ours says what the operator can do about it.
-    throw new ConfigCryptoError(
-      'AUTH_FAILED',
-      `cannot decrypt payload ${context}: authentication failed (wrong key or tampered data)`,
-    );
+    throw new ConfigCryptoError('AUTH_FAILED', `cannot decrypt payload ${context}: authentication failed (wrong key or tampered data)`);
   }
 }
 
@@ -113,13 +105,7 @@ export function inspectEnvelope(envelope: Uint8Array, context = 'envelope'): Env
  * in the same step. Content-addressed payloads must NOT be rotated with this alone: their address is a hash under
  * the old key, use `rotatePayload` from capabilities/config-backup/store, which moves them to the new address.
  */
-export function reencryptEnvelope(
-  keyring: Keyring,
-  envelope: Uint8Array,
-  context: string,
-  randomBytes: RandomBytes,
-  newContext: string = context,
-): Buffer {
+export function reencryptEnvelope(keyring: Keyring, envelope: Uint8Array, context: string, randomBytes: RandomBytes, newContext: string = context): Buffer {
   const plaintext = openEnvelope(keyring, envelope, context);
   try {
     return sealEnvelope(keyring, newContext, plaintext, randomBytes);

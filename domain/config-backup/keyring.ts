@@ -75,10 +75,7 @@ export class Keyring {
     const keys = new Map<string, DerivedKeys>();
     entries.forEach((entry, index) => {
       if (entry.key.length !== MASTER_KEY_BYTES) {
-        throw new ConfigCryptoError(
-          'INVALID_KEY',
-          `key #${index + 1} must be exactly ${MASTER_KEY_BYTES} bytes (got ${entry.key.length})`,
-        );
+        throw new ConfigCryptoError('INVALID_KEY', `key #${index + 1} must be exactly ${MASTER_KEY_BYTES} bytes (got ${entry.key.length})`);
       }
       const id = entry.id ?? keyFingerprint(entry.key);
       if (!KEY_ID_PATTERN.test(id)) {
@@ -89,7 +86,9 @@ export class Keyring {
         encryption: createSecretKey(hkdf(entry.key, 'encryption', 32)),
         contentHash: createSecretKey(hkdf(entry.key, 'content-hash', 32)),
         marker: createSecretKey(hkdf(entry.key, 'redaction-marker', 32)),
-        check: createHmac('sha256', hkdf(entry.key, 'key-check', 32)).update(KEY_CHECK_LABEL, 'utf8').digest('hex'),
+        check: createHmac('sha256', hkdf(entry.key, 'key-check', 32))
+          .update(KEY_CHECK_LABEL, 'utf8')
+          .digest('hex'),
       });
     });
     const active = activeKeyId ?? keys.keys().next().value!;
@@ -120,10 +119,7 @@ export class Keyring {
       const id = colon >= 0 ? body.slice(0, colon).trim() : undefined;
       const encoded = (colon >= 0 ? body.slice(colon + 1) : body).trim();
       if (id !== undefined && !KEY_ID_PATTERN.test(id)) {
-        throw new ConfigCryptoError(
-          'INVALID_KEY',
-          `${where}: key id must match ${KEY_ID_PATTERN.source} (got ${JSON.stringify(id.slice(0, 40))})`,
-        );
+        throw new ConfigCryptoError('INVALID_KEY', `${where}: key id must match ${KEY_ID_PATTERN.source} (got ${JSON.stringify(id.slice(0, 40))})`);
       }
       entries.push({ id, key: decodeKey(encoded, where, source === CONFIG_BACKUP_KEY_ENV) });
     });
@@ -175,10 +171,7 @@ export class Keyring {
 export function keyringFromEnv(env: Readonly<Record<string, string | undefined>>): Keyring {
   const spec = env[CONFIG_BACKUP_KEY_ENV];
   if (spec === undefined || spec.trim() === '') {
-    throw new ConfigCryptoError(
-      'MISSING_KEY',
-      `${CONFIG_BACKUP_KEY_ENV} is not set: refusing to back up without encryption`,
-    );
+    throw new ConfigCryptoError('MISSING_KEY', `${CONFIG_BACKUP_KEY_ENV} is not set: refusing to back up without encryption`);
   }
   return Keyring.fromSpec(spec);
 }
@@ -197,10 +190,7 @@ function keysOf(keyring: Keyring): ReadonlyMap<string, DerivedKeys> {
 function requireKeys(keyring: Keyring, keyId: string): DerivedKeys {
   const keys = keysOf(keyring).get(keyId);
   if (!keys) {
-    throw new ConfigCryptoError(
-      'UNKNOWN_KEY_ID',
-      `unknown key id "${keyId}" (keyring has: ${keyring.keyIds.join(', ')})`,
-    );
+    throw new ConfigCryptoError('UNKNOWN_KEY_ID', `unknown key id "${keyId}" (keyring has: ${keyring.keyIds.join(', ')})`);
   }
   return keys;
 }
@@ -212,10 +202,7 @@ function decodeKey(encoded: string, where: string, withHint: boolean): Buffer {
   }
   const key = Buffer.from(encoded, 'base64');
   if (key.length !== MASTER_KEY_BYTES) {
-    throw new ConfigCryptoError(
-      'INVALID_KEY',
-      `${where} must be base64 of exactly ${MASTER_KEY_BYTES} bytes (decodes to ${key.length})${hint}`,
-    );
+    throw new ConfigCryptoError('INVALID_KEY', `${where} must be base64 of exactly ${MASTER_KEY_BYTES} bytes (decodes to ${key.length})${hint}`);
   }
   return key;
 }

@@ -6,10 +6,7 @@
  * (`approximate: true`) instead of spending seconds on an exact script nobody reads line by line.
  */
 
-export type LineEdit =
-  | { op: 'equal'; beforeIndex: number; afterIndex: number }
-  | { op: 'remove'; beforeIndex: number }
-  | { op: 'add'; afterIndex: number };
+export type LineEdit = { op: 'equal'; beforeIndex: number; afterIndex: number } | { op: 'remove'; beforeIndex: number } | { op: 'add'; afterIndex: number };
 
 export interface LineEditScript {
   edits: LineEdit[];
@@ -20,19 +17,11 @@ export const DEFAULT_MAX_EDIT_DISTANCE = 4000;
 /** Bounds the O((N+M)·D) loop so a diff of two unrelated 10 MiB files stays well under a second. */
 const MAX_WORK = 5_000_000;
 
-export function diffLineIndexes(
-  before: readonly string[],
-  after: readonly string[],
-  maxEditDistance = DEFAULT_MAX_EDIT_DISTANCE,
-): LineEditScript {
+export function diffLineIndexes(before: readonly string[], after: readonly string[], maxEditDistance = DEFAULT_MAX_EDIT_DISTANCE): LineEditScript {
   let prefix = 0;
   while (prefix < before.length && prefix < after.length && before[prefix] === after[prefix]) prefix++;
   let suffix = 0;
-  while (
-    suffix < before.length - prefix &&
-    suffix < after.length - prefix &&
-    before[before.length - 1 - suffix] === after[after.length - 1 - suffix]
-  ) {
+  while (suffix < before.length - prefix && suffix < after.length - prefix && before[before.length - 1 - suffix] === after[after.length - 1 - suffix]) {
     suffix++;
   }
   const a = before.slice(prefix, before.length - suffix);

@@ -13,13 +13,7 @@
  * `key value;` lines (also commented out) with a sensitive key lose the value; token patterns are replaced
  * wherever they appear; PEM private key bodies collapse to one marker line between their BEGIN/END lines.
  */
-import {
-  classify,
-  DEFAULT_SENSITIVE_KEYS,
-  findSensitiveSpans,
-  sensitiveNameMatch,
-  type SensitiveSpan,
-} from './sensitive.js';
+import { classify, DEFAULT_SENSITIVE_KEYS, findSensitiveSpans, sensitiveNameMatch, type SensitiveSpan } from './sensitive.js';
 import type { ParseResult } from './formats.js';
 import type { ConfigFormat, FlatMap, FlatValue, MapView, RedactedView, TextView } from './types.js';
 

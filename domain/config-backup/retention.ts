@@ -116,9 +116,7 @@ function judgeGroup<S extends RetentionSnapshot>(
   timeZone: string,
   keepOldestWhenShort: boolean,
 ): GroupRetention<S> {
-  const newestFirst = [...snapshots].sort(
-    (a, b) => b.time.getTime() - a.time.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
-  );
+  const newestFirst = [...snapshots].sort((a, b) => b.time.getTime() - a.time.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   if (policyEmpty) {
     return { group, keep: newestFirst.map((snapshot) => ({ snapshot, reasons: [EMPTY_POLICY_REASON] })), remove: [] };
   }

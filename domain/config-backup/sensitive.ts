@@ -23,10 +23,28 @@ export const DEFAULT_SENSITIVE_KEYS: readonly string[] = ['PASSWORD', 'SECRET', 
 
 /** Always sensitive, whatever is configured. */
 const BUILTIN_SENSITIVE_NAMES: readonly string[] = [
-  'PASSWORD', 'PASSWD', 'PASSPHRASE', 'PASS', 'PWD',
-  'SECRET', 'SECRETS', 'TOKEN', 'CREDENTIAL', 'CREDENTIALS',
-  'DSN', 'DATABASE_URL', 'CONNECTION_STRING', 'CONN_STR',
-  'PRIVATE_KEY', 'API_KEY', 'APIKEY', 'ACCESS_KEY', 'SECRET_KEY', 'SIGNING_KEY', 'ENCRYPTION_KEY', 'MASTER_KEY',
+  'PASSWORD',
+  'PASSWD',
+  'PASSPHRASE',
+  'PASS',
+  'PWD',
+  'SECRET',
+  'SECRETS',
+  'TOKEN',
+  'CREDENTIAL',
+  'CREDENTIALS',
+  'DSN',
+  'DATABASE_URL',
+  'CONNECTION_STRING',
+  'CONN_STR',
+  'PRIVATE_KEY',
+  'API_KEY',
+  'APIKEY',
+  'ACCESS_KEY',
+  'SECRET_KEY',
+  'SIGNING_KEY',
+  'ENCRYPTION_KEY',
+  'MASTER_KEY',
   'SESSION_KEY',
 ];
 
@@ -76,8 +94,7 @@ const VALUE_RULES: readonly ValueRuleSpec[] = [
 ];
 
 /** Cheap first pass: a value that matches none of these fragments cannot match any rule. */
-const VALUE_PREFILTER =
-  /:\/\/|pass|pwd|gh[pousr]_|github_pat_|AKIA|ASIA|ABIA|ACCA|xox|hooks\.slack|eyJ|PRIVATE KEY|_live_|_test_|AIza|glpat-|npm_|Bearer/i;
+const VALUE_PREFILTER = /:\/\/|pass|pwd|gh[pousr]_|github_pat_|AKIA|ASIA|ABIA|ACCA|xox|hooks\.slack|eyJ|PRIVATE KEY|_live_|_test_|AIza|glpat-|npm_|Bearer/i;
 
 export type SensitiveReason = { by: 'name'; matched: string } | { by: 'value'; rule: ValueRule };
 
@@ -240,9 +257,7 @@ export function classify(name: string, value: unknown, sensitiveKeys: readonly s
 /** One-line explanation of a classification, for listings and dry runs. Never includes the value. */
 export function describeClassification(classification: Classification): string {
   if (!classification.sensitive) return 'not sensitive';
-  return classification.reasons
-    .map((reason) => (reason.by === 'name' ? `name matches ${reason.matched}` : `value looks like ${reason.rule}`))
-    .join('; ');
+  return classification.reasons.map((reason) => (reason.by === 'name' ? `name matches ${reason.matched}` : `value looks like ${reason.rule}`)).join('; ');
 }
 
 /** All secret spans inside a text (merged where they overlap), for redacting free-form lines. */

@@ -20,9 +20,7 @@ export function historicalContext(runs: readonly BackupRunRecord[], now: Date): 
     typicalDurationSeconds: median(successes.map((r) => r.durationSeconds)),
     typicalSizeBytes: median(successes.map((r) => r.sizeBytes)),
     runCount: window.length,
-    hoursSinceLastSuccess: lastSuccess
-      ? (now.getTime() - (lastSuccess.startedAt.getTime() + lastSuccess.durationSeconds * 1000)) / 3_600_000
-      : null,
+    hoursSinceLastSuccess: lastSuccess ? (now.getTime() - (lastSuccess.startedAt.getTime() + lastSuccess.durationSeconds * 1000)) / 3_600_000 : null,
   };
 }
 

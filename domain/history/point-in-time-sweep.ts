@@ -13,12 +13,7 @@ export interface PointInTimeVisitor {
   visit(i: number, rank: number, startMs: number): void;
 }
 
-export function sweepPointInTime(
-  targetOf: (row: number) => string,
-  startMs: Float64Array,
-  endMs: Float64Array,
-  visitor: PointInTimeVisitor,
-): void {
+export function sweepPointInTime(targetOf: (row: number) => string, startMs: Float64Array, endMs: Float64Array, visitor: PointInTimeVisitor): void {
   const byTarget = new Map<string, number[]>();
   for (let i = 0; i < startMs.length; i++) {
     const target = targetOf(i);

@@ -40,13 +40,7 @@ export function classifyModifiedZ(metric: RunMetric, score: number): Classificat
   if (!(magnitude > MODIFIED_Z_ANOMALY)) return { isAnomaly: false, severity: 'info', direction: 'normal' };
   const direction: Direction = score > 0 ? 'above' : 'below';
   const critical = magnitude > MODIFIED_Z_CRITICAL;
-  const severity: Severity = isDangerousDirection(metric, direction)
-    ? critical
-      ? 'critical'
-      : 'warning'
-    : critical
-      ? 'warning'
-      : 'info';
+  const severity: Severity = isDangerousDirection(metric, direction) ? (critical ? 'critical' : 'warning') : critical ? 'warning' : 'info';
   return { isAnomaly: true, severity, direction };
 }
 

@@ -33,11 +33,7 @@ function epochMs(at: TimedValue['at']): number {
 }
 
 /** Validates, sorts by time and folds points into one value per calendar day. Throws MetricsInputError on bad points. */
-export function toDailySeries(
-  points: readonly TimedValue[],
-  aggregate: DuplicateAggregation = 'max',
-  utcOffsetMinutes = 0,
-): DailySeries {
+export function toDailySeries(points: readonly TimedValue[], aggregate: DuplicateAggregation = 'max', utcOffsetMinutes = 0): DailySeries {
   if (!Array.isArray(points)) throw new MetricsInputError('INVALID_VALUE', 'points must be an array of { at, value }');
   if (points.length === 0) throw new MetricsInputError('EMPTY_SERIES', 'points is empty: nothing to forecast from');
   if (!AGGREGATIONS.includes(aggregate)) {

@@ -91,7 +91,7 @@ export function ewmaChart(values: ArrayLike<number>, options: EwmaOptions = {}):
     start = calibration;
   }
 
-  const steady = (L * sigma * Math.sqrt(lambda / (2 - lambda)));
+  const steady = L * sigma * Math.sqrt(lambda / (2 - lambda));
   const decay = (1 - lambda) * (1 - lambda);
   let z = centre;
   let decayPow = 1;

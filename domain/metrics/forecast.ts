@@ -65,10 +65,7 @@ export const MAX_FORECAST_DAYS = 36_500;
 
 export function validateHorizon(daysAhead: number): number {
   if (typeof daysAhead !== 'number' || !Number.isFinite(daysAhead) || daysAhead <= 0 || daysAhead > MAX_FORECAST_DAYS) {
-    throw new MetricsInputError(
-      'INVALID_HORIZON',
-      `daysAhead must be a number of days in (0, ${MAX_FORECAST_DAYS}], got ${String(daysAhead)}`,
-    );
+    throw new MetricsInputError('INVALID_HORIZON', `daysAhead must be a number of days in (0, ${MAX_FORECAST_DAYS}], got ${String(daysAhead)}`);
   }
   return daysAhead;
 }

@@ -29,15 +29,7 @@ export interface HoltFit {
  * Errors count from the third point on (the second is reproduced exactly by the initial trend).
  * `fitted`, when given, receives each point's one-step forecast (the first point's is y0 itself).
  */
-export function fitHolt(
-  xs: ArrayLike<number>,
-  ys: ArrayLike<number>,
-  alpha: number,
-  beta: number,
-  from = 0,
-  to = xs.length,
-  fitted?: Float64Array,
-): HoltFit {
+export function fitHolt(xs: ArrayLike<number>, ys: ArrayLike<number>, alpha: number, beta: number, from = 0, to = xs.length, fitted?: Float64Array): HoltFit {
   const n = to - from;
   if (n < 3) throw new RangeError(`Holt needs at least 3 points, got ${n}`);
   let level = ys[from]!;

@@ -1,10 +1,5 @@
 import type { BackupRunRecord } from '../history/types.js';
-import {
-  MODIFIED_Z_ANOMALY,
-  classifyModifiedZ,
-  maxSeverity,
-  type RunMetric,
-} from './anomaly-policy.js';
+import { MODIFIED_Z_ANOMALY, classifyModifiedZ, maxSeverity, type RunMetric } from './anomaly-policy.js';
 import {
   buildBaselines,
   describeBucket,
@@ -120,14 +115,7 @@ function finding(metric: RunMetric, value: number, score: number, baseline: LogB
   };
 }
 
-function scored(
-  run: BackupRunRecord,
-  level: BaselineLevel,
-  bucketIndex: number | null,
-  bucket: BucketBaseline,
-  zDuration: number,
-  zSize: number,
-): ScoredRun {
+function scored(run: BackupRunRecord, level: BaselineLevel, bucketIndex: number | null, bucket: BucketBaseline, zDuration: number, zSize: number): ScoredRun {
   const findings = [
     finding('durationSeconds', run.durationSeconds, zDuration, bucket.durationSeconds, run.status === 'completed'),
     finding('sizeBytes', run.sizeBytes, zSize, bucket.sizeBytes, run.status === 'completed'),
@@ -220,8 +208,7 @@ export function scanRuns(runs: readonly BackupRunRecord[], options: ScanOptions 
   if (since !== undefined && !(since instanceof Date && Number.isFinite(since.getTime()))) {
     throw new MetricsInputError('INVALID_OPTION', 'since must be a valid Date');
   }
-  const baselines =
-    options.baselines ?? buildBaselines(runs, since && options.until === undefined ? { ...options, until: since } : options);
+  const baselines = options.baselines ?? buildBaselines(runs, since && options.until === undefined ? { ...options, until: since } : options);
   const sinceMs = since ? since.getTime() : -Infinity;
   const offset = baselines.settings.utcOffsetMinutes;
   const table = compileScoringTable(baselines);

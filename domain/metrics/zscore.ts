@@ -27,10 +27,7 @@ export interface AnomalyFinding {
 export const Z_WARNING = 2;
 export const Z_CRITICAL = 3;
 
-export function detectAnomalies(
-  currentMetrics: Record<string, number>,
-  baseline: Record<string, MetricBaseline>,
-): AnomalyFinding[] {
+export function detectAnomalies(currentMetrics: Record<string, number>, baseline: Record<string, MetricBaseline>): AnomalyFinding[] {
   const findings: AnomalyFinding[] = [];
   for (const [metric, value] of Object.entries(currentMetrics)) {
     const base = baseline[metric];

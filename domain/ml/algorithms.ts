@@ -12,12 +12,7 @@ import { CLASSIFIER_LOADERS } from './classifier-loaders.js';
 import { DEFAULT_FOREST_OPTIONS, resolveForestOptions, type ForestOptions } from './forest/options.js';
 import { trainForestWith, type TreeRunner } from './forest/runner.js';
 import type { DenseMatrix } from './matrix.js';
-import {
-  DEFAULT_ML_RANDOM_FOREST_PARAMS,
-  mlRandomForestParamsSchema,
-  trainMlRandomForest,
-  type MlRandomForestParams,
-} from './ml-random-forest-adapter.js';
+import { DEFAULT_ML_RANDOM_FOREST_PARAMS, mlRandomForestParamsSchema, trainMlRandomForest, type MlRandomForestParams } from './ml-random-forest-adapter.js';
 
 export interface TrainedClassifier {
   classifier: FailureClassifier;

@@ -353,14 +353,8 @@ class TargetHistory {
     out[o++] = neutralRatio(estimatedSize, medianSize);
     out[o++] = this.growth();
     out[o++] = nonNegativeOrNull(candidate.databaseSizeGb) ?? UNKNOWN_FEATURE_VALUE;
-    out[o++] =
-      freeSpaceGb === null || expectedSize === null
-        ? UNKNOWN_FEATURE_VALUE
-        : clamp((freeSpaceGb * BYTES_PER_GB) / expectedSize, 0, w.maxRatio);
-    out[o++] =
-      this.lastSuccessEndMs === null
-        ? w.maxHoursSinceSuccess
-        : clamp((atMs - this.lastSuccessEndMs) / MS_PER_HOUR, 0, w.maxHoursSinceSuccess);
+    out[o++] = freeSpaceGb === null || expectedSize === null ? UNKNOWN_FEATURE_VALUE : clamp((freeSpaceGb * BYTES_PER_GB) / expectedSize, 0, w.maxRatio);
+    out[o++] = this.lastSuccessEndMs === null ? w.maxHoursSinceSuccess : clamp((atMs - this.lastSuccessEndMs) / MS_PER_HOUR, 0, w.maxHoursSinceSuccess);
     out[o++] = Math.min(this.failureStreak, w.maxConsecutiveFailures);
     out[o++] = Math.min(count, w.maxPriorRuns);
     out[o++] = this.sameHourSuccessRate(hour, atMs - w.sameHourDaysMs);

@@ -20,7 +20,7 @@ export function createMatrix(rowCount: number, columnCount: number, values?: Flo
 }
 
 /** Builds a matrix from plain rows (all of the same length). */
-export function matrixFromRows(rows: readonly (ArrayLike<number>)[], columnCount?: number): DenseMatrix {
+export function matrixFromRows(rows: readonly ArrayLike<number>[], columnCount?: number): DenseMatrix {
   const width = columnCount ?? rows[0]?.length;
   if (width === undefined) throw new RangeError('cannot infer the column count of an empty row list');
   const m = createMatrix(rows.length, width);

@@ -128,9 +128,7 @@ export function parseArtifact(text: string): ModelArtifact {
   try {
     raw = JSON.parse(text);
   } catch (error) {
-    throw new ModelArtifactError(
-      `model artifact is not valid JSON (truncated or corrupt, ${text.length} characters): ${(error as Error).message}`,
-    );
+    throw new ModelArtifactError(`model artifact is not valid JSON (truncated or corrupt, ${text.length} characters): ${(error as Error).message}`);
   }
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new ModelArtifactError('model artifact is not a JSON object');
@@ -140,9 +138,7 @@ export function parseArtifact(text: string): ModelArtifact {
     throw new ModelArtifactError(`not a failure-model artifact (format ${describeValue(header.format)})`);
   }
   if (typeof header.formatVersion === 'number' && header.formatVersion > MODEL_ARTIFACT_FORMAT_VERSION) {
-    throw new ModelArtifactError(
-      `model artifact format version ${header.formatVersion} is newer than this code supports (${MODEL_ARTIFACT_FORMAT_VERSION})`,
-    );
+    throw new ModelArtifactError(`model artifact format version ${header.formatVersion} is newer than this code supports (${MODEL_ARTIFACT_FORMAT_VERSION})`);
   }
   const pipeline = header.featurePipelineVersion;
   if (typeof pipeline === 'number' && pipeline > FEATURE_PIPELINE_VERSION) {
@@ -155,9 +151,7 @@ export function parseArtifact(text: string): ModelArtifact {
   if (!parsed.success) throw new ModelArtifactError(`invalid model artifact: ${z.prettifyError(parsed.error)}`);
   const artifact = parsed.data;
   if (artifact.featurePipelineVersion === FEATURE_PIPELINE_VERSION && !sameNames(artifact.featureNames, FEATURE_NAMES)) {
-    throw new ModelArtifactError(
-      `model claims feature pipeline version ${FEATURE_PIPELINE_VERSION} but its feature names differ from this pipeline's`,
-    );
+    throw new ModelArtifactError(`model claims feature pipeline version ${FEATURE_PIPELINE_VERSION} but its feature names differ from this pipeline's`);
   }
   try {
     const classifier = loadClassifier(artifact.algorithm, artifact.classifier);

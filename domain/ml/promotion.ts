@@ -85,14 +85,10 @@ export function decidePromotion(input: PromotionInput): PromotionDecision {
   const reject = (reason: string): PromotionDecision => ({ promote: false, reason: `not promoted: ${reason}`, comparedWith });
 
   if (input.trainingFailures < policy.minTrainingFailures) {
-    return reject(
-      `not enough failures to learn from: ${input.trainingFailures} in training, at least ${policy.minTrainingFailures} required`,
-    );
+    return reject(`not enough failures to learn from: ${input.trainingFailures} in training, at least ${policy.minTrainingFailures} required`);
   }
   if (input.validationFailures < policy.minValidationFailures) {
-    return reject(
-      `not enough failures to validate on: ${input.validationFailures} in validation, at least ${policy.minValidationFailures} required`,
-    );
+    return reject(`not enough failures to validate on: ${input.validationFailures} in validation, at least ${policy.minValidationFailures} required`);
   }
   const candidatePrAuc = input.candidate.prAuc;
   if (candidatePrAuc === null) return reject('candidate PR-AUC is undefined on the validation set');
@@ -114,13 +110,19 @@ export function decidePromotion(input: PromotionInput): PromotionDecision {
   }
   const candidateBrier = input.candidate.brier;
   if (candidateBrier === null) return reject('candidate Brier score is undefined on the validation set');
-  if (input.baseRateBrier === null) return reject('the base rate\'s Brier score is undefined on the validation set');
+  if (input.baseRateBrier === null) return reject("the base rate's Brier score is undefined on the validation set");
   if (!(candidateBrier < input.baseRateBrier)) {
-    return reject(`Brier ${fmt(candidateBrier)} ${candidateBrier > input.baseRateBrier ? 'is worse than' : 'does not beat'} the base rate's ${fmt(input.baseRateBrier)} (always predicting the validation failure rate)`);
+    return reject(
+      `Brier ${fmt(candidateBrier)} ${candidateBrier > input.baseRateBrier ? 'is worse than' : 'does not beat'} the base rate's ${fmt(input.baseRateBrier)} (always predicting the validation failure rate)`,
+    );
   }
 
   if (baseline.brier === null) {
-    return { promote: true, reason: `${prAucPart}; ROC-AUC ${fmt(rocAuc)}; Brier ${fmt(candidateBrier)} below the base rate's ${fmt(input.baseRateBrier)}; Brier check skipped: ${baselineName} has no Brier score`, comparedWith };
+    return {
+      promote: true,
+      reason: `${prAucPart}; ROC-AUC ${fmt(rocAuc)}; Brier ${fmt(candidateBrier)} below the base rate's ${fmt(input.baseRateBrier)}; Brier check skipped: ${baselineName} has no Brier score`,
+      comparedWith,
+    };
   }
   if (candidateBrier > baseline.brier + policy.brierTolerance) {
     return reject(

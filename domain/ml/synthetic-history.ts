@@ -133,8 +133,7 @@ function generateTarget(profile: TargetProfile, options: Required<SyntheticHisto
       const freeGb = Math.max(0, (capacityGb - RETAINED_BACKUPS * usualSizeGb) * (1 + rng.normal(0, 0.03)));
       const freeRatio = freeGb / sizeGb;
       const hour = started.getUTCHours();
-      const inMaintenance =
-        profile.maintenanceHour === hour && (!profile.maintenanceSundayOnly || started.getUTCDay() === 0);
+      const inMaintenance = profile.maintenanceHour === hour && (!profile.maintenanceSundayOnly || started.getUTCDay() === 0);
 
       const drivers: { p: number; message: string }[] = [{ p: P.background, message: 'connection reset by peer' }];
       if (inMaintenance) drivers.push({ p: P.maintenanceWindow, message: 'database in maintenance mode' });

@@ -62,10 +62,7 @@ function isoAt(ms: number | undefined): string {
   return new Date(ms).toISOString();
 }
 
-export async function trainFailureModel(
-  runs: readonly BackupRunRecord[],
-  options: TrainFailureModelOptions,
-): Promise<TrainedFailureModel> {
+export async function trainFailureModel(runs: readonly BackupRunRecord[], options: TrainFailureModelOptions): Promise<TrainedFailureModel> {
   const table = buildFeatureTable(runs);
   const split = timeSplit(table.startedAtMs, options.trainFraction ?? DEFAULT_TRAIN_FRACTION);
   if (split.train.length === 0) throw new RangeError('no runs to train on');

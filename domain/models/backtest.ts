@@ -26,7 +26,12 @@ export interface BacktestResult {
   rules: WindowMetrics;
 }
 
-export function backtest(fileRuns: readonly BackupRunRecord[], storedRuns: readonly BackupRunRecord[], model: FailureModel | null, threshold = EVALUATION_THRESHOLD): BacktestResult {
+export function backtest(
+  fileRuns: readonly BackupRunRecord[],
+  storedRuns: readonly BackupRunRecord[],
+  model: FailureModel | null,
+  threshold = EVALUATION_THRESHOLD,
+): BacktestResult {
   const seen = new Set<string>();
   const unique: BackupRunRecord[] = [];
   for (const run of fileRuns) {

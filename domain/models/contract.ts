@@ -169,8 +169,10 @@ export function validateRollbackModelInput(input: unknown): string[] {
   const v = input.toVersion;
   if (v !== undefined && (typeof v !== 'number' || !Number.isInteger(v) || v < 1)) problems.push('toVersion must be a positive whole number');
   if (input.keepPaused !== undefined && typeof input.keepPaused !== 'boolean') problems.push('keepPaused must be true or false');
-  if (input.reason !== undefined && (typeof input.reason !== 'string' || input.reason.length > 1000)) problems.push('reason must be text of at most 1000 characters');
-  if (input.scheduleId !== undefined && (typeof input.scheduleId !== 'string' || input.scheduleId.trim() === '')) problems.push('scheduleId must be a non-empty string');
+  if (input.reason !== undefined && (typeof input.reason !== 'string' || input.reason.length > 1000))
+    problems.push('reason must be text of at most 1000 characters');
+  if (input.scheduleId !== undefined && (typeof input.scheduleId !== 'string' || input.scheduleId.trim() === ''))
+    problems.push('scheduleId must be a non-empty string');
   return problems;
 }
 

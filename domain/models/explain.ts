@@ -106,7 +106,8 @@ const DESCRIBE: Record<FeatureName, (v: number, typical: number) => string> = {
   size_growth_per_day: (v, t) => `backup size growing ${(v * 100).toFixed(2)} %/day (typical ${(t * 100).toFixed(2)} %/day)`,
   database_size_gb: (v, t) => `database size ${v.toFixed(1)} GB (typical ${t.toFixed(1)} GB)`,
   free_space_to_expected_size: (v, t) => `free space ${v.toFixed(2)}x the expected backup size (typical ${t.toFixed(2)}x)`,
-  hours_since_last_success: (v, t) => `${v >= 720 ? 'no successful run in 30 days' : `${v.toFixed(1)} h since the last successful run`} (typical ${t.toFixed(1)} h)`,
+  hours_since_last_success: (v, t) =>
+    `${v >= 720 ? 'no successful run in 30 days' : `${v.toFixed(1)} h since the last successful run`} (typical ${t.toFixed(1)} h)`,
   consecutive_failures: (v) => `${v} consecutive failure(s) just before this run`,
   prior_runs_capped: (v) => (v >= 50 ? '50 or more earlier runs' : `only ${v} earlier run(s) of this target`),
   same_hour_success_rate_14_days: (v, t) => `success rate ${pct(v)} at this hour over the last 14 days (typical ${pct(t)})`,
@@ -159,9 +160,8 @@ export function explainPrediction(
 ): RiskFactor[] {
   const maxFactors = options.maxFactors ?? 5;
   const minContribution = options.minContribution ?? 0.05;
-  const ranked = explanation && explanation.importance.length > 0
-    ? explanation.importance.filter((r) => r.meanDrop > 0).map((r) => r.feature)
-    : [...FEATURE_NAMES];
+  const ranked =
+    explanation && explanation.importance.length > 0 ? explanation.importance.filter((r) => r.meanDrop > 0).map((r) => r.feature) : [...FEATURE_NAMES];
   const base = logit(probability);
   const factors: RiskFactor[] = [];
   const probe = row.slice();

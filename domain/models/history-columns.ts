@@ -111,7 +111,17 @@ export function historyColumnsBuilder(initialCapacity = 1024) {
 export function historyColumnsOf(runs: readonly BackupRunRecord[]): HistoryColumns {
   const b = historyColumnsBuilder(runs.length);
   for (const r of runs) {
-    b.add(r.target, r.startedAt.getTime(), r.status === 'failed', r.durationSeconds, r.sizeBytes, r.databaseSizeGb, r.freeSpaceGb, r.estimatedDuration, r.estimatedSize);
+    b.add(
+      r.target,
+      r.startedAt.getTime(),
+      r.status === 'failed',
+      r.durationSeconds,
+      r.sizeBytes,
+      r.databaseSizeGb,
+      r.freeSpaceGb,
+      r.estimatedDuration,
+      r.estimatedSize,
+    );
   }
   return b.build();
 }

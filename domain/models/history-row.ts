@@ -132,12 +132,14 @@ export function parseHistoryRow(raw: Record<string, unknown>, now: Date): Histor
     }
     const startedText = requiredText(raw, 'started_at');
     const startMs = parseIsoInstant(startedText);
-    if (startMs === null) throw new RowProblem(`started_at ${JSON.stringify(startedText.slice(0, 40))} is not an ISO 8601 date-time (e.g. 2026-01-31T02:00:00Z)`);
+    if (startMs === null)
+      throw new RowProblem(`started_at ${JSON.stringify(startedText.slice(0, 40))} is not an ISO 8601 date-time (e.g. 2026-01-31T02:00:00Z)`);
     // Sliced like the other quoted values: the pattern accepts any number of fraction digits and blanks.
     if (startMs < L.earliestStart) throw new RowProblem(`started_at ${startedText.slice(0, 40)} is before 1990`);
     if (startMs > now.getTime() + L.futureToleranceMs) throw new RowProblem(`started_at ${startedText.slice(0, 40)} is in the future`);
     const status = requiredText(raw, 'status').toLowerCase();
-    if (status !== 'completed' && status !== 'failed') throw new RowProblem(`status must be "completed" or "failed" (got ${JSON.stringify(status.slice(0, 40))})`);
+    if (status !== 'completed' && status !== 'failed')
+      throw new RowProblem(`status must be "completed" or "failed" (got ${JSON.stringify(status.slice(0, 40))})`);
     const durationSeconds = requiredNumber(raw, 'duration_seconds', 0, L.maxDurationSeconds);
     const sizeBytes = requiredNumber(raw, 'size_bytes', 0, L.maxBytes, { integer: true });
     const databaseSizeGb = number(raw, 'database_size_gb', 0, L.maxGb);

@@ -127,7 +127,10 @@ export async function trainCandidate(input: CandidateTrainingInput): Promise<Can
   if (input.active) {
     try {
       const model = loadFailureModel(input.active.artifactText);
-      active = { version: input.active.version, ...toWindowMetrics(evaluateBinary(model.predictBatch(trained.validationMatrix), labels, EVALUATION_THRESHOLD)) };
+      active = {
+        version: input.active.version,
+        ...toWindowMetrics(evaluateBinary(model.predictBatch(trained.validationMatrix), labels, EVALUATION_THRESHOLD)),
+      };
     } catch (error) {
       activeUnusableReason = `active model ${input.active.version} cannot be scored (${(error as Error).message}); compared with the rules instead`;
     }
@@ -154,8 +157,18 @@ export async function trainCandidate(input: CandidateTrainingInput): Promise<Can
 
   const startOf = (k: number, indices: Uint32Array) => new Date(trained.table.startedAtMs[indices[k] as number] as number).toISOString();
   const evaluation: ModelEvaluation = {
-    window: { from: startOf(0, trained.split.validation), to: startOf(trained.split.validation.length - 1, trained.split.validation), rows: labels.length, failures: trained.validationFailures },
-    training: { from: startOf(0, trained.split.train), to: startOf(trained.split.train.length - 1, trained.split.train), rows: trained.split.train.length, failures: trained.trainingFailures },
+    window: {
+      from: startOf(0, trained.split.validation),
+      to: startOf(trained.split.validation.length - 1, trained.split.validation),
+      rows: labels.length,
+      failures: trained.validationFailures,
+    },
+    training: {
+      from: startOf(0, trained.split.train),
+      to: startOf(trained.split.train.length - 1, trained.split.train),
+      rows: trained.split.train.length,
+      failures: trained.trainingFailures,
+    },
     threshold: EVALUATION_THRESHOLD,
     candidate: toWindowMetrics(candidate),
     rules: toWindowMetrics(rules),

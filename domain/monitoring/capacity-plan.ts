@@ -40,10 +40,7 @@ export function combineRunningTotals(series: ReadonlyArray<readonly TimedValue[]
  * Alert when the conservative days-until-full (from the 95% upper bound) is below the horizon; critical when
  * even the point estimate is, or the series is already at capacity.
  */
-export function capacityVerdict(
-  daysUntilFull: CapacityEntry['daysUntilFull'],
-  horizonDays: number,
-): { alert: boolean; severity: Severity | null } {
+export function capacityVerdict(daysUntilFull: CapacityEntry['daysUntilFull'], horizonDays: number): { alert: boolean; severity: Severity | null } {
   if (!daysUntilFull) return { alert: false, severity: null };
   const { conservative, point, alreadyFull } = daysUntilFull;
   if (conservative === null || !(conservative < horizonDays)) return { alert: false, severity: null };
@@ -138,13 +135,20 @@ export function capacityAlert(entry: CapacityEntry, horizonDays: number): Capaci
   const what = entry.kind === 'filesystem' ? `${entry.name} (all targets without capacityGb)` : entry.name;
   const message = alreadyFull
     ? `${what}: backup storage already at capacity (${entry.lastValueGb?.toFixed(1)} of ${entry.capacityGb?.toFixed(1)} GB)`
-    : `${what}: backup storage may be full in ${days(conservative)} (95% upper bound; point estimate ${days(point)}), `
-      + `below the ${horizonDays}-day horizon; ${entry.lastValueGb?.toFixed(1)} of ${entry.capacityGb?.toFixed(1)} GB used (${entry.capacitySource})`;
+    : `${what}: backup storage may be full in ${days(conservative)} (95% upper bound; point estimate ${days(point)}), ` +
+      `below the ${horizonDays}-day horizon; ${entry.lastValueGb?.toFixed(1)} of ${entry.capacityGb?.toFixed(1)} GB used (${entry.capacitySource})`;
   return {
     name: entry.name,
     target: entry.kind === 'target' ? entry.name : null,
     severity: entry.severity,
     message,
-    details: { horizonDays, daysUntilFull: entry.daysUntilFull, capacityGb: entry.capacityGb, capacitySource: entry.capacitySource, lastValueGb: entry.lastValueGb, forecast: entry.forecast },
+    details: {
+      horizonDays,
+      daysUntilFull: entry.daysUntilFull,
+      capacityGb: entry.capacityGb,
+      capacitySource: entry.capacitySource,
+      lastValueGb: entry.lastValueGb,
+      forecast: entry.forecast,
+    },
   };
 }

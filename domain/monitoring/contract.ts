@@ -237,5 +237,4 @@ export interface CapacityForecastResult extends Omit<CapacityForecastSummary, 'a
 }
 
 export const anomalyScanWorkflowId = (at: Date | string): string => `anomaly-scan/${typeof at === 'string' ? at : at.toISOString()}`;
-export const capacityForecastWorkflowId = (at: Date | string): string =>
-  `capacity-forecast/${typeof at === 'string' ? at : at.toISOString()}`;
+export const capacityForecastWorkflowId = (at: Date | string): string => `capacity-forecast/${typeof at === 'string' ? at : at.toISOString()}`;

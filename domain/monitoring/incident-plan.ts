@@ -93,8 +93,19 @@ export function incidentChanges(plan: IncidentDecision): IncidentChanges {
 export function driftFinding(target: string, result: RunDriftResult, runs: number): DriftFinding {
   if (result.status !== 'monitored') {
     return {
-      target, metric: result.metric, status: 'insufficient_history', drifting: false, direction: null, dangerous: false,
-      severity: 'info', firstSignalAt: null, centre: null, current: null, limits: null, runs, message: result.message,
+      target,
+      metric: result.metric,
+      status: 'insufficient_history',
+      drifting: false,
+      direction: null,
+      dangerous: false,
+      severity: 'info',
+      firstSignalAt: null,
+      centre: null,
+      current: null,
+      limits: null,
+      runs,
+      message: result.message,
     };
   }
   const { ewma, lower, upper } = result.chart.final;
@@ -131,9 +142,7 @@ export function driftObservation(
 ): MetricObservation | null {
   if (finding.status !== 'monitored') return null;
   const metric = driftMetric(finding.metric);
-  const seen = known.some(
-    (i) => i.target === finding.target && i.metric === metric && new Date(i.lastSeenAt).getTime() >= latestRun.startedAt.getTime(),
-  );
+  const seen = known.some((i) => i.target === finding.target && i.metric === metric && new Date(i.lastSeenAt).getTime() >= latestRun.startedAt.getTime());
   if (seen) return null;
   return {
     target: finding.target,
@@ -147,8 +156,18 @@ export function driftObservation(
 }
 
 const UNIT_STEPS: Record<RunMetric, Array<[number, string]>> = {
-  durationSeconds: [[3600, 'h'], [60, 'min'], [1, 's']],
-  sizeBytes: [[1e12, 'TB'], [1e9, 'GB'], [1e6, 'MB'], [1e3, 'kB'], [1, 'B']],
+  durationSeconds: [
+    [3600, 'h'],
+    [60, 'min'],
+    [1, 's'],
+  ],
+  sizeBytes: [
+    [1e12, 'TB'],
+    [1e9, 'GB'],
+    [1e6, 'MB'],
+    [1e3, 'kB'],
+    [1, 'B'],
+  ],
 };
 
 /** Readable value in the metric's units (3 significant digits): `2.04 s`, `512 MB`. */
@@ -166,8 +185,10 @@ export function runIncidentMessage(target: string, finding: RobustFinding): stri
   const label = finding.reasons.includes('possible_partial_backup')
     ? 'possible partial backup: size far below usual'
     : `${what} far ${finding.direction === 'above' ? 'above' : 'below'} usual`;
-  return `${target}: ${label} (${formatMetricValue(finding.metric, finding.value)} vs median ${formatMetricValue(finding.metric, finding.expected.median)}, `
-    + `usual range ${formatMetricValue(finding.metric, finding.expected.lower)}-${formatMetricValue(finding.metric, finding.expected.upper)}; modified z ${finding.score.toFixed(1)})`;
+  return (
+    `${target}: ${label} (${formatMetricValue(finding.metric, finding.value)} vs median ${formatMetricValue(finding.metric, finding.expected.median)}, ` +
+    `usual range ${formatMetricValue(finding.metric, finding.expected.lower)}-${formatMetricValue(finding.metric, finding.expected.upper)}; modified z ${finding.score.toFixed(1)})`
+  );
 }
 
 /** The alert text of a drift incident. */

@@ -31,7 +31,8 @@ export function validateCapacityForecastInput(input: unknown): string[] {
   if (input === undefined || input === null) return [];
   if (!isObject(input)) return ['input must be an object like {} or { horizonDays: 14, targets: ["orders-db"] }'];
   const problems: string[] = [];
-  for (const key of Object.keys(input)) if (key !== 'horizonDays' && key !== 'targets') problems.push(`unknown field ${describeValue(key)} (allowed: horizonDays, targets)`);
+  for (const key of Object.keys(input))
+    if (key !== 'horizonDays' && key !== 'targets') problems.push(`unknown field ${describeValue(key)} (allowed: horizonDays, targets)`);
   if (input.horizonDays !== undefined) {
     const h = input.horizonDays;
     if (typeof h !== 'number' || !Number.isFinite(h) || h <= 0 || h > MAX_CAPACITY_HORIZON_DAYS)

@@ -87,7 +87,18 @@ export function rankRunFindings(findings: RunFinding[]): RunFinding[] {
 }
 
 export function emptyScanCounts(): ScanCounts {
-  return { targets: 0, considered: 0, scored: 0, anomalous: 0, critical: 0, possiblePartialBackups: 0, insufficientHistory: 0, failedRuns: 0, invalid: 0, newlyChecked: 0 };
+  return {
+    targets: 0,
+    considered: 0,
+    scored: 0,
+    anomalous: 0,
+    critical: 0,
+    possiblePartialBackups: 0,
+    insufficientHistory: 0,
+    failedRuns: 0,
+    invalid: 0,
+    newlyChecked: 0,
+  };
 }
 
 /** Adds one run's outcome to the counts; returns the run as a finding when it is anomalous. */

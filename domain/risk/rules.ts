@@ -87,11 +87,17 @@ export function predictWithRules(request: PredictionRequest, context: Historical
 
   const dbGb = request.databaseSizeGb;
   if (dbGb !== undefined && dbGb > RULES.largeDatabaseGb)
-    add('database_size', dbGb, Math.log2(dbGb / RULES.largeDatabaseGb) * RULES.perDoublingOverLarge + RULES.perDoublingOverLarge, `large database (${dbGb} GB)`);
+    add(
+      'database_size',
+      dbGb,
+      Math.log2(dbGb / RULES.largeDatabaseGb) * RULES.perDoublingOverLarge + RULES.perDoublingOverLarge,
+      `large database (${dbGb} GB)`,
+    );
 
   if (request.freeSpaceGb !== undefined && size !== undefined && size > 0) {
     const headroom = (request.freeSpaceGb * GB) / size;
-    if (headroom < 1) add('free_space', request.freeSpaceGb, RULES.freeSpaceExhausted, `free space ${request.freeSpaceGb} GB is less than the expected backup size`);
+    if (headroom < 1)
+      add('free_space', request.freeSpaceGb, RULES.freeSpaceExhausted, `free space ${request.freeSpaceGb} GB is less than the expected backup size`);
     else if (headroom < 2) add('free_space', request.freeSpaceGb, RULES.freeSpaceTight, `free space is under twice the expected backup size`);
   }
 
@@ -122,7 +128,7 @@ export function predictWithRules(request: PredictionRequest, context: Historical
 }
 
 const ACTIONS: Record<string, string> = {
-  historical_failure_rate: 'Review the causes of this target\'s past failures before relying on tonight\'s backup.',
+  historical_failure_rate: "Review the causes of this target's past failures before relying on tonight's backup.",
   recent_failures: 'Investigate the most recent failed run (logs, error message) before retrying.',
   duration_vs_typical: 'Check for long-running transactions or locks that would slow the dump.',
   long_duration: 'Schedule the backup in a quieter window or split it.',
@@ -134,7 +140,10 @@ const ACTIONS: Record<string, string> = {
 };
 
 export function recommendActions(factors: RiskFactor[], probability: number, threshold: number): string[] {
-  const actions = factors.filter((f) => f.contribution > 0).map((f) => ACTIONS[f.factor]).filter((a): a is string => a !== undefined);
+  const actions = factors
+    .filter((f) => f.contribution > 0)
+    .map((f) => ACTIONS[f.factor])
+    .filter((a): a is string => a !== undefined);
   if (probability > threshold) actions.unshift('High failure risk: confirm the prerequisites before this backup runs.');
   if (actions.length === 0) actions.push('No action needed: proceed with the backup.');
   return [...new Set(actions)];

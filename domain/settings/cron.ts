@@ -60,7 +60,8 @@ function fieldProblem(text: string, field: Field): string | undefined {
   for (const item of text.split(',')) {
     const [range, step, extra] = item.split('/');
     if (extra !== undefined || range === '') return `${quoted(text)} is not a valid ${field.name}`;
-    if (step !== undefined && !(/^\d+$/.test(step) && Number(step) > 0)) return `step ${quoted(step)} in ${field.name} ${quoted(text)} must be a whole number > 0`;
+    if (step !== undefined && !(/^\d+$/.test(step) && Number(step) > 0))
+      return `step ${quoted(step)} in ${field.name} ${quoted(text)} must be a whole number > 0`;
     if (range === '*') continue;
     const bounds = range!.split('-');
     if (bounds.length > 2 || bounds.some((b) => b === '')) return `${quoted(range!)} is not a valid ${field.name} range`;
@@ -84,7 +85,8 @@ export function cronProblem(expression: string): string | undefined {
   }
   const fields = text.split(/\s+/);
   const layout = LAYOUTS[fields.length];
-  if (!layout) return `has ${fields.length} field${fields.length === 1 ? '' : 's'}; expected 5 (minute hour day-of-month month day-of-week), 6 (plus year) or 7 (second first)`;
+  if (!layout)
+    return `has ${fields.length} field${fields.length === 1 ? '' : 's'}; expected 5 (minute hour day-of-month month day-of-week), 6 (plus year) or 7 (second first)`;
   for (let i = 0; i < fields.length; i++) {
     const problem = fieldProblem(fields[i]!, layout[i]!);
     if (problem) return problem;

@@ -10,9 +10,7 @@ import { knownKeysAt, unknownKeyMessage } from './unknown-keys.js';
  */
 
 /** Target names become parts of workflow and schedule IDs and file names, so they are kept to a safe alphabet. */
-const targetName = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/i, 'must be 1-63 letters, digits, ".", "_" or "-", starting with a letter or digit');
+const targetName = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/i, 'must be 1-63 letters, digits, ".", "_" or "-", starting with a letter or digit');
 
 const duration = z
   .union([z.string(), z.number()])
@@ -23,7 +21,11 @@ const gateFields = {
   name: targetName,
   policy: z.enum(['delay', 'manual']).default('delay'),
   threshold: z.number().gt(0, 'must be > 0').max(1, 'must be <= 1').default(0.5),
-  delayMinutes: z.number().positive('must be > 0').max(7 * 24 * 60, 'must be at most a week').default(60),
+  delayMinutes: z
+    .number()
+    .positive('must be > 0')
+    .max(7 * 24 * 60, 'must be at most a week')
+    .default(60),
   maxDelays: z.number().int().min(0).max(100).default(3),
   approvalTimeout: duration.default(12 * 3_600_000),
   /** Typical figures for this target, used by the predictor when the caller passes none. */
@@ -71,7 +73,10 @@ const postgresTarget = z.strictObject({
   ...gateFields,
   kind: z.literal('postgres'),
   url: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL'),
-  timeoutSeconds: z.number().positive().default(6 * 3600),
+  timeoutSeconds: z
+    .number()
+    .positive()
+    .default(6 * 3600),
 });
 
 const commandTarget = z.strictObject({
@@ -85,7 +90,10 @@ const workflowTarget = z.strictObject({
   ...gateFields,
   kind: z.literal('workflow'),
   workflow: z.strictObject({ type: z.string().min(1), taskQueue: z.string().min(1) }),
-  timeoutSeconds: z.number().positive().default(6 * 3600),
+  timeoutSeconds: z
+    .number()
+    .positive()
+    .default(6 * 3600),
 });
 
 const target = z.discriminatedUnion('kind', [postgresTarget, commandTarget, workflowTarget], {

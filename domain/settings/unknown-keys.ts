@@ -51,7 +51,8 @@ function childSchema(schema: z.core.$ZodType, value: unknown, key: PropertyKey):
 /** Unwraps to arrays as well as objects, for walking a path. */
 function unwrapToContainer(schema: z.core.$ZodType): z.core.$ZodType {
   const def = defOf(schema);
-  if (['default', 'prefault', 'optional', 'nullable', 'readonly', 'catch', 'nonoptional'].includes(def.type)) return unwrapToContainer(def.innerType as z.core.$ZodType);
+  if (['default', 'prefault', 'optional', 'nullable', 'readonly', 'catch', 'nonoptional'].includes(def.type))
+    return unwrapToContainer(def.innerType as z.core.$ZodType);
   if (def.type === 'pipe') return unwrapToContainer(def.in as z.core.$ZodType);
   return schema;
 }

@@ -62,9 +62,7 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Cod
   const host = options.host ?? '127.0.0.1';
   const token = options.token === undefined || options.token === '' ? undefined : options.token;
   if (!isLoopback(host) && !token && !options.allowRemoteWithoutToken) {
-    throw new CodecServerConfigError(
-      `refusing to serve decrypted payloads on ${host} without a token: set SENTINEL_CODEC_TOKEN, or listen on 127.0.0.1`,
-    );
+    throw new CodecServerConfigError(`refusing to serve decrypted payloads on ${host} without a token: set SENTINEL_CODEC_TOKEN, or listen on 127.0.0.1`);
   }
   const handler = requestHandler({ ...options, token, allowedOrigins: new Set(options.allowedOrigins ?? []) });
   const server = http.createServer((req, res) => {
@@ -76,7 +74,9 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Cod
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) =>
-      reject(error.code === 'EADDRINUSE' ? new CodecServerConfigError(`codec endpoint: ${host}:${options.port ?? DEFAULT_CODEC_PORT} is already in use`) : error),
+      reject(
+        error.code === 'EADDRINUSE' ? new CodecServerConfigError(`codec endpoint: ${host}:${options.port ?? DEFAULT_CODEC_PORT} is already in use`) : error,
+      ),
     );
     server.listen(options.port ?? DEFAULT_CODEC_PORT, host, () => resolve());
   });
@@ -112,7 +112,10 @@ function requestHandler(settings: Settings) {
       res.setHeader('Access-Control-Allow-Credentials', 'true');
       res.setHeader('Vary', 'Origin');
     }
-    const path = (req.url ?? '/').split('?')[0]!.replace(/\/+/g, '/').replace(/(.)\/$/, '$1');
+    const path = (req.url ?? '/')
+      .split('?')[0]!
+      .replace(/\/+/g, '/')
+      .replace(/(.)\/$/, '$1');
     // `/decode`, or `/<namespace>/decode` for endpoints templated with {namespace} (temporal CLI --codec-endpoint).
     const route = /^(?:\/([^/]+))?\/(encode|decode)$/.exec(path);
     const operation = route?.[2] as 'encode' | 'decode' | undefined;

@@ -90,7 +90,10 @@ export class SentinelPayloadCodec implements PayloadCodec {
     if (!this.keys) throw refuse('MISSING_KEY', `it is encrypted but ${CONFIG_BACKUP_KEY_ENV} is not set; set it to the keyring the worker uses`);
     const key = this.keys.keyFor(keyId);
     if (!key) {
-      throw refuse('UNKNOWN_KEY_ID', `${CONFIG_BACKUP_KEY_ENV} has no key with this id (it has: ${this.keys.keyIds.join(', ')}); keep retired keys in the keyring after a rotation`);
+      throw refuse(
+        'UNKNOWN_KEY_ID',
+        `${CONFIG_BACKUP_KEY_ENV} has no key with this id (it has: ${this.keys.keyIds.join(', ')}); keep retired keys in the keyring after a rotation`,
+      );
     }
     const data = Buffer.from(payload.data ?? new Uint8Array());
     if (data.length < CODEC_NONCE_BYTES + CODEC_TAG_BYTES) throw refuse('TRUNCATED', `encrypted data is ${data.length} bytes, shorter than nonce and tag`);

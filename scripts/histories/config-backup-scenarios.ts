@@ -35,16 +35,22 @@ export async function recordConfigBackup(r: Recorder): Promise<void> {
 
   // The app config travels in the input by design (sealed by the codec); it holds nothing secret here.
   const full = await start('env-files-app-one-failed', { apps: [{ name: 'billing', config: { currency: 'EUR', workers: 4 } }] });
-  await r.capture<ConfigBackupResult>(TYPE, 'env-files-app-one-failed', full, completed(({ totals }) =>
-    totals.failed === 1 && totals.backedUp === 4 ? undefined : `totals ${JSON.stringify(totals)}`,
-  ));
+  await r.capture<ConfigBackupResult>(
+    TYPE,
+    'env-files-app-one-failed',
+    full,
+    completed(({ totals }) => (totals.failed === 1 && totals.backedUp === 4 ? undefined : `totals ${JSON.stringify(totals)}`)),
+  );
 
   // The same run again: nothing new to store. Recorded after the overlapping-steps patch (environment and file
   // batches in parallel), so it replays that branch; the fixture above stands for the sequential one.
   const again = await start('env-files-app-overlapping-steps', { apps: [{ name: 'billing', config: { currency: 'EUR', workers: 4 } }] });
-  await r.capture<ConfigBackupResult>(TYPE, 'env-files-app-overlapping-steps', again, completed(({ totals }) =>
-    totals.failed === 1 && totals.unchanged === 4 ? undefined : `totals ${JSON.stringify(totals)}`,
-  ));
+  await r.capture<ConfigBackupResult>(
+    TYPE,
+    'env-files-app-overlapping-steps',
+    again,
+    completed(({ totals }) => (totals.failed === 1 && totals.unchanged === 4 ? undefined : `totals ${JSON.stringify(totals)}`)),
+  );
 
   // Maintenance (prune, rotate-key) holds the lock: the run waits on durable timers, then goes ahead.
   const lock = await acquireConfigBackupLock(pool, MAINTENANCE_HOLDER, 5 * 60_000);
@@ -57,7 +63,12 @@ export async function recordConfigBackup(r: Recorder): Promise<void> {
   } finally {
     await releaseConfigBackupLock(pool, MAINTENANCE_HOLDER);
   }
-  await r.capture<ConfigBackupResult>(TYPE, 'waits-for-lock', waiting, completed(({ waitedForLockMs, totals }) =>
-    waitedForLockMs > 0 && totals.failed === 0 ? undefined : `waited ${waitedForLockMs} ms, totals ${JSON.stringify(totals)}`,
-  ));
+  await r.capture<ConfigBackupResult>(
+    TYPE,
+    'waits-for-lock',
+    waiting,
+    completed(({ waitedForLockMs, totals }) =>
+      waitedForLockMs > 0 && totals.failed === 0 ? undefined : `waited ${waitedForLockMs} ms, totals ${JSON.stringify(totals)}`,
+    ),
+  );
 }

@@ -24,10 +24,19 @@ const HISTORY = { targets: 6, days: 24, seed: 7, start: new Date('2026-06-01T00:
 export async function recordModels(r: Recorder): Promise<void> {
   const { client, modelsPool } = r.stack;
   const train = (scenario: string, input: TrainModelInput): Promise<WorkflowHandle> =>
-    client.workflow.start('trainFailureModelWorkflow', { taskQueue: MODELS_TASK_QUEUE, workflowId: `${trainModelWorkflowId(RECORDED_AT)}-${scenario}`, args: [input] });
+    client.workflow.start('trainFailureModelWorkflow', {
+      taskQueue: MODELS_TASK_QUEUE,
+      workflowId: `${trainModelWorkflowId(RECORDED_AT)}-${scenario}`,
+      args: [input],
+    });
   const rollback = (scenario: string, input: RollbackModelInput): Promise<WorkflowHandle> =>
-    client.workflow.start('rollbackModelWorkflow', { taskQueue: MODELS_TASK_QUEUE, workflowId: `${rollbackModelWorkflowId(RECORDED_AT)}-${scenario}`, args: [{ scheduleId: TRAINING_SCHEDULE, ...input }] });
-  const outcome = (expected: TrainModelResult['outcome']) => completed<TrainModelResult>((result) => (result.outcome === expected ? undefined : `${result.outcome}: ${result.reason}`));
+    client.workflow.start('rollbackModelWorkflow', {
+      taskQueue: MODELS_TASK_QUEUE,
+      workflowId: `${rollbackModelWorkflowId(RECORDED_AT)}-${scenario}`,
+      args: [{ scheduleId: TRAINING_SCHEDULE, ...input }],
+    });
+  const outcome = (expected: TrainModelResult['outcome']) =>
+    completed<TrainModelResult>((result) => (result.outcome === expected ? undefined : `${result.outcome}: ${result.reason}`));
 
   await r.capture('trainFailureModelWorkflow', 'no-history-no-model', await train('no-history-no-model', {}), outcome('no-model'));
 
@@ -35,7 +44,12 @@ export async function recordModels(r: Recorder): Promise<void> {
   await writeHistoryFile(file, generateHistory(HISTORY));
   await importHistoryFile(modelsPool, file);
   await r.capture('trainFailureModelWorkflow', 'promoted', await train('promoted', { params: { nTrees: 30, seed: 1 } }), outcome('promoted'));
-  await r.capture('trainFailureModelWorkflow', 'kept-candidate', await train('kept-candidate', { params: { nTrees: 1, maxDepth: 1, seed: 1 } }), outcome('kept-candidate'));
+  await r.capture(
+    'trainFailureModelWorkflow',
+    'kept-candidate',
+    await train('kept-candidate', { params: { nTrees: 1, maxDepth: 1, seed: 1 } }),
+    outcome('kept-candidate'),
+  );
 
   await client.schedule.create({
     scheduleId: TRAINING_SCHEDULE,
@@ -44,13 +58,28 @@ export async function recordModels(r: Recorder): Promise<void> {
     state: { note: 'history recorder' },
   });
   try {
-    await r.capture('rollbackModelWorkflow', 'restored-schedule-resumed', await rollback('restored-schedule-resumed', { reason: 'recorded rollback' }), completed<RollbackModelResult>((result) =>
-      result.verification.ok && result.schedule.pausedByUs && !result.schedule.pausedNow ? undefined : `verification ${JSON.stringify(result.verification)}, schedule ${JSON.stringify(result.schedule)}`,
-    ));
-    await r.capture('rollbackModelWorkflow', 'unknown-version-refused', await rollback('unknown-version-refused', { toVersion: 9999 }), failedWith(/no snapshot of model 9999/));
+    await r.capture(
+      'rollbackModelWorkflow',
+      'restored-schedule-resumed',
+      await rollback('restored-schedule-resumed', { reason: 'recorded rollback' }),
+      completed<RollbackModelResult>((result) =>
+        result.verification.ok && result.schedule.pausedByUs && !result.schedule.pausedNow
+          ? undefined
+          : `verification ${JSON.stringify(result.verification)}, schedule ${JSON.stringify(result.schedule)}`,
+      ),
+    );
+    await r.capture(
+      'rollbackModelWorkflow',
+      'unknown-version-refused',
+      await rollback('unknown-version-refused', { toVersion: 9999 }),
+      failedWith(/no snapshot of model 9999/),
+    );
     const paused = (await client.schedule.getHandle(TRAINING_SCHEDULE).describe()).state.paused;
     if (paused) throw new Error('the refused rollback left the training schedule paused');
   } finally {
-    await client.schedule.getHandle(TRAINING_SCHEDULE).delete().catch(() => undefined);
+    await client.schedule
+      .getHandle(TRAINING_SCHEDULE)
+      .delete()
+      .catch(() => undefined);
   }
 }

@@ -40,27 +40,55 @@ export async function recordPreBackup(r: Recorder): Promise<void> {
   const capture = (scenario: string, handle: WorkflowHandle, check: (result: PreBackupResult) => string | undefined) =>
     r.capture<PreBackupResult>(TYPE, scenario, handle, completed(check));
   const decided = (decision: PreBackupResult['decision'], backup: 'completed' | 'failed' | null) => (result: PreBackupResult) =>
-    result.decision === decision && (result.backup?.status ?? null) === backup ? undefined : `decision ${result.decision}, backup ${result.backup?.status ?? 'none'}`;
+    result.decision === decision && (result.backup?.status ?? null) === backup
+      ? undefined
+      : `decision ${result.decision}, backup ${result.backup?.status ?? 'none'}`;
 
   await capture('low-risk-postgres-proceed', await start('low-risk-postgres-proceed', { target: 'orders-db' }), decided('proceed', 'completed'));
 
   // High risk from stored history; the history improves during the delay, so the second prediction proceeds.
   const now = Date.now();
   for (let i = 0; i < 8; i++)
-    await insertBackupRun(pool, { backupId: `delay-fail-${i}`, target: 'delay-cmd', startedAt: new Date(now - (10 - i) * HOUR), endedAt: null, status: 'failed', durationSeconds: 60, sizeBytes: 0, source: 'import' });
+    await insertBackupRun(pool, {
+      backupId: `delay-fail-${i}`,
+      target: 'delay-cmd',
+      startedAt: new Date(now - (10 - i) * HOUR),
+      endedAt: null,
+      status: 'failed',
+      durationSeconds: 60,
+      sizeBytes: 0,
+      source: 'import',
+    });
   const delayed = await start('high-risk-delay-repredict-proceed', { target: 'delay-cmd' });
   await eventually('the first delay', async () => {
     const s = await state(delayed);
     return s.phase === 'delaying' && s.predictions === 1;
   });
   for (let i = 0; i < 20; i++)
-    await insertBackupRun(pool, { backupId: `delay-ok-${i}`, target: 'delay-cmd', startedAt: new Date(now - (60 - i) * 60_000), endedAt: null, status: 'completed', durationSeconds: 30, sizeBytes: 1000, source: 'import' });
-  await capture('high-risk-delay-repredict-proceed', delayed, (result) => decided('proceed', 'completed')(result) ?? (result.delays === 1 ? undefined : `${result.delays} delays`));
+    await insertBackupRun(pool, {
+      backupId: `delay-ok-${i}`,
+      target: 'delay-cmd',
+      startedAt: new Date(now - (60 - i) * 60_000),
+      endedAt: null,
+      status: 'completed',
+      durationSeconds: 30,
+      sizeBytes: 1000,
+      source: 'import',
+    });
+  await capture(
+    'high-risk-delay-repredict-proceed',
+    delayed,
+    (result) => decided('proceed', 'completed')(result) ?? (result.delays === 1 ? undefined : `${result.delays} delays`),
+  );
 
   const escalated = await start('high-risk-delays-escalate-approve-signal', { target: 'escalate-cmd', context: RISKY });
   await inPhase(escalated, 'awaiting-approval');
   await escalated.signal('approve', { by: 'oncall', reason: 'recorded scenario' });
-  await capture('high-risk-delays-escalate-approve-signal', escalated, (result) => decided('approved', 'completed')(result) ?? (result.delays === 2 ? undefined : `${result.delays} delays`));
+  await capture(
+    'high-risk-delays-escalate-approve-signal',
+    escalated,
+    (result) => decided('approved', 'completed')(result) ?? (result.delays === 2 ? undefined : `${result.delays} delays`),
+  );
 
   const bySignal = await start('high-risk-manual-approve-signal', { target: 'manual-cmd', context: RISKY });
   await inPhase(bySignal, 'awaiting-approval');
@@ -82,19 +110,40 @@ export async function recordPreBackup(r: Recorder): Promise<void> {
   await rejectedByUpdate.executeUpdate('decide', { args: [{ decision: 'reject', by: 'bob' }] });
   await capture('high-risk-manual-reject-update', rejectedByUpdate, decided('rejected', null));
 
-  await capture('high-risk-approval-timeout-skipped', await start('high-risk-approval-timeout-skipped', { target: 'manual-cmd', context: RISKY, approvalTimeoutMs: 1500 }), decided('skipped', null));
+  await capture(
+    'high-risk-approval-timeout-skipped',
+    await start('high-risk-approval-timeout-skipped', { target: 'manual-cmd', context: RISKY, approvalTimeoutMs: 1500 }),
+    decided('skipped', null),
+  );
 
   await capture('low-risk-command-fails', await start('low-risk-command-fails', { target: 'broken-cmd' }), decided('proceed', 'failed'));
 
-  await capture('low-risk-child-workflow', await start('low-risk-child-workflow', { target: 'warehouse' }), (result) =>
-    decided('proceed', 'completed')(result) ?? (result.backup?.sizeBytes === 4096 ? undefined : `child reported ${result.backup?.sizeBytes} bytes`),
+  await capture(
+    'low-risk-child-workflow',
+    await start('low-risk-child-workflow', { target: 'warehouse' }),
+    (result) => decided('proceed', 'completed')(result) ?? (result.backup?.sizeBytes === 4096 ? undefined : `child reported ${result.backup?.sizeBytes} bytes`),
   );
 
   // Twelve runs of a few hundredths of a second, then one of two seconds: a critical duration anomaly, one alert.
   for (let i = 0; i < 12; i++)
-    await insertBackupRun(pool, { backupId: `slow-seed-${i}`, target: 'slow-cmd', startedAt: new Date(now - (30 - i) * HOUR), endedAt: null, status: 'completed', durationSeconds: 0.04 + 0.01 * (i % 3), sizeBytes: null, source: 'import' });
-  await capture('low-risk-anomaly-incident-alert', await start('low-risk-anomaly-incident-alert', { target: 'slow-cmd' }), (result) =>
-    decided('proceed', 'completed')(result) ?? (result.anomalyCheck?.alertsSent.length === 1 ? undefined : `anomaly check ${JSON.stringify(result.anomalyCheck?.status)} sent ${result.anomalyCheck?.alertsSent.length ?? 0} alerts`),
+    await insertBackupRun(pool, {
+      backupId: `slow-seed-${i}`,
+      target: 'slow-cmd',
+      startedAt: new Date(now - (30 - i) * HOUR),
+      endedAt: null,
+      status: 'completed',
+      durationSeconds: 0.04 + 0.01 * (i % 3),
+      sizeBytes: null,
+      source: 'import',
+    });
+  await capture(
+    'low-risk-anomaly-incident-alert',
+    await start('low-risk-anomaly-incident-alert', { target: 'slow-cmd' }),
+    (result) =>
+      decided('proceed', 'completed')(result) ??
+      (result.anomalyCheck?.alertsSent.length === 1
+        ? undefined
+        : `anomaly check ${JSON.stringify(result.anomalyCheck?.status)} sent ${result.anomalyCheck?.alertsSent.length ?? 0} alerts`),
   );
 
   await r.capture(TYPE, 'invalid-input', await start('invalid-input', { target: 'manual-cmd', threshold: 5 }), failedWith(/threshold must be in \(0, 1\]/));

@@ -49,7 +49,12 @@ export class Recorder {
    * Waits for the run to close, checks with `expectPath` (a problem, or undefined) that it took the scenario's path,
    * and keeps its history. Returns the outcome so later scenarios can build on it.
    */
-  async capture<R>(workflowType: string, scenario: string, handle: WorkflowHandle, expectPath: (outcome: Outcome<R>) => string | undefined): Promise<Outcome<R>> {
+  async capture<R>(
+    workflowType: string,
+    scenario: string,
+    handle: WorkflowHandle,
+    expectPath: (outcome: Outcome<R>) => string | undefined,
+  ): Promise<Outcome<R>> {
     const name = `${workflowType}/${scenario}`;
     const outcome: Outcome<R> = await handle.result().then(
       (result: R) => ({ ok: true as const, result }),
@@ -65,7 +70,8 @@ export class Recorder {
     this.reports.push(report);
 
     if (workflowTypeOf(parsed) !== workflowType) throw new RecordingError(`${name}: the history is of type ${workflowTypeOf(parsed)}`);
-    if (report.bytes > MAX_FIXTURE_BYTES) throw new RecordingError(`${name}: ${report.bytes} bytes, over the ${MAX_FIXTURE_BYTES}-byte limit; shorten the scenario`);
+    if (report.bytes > MAX_FIXTURE_BYTES)
+      throw new RecordingError(`${name}: ${report.bytes} bytes, over the ${MAX_FIXTURE_BYTES}-byte limit; shorten the scenario`);
     const leaks = await secretLeaks(parsed, this.secrets);
     if (leaks.length > 0) throw new RecordingError(`${name}: the history holds ${leaks.join(', ')}; not written`);
 

@@ -97,7 +97,13 @@ export async function startRecordingStack(options: StackOptions): Promise<Record
         namespace: 'default',
         taskQueue,
         workflowBundlePath: bundlePath,
-        deps: { db, loadSettings: cachedSettingsLoader(configPath), backupDir: path.join(dir, 'backups'), configBackup: configBackupSourceFromEnv(), log: silent },
+        deps: {
+          db,
+          loadSettings: cachedSettingsLoader(configPath),
+          backupDir: path.join(dir, 'backups'),
+          configBackup: configBackupSourceFromEnv(),
+          log: silent,
+        },
         overrides: { shutdownGraceTime: '2s', identity: `${RECORDER_IDENTITY}-worker` },
       });
       workers.push(worker);

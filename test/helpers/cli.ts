@@ -15,9 +15,14 @@ const NO_LOCAL_SERVICE = path.join(os.tmpdir(), 'sentinel-cli-tests-no-local-ser
 /** Runs the real `sentinel` executable with the given environment (as an operator's shell would). */
 export function runCli(args: string[], env: Record<string, string | undefined>, timeoutMs = 120_000): Promise<CliRun> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { env: { ...process.env, LOG_LEVEL: 'warn', SENTINEL_DATA_DIR: NO_LOCAL_SERVICE, ...env }, timeout: timeoutMs }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-      resolve({ code, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [BIN, ...args],
+      { env: { ...process.env, LOG_LEVEL: 'warn', SENTINEL_DATA_DIR: NO_LOCAL_SERVICE, ...env }, timeout: timeoutMs },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
   });
 }

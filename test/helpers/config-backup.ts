@@ -23,7 +23,13 @@ export async function startCapturingWorker(h: Harness, db: pg.Pool = h.pool): Pr
     namespace: 'default',
     taskQueue: h.taskQueue,
     workflowBundlePath: inject('workflowBundlePath'),
-    deps: { db, loadSettings: cachedSettingsLoader(h.configPath), backupDir: h.backupDir, configBackup: configBackupSourceFromEnv(), log: pino({ level: 'debug' }, sink) },
+    deps: {
+      db,
+      loadSettings: cachedSettingsLoader(h.configPath),
+      backupDir: h.backupDir,
+      configBackup: configBackupSourceFromEnv(),
+      log: pino({ level: 'debug' }, sink),
+    },
     overrides: { shutdownGraceTime: '2s' },
   });
   const running = worker.run();

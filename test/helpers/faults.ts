@@ -53,7 +53,8 @@ export async function activityStarts(handle: WorkflowHandle, activityType?: stri
     const started = event.activityTaskStartedEventAttributes;
     if (started) {
       const type = types.get(String(started.scheduledEventId)) ?? '';
-      if (!activityType || type === activityType) starts.push({ activityType: type, attempt: started.attempt ?? 0, identity: started.identity ?? '', at: timestampMs(event.eventTime as Timestamp) });
+      if (!activityType || type === activityType)
+        starts.push({ activityType: type, attempt: started.attempt ?? 0, identity: started.identity ?? '', at: timestampMs(event.eventTime as Timestamp) });
     }
   }
   return starts;
@@ -64,7 +65,8 @@ export async function timers(handle: WorkflowHandle): Promise<Array<{ startedAt:
   const history = await handle.fetchHistory();
   const byId = new Map<string, { startedAt: number; firedAt: number }>();
   for (const event of history.events ?? []) {
-    if (event.timerStartedEventAttributes) byId.set(event.timerStartedEventAttributes.timerId ?? '', { startedAt: timestampMs(event.eventTime as Timestamp), firedAt: NaN });
+    if (event.timerStartedEventAttributes)
+      byId.set(event.timerStartedEventAttributes.timerId ?? '', { startedAt: timestampMs(event.eventTime as Timestamp), firedAt: NaN });
     if (event.timerFiredEventAttributes) {
       const timer = byId.get(event.timerFiredEventAttributes.timerId ?? '');
       if (timer) timer.firedAt = timestampMs(event.eventTime as Timestamp);
@@ -118,7 +120,10 @@ export async function waitForProcessExit(pid: number, timeoutMs: number): Promis
 /** Every file below `dir` (relative paths, sorted); empty when it does not exist. */
 export async function filesBelow(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
-  return entries.filter((e) => e.isFile()).map((e) => path.relative(dir, path.join(e.parentPath, e.name))).sort();
+  return entries
+    .filter((e) => e.isFile())
+    .map((e) => path.relative(dir, path.join(e.parentPath, e.name)))
+    .sort();
 }
 
 /** The file name pre-backup runs give their dump (activities/backup: `<workflowId, made safe>_<runId>.dump`). */

@@ -54,7 +54,15 @@ export async function createHarness(name: string): Promise<Harness> {
   const nativeConnections: NativeConnection[] = [];
 
   return {
-    client, connection, pool, taskQueue, dir, configPath, backupDir, databaseUrl, temporalAddress,
+    client,
+    connection,
+    pool,
+    taskQueue,
+    dir,
+    configPath,
+    backupDir,
+    databaseUrl,
+    temporalAddress,
     async writeConfig(config) {
       await writeFile(configPath, stringify(config));
     },

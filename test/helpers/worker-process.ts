@@ -89,8 +89,14 @@ export function spawnWorkerProcess(options: WorkerProcessOptions): WorkerProcess
       resolve({ code, signal });
     }),
   );
-  const timer = setTimeout(() => failReady(new Error(`worker ${options.name} not ready within ${options.readyTimeoutMs ?? 90_000} ms:\n${output.slice(-4000)}`)), options.readyTimeoutMs ?? 90_000);
-  void ready.then(() => clearTimeout(timer), () => clearTimeout(timer));
+  const timer = setTimeout(
+    () => failReady(new Error(`worker ${options.name} not ready within ${options.readyTimeoutMs ?? 90_000} ms:\n${output.slice(-4000)}`)),
+    options.readyTimeoutMs ?? 90_000,
+  );
+  void ready.then(
+    () => clearTimeout(timer),
+    () => clearTimeout(timer),
+  );
 
   return {
     name: options.name,

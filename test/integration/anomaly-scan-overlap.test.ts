@@ -20,8 +20,12 @@ beforeAll(async () => {
   await h.writeConfig({ targets: Array.from({ length: 20 }, (_, i) => ({ name: `db-${String(i + 1).padStart(3, '0')}`, kind: 'command', command: 'true' })) });
   await h.startWorker();
   env = {
-    TEMPORAL_ADDRESS: h.temporalAddress, DATABASE_URL: h.databaseUrl, SENTINEL_CONFIG: h.configPath, SENTINEL_TASK_QUEUE: h.taskQueue,
-    SENTINEL_DATA_DIR: h.dir, BACKUP_DIR: h.backupDir,
+    TEMPORAL_ADDRESS: h.temporalAddress,
+    DATABASE_URL: h.databaseUrl,
+    SENTINEL_CONFIG: h.configPath,
+    SENTINEL_TASK_QUEUE: h.taskQueue,
+    SENTINEL_DATA_DIR: h.dir,
+    BACKUP_DIR: h.backupDir,
   };
 }, 120_000);
 
@@ -79,7 +83,16 @@ describe('anomalies scan after importing two overlapping histories', () => {
   it('reports a target whose scan fails, with the reason, and still scans the others', async () => {
     const startedAt = new Date(Date.now() - 3_600_000);
     for (const target of ['db-003', 'db-004'])
-      await insertBackupRun(h.pool, { backupId: `late-${target}`, target, startedAt, endedAt: null, status: 'completed', durationSeconds: 300, sizeBytes: 5e9, source: 'import' });
+      await insertBackupRun(h.pool, {
+        backupId: `late-${target}`,
+        target,
+        startedAt,
+        endedAt: null,
+        status: 'completed',
+        durationSeconds: 300,
+        sizeBytes: 5e9,
+        source: 'import',
+      });
     await h.pool.query(`
       CREATE FUNCTION refuse_db_003() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN IF NEW.target = 'db-003' THEN RAISE EXCEPTION 'injected failure for db-003'; END IF; RETURN NEW; END $$;

@@ -33,8 +33,14 @@ describe('a command backup whose worker is SIGKILLed mid-command', () => {
     await h.writeConfig({ targets: [{ name: 'slow-command', kind: 'command', command, timeoutSeconds: 120, policy: 'delay' }] });
     const spawn = (name: string) => {
       const worker = spawnWorkerProcess({
-        name, taskQueue, temporalAddress: h.temporalAddress, databaseUrl: h.databaseUrl, configPath: h.configPath,
-        backupDir: h.backupDir, dataDir: h.dir, logFile: path.join(h.dir, `${name}.log`),
+        name,
+        taskQueue,
+        temporalAddress: h.temporalAddress,
+        databaseUrl: h.databaseUrl,
+        configPath: h.configPath,
+        backupDir: h.backupDir,
+        dataDir: h.dir,
+        logFile: path.join(h.dir, `${name}.log`),
       });
       workers.push(worker);
       return worker;

@@ -38,7 +38,9 @@ const forecast = async () => {
 
 describe('capacity forecast after importing history', () => {
   it('does not count imported runs as usage of the local backup disk: no false "full in <1 day"', async () => {
-    const imported = await h.pool.query(`SELECT sum(size_bytes)::float8 / 1e9 AS gb FROM backup_runs WHERE target = $1 AND status = 'completed'`, [DEMO_HIGH_RISK_TARGET]);
+    const imported = await h.pool.query(`SELECT sum(size_bytes)::float8 / 1e9 AS gb FROM backup_runs WHERE target = $1 AND status = 'completed'`, [
+      DEMO_HIGH_RISK_TARGET,
+    ]);
     expect(imported.rows[0].gb).toBeGreaterThan(1000); // terabytes of synthetic sizes on a 64 MiB disk
     const { run, result } = await forecast();
     expect(run.stdout).not.toMatch(/full in 0\.\d+ days/);
@@ -59,12 +61,29 @@ describe('capacity forecast after importing history', () => {
       const artifactPath = path.join(dir, `local-${d}.tar.gz`);
       await writeFile(artifactPath, Buffer.alloc(1024 * 1024));
       await insertBackupRun(h.pool, {
-        backupId: `local-${d}`, target: DEMO_HIGH_RISK_TARGET, startedAt: new Date(today - d * DAY + 3_600_000), endedAt: null, status: 'completed',
-        durationSeconds: 2, sizeBytes: 1024 * 1024, artifactPath, source: 'sentinel',
+        backupId: `local-${d}`,
+        target: DEMO_HIGH_RISK_TARGET,
+        startedAt: new Date(today - d * DAY + 3_600_000),
+        endedAt: null,
+        status: 'completed',
+        durationSeconds: 2,
+        sizeBytes: 1024 * 1024,
+        artifactPath,
+        source: 'sentinel',
       });
     }
     // An artifact outside BACKUP_DIR and one that was pruned: neither is on this disk.
-    await insertBackupRun(h.pool, { backupId: 'elsewhere', target: DEMO_HIGH_RISK_TARGET, startedAt: new Date(today - 2 * DAY), endedAt: null, status: 'completed', durationSeconds: 2, sizeBytes: 5e9, artifactPath: '/srv/other/x.tar.gz', source: 'sentinel' });
+    await insertBackupRun(h.pool, {
+      backupId: 'elsewhere',
+      target: DEMO_HIGH_RISK_TARGET,
+      startedAt: new Date(today - 2 * DAY),
+      endedAt: null,
+      status: 'completed',
+      durationSeconds: 2,
+      sizeBytes: 5e9,
+      artifactPath: '/srv/other/x.tar.gz',
+      source: 'sentinel',
+    });
     await rm(path.join(dir, 'local-6.tar.gz'));
 
     const { run, result } = await forecast();

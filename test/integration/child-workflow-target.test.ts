@@ -38,7 +38,11 @@ afterAll(async () => {
 });
 
 const run = async (target: string): Promise<PreBackupResult & { workflowId: string }> => {
-  const handle = await h.client.workflow.start('preBackupWorkflow', { taskQueue: h.taskQueue, workflowId: preBackupWorkflowId(target, new Date()), args: [{ target }] });
+  const handle = await h.client.workflow.start('preBackupWorkflow', {
+    taskQueue: h.taskQueue,
+    workflowId: preBackupWorkflowId(target, new Date()),
+    args: [{ target }],
+  });
   return { workflowId: handle.workflowId, ...(await handle.result()) };
 };
 

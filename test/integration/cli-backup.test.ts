@@ -15,7 +15,13 @@ beforeAll(async () => {
     ],
   });
   await h.startWorker();
-  env = { TEMPORAL_ADDRESS: h.temporalAddress, DATABASE_URL: h.databaseUrl, SENTINEL_CONFIG: h.configPath, SENTINEL_TASK_QUEUE: h.taskQueue, SENTINEL_DATA_DIR: h.dir };
+  env = {
+    TEMPORAL_ADDRESS: h.temporalAddress,
+    DATABASE_URL: h.databaseUrl,
+    SENTINEL_CONFIG: h.configPath,
+    SENTINEL_TASK_QUEUE: h.taskQueue,
+    SENTINEL_DATA_DIR: h.dir,
+  };
 });
 
 afterAll(async () => h?.close());
@@ -36,25 +42,51 @@ describe('sentinel CLI against the dev server and PostgreSQL', () => {
     expect(started.code).toBe(0);
     const workflowId = started.stdout.trim();
     expect(workflowId).toMatch(/^pre-backup\/nightly\//);
-    await eventually(async () => {
-      const status = await runCli(['backup', 'status', workflowId, '--json'], env);
-      return JSON.parse(status.stdout).state?.phase === 'awaiting-approval';
-    }, 60_000, 500);
+    await eventually(
+      async () => {
+        const status = await runCli(['backup', 'status', workflowId, '--json'], env);
+        return JSON.parse(status.stdout).state?.phase === 'awaiting-approval';
+      },
+      60_000,
+      500,
+    );
     const approved = await runCli(['backup', 'approve', workflowId, '--by', 'alice', '--reason', 'window is quiet', '--json'], env);
     expect(approved.code).toBe(0);
     expect(JSON.parse(approved.stdout)).toEqual({ workflowId, accepted: true, approval: { decision: 'approved', by: 'alice', reason: 'window is quiet' } });
     const again = await runCli(['backup', 'reject', workflowId, '--by', 'bob'], env);
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(/decision refused: (a decision was already made|not awaiting approval|workflow execution already completed)/);
-    const final = await eventually(async () => {
-      const status = JSON.parse((await runCli(['backup', 'status', workflowId, '--json'], env)).stdout);
-      return status.status === 'COMPLETED' ? status : undefined;
-    }, 60_000, 500);
+    const final = await eventually(
+      async () => {
+        const status = JSON.parse((await runCli(['backup', 'status', workflowId, '--json'], env)).stdout);
+        return status.status === 'COMPLETED' ? status : undefined;
+      },
+      60_000,
+      500,
+    );
     expect(final.result).toMatchObject({ decision: 'approved', approval: { by: 'alice' } });
   });
 
   it('predict --json prints the prediction with factors and actions, without starting a workflow', async () => {
-    const run = await runCli(['predict', '--target', 'fresh-db', '--estimated-duration', '300', '--estimated-size', String(500 * 1024 ** 2), '--database-size-gb', '50', '--success-rate', '0.92', '--recent-failures', '1', '--json'], env);
+    const run = await runCli(
+      [
+        'predict',
+        '--target',
+        'fresh-db',
+        '--estimated-duration',
+        '300',
+        '--estimated-size',
+        String(500 * 1024 ** 2),
+        '--database-size-gb',
+        '50',
+        '--success-rate',
+        '0.92',
+        '--recent-failures',
+        '1',
+        '--json',
+      ],
+      env,
+    );
     expect(run.code).toBe(0);
     const prediction = JSON.parse(run.stdout);
     expect(prediction).toMatchObject({ target: 'fresh-db', riskLevel: 'low', model: { kind: 'rules' }, context: { successRate: 0.92, recentFailures: 1 } });

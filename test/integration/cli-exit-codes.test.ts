@@ -30,8 +30,13 @@ beforeAll(async () => {
   delete process.env.CONFIG_ENV_PREFIX;
   await h.startWorker();
   env = {
-    TEMPORAL_ADDRESS: h.temporalAddress, DATABASE_URL: h.databaseUrl, SENTINEL_CONFIG: h.configPath, SENTINEL_TASK_QUEUE: h.taskQueue,
-    SENTINEL_DATA_DIR: h.dir, CONFIG_BACKUP_KEY: KEY, CONFIG_BACKUP_DIR: path.join(h.dir, 'config-store'),
+    TEMPORAL_ADDRESS: h.temporalAddress,
+    DATABASE_URL: h.databaseUrl,
+    SENTINEL_CONFIG: h.configPath,
+    SENTINEL_TASK_QUEUE: h.taskQueue,
+    SENTINEL_DATA_DIR: h.dir,
+    CONFIG_BACKUP_KEY: KEY,
+    CONFIG_BACKUP_DIR: path.join(h.dir, 'config-store'),
   };
 });
 
@@ -39,10 +44,7 @@ afterAll(async () => h?.close());
 
 describe('sentinel exit codes', () => {
   it('backup run --wait: 0 when backed up, 3 when the backup failed', async () => {
-    const [ok, failed] = await Promise.all([
-      runCli(['backup', 'run', 'works', '--wait'], env),
-      runCli(['backup', 'run', 'breaks', '--wait', '--json'], env),
-    ]);
+    const [ok, failed] = await Promise.all([runCli(['backup', 'run', 'works', '--wait'], env), runCli(['backup', 'run', 'breaks', '--wait', '--json'], env)]);
     expect(ok.stderr).not.toContain('error:');
     expect(ok.code).toBe(ExitCode.ok);
     expect(ok.stdout).toContain('backup completed');
@@ -86,14 +88,18 @@ describe('sentinel exit codes', () => {
 
   it('not backed up (5): rejected while --wait waits, or no approval in time; status says who rejected and why', async () => {
     const waiting = runCli(['backup', 'run', 'to-reject', '--threshold', '0.000001', '--wait'], env);
-    const workflowId = await eventually(async () => {
-      for await (const wf of h.client.workflow.list({ query: `TaskQueue = "${h.taskQueue}" AND ExecutionStatus = "Running"` }))
-        if (wf.workflowId.startsWith('pre-backup/to-reject/')) {
-          const state = await h.client.workflow.getHandle(wf.workflowId).query<{ phase: string }>('state');
-          if (state.phase === 'awaiting-approval') return wf.workflowId;
-        }
-      return undefined;
-    }, 60_000, 500);
+    const workflowId = await eventually(
+      async () => {
+        for await (const wf of h.client.workflow.list({ query: `TaskQueue = "${h.taskQueue}" AND ExecutionStatus = "Running"` }))
+          if (wf.workflowId.startsWith('pre-backup/to-reject/')) {
+            const state = await h.client.workflow.getHandle(wf.workflowId).query<{ phase: string }>('state');
+            if (state.phase === 'awaiting-approval') return wf.workflowId;
+          }
+        return undefined;
+      },
+      60_000,
+      500,
+    );
     const rejected = await runCli(['backup', 'reject', workflowId, '--by', 'carol', '--reason', 'month-end freeze'], env);
     expect(rejected.code).toBe(ExitCode.ok);
     const waited = await waiting;

@@ -12,7 +12,12 @@ let sentinel: SentinelClient;
 
 beforeAll(async () => {
   h = await createHarness('client');
-  await h.writeConfig({ targets: [{ name: 'orders', kind: 'command', command: 'true' }, { name: 'gated', kind: 'command', command: 'true', policy: 'manual' }] });
+  await h.writeConfig({
+    targets: [
+      { name: 'orders', kind: 'command', command: 'true' },
+      { name: 'gated', kind: 'command', command: 'true', policy: 'manual' },
+    ],
+  });
   process.env.CONFIG_BACKUP_DIR = path.join(h.dir, 'config-store'); // read by the in-process worker's activities at each call
   await h.startWorker();
   sentinel = await SentinelClient.connect({ connection: await Connection.connect({ address: h.temporalAddress }), taskQueue: h.taskQueue });
@@ -50,7 +55,10 @@ describe('the client for other services', () => {
       // Force the approval path: the target's history says it fails (the client passes inputs through unchanged).
       const risky = await sentinel.startPreBackup({ target: 'gated', context: { successRate: 0.1, recentFailures: 4 } }, { scheduledAt: 'deploy-43' });
       await eventually(async () => (await sentinel.preBackupState(risky.workflowId)).phase === 'awaiting-approval');
-      const approved = await fetch(`${service.url}/runs/${encodeURIComponent(risky.workflowId)}/approve`, { method: 'POST', body: JSON.stringify({ by: 'rm', reason: 'go' }) });
+      const approved = await fetch(`${service.url}/runs/${encodeURIComponent(risky.workflowId)}/approve`, {
+        method: 'POST',
+        body: JSON.stringify({ by: 'rm', reason: 'go' }),
+      });
       expect(((await approved.json()) as { approval: unknown }).approval).toEqual({ decision: 'approved', by: 'rm', reason: 'go' });
       const status = await eventually(async () => {
         const s = (await (await fetch(`${service.url}/runs/${encodeURIComponent(risky.workflowId)}`)).json()) as { status: string; result: PreBackupResult };
@@ -67,7 +75,11 @@ describe('the client for other services', () => {
     const file = path.join(h.dir, 'service.env');
     await writeFile(file, 'HOST=billing.internal\nAPI_TOKEN=not-the-canary\n');
     const at = '2026-11-22T01:00:00.000Z';
-    const input = { envPrefix: 'SENTINEL_CLIENT_TEST_NONE_', files: [file], apps: [{ name: 'billing', config: { url: 'https://billing.internal', password: CANARY } }] };
+    const input = {
+      envPrefix: 'SENTINEL_CLIENT_TEST_NONE_',
+      files: [file],
+      apps: [{ name: 'billing', config: { url: 'https://billing.internal', password: CANARY } }],
+    };
     const first = await sentinel.startConfigBackup(input, { at });
     expect(first).toMatchObject({ workflowId: `config-backup/${at}`, alreadyStarted: false });
     expect(await sentinel.startConfigBackup(input, { at })).toMatchObject({ workflowId: first.workflowId, alreadyStarted: true, runId: first.runId });

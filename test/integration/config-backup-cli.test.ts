@@ -121,10 +121,16 @@ describe('sentinel config, against the dev server and PostgreSQL', () => {
   it('list (newest first, by type) and show (redacted)', async () => {
     // A second run with a changed secret and value, started in-process to keep CLI calls few.
     await writeFile(path.join(etc, 'app.yaml'), `db:\n  host: db.internal\n  password: ${CANARY_2}\nworkers: 8\n`);
-    const second: ConfigBackupResult = await h.client.workflow.execute('configBackupWorkflow', { taskQueue: h.taskQueue, workflowId: configBackupWorkflowId(new Date()), args: [{}] });
+    const second: ConfigBackupResult = await h.client.workflow.execute('configBackupWorkflow', {
+      taskQueue: h.taskQueue,
+      workflowId: configBackupWorkflowId(new Date()),
+      args: [{}],
+    });
     expect(fileItem(second, 'app.yaml').status).toBe('backed_up');
 
-    const listed = json<Array<{ id: number; type: string; name: string; status: string; backedUpAt: string }>>(await cli(['config', 'list', '--type', 'file', '--days', '1', '--json']));
+    const listed = json<Array<{ id: number; type: string; name: string; status: string; backedUpAt: string }>>(
+      await cli(['config', 'list', '--type', 'file', '--days', '1', '--json']),
+    );
     expect(listed.map((i) => [i.id, i.status])).toEqual([
       [fileItem(second, 'nginx.conf').id, 'unchanged'],
       [fileItem(second, 'app.yaml').id, 'backed_up'],
@@ -136,14 +142,18 @@ describe('sentinel config, against the dev server and PostgreSQL', () => {
     expect(human[0]).toMatch(/^ +ID {2}BACKED UP AT +TYPE {2}STATUS +NAME$/);
     expect(human.slice(1).map((line) => Number(line.trim().split(/ +/)[0]))).toEqual(listed.map((i) => i.id));
 
-    const shown = json<{ view: { kind: string; entries: Record<string, unknown> }; attributes: { mode: string } }>(await cli(['config', 'show', String(fileItem(second, 'app.yaml').id), '--json']));
+    const shown = json<{ view: { kind: string; entries: Record<string, unknown> }; attributes: { mode: string } }>(
+      await cli(['config', 'show', String(fileItem(second, 'app.yaml').id), '--json']),
+    );
     expect(shown.view.kind).toBe('map');
     expect(shown.view.entries).toEqual({ 'db.host': 'db.internal', 'db.password': expect.stringMatching(/^«secret:[0-9a-f]{8}»$/), workers: 8 });
     expect(shown.attributes.mode).toMatch(/^0[0-7]{3}$/);
   });
 
   it('diff shows the changed value and the changed secret only as changed', async () => {
-    const latest = json<Array<{ id: number; name: string }>>(await cli(['config', 'list', '--type', 'file', '--json'])).find((i) => i.name === path.join(etc, 'app.yaml'))!;
+    const latest = json<Array<{ id: number; name: string }>>(await cli(['config', 'list', '--type', 'file', '--json'])).find(
+      (i) => i.name === path.join(etc, 'app.yaml'),
+    )!;
     const run = await cli(['config', 'diff', String(latest.id)]);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('~ db.password (secret modified)');
@@ -181,13 +191,18 @@ describe('sentinel config, against the dev server and PostgreSQL', () => {
     const refusals: Array<[string, RegExp]> = [
       // Before the fix: /proc spun in Node's recursive mkdir until killed, /dev/null failed with EEXIST … mkdir.
       ['/proc', new RegExp(`^error: ${label}: restore directory /proc is on proc, a kernel pseudo-filesystem that cannot hold restored files$`)],
-      ['/proc/restored/here', new RegExp(`^error: ${label}: /proc \\(the nearest existing parent of the restore directory /proc/restored/here\\) is on proc, a kernel pseudo-filesystem`)],
+      [
+        '/proc/restored/here',
+        new RegExp(
+          `^error: ${label}: /proc \\(the nearest existing parent of the restore directory /proc/restored/here\\) is on proc, a kernel pseudo-filesystem`,
+        ),
+      ],
       ['/sys', new RegExp(`^error: ${label}: restore directory /sys is on sysfs, a kernel pseudo-filesystem that cannot hold restored files$`)],
       ['/dev/null', new RegExp(`^error: ${label}: restore directory /dev/null is a character device, not a directory$`)],
       [notDirectory, new RegExp(`^error: ${label}: restore directory ${notDirectory} is a regular file, not a directory$`)],
     ];
     // Each call must return on its own (the runCli timeout only keeps a regression from hanging the suite).
-    const runs = await Promise.all(refusals.map(([to]) => runCli(["config", "restore", id, "--to", to], env, 60_000)));
+    const runs = await Promise.all(refusals.map(([to]) => runCli(['config', 'restore', id, '--to', to], env, 60_000)));
     runs.forEach((run, index) => {
       outputs.push(run.stdout, run.stderr);
       expect(run.stderr.trim(), refusals[index]![0]).toMatch(refusals[index]![1]);
@@ -231,7 +246,10 @@ describe('sentinel config, against the dev server and PostgreSQL', () => {
     let fixture = 0;
     const fixtureSet = async () => {
       fixture += 1;
-      const set = await db.query(`INSERT INTO config_backup_sets (workflow_id, holder, status, key_id) VALUES ('retention-fixture', $1, 'completed', 'k') RETURNING id`, [`retention-fixture-${fixture}`]);
+      const set = await db.query(
+        `INSERT INTO config_backup_sets (workflow_id, holder, status, key_id) VALUES ('retention-fixture', $1, 'completed', 'k') RETURNING id`,
+        [`retention-fixture-${fixture}`],
+      );
       return Number(set.rows[0].id);
     };
     const insert = async (name: string, type: string, at: string) =>
@@ -244,16 +262,35 @@ describe('sentinel config, against the dev server and PostgreSQL', () => {
         ).rows[0].id,
       );
     const a: number[] = [];
-    for (const at of ['2026-01-05T10:00:00Z', '2026-01-12T10:00:00Z', '2026-01-31T22:00:00Z', '2026-02-01T08:00:00Z', '2026-02-01T20:00:00Z', '2026-02-02T09:00:00Z', '2026-02-03T09:00:00Z', '2026-02-03T18:00:00Z'])
+    for (const at of [
+      '2026-01-05T10:00:00Z',
+      '2026-01-12T10:00:00Z',
+      '2026-01-31T22:00:00Z',
+      '2026-02-01T08:00:00Z',
+      '2026-02-01T20:00:00Z',
+      '2026-02-02T09:00:00Z',
+      '2026-02-03T09:00:00Z',
+      '2026-02-03T18:00:00Z',
+    ])
       a.push(await insert('/retention/a.conf', 'file', at));
     const failedItem = Number(
-      (await db.query(`INSERT INTO config_backup_items (set_id, item_type, item_name, status, failure_reason, backed_up_at) VALUES ($1, 'file', 'failed.conf', 'failed', 'gone', '2026-01-01T00:00:00Z') RETURNING id`, [await fixtureSet()])).rows[0].id,
+      (
+        await db.query(
+          `INSERT INTO config_backup_items (set_id, item_type, item_name, status, failure_reason, backed_up_at) VALUES ($1, 'file', 'failed.conf', 'failed', 'gone', '2026-01-01T00:00:00Z') RETURNING id`,
+          [await fixtureSet()],
+        )
+      ).rows[0].id,
     );
     const b: number[] = [];
     for (const at of ['2026-02-01T01:00:00Z', '2026-02-02T01:00:00Z', '2026-02-03T01:00:00Z']) b.push(await insert('RET_', 'env', at));
 
     const policy = ['--keep-last', '2', '--keep-daily', '3', '--keep-weekly', '2', '--keep-monthly', '2'];
-    type Report = { dryRun: boolean; policy: string; groups: Array<{ group: string; keep: Array<{ id: number; reasons: string[] }>; remove: Array<{ id: number }> }>; deleted?: { items: number; payloads: number } };
+    type Report = {
+      dryRun: boolean;
+      policy: string;
+      groups: Array<{ group: string; keep: Array<{ id: number; reasons: string[] }>; remove: Array<{ id: number }> }>;
+      deleted?: { items: number; payloads: number };
+    };
     const dry = json<Report>(await cli(['config', 'prune', ...policy, '--dry-run', '--json']));
     expect(dry.dryRun).toBe(true);
     expect(dry.policy).toBe('keep 2 last, 3 daily, 2 weekly, 2 monthly');
@@ -288,7 +325,11 @@ describe('sentinel config, against the dev server and PostgreSQL', () => {
     expect(before.filter((id) => !after.has(id)).sort(numeric)).toEqual([...removedIds, failedItem].sort(numeric));
     expect(real.deleted!.items).toBe(removedIds.length);
     // The real backups of this file lost their oldest snapshots; every payload still referenced is intact.
-    expect((await verifyBackups(db, Keyring.fromSpec(KEY), new PayloadStore(storeDir))).failures.filter((f) => !f.items.every((i) => i.includes('RET_') || i.includes('/retention/')))).toEqual([]);
+    expect(
+      (await verifyBackups(db, Keyring.fromSpec(KEY), new PayloadStore(storeDir))).failures.filter(
+        (f) => !f.items.every((i) => i.includes('RET_') || i.includes('/retention/')),
+      ),
+    ).toEqual([]);
     await db.query(`DELETE FROM config_backup_sets WHERE workflow_id = 'retention-fixture'`);
   });
 
@@ -308,7 +349,11 @@ describe('sentinel config, against the dev server and PostgreSQL', () => {
     // A run with only the new key finds everything unchanged (the rows point at the re-encrypted payloads).
     process.env.CONFIG_BACKUP_KEY = NEW_KEY;
     try {
-      const run: ConfigBackupResult = await h.client.workflow.execute('configBackupWorkflow', { taskQueue: h.taskQueue, workflowId: configBackupWorkflowId(new Date()), args: [{}] });
+      const run: ConfigBackupResult = await h.client.workflow.execute('configBackupWorkflow', {
+        taskQueue: h.taskQueue,
+        workflowId: configBackupWorkflowId(new Date()),
+        args: [{}],
+      });
       expect(run.totals).toMatchObject({ backedUp: 0, failed: 0, payloadBytesWritten: 0 });
     } finally {
       process.env.CONFIG_BACKUP_KEY = KEY;

@@ -40,7 +40,11 @@ async function workerWithKey(key: string): Promise<void> {
 const cli = (args: string[], key: string): Promise<CliRun> => runCli(args, { ...env, CONFIG_BACKUP_KEY: key });
 
 async function written(): Promise<{ rows: unknown; store: { objects: number; bytes: number }; keys: unknown }> {
-  const rows = (await db.query('SELECT (SELECT count(*) FROM config_backup_sets)::int AS sets, (SELECT count(*) FROM config_backup_items)::int AS items, (SELECT string_agg(key_id, \',\' ORDER BY id) FROM config_backup_items) AS item_keys')).rows[0];
+  const rows = (
+    await db.query(
+      "SELECT (SELECT count(*) FROM config_backup_sets)::int AS sets, (SELECT count(*) FROM config_backup_items)::int AS items, (SELECT string_agg(key_id, ',' ORDER BY id) FROM config_backup_items) AS item_keys",
+    )
+  ).rows[0];
   const keys = (await db.query('SELECT key_id, check_value FROM config_backup_keys ORDER BY key_id')).rows;
   return { rows, store: await storeUsage(storeDir), keys };
 }
@@ -99,7 +103,9 @@ describe('one key per key id in the configuration backup store', () => {
     const first = await cli(['config', 'backup', '--wait', '--json'], KEY_A);
     expect(first.code, first.stderr).toBe(0);
     expect((JSON.parse(first.stdout) as ConfigBackupResult).totals).toMatchObject({ backedUp: 2, failed: 0 });
-    expect((await db.query('SELECT key_id, check_value FROM config_backup_keys')).rows).toEqual([{ key_id: 'dev', check_value: Keyring.fromSpec(KEY_A).keyCheckValue() }]);
+    expect((await db.query('SELECT key_id, check_value FROM config_backup_keys')).rows).toEqual([
+      { key_id: 'dev', check_value: Keyring.fromSpec(KEY_A).keyCheckValue() },
+    ]);
     const before = await written();
 
     // Before the fix this run succeeded and wrote a second `dev` lineage that key A cannot read.
@@ -112,7 +118,9 @@ describe('one key per key id in the configuration backup store', () => {
     expect(errorLine).toBe(`error: ${workflowId} failed: ${MISMATCH}`);
     // Non-retryable: the plan ran once and nothing after it started.
     const history = await h.client.workflow.getHandle(workflowId!).fetchHistory();
-    const started = history.events!.filter((e) => e.activityTaskScheduledEventAttributes).map((e) => e.activityTaskScheduledEventAttributes!.activityType!.name);
+    const started = history
+      .events!.filter((e) => e.activityTaskScheduledEventAttributes)
+      .map((e) => e.activityTaskScheduledEventAttributes!.activityType!.name);
     expect(started).toEqual(['planConfigBackup']);
     expect(history.events!.filter((e) => e.activityTaskStartedEventAttributes).map((e) => e.activityTaskStartedEventAttributes!.attempt)).toEqual([1]);
     expect(await written()).toEqual(before);
@@ -144,6 +152,8 @@ describe('one key per key id in the configuration backup store', () => {
     const again = await cli(['config', 'backup', '--wait', '--json'], KEY_A);
     expect(again.code, again.stderr).toBe(0);
     expect((JSON.parse(again.stdout) as ConfigBackupResult).totals).toMatchObject({ unchanged: 2, failed: 0 });
-    expect((await db.query('SELECT key_id, check_value FROM config_backup_keys')).rows).toEqual([{ key_id: 'dev', check_value: Keyring.fromSpec(KEY_A).keyCheckValue() }]);
+    expect((await db.query('SELECT key_id, check_value FROM config_backup_keys')).rows).toEqual([
+      { key_id: 'dev', check_value: Keyring.fromSpec(KEY_A).keyCheckValue() },
+    ]);
   });
 });

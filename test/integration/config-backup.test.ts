@@ -68,7 +68,19 @@ beforeAll(async () => {
     CONFIG_BACKUP_DIR: storeDir,
     CONFIG_ENV_PREFIX: PREFIX,
     CONFIG_FILES_TO_BACKUP: [
-      ...['app.yaml', 'settings.json', 'php.ini', '.env', 'Cargo.toml', 'nginx.conf', 'broken.yaml', 'missing.yaml', 'blob.conf', 'huge.json', 'a-directory.conf'].map((f) => path.join(etc, f)),
+      ...[
+        'app.yaml',
+        'settings.json',
+        'php.ini',
+        '.env',
+        'Cargo.toml',
+        'nginx.conf',
+        'broken.yaml',
+        'missing.yaml',
+        'blob.conf',
+        'huge.json',
+        'a-directory.conf',
+      ].map((f) => path.join(etc, f)),
       path.join(etc, 'conf.d/*.conf'),
       path.join(etc, 'nothing-here/*.yaml'),
     ].join(','),
@@ -90,7 +102,11 @@ afterAll(async () => {
 let runs = 0;
 function start(input: ConfigBackupInput = {}): Promise<WorkflowHandle> {
   runs += 1;
-  return h.client.workflow.start('configBackupWorkflow', { taskQueue: h.taskQueue, workflowId: configBackupWorkflowId(`${new Date().toISOString()}-${runs}`), args: [input] });
+  return h.client.workflow.start('configBackupWorkflow', {
+    taskQueue: h.taskQueue,
+    workflowId: configBackupWorkflowId(`${new Date().toISOString()}-${runs}`),
+    args: [input],
+  });
 }
 const run = async (input: ConfigBackupInput = {}): Promise<{ handle: WorkflowHandle; result: ConfigBackupResult }> => {
   const handle = await start(input);
@@ -114,7 +130,13 @@ let firstHandle: WorkflowHandle;
 describe('configBackupWorkflow on the dev server and PostgreSQL', () => {
   it('the daily schedule starts it at 01:00 with {} and never overlaps', () => {
     const declaration = configBackupSchedule({ config: { timezone: 'UTC', targets: [] }, timezone: 'Europe/Berlin' });
-    expect(declaration).toMatchObject({ workflowType: 'configBackupWorkflow', args: [{}], calendars: [{ hour: 1, minute: 0 }], timezone: 'Europe/Berlin', overlap: ScheduleOverlapPolicy.SKIP });
+    expect(declaration).toMatchObject({
+      workflowType: 'configBackupWorkflow',
+      args: [{}],
+      calendars: [{ hour: 1, minute: 0 }],
+      timezone: 'Europe/Berlin',
+      overlap: ScheduleOverlapPolicy.SKIP,
+    });
   });
 
   it('backs up env vars, every file format and an app config; each bad file fails alone with its reason', async () => {
@@ -122,9 +144,19 @@ describe('configBackupWorkflow on the dev server and PostgreSQL', () => {
     const status = Object.fromEntries(first.items.map((i) => [i.type === 'file' ? path.relative(etc, i.name) || i.name : `${i.type}:${i.name}`, i.status]));
     expect(status).toEqual({
       [`env:${PREFIX}`]: 'backed_up',
-      'app.yaml': 'backed_up', 'settings.json': 'backed_up', 'php.ini': 'backed_up', '.env': 'backed_up', 'Cargo.toml': 'backed_up',
-      'nginx.conf': 'backed_up', 'broken.yaml': 'backed_up', 'conf.d/a.conf': 'backed_up', 'conf.d/b.conf': 'backed_up',
-      'missing.yaml': 'failed', 'blob.conf': 'failed', 'huge.json': 'failed', 'a-directory.conf': 'failed',
+      'app.yaml': 'backed_up',
+      'settings.json': 'backed_up',
+      'php.ini': 'backed_up',
+      '.env': 'backed_up',
+      'Cargo.toml': 'backed_up',
+      'nginx.conf': 'backed_up',
+      'broken.yaml': 'backed_up',
+      'conf.d/a.conf': 'backed_up',
+      'conf.d/b.conf': 'backed_up',
+      'missing.yaml': 'failed',
+      'blob.conf': 'failed',
+      'huge.json': 'failed',
+      'a-directory.conf': 'failed',
       'nothing-here/*.yaml': 'failed',
       'app:billing': 'backed_up',
     });
@@ -146,10 +178,16 @@ describe('configBackupWorkflow on the dev server and PostgreSQL', () => {
     const broken = await showItem(h.pool, itemFor(first, path.join(etc, 'broken.yaml')).id!);
     expect(broken.view).toMatchObject({ kind: 'text', warnings: [expect.stringMatching(/could not parse as YAML/)] });
     const yaml = await showItem(h.pool, itemFor(first, path.join(etc, 'app.yaml')).id!, keyring());
-    expect(yaml.view).toMatchObject({ kind: 'map', entries: { 'db.host': 'db.internal', 'db.port': 5432, 'db.password': expect.stringMatching(/^«secret:[0-9a-f]{8}»$/) } });
+    expect(yaml.view).toMatchObject({
+      kind: 'map',
+      entries: { 'db.host': 'db.internal', 'db.port': 5432, 'db.password': expect.stringMatching(/^«secret:[0-9a-f]{8}»$/) },
+    });
     expect(yaml.attributes).toMatchObject({ mode: '0640', mtime: '2025-03-04T05:06:07.891Z' });
     const env = await showItem(h.pool, itemFor(first, PREFIX).id!);
-    expect(env.view).toMatchObject({ kind: 'map', entries: { [`${PREFIX}HOST`]: 'web1.internal', [`${PREFIX}DB_PASSWORD`]: expect.stringMatching(/^«secret:/) } });
+    expect(env.view).toMatchObject({
+      kind: 'map',
+      entries: { [`${PREFIX}HOST`]: 'web1.internal', [`${PREFIX}DB_PASSWORD`]: expect.stringMatching(/^«secret:/) },
+    });
   });
 
   it('restores every file byte for byte with its mode and mtime, and the env vars and app config exactly', async () => {
@@ -167,7 +205,9 @@ describe('configBackupWorkflow on the dev server and PostgreSQL', () => {
 
     const env = await restoreItem(keyring(), store(), (await getItem(h.pool, itemFor(first, PREFIX).id!))!, { to: target });
     expect(dotenv.parse(await readFile(env.path))).toEqual({
-      [`${PREFIX}DATABASE_URL`]: `postgres://app:${CANARY}@db.internal/app`, [`${PREFIX}DB_PASSWORD`]: CANARY, [`${PREFIX}HOST`]: 'web1.internal',
+      [`${PREFIX}DATABASE_URL`]: `postgres://app:${CANARY}@db.internal/app`,
+      [`${PREFIX}DB_PASSWORD`]: CANARY,
+      [`${PREFIX}HOST`]: 'web1.internal',
     });
     expect((await stat(env.path)).mode & 0o777).toBe(0o600);
     const app = await restoreItem(keyring(), store(), (await getItem(h.pool, itemFor(first, 'billing').id!))!, { to: target });
@@ -261,7 +301,9 @@ describe('configBackupWorkflow on the dev server and PostgreSQL', () => {
 
       const target = path.join(h.dir, 'restore-tampered');
       await expect(restoreItem(keyring(), store(), phpItem, { to: target })).rejects.toThrow(RestoreRefusedError);
-      await expect(restoreItem(keyring(), store(), phpItem, { to: target })).rejects.toThrow(/refusing to restore item \d+ \(file .*php\.ini\): .*authentication failed/);
+      await expect(restoreItem(keyring(), store(), phpItem, { to: target })).rejects.toThrow(
+        /refusing to restore item \d+ \(file .*php\.ini\): .*authentication failed/,
+      );
       await expect(restoreItem(keyring(), store(), nginxItem, { to: target })).rejects.toThrow(/truncated/);
       await expect(stat(path.join(target, etc, 'php.ini'))).rejects.toThrow(/ENOENT/);
     } finally {
@@ -284,22 +326,32 @@ describe('configBackupWorkflow on the dev server and PostgreSQL', () => {
     setWorkerEnv(OTHER_KEY);
     try {
       const handle = await start();
-      const failure = await handle.result().then(() => undefined, (error: unknown) => error);
+      const failure = await handle.result().then(
+        () => undefined,
+        (error: unknown) => error,
+      );
       expect(failure).toBeInstanceOf(WorkflowFailedError);
-      expect((failure as WorkflowFailedError).cause?.message).toMatch(/^CONFIG_BACKUP_KEY cannot read existing backups: it lacks key id\(s\) "[0-9a-f]{16}" \(\d+ item\(s\)\)/);
+      expect((failure as WorkflowFailedError).cause?.message).toMatch(
+        /^CONFIG_BACKUP_KEY cannot read existing backups: it lacks key id\(s\) "[0-9a-f]{16}" \(\d+ item\(s\)\)/,
+      );
     } finally {
       setWorkerEnv(KEY);
     }
   });
 
   it('without a key the run fails at once, non-retryable, with a clear message, and writes nothing', async () => {
-    const rowsBefore = await h.pool.query('SELECT (SELECT count(*) FROM config_backup_sets)::int AS sets, (SELECT count(*) FROM config_backup_items)::int AS items');
+    const rowsBefore = await h.pool.query(
+      'SELECT (SELECT count(*) FROM config_backup_sets)::int AS sets, (SELECT count(*) FROM config_backup_items)::int AS items',
+    );
     const storeBefore = await storeBytes();
     setWorkerEnv(null);
     let handle: WorkflowHandle;
     try {
       handle = await start();
-      const failure = await handle.result().then(() => undefined, (error: unknown) => error);
+      const failure = await handle.result().then(
+        () => undefined,
+        (error: unknown) => error,
+      );
       expect(failure).toBeInstanceOf(WorkflowFailedError);
       expect((failure as WorkflowFailedError).cause?.message).toBe('CONFIG_BACKUP_KEY is not set: refusing to back up without encryption');
     } finally {
@@ -308,7 +360,9 @@ describe('configBackupWorkflow on the dev server and PostgreSQL', () => {
     const history = await handle.fetchHistory();
     const attempts = history.events!.filter((e) => e.activityTaskStartedEventAttributes).map((e) => e.activityTaskStartedEventAttributes!.attempt);
     expect(attempts).toEqual([1]);
-    expect((await h.pool.query('SELECT (SELECT count(*) FROM config_backup_sets)::int AS sets, (SELECT count(*) FROM config_backup_items)::int AS items')).rows).toEqual(rowsBefore.rows);
+    expect(
+      (await h.pool.query('SELECT (SELECT count(*) FROM config_backup_sets)::int AS sets, (SELECT count(*) FROM config_backup_items)::int AS items')).rows,
+    ).toEqual(rowsBefore.rows);
     expect(await storeBytes()).toEqual(storeBefore);
   });
 
@@ -319,7 +373,9 @@ describe('configBackupWorkflow on the dev server and PostgreSQL', () => {
     const results: ConfigBackupResult[] = await Promise.all([a.result(), b.result()]);
     const [earlier, later] = [...results].sort((x, y) => x.waitedForLockMs - y.waitedForLockMs);
     expect(later!.waitedForLockMs).toBeGreaterThan(0);
-    const sets = await h.pool.query('SELECT id, started_at, finished_at FROM config_backup_sets WHERE id = ANY($1) ORDER BY started_at', [[earlier!.setId, later!.setId]]);
+    const sets = await h.pool.query('SELECT id, started_at, finished_at FROM config_backup_sets WHERE id = ANY($1) ORDER BY started_at', [
+      [earlier!.setId, later!.setId],
+    ]);
     expect(sets.rows[0].id).toBe(earlier!.setId);
     expect(sets.rows[1].started_at.getTime()).toBeGreaterThanOrEqual(sets.rows[0].finished_at.getTime());
     // The changed file is written by the first run only; the second finds it unchanged.
@@ -330,7 +386,10 @@ describe('configBackupWorkflow on the dev server and PostgreSQL', () => {
     const after = await storeBytes();
     expect(after.objects).toBe(before.objects + 1);
     expect(after.bytes - before.bytes).toBe(earlier!.totals.payloadBytesWritten);
-    const duplicates = await h.pool.query('SELECT item_name FROM config_backup_items WHERE set_id = ANY($1) GROUP BY set_id, item_type, item_name HAVING count(*) > 1', [[earlier!.setId, later!.setId]]);
+    const duplicates = await h.pool.query(
+      'SELECT item_name FROM config_backup_items WHERE set_id = ANY($1) GROUP BY set_id, item_type, item_name HAVING count(*) > 1',
+      [[earlier!.setId, later!.setId]],
+    );
     expect(duplicates.rows).toEqual([]);
   });
 

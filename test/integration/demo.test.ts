@@ -33,7 +33,13 @@ const cliOutputs: CliRun[] = [];
 
 async function cli(args: string[]): Promise<CliRun> {
   // As an operator in another terminal: no TEMPORAL_ADDRESS, DATABASE_URL or key; only where the data lives.
-  const run = await runCli(args, { SENTINEL_DATA_DIR: dataDir, TEMPORAL_ADDRESS: undefined, DATABASE_URL: undefined, CONFIG_BACKUP_KEY: undefined, SENTINEL_CONFIG: undefined });
+  const run = await runCli(args, {
+    SENTINEL_DATA_DIR: dataDir,
+    TEMPORAL_ADDRESS: undefined,
+    DATABASE_URL: undefined,
+    CONFIG_BACKUP_KEY: undefined,
+    SENTINEL_CONFIG: undefined,
+  });
   cliOutputs.push(run);
   return run;
 }
@@ -56,14 +62,27 @@ beforeAll(async () => {
     DEMO_DB_PASSWORD: CANARY,
     DEMO_API_TOKEN: CANARY,
   };
-  for (const name of ['CONFIG_BACKUP_KEY', 'TEMPORAL_ADDRESS', 'SENTINEL_CONFIG', 'CONFIG_ENV_PREFIX', 'CONFIG_FILES_TO_BACKUP', 'CONFIG_BACKUP_DIR', 'BACKUP_DIR']) delete env[name];
+  for (const name of [
+    'CONFIG_BACKUP_KEY',
+    'TEMPORAL_ADDRESS',
+    'SENTINEL_CONFIG',
+    'CONFIG_ENV_PREFIX',
+    'CONFIG_FILES_TO_BACKUP',
+    'CONFIG_BACKUP_DIR',
+    'BACKUP_DIR',
+  ])
+    delete env[name];
   service = spawn('npm', ['start', '--', '--demo'], { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   service.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   service.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  await eventually(async () => {
-    if (service.exitCode !== null) throw new Error(`npm start exited early:\n${output}`);
-    return /Press Ctrl-C to stop/.test(output) && /Demo ready|demo failed/.test(output);
-  }, 240_000, 500).catch((error: Error) => {
+  await eventually(
+    async () => {
+      if (service.exitCode !== null) throw new Error(`npm start exited early:\n${output}`);
+      return /Press Ctrl-C to stop/.test(output) && /Demo ready|demo failed/.test(output);
+    },
+    240_000,
+    500,
+  ).catch((error: Error) => {
     throw new Error(`${error.message}\n--- npm start output ---\n${output}`);
   });
 }, 300_000);
@@ -102,11 +121,19 @@ describe('npm start -- --demo', () => {
     expect(JSON.parse(status.stdout).state).toMatchObject({ phase: 'awaiting-approval', target: 'demo-payments-db' });
     const approved = await cli(['backup', 'approve', high, '--by', 'newcomer', '--reason', 'demo']);
     expect(approved.code, approved.stderr).toBe(0);
-    const finished = await eventually(async () => {
-      const done = JSON.parse((await cli(['backup', 'status', high, '--json'])).stdout);
-      return done.status === 'COMPLETED' ? done : undefined;
-    }, 60_000, 1000);
-    expect(finished.result).toMatchObject({ decision: 'approved', approval: { decision: 'approved', by: 'newcomer', reason: 'demo' }, backup: { status: 'completed' } });
+    const finished = await eventually(
+      async () => {
+        const done = JSON.parse((await cli(['backup', 'status', high, '--json'])).stdout);
+        return done.status === 'COMPLETED' ? done : undefined;
+      },
+      60_000,
+      1000,
+    );
+    expect(finished.result).toMatchObject({
+      decision: 'approved',
+      approval: { decision: 'approved', by: 'newcomer', reason: 'demo' },
+      backup: { status: 'completed' },
+    });
     // An application config with the canary, through the CLI (encrypted by the dev key it adopted).
     const appFile = path.join(dir, 'billing.json');
     await writeFile(appFile, JSON.stringify({ url: 'https://billing.internal', password: CANARY }));
@@ -139,7 +166,14 @@ describe('npm start -- --demo', () => {
         // Control: decoded with the key, the CLI's application config does hold the canary, so the raw search
         // above looks at the bytes where a plaintext secret would be.
         const decoded = await createPayloadCodec(devKeyEnv).decode(payloads);
-        if (decoded.some((p) => Buffer.from(p.data ?? []).toString('utf8').includes(CANARY))) decodedCanaries++;
+        if (
+          decoded.some((p) =>
+            Buffer.from(p.data ?? [])
+              .toString('utf8')
+              .includes(CANARY),
+          )
+        )
+          decodedCanaries++;
       }
     } finally {
       await connection.close();

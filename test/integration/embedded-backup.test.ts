@@ -69,7 +69,16 @@ const run = async (target: string): Promise<{ result: PreBackupResult; workflowI
 
 /** The service's own queries: a backup_runs insert, its history read, an unqualified select. */
 const serviceStillWorks = async (backupId: string) => {
-  await insertBackupRun(servicePool, { backupId, target: 'probe', startedAt: new Date(), endedAt: null, status: 'completed', durationSeconds: 1, sizeBytes: 1, source: 'import' });
+  await insertBackupRun(servicePool, {
+    backupId,
+    target: 'probe',
+    startedAt: new Date(),
+    endedAt: null,
+    status: 'completed',
+    durationSeconds: 1,
+    sizeBytes: 1,
+    source: 'import',
+  });
   expect((await recentHistory(servicePool, 'probe', new Date(Date.now() + 60_000))).map((r) => r.backupId)).toContain(backupId);
   expect((await servicePool.query('SHOW search_path')).rows[0].search_path).toBe('public');
 };
@@ -78,7 +87,9 @@ describe('backing up a PostgreSQL newer than pg_dump, with the service on the em
   it('is refused up front with both versions named, and pg_dump never touches the server', async () => {
     const { result, workflowId } = await run('newer-server');
     expect(result.backup?.status).toBe('failed');
-    expect(result.backup?.error).toMatch(new RegExp(`^pg_dump ${PG_DUMP.replace('.', '\\.')} cannot dump PostgreSQL server 1[6-9]\\.\\d+: install pg_dump 1[6-9] or newer`));
+    expect(result.backup?.error).toMatch(
+      new RegExp(`^pg_dump ${PG_DUMP.replace('.', '\\.')} cannot dump PostgreSQL server 1[6-9]\\.\\d+: install pg_dump 1[6-9] or newer`),
+    );
     // pg_dump's own check runs after its set-up: that set-up never happened on the target.
     expect((await otherPool.query('SHOW search_path')).rows[0].search_path).toBe('public');
     const row = await servicePool.query('SELECT status, error_message FROM backup_runs WHERE workflow_id = $1', [workflowId]);
@@ -92,7 +103,9 @@ describe("a target at the service's own embedded database", () => {
     for (const target of ['own-embedded', 'own-embedded-localhost']) {
       const { result, workflowId } = await run(target);
       expect(result.backup?.status).toBe('failed');
-      expect(result.backup?.error).toMatch(/points at the service's own embedded database \(127\.0\.0\.1:\d+\), which cannot be backed up with pg_dump: it has one session shared by every connection/);
+      expect(result.backup?.error).toMatch(
+        /points at the service's own embedded database \(127\.0\.0\.1:\d+\), which cannot be backed up with pg_dump: it has one session shared by every connection/,
+      );
       expect(result.backup?.error).not.toContain(new URL(service.url).password);
       const row = await servicePool.query('SELECT status FROM backup_runs WHERE workflow_id = $1', [workflowId]);
       expect(row.rows).toEqual([{ status: 'failed' }]);

@@ -36,7 +36,16 @@ describe('embedded PGlite default', () => {
     try {
       await Promise.all(
         [0, 1, 2, 3].map((i) =>
-          insertBackupRun(pool, { backupId: `b${i}`, target: 't', startedAt: new Date(Date.UTC(2026, 0, 1, i)), endedAt: null, status: 'completed', durationSeconds: 10 + i, sizeBytes: 100, source: 'import' }),
+          insertBackupRun(pool, {
+            backupId: `b${i}`,
+            target: 't',
+            startedAt: new Date(Date.UTC(2026, 0, 1, i)),
+            endedAt: null,
+            status: 'completed',
+            durationSeconds: 10 + i,
+            sizeBytes: 100,
+            source: 'import',
+          }),
         ),
       );
       const history = await recentHistory(pool, 't', new Date(Date.UTC(2026, 0, 2)));
@@ -63,13 +72,22 @@ describe('embedded PGlite default', () => {
 // `set_config('search_path', '', false)` (pg_dump's first statement) used to break every later query of the service.
 describe('embedded PGlite: only the service gets into its shared session', () => {
   const serviceStillWorks = async (pool: pg.Pool, backupId: string) => {
-    await insertBackupRun(pool, { backupId, target: 'door', startedAt: new Date(), endedAt: null, status: 'completed', durationSeconds: 1, sizeBytes: 1, source: 'import' });
+    await insertBackupRun(pool, {
+      backupId,
+      target: 'door',
+      startedAt: new Date(),
+      endedAt: null,
+      status: 'completed',
+      durationSeconds: 1,
+      sizeBytes: 1,
+      source: 'import',
+    });
     const row = await pool.query('SELECT backup_id FROM backup_runs WHERE backup_id = $1', [backupId]);
     expect(row.rows).toEqual([{ backup_id: backupId }]);
     expect((await pool.query('SHOW search_path')).rows[0].search_path).toBe('public');
   };
 
-  it('refuses a client without the service\'s password, so its set_config never reaches the session', async () => {
+  it("refuses a client without the service's password, so its set_config never reaches the session", async () => {
     const pool = createPool(embedded.url, 4);
     try {
       await serviceStillWorks(pool, 'door-1'); // the service's connections are open and in use meanwhile
@@ -127,7 +145,7 @@ describe('embedded PGlite: only the service gets into its shared session', () =>
         socket.on('error', reject);
       });
       expect(reply.subarray(0, 1).toString()).toBe('R'); // asked for a password...
-      expect(reply.toString('utf8')).toContain('requires the service\'s password'); // ...and refused the query
+      expect(reply.toString('utf8')).toContain("requires the service's password"); // ...and refused the query
       await serviceStillWorks(pool, 'door-raw');
     } finally {
       await pool.end();

@@ -37,18 +37,27 @@ beforeAll(async () => {
   bigDb = await createIsolatedDatabase('diskfull');
   await bigDb.pool.query('CREATE TABLE filler (id int PRIMARY KEY, payload text NOT NULL)');
   await bigDb.pool.query(`INSERT INTO filler SELECT g, md5(random()::text) || md5(random()::text) FROM generate_series(1, 120000) AS g`);
-  await writeFile(h.configPath, stringify({
-    targets: [
-      { name: 'small-db', kind: 'postgres', url: h.databaseUrl },
-      { name: 'big-db', kind: 'postgres', url: bigDb.url },
-    ],
-  }));
+  await writeFile(
+    h.configPath,
+    stringify({
+      targets: [
+        { name: 'small-db', kind: 'postgres', url: h.databaseUrl },
+        { name: 'big-db', kind: 'postgres', url: bigDb.url },
+      ],
+    }),
+  );
   confDir = path.join(h.dir, 'conf');
   await mkdir(confDir, { recursive: true });
   for (let i = 0; i < CONFIG_FILES; i++) await writeFile(path.join(confDir, `app-${i}.yaml`), `app: ${i}\nport: ${8000 + i}\n`);
   worker = spawnWorkerProcess({
-    name: 'disk-worker', temporalAddress: h.temporalAddress, taskQueue: h.taskQueue, databaseUrl: h.databaseUrl,
-    configPath: h.configPath, backupDir: backupFs.dir, dataDir: h.dir, logFile: path.join(h.dir, 'worker.log'),
+    name: 'disk-worker',
+    temporalAddress: h.temporalAddress,
+    taskQueue: h.taskQueue,
+    databaseUrl: h.databaseUrl,
+    configPath: h.configPath,
+    backupDir: backupFs.dir,
+    dataDir: h.dir,
+    logFile: path.join(h.dir, 'worker.log'),
     env: { CONFIG_BACKUP_DIR: configFs.dir, CONFIG_FILES_TO_BACKUP: path.join(confDir, '*.yaml'), CONFIG_ENV_PREFIX: undefined },
   });
   await worker.ready;
@@ -64,9 +73,17 @@ afterAll(async () => {
 });
 
 const backup = (target: string): Promise<PreBackupResult> =>
-  h.client.workflow.execute('preBackupWorkflow', { taskQueue: h.taskQueue, workflowId: preBackupWorkflowId(target, `${new Date().toISOString()}-disk`), args: [{ target }] });
+  h.client.workflow.execute('preBackupWorkflow', {
+    taskQueue: h.taskQueue,
+    workflowId: preBackupWorkflowId(target, `${new Date().toISOString()}-disk`),
+    args: [{ target }],
+  });
 const configBackup = (): Promise<ConfigBackupResult> =>
-  h.client.workflow.execute('configBackupWorkflow', { taskQueue: h.taskQueue, workflowId: configBackupWorkflowId(`${new Date().toISOString()}-disk`), args: [{}] });
+  h.client.workflow.execute('configBackupWorkflow', {
+    taskQueue: h.taskQueue,
+    workflowId: configBackupWorkflowId(`${new Date().toISOString()}-disk`),
+    args: [{}],
+  });
 
 describe('the backup filesystem fills up', () => {
   it('pre-backup: a dump that does not fit is recorded as failed (no space), leaves nothing behind, earlier dumps still verify', async () => {
@@ -127,7 +144,12 @@ describe('the backup filesystem fills up', () => {
     // No temp file left behind, the space given back, and every earlier payload still authenticates (CLI and API).
     expect((await filesBelow(configFs!.dir)).filter((f) => f !== 'filler.bin' && !/^objects\/[0-9a-f]{2}\/[0-9a-f]{64}$/.test(f))).toEqual([]);
     expect(await configFs!.freeBytes()).toBe(freeFull);
-    const verify = await runCli(['config', 'verify', '--json'], { DATABASE_URL: h.databaseUrl, CONFIG_BACKUP_DIR: configFs!.dir, TEMPORAL_ADDRESS: h.temporalAddress, SENTINEL_DATA_DIR: h.dir });
+    const verify = await runCli(['config', 'verify', '--json'], {
+      DATABASE_URL: h.databaseUrl,
+      CONFIG_BACKUP_DIR: configFs!.dir,
+      TEMPORAL_ADDRESS: h.temporalAddress,
+      SENTINEL_DATA_DIR: h.dir,
+    });
     expect(verify.stderr).toBe('');
     expect(verify.code).toBe(0);
     expect(JSON.parse(verify.stdout)).toMatchObject({ ok: true, payloadsChecked: CONFIG_FILES, failures: [], orphans: [] });

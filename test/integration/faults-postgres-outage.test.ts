@@ -26,19 +26,28 @@ beforeAll(async () => {
   await mkdir(h.backupDir, { recursive: true });
   const pgUrl = new URL(h.databaseUrl);
   proxy = await startTcpProxy({ host: pgUrl.hostname, port: Number(pgUrl.port || 5432) });
-  await writeFile(h.configPath, stringify({
-    targets: [
-      { name: 'outage-locked', kind: 'command', command: 'true' },
-      ...[1, 2, 3, 4].map((n) => ({ name: `outage-${n}`, kind: 'command', command: `sleep ${2 * n}` })),
-      { name: 'outage-late', kind: 'command', command: 'true' },
-    ],
-  }));
+  await writeFile(
+    h.configPath,
+    stringify({
+      targets: [
+        { name: 'outage-locked', kind: 'command', command: 'true' },
+        ...[1, 2, 3, 4].map((n) => ({ name: `outage-${n}`, kind: 'command', command: `sleep ${2 * n}` })),
+        { name: 'outage-late', kind: 'command', command: 'true' },
+      ],
+    }),
+  );
   confDir = path.join(h.dir, 'conf');
   await mkdir(confDir, { recursive: true });
   for (let i = 0; i < 20; i++) await writeFile(path.join(confDir, `app-${i}.yaml`), `app: ${i}\nreplicas: ${i % 3}\n`);
   worker = spawnWorkerProcess({
-    name: 'outage-worker', temporalAddress: h.temporalAddress, taskQueue: h.taskQueue, databaseUrl: proxy.rewrite(h.databaseUrl),
-    configPath: h.configPath, backupDir: h.backupDir, dataDir: h.dir, logFile: path.join(h.dir, 'worker.log'),
+    name: 'outage-worker',
+    temporalAddress: h.temporalAddress,
+    taskQueue: h.taskQueue,
+    databaseUrl: proxy.rewrite(h.databaseUrl),
+    configPath: h.configPath,
+    backupDir: h.backupDir,
+    dataDir: h.dir,
+    logFile: path.join(h.dir, 'worker.log'),
     env: { CONFIG_BACKUP_DIR: path.join(h.dir, 'config-store'), CONFIG_FILES_TO_BACKUP: path.join(confDir, '*.yaml'), CONFIG_ENV_PREFIX: undefined },
   });
   await worker.ready;
@@ -52,7 +61,11 @@ afterAll(async () => {
 });
 
 const startRun = (target: string) =>
-  h.client.workflow.start('preBackupWorkflow', { taskQueue: h.taskQueue, workflowId: preBackupWorkflowId(target, `${new Date().toISOString()}-outage`), args: [{ target }] });
+  h.client.workflow.start('preBackupWorkflow', {
+    taskQueue: h.taskQueue,
+    workflowId: preBackupWorkflowId(target, `${new Date().toISOString()}-outage`),
+    args: [{ target }],
+  });
 
 describe('PostgreSQL unreachable for 30 s in the middle of runs', () => {
   it('activities retry and complete afterwards; every run is recorded exactly once', async () => {
@@ -79,7 +92,11 @@ describe('PostgreSQL unreachable for 30 s in the middle of runs', () => {
     expect(resetAtCut).toBeGreaterThan(0);
     // Runs and a configuration backup that begin while the database is unreachable.
     const late = [await startRun('outage-late'), await startRun('outage-late')];
-    const config = await h.client.workflow.start('configBackupWorkflow', { taskQueue: h.taskQueue, workflowId: configBackupWorkflowId(`${new Date().toISOString()}-outage`), args: [{}] });
+    const config = await h.client.workflow.start('configBackupWorkflow', {
+      taskQueue: h.taskQueue,
+      workflowId: configBackupWorkflowId(`${new Date().toISOString()}-outage`),
+      args: [{}],
+    });
     await lockHolder.query('COMMIT');
     await new Promise((r) => setTimeout(r, Math.max(0, OUTAGE_MS - (Date.now() - cutAt))));
     expect(worker.hasExited(), `the worker died:\n${worker.log().slice(-3000)}`).toBe(false);
@@ -113,12 +130,16 @@ describe('PostgreSQL unreachable for 30 s in the middle of runs', () => {
     expect(configResult.totals).toMatchObject({ backedUp: 20, failed: 0 });
     const sets = await h.pool.query('SELECT status FROM config_backup_sets WHERE workflow_id = $1', [config.workflowId]);
     expect(sets.rows).toEqual([{ status: 'completed' }]);
-    const items = await h.pool.query('SELECT count(*)::int AS n, count(DISTINCT item_name)::int AS names FROM config_backup_items WHERE set_id = $1', [configResult.setId]);
+    const items = await h.pool.query('SELECT count(*)::int AS n, count(DISTINCT item_name)::int AS names FROM config_backup_items WHERE set_id = $1', [
+      configResult.setId,
+    ]);
     expect(items.rows[0]).toEqual({ n: 20, names: 20 });
 
     // The worker lived through it: same process, pool reconnected through the restored proxy.
     expect(worker.hasExited(), `the worker died:\n${worker.log().slice(-3000)}`).toBe(false);
     expect(proxy.stats().accepted).toBeGreaterThan(acceptedBeforeRestore);
-    console.log(`[faults] postgres outage ${Math.round((restoredAt - cutAt) / 1000)} s: ${resetAtCut} connection(s) reset, ${proxy.stats().refused} refused; all ${runs.length + 1} runs done ${Math.round(recoveredMs / 1000)} s after the restore (record attempts ${recordAttempts.join(', ')})`);
+    console.log(
+      `[faults] postgres outage ${Math.round((restoredAt - cutAt) / 1000)} s: ${resetAtCut} connection(s) reset, ${proxy.stats().refused} refused; all ${runs.length + 1} runs done ${Math.round(recoveredMs / 1000)} s after the restore (record attempts ${recordAttempts.join(', ')})`,
+    );
   }, 300_000);
 });

@@ -27,7 +27,11 @@ let worker: WorkerProcess;
 const scheduleId = `faults-restart-${Date.now()}`;
 
 const start = (taskQueue: string, input: PreBackupInput) =>
-  client.workflow.start('preBackupWorkflow', { taskQueue, workflowId: preBackupWorkflowId(input.target, `${new Date().toISOString()}-restart`), args: [input] });
+  client.workflow.start('preBackupWorkflow', {
+    taskQueue,
+    workflowId: preBackupWorkflowId(input.target, `${new Date().toISOString()}-restart`),
+    args: [input],
+  });
 
 beforeAll(async () => {
   h = await createHarness('faults-restart');
@@ -37,22 +41,34 @@ beforeAll(async () => {
   server = await startDevServer({ headless: true, port, dbFile });
   connection = await Connection.connect({ address: server.address });
   client = new Client({ connection, dataConverter: sentinelDataConverter() });
-  await writeFile(h.configPath, stringify({
-    targets: [
-      { name: 'restart-delay', kind: 'command', command: 'true', policy: 'delay', delayMinutes: 0.5, maxDelays: 3 },
-      { name: 'restart-approval', kind: 'command', command: 'true', policy: 'manual' },
-      { name: 'restart-scheduled', kind: 'command', command: 'true', policy: 'delay' },
-    ],
-  }));
+  await writeFile(
+    h.configPath,
+    stringify({
+      targets: [
+        { name: 'restart-delay', kind: 'command', command: 'true', policy: 'delay', delayMinutes: 0.5, maxDelays: 3 },
+        { name: 'restart-approval', kind: 'command', command: 'true', policy: 'manual' },
+        { name: 'restart-scheduled', kind: 'command', command: 'true', policy: 'delay' },
+      ],
+    }),
+  );
   worker = spawnWorkerProcess({
-    name: 'restart-worker', temporalAddress: server.address, taskQueue: h.taskQueue, databaseUrl: h.databaseUrl,
-    configPath: h.configPath, backupDir: h.backupDir, dataDir: h.dir, logFile: path.join(h.dir, 'worker.log'),
+    name: 'restart-worker',
+    temporalAddress: server.address,
+    taskQueue: h.taskQueue,
+    databaseUrl: h.databaseUrl,
+    configPath: h.configPath,
+    backupDir: h.backupDir,
+    dataDir: h.dir,
+    logFile: path.join(h.dir, 'worker.log'),
   });
   await worker.ready;
 });
 
 afterAll(async () => {
-  await client?.schedule.getHandle(scheduleId).delete().catch(() => undefined);
+  await client?.schedule
+    .getHandle(scheduleId)
+    .delete()
+    .catch(() => undefined);
   await worker?.stop(5_000);
   await connection?.close().catch(() => undefined);
   await server?.stop();
@@ -65,12 +81,27 @@ describe('the Temporal server stopped and restarted on the same database file', 
     // Eight recent failures make the rules delay this target; the history is fixed while the server is down.
     const now = Date.now();
     for (let i = 0; i < 8; i++)
-      await insertBackupRun(h.pool, { backupId: `restart-fail-${i}`, target: 'restart-delay', startedAt: new Date(now - (10 - i) * 3_600_000), endedAt: null, status: 'failed', durationSeconds: 60, sizeBytes: 0, source: 'import' });
+      await insertBackupRun(h.pool, {
+        backupId: `restart-fail-${i}`,
+        target: 'restart-delay',
+        startedAt: new Date(now - (10 - i) * 3_600_000),
+        endedAt: null,
+        status: 'failed',
+        durationSeconds: 60,
+        sizeBytes: 0,
+        source: 'import',
+      });
 
     await client.schedule.create({
       scheduleId,
       spec: { intervals: [{ every: '10s' }] },
-      action: { type: 'startWorkflow', workflowType: 'preBackupWorkflow', taskQueue, workflowId: 'pre-backup/restart-scheduled', args: [{ target: 'restart-scheduled' }] },
+      action: {
+        type: 'startWorkflow',
+        workflowType: 'preBackupWorkflow',
+        taskQueue,
+        workflowId: 'pre-backup/restart-scheduled',
+        args: [{ target: 'restart-scheduled' }],
+      },
       policies: { overlap: ScheduleOverlapPolicy.SKIP },
     });
     const delayed = await start(taskQueue, { target: 'restart-delay' });
@@ -89,7 +120,16 @@ describe('the Temporal server stopped and restarted on the same database file', 
     await server!.stop();
     expect(server!.process.exitCode !== null || server!.process.signalCode !== null).toBe(true);
     for (let i = 0; i < 20; i++)
-      await insertBackupRun(h.pool, { backupId: `restart-ok-${i}`, target: 'restart-delay', startedAt: new Date(now - (60 - i) * 60_000), endedAt: null, status: 'completed', durationSeconds: 30, sizeBytes: 1000, source: 'import' });
+      await insertBackupRun(h.pool, {
+        backupId: `restart-ok-${i}`,
+        target: 'restart-delay',
+        startedAt: new Date(now - (60 - i) * 60_000),
+        endedAt: null,
+        status: 'completed',
+        durationSeconds: 30,
+        sizeBytes: 1000,
+        source: 'import',
+      });
     await new Promise((r) => setTimeout(r, Math.max(0, DOWN_MS - (Date.now() - stoppedAt))));
     server = await startDevServer({ headless: true, port, dbFile });
     const restartedAt = Date.now();
@@ -122,6 +162,8 @@ describe('the Temporal server stopped and restarted on the same database file', 
     expect(firedBefore[0]!.takenAt.getTime()).toBeLessThan(stoppedAt);
 
     expect(worker.hasExited()).toBe(false);
-    console.log(`[faults] server restart: down ${Math.round((restartedAt - stoppedAt) / 1000)} s (incl. start-up); in-flight runs done ${Math.round(resumedMs / 1000)} s and first scheduled action ${Math.round(scheduleMs / 1000)} s after the restart`);
+    console.log(
+      `[faults] server restart: down ${Math.round((restartedAt - stoppedAt) / 1000)} s (incl. start-up); in-flight runs done ${Math.round(resumedMs / 1000)} s and first scheduled action ${Math.round(scheduleMs / 1000)} s after the restart`,
+    );
   }, 300_000);
 });

@@ -17,7 +17,17 @@ import { verifyBackups } from '../../capabilities/config-backup/operations/verif
 import { PayloadStore } from '../../capabilities/config-backup/store/payload-store.js';
 import { writeHistoryFile } from '../../capabilities/history/history-file.js';
 import { importHistoryFile } from '../../capabilities/history/history-import.js';
-import { activityStarts, dumpNameFor, filesBelow, isAlive, processesMatching, startedActivity, timers, waitForProcessExit, workflowTaskIdentities } from '../helpers/faults.js';
+import {
+  activityStarts,
+  dumpNameFor,
+  filesBelow,
+  isAlive,
+  processesMatching,
+  startedActivity,
+  timers,
+  waitForProcessExit,
+  workflowTaskIdentities,
+} from '../helpers/faults.js';
 import { createHarness, eventually, type Harness } from '../helpers/harness.js';
 import { createIsolatedDatabase } from '../helpers/model-database.js';
 import { startTcpProxy } from '../helpers/tcp-proxy.js';
@@ -43,8 +53,15 @@ afterAll(async () => {
 
 function spawnWorker(name: string, taskQueue: string, options: Partial<WorkerProcessOptions> = {}): WorkerProcess {
   const worker = spawnWorkerProcess({
-    name, taskQueue, temporalAddress: h.temporalAddress, databaseUrl: h.databaseUrl, configPath: h.configPath,
-    backupDir: h.backupDir, dataDir: h.dir, logFile: path.join(h.dir, `${name}.log`), ...options,
+    name,
+    taskQueue,
+    temporalAddress: h.temporalAddress,
+    databaseUrl: h.databaseUrl,
+    configPath: h.configPath,
+    backupDir: h.backupDir,
+    dataDir: h.dir,
+    logFile: path.join(h.dir, `${name}.log`),
+    ...options,
   });
   workers.push(worker);
   return worker;
@@ -54,11 +71,20 @@ function spawnWorker(name: string, taskQueue: string, options: Partial<WorkerPro
 const identityOf = (worker: WorkerProcess) => `${worker.pid}@${os.hostname()}`;
 
 const startPreBackup = (taskQueue: string, input: PreBackupInput) =>
-  h.client.workflow.start('preBackupWorkflow', { taskQueue, workflowId: preBackupWorkflowId(input.target, `${new Date().toISOString()}-${Math.random().toString(36).slice(2, 8)}`), args: [input] });
+  h.client.workflow.start('preBackupWorkflow', {
+    taskQueue,
+    workflowId: preBackupWorkflowId(input.target, `${new Date().toISOString()}-${Math.random().toString(36).slice(2, 8)}`),
+    args: [input],
+  });
 const stateOf = (handle: WorkflowHandle) => handle.query<PreBackupState>('state');
 
 /** One finished run: exactly one dump file (no partial), matching its recorded checksum and restorable, and one row. */
-async function expectOneArtifactAndRow(expect: ExpectStatic, handle: WorkflowHandleWithFirstExecutionRunId, result: PreBackupResult, target: string): Promise<void> {
+async function expectOneArtifactAndRow(
+  expect: ExpectStatic,
+  handle: WorkflowHandleWithFirstExecutionRunId,
+  result: PreBackupResult,
+  target: string,
+): Promise<void> {
   expect(result.backup?.status).toBe('completed');
   const name = `${dumpNameFor(handle.workflowId, handle.firstExecutionRunId)}.dump`;
   const artifact = path.join(h.backupDir, target, name);
@@ -79,13 +105,16 @@ describe.concurrent('a worker SIGKILLed mid-flight; a new worker finishes every 
     cleanups.push(() => proxy.close());
     proxy.stallAfter(8192);
     const configPath = path.join(h.dir, 'pre-backup.yaml');
-    await writeFile(configPath, stringify({
-      targets: [
-        { name: 'kill-dump', kind: 'postgres', url: proxy.rewrite(h.databaseUrl), policy: 'manual' },
-        { name: 'kill-delay', kind: 'postgres', url: h.databaseUrl, policy: 'delay', delayMinutes: 0.5, maxDelays: 1 },
-        { name: 'kill-approval', kind: 'postgres', url: h.databaseUrl, policy: 'manual' },
-      ],
-    }));
+    await writeFile(
+      configPath,
+      stringify({
+        targets: [
+          { name: 'kill-dump', kind: 'postgres', url: proxy.rewrite(h.databaseUrl), policy: 'manual' },
+          { name: 'kill-delay', kind: 'postgres', url: h.databaseUrl, policy: 'delay', delayMinutes: 0.5, maxDelays: 1 },
+          { name: 'kill-approval', kind: 'postgres', url: h.databaseUrl, policy: 'manual' },
+        ],
+      }),
+    );
     const first = spawnWorker('pre-backup-1', taskQueue, { configPath });
     await first.ready;
 
@@ -118,7 +147,9 @@ describe.concurrent('a worker SIGKILLed mid-flight; a new worker finishes every 
 
     const second = spawnWorker('pre-backup-2', taskQueue, { configPath });
     await second.ready;
-    const approved = await approval.executeUpdate<PreBackupState, [unknown]>('decide', { args: [{ decision: 'approve', by: 'oncall', reason: 'after the crash' }] });
+    const approved = await approval.executeUpdate<PreBackupState, [unknown]>('decide', {
+      args: [{ decision: 'approve', by: 'oncall', reason: 'after the crash' }],
+    });
     expect(approved.approval).toEqual({ decision: 'approved', by: 'oncall', reason: 'after the crash' });
     // The delay's timer fires on the server; the new worker re-predicts (still critical) and escalates.
     await eventually(async () => (await stateOf(delay)).phase === 'awaiting-approval', 120_000);
@@ -162,13 +193,19 @@ describe.concurrent('a worker SIGKILLed mid-flight; a new worker finishes every 
 
     // ml-random-forest trains in quadratic time: ~800 training rows keep the activity busy for many seconds.
     const handle = await h.client.workflow.start('trainFailureModelWorkflow', {
-      taskQueue, workflowId: trainModelWorkflowId(`${new Date().toISOString()}-kill`), args: [{ algorithm: 'ml-random-forest', params: { nTrees: 50, seed: 3 } }],
+      taskQueue,
+      workflowId: trainModelWorkflowId(`${new Date().toISOString()}-kill`),
+      args: [{ algorithm: 'ml-random-forest', params: { nTrees: 50, seed: 3 } }],
     });
     const trainingRun = `${handle.workflowId}#${handle.firstExecutionRunId}`;
-    const running = await eventually(async () => {
-      const started = await startedActivity(handle, 'trainModelCandidate');
-      return started && Number.isFinite(started.heartbeatAt) ? started : undefined;
-    }, 60_000, 100);
+    const running = await eventually(
+      async () => {
+        const started = await startedActivity(handle, 'trainModelCandidate');
+        return started && Number.isFinite(started.heartbeatAt) ? started : undefined;
+      },
+      60_000,
+      100,
+    );
     expect(running.attempt).toBe(1);
     const killedAt = Date.now();
     await first.kill();
@@ -209,16 +246,24 @@ describe.concurrent('a worker SIGKILLed mid-flight; a new worker finishes every 
 
     const first = spawnWorker('config-1', taskQueue, { env: configEnv });
     await first.ready;
-    const handle = await h.client.workflow.start('configBackupWorkflow', { taskQueue, workflowId: configBackupWorkflowId(`${new Date().toISOString()}-kill`), args: [{}] });
+    const handle = await h.client.workflow.start('configBackupWorkflow', {
+      taskQueue,
+      workflowId: configBackupWorkflowId(`${new Date().toISOString()}-kill`),
+      args: [{}],
+    });
     // Killed at the worst moment: a file batch is running and has stored payloads that no committed row references.
-    const caught = await eventually(async () => {
-      const running = await startedActivity(handle, 'backupConfigFiles');
-      if (!running) return undefined;
-      const referenced = await referencedHashes(h.pool);
-      if (!(await store.list()).some((hash) => !referenced.has(hash))) return undefined;
-      await first.kill();
-      return running;
-    }, 120_000, 50);
+    const caught = await eventually(
+      async () => {
+        const running = await startedActivity(handle, 'backupConfigFiles');
+        if (!running) return undefined;
+        const referenced = await referencedHashes(h.pool);
+        if (!(await store.list()).some((hash) => !referenced.has(hash))) return undefined;
+        await first.kill();
+        return running;
+      },
+      120_000,
+      50,
+    );
     const killedAt = Date.now();
     expect(caught.attempt).toBe(1);
     // Two batches run at once (and beside the environment step): every batch in flight at the kill is retried.
@@ -239,7 +284,9 @@ describe.concurrent('a worker SIGKILLed mid-flight; a new worker finishes every 
     expect(result.totals).toMatchObject({ backedUp: FILES, unchanged: 0, failed: 0 });
     const set = await h.pool.query('SELECT status FROM config_backup_sets WHERE id = $1', [result.setId]);
     expect(set.rows).toEqual([{ status: 'completed' }]);
-    const items = await h.pool.query('SELECT count(*)::int AS n, count(DISTINCT item_name)::int AS names FROM config_backup_items WHERE set_id = $1', [result.setId]);
+    const items = await h.pool.query('SELECT count(*)::int AS n, count(DISTINCT item_name)::int AS names FROM config_backup_items WHERE set_id = $1', [
+      result.setId,
+    ]);
     expect(items.rows[0]).toEqual({ n: FILES, names: FILES });
     expect((await h.pool.query('SELECT holder FROM config_backup_lock')).rows).toEqual([{ holder: null }]);
     const retried = (await activityStarts(handle, 'backupConfigFiles')).filter((s) => s.attempt > 1);
@@ -266,6 +313,8 @@ describe.concurrent('a worker SIGKILLed mid-flight; a new worker finishes every 
     expect(await store.list()).toEqual([...expected].sort());
     expect((await filesBelow(storeDir)).filter((f) => !/^objects\/[0-9a-f]{2}\/[0-9a-f]{64}$/.test(f))).toEqual([]);
     expect(second.hasExited()).toBe(false);
-    console.log(`[faults] config backup kill (${batchesInFlight} batch(es) in flight): finished ${Math.round(recoveredMs / 1000)} s after the SIGKILL; ${orphansAtKill.length} orphan payload(s) removed by the cleanup pass`);
+    console.log(
+      `[faults] config backup kill (${batchesInFlight} batch(es) in flight): finished ${Math.round(recoveredMs / 1000)} s after the SIGKILL; ${orphansAtKill.length} orphan payload(s) removed by the cleanup pass`,
+    );
   }, 300_000);
 });

@@ -18,8 +18,19 @@ let env: Record<string, string>;
 beforeAll(async () => {
   h = await createHarness('history-conflicts');
   db = await createIsolatedDatabase('history_conflicts');
-  await h.writeConfig({ targets: [{ name: 'db-001', kind: 'command', command: 'true' }, { name: 'db-002', kind: 'command', command: 'true' }] });
-  env = { TEMPORAL_ADDRESS: h.temporalAddress, DATABASE_URL: db.url, SENTINEL_CONFIG: h.configPath, SENTINEL_TASK_QUEUE: h.taskQueue, SENTINEL_DATA_DIR: h.dir };
+  await h.writeConfig({
+    targets: [
+      { name: 'db-001', kind: 'command', command: 'true' },
+      { name: 'db-002', kind: 'command', command: 'true' },
+    ],
+  });
+  env = {
+    TEMPORAL_ADDRESS: h.temporalAddress,
+    DATABASE_URL: db.url,
+    SENTINEL_CONFIG: h.configPath,
+    SENTINEL_TASK_QUEUE: h.taskQueue,
+    SENTINEL_DATA_DIR: h.dir,
+  };
 });
 
 afterAll(async () => {
@@ -33,7 +44,10 @@ describe('history generate / import: seeds and conflicts', () => {
   it('imports two generated files of different seeds in full', async () => {
     const one = path.join(h.dir, 'seed1.csv');
     const seven = path.join(h.dir, 'seed7.csv');
-    for (const [seed, file] of [['1', one], ['7', seven]] as const) {
+    for (const [seed, file] of [
+      ['1', one],
+      ['7', seven],
+    ] as const) {
       const generated = await runCli(['history', 'generate', '--targets', '2', '--days', '5', '--seed', seed, '--start', '2026-06-01', '--out', file], env);
       expect(generated.code).toBe(0);
     }
@@ -43,7 +57,9 @@ describe('history generate / import: seeds and conflicts', () => {
     expect(second.code).toBe(0);
     expect(JSON.parse(second.stdout)).toMatchObject({ rows: 240, inserted: 240, duplicates: 0, conflicts: 0 });
     expect(await count()).toBe(480);
-    const ids = await db.pool.query(`SELECT count(*) FILTER (WHERE backup_id LIKE 'gen-s1-%')::int AS s1, count(*) FILTER (WHERE backup_id LIKE 'gen-s7-%')::int AS s7 FROM backup_runs`);
+    const ids = await db.pool.query(
+      `SELECT count(*) FILTER (WHERE backup_id LIKE 'gen-s1-%')::int AS s1, count(*) FILTER (WHERE backup_id LIKE 'gen-s7-%')::int AS s7 FROM backup_runs`,
+    );
     expect(ids.rows[0]).toEqual({ s1: 240, s7: 240 });
 
     // The same file again: all already present, nothing is a conflict, exit 0.
@@ -81,12 +97,15 @@ describe('history generate / import: seeds and conflicts', () => {
 
   it('a row repeated in one file with different content is a conflict too', async () => {
     const file = path.join(h.dir, 'repeated.csv');
-    await writeFile(file, [
-      'backup_id,target,started_at,status,duration_seconds,size_bytes',
-      'r-1,db-001,2026-07-01T02:00:00Z,completed,300,1000',
-      'r-1,db-001,2026-07-01T02:00:00Z,completed,300,1000',
-      'r-1,db-001,2026-07-01T02:00:00Z,failed,300,1000',
-    ].join('\n'));
+    await writeFile(
+      file,
+      [
+        'backup_id,target,started_at,status,duration_seconds,size_bytes',
+        'r-1,db-001,2026-07-01T02:00:00Z,completed,300,1000',
+        'r-1,db-001,2026-07-01T02:00:00Z,completed,300,1000',
+        'r-1,db-001,2026-07-01T02:00:00Z,failed,300,1000',
+      ].join('\n'),
+    );
     const report = await importHistoryFile(db.pool, file);
     expect(report).toMatchObject({ rows: 3, inserted: 1, duplicates: 1, conflicts: 1, conflictIds: ['r-1'] });
   });

@@ -18,12 +18,34 @@ beforeAll(async () => {
   const today = Math.floor(now / DAY) * DAY;
   // 20 daily runs at 03:00: about 300 s and 1 GB each, so 20 GB retained; then a run at a fifth of the size.
   for (let d = 20; d >= 1; d--)
-    await insertBackupRun(h.pool, { backupId: `cli-sized-${d}`, target: 'cli-sized', startedAt: new Date(today - d * DAY + 3 * HOUR), endedAt: null, status: 'completed', durationSeconds: 300 * (d % 2 ? 1.02 : 0.98), sizeBytes: 1e9 * (d % 3 ? 1.01 : 0.99), source: 'import' });
-  await insertBackupRun(h.pool, { backupId: 'cli-sized-partial', target: 'cli-sized', startedAt: new Date(now - 20 * 60_000), endedAt: null, status: 'completed', durationSeconds: 290, sizeBytes: 2e8, source: 'import' });
+    await insertBackupRun(h.pool, {
+      backupId: `cli-sized-${d}`,
+      target: 'cli-sized',
+      startedAt: new Date(today - d * DAY + 3 * HOUR),
+      endedAt: null,
+      status: 'completed',
+      durationSeconds: 300 * (d % 2 ? 1.02 : 0.98),
+      sizeBytes: 1e9 * (d % 3 ? 1.01 : 0.99),
+      source: 'import',
+    });
+  await insertBackupRun(h.pool, {
+    backupId: 'cli-sized-partial',
+    target: 'cli-sized',
+    startedAt: new Date(now - 20 * 60_000),
+    endedAt: null,
+    status: 'completed',
+    durationSeconds: 290,
+    sizeBytes: 2e8,
+    source: 'import',
+  });
   await h.startWorker();
   env = {
-    TEMPORAL_ADDRESS: h.temporalAddress, DATABASE_URL: h.databaseUrl, SENTINEL_CONFIG: h.configPath, SENTINEL_TASK_QUEUE: h.taskQueue,
-    SENTINEL_DATA_DIR: h.dir, BACKUP_DIR: h.backupDir,
+    TEMPORAL_ADDRESS: h.temporalAddress,
+    DATABASE_URL: h.databaseUrl,
+    SENTINEL_CONFIG: h.configPath,
+    SENTINEL_TASK_QUEUE: h.taskQueue,
+    SENTINEL_DATA_DIR: h.dir,
+    BACKUP_DIR: h.backupDir,
   };
 });
 
@@ -50,9 +72,16 @@ describe('sentinel forecast and anomalies against PostgreSQL and the dev server'
     for (const mark of ['intervalBand_marks', 'forecastLine_marks', 'fitLine_marks', 'historyPoints_marks']) expect(drawn).toContain(mark);
   });
 
-  it('forecast --target uses the target\'s retained backups and its capacityGb', async () => {
+  it("forecast --target uses the target's retained backups and its capacityGb", async () => {
     const result = json(await runCli(['forecast', '--target', 'cli-sized', '--days', '30', '--json'], env));
-    expect(result).toMatchObject({ target: 'cli-sized', series: 'retained-backups', capacityGb: 50, capacitySource: 'config', status: 'forecast', forecast: { trend: 'increasing', daysAhead: 30 } });
+    expect(result).toMatchObject({
+      target: 'cli-sized',
+      series: 'retained-backups',
+      capacityGb: 50,
+      capacitySource: 'config',
+      status: 'forecast',
+      forecast: { trend: 'increasing', daysAhead: 30 },
+    });
     // 14 runs of 1.01 GB + 6 of 0.99 GB + the 0.2 GB partial run.
     expect(result.lastValueGb).toBeCloseTo(20.28, 6);
     // About 1 GB a day from 20.28 GB to 50 GB: roughly 30 days; the conservative estimate is never later.
@@ -64,7 +93,14 @@ describe('sentinel forecast and anomalies against PostgreSQL and the dev server'
   it('anomalies check scores given figures against the history and draws them', async () => {
     const svg = path.join(h.dir, 'check.svg');
     const result = json(await runCli(['anomalies', 'check', '--target', 'cli-sized', '--duration', '900', '--json', '--plot', svg], env));
-    expect(result).toMatchObject({ target: 'cli-sized', status: 'scored', severity: 'critical', minHistoryRuns: 10, unscoredMetrics: ['sizeBytes'], run: { source: 'given', durationSeconds: 900, sizeBytes: null } });
+    expect(result).toMatchObject({
+      target: 'cli-sized',
+      status: 'scored',
+      severity: 'critical',
+      minHistoryRuns: 10,
+      unscoredMetrics: ['sizeBytes'],
+      run: { source: 'given', durationSeconds: 900, sizeBytes: null },
+    });
     expect(result.findings).toEqual([expect.objectContaining({ metric: 'durationSeconds', direction: 'above', severity: 'critical', isAnomaly: true })]);
     expect(existsSync(svg)).toBe(true);
     expect(readFileSync(svg, 'utf8')).toContain('flaggedPoints_marks');

@@ -44,13 +44,22 @@ const seed = (row: Omit<BackupRunRow, 'backupId' | 'endedAt' | 'status'> & Parti
   insertBackupRun(h.pool, { backupId: `${row.target}-seed-${seq++}`, endedAt: null, status: 'completed', source: 'import', ...row });
 
 const alertsOf = async (target: string, kind?: string) =>
-  (await h.pool.query(`SELECT kind, severity, message, dedupe_key FROM alerts WHERE target = $1 AND ($2::text IS NULL OR kind = $2) ORDER BY id`, [target, kind ?? null])).rows;
+  (
+    await h.pool.query(`SELECT kind, severity, message, dedupe_key FROM alerts WHERE target = $1 AND ($2::text IS NULL OR kind = $2) ORDER BY id`, [
+      target,
+      kind ?? null,
+    ])
+  ).rows;
 
 const scan = (input: AnomalyMonitorInput = {}): Promise<AnomalyMonitorResult> =>
   h.client.workflow.execute('anomalyMonitorWorkflow', { taskQueue: h.taskQueue, workflowId: `${anomalyScanWorkflowId(new Date())}-${seq++}`, args: [input] });
 
 const capacity = (input: CapacityForecastInput): Promise<CapacityForecastResult> =>
-  h.client.workflow.execute('capacityForecastWorkflow', { taskQueue: h.taskQueue, workflowId: `${capacityForecastWorkflowId(new Date())}-${seq++}`, args: [input] });
+  h.client.workflow.execute('capacityForecastWorkflow', {
+    taskQueue: h.taskQueue,
+    workflowId: `${capacityForecastWorkflowId(new Date())}-${seq++}`,
+    args: [input],
+  });
 
 describe('anomalyMonitorWorkflow over seeded history', () => {
   const now = Date.now();
@@ -58,7 +67,12 @@ describe('anomalyMonitorWorkflow over seeded history', () => {
   const normalHistory = async (target: string) => {
     const today = Math.floor(now / DAY) * DAY;
     for (let d = 30; d >= 1; d--)
-      await seed({ target, startedAt: new Date(today - d * DAY + 2 * HOUR), durationSeconds: 100 * (d % 2 ? 1.02 : 0.98), sizeBytes: 1e9 * (d % 3 ? 1.01 : 0.99) });
+      await seed({
+        target,
+        startedAt: new Date(today - d * DAY + 2 * HOUR),
+        durationSeconds: 100 * (d % 2 ? 1.02 : 0.98),
+        sizeBytes: 1e9 * (d % 3 ? 1.01 : 0.99),
+      });
   };
 
   beforeAll(async () => {
@@ -69,17 +83,24 @@ describe('anomalyMonitorWorkflow over seeded history', () => {
     await seed({ target: 'm-scan-partial', startedAt: new Date(now - 2 * HOUR), durationSeconds: 100, sizeBytes: 2e8 });
     // 40 runs every 12 h: 20 steady, then creeping up to +10%; no single run is anomalous, the EWMA is.
     for (let i = 0; i < 40; i++)
-      await seed({ target: 'm-scan-creep', startedAt: new Date(now - (39 - i) * 12 * HOUR - HOUR), durationSeconds: 100 * (i % 2 ? 0.98 : 1.02) * (i < 20 ? 1 : 1 + 0.005 * (i - 19)), sizeBytes: 1e9 });
+      await seed({
+        target: 'm-scan-creep',
+        startedAt: new Date(now - (39 - i) * 12 * HOUR - HOUR),
+        durationSeconds: 100 * (i % 2 ? 0.98 : 1.02) * (i < 20 ? 1 : 1 + 0.005 * (i - 19)),
+        sizeBytes: 1e9,
+      });
   });
 
   it('finds the slow runs, the partial backup and the creep; alerts once per incident', async () => {
     const first = await scan();
     expect(first.workflowId).toMatch(/^anomaly-scan\/\d{4}-\d\d-\d\dT/);
     const mine = first.findings.filter((f) => f.target.startsWith('m-scan-'));
-    expect(mine.map((f) => [f.target, f.severity, f.reasons])).toEqual(expect.arrayContaining([
-      ['m-scan-slow', 'critical', ['longer_than_usual']],
-      ['m-scan-partial', 'critical', ['smaller_than_usual', 'possible_partial_backup']],
-    ]));
+    expect(mine.map((f) => [f.target, f.severity, f.reasons])).toEqual(
+      expect.arrayContaining([
+        ['m-scan-slow', 'critical', ['longer_than_usual']],
+        ['m-scan-partial', 'critical', ['smaller_than_usual', 'possible_partial_backup']],
+      ]),
+    );
     expect(mine.filter((f) => f.target === 'm-scan-slow')).toHaveLength(2);
     expect(mine.some((f) => f.target === 'm-scan-creep')).toBe(false);
     expect(first.drift.filter((d) => d.target.startsWith('m-scan-')).map((d) => [d.target, d.metric, d.direction, d.severity])).toEqual([
@@ -111,7 +132,10 @@ describe('anomalyMonitorWorkflow over seeded history', () => {
     expect(third.incidents.closed.filter((c) => c.target === 'm-scan-slow')).toEqual([
       expect.objectContaining({ metric: 'durationSeconds', direction: 'above', reason: 'recovered' }),
     ]);
-    const open = (await listIncidents(h.pool, { openOnly: true })).filter((i) => i.target.startsWith('m-scan-')).map((i) => i.target).sort();
+    const open = (await listIncidents(h.pool, { openOnly: true }))
+      .filter((i) => i.target.startsWith('m-scan-'))
+      .map((i) => i.target)
+      .sort();
     expect(open).toEqual(['m-scan-creep', 'm-scan-partial']);
     expect(await alertsOf('m-scan-slow')).toHaveLength(1);
   });
@@ -127,7 +151,11 @@ describe('anomalyMonitorWorkflow over seeded history', () => {
 describe('preBackupWorkflow anomaly check', () => {
   const run = async (sleepSeconds: number): Promise<PreBackupResult> => {
     await writeFile(sleepFile, String(sleepSeconds));
-    return h.client.workflow.execute('preBackupWorkflow', { taskQueue: h.taskQueue, workflowId: preBackupWorkflowId('m-flaky', `${new Date().toISOString()}-${seq++}`), args: [{ target: 'm-flaky' }] });
+    return h.client.workflow.execute('preBackupWorkflow', {
+      taskQueue: h.taskQueue,
+      workflowId: preBackupWorkflowId('m-flaky', `${new Date().toISOString()}-${seq++}`),
+      args: [{ target: 'm-flaky' }],
+    });
   };
 
   it('says "not enough history" with the minimum instead of guessing', async () => {
@@ -135,7 +163,11 @@ describe('preBackupWorkflow anomaly check', () => {
     expect(result.backup?.status).toBe('completed');
     expect(result.anomalies).toEqual([]);
     expect(result.anomalyCheck).toMatchObject({
-      status: 'insufficient_history', minHistoryRuns: 10, historyRuns: 0, isAnomaly: false, alertsSent: [],
+      status: 'insufficient_history',
+      minHistoryRuns: 10,
+      historyRuns: 0,
+      isAnomaly: false,
+      alertsSent: [],
       message: 'not enough history: 0 successful runs in the last 90 days, need 10',
     });
   });
@@ -162,7 +194,10 @@ describe('preBackupWorkflow anomaly check', () => {
     expect(slowLater.anomalyCheck!.incidents.opened).toHaveLength(1);
     expect(slowLater.anomalyCheck!.alertsSent).toEqual([slowLater.anomalyCheck!.incidents.opened[0]!.incidentId]);
     const alerts = await alertsOf('m-flaky', 'anomaly');
-    expect(alerts.map((a) => a.dedupe_key)).toEqual([`anomaly-incident:${incident.incidentId}`, `anomaly-incident:${slowLater.anomalyCheck!.incidents.opened[0]!.incidentId}`]);
+    expect(alerts.map((a) => a.dedupe_key)).toEqual([
+      `anomaly-incident:${incident.incidentId}`,
+      `anomaly-incident:${slowLater.anomalyCheck!.incidents.opened[0]!.incidentId}`,
+    ]);
   });
 });
 
@@ -171,7 +206,8 @@ describe('capacityForecastWorkflow', () => {
     const today = Math.floor(Date.now() / DAY) * DAY;
     // 1 GB a day for 20 days (a little noise): 20 GB stored, full at 25 GB in about 5 days.
     for (let d = 20; d >= 1; d--) {
-      for (const target of ['m-filling', 'm-roomy']) await seed({ target, startedAt: new Date(today - d * DAY + HOUR), durationSeconds: 60, sizeBytes: 1e9 * (d % 2 ? 1.02 : 0.98) });
+      for (const target of ['m-filling', 'm-roomy'])
+        await seed({ target, startedAt: new Date(today - d * DAY + HOUR), durationSeconds: 60, sizeBytes: 1e9 * (d % 2 ? 1.02 : 0.98) });
       // Backups this worker stored in BACKUP_DIR (an artifact there): only those use the local filesystem.
       if (d <= 10) {
         for (const target of ['m-fs-a', 'm-fs-b']) {
@@ -188,7 +224,15 @@ describe('capacityForecastWorkflow', () => {
     const result = await capacity({ targets: ['m-filling', 'm-roomy', 'm-fs-a', 'm-fs-b'] });
     expect(result).toMatchObject({ horizonDays: 14, horizonSource: 'default' });
     const entry = (name: string) => result.entries.find((e) => e.name === name)!;
-    expect(entry('m-filling')).toMatchObject({ status: 'forecast', series: 'retained-backups', capacityGb: 25, capacitySource: 'config', alert: true, severity: 'critical', forecast: { trend: 'increasing' } });
+    expect(entry('m-filling')).toMatchObject({
+      status: 'forecast',
+      series: 'retained-backups',
+      capacityGb: 25,
+      capacitySource: 'config',
+      alert: true,
+      severity: 'critical',
+      forecast: { trend: 'increasing' },
+    });
     expect(entry('m-filling').lastValueGb).toBeCloseTo(20, 0);
     expect(entry('m-filling').daysUntilFull!.point!).toBeGreaterThan(4);
     expect(entry('m-filling').daysUntilFull!.point!).toBeLessThan(6);

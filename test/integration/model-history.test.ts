@@ -19,7 +19,13 @@ beforeAll(async () => {
   h = await createHarness('model-history');
   db = await createIsolatedDatabase('history');
   await h.writeConfig({ targets: [{ name: 'db-001', kind: 'command', command: 'true' }] });
-  env = { TEMPORAL_ADDRESS: h.temporalAddress, DATABASE_URL: db.url, SENTINEL_CONFIG: h.configPath, SENTINEL_TASK_QUEUE: h.taskQueue, SENTINEL_DATA_DIR: h.dir };
+  env = {
+    TEMPORAL_ADDRESS: h.temporalAddress,
+    DATABASE_URL: db.url,
+    SENTINEL_CONFIG: h.configPath,
+    SENTINEL_TASK_QUEUE: h.taskQueue,
+    SENTINEL_DATA_DIR: h.dir,
+  };
 });
 
 afterAll(async () => {
@@ -32,14 +38,25 @@ const count = async (where = 'true') => Number((await db.pool.query(`SELECT coun
 describe('sentinel history generate / import', () => {
   it('generates a file and imports it idempotently, reporting targets missing from sentinel.yaml', async () => {
     const file = path.join(h.dir, 'generated.csv');
-    const generated = await runCli(['history', 'generate', '--targets', '3', '--days', '10', '--seed', '5', '--start', '2026-03-01', '--out', file, '--json'], env);
+    const generated = await runCli(
+      ['history', 'generate', '--targets', '3', '--days', '10', '--seed', '5', '--start', '2026-03-01', '--out', file, '--json'],
+      env,
+    );
     expect(generated.stderr).not.toContain('error:');
     expect(JSON.parse(generated.stdout)).toMatchObject({ rows: 720, targets: 3, from: expect.stringMatching(/^2026-03-01T/) });
 
     const first = await runCli(['history', 'import', file, '--json'], env);
     expect(first.code).toBe(0);
     const report = JSON.parse(first.stdout);
-    expect(report).toMatchObject({ format: 'csv', rows: 720, inserted: 720, duplicates: 0, rejected: 0, targets: ['db-001', 'db-002', 'db-003'], unknownTargets: ['db-002', 'db-003'] });
+    expect(report).toMatchObject({
+      format: 'csv',
+      rows: 720,
+      inserted: 720,
+      duplicates: 0,
+      rejected: 0,
+      targets: ['db-001', 'db-002', 'db-003'],
+      unknownTargets: ['db-002', 'db-003'],
+    });
     expect(await count(`source = 'import'`)).toBe(720);
 
     // A second import changes nothing (in-process: the same code the CLI runs).
@@ -77,7 +94,9 @@ describe('sentinel history generate / import', () => {
       { line: 10, reason: 'status must be "completed" or "failed" (got "success")' },
       { line: 11, reason: 'expected 7 fields like the header, found 3' },
     ]);
-    const stored = await db.pool.query(`SELECT backup_id, status, error_message, hour_of_day, source FROM backup_runs WHERE backup_id LIKE 'm-%' ORDER BY backup_id`);
+    const stored = await db.pool.query(
+      `SELECT backup_id, status, error_message, hour_of_day, source FROM backup_runs WHERE backup_id LIKE 'm-%' ORDER BY backup_id`,
+    );
     expect(stored.rows).toEqual([
       { backup_id: 'm-1', status: 'completed', error_message: null, hour_of_day: 2, source: 'import' },
       { backup_id: 'm-4', status: 'failed', error_message: 'disk, "really" full\nand more', hour_of_day: 4, source: 'import' },
@@ -86,14 +105,19 @@ describe('sentinel history generate / import', () => {
 
     // JSON Lines through the real executable: exit 0 with good rows, line numbers of the bad ones on stdout.
     const jsonl = path.join(h.dir, 'mixed.jsonl');
-    await writeFile(jsonl, '{"backup_id":"j-1","target":"db-001","started_at":"2026-04-02T00:00:00+02:00","status":"completed","duration_seconds":10,"size_bytes":5}\nnot json\n\n{"backup_id":"j-2","target":"db-001","started_at":"2026-04-02T01:00:00Z","status":"failed","duration_seconds":"12","size_bytes":null}\n');
+    await writeFile(
+      jsonl,
+      '{"backup_id":"j-1","target":"db-001","started_at":"2026-04-02T00:00:00+02:00","status":"completed","duration_seconds":10,"size_bytes":5}\nnot json\n\n{"backup_id":"j-2","target":"db-001","started_at":"2026-04-02T01:00:00Z","status":"failed","duration_seconds":"12","size_bytes":null}\n',
+    );
     const cli = await runCli(['history', 'import', jsonl], env);
     expect(cli.code).toBe(0);
     expect(cli.stdout).toContain('3 rows read');
     expect(cli.stdout).toContain('1 imported, 0 already present, 2 rejected');
     expect(cli.stdout).toContain('line 2: not valid JSON');
     expect(cli.stdout).toContain('line 4: size_bytes is missing');
-    expect((await db.pool.query(`SELECT started_at FROM backup_runs WHERE backup_id = 'j-1'`)).rows[0].started_at.toISOString()).toBe('2026-04-01T22:00:00.000Z');
+    expect((await db.pool.query(`SELECT started_at FROM backup_runs WHERE backup_id = 'j-1'`)).rows[0].started_at.toISOString()).toBe(
+      '2026-04-01T22:00:00.000Z',
+    );
   });
 });
 
@@ -111,17 +135,30 @@ describe('point-in-time features through the real pipeline', () => {
     const next = ofTarget[121]!;
     const row = Array.from(matrixRow(before.table.matrix, index));
 
-    const stored = await db.pool.query(`SELECT backup_id, status, estimated_duration, estimated_size, database_size_gb, free_space_gb FROM backup_runs WHERE target = 'db-002' AND started_at = $1`, [run.startedAt]);
+    const stored = await db.pool.query(
+      `SELECT backup_id, status, estimated_duration, estimated_size, database_size_gb, free_space_gb FROM backup_runs WHERE target = 'db-002' AND started_at = $1`,
+      [run.startedAt],
+    );
     const target = stored.rows[0];
     const live = featuresForUpcomingRun(
-      { target: 'db-002', startAt: run.startedAt, estimatedDuration: target.estimated_duration, estimatedSize: target.estimated_size, databaseSizeGb: target.database_size_gb, freeSpaceGb: target.free_space_gb },
+      {
+        target: 'db-002',
+        startAt: run.startedAt,
+        estimatedDuration: target.estimated_duration,
+        estimatedSize: target.estimated_size,
+        databaseSizeGb: target.database_size_gb,
+        freeSpaceGb: target.free_space_gb,
+      },
       await historyForFeatures(db.pool, 'db-002', run.startedAt),
     );
     expect(live).toEqual(row);
 
     // Turn the run's outcome upside down in the database: its own features must not move, the next run's must.
     const flipped = target.status === 'failed' ? 'completed' : 'failed';
-    await db.pool.query(`UPDATE backup_runs SET status = $2, duration_seconds = duration_seconds * 0.2, size_bytes = size_bytes / 10 WHERE backup_id = $1`, [target.backup_id, flipped]);
+    await db.pool.query(`UPDATE backup_runs SET status = $2, duration_seconds = duration_seconds * 0.2, size_bytes = size_bytes / 10 WHERE backup_id = $1`, [
+      target.backup_id,
+      flipped,
+    ]);
     const after = await training();
     expect(Array.from(matrixRow(after.table.matrix, index))).toEqual(row);
     expect(after.contexts[index]).toEqual(before.contexts[index]);

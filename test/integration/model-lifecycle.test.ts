@@ -11,7 +11,14 @@ import { FEATURE_NAMES } from '../../domain/ml/features.js';
 import { loadFailureModel } from '../../domain/ml/model.js';
 import { generateHistory } from '../../domain/ml/synthetic-history.js';
 import { backtest } from '../../domain/models/backtest.js';
-import { rollbackModelWorkflowId, trainModelWorkflowId, type RollbackModelInput, type RollbackModelResult, type TrainModelInput, type TrainModelResult } from '../../domain/models/contract.js';
+import {
+  rollbackModelWorkflowId,
+  trainModelWorkflowId,
+  type RollbackModelInput,
+  type RollbackModelResult,
+  type TrainModelInput,
+  type TrainModelResult,
+} from '../../domain/models/contract.js';
 import type { Prediction } from '../../domain/risk/prediction.js';
 import { writeHistoryFile } from '../../capabilities/history/history-file.js';
 import { importHistoryFile } from '../../capabilities/history/history-import.js';
@@ -28,7 +35,15 @@ const phaseA = history.filter((r) => r.startedAt < CUT);
 const phaseB = history.filter((r) => r.startedAt >= CUT);
 // A run about to start just before phase B: its history is phase A alone, whatever is imported later.
 const AT = new Date(CUT.getTime() - 10 * 60_000);
-const REQUEST = { target: 'db-001', threshold: 0.5, startAt: AT.toISOString(), estimatedDurationSeconds: 1800, estimatedSizeBytes: 9 * 1024 ** 3, databaseSizeGb: 40, freeSpaceGb: 20 };
+const REQUEST = {
+  target: 'db-001',
+  threshold: 0.5,
+  startAt: AT.toISOString(),
+  estimatedDurationSeconds: 1800,
+  estimatedSizeBytes: 9 * 1024 ** 3,
+  databaseSizeGb: 40,
+  freeSpaceGb: 20,
+};
 
 let h: Harness;
 let db: IsolatedDatabase;
@@ -44,11 +59,19 @@ const activeVersion = async () => (await rows(`SELECT version FROM ml_models WHE
 const snapshots = () => rows('SELECT id, change, model_version, replaced_by, artifact, artifact_sha256 FROM model_snapshots ORDER BY id');
 
 async function train(input: TrainModelInput): Promise<TrainModelResult> {
-  return h.client.workflow.execute('trainFailureModelWorkflow', { taskQueue: h.taskQueue, workflowId: trainModelWorkflowId(`${new Date().toISOString()}-${randomUUID().slice(0, 4)}`), args: [input] });
+  return h.client.workflow.execute('trainFailureModelWorkflow', {
+    taskQueue: h.taskQueue,
+    workflowId: trainModelWorkflowId(`${new Date().toISOString()}-${randomUUID().slice(0, 4)}`),
+    args: [input],
+  });
 }
 
 async function rollback(input: RollbackModelInput): Promise<RollbackModelResult> {
-  return h.client.workflow.execute('rollbackModelWorkflow', { taskQueue: h.taskQueue, workflowId: rollbackModelWorkflowId(`${new Date().toISOString()}-${randomUUID().slice(0, 4)}`), args: [{ scheduleId: privateSchedule, ...input }] });
+  return h.client.workflow.execute('rollbackModelWorkflow', {
+    taskQueue: h.taskQueue,
+    workflowId: rollbackModelWorkflowId(`${new Date().toISOString()}-${randomUUID().slice(0, 4)}`),
+    args: [{ scheduleId: privateSchedule, ...input }],
+  });
 }
 
 async function rootCause(promise: Promise<unknown>): Promise<string> {
@@ -68,7 +91,13 @@ beforeAll(async () => {
   db = await createIsolatedDatabase('lifecycle');
   await h.writeConfig({ targets: Array.from({ length: 6 }, (_, k) => ({ name: `db-00${k + 1}`, kind: 'command', command: 'true' })) });
   worker = await startWorkerOn(h, db.pool);
-  env = { TEMPORAL_ADDRESS: h.temporalAddress, DATABASE_URL: db.url, SENTINEL_CONFIG: h.configPath, SENTINEL_TASK_QUEUE: h.taskQueue, SENTINEL_DATA_DIR: h.dir };
+  env = {
+    TEMPORAL_ADDRESS: h.temporalAddress,
+    DATABASE_URL: db.url,
+    SENTINEL_CONFIG: h.configPath,
+    SENTINEL_TASK_QUEUE: h.taskQueue,
+    SENTINEL_DATA_DIR: h.dir,
+  };
   phaseBFile = path.join(h.dir, 'phase-b.jsonl');
   await writeHistoryFile(phaseBFile, phaseB);
   await h.client.schedule.create({
@@ -80,7 +109,10 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await h?.client.schedule.getHandle(privateSchedule).delete().catch(() => undefined);
+  await h?.client.schedule
+    .getHandle(privateSchedule)
+    .delete()
+    .catch(() => undefined);
   await worker?.stop();
   await db?.drop();
   await h?.close();
@@ -176,7 +208,12 @@ describe('failure-model lifecycle on the dev server and PostgreSQL', () => {
 
   it('rolls back to the previous model byte for byte: the same predictions, the schedule paused then resumed', async () => {
     const result = await rollback({ reason: 'test rollback' });
-    expect(result).toMatchObject({ restoredVersion: v.first, previousVersion: v.second, verification: { ok: true, checksumOk: true }, schedule: { exists: true, pausedByUs: true, pausedNow: false } });
+    expect(result).toMatchObject({
+      restoredVersion: v.first,
+      previousVersion: v.second,
+      verification: { ok: true, checksumOk: true },
+      schedule: { exists: true, pausedByUs: true, pausedNow: false },
+    });
     expect(result.verification.canaryProbability).toBe(result.verification.expectedCanaryProbability);
     expect((await h.client.schedule.getHandle(privateSchedule).describe()).state).toMatchObject({ paused: false, note: 'model lifecycle test' });
     expect(await activeVersion()).toBe(v.first);
@@ -185,7 +222,10 @@ describe('failure-model lifecycle on the dev server and PostgreSQL', () => {
     const all = await snapshots();
     expect(all.map((s) => s.change)).toEqual(['promotion', 'promotion', 'rollback']);
     expect(all[2]).toMatchObject({ model_version: v.second, replaced_by: v.first });
-    expect((await rows(`SELECT event FROM model_audit WHERE event LIKE 'roll%' ORDER BY id`)).map((r) => r.event)).toEqual(['rolled-back', 'rollback-verified']);
+    expect((await rows(`SELECT event FROM model_audit WHERE event LIKE 'roll%' ORDER BY id`)).map((r) => r.event)).toEqual([
+      'rolled-back',
+      'rollback-verified',
+    ]);
   });
 
   it('falls back to the rules for a corrupt artifact, refuses to restore a broken snapshot, and repairs from a good one', async () => {
@@ -235,13 +275,19 @@ describe('failure-model lifecycle on the dev server and PostgreSQL', () => {
     const list = await runCli(['model', 'list', '--json'], env);
     expect(list.code).toBe(0);
     expect(JSON.parse(list.stdout).map((m: { version: number; status: string }) => [m.version, m.status])).toEqual([
-      [v.first, 'active'], [v.worse, 'candidate'], [v.second, 'archived'],
+      [v.first, 'active'],
+      [v.worse, 'candidate'],
+      [v.second, 'archived'],
     ]);
     const human = await runCli(['model', 'list'], env);
     expect(human.code).toBe(0);
     const [header, ...listed] = human.stdout.trimEnd().split('\n');
     expect(header).toMatch(/^ +VER {2}STATUS +ALGORITHM +PR-AUC +RULES +CREATED AT +SHA-256$/);
-    expect(listed.map((r) => r.trim().split(/ +/).slice(0, 2))).toEqual([[String(v.first), 'active'], [String(v.worse), 'candidate'], [String(v.second), 'archived']]);
+    expect(listed.map((r) => r.trim().split(/ +/).slice(0, 2))).toEqual([
+      [String(v.first), 'active'],
+      [String(v.worse), 'candidate'],
+      [String(v.second), 'archived'],
+    ]);
     const show = JSON.parse((await runCli(['model', 'show', String(v.second), '--json'], env)).stdout);
     expect(show).toMatchObject({ version: v.second, status: 'archived', parameters: { nTrees: 40, seed: 2 }, metrics: { decision: { promote: true } } });
     expect(show.explanation.importance.length).toBe(FEATURE_NAMES.length);
@@ -254,11 +300,16 @@ describe('failure-model lifecycle on the dev server and PostgreSQL', () => {
     const text = await readFile(exported, 'utf8');
     expect(() => validateImport(text.slice(0, 5000))).toThrow(/invalid JSON \(truncated or corrupt/);
     const doc = JSON.parse(text);
-    expect(() => validateImport(JSON.stringify({ ...doc, artifact: doc.artifact.replace('"featurePipelineVersion":1,', '"featurePipelineVersion":2,') }))).toThrow(/checksum mismatch/);
+    expect(() =>
+      validateImport(JSON.stringify({ ...doc, artifact: doc.artifact.replace('"featurePipelineVersion":1,', '"featurePipelineVersion":2,') })),
+    ).toThrow(/checksum mismatch/);
     const newer = doc.artifact.replace('"featurePipelineVersion":1,', '"featurePipelineVersion":2,');
     expect(() => validateImport(JSON.stringify({ ...doc, artifact: newer, artifactSha256: sha256Hex(newer) }))).toThrow(/newer than this code supports/);
 
-    const counts = async () => rows(`SELECT (SELECT count(*) FROM backup_runs) AS runs, (SELECT count(*) FROM ml_models) AS models, (SELECT count(*) FROM model_snapshots) AS snapshots, (SELECT count(*) FROM model_audit) AS audit`);
+    const counts = async () =>
+      rows(
+        `SELECT (SELECT count(*) FROM backup_runs) AS runs, (SELECT count(*) FROM ml_models) AS models, (SELECT count(*) FROM model_snapshots) AS snapshots, (SELECT count(*) FROM model_audit) AS audit`,
+      );
     const before = await counts();
     const evaluated = await runCli(['model', 'evaluate', '--data', phaseBFile, '--json'], env);
     expect(evaluated.stderr).not.toContain('error:');
@@ -267,7 +318,9 @@ describe('failure-model lifecycle on the dev server and PostgreSQL', () => {
     expect(report).toMatchObject({ rows: phaseB.length, model: { kind: 'ml', version: v.first } });
     // The stored copies of the file's own rows are not used: the same as if phase B had never been imported.
     const model = loadFailureModel(v1Bytes.toString('utf8'));
-    const stored = (await historyOfTargets(db.pool, ['db-001', 'db-002', 'db-003', 'db-004', 'db-005', 'db-006'], new Date('2030-01-01'), [])).filter((r) => r.startedAt < CUT);
+    const stored = (await historyOfTargets(db.pool, ['db-001', 'db-002', 'db-003', 'db-004', 'db-005', 'db-006'], new Date('2030-01-01'), [])).filter(
+      (r) => r.startedAt < CUT,
+    );
     const expected = backtest(phaseB, stored, model);
     expect(report.metrics).toEqual(expected.metrics);
     expect(report.rules).toEqual(expected.rules);
@@ -276,12 +329,21 @@ describe('failure-model lifecycle on the dev server and PostgreSQL', () => {
     // The last change re-created v1 after "no model": the default rollback undoes it, and the rules predict again.
     const rolledBack = await runCli(['model', 'rollback', '--reason', 'back to the rules', '--json'], env);
     expect(rolledBack.stderr).not.toContain('error:');
-    expect(JSON.parse(rolledBack.stdout)).toMatchObject({ restoredVersion: null, previousVersion: v.first, verification: { ok: true }, reason: 'back to the rules' });
+    expect(JSON.parse(rolledBack.stdout)).toMatchObject({
+      restoredVersion: null,
+      previousVersion: v.first,
+      verification: { ok: true },
+      reason: 'back to the rules',
+    });
     expect((await predict()).model).toEqual({ kind: 'rules' });
     const stump = await runCli(['model', 'train', '--wait', '--params', '{"nTrees":1,"maxDepth":1,"seed":1}', '--json'], env);
     expect(stump.stderr).not.toContain('error:');
     // It says what it waits for (the workflow, then its activity and phase) on stderr; stdout stays JSON.
     expect(stump.stderr).toMatch(/^waiting for training workflow train-model\/\S+: (between steps|trainModelCandidate|\w+ queued)/m);
-    expect(JSON.parse(stump.stdout)).toMatchObject({ outcome: 'kept-candidate', activeVersion: null, reason: expect.stringMatching(/does not beat the rules/) });
+    expect(JSON.parse(stump.stdout)).toMatchObject({
+      outcome: 'kept-candidate',
+      activeVersion: null,
+      reason: expect.stringMatching(/does not beat the rules/),
+    });
   });
 });

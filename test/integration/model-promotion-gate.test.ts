@@ -46,7 +46,13 @@ beforeAll(async () => {
   db = await createIsolatedDatabase('promotion_gate');
   await h.writeConfig({ targets: [{ name: 'tiny-db', kind: 'command', command: 'true' }] });
   worker = await startWorkerOn(h, db.pool);
-  env = { TEMPORAL_ADDRESS: h.temporalAddress, DATABASE_URL: db.url, SENTINEL_CONFIG: h.configPath, SENTINEL_TASK_QUEUE: h.taskQueue, SENTINEL_DATA_DIR: h.dir };
+  env = {
+    TEMPORAL_ADDRESS: h.temporalAddress,
+    DATABASE_URL: db.url,
+    SENTINEL_CONFIG: h.configPath,
+    SENTINEL_TASK_QUEUE: h.taskQueue,
+    SENTINEL_DATA_DIR: h.dir,
+  };
   const file = path.join(h.dir, 'small-history.csv');
   await writeHistoryFile(file, smallHistory(19));
   const imported = await runCli(['history', 'import', file], env);

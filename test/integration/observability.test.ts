@@ -26,10 +26,19 @@ afterAll(async () => h?.close());
 
 describe('observability', () => {
   it('logs activity lines as JSON carrying the workflow and run IDs', async () => {
-    const handle = await h.client.workflow.start('preBackupWorkflow', { taskQueue: h.taskQueue, workflowId: preBackupWorkflowId('observed', new Date()), args: [{ target: 'observed' }] });
+    const handle = await h.client.workflow.start('preBackupWorkflow', {
+      taskQueue: h.taskQueue,
+      workflowId: preBackupWorkflowId('observed', new Date()),
+      args: [{ target: 'observed' }],
+    });
     await handle.result();
     const prediction = logLines.find((l) => l.msg === 'prediction' && l.workflowId === handle.workflowId);
-    expect(prediction).toMatchObject({ workflowId: handle.workflowId, runId: handle.firstExecutionRunId, activityType: 'predictBackupFailure', target: 'observed' });
+    expect(prediction).toMatchObject({
+      workflowId: handle.workflowId,
+      runId: handle.firstExecutionRunId,
+      activityType: 'predictBackupFailure',
+      target: 'observed',
+    });
     expect(logLines.find((l) => l.msg === 'run recorded' && l.workflowId === handle.workflowId)).toBeTruthy();
   });
 

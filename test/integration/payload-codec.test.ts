@@ -74,7 +74,10 @@ describe('payload encryption on the dev server', () => {
     await expect(keyless.workflow.getHandle(workflowId).result()).rejects.toThrow(
       'cannot decode a Temporal payload (key id "sentinel-test"): it is encrypted but CONFIG_BACKUP_KEY is not set',
     );
-    const otherKey = new Client({ connection: h.connection, dataConverter: sentinelDataConverter({ CONFIG_BACKUP_KEY: `sentinel-test:${Buffer.alloc(32, 9).toString('base64')}` }) });
+    const otherKey = new Client({
+      connection: h.connection,
+      dataConverter: sentinelDataConverter({ CONFIG_BACKUP_KEY: `sentinel-test:${Buffer.alloc(32, 9).toString('base64')}` }),
+    });
     await expect(otherKey.workflow.getHandle(workflowId).result()).rejects.toThrow('authentication failed (wrong key or tampered data)');
   });
 
@@ -160,13 +163,17 @@ describe('codec endpoint', () => {
     try {
       let stdout = '';
       child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-      const info = await eventually(async () => {
-        try {
-          return JSON.parse(stdout) as { url: string; activeKeyId: string; tokenRequired: boolean; namespaces: string[] };
-        } catch {
-          return undefined;
-        }
-      }, 60_000, 100);
+      const info = await eventually(
+        async () => {
+          try {
+            return JSON.parse(stdout) as { url: string; activeKeyId: string; tokenRequired: boolean; namespaces: string[] };
+          } catch {
+            return undefined;
+          }
+        },
+        60_000,
+        100,
+      );
       expect(info).toMatchObject({ activeKeyId: 'sentinel-test', tokenRequired: true, namespaces: ['default'] });
       expect(info.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       const response = await fetch(`${info.url}/decode`, {

@@ -79,7 +79,8 @@ describe('preBackupWorkflow on the dev server', () => {
 
     const found = await eventually(async () => {
       const ids: string[] = [];
-      for await (const wf of h.client.workflow.list({ query: `BackupTarget = 'orders-db' AND BackupDecision = 'proceed' AND FailureRisk = 'low'` })) ids.push(wf.workflowId);
+      for await (const wf of h.client.workflow.list({ query: `BackupTarget = 'orders-db' AND BackupDecision = 'proceed' AND FailureRisk = 'low'` }))
+        ids.push(wf.workflowId);
       return ids.includes(handle.workflowId) ? ids : undefined;
     });
     expect(found).toContain(handle.workflowId);
@@ -135,7 +136,16 @@ describe('preBackupWorkflow on the dev server', () => {
   it('delays, re-predicts from fresh history, and proceeds once the risk drops', async () => {
     const now = Date.now();
     for (let i = 0; i < 8; i++)
-      await insertBackupRun(h.pool, { backupId: `delay-fail-${i}`, target: 'delay-cmd', startedAt: new Date(now - (10 - i) * 3_600_000), endedAt: null, status: 'failed', durationSeconds: 60, sizeBytes: 0, source: 'import' });
+      await insertBackupRun(h.pool, {
+        backupId: `delay-fail-${i}`,
+        target: 'delay-cmd',
+        startedAt: new Date(now - (10 - i) * 3_600_000),
+        endedAt: null,
+        status: 'failed',
+        durationSeconds: 60,
+        sizeBytes: 0,
+        source: 'import',
+      });
     const handle = await start({ target: 'delay-cmd' });
     await eventually(async () => {
       const s = await stateOf(handle.workflowId);
@@ -143,7 +153,16 @@ describe('preBackupWorkflow on the dev server', () => {
     });
     // The operator fixes the cause; the next runs of this target succeed.
     for (let i = 0; i < 20; i++)
-      await insertBackupRun(h.pool, { backupId: `delay-ok-${i}`, target: 'delay-cmd', startedAt: new Date(now - (60 - i) * 60_000), endedAt: null, status: 'completed', durationSeconds: 30, sizeBytes: 1000, source: 'import' });
+      await insertBackupRun(h.pool, {
+        backupId: `delay-ok-${i}`,
+        target: 'delay-cmd',
+        startedAt: new Date(now - (60 - i) * 60_000),
+        endedAt: null,
+        status: 'completed',
+        durationSeconds: 30,
+        sizeBytes: 1000,
+        source: 'import',
+      });
     const result: PreBackupResult = await handle.result();
     expect(result.decision).toBe('proceed');
     expect(result.delays).toBe(1);
@@ -206,11 +225,20 @@ describe('preBackupWorkflow on the dev server', () => {
     expect(attempts).toEqual([1]);
   });
 
-  it('flags a run much longer than the target\'s history as critical and alerts once per incident', async () => {
+  it("flags a run much longer than the target's history as critical and alerts once per incident", async () => {
     // History: quick `true`-like runs of about 0.05 s (command targets report no size); the target now runs `sleep 2`.
     const now = Date.now();
     for (let i = 0; i < 12; i++)
-      await insertBackupRun(h.pool, { backupId: `steady-${i}`, target: 'steady-cmd', startedAt: new Date(now - (20 - i) * 3_600_000), endedAt: null, status: 'completed', durationSeconds: 0.04 + 0.01 * (i % 3), sizeBytes: null, source: 'import' });
+      await insertBackupRun(h.pool, {
+        backupId: `steady-${i}`,
+        target: 'steady-cmd',
+        startedAt: new Date(now - (20 - i) * 3_600_000),
+        endedAt: null,
+        status: 'completed',
+        durationSeconds: 0.04 + 0.01 * (i % 3),
+        sizeBytes: null,
+        source: 'import',
+      });
     const first: PreBackupResult = await (await start({ target: 'steady-cmd' })).result();
     const duration = first.anomalies.find((a) => a.metric === 'durationSeconds');
     expect(duration).toMatchObject({ isAnomaly: true, severity: 'critical', direction: 'above', reasons: ['longer_than_usual'] });
@@ -240,7 +268,9 @@ describe('preBackupWorkflow on the dev server', () => {
     // Still risky after its one delay: escalated to manual approval, which nobody gave in time.
     expect(result.delays).toBe(1);
     expect(result.decision).toBe('skipped');
-    const started = (await handle.fetchHistory()).events!.filter((e) => e.workflowTaskStartedEventAttributes).map((e) => e.workflowTaskStartedEventAttributes!.identity);
+    const started = (await handle.fetchHistory())
+      .events!.filter((e) => e.workflowTaskStartedEventAttributes)
+      .map((e) => e.workflowTaskStartedEventAttributes!.identity);
     expect(new Set(started).size).toBeGreaterThanOrEqual(2);
   }, 180_000);
 });

@@ -19,12 +19,18 @@ const config = (withTarget: boolean) =>
 
 beforeAll(async () => {
   h = await createHarness('schedules');
-  await h.writeConfig({ targets: [{ name: 'sched-cmd', kind: 'command', command: 'true' }, { name: 'sched-cal', kind: 'command', command: 'true' }] });
+  await h.writeConfig({
+    targets: [
+      { name: 'sched-cmd', kind: 'command', command: 'true' },
+      { name: 'sched-cal', kind: 'command', command: 'true' },
+    ],
+  });
   await h.startWorker();
 });
 
 afterAll(async () => {
-  for await (const s of h.client.schedule.list()) if (s.scheduleId.startsWith('sentinel/') || s.scheduleId === 'someone-else/keep-me') await h.client.schedule.getHandle(s.scheduleId).delete();
+  for await (const s of h.client.schedule.list())
+    if (s.scheduleId.startsWith('sentinel/') || s.scheduleId === 'someone-else/keep-me') await h.client.schedule.getHandle(s.scheduleId).delete();
   await h?.close();
 });
 
@@ -57,22 +63,28 @@ describe('schedules on the dev server', () => {
 
   it('trigger starts a real pre-backup run with a meaningful workflow ID', async () => {
     await h.client.schedule.getHandle('sentinel/pre-backup/sched-cmd').trigger();
-    const run = await eventually(async () => {
-      for await (const wf of h.client.workflow.list({ query: `BackupTarget = 'sched-cmd' AND ExecutionStatus = 'Completed'` })) return wf;
-      return undefined;
-    }, 60_000, 500);
+    const run = await eventually(
+      async () => {
+        for await (const wf of h.client.workflow.list({ query: `BackupTarget = 'sched-cmd' AND ExecutionStatus = 'Completed'` })) return wf;
+        return undefined;
+      },
+      60_000,
+      500,
+    );
     expect(run.workflowId).toMatch(/^pre-backup\/sched-cmd\/scheduled-/);
     expect((await h.client.workflow.getHandle(run.workflowId).result()).decision).toBe('proceed');
   });
 
   it('removing a target removes its schedule, and never touches schedules it did not create', async () => {
     await h.client.schedule.create({
-      scheduleId: 'someone-else/keep-me', spec: { cronExpressions: ['0 0 1 1 *'] },
+      scheduleId: 'someone-else/keep-me',
+      spec: { cronExpressions: ['0 0 1 1 *'] },
       action: { type: 'startWorkflow', workflowType: 'preBackupWorkflow', taskQueue: h.taskQueue, args: [{ target: 'sched-cmd' }] },
       state: { paused: true },
     });
     await h.client.schedule.create({
-      scheduleId: 'sentinel/hand-made', spec: { cronExpressions: ['0 0 1 1 *'] },
+      scheduleId: 'sentinel/hand-made',
+      spec: { cronExpressions: ['0 0 1 1 *'] },
       action: { type: 'startWorkflow', workflowType: 'preBackupWorkflow', taskQueue: h.taskQueue, args: [{ target: 'sched-cmd' }] },
       state: { paused: true },
     });
@@ -83,7 +95,7 @@ describe('schedules on the dev server', () => {
     await expect(h.client.schedule.getHandle('sentinel/hand-made').describe()).resolves.toBeTruthy();
   });
 
-  it('keeps an operator\'s pause when a changed declaration is re-applied', async () => {
+  it("keeps an operator's pause when a changed declaration is re-applied", async () => {
     const handle = h.client.schedule.getHandle('sentinel/config-backup');
     await handle.pause((await handle.describe()).state.note);
     const changed = declaredSchedules({ config: config(false), timezone: 'UTC' });

@@ -81,7 +81,9 @@ beforeAll(async () => {
     `google ${secret('google api key')} jwt ${secret('jwt')}`,
     `Authorization: Bearer ${secret('bearer header')}`,
     `Authorization: Basic ${secret('basic header')}`,
-    '-----BEGIN RSA PRIVATE KEY-----', secret('pem body'), '-----END RSA PRIVATE KEY-----',
+    '-----BEGIN RSA PRIVATE KEY-----',
+    secret('pem body'),
+    '-----END RSA PRIVATE KEY-----',
     `postgres://backup:${secret('postgres url password')}@db.internal:5432/app mongodb+srv://u:${secret('mongodb+srv url password')}@cluster0.example.net/x`,
     `host=db user=app password=${secret('libpq password=')} dbname=app`,
     `target password ${TARGET_PASSWORD}`,
@@ -92,7 +94,12 @@ beforeAll(async () => {
   await h.writeConfig({
     targets: [
       // The command prints everything on stderr and fails, as in the issue; `pg-secret` checks names stay readable.
-      { name: 'pg-secret', kind: 'command', command: `printf '%s\\n' ${lines.map((l) => `"${l.replace(/"/g, '\\"').replace(/\$(?!CONFIG_BACKUP_KEY|SENTINEL_TEST)/g, '\\$')}"`).join(' ')} >&2; exit 3`, policy: 'delay' },
+      {
+        name: 'pg-secret',
+        kind: 'command',
+        command: `printf '%s\\n' ${lines.map((l) => `"${l.replace(/"/g, '\\"').replace(/\$(?!CONFIG_BACKUP_KEY|SENTINEL_TEST)/g, '\\$')}"`).join(' ')} >&2; exit 3`,
+        policy: 'delay',
+      },
       // Never backed up here: its password is a value the worker knows to be secret.
       { name: 'other-db', kind: 'postgres', url: `postgres://backup:${TARGET_PASSWORD}@127.0.0.1:1/none` },
     ],
@@ -124,7 +131,7 @@ function collect(node: unknown, texts: string[], payloads: Payload[]): void {
   }
 }
 
-describe('secrets in a backup command\'s output', () => {
+describe("secrets in a backup command's output", () => {
   let result: PreBackupResult;
   let workflowId: string;
   const places: Record<string, string> = {};
@@ -143,7 +150,9 @@ describe('secrets in a backup command\'s output', () => {
     places['decoded history payloads'] = decoded.map((p) => Buffer.from(p.data ?? []).toString('utf8')).join('\n');
     places['history via the client (codec)'] = JSON.stringify(await handle.fetchHistory());
     places['workflow result'] = JSON.stringify(result);
-    places['backup_runs'] = (await h.pool.query(`SELECT t::text AS row FROM backup_runs t WHERE workflow_id = $1`, [workflowId])).rows.map((r) => r.row).join('\n');
+    places['backup_runs'] = (await h.pool.query(`SELECT t::text AS row FROM backup_runs t WHERE workflow_id = $1`, [workflowId])).rows
+      .map((r) => r.row)
+      .join('\n');
     places['alerts'] = (await h.pool.query(`SELECT t::text AS row FROM alerts t WHERE workflow_id = $1`, [workflowId])).rows.map((r) => r.row).join('\n');
     places['webhook payloads'] = webhookBodies.join('\n');
     places['worker log'] = logText.join('');
@@ -161,13 +170,16 @@ describe('secrets in a backup command\'s output', () => {
 
   for (const [name, value] of SECRETS) {
     it(`${name}: in none of history (raw and decoded), backup_runs, alerts, webhook, worker log`, () => {
-      const hits = Object.entries(places).filter(([, text]) => text.includes(value)).map(([where]) => where);
+      const hits = Object.entries(places)
+        .filter(([, text]) => text.includes(value))
+        .map(([where]) => where);
       expect(hits).toEqual([]);
     });
   }
 
   it('the alert webhook URL is not in what was stored or logged', () => {
-    for (const where of ['raw history', 'backup_runs', 'alerts', 'worker log', 'webhook payloads']) expect(places[where], where).not.toContain('WebhookPath-6e2a9c');
+    for (const where of ['raw history', 'backup_runs', 'alerts', 'worker log', 'webhook payloads'])
+      expect(places[where], where).not.toContain('WebhookPath-6e2a9c');
     expect(places['raw history']).not.toContain(KEY_SPEC);
   });
 

@@ -56,10 +56,14 @@ async function startService(extraEnv: Record<string, string> = {}): Promise<Serv
 }
 
 async function untilRunning(service: Service): Promise<void> {
-  await eventually(async () => {
-    if (service.child.exitCode !== null) throw new Error(`npm start exited early:\n${service.output()}`);
-    return /Press Ctrl-C to stop/.test(service.output());
-  }, 180_000, 500).catch((error: Error) => {
+  await eventually(
+    async () => {
+      if (service.child.exitCode !== null) throw new Error(`npm start exited early:\n${service.output()}`);
+      return /Press Ctrl-C to stop/.test(service.output());
+    },
+    180_000,
+    500,
+  ).catch((error: Error) => {
     throw new Error(`${error.message}\n--- npm start output ---\n${service.output()}`);
   });
 }
@@ -130,7 +134,7 @@ describe.sequential('npm start owns its data directory', () => {
     expect(first.child.exitCode).toBeNull();
   }, 240_000);
 
-  it('the CLI writes through the service\'s database, and refuses to open the embedded one itself when runtime.json is gone', async () => {
+  it("the CLI writes through the service's database, and refuses to open the embedded one itself when runtime.json is gone", async () => {
     const history = path.join(dir, 'history.jsonl');
     expect((await cli(['history', 'generate', '--targets', '1', '--days', '2', '--seed', '3', '--out', history])).code).toBe(0);
     const imported = await cli(['history', 'import', history, '--json']);

@@ -52,10 +52,14 @@ describe('npm start banner', () => {
   it('names the real data directory, says "running" only after the worker started, and logs text lines', async () => {
     const service = await start('ok', 'targets:\n  - name: nightly\n    kind: command\n    command: "true"\n');
     try {
-      await eventually(async () => {
-        if (service.output().includes('start failed')) throw new Error(service.output());
-        return service.output().includes('Press Ctrl-C to stop');
-      }, 120_000, 250);
+      await eventually(
+        async () => {
+          if (service.output().includes('start failed')) throw new Error(service.output());
+          return service.output().includes('Press Ctrl-C to stop');
+        },
+        120_000,
+        250,
+      );
       const output = service.output();
       const dataDir = path.join(dir, 'ok', 'state');
       expect(output).toContain(`(embedded PGlite in ${path.join(dataDir, 'pglite')})`);

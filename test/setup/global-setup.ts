@@ -51,7 +51,6 @@ export default async function setup(project: TestProject): Promise<() => Promise
   };
 }
 
-
 async function dropClones(adminUrl: string, template: string): Promise<void> {
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();

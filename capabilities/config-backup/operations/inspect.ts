@@ -104,7 +104,8 @@ export async function diffItems(db: pg.Pool, id: number, otherId?: number): Prom
   }
   const [beforeView, afterView] = (await Promise.all([getView(db, before.viewHash!), getView(db, after.viewHash!)])) as RedactedView[];
   const diff = diffViews(beforeView!, afterView!);
-  if (before.type !== after.type || before.name !== after.name) diff.warnings.unshift(`comparing different items: ${before.type} ${before.name} and ${after.type} ${after.name}`);
+  if (before.type !== after.type || before.name !== after.name)
+    diff.warnings.unshift(`comparing different items: ${before.type} ${before.name} and ${after.type} ${after.name}`);
   return { from: listedItem(before), to: listedItem(after), diff };
 }
 

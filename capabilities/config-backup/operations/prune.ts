@@ -59,7 +59,12 @@ export async function planPrune(db: pg.Pool, policy: RetentionPolicy, timeZone =
  * Applies a policy under the backup lock: deletes the rows it removes, then every payload nothing references any
  * more (no grace period: holding the lock means no run is writing).
  */
-export async function prune(db: pg.Pool, store: PayloadStore, policy: RetentionPolicy, options: { timeZone?: string; dryRun?: boolean } = {}): Promise<PruneReport> {
+export async function prune(
+  db: pg.Pool,
+  store: PayloadStore,
+  policy: RetentionPolicy,
+  options: { timeZone?: string; dryRun?: boolean } = {},
+): Promise<PruneReport> {
   if (options.dryRun) return planPrune(db, policy, options.timeZone);
   return withConfigBackupLock(db, 'prune', async (lock) => {
     const report = await planPrune(db, policy, options.timeZone);

@@ -47,7 +47,8 @@ export interface RestoreReport {
 
 export async function restoreItem(keyring: Keyring, store: PayloadStore, item: ItemRow, options: RestoreOptions = {}): Promise<RestoreReport> {
   const label = `item ${item.id} (${item.type} ${item.name})`;
-  if (item.status === 'failed' || !item.contentHash) throw new RestoreRefusedError(`${label} failed to back up (${item.failureReason ?? 'no payload'}); nothing to restore`);
+  if (item.status === 'failed' || !item.contentHash)
+    throw new RestoreRefusedError(`${label} failed to back up (${item.failureReason ?? 'no payload'}); nothing to restore`);
   let payload: Buffer;
   try {
     payload = await loadPayload(store, keyring, item.contentHash);
@@ -98,7 +99,17 @@ export async function restoreItem(keyring: Keyring, store: PayloadStore, item: I
     const target = await prepareRestoreDirectory(root);
     if (!target.ok) throw new RestoreRefusedError(`refusing to restore ${label}: ${target.reason}`);
   }
-  const written = await restoreFile({ root, destination, bytes, mode, mtimeMs, uid, gid, restoreOwner: options.restoreOwner ?? false, force: options.force ?? false });
+  const written = await restoreFile({
+    root,
+    destination,
+    bytes,
+    mode,
+    mtimeMs,
+    uid,
+    gid,
+    restoreOwner: options.restoreOwner ?? false,
+    force: options.force ?? false,
+  });
   if (!written.ok) {
     const hint = written.code === 'exists' ? `${written.path} already exists (use --force to overwrite)` : written.reason;
     throw new RestoreRefusedError(`refusing to restore ${label}: ${hint}`);

@@ -14,7 +14,13 @@ import { fileContext } from '../../../domain/config-backup/contexts.js';
 import { inspectEnvelope, reencryptEnvelope } from '../../../domain/config-backup/crypto.js';
 import type { Keyring } from '../../../domain/config-backup/keyring.js';
 import { inTransaction } from '../../../db/pool.js';
-import { payloadReferences, referencedHashes, renewConfigBackupLock, replaceMetadataEnvelopes, repointPayloads } from '../../../db/repositories/config-backups.js';
+import {
+  payloadReferences,
+  referencedHashes,
+  renewConfigBackupLock,
+  replaceMetadataEnvelopes,
+  repointPayloads,
+} from '../../../db/repositories/config-backups.js';
 import type { PayloadStore } from '../store/payload-store.js';
 import { rotatePayload, systemRandomBytes } from '../store/payloads.js';
 import { withConfigBackupLock } from '../run/exclusive.js';

@@ -53,11 +53,24 @@ async function commit(options: StepOptions, prepared: readonly Prepared[]): Prom
   await options.services.store.flush();
   const views: NewView[] = [];
   for (const p of prepared) {
-    if (p.view) views.push({ hash: p.view.hash, kind: p.view.kind, format: p.view.format, hashKeyId: p.view.hashKeyId, profile: options.services.profile, json: p.view.json });
+    if (p.view)
+      views.push({
+        hash: p.view.hash,
+        kind: p.view.kind,
+        format: p.view.format,
+        hashKeyId: p.view.hashKeyId,
+        profile: options.services.profile,
+        json: p.view.json,
+      });
   }
   return inTransaction(options.db, async (client) => {
     await renewConfigBackupLock(client, options.holder, options.leaseMs);
-    return insertViewsAndItems(client, options.setId, views, prepared.map((p) => p.item));
+    return insertViewsAndItems(
+      client,
+      options.setId,
+      views,
+      prepared.map((p) => p.item),
+    );
   });
 }
 
@@ -89,7 +102,12 @@ async function alreadyDone(options: StepOptions, type: ConfigItemType): Promise<
 }
 
 /** Whether the previous snapshot's view can be reused for identical content (same marker key and redaction). */
-function viewReusable(previous: PreviousItem | undefined, contentHash: string, format: string, services: RunServices): previous is PreviousItem & { viewHash: string } {
+function viewReusable(
+  previous: PreviousItem | undefined,
+  contentHash: string,
+  format: string,
+  services: RunServices,
+): previous is PreviousItem & { viewHash: string } {
   return (
     previous !== undefined &&
     previous.contentHash === contentHash &&
@@ -150,7 +168,15 @@ export async function backupEnvironment(options: StepOptions & { prefix: string;
   const vars = Object.fromEntries(selectEnvVars(options.env, options.prefix).map((v) => [v.name, v.value]));
   const payload = Buffer.from(canonicalJson(vars), 'utf8');
   const previous = (await latestItems(options.db, 'env', [options.prefix])).get(options.prefix);
-  const prepared = await storeDataItem(services, 'env', options.prefix, payload, previous, () => serializeView(services.redactor.redactMap(vars, { format: 'env' })), 'env');
+  const prepared = await storeDataItem(
+    services,
+    'env',
+    options.prefix,
+    payload,
+    previous,
+    () => serializeView(services.redactor.redactMap(vars, { format: 'env' })),
+    'env',
+  );
   const ids = await commit(options, [prepared]);
   return totalsOf([outcomeOf(prepared.item, ids)], [prepared.item]);
 }
@@ -159,14 +185,27 @@ export async function backupEnvironment(options: StepOptions & { prefix: string;
 export async function backupApps(options: StepOptions & { apps: readonly AppConfigInput[] }): Promise<BatchOutcome> {
   const done = await alreadyDone(options, 'app');
   const todo = options.apps.filter((app) => !done.has(app.name));
-  const previous = await latestItems(options.db, 'app', todo.map((app) => app.name));
+  const previous = await latestItems(
+    options.db,
+    'app',
+    todo.map((app) => app.name),
+  );
   const prepared: Prepared[] = [];
   for (const app of todo) {
     let prepare;
     try {
       prepare = prepareAppConfig(options.services.redactor, app.name, app.config, { encryptSensitive: app.encryptSensitive ?? true });
     } catch (error) {
-      prepared.push({ view: null, item: { type: 'app', name: app.name, status: 'failed', failureCode: 'invalid-config', failureReason: `app ${app.name}: ${redactSecrets((error as Error).message)}` } });
+      prepared.push({
+        view: null,
+        item: {
+          type: 'app',
+          name: app.name,
+          status: 'failed',
+          failureCode: 'invalid-config',
+          failureReason: `app ${app.name}: ${redactSecrets((error as Error).message)}`,
+        },
+      });
       continue;
     }
     const view = prepare.view;
@@ -175,7 +214,10 @@ export async function backupApps(options: StepOptions & { apps: readonly AppConf
   const ids = prepared.length > 0 ? await commit(options, prepared) : new Map<string, number>();
   const fresh = new Map(prepared.map((p) => [p.item.name, outcomeOf(p.item, ids)]));
   const items = options.apps.map((app) => done.get(app.name) ?? fresh.get(app.name)!);
-  return totalsOf(items, prepared.map((p) => p.item));
+  return totalsOf(
+    items,
+    prepared.map((p) => p.item),
+  );
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -261,19 +303,39 @@ export async function backupFiles(options: FileStepOptions): Promise<BatchOutcom
  * failed item, never thrown, so one bad file fails alone. Exported for its unit test; runs call `backupFiles`.
  */
 export async function backupOneFile(path: string, services: RunServices, previous: PreviousItem | undefined, pool: ViewPool | null): Promise<Prepared> {
-  const failed = (code: string, reason: string): Prepared => ({ view: null, item: { type: 'file', name: path, status: 'failed', failureCode: code, failureReason: redactSecrets(reason) } });
+  const failed = (code: string, reason: string): Prepared => ({
+    view: null,
+    item: { type: 'file', name: path, status: 'failed', failureCode: code, failureReason: redactSecrets(reason) },
+  });
   const { keyring } = services;
   const format = detectFormat(path);
   // Taken before reading: if the file changes after this, the next run sees another token and reads it again.
   const info = await stat(path, { bigint: true }).catch(() => null);
   const changeToken = info?.isFile() ? fileChangeToken(services, path, info) : null;
-  if (changeToken !== null && previous?.changeToken === changeToken && previous.metadataEnvelope !== null && viewReusable(previous, previous.contentHash, format, services) && (await services.store.has(previous.contentHash))) {
+  if (
+    changeToken !== null &&
+    previous?.changeToken === changeToken &&
+    previous.metadataEnvelope !== null &&
+    viewReusable(previous, previous.contentHash, format, services) &&
+    (await services.store.has(previous.contentHash))
+  ) {
     return {
       view: null,
       item: {
-        type: 'file', name: path, status: 'unchanged', format, contentHash: previous.contentHash, keyId: previous.keyId, sizeBytes: previous.sizeBytes,
-        metadataEnvelope: previous.metadataEnvelope, changeToken, viewHash: previous.viewHash, secretCount: previous.secretCount,
-        warningCount: previous.warningCount, payloadWritten: false, payloadBytesWritten: 0,
+        type: 'file',
+        name: path,
+        status: 'unchanged',
+        format,
+        contentHash: previous.contentHash,
+        keyId: previous.keyId,
+        sizeBytes: previous.sizeBytes,
+        metadataEnvelope: previous.metadataEnvelope,
+        changeToken,
+        viewHash: previous.viewHash,
+        secretCount: previous.secretCount,
+        warningCount: previous.warningCount,
+        payloadWritten: false,
+        payloadBytesWritten: 0,
       },
     };
   }

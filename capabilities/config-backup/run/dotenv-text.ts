@@ -14,16 +14,21 @@ export function toDotenv(vars: Readonly<Record<string, string>>): string {
     .sort()
     .map((name) => {
       const value = vars[name]!;
-      const line = spellings(value).map((spelled) => `${name}=${spelled}`).find((candidate) => dotenv.parse(candidate)[name] === value);
+      const line = spellings(value)
+        .map((spelled) => `${name}=${spelled}`)
+        .find((candidate) => dotenv.parse(candidate)[name] === value);
       if (line === undefined) unrepresentable.push(name);
       return line ?? '';
     });
   // Names only: the values are the secrets this file is meant to protect.
-  if (unrepresentable.length > 0) throw new DotenvEncodingError(`cannot write ${unrepresentable.join(', ')} as .env values (dotenv cannot read them back exactly)`);
+  if (unrepresentable.length > 0)
+    throw new DotenvEncodingError(`cannot write ${unrepresentable.join(', ')} as .env values (dotenv cannot read them back exactly)`);
   const text = lines.length === 0 ? '' : `${lines.join('\n')}\n`;
   // Each line reads back alone; the whole file must too (lines can interact), or nothing is written.
   const readBack = dotenv.parse(text);
-  const differing = Object.keys(vars).filter((name) => readBack[name] !== vars[name]).sort();
+  const differing = Object.keys(vars)
+    .filter((name) => readBack[name] !== vars[name])
+    .sort();
   if (differing.length > 0) throw new DotenvEncodingError(`cannot write ${differing.join(', ')} as .env values (dotenv cannot read them back exactly)`);
   return text;
 }

@@ -30,7 +30,10 @@ export function readConfigBackupSettings(env: Readonly<Record<string, string | u
 
 /** `a, b,,c` -> ['a', 'b', 'c']. */
 export function splitList(value: string | undefined): string[] {
-  return (value ?? '').split(',').map((part) => part.trim()).filter((part) => part !== '');
+  return (value ?? '')
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part !== '');
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

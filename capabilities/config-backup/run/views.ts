@@ -48,5 +48,8 @@ export function effectiveSensitiveKeys(extra: readonly string[] = []): string[] 
  * get a fresh view when the list changes. Bump the version when redaction rules change.
  */
 export function redactionProfile(sensitiveKeys: readonly string[]): string {
-  return createHash('sha256').update(JSON.stringify({ v: 2, keys: [...sensitiveKeys].sort() })).digest('hex').slice(0, 16);
+  return createHash('sha256')
+    .update(JSON.stringify({ v: 2, keys: [...sensitiveKeys].sort() }))
+    .digest('hex')
+    .slice(0, 16);
 }

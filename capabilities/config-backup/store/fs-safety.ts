@@ -33,7 +33,8 @@ export async function checkNoSymlinkEscape(root: string, destination: string): P
       }
       const parent = dirname(existing);
       if (parent === existing) return { ok: false, reason: `no existing ancestor of ${destination}` };
-      if (missing.length >= MAX_NEW_DIRECTORY_LEVELS) return { ok: false, reason: `${destination} has more than ${MAX_NEW_DIRECTORY_LEVELS} missing directory levels` };
+      if (missing.length >= MAX_NEW_DIRECTORY_LEVELS)
+        return { ok: false, reason: `${destination} has more than ${MAX_NEW_DIRECTORY_LEVELS} missing directory levels` };
       missing.unshift(basename(existing));
       existing = parent;
     }

@@ -32,9 +32,7 @@ export interface PutResult {
   bytesWritten: number;
 }
 
-export type VerifyResult =
-  | { ok: true; hash: string; keyId: string; plaintextBytes: number }
-  | { ok: false; hash: string; reason: string };
+export type VerifyResult = { ok: true; hash: string; keyId: string; plaintextBytes: number } | { ok: false; hash: string; reason: string };
 
 export interface CleanupOptions {
   /** Report what would be removed without removing it. */

@@ -21,12 +21,7 @@ export async function storePayload(store: PayloadStore, keyring: Keyring, plaint
 }
 
 /** As `storePayload` when the caller already computed `hash = keyring.contentHash(plaintext)`. */
-export async function storePayloadWithHash(
-  store: PayloadStore,
-  keyring: Keyring,
-  hash: string,
-  plaintext: Uint8Array,
-): Promise<PutResult> {
+export async function storePayloadWithHash(store: PayloadStore, keyring: Keyring, hash: string, plaintext: Uint8Array): Promise<PutResult> {
   if (await store.has(hash)) return { hash, written: false, bytesWritten: 0 };
   return store.put(hash, sealEnvelope(keyring, payloadContext(hash), plaintext, systemRandomBytes));
 }

@@ -71,11 +71,7 @@ function tooLarge(path: string, size: number, maxBytes: number): string {
   return `${path} is too large (${size} bytes; limit ${maxBytes} bytes)`;
 }
 
-function describeOpenError(
-  path: string,
-  error: unknown,
-  fail: (code: ReadFailureCode, reason: string) => ReadConfigFileResult,
-): ReadConfigFileResult {
+function describeOpenError(path: string, error: unknown, fail: (code: ReadFailureCode, reason: string) => ReadConfigFileResult): ReadConfigFileResult {
   const code = (error as NodeJS.ErrnoException).code;
   switch (code) {
     case 'ENOENT':

@@ -111,7 +111,14 @@ async function createLevels(missing: readonly string[]): Promise<void> {
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       // Created meanwhile by someone else: fine when it is a directory.
-      if (code === 'EEXIST' && (await stat(level).then((s) => s.isDirectory(), () => false))) continue;
+      if (
+        code === 'EEXIST' &&
+        (await stat(level).then(
+          (s) => s.isDirectory(),
+          () => false,
+        ))
+      )
+        continue;
       throw new Error(`cannot create directory ${level}${code ? ` (${code})` : ''}`);
     }
   }

@@ -95,9 +95,7 @@ export class SentinelForest implements FailureClassifier {
     if (!parsed.success) throw new Error(`not a sentinel-forest model: ${z.prettifyError(parsed.error)}`);
     const data = parsed.data;
     if (data.formatVersion > SENTINEL_FOREST_FORMAT_VERSION) {
-      throw new Error(
-        `sentinel-forest format ${data.formatVersion} is newer than this code supports (${SENTINEL_FOREST_FORMAT_VERSION})`,
-      );
+      throw new Error(`sentinel-forest format ${data.formatVersion} is newer than this code supports (${SENTINEL_FOREST_FORMAT_VERSION})`);
     }
     const trees = data.trees.map((t, k) => treeFromJson(t, data.featureCount, `tree ${k}`));
     return new SentinelForest(data.featureCount, resolveForestOptions(data.options), trees);
@@ -138,12 +136,7 @@ export function prepareTraining(
   return { options: resolved, labels, binned, classWeights: classWeights(labels, resolved.classWeight) };
 }
 
-export function finishTraining(
-  prepared: PreparedTraining,
-  trees: FlatTree[],
-  oobFixedSum: Float64Array,
-  oobVotes: Uint16Array,
-): ForestTrainingResult {
+export function finishTraining(prepared: PreparedTraining, trees: FlatTree[], oobFixedSum: Float64Array, oobVotes: Uint16Array): ForestTrainingResult {
   const n = prepared.binned.rowCount;
   const probabilities = new Float64Array(n);
   for (let i = 0; i < n; i++) {
@@ -164,12 +157,7 @@ export function finishTraining(
 }
 
 /** Single-threaded, synchronous training. y holds 1 for failed runs and 0 for completed ones. */
-export function trainForest(
-  X: DenseMatrix,
-  y: ArrayLike<number>,
-  options: Partial<ForestOptions> = {},
-  onProgress?: ProgressCallback,
-): ForestTrainingResult {
+export function trainForest(X: DenseMatrix, y: ArrayLike<number>, options: Partial<ForestOptions> = {}, onProgress?: ProgressCallback): ForestTrainingResult {
   const prepared = prepareTraining(X, y, options);
   const grower = new TreeGrower(prepared);
   const total = prepared.options.nTrees;

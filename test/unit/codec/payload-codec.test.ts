@@ -127,8 +127,18 @@ describe('tamper detection', () => {
 
   it('refuses truncated data: a cut tag fails authentication, less than nonce + tag is reported as truncated', async () => {
     const sealed = await sealedOnce();
-    expect((await decodeError(codec, withData(sealed, (d) => d.subarray(0, d.length - 4)))).code).toBe('AUTH_FAILED');
-    const short = await decodeError(codec, withData(sealed, (d) => d.subarray(0, 27)));
+    expect(
+      (
+        await decodeError(
+          codec,
+          withData(sealed, (d) => d.subarray(0, d.length - 4)),
+        )
+      ).code,
+    ).toBe('AUTH_FAILED');
+    const short = await decodeError(
+      codec,
+      withData(sealed, (d) => d.subarray(0, 27)),
+    );
     expect(short.code).toBe('TRUNCATED');
     expect(short.message).toContain('27 bytes');
   });

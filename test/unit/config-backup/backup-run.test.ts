@@ -33,9 +33,18 @@ const FILES: Record<string, string> = {
 function previousOf(prepared: Prepared, services: RunServices): PreviousItem {
   const { item, view } = prepared;
   return {
-    name: item.name, contentHash: item.contentHash!, format: item.format ?? null, keyId: item.keyId!, viewHash: item.viewHash ?? null,
-    viewKeyId: view?.hashKeyId ?? services.redactor.hashKeyId, viewProfile: services.profile, metadataEnvelope: item.metadataEnvelope ?? null,
-    changeToken: item.changeToken ?? null, sizeBytes: item.sizeBytes ?? null, secretCount: item.secretCount ?? null, warningCount: item.warningCount ?? null,
+    name: item.name,
+    contentHash: item.contentHash!,
+    format: item.format ?? null,
+    keyId: item.keyId!,
+    viewHash: item.viewHash ?? null,
+    viewKeyId: view?.hashKeyId ?? services.redactor.hashKeyId,
+    viewProfile: services.profile,
+    metadataEnvelope: item.metadataEnvelope ?? null,
+    changeToken: item.changeToken ?? null,
+    sizeBytes: item.sizeBytes ?? null,
+    secretCount: item.secretCount ?? null,
+    warningCount: item.warningCount ?? null,
   };
 }
 
@@ -64,8 +73,14 @@ describe('backing up configuration files', () => {
     const ok = first.filter((result) => result.item.status !== 'failed');
     expect(ok).toHaveLength(8);
     expect(Object.fromEntries(ok.map((result) => [result.item.name.slice(etc.length + 1), viewOf(result).kind]))).toEqual({
-      'app.yaml': 'map', 'settings.json': 'map', '.env': 'map', 'php.ini': 'map', 'Cargo.toml': 'map',
-      'nginx.conf': 'text', 'broken.yaml': 'text', 'copy-of-app.yaml': 'map',
+      'app.yaml': 'map',
+      'settings.json': 'map',
+      '.env': 'map',
+      'php.ini': 'map',
+      'Cargo.toml': 'map',
+      'nginx.conf': 'text',
+      'broken.yaml': 'text',
+      'copy-of-app.yaml': 'map',
     });
     expect(viewOf(ok.find((result) => result.item.name.endsWith('broken.yaml'))!).warnings).toHaveLength(1);
     // identical content under two names is one payload
@@ -87,8 +102,11 @@ describe('backing up configuration files', () => {
     // an unchanged re-run reads, writes and parses nothing again
     const previous = new Map(ok.map((result) => [result.item.name, previousOf(result, services)]));
     const second = await runBackup(paths, services, previous);
-    expect(second.filter((result) => result.item.status !== 'failed').every((result) =>
-      result.item.status === 'unchanged' && !result.item.payloadWritten && result.item.payloadBytesWritten === 0 && result.view === null)).toBe(true);
+    expect(
+      second
+        .filter((result) => result.item.status !== 'failed')
+        .every((result) => result.item.status === 'unchanged' && !result.item.payloadWritten && result.item.payloadBytesWritten === 0 && result.view === null),
+    ).toBe(true);
     expect(services.store.stats()).toEqual(firstStats);
 
     // a changed secret is a new payload and a "changed" secret in the diff

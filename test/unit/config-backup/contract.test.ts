@@ -2,11 +2,19 @@ import { describe, expect, it } from 'vitest';
 import { batches, configBackupWorkflowId, summarizeOutcomes, validateConfigBackupInput } from '../../../domain/config-backup/contract.js';
 
 describe('configBackupWorkflow input', () => {
-  it('accepts the schedule\'s {} and a full input', () => {
+  it("accepts the schedule's {} and a full input", () => {
     expect(validateConfigBackupInput({})).toEqual([]);
     expect(validateConfigBackupInput(undefined)).toEqual([]);
     expect(
-      validateConfigBackupInput({ envPrefix: 'PROD_', sensitiveKeys: ['PIN'], files: ['/etc/app.yaml', '/etc/nginx/**/*.conf'], apps: [{ name: 'billing', config: { a: 1 } }, { name: 'crm', config: [1], encryptSensitive: false }] }),
+      validateConfigBackupInput({
+        envPrefix: 'PROD_',
+        sensitiveKeys: ['PIN'],
+        files: ['/etc/app.yaml', '/etc/nginx/**/*.conf'],
+        apps: [
+          { name: 'billing', config: { a: 1 } },
+          { name: 'crm', config: [1], encryptSensitive: false },
+        ],
+      }),
     ).toEqual([]);
   });
 
@@ -16,7 +24,11 @@ describe('configBackupWorkflow input', () => {
         envPrefix: '',
         sensitiveKeys: ['', 3],
         files: ['ok', '', 'a\0b'],
-        apps: [{ name: 'x y', config: 1 }, { name: 'dup', config: {} }, { name: 'dup', config: {}, encryptSensitive: 'yes' }],
+        apps: [
+          { name: 'x y', config: 1 },
+          { name: 'dup', config: {} },
+          { name: 'dup', config: {}, encryptSensitive: 'yes' },
+        ],
         extra: true,
       }),
     ).toEqual([
@@ -39,7 +51,14 @@ describe('configBackupWorkflow input', () => {
     expect(batches([], 2)).toEqual([]);
     const summary = summarizeOutcomes([
       { items: [{ id: 1, type: 'env', name: 'P_', status: 'backed_up', bytesWritten: 10 }], payloadsWritten: 1, payloadBytesWritten: 10 },
-      { items: [{ id: 2, type: 'file', name: '/a', status: 'unchanged', bytesWritten: 0 }, { id: 3, type: 'file', name: '/b', status: 'failed', reason: 'gone', bytesWritten: 0 }], payloadsWritten: 0, payloadBytesWritten: 0 },
+      {
+        items: [
+          { id: 2, type: 'file', name: '/a', status: 'unchanged', bytesWritten: 0 },
+          { id: 3, type: 'file', name: '/b', status: 'failed', reason: 'gone', bytesWritten: 0 },
+        ],
+        payloadsWritten: 0,
+        payloadBytesWritten: 0,
+      },
     ]);
     expect(summary.totals).toEqual({ backedUp: 1, unchanged: 1, failed: 1, payloadsWritten: 1, payloadBytesWritten: 10 });
     expect(summary.items.map((i) => i.id)).toEqual([1, 2, 3]);

@@ -99,9 +99,7 @@ describe('AES-256-GCM envelopes', () => {
     const impostor = Keyring.fromKeys([{ id: 'k1', key: KEY_2 }]);
     const error = catchError(() => openEnvelope(impostor, envelope, CONTEXT));
     expect(error.code).toBe('AUTH_FAILED');
-    expect(error.message).toBe(
-      'cannot decrypt payload env:PROD_DB_PASSWORD: authentication failed (wrong key or tampered data)',
-    );
+    expect(error.message).toBe('cannot decrypt payload env:PROD_DB_PASSWORD: authentication failed (wrong key or tampered data)');
     expectNoSecrets(error);
   });
 
@@ -125,7 +123,13 @@ describe('AES-256-GCM envelopes', () => {
   it('re-encrypts under the active key for rotation', () => {
     const old = keyringK1();
     const envelope = sealEnvelope(old, CONTEXT, PLAINTEXT, random);
-    const rotated = Keyring.fromKeys([{ id: 'k1', key: KEY_1 }, { id: 'k2', key: KEY_2 }], 'k2');
+    const rotated = Keyring.fromKeys(
+      [
+        { id: 'k1', key: KEY_1 },
+        { id: 'k2', key: KEY_2 },
+      ],
+      'k2',
+    );
     const resealed = reencryptEnvelope(rotated, envelope, CONTEXT, random);
     expect(inspectEnvelope(resealed).keyId).toBe('k2');
     expect(openEnvelope(rotated, resealed, CONTEXT).equals(PLAINTEXT)).toBe(true);

@@ -33,9 +33,7 @@ describe('diffFlat', () => {
   });
 
   it('treats listed secret keys as secret even when their value is visible', () => {
-    expect(diffFlat({ password: 'a' }, { password: 'b' }, ['password'])).toEqual([
-      { key: 'password', change: 'modified', secret: true },
-    ]);
+    expect(diffFlat({ password: 'a' }, { password: 'b' }, ['password'])).toEqual([{ key: 'password', change: 'modified', secret: true }]);
   });
 });
 
@@ -96,17 +94,25 @@ describe('diffText', () => {
 
 describe('diffViews', () => {
   const mapView = (entries: MapView['entries'], hashKeyId = 'k1'): MapView => ({
-    kind: 'map', format: 'yaml', hashKeyId, entries, secretKeys: [], warnings: [],
+    kind: 'map',
+    format: 'yaml',
+    hashKeyId,
+    entries,
+    secretKeys: [],
+    warnings: [],
   });
   const textView = (lines: string[]): TextView => ({
-    kind: 'text', format: 'text', hashKeyId: 'k1', lines, secretLines: [], warnings: [],
+    kind: 'text',
+    format: 'text',
+    hashKeyId: 'k1',
+    lines,
+    secretLines: [],
+    warnings: [],
   });
 
   it('warns when markers come from different keys', () => {
     const diff = diffViews(mapView({ password: '«secret:aaaaaaaa»' }, 'k1'), mapView({ password: '«secret:bbbbbbbb»' }, 'k2'));
-    expect(diff.warnings).toEqual([
-      'secret markers come from different keys (k1 -> k2): every secret shows as changed, whether or not its value changed',
-    ]);
+    expect(diff.warnings).toEqual(['secret markers come from different keys (k1 -> k2): every secret shows as changed, whether or not its value changed']);
   });
 
   it('compares a map with a text view (file stopped parsing) as text', () => {

@@ -21,6 +21,8 @@ describe('environment variables written as .env', () => {
   });
 
   it('names the variables it cannot write, never their values', () => {
-    expect(() => toDotenv({ OK: 'fine', BAD: 'a\'b"c`d\ne' })).toThrow(new DotenvEncodingError('cannot write BAD as .env values (dotenv cannot read them back exactly)'));
+    expect(() => toDotenv({ OK: 'fine', BAD: 'a\'b"c`d\ne' })).toThrow(
+      new DotenvEncodingError('cannot write BAD as .env values (dotenv cannot read them back exactly)'),
+    );
   });
 });

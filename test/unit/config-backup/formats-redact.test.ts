@@ -32,12 +32,17 @@ replicas:
     token: ${s}
 logLevel: info
 `,
-  json: (s) => JSON.stringify({
-    server: { host: 'api.internal', port: 8443 },
-    database: { url: `postgres://app:${s}@db.internal:5432/prod`, password: s },
-    replicas: [{ host: 'r1.internal', token: s }],
-    logLevel: 'info',
-  }, null, 2),
+  json: (s) =>
+    JSON.stringify(
+      {
+        server: { host: 'api.internal', port: 8443 },
+        database: { url: `postgres://app:${s}@db.internal:5432/prod`, password: s },
+        replicas: [{ host: 'r1.internal', token: s }],
+        logLevel: 'info',
+      },
+      null,
+      2,
+    ),
   ini: (s) => `; app config
 logLevel = info
 [server]
@@ -140,8 +145,9 @@ describe.each(Object.keys(SAMPLES) as Exclude<ConfigFormat, 'text'>[])('%s', (fo
     expect(diffViews(before, again).changes).toEqual([]);
     const diff = diffViews(before, after);
     expect(diff.kind).toBe('map');
-    expect(diff.changes.map((change) => change).sort((a, b) => ('key' in a && 'key' in b ? a.key.localeCompare(b.key) : 0)))
-      .toEqual(EXPECTED[format].secret.sort().map((key) => ({ key, change: 'modified', secret: true })));
+    expect(diff.changes.map((change) => change).sort((a, b) => ('key' in a && 'key' in b ? a.key.localeCompare(b.key) : 0))).toEqual(
+      EXPECTED[format].secret.sort().map((key) => ({ key, change: 'modified', secret: true })),
+    );
     expectNoCanary(diff);
   });
 });
@@ -176,13 +182,9 @@ describe('name-sensitive vs value-sensitive entries', () => {
 
   it('markers depend on the key: another key, other markers', () => {
     const other = new Redactor({ keyedHash: keyringK1().markerHasher(), hashKeyId: 'k1' });
-    expect(other.redactMap({ p: CANARY, password: CANARY }).entries['password']).toBe(
-      redactor.redactMap({ password: CANARY }).entries['password'],
-    );
+    expect(other.redactMap({ p: CANARY, password: CANARY }).entries['password']).toBe(redactor.redactMap({ password: CANARY }).entries['password']);
     const k2 = new Redactor({ keyedHash: (s) => keyringK1().contentHash(Buffer.from(s)), hashKeyId: 'k2' });
-    expect(k2.redactMap({ password: CANARY }).entries['password']).not.toBe(
-      redactor.redactMap({ password: CANARY }).entries['password'],
-    );
+    expect(k2.redactMap({ password: CANARY }).entries['password']).not.toBe(redactor.redactMap({ password: CANARY }).entries['password']);
   });
 
   it('can leave secrets visible on request, with a warning', () => {
@@ -242,7 +244,12 @@ MHcCAQEEIIrYSSNQFaA2Hwf1duRSxKtLYX5CB04fSeQ6tF1aY/PuoAoGCCqGSM49
     expect(diff.kind).toBe('text');
     expect(diff.summary).toEqual({ added: 0, removed: 0, modified: 6 });
     expect(diff.changes[0]).toEqual({
-      change: 'modified', beforeLine: 2, afterLine: 2, before: 'worker_processes auto;', after: 'worker_processes 4;', secret: false,
+      change: 'modified',
+      beforeLine: 2,
+      afterLine: 2,
+      before: 'worker_processes auto;',
+      after: 'worker_processes 4;',
+      secret: false,
     });
     expect(diff.changes.slice(1).every((change) => change.secret)).toBe(true);
   });
@@ -250,7 +257,11 @@ MHcCAQEEIIrYSSNQFaA2Hwf1duRSxKtLYX5CB04fSeQ6tF1aY/PuoAoGCCqGSM49
 
 describe('unparsable files fall back to text with a warning', () => {
   const broken: [ConfigFormat, string, RegExp][] = [
-    ['yaml', `server:\n  host: a\n password: ${CANARY}\n  list: [1, 2\n`, /^could not parse as YAML \(bad indentation of a mapping entry at line 3, column 2\); backed up and shown as text$/],
+    [
+      'yaml',
+      `server:\n  host: a\n password: ${CANARY}\n  list: [1, 2\n`,
+      /^could not parse as YAML \(bad indentation of a mapping entry at line 3, column 2\); backed up and shown as text$/,
+    ],
     ['json', `{\n  "password": "${CANARY}",\n  oops\n}`, /^could not parse as JSON \(invalid JSON( at line \d+, column \d+)?\); backed up and shown as text$/],
     ['toml', `password = "${CANARY}"\nport = = 1\n`, /^could not parse as TOML \(invalid TOML at line 2, column \d+\); backed up and shown as text$/],
     ['yaml', `connection string host=db password=${CANARY}`, /top level is a single value/],

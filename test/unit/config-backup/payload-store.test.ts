@@ -137,7 +137,10 @@ describe('PayloadStore', () => {
   it('rotates a payload to the active key and a new address', async () => {
     const plaintext = Buffer.from('rotate me');
     const old = await storePayload(store, keyring, plaintext);
-    const rotatedRing = Keyring.fromKeys([{ id: 'k2', key: KEY_2 }, { id: 'k1', key: KEY_1 }]);
+    const rotatedRing = Keyring.fromKeys([
+      { id: 'k2', key: KEY_2 },
+      { id: 'k1', key: KEY_1 },
+    ]);
     const rotated = await rotatePayload(store, rotatedRing, old.hash);
     expect(rotated.from).toBe(old.hash);
     expect(rotated.hash).toBe(rotatedRing.contentHash(plaintext));

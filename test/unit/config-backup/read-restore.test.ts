@@ -39,7 +39,10 @@ describe('readConfigFile', () => {
     expect(await readConfigFile(missing)).toEqual({ ok: false, path: missing, code: 'not-found', reason: `${missing} does not exist` });
     expect(await readConfigFile(dir.path)).toMatchObject({ ok: false, path: dir.path, code: 'not-a-file' });
     expect(await readConfigFile(big, { maxBytes: 1024 })).toEqual({
-      ok: false, path: big, code: 'too-large', reason: `${big} is too large (2048 bytes; limit 1024 bytes)`,
+      ok: false,
+      path: big,
+      code: 'too-large',
+      reason: `${big} is too large (2048 bytes; limit 1024 bytes)`,
     });
     expect(await readConfigFile(big, { maxBytes: 2048 })).toMatchObject({ ok: true });
     expect(await readConfigFile(binary)).toEqual({ ok: false, path: binary, code: 'binary', reason: `${binary} looks binary (contains NUL bytes)` });
@@ -151,7 +154,13 @@ describe('restoreFile', () => {
   it.runIf(process.getuid?.() === 0)('restores the owner when running as root and asked to', async () => {
     const root = dir.path;
     const result = await restoreFile({
-      root, destination: 'owned.conf', bytes: Buffer.from('x'), uid: 4321, gid: 4322, restoreOwner: true, mode: 0o2640,
+      root,
+      destination: 'owned.conf',
+      bytes: Buffer.from('x'),
+      uid: 4321,
+      gid: 4322,
+      restoreOwner: true,
+      mode: 0o2640,
     });
     expect(result).toMatchObject({ ok: true, ownerRestored: true });
     const info = await stat(join(root, 'owned.conf'));

@@ -29,7 +29,10 @@ describe('restore directory checks and bounded directory creation', () => {
     const file = join(dir.path, 'file');
     await writeFile(file, 'x');
     await expect(createDirectories(join(file, 'sub'))).rejects.toThrow(`${file} is a regular file, not a directory`);
-    expect(await prepareRestoreDirectory(join(file, 'sub'))).toMatchObject({ ok: false, reason: expect.stringContaining('is a regular file, not a directory') });
+    expect(await prepareRestoreDirectory(join(file, 'sub'))).toMatchObject({
+      ok: false,
+      reason: expect.stringContaining('is a regular file, not a directory'),
+    });
     // Node's recursive mkdir never returns here (procfs answers ENOENT with the parent present).
     await expect(createDirectories('/proc/no-such-dir/below')).rejects.toThrow('cannot create directory /proc/no-such-dir (ENOENT)');
   });

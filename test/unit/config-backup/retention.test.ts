@@ -1,12 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isoWeek } from '../../../domain/config-backup/calendar.js';
-import {
-  applyRetention,
-  describePolicy,
-  EMPTY_POLICY_REASON,
-  type RetentionPolicy,
-  type RetentionSnapshot,
-} from '../../../domain/config-backup/retention.js';
+import { applyRetention, describePolicy, EMPTY_POLICY_REASON, type RetentionPolicy, type RetentionSnapshot } from '../../../domain/config-backup/retention.js';
 
 const snap = (id: string, iso: string, group = 'file:/etc/app.yaml'): RetentionSnapshot => ({ id, group, time: new Date(iso) });
 
@@ -22,9 +16,18 @@ function outcome(snapshots: RetentionSnapshot[], policy: RetentionPolicy, timeZo
 describe('restic forget semantics (hand-worked)', () => {
   it('restic docs: one backup every Sunday for 12 weeks, --keep-daily 4 keeps the last four Sundays', () => {
     const sundays = [
-      ['0a1f9759', '2019-09-01'], ['46cfe4d5', '2019-09-08'], ['f6b1f037', '2019-09-15'], ['eb430a5d', '2019-09-22'],
-      ['8cf1cb9a', '2019-09-29'], ['5d33b116', '2019-10-06'], ['b9553125', '2019-10-13'], ['e1a7b58b', '2019-10-20'],
-      ['8f8018c0', '2019-10-27'], ['59403279', '2019-11-03'], ['dfee9fb4', '2019-11-10'], ['e1ae2f40', '2019-11-17'],
+      ['0a1f9759', '2019-09-01'],
+      ['46cfe4d5', '2019-09-08'],
+      ['f6b1f037', '2019-09-15'],
+      ['eb430a5d', '2019-09-22'],
+      ['8cf1cb9a', '2019-09-29'],
+      ['5d33b116', '2019-10-06'],
+      ['b9553125', '2019-10-13'],
+      ['e1a7b58b', '2019-10-20'],
+      ['8f8018c0', '2019-10-27'],
+      ['59403279', '2019-11-03'],
+      ['dfee9fb4', '2019-11-10'],
+      ['e1ae2f40', '2019-11-17'],
     ].map(([id, day]) => snap(id!, `${day}T11:00:00Z`));
     expect(outcome(sundays, { daily: 4 })).toEqual({
       keep: [
@@ -167,7 +170,10 @@ describe('restic forget semantics (hand-worked)', () => {
   it('Infinity means unlimited', () => {
     const snapshots = [snap('a', '2026-11-01T08:00:00Z'), snap('b', '2026-11-01T09:00:00Z'), snap('c', '2026-11-02T08:00:00Z')];
     expect(outcome(snapshots, { daily: Infinity })).toEqual({
-      keep: [['c', ['daily 2026-11-02']], ['b', ['daily 2026-11-01']]],
+      keep: [
+        ['c', ['daily 2026-11-02']],
+        ['b', ['daily 2026-11-01']],
+      ],
       remove: ['a'],
     });
     expect(describePolicy({ last: 3, daily: Infinity })).toBe('keep 3 last, all daily');

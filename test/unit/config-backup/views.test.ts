@@ -37,7 +37,13 @@ describe('redacted views', () => {
     const threaded = await Promise.all(FILES.map(([text, format]) => pool.build(Buffer.from(text), format)));
     expect(threaded).toEqual(inline);
     expect(inline.map((v) => [v.kind, v.format, v.secretCount, v.warningCount])).toEqual([
-      ['map', 'yaml', 1, 0], ['map', 'json', 1, 0], ['map', 'ini', 1, 0], ['map', 'env', 1, 0], ['map', 'toml', 1, 0], ['text', 'text', 1, 0], ['text', 'text', 1, 1],
+      ['map', 'yaml', 1, 0],
+      ['map', 'json', 1, 0],
+      ['map', 'ini', 1, 0],
+      ['map', 'env', 1, 0],
+      ['map', 'toml', 1, 0],
+      ['text', 'text', 1, 0],
+      ['text', 'text', 1, 1],
     ]);
     for (const view of inline) {
       expect(view.json).not.toContain('canary');

@@ -13,7 +13,12 @@ function entries(text: string): Record<string, unknown> {
 describe('YAML parsing', () => {
   it('flattens plain YAML with core-schema scalars (no timestamps, yes/on stay strings)', () => {
     expect(entries('a:\n  b: 1\n  c: [true, null, 0x10]\nwhen: 2026-01-01\nflag: yes\n')).toEqual({
-      'a.b': 1, 'a.c[0]': true, 'a.c[1]': null, 'a.c[2]': 16, when: '2026-01-01', flag: 'yes',
+      'a.b': 1,
+      'a.c[0]': true,
+      'a.c[1]': null,
+      'a.c[2]': 16,
+      when: '2026-01-01',
+      flag: 'yes',
     });
   });
 

@@ -47,20 +47,18 @@ const INVALID_UTF8 = [
 
 /** Mostly valid UTF-8 text with at least one invalid sequence spliced in somewhere. */
 export const invalidUtf8 = (maxLength = 200): fc.Arbitrary<Uint8Array> =>
-  fc
-    .tuple(anyText(maxLength), fc.array(fc.tuple(fc.nat(), fc.constantFrom(...INVALID_UTF8)), { minLength: 1, maxLength: 5 }))
-    .map(([text, spliced]) => {
-      const bytes = new TextEncoder().encode(text);
-      const parts: Uint8Array[] = [];
-      let from = 0;
-      for (const [at, bad] of [...spliced].sort((a, b) => a[0] - b[0])) {
-        const cut = Math.min(bytes.length, from + (at % (bytes.length - from + 1)));
-        parts.push(bytes.subarray(from, cut), bad);
-        from = cut;
-      }
-      parts.push(bytes.subarray(from));
-      return concatBytes(parts);
-    });
+  fc.tuple(anyText(maxLength), fc.array(fc.tuple(fc.nat(), fc.constantFrom(...INVALID_UTF8)), { minLength: 1, maxLength: 5 })).map(([text, spliced]) => {
+    const bytes = new TextEncoder().encode(text);
+    const parts: Uint8Array[] = [];
+    let from = 0;
+    for (const [at, bad] of [...spliced].sort((a, b) => a[0] - b[0])) {
+      const cut = Math.min(bytes.length, from + (at % (bytes.length - from + 1)));
+      parts.push(bytes.subarray(from, cut), bad);
+      from = cut;
+    }
+    parts.push(bytes.subarray(from));
+    return concatBytes(parts);
+  });
 
 /** `bytes` behind a byte-order mark: UTF-8's (which decoders drop) or a UTF-16/32 one (which they do not). */
 export const withBom = (bytes: fc.Arbitrary<Uint8Array>): fc.Arbitrary<Uint8Array> =>
@@ -90,33 +88,38 @@ export function nestedJsonText(depth: number, kind: 'array' | 'object' | 'mixed'
 
 /** Deeply nested texts of the config formats: flow and block YAML, JSON, TOML arrays and inline tables, INI sections. */
 export const deepConfigText = (maxDepth = DEEP_NESTING): fc.Arbitrary<string> =>
-  fc.tuple(fc.integer({ min: 300, max: maxDepth }), fc.constantFrom('json-array', 'json-object', 'json-mixed', 'yaml-seq', 'yaml-map', 'toml-array', 'toml-table', 'ini-section', 'unclosed')).map(([depth, shape]) => {
-    switch (shape) {
-      case 'json-array':
-        return nestedJsonText(depth, 'array');
-      case 'json-object':
-        return nestedJsonText(depth, 'object');
-      case 'json-mixed':
-        return `key: ${nestedJsonText(depth, 'mixed')}`;
-      case 'yaml-seq':
-        return `${'- '.repeat(depth)}x\n`;
-      case 'yaml-map': {
-        // Block mappings need one more space per level: quadratic size, so fewer levels.
-        const levels = Math.min(depth, 2_000);
-        let text = '';
-        for (let i = 0; i < levels; i++) text += `${' '.repeat(i)}k${i}:\n`;
-        return `${text}${' '.repeat(levels)}v\n`;
+  fc
+    .tuple(
+      fc.integer({ min: 300, max: maxDepth }),
+      fc.constantFrom('json-array', 'json-object', 'json-mixed', 'yaml-seq', 'yaml-map', 'toml-array', 'toml-table', 'ini-section', 'unclosed'),
+    )
+    .map(([depth, shape]) => {
+      switch (shape) {
+        case 'json-array':
+          return nestedJsonText(depth, 'array');
+        case 'json-object':
+          return nestedJsonText(depth, 'object');
+        case 'json-mixed':
+          return `key: ${nestedJsonText(depth, 'mixed')}`;
+        case 'yaml-seq':
+          return `${'- '.repeat(depth)}x\n`;
+        case 'yaml-map': {
+          // Block mappings need one more space per level: quadratic size, so fewer levels.
+          const levels = Math.min(depth, 2_000);
+          let text = '';
+          for (let i = 0; i < levels; i++) text += `${' '.repeat(i)}k${i}:\n`;
+          return `${text}${' '.repeat(levels)}v\n`;
+        }
+        case 'toml-array':
+          return `a = ${'['.repeat(depth)}${']'.repeat(depth)}\n`;
+        case 'toml-table':
+          return `a = ${'{ b = '.repeat(depth)}1${' }'.repeat(depth)}\n`;
+        case 'ini-section':
+          return `[${Array.from({ length: depth }, (_, i) => `s${i}`).join('.')}]\nkey = value\n`;
+        default:
+          return '['.repeat(depth);
       }
-      case 'toml-array':
-        return `a = ${'['.repeat(depth)}${']'.repeat(depth)}\n`;
-      case 'toml-table':
-        return `a = ${'{ b = '.repeat(depth)}1${' }'.repeat(depth)}\n`;
-      case 'ini-section':
-        return `[${Array.from({ length: depth }, (_, i) => `s${i}`).join('.')}]\nkey = value\n`;
-      default:
-        return '['.repeat(depth);
-    }
-  });
+    });
 
 /**
  * One line of about `bytes` characters in shapes that stress line-oriented code and regular expressions. The
@@ -144,14 +147,91 @@ export const denseSecretsLine = (bytes = 1024 * 1024): string => 'a-b://c:d@e ey
 
 /** Fragments that the sensitive-value rules, the key/value line pattern and the parsers react to. */
 const SOUP_TOKENS = [
-  '://', ':', '@', '/', '?', '#', 'a', 'Z', '0', '-', '_', '.', ' ', '  ', '\t', '\u00a0', '=', ';', ',', '"', "'", '`',
-  '[', ']', '{', '}', '|', '>', '\r', '\n', '\r\n', '\\', 'password', 'pwd=', 'Bearer ', 'eyJ', 'eyJhbGciOiJIUzI1NiJ9',
-  '-----BEGIN ', 'RSA ', 'PRIVATE KEY', '-----END ', '-----', 'xoxb-', 'ghp_', 'AKIA', 'sk_live_', 'AIza', 'glpat-',
-  'npm_', 'hooks.slack.com/services/', 'export ', 'KEY', 'secret', 'token', '# ', '; ', '// ', 'key: ', '- ', '? ',
-  '&a ', '*a', '!!str ', '%YAML 1.2\n', '---\n', '...\n', '\ufeff', '\u0000', '\u2028', '\ud800', '😀',
+  '://',
+  ':',
+  '@',
+  '/',
+  '?',
+  '#',
+  'a',
+  'Z',
+  '0',
+  '-',
+  '_',
+  '.',
+  ' ',
+  '  ',
+  '\t',
+  '\u00a0',
+  '=',
+  ';',
+  ',',
+  '"',
+  "'",
+  '`',
+  '[',
+  ']',
+  '{',
+  '}',
+  '|',
+  '>',
+  '\r',
+  '\n',
+  '\r\n',
+  '\\',
+  'password',
+  'pwd=',
+  'Bearer ',
+  'eyJ',
+  'eyJhbGciOiJIUzI1NiJ9',
+  '-----BEGIN ',
+  'RSA ',
+  'PRIVATE KEY',
+  '-----END ',
+  '-----',
+  'xoxb-',
+  'ghp_',
+  'AKIA',
+  'sk_live_',
+  'AIza',
+  'glpat-',
+  'npm_',
+  'hooks.slack.com/services/',
+  'export ',
+  'KEY',
+  'secret',
+  'token',
+  '# ',
+  '; ',
+  '// ',
+  'key: ',
+  '- ',
+  '? ',
+  '&a ',
+  '*a',
+  '!!str ',
+  '%YAML 1.2\n',
+  '---\n',
+  '...\n',
+  '\ufeff',
+  '\u0000',
+  '\u2028',
+  '\ud800',
+  '😀',
   // Free-text redaction (platform/redact.ts): the formats it adds and the name-like near misses it must leave alone.
-  'Authorization: ', 'Basic ', 'aws_secret_access_key', 'gho_', 'github_pat_', 'xoxp-', 'ASIA', 'mongodb+srv://', 'redis://:',
-  'pg-', 'passwd', 'api_key', ': ',
+  'Authorization: ',
+  'Basic ',
+  'aws_secret_access_key',
+  'gho_',
+  'github_pat_',
+  'xoxp-',
+  'ASIA',
+  'mongodb+srv://',
+  'redis://:',
+  'pg-',
+  'passwd',
+  'api_key',
+  ': ',
 ];
 
 /** Short strings assembled from the fragments above. */
@@ -163,14 +243,33 @@ export const tokenSoup = (maxTokens = 40): fc.Arbitrary<string> =>
  * worse shows up at these lengths as seconds instead of microseconds.
  */
 export const amplifiedSoup = (minChars = 20_000, maxChars = 60_000): fc.Arbitrary<string> =>
-  fc.tuple(tokenSoup(12).filter((s) => s.length > 0), fc.integer({ min: minChars, max: maxChars }), tokenSoup(6)).map(
-    ([chunk, chars, tail]) => chunk.repeat(Math.ceil(chars / chunk.length)) + tail,
-  );
+  fc
+    .tuple(
+      tokenSoup(12).filter((s) => s.length > 0),
+      fc.integer({ min: minChars, max: maxChars }),
+      tokenSoup(6),
+    )
+    .map(([chunk, chars, tail]) => chunk.repeat(Math.ceil(chars / chunk.length)) + tail);
 
 /** Any JavaScript value a hostile caller could hand over, including bigints, dates, maps and null prototypes. */
 export const anyValue = (): fc.Arbitrary<unknown> =>
   fc.oneof(
-    { weight: 6, arbitrary: fc.anything({ maxDepth: 3, withBigInt: true, withDate: true, withMap: true, withSet: true, withNullPrototype: true, withTypedArray: true, withSparseArray: true, withBoxedValues: true, withObjectString: true, withUnicodeString: true }) },
+    {
+      weight: 6,
+      arbitrary: fc.anything({
+        maxDepth: 3,
+        withBigInt: true,
+        withDate: true,
+        withMap: true,
+        withSet: true,
+        withNullPrototype: true,
+        withTypedArray: true,
+        withSparseArray: true,
+        withBoxedValues: true,
+        withObjectString: true,
+        withUnicodeString: true,
+      }),
+    },
     { weight: 2, arbitrary: fc.constantFrom(NaN, Infinity, -Infinity, -0, Number.MAX_VALUE, Number.MIN_VALUE, 2 ** 53, -(2 ** 53), 1e308, 0.1 + 0.2) },
     { weight: 1, arbitrary: fc.constantFrom(nestedValue(DEEP_NESTING), nestedValue(DEEP_NESTING, 'object'), nestedValue(1_000, 'array')) },
     { weight: 1, arbitrary: fc.constantFrom('x'.repeat(100_000), ' '.repeat(10_000), '\u0000'.repeat(1_000)) },
@@ -194,7 +293,9 @@ export function structuredButWrong(plausible: Record<string, fc.Arbitrary<unknow
   return fc
     .tuple(
       fc.record(fields, { requiredKeys: [] }),
-      fc.dictionary(fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom('__proto__', 'constructor', 'toString', 'x'.repeat(5_000))), anyValue(), { maxKeys: 2 }),
+      fc.dictionary(fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom('__proto__', 'constructor', 'toString', 'x'.repeat(5_000))), anyValue(), {
+        maxKeys: 2,
+      }),
       fc.boolean(),
     )
     .map(([known, extra, addExtra]) => (addExtra ? Object.assign(Object.create(null) as Record<string, unknown>, known, extra) : known));

@@ -27,7 +27,28 @@ const optionValue = fc.oneof(
   numberText,
   tokenSoup(6),
   anyText(30),
-  fc.constantFrom('2026-01-01T00:00:00Z', '2999-01-01', 'yesterday', '{"nTrees":5}', '{"a":', '[]', 'null', '10.5,11.2', '1,,2', '-1,2', 'rules', 'duration', 'size', 'env', 'file', 'app', 'x=y', 'a=/nonexistent.json', '--', '-'),
+  fc.constantFrom(
+    '2026-01-01T00:00:00Z',
+    '2999-01-01',
+    'yesterday',
+    '{"nTrees":5}',
+    '{"a":',
+    '[]',
+    'null',
+    '10.5,11.2',
+    '1,,2',
+    '-1,2',
+    'rules',
+    'duration',
+    'size',
+    'env',
+    'file',
+    'app',
+    'x=y',
+    'a=/nonexistent.json',
+    '--',
+    '-',
+  ),
 );
 
 describe('option parsers (cli/options.ts, forecast --sizes)', () => {
@@ -46,10 +67,16 @@ describe('option parsers (cli/options.ts, forecast --sizes)', () => {
 
   it(`parseSizes returns finite sizes >= 0 or names the bad item (${RUNS_CHEAP} inputs)`, () => {
     fc.assert(
-      fc.property(fc.oneof(fc.array(numberText, { maxLength: 10 }).map((items) => items.join(',')), anyText(40)), (raw) => {
-        const outcome = expectClearOutcome(() => parseSizes(raw), { accept: [InvalidArgumentError] });
-        if (outcome.ok) for (const size of outcome.value) expect(Number.isFinite(size) && size >= 0).toBe(true);
-      }),
+      fc.property(
+        fc.oneof(
+          fc.array(numberText, { maxLength: 10 }).map((items) => items.join(',')),
+          anyText(40),
+        ),
+        (raw) => {
+          const outcome = expectClearOutcome(() => parseSizes(raw), { accept: [InvalidArgumentError] });
+          if (outcome.ok) for (const size of outcome.value) expect(Number.isFinite(size) && size >= 0).toBe(true);
+        },
+      ),
       hostileParameters(RUNS_CHEAP),
     );
   });
@@ -91,7 +118,10 @@ describe('the whole sentinel command line', () => {
         const flags = optionsByPath.get(path.join(' ')) ?? [];
         const token = fc.oneof(
           { weight: 4, arbitrary: fc.tuple(fc.constantFrom(...(flags.length > 0 ? flags : ['--json'])), optionValue).map(([flag, value]) => [flag, value]) },
-          { weight: 1, arbitrary: fc.tuple(fc.constantFrom(...(flags.length > 0 ? flags : ['--json'])), optionValue).map(([flag, value]) => [`${flag}=${value}`]) },
+          {
+            weight: 1,
+            arbitrary: fc.tuple(fc.constantFrom(...(flags.length > 0 ? flags : ['--json'])), optionValue).map(([flag, value]) => [`${flag}=${value}`]),
+          },
           { weight: 2, arbitrary: optionValue.map((v) => [v]) },
           { weight: 1, arbitrary: fc.constantFrom(['--help'], ['-h'], ['--version'], ['--'], ['--no-such-option'], ['-x']) },
         );

@@ -12,7 +12,13 @@ import { Keyring, keyringFromEnv } from '../../../domain/config-backup/keyring.j
 import { codecKeysFromSpec } from '../../../platform/codec/codec-keys.js';
 import { startCodecServer, type CodecServer } from '../../../platform/codec/codec-server.js';
 import { codecEndpointSettings, CODEC_PORT_ENV } from '../../../platform/codec/endpoint-settings.js';
-import { ENCRYPTED_ENCODING, METADATA_ENCRYPTION_CIPHER, METADATA_ENCRYPTION_KEY_ID, CODEC_CIPHER, SentinelPayloadCodec } from '../../../platform/codec/payload-codec.js';
+import {
+  ENCRYPTED_ENCODING,
+  METADATA_ENCRYPTION_CIPHER,
+  METADATA_ENCRYPTION_KEY_ID,
+  CODEC_CIPHER,
+  SentinelPayloadCodec,
+} from '../../../platform/codec/payload-codec.js';
 import { codecKeysFromMasterKeys } from '../../../platform/codec/codec-keys.js';
 import { PayloadJsonError, payloadsFromJsonBody } from '../../../platform/codec/payload-json.js';
 import { anyText, anyValue, concatBytes, nestedJsonText, randomBytes as randomByteArrays, structuredButWrong, tokenSoup } from './arbitraries.js';
@@ -21,7 +27,10 @@ import { expectClearOutcome, expectClearOutcomeAsync, hostileParameters } from '
 
 const KEY_1 = Buffer.alloc(32, 0x11);
 const KEY_2 = Buffer.alloc(32, 0x22);
-const ring = Keyring.fromKeys([{ id: 'k1', key: KEY_1 }, { id: 'k2', key: KEY_2 }]);
+const ring = Keyring.fromKeys([
+  { id: 'k1', key: KEY_1 },
+  { id: 'k2', key: KEY_2 },
+]);
 
 const keySpec = (() => {
   const base64Key = fc.oneof(
@@ -34,7 +43,11 @@ const keySpec = (() => {
   const entry = fc
     .tuple(fc.boolean(), fc.option(id), base64Key, fc.constantFrom('', ' ', '\t'))
     .map(([star, entryId, key, pad]) => `${pad}${star ? '*' : ''}${entryId === null ? '' : `${entryId}:`}${key}${pad}`);
-  return fc.oneof({ weight: 4, arbitrary: fc.array(entry, { minLength: 1, maxLength: 4 }).map((entries) => entries.join(',')) }, { weight: 1, arbitrary: anyText(120) }, { weight: 1, arbitrary: tokenSoup(10) });
+  return fc.oneof(
+    { weight: 4, arbitrary: fc.array(entry, { minLength: 1, maxLength: 4 }).map((entries) => entries.join(',')) },
+    { weight: 1, arbitrary: anyText(120) },
+    { weight: 1, arbitrary: tokenSoup(10) },
+  );
 })();
 
 describe('the CONFIG_BACKUP_KEY keyring syntax', () => {
@@ -48,7 +61,12 @@ describe('the CONFIG_BACKUP_KEY keyring syntax', () => {
           expect(codecKeys.value.keyIds).toEqual(keyring.value.keyIds);
           expect(codecKeys.value.activeKeyId).toBe(keyring.value.activeKeyId);
         }
-        if (!keyring.ok) for (const secret of spec.split(',').map((p) => p.split(':').pop()!.trim()).filter((p) => p.length >= 40)) expect(keyring.error.message).not.toContain(secret);
+        if (!keyring.ok)
+          for (const secret of spec
+            .split(',')
+            .map((p) => p.split(':').pop()!.trim())
+            .filter((p) => p.length >= 40))
+            expect(keyring.error.message).not.toContain(secret);
       }),
       hostileParameters(RUNS_CHEAP),
     );
@@ -109,7 +127,11 @@ describe('envelopes and file attributes from random bytes', () => {
 const jsonPayloadBody = structuredButWrong({
   payloads: fc.array(
     structuredButWrong({
-      metadata: fc.dictionary(fc.oneof(anyText(10), fc.constantFrom('encoding', METADATA_ENCRYPTION_KEY_ID, METADATA_ENCRYPTION_CIPHER)), fc.oneof(fc.base64String({ maxLength: 40 }), anyText(10)), { maxKeys: 4 }),
+      metadata: fc.dictionary(
+        fc.oneof(anyText(10), fc.constantFrom('encoding', METADATA_ENCRYPTION_KEY_ID, METADATA_ENCRYPTION_CIPHER)),
+        fc.oneof(fc.base64String({ maxLength: 40 }), anyText(10)),
+        { maxKeys: 4 },
+      ),
       data: fc.oneof(fc.base64String({ maxLength: 200 }), anyText(20)),
     }),
     { maxLength: 4 },
@@ -117,7 +139,12 @@ const jsonPayloadBody = structuredButWrong({
 });
 
 describe('Temporal payloads of any shape', () => {
-  const codec = new SentinelPayloadCodec(codecKeysFromMasterKeys([{ id: 'k1', key: KEY_1 }, { id: 'k2', key: KEY_2 }]));
+  const codec = new SentinelPayloadCodec(
+    codecKeysFromMasterKeys([
+      { id: 'k1', key: KEY_1 },
+      { id: 'k2', key: KEY_2 },
+    ]),
+  );
   const keyless = new SentinelPayloadCodec(undefined);
   const text = (s: string) => Buffer.from(s, 'utf8');
   const payloadArb = fc.record(
@@ -170,7 +197,14 @@ describe('the codec endpoint over HTTP', () => {
   let server: CodecServer;
   beforeAll(async () => {
     const codec = new SentinelPayloadCodec(codecKeysFromMasterKeys([{ id: 'k1', key: KEY_1 }]));
-    server = await startCodecServer({ codec, port: 0, host: '127.0.0.1', allowedOrigins: ['http://127.0.0.1:8233'], namespaces: ['default'], maxBodyBytes: 1024 * 1024 });
+    server = await startCodecServer({
+      codec,
+      port: 0,
+      host: '127.0.0.1',
+      allowedOrigins: ['http://127.0.0.1:8233'],
+      namespaces: ['default'],
+      maxBodyBytes: 1024 * 1024,
+    });
   });
   afterAll(async () => {
     await server.close();
@@ -179,7 +213,19 @@ describe('the codec endpoint over HTTP', () => {
   const request = fc.record({
     method: fc.constantFrom('POST', 'POST', 'POST', 'GET', 'PUT', 'OPTIONS', 'DELETE'),
     path: fc.oneof(
-      fc.constantFrom('/decode', '/encode', '/default/decode', '/other/encode', '/%/decode', '/%E0%A4%A/decode', '/%zz/encode', '//decode/', '/decode?x=1', '/', '/x/y/decode'),
+      fc.constantFrom(
+        '/decode',
+        '/encode',
+        '/default/decode',
+        '/other/encode',
+        '/%/decode',
+        '/%E0%A4%A/decode',
+        '/%zz/encode',
+        '//decode/',
+        '/decode?x=1',
+        '/',
+        '/x/y/decode',
+      ),
       fc.webPath().map((p) => `/${p.replace(/^\/+/, '')}`),
       fc.tuple(fc.webSegment(), fc.constantFrom('decode', 'encode')).map(([segment, op]) => `/${segment}/${op}`),
     ),

@@ -29,8 +29,7 @@ const fileBytes = (): fc.Arbitrary<Uint8Array> =>
     tokenSoup(60).map((t) => new TextEncoder().encode(t)),
   );
 
-const isFlatValue = (v: unknown): boolean =>
-  v === null || typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v));
+const isFlatValue = (v: unknown): boolean => v === null || typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v));
 
 function assertParseResult(text: string, format: ConfigFormat): void {
   const result = expectNoThrow(() => parseConfig(text, format));
@@ -116,7 +115,11 @@ describe.each(CONFIG_FORMATS.map((format) => ({ format })))('parseConfig as $for
 describe('YAML nesting (the yaml package recovers from a stack overflow only until V8 overflows inside its regexp compiler)', () => {
   it('refuses nesting beyond the limit with a warning naming it, without aborting the process', () => {
     // Anchors and aliases send YAML to the yaml package (js-yaml caps its own depth at 100 and has no alias limit).
-    for (const text of [`a: &x 1\nb: ${nestedJsonText(DEEP_NESTING, 'array')}`, `a: &x 1\nb: ${nestedJsonText(DEEP_NESTING, 'object')}`, `- &x 1\n- ${'- '.repeat(DEEP_NESTING)}x`]) {
+    for (const text of [
+      `a: &x 1\nb: ${nestedJsonText(DEEP_NESTING, 'array')}`,
+      `a: &x 1\nb: ${nestedJsonText(DEEP_NESTING, 'object')}`,
+      `- &x 1\n- ${'- '.repeat(DEEP_NESTING)}x`,
+    ]) {
       for (let round = 0; round < 2; round++) {
         const result = parseConfig(text, 'yaml');
         expect(result.kind).toBe('text');

@@ -50,7 +50,8 @@ export function assertClearError(error: unknown, accept: readonly ErrorClass[]):
   const detail = () => (error instanceof Error ? `${error.constructor.name}: ${error.message.slice(0, 300)}` : String(error));
   check(
     accept.some((cls) => error instanceof cls),
-    () => `expected ${accept.map((c) => c.name).join(' | ') || 'no exception'}, got ${detail()}\n${(error as Error)?.stack?.split('\n').slice(1, 6).join('\n') ?? ''}`,
+    () =>
+      `expected ${accept.map((c) => c.name).join(' | ') || 'no exception'}, got ${detail()}\n${(error as Error)?.stack?.split('\n').slice(1, 6).join('\n') ?? ''}`,
   );
   assertClearMessage((error as Error).message, `message of ${detail().slice(0, 120)}`);
 }

@@ -23,7 +23,11 @@ const HEADER = HISTORY_COLUMNS.join(',');
 const plausibleRow = {
   backup_id: fc.oneof(fc.uuid(), anyText(20), fc.constant('x'.repeat(300))),
   target: fc.oneof(fc.stringMatching(/^[a-z0-9][a-z0-9._-]{0,20}$/), anyText(10)),
-  started_at: fc.oneof(fc.date({ min: new Date(Date.UTC(1985, 0, 1)), max: new Date(Date.UTC(2027, 0, 1)), noInvalidDate: true }).map((d) => d.toISOString()), fc.stringMatching(/^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,12})?)?\s*(Z|[+-]\d{2}(:?\d{2})?)?$/), anyText(25)),
+  started_at: fc.oneof(
+    fc.date({ min: new Date(Date.UTC(1985, 0, 1)), max: new Date(Date.UTC(2027, 0, 1)), noInvalidDate: true }).map((d) => d.toISOString()),
+    fc.stringMatching(/^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,12})?)?\s*(Z|[+-]\d{2}(:?\d{2})?)?$/),
+    anyText(25),
+  ),
   status: fc.constantFrom('completed', 'failed', 'COMPLETED', ' failed ', 'running', ''),
   duration_seconds: fc.oneof(fc.double(), fc.double().map(String), fc.constantFrom('1e3', '0x10', ' 12 ', '', 'NaN', '-0')),
   size_bytes: fc.oneof(fc.double(), fc.integer().map(String), fc.constantFrom('9007199254740993', '1.5', '-1')),
@@ -72,7 +76,11 @@ describe('parseHistoryRow', () => {
 
   it('keeps reasons short when a cell holds 5 MB (reasons are collected for up to 1,000 bad rows)', () => {
     const row = { backup_id: 'a', target: 'db', started_at: '2026-01-01T00:00:00Z', status: 'completed', duration_seconds: 1, size_bytes: 1 };
-    for (const bad of [{ duration_seconds: 'x'.repeat(5_000_000) }, { started_at: `1980-01-01T00:00:00.${'0'.repeat(5_000_000)}Z` }, { started_at: `2999-01-01T00:00:00${' '.repeat(5_000_000)}Z` }]) {
+    for (const bad of [
+      { duration_seconds: 'x'.repeat(5_000_000) },
+      { started_at: `1980-01-01T00:00:00.${'0'.repeat(5_000_000)}Z` },
+      { started_at: `2999-01-01T00:00:00${' '.repeat(5_000_000)}Z` },
+    ]) {
       const result = parseHistoryRow({ ...row, ...bad }, NOW);
       expect(result.ok).toBe(false);
       expect((result as { reason: string }).reason.length).toBeLessThan(200);
@@ -121,22 +129,40 @@ function assertRecords(records: HistoryRecord[]): void {
 }
 
 const streamOf = (bytes: Uint8Array | string) => Readable.from([typeof bytes === 'string' ? Buffer.from(bytes) : Buffer.from(bytes)]);
-const csvBody = fc.array(fc.oneof(tokenSoup(20), anyText(40), fc.constant('"unclosed,quote'), fc.constant('a,"b""c",d')), { maxLength: 60 }).map((lines) => lines.join('\n'));
+const csvBody = fc
+  .array(fc.oneof(tokenSoup(20), anyText(40), fc.constant('"unclosed,quote'), fc.constant('a,"b""c",d')), { maxLength: 60 })
+  .map((lines) => lines.join('\n'));
 const anyBytes = fc.oneof(randomBytes(), invalidUtf8(), withBom(randomBytes(300)));
 
 describe('history streams (readCsv, readJsonLines)', () => {
   it(`CSV: records in line order with clear errors, or a HistoryFileError for a missing header (${RUNS_MEDIUM} inputs)`, async () => {
     await fc.assert(
-      fc.asyncProperty(fc.oneof(anyBytes, csvBody.map((body) => `${HEADER}\n${body}`), withBom(csvBody.map((body) => new TextEncoder().encode(`${HEADER}\n${body}`)))), async (content) => {
-        const outcome = await expectClearOutcomeAsync(() => drain(readCsv(streamOf(content))), { accept: [HistoryFileError] });
-        if (outcome.ok) assertRecords(outcome.value);
-      }),
+      fc.asyncProperty(
+        fc.oneof(
+          anyBytes,
+          csvBody.map((body) => `${HEADER}\n${body}`),
+          withBom(csvBody.map((body) => new TextEncoder().encode(`${HEADER}\n${body}`))),
+        ),
+        async (content) => {
+          const outcome = await expectClearOutcomeAsync(() => drain(readCsv(streamOf(content))), { accept: [HistoryFileError] });
+          if (outcome.ok) assertRecords(outcome.value);
+        },
+      ),
       hostileParameters(RUNS_MEDIUM),
     );
   });
 
   it(`JSON Lines: one record or one clear error per non-blank line, never a throw (${RUNS_MEDIUM} inputs)`, async () => {
-    const jsonl = fc.array(fc.oneof(fc.json(), tokenSoup(10), fc.jsonValue().map((v) => JSON.stringify({ backup_id: v }))), { maxLength: 40 }).map((l) => l.join('\n'));
+    const jsonl = fc
+      .array(
+        fc.oneof(
+          fc.json(),
+          tokenSoup(10),
+          fc.jsonValue().map((v) => JSON.stringify({ backup_id: v })),
+        ),
+        { maxLength: 40 },
+      )
+      .map((l) => l.join('\n'));
     await fc.assert(
       fc.asyncProperty(fc.oneof(anyBytes, jsonl), async (content) => {
         const outcome = await expectClearOutcomeAsync(() => drain(readJsonLines(streamOf(content))), { accept: [] });
@@ -148,21 +174,33 @@ describe('history streams (readCsv, readJsonLines)', () => {
 
   it(`5 MB lines and ${DEEP_NESTING}-level JSON are rejected rows, not crashes (${RUNS_HUGE} + ${RUNS_HUGE} inputs)`, async () => {
     await fc.assert(
-      fc.asyncProperty(fc.oneof(hugeLine(), fc.constantFrom(nestedJsonText(DEEP_NESTING, 'array'), `{"backup_id":${nestedJsonText(DEEP_NESTING, 'object')}}`)), async (line) => {
-        const csv = await expectClearOutcomeAsync(() => drain(readCsv(streamOf(`${HEADER}\n${line}\n${line}`))), { accept: [HistoryFileError], maxMs: PER_HUGE_INPUT_MS });
-        if (csv.ok) assertRecords(csv.value);
-        const jsonl = await expectClearOutcomeAsync(() => drain(readJsonLines(streamOf(`${line}\n{}`))), { accept: [], maxMs: PER_HUGE_INPUT_MS });
-        if (jsonl.ok) {
-          assertRecords(jsonl.value);
-          for (const record of jsonl.value) if (record.values) assertRowOutcome(record.values);
-        }
-      }),
+      fc.asyncProperty(
+        fc.oneof(hugeLine(), fc.constantFrom(nestedJsonText(DEEP_NESTING, 'array'), `{"backup_id":${nestedJsonText(DEEP_NESTING, 'object')}}`)),
+        async (line) => {
+          const csv = await expectClearOutcomeAsync(() => drain(readCsv(streamOf(`${HEADER}\n${line}\n${line}`))), {
+            accept: [HistoryFileError],
+            maxMs: PER_HUGE_INPUT_MS,
+          });
+          if (csv.ok) assertRecords(csv.value);
+          const jsonl = await expectClearOutcomeAsync(() => drain(readJsonLines(streamOf(`${line}\n{}`))), { accept: [], maxMs: PER_HUGE_INPUT_MS });
+          if (jsonl.ok) {
+            assertRecords(jsonl.value);
+            for (const record of jsonl.value) if (record.values) assertRowOutcome(record.values);
+          }
+        },
+      ),
       hostileParameters(RUNS_HUGE * 2, { endOnFailure: true }),
     );
   });
 
   it('an unclosed quote costs one record, and the lines after it are read again', async () => {
-    const records = await drain(readCsv(streamOf(`${HEADER}\n"a,${'x,'.repeat(20)}\n${Array.from({ length: 60 }, (_, i) => `id${i},db,2026-01-01T00:00:00Z,completed,1,1,,,,,,,,`).join('\n')}\n`)));
+    const records = await drain(
+      readCsv(
+        streamOf(
+          `${HEADER}\n"a,${'x,'.repeat(20)}\n${Array.from({ length: 60 }, (_, i) => `id${i},db,2026-01-01T00:00:00Z,completed,1,1,,,,,,,,`).join('\n')}\n`,
+        ),
+      ),
+    );
     expect(records[0]).toEqual({ line: 2, error: 'unclosed quote: the record never ends (read again from the next line)' });
     expect(records.filter((r) => r.values).length).toBe(60);
   });
@@ -178,15 +216,26 @@ describe('history files (readHistoryFile)', () => {
   });
 
   it(`reads or refuses any file under any name with a HistoryFileError (${RUNS_FILES} inputs)`, async () => {
-    const name = fc.oneof(fc.constantFrom('h.csv', 'h.CSV', 'h.jsonl', 'h.ndjson', 'h.json', 'h.txt', 'h', '.csv'), anyText(8).map((n) => `${n.replace(/[/\0]/g, '_')}.csv`));
+    const name = fc.oneof(
+      fc.constantFrom('h.csv', 'h.CSV', 'h.jsonl', 'h.ndjson', 'h.json', 'h.txt', 'h', '.csv'),
+      anyText(8).map((n) => `${n.replace(/[/\0]/g, '_')}.csv`),
+    );
     await fc.assert(
-      fc.asyncProperty(name, fc.oneof(anyBytes, csvBody.map((body) => `${HEADER}\n${body}`)), fc.boolean(), async (fileName, content, create) => {
-        const file = join(dir, fileName);
-        if (create) await writeFile(file, content);
-        const outcome = await expectClearOutcomeAsync(() => drain(readHistoryFile(file)), { accept: [HistoryFileError] });
-        if (outcome.ok) assertRecords(outcome.value);
-        await rm(file, { force: true });
-      }),
+      fc.asyncProperty(
+        name,
+        fc.oneof(
+          anyBytes,
+          csvBody.map((body) => `${HEADER}\n${body}`),
+        ),
+        fc.boolean(),
+        async (fileName, content, create) => {
+          const file = join(dir, fileName);
+          if (create) await writeFile(file, content);
+          const outcome = await expectClearOutcomeAsync(() => drain(readHistoryFile(file)), { accept: [HistoryFileError] });
+          if (outcome.ok) assertRecords(outcome.value);
+          await rm(file, { force: true });
+        },
+      ),
       hostileParameters(RUNS_FILES),
     );
   });

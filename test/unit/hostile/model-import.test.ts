@@ -63,12 +63,22 @@ describe('validateImport', () => {
 
   beforeAll(async () => {
     const trained = await trainFailureModel(generateHistory({ targets: 2, days: 8, seed: 3 }), {
-      algorithm: 'sentinel-forest', params: { nTrees: 3, seed: 1, threads: 1 }, createdAt: new Date(0), createdBy: 'hostile-test',
+      algorithm: 'sentinel-forest',
+      params: { nTrees: 3, seed: 1, threads: 1 },
+      createdAt: new Date(0),
+      createdBy: 'hostile-test',
     });
     artifact = serializeArtifact(trained.artifact);
     exported = buildExport({
-      exportedAt: '2026-01-01T00:00:00.000Z', version: 3, algorithm: 'sentinel-forest', featurePipelineVersion: 1, artifactSha256: sha256Hex(artifact),
-      metrics: {}, explanation: null, canaryProbability: trained.model.predict(canaryFeatures()), artifact,
+      exportedAt: '2026-01-01T00:00:00.000Z',
+      version: 3,
+      algorithm: 'sentinel-forest',
+      featurePipelineVersion: 1,
+      artifactSha256: sha256Hex(artifact),
+      metrics: {},
+      explanation: null,
+      canaryProbability: trained.model.predict(canaryFeatures()),
+      artifact,
     });
     artifactPaths = pathsOf(JSON.parse(artifact) as Json);
     exportPaths = pathsOf(JSON.parse(exported) as Json);
@@ -82,7 +92,15 @@ describe('validateImport', () => {
 
   it(`refuses random text and random JSON documents (${RUNS_MEDIUM} inputs)`, () => {
     fc.assert(
-      fc.property(fc.oneof(anyText(200), tokenSoup(30), fc.json(), jsonReplacement.map((v) => JSON.stringify({ format: v }) ?? '')), (text) => check(text)),
+      fc.property(
+        fc.oneof(
+          anyText(200),
+          tokenSoup(30),
+          fc.json(),
+          jsonReplacement.map((v) => JSON.stringify({ format: v }) ?? ''),
+        ),
+        (text) => check(text),
+      ),
       hostileParameters(RUNS_MEDIUM),
     );
   });
@@ -109,7 +127,17 @@ describe('validateImport', () => {
 
   it(`refuses truncated exports, 5 MB lines and ${DEEP_NESTING}-level documents quickly (${RUNS_HUGE} + ${RUNS_HUGE} inputs)`, () => {
     fc.assert(
-      fc.property(fc.oneof(hugeLine(), fc.constantFrom(nestedJsonText(DEEP_NESTING, 'object'), `{"format":${nestedJsonText(DEEP_NESTING, 'array')}}`, `{"format":"${'x'.repeat(5_000_000)}"}`)), (text) => check(text, PER_HUGE_INPUT_MS)),
+      fc.property(
+        fc.oneof(
+          hugeLine(),
+          fc.constantFrom(
+            nestedJsonText(DEEP_NESTING, 'object'),
+            `{"format":${nestedJsonText(DEEP_NESTING, 'array')}}`,
+            `{"format":"${'x'.repeat(5_000_000)}"}`,
+          ),
+        ),
+        (text) => check(text, PER_HUGE_INPUT_MS),
+      ),
       hostileParameters(RUNS_HUGE * 2, { endOnFailure: true }),
     );
     for (let cut = 0; cut < exported.length; cut += Math.max(1, Math.floor(exported.length / 200))) check(exported.slice(0, cut));

@@ -23,8 +23,7 @@ import { expectClearOutcome, expectNoThrow, hostileParameters } from './expect-c
 const keyring = Keyring.fromKeys([{ id: 'k1', key: Buffer.alloc(32, 0x11) }]);
 const redactor = new Redactor({ keyedHash: keyring.markerHasher(), hashKeyId: 'k1' });
 
-const isFlatValue = (v: unknown): boolean =>
-  v === null || typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v));
+const isFlatValue = (v: unknown): boolean => v === null || typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v));
 
 describe('Redactor', () => {
   it(`redacts any text line by line in bounded time (${RUNS_AMPLIFIED} amplified token soups of 20-60 KB)`, () => {
@@ -88,9 +87,17 @@ describe('free-text redaction (redactSecrets, SecretRedactor)', () => {
 
   it('the inputs that would backtrack take milliseconds', () => {
     for (const text of [
-      'secret:"'.repeat(20_000), `password="${'a'.repeat(100_000)}`, '-----BEGIN PRIVATE KEY-----'.repeat(10_000), '-----BEGIN PRIVATE KEY----- -----END '.repeat(5_000),
-      'Authorization: '.repeat(20_000), `authorization=${' '.repeat(100_000)}x`, 'pg-secret: '.repeat(20_000), 'a-'.repeat(40_000) + '://',
-      'a_'.repeat(50_000) + '=x', 'DB_PASSWORD='.repeat(10_000), `--token=${'"'.repeat(50_000)}`,
+      'secret:"'.repeat(20_000),
+      `password="${'a'.repeat(100_000)}`,
+      '-----BEGIN PRIVATE KEY-----'.repeat(10_000),
+      '-----BEGIN PRIVATE KEY----- -----END '.repeat(5_000),
+      'Authorization: '.repeat(20_000),
+      `authorization=${' '.repeat(100_000)}x`,
+      'pg-secret: '.repeat(20_000),
+      'a-'.repeat(40_000) + '://',
+      'a_'.repeat(50_000) + '=x',
+      'DB_PASSWORD='.repeat(10_000),
+      `--token=${'"'.repeat(50_000)}`,
     ]) {
       expectNoThrow(() => secretRedactor.redact(text), 200);
     }
@@ -102,11 +109,15 @@ describe('free-text redaction (redactSecrets, SecretRedactor)', () => {
  * inputs short enough for them to be fast.
  */
 describe('linear-time rewrites agree with the patterns they replace', () => {
-  const LEGACY_KEY_VALUE_LINE =
-    /^(\s*(?:(?:#+|;+|\/\/)\s*)?(?:export\s+)?)("[^"]*"|'[^']*'|[A-Za-z_][A-Za-z0-9_.[\]-]*)(\s*[=:]\s*|\s+)(.*?)(\s*[;,]?\s*)$/;
+  const LEGACY_KEY_VALUE_LINE = /^(\s*(?:(?:#+|;+|\/\/)\s*)?(?:export\s+)?)("[^"]*"|'[^']*'|[A-Za-z_][A-Za-z0-9_.[\]-]*)(\s*[=:]\s*|\s+)(.*?)(\s*[;,]?\s*)$/;
   const LEGACY_URL = /\b[a-z][a-z0-9+.-]*:\/\/[^\s:@/?#]*:(?<secret>[^\s@/?#]+)@/dgi;
   const LEGACY_JWT = /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*/dg;
-  const short = fc.oneof(tokenSoup(25), fc.array(fc.constantFrom('a', 'b', '-', '.', ':', '//', '://', '@', 'eyJ', 'eyJhbGciOi', 'x', '_', ' ', '/', '#', '\r', ';', '='), { maxLength: 40 }).map((t) => t.join('')));
+  const short = fc.oneof(
+    tokenSoup(25),
+    fc
+      .array(fc.constantFrom('a', 'b', '-', '.', ':', '//', '://', '@', 'eyJ', 'eyJhbGciOi', 'x', '_', ' ', '/', '#', '\r', ';', '='), { maxLength: 40 })
+      .map((t) => t.join('')),
+  );
 
   it(`splitKeyValueLine matches the old key/value pattern group for group (${RUNS_CHEAP} inputs)`, () => {
     fc.assert(
@@ -148,7 +159,12 @@ describe('linear-time rewrites agree with the patterns they replace', () => {
   });
 
   it('the inputs that took seconds now take milliseconds', () => {
-    for (const text of ['a-'.repeat(40_000) + '://', 'eyJaaaaa-'.repeat(40_000), `token = a${' '.repeat(4_000)}b`, `password = x${' '.repeat(4_000)};${' '.repeat(4_000)}!`]) {
+    for (const text of [
+      'a-'.repeat(40_000) + '://',
+      'eyJaaaaa-'.repeat(40_000),
+      `token = a${' '.repeat(4_000)}b`,
+      `password = x${' '.repeat(4_000)};${' '.repeat(4_000)}!`,
+    ]) {
       expectNoThrow(() => redactor.redactText(text), 200);
     }
   });
@@ -182,7 +198,9 @@ describe('application configs given as data (prepareAppConfig, canonicalJson)', 
     expect(() => prepareAppConfig(redactor, 'deep', nestedValue(DEEP_NESTING, 'object'))).toThrow(/^a\.a\.a.*\.\.\. is nested deeper than 1000 levels$/);
     // eslint-disable-next-line no-sparse-arrays
     expect(canonicalJson([1, , 2])).toBe('[1,null,2]');
-    expect(canonicalJson(nestedValue(MAX_APP_CONFIG_DEPTH - 1, 'array'))).toBe(`${'['.repeat(MAX_APP_CONFIG_DEPTH - 1)}1${']'.repeat(MAX_APP_CONFIG_DEPTH - 1)}`);
+    expect(canonicalJson(nestedValue(MAX_APP_CONFIG_DEPTH - 1, 'array'))).toBe(
+      `${'['.repeat(MAX_APP_CONFIG_DEPTH - 1)}1${']'.repeat(MAX_APP_CONFIG_DEPTH - 1)}`,
+    );
   });
 
   it('refuse an invalid date by path instead of the engine\'s "Invalid time value" (found by the property above)', () => {
@@ -196,12 +214,18 @@ describe('environment variables', () => {
   const quoteSoup = fc.array(fc.constantFrom('\\', "'", '"', '`', '\n', '\r', 'a', ' ', '#', '$', '='), { maxLength: 8 }).map((parts) => parts.join(''));
 
   it('a value ending in a backslash no longer swallows the next line (found by the property below)', () => {
-    const cases: Array<Record<string, string>> = [{ A: '\\', _: '\n' }, { A: 'C:\\dir\\', B: "it's" }, { A: 'x\\', B: '"q"', C: '`b`' }];
+    const cases: Array<Record<string, string>> = [
+      { A: '\\', _: '\n' },
+      { A: 'C:\\dir\\', B: "it's" },
+      { A: 'x\\', B: '"q"', C: '`b`' },
+    ];
     for (const vars of cases) {
       expect(dotenv.parse(toDotenv(vars))).toEqual(vars);
     }
     expect(toDotenv({ A: 'C:\\dir\\' })).toBe('A=C:\\dir\\\n');
-    expect(() => toDotenv({ A: "'quoted start\\", B: "x'" })).toThrow(new DotenvEncodingError('cannot write A as .env values (dotenv cannot read them back exactly)'));
+    expect(() => toDotenv({ A: "'quoted start\\", B: "x'" })).toThrow(
+      new DotenvEncodingError('cannot write A as .env values (dotenv cannot read them back exactly)'),
+    );
   });
   it(`toDotenv writes a file dotenv reads back exactly, or names what it cannot write (${RUNS_MEDIUM} inputs)`, () => {
     fc.assert(
@@ -216,11 +240,17 @@ describe('environment variables', () => {
 
   it(`selectEnvVars/classifyEnvVars take any environment, never select the backup key, refuse an empty prefix (${RUNS_CHEAP} inputs)`, () => {
     fc.assert(
-      fc.property(fc.dictionary(envName, fc.oneof(anyText(30), fc.constant(undefined)), { maxKeys: 10 }), fc.oneof(fc.constant(''), anyText(3), fc.constant('C')), (env, prefix) => {
-        const outcome = expectClearOutcome(() => classifyEnvVars(selectEnvVars({ ...env, CONFIG_BACKUP_KEY: 'x' }, prefix), ['TOKEN']), { accept: [RangeError] });
-        if (outcome.ok) expect(outcome.value.map((v) => v.name)).not.toContain('CONFIG_BACKUP_KEY');
-        else expect(prefix).toBe('');
-      }),
+      fc.property(
+        fc.dictionary(envName, fc.oneof(anyText(30), fc.constant(undefined)), { maxKeys: 10 }),
+        fc.oneof(fc.constant(''), anyText(3), fc.constant('C')),
+        (env, prefix) => {
+          const outcome = expectClearOutcome(() => classifyEnvVars(selectEnvVars({ ...env, CONFIG_BACKUP_KEY: 'x' }, prefix), ['TOKEN']), {
+            accept: [RangeError],
+          });
+          if (outcome.ok) expect(outcome.value.map((v) => v.name)).not.toContain('CONFIG_BACKUP_KEY');
+          else expect(prefix).toBe('');
+        },
+      ),
       hostileParameters(RUNS_CHEAP),
     );
   });

@@ -119,8 +119,28 @@ describe('restores on a real filesystem with real symlinks', () => {
   }
 
   const destination = fc.oneof(
-    fc.array(fc.constantFrom('..', '.', 'sub', 'out', 'etc', 'out-file', 'dangling', 'loop', 'in-link', 'in-file-link', 'new', 'x.txt', 'app.yaml', 'victim.txt'), { minLength: 1, maxLength: 5 }).map((s) => s.join('/')),
-    fc.constantFrom('../outside/victim.txt', '../outside/new.txt', 'out/victim.txt', 'out/new.txt', 'etc/app.yaml', 'out-file', 'dangling', 'loop', 'loop/x', 'sub/../../outside/x', '/etc/passwd', '..', '.', ''),
+    fc
+      .array(
+        fc.constantFrom('..', '.', 'sub', 'out', 'etc', 'out-file', 'dangling', 'loop', 'in-link', 'in-file-link', 'new', 'x.txt', 'app.yaml', 'victim.txt'),
+        { minLength: 1, maxLength: 5 },
+      )
+      .map((s) => s.join('/')),
+    fc.constantFrom(
+      '../outside/victim.txt',
+      '../outside/new.txt',
+      'out/victim.txt',
+      'out/new.txt',
+      'etc/app.yaml',
+      'out-file',
+      'dangling',
+      'loop',
+      'loop/x',
+      'sub/../../outside/x',
+      '/etc/passwd',
+      '..',
+      '.',
+      '',
+    ),
     fc.constantFrom('outside/victim.txt', 'outside/new.txt', 'root/../outside/x', 'root/out/x').map((p) => `BASE/${p}`),
   );
 
@@ -169,33 +189,77 @@ describe('restores on a real filesystem with real symlinks', () => {
 
   /** An item row as `config restore` loads it, with its payload really stored and its attributes really sealed. */
   async function itemFor(type: ItemRow['type'], name: string, content: Uint8Array): Promise<ItemRow> {
-    const plaintext = type === 'file' ? content : Buffer.from(JSON.stringify(type === 'env' ? { [`${name}VAR`]: Buffer.from(content).toString('hex') } : { setting: Buffer.from(content).toString('hex') }));
+    const plaintext =
+      type === 'file'
+        ? content
+        : Buffer.from(
+            JSON.stringify(type === 'env' ? { [`${name}VAR`]: Buffer.from(content).toString('hex') } : { setting: Buffer.from(content).toString('hex') }),
+          );
     const put = await storePayload(store, keyring, plaintext);
     return {
-      id: 1, setId: 1, type, name, status: 'backed_up', failureCode: null, failureReason: null, format: null, contentHash: put.hash, keyId: 'k1',
-      sizeBytes: plaintext.length, payloadWritten: true, payloadBytesWritten: 0, viewHash: null, secretCount: 0, warningCount: 0,
-      metadataEnvelope: type === 'file' ? sealFileMetadata(keyring, name, { size: plaintext.length, mode: 0o600, uid: 0, gid: 0, mtimeMs: 1_700_000_000_000 }, (n) => randomBytes(n)) : null,
-      backedUpAt: new Date(1_700_000_000_000), workflowId: 'config-backup/test', setStatus: 'completed',
+      id: 1,
+      setId: 1,
+      type,
+      name,
+      status: 'backed_up',
+      failureCode: null,
+      failureReason: null,
+      format: null,
+      contentHash: put.hash,
+      keyId: 'k1',
+      sizeBytes: plaintext.length,
+      payloadWritten: true,
+      payloadBytesWritten: 0,
+      viewHash: null,
+      secretCount: 0,
+      warningCount: 0,
+      metadataEnvelope:
+        type === 'file'
+          ? sealFileMetadata(keyring, name, { size: plaintext.length, mode: 0o600, uid: 0, gid: 0, mtimeMs: 1_700_000_000_000 }, (n) => randomBytes(n))
+          : null,
+      backedUpAt: new Date(1_700_000_000_000),
+      workflowId: 'config-backup/test',
+      setStatus: 'completed',
     };
   }
 
   const itemName = fc.oneof(
     fc.array(fc.constantFrom('..', '.', 'etc', 'out', 'sub', 'in-link', 'app.yaml', 'x'), { minLength: 1, maxLength: 5 }).map((s) => `/${s.join('/')}`),
-    fc.constantFrom('/etc/app.yaml', '/out/victim.txt', '/../../outside/victim.txt', '/etc/../../x', 'relative/x', '../x', '/', 'APP_', '../../outside/x', 'a/../../../outside/y', 'x\0y'),
+    fc.constantFrom(
+      '/etc/app.yaml',
+      '/out/victim.txt',
+      '/../../outside/victim.txt',
+      '/etc/../../x',
+      'relative/x',
+      '../x',
+      '/',
+      'APP_',
+      '../../outside/x',
+      'a/../../../outside/y',
+      'x\0y',
+    ),
     anyText(12),
   );
 
   it(`restoreItem (sentinel config restore --to DIR) keeps files, .env and app items inside DIR or refuses them (${RUNS_FILES} items)`, async () => {
     const tally = { written: 0, refused: 0 };
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom<ItemRow['type']>('file', 'env', 'app'), itemName, fc.boolean(), fc.uint8Array({ minLength: 1, maxLength: 64 }), async (type, name, force, content) => {
-        const item = await itemFor(type, name, content);
-        const outcome = await expectClearOutcomeAsync(() => restoreItem(keyring, store, item, { to: root, force, cwd: base }), { accept: [RestoreRefusedError, DotenvEncodingError] });
-        if (outcome.ok) expect((await realpath(outcome.value.path)).startsWith(`${root}/`)).toBe(true);
-        else if (outcome.error instanceof RestoreRefusedError) expect(outcome.error.message).toMatch(/^refusing to restore item 1 /);
-        tally[outcome.ok ? 'written' : 'refused']++;
-        await expectNothingWrittenOutside();
-      }),
+      fc.asyncProperty(
+        fc.constantFrom<ItemRow['type']>('file', 'env', 'app'),
+        itemName,
+        fc.boolean(),
+        fc.uint8Array({ minLength: 1, maxLength: 64 }),
+        async (type, name, force, content) => {
+          const item = await itemFor(type, name, content);
+          const outcome = await expectClearOutcomeAsync(() => restoreItem(keyring, store, item, { to: root, force, cwd: base }), {
+            accept: [RestoreRefusedError, DotenvEncodingError],
+          });
+          if (outcome.ok) expect((await realpath(outcome.value.path)).startsWith(`${root}/`)).toBe(true);
+          else if (outcome.error instanceof RestoreRefusedError) expect(outcome.error.message).toMatch(/^refusing to restore item 1 /);
+          tally[outcome.ok ? 'written' : 'refused']++;
+          await expectNothingWrittenOutside();
+        },
+      ),
       hostileParameters(RUNS_FILES),
     );
     expect(tally.refused).toBeGreaterThan(0);

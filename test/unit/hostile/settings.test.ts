@@ -11,7 +11,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDurationMs } from '../../../domain/settings/duration.js';
 import { SettingsError, parseSettings } from '../../../domain/settings/schema.js';
 import { loadSettings } from '../../../platform/settings-file.js';
-import { anyText, anyValue, deepConfigText, hugeLine, invalidUtf8, nestedJsonText, randomBytes, structuredButWrong, tokenSoup, withBom } from './arbitraries.js';
+import {
+  anyText,
+  anyValue,
+  deepConfigText,
+  hugeLine,
+  invalidUtf8,
+  nestedJsonText,
+  randomBytes,
+  structuredButWrong,
+  tokenSoup,
+  withBom,
+} from './arbitraries.js';
 import { DEEP_NESTING, PER_HUGE_INPUT_MS, RUNS_CHEAP, RUNS_FILES, RUNS_HUGE } from './budgets.js';
 import { expectClearOutcome, expectClearOutcomeAsync, hostileParameters } from './expect-clear-error.js';
 
@@ -91,10 +102,13 @@ describe('loadSettings (the file)', () => {
 
   it(`loads or refuses any file content with a SettingsError naming the file (${RUNS_FILES} inputs)`, async () => {
     await fc.assert(
-      fc.asyncProperty(fc.oneof(randomBytes(), invalidUtf8(), withBom(tokenSoup(40).map((t) => new TextEncoder().encode(t))), tokenSoup(60)), async (content) => {
-        const outcome = await load(content);
-        if (!outcome.ok) expect(outcome.error.message).toContain('sentinel.yaml');
-      }),
+      fc.asyncProperty(
+        fc.oneof(randomBytes(), invalidUtf8(), withBom(tokenSoup(40).map((t) => new TextEncoder().encode(t))), tokenSoup(60)),
+        async (content) => {
+          const outcome = await load(content);
+          if (!outcome.ok) expect(outcome.error.message).toContain('sentinel.yaml');
+        },
+      ),
       hostileParameters(RUNS_FILES),
     );
   });

@@ -25,8 +25,17 @@ import { assertClearError, hostileParameters } from './expect-clear-error.js';
 
 const KEY_1 = Buffer.alloc(32, 0x11);
 const KEY_2 = Buffer.alloc(32, 0x22);
-const ring = Keyring.fromKeys([{ id: 'k1', key: KEY_1 }, { id: 'k2', key: KEY_2 }]);
-const ringK2Active = Keyring.fromKeys([{ id: 'k1', key: KEY_1 }, { id: 'k2', key: KEY_2 }], 'k2');
+const ring = Keyring.fromKeys([
+  { id: 'k1', key: KEY_1 },
+  { id: 'k2', key: KEY_2 },
+]);
+const ringK2Active = Keyring.fromKeys(
+  [
+    { id: 'k1', key: KEY_1 },
+    { id: 'k2', key: KEY_2 },
+  ],
+  'k2',
+);
 const random = (size: number) => randomBytes(size);
 
 const contextArb = fc.oneof(
@@ -161,9 +170,13 @@ describe('the content-addressed payload store on disk', () => {
             (error: unknown) => ({ ok: false as const, error }),
           );
           if (outcome.ok) throw new Error(`tampered object ${putA.hash} was opened`);
-          expectRefused(() => {
-            throw outcome.error;
-          }, putA.hash, TAMPER_CODES);
+          expectRefused(
+            () => {
+              throw outcome.error;
+            },
+            putA.hash,
+            TAMPER_CODES,
+          );
         }
         await writeFile(fileA, bytesA);
         expect(Buffer.from(await loadPayload(store, ring, putA.hash)).equals(Buffer.from(a))).toBe(true);
@@ -181,10 +194,26 @@ describe('the content-addressed payload store on disk', () => {
 });
 
 describe('the Temporal payload codec', () => {
-  const codec = new SentinelPayloadCodec(codecKeysFromMasterKeys([{ id: 'k1', key: KEY_1 }, { id: 'k2', key: KEY_2 }]));
-  const codecK2 = new SentinelPayloadCodec(codecKeysFromMasterKeys([{ id: 'k1', key: KEY_1 }, { id: 'k2', key: KEY_2 }], 'k2'));
+  const codec = new SentinelPayloadCodec(
+    codecKeysFromMasterKeys([
+      { id: 'k1', key: KEY_1 },
+      { id: 'k2', key: KEY_2 },
+    ]),
+  );
+  const codecK2 = new SentinelPayloadCodec(
+    codecKeysFromMasterKeys(
+      [
+        { id: 'k1', key: KEY_1 },
+        { id: 'k2', key: KEY_2 },
+      ],
+      'k2',
+    ),
+  );
   // Through JSON once: fc.jsonValue yields -0, which JSON (so any payload) carries as 0.
-  const valueArb = fc.oneof(fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.parse(JSON.stringify(v)) as unknown), anyText(100).map((reason) => ({ reason })));
+  const valueArb = fc.oneof(
+    fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.parse(JSON.stringify(v)) as unknown),
+    anyText(100).map((reason) => ({ reason })),
+  );
 
   /** What a worker does with a payload from history: decode, then convert. Tampering must fail one of the two. */
   async function decodeAndConvert(payload: Payload): Promise<unknown> {

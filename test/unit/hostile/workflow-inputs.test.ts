@@ -37,7 +37,9 @@ const shapes = {
     envPrefix: fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_]{0,20}$/),
     sensitiveKeys: fc.array(anyText(30), { maxLength: 5 }),
     files: fc.array(fc.oneof(anyText(30), fc.constant('/etc/app.yaml')), { maxLength: 5 }),
-    apps: fc.array(structuredButWrong({ name: fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._-]{0,20}$/), config: fc.object(), encryptSensitive: fc.boolean() }), { maxLength: 4 }),
+    apps: fc.array(structuredButWrong({ name: fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._-]{0,20}$/), config: fc.object(), encryptSensitive: fc.boolean() }), {
+      maxLength: 4,
+    }),
   }),
   train: structuredButWrong({
     algorithm: fc.constantFrom('sentinel-forest', 'ml-random-forest', 'xgboost'),
@@ -45,7 +47,12 @@ const shapes = {
     minFailures: fc.integer({ min: -5, max: 2_000_000 }),
   }),
   rollback: structuredButWrong({ toVersion: fc.integer({ min: -3, max: 50 }), keepPaused: fc.boolean(), reason: anyText(50), scheduleId: anyText(20) }),
-  anomalyMonitor: structuredButWrong({ since: fc.oneof(fc.date({ noInvalidDate: true }).map((d) => d.toISOString()), anyText(30)) }),
+  anomalyMonitor: structuredButWrong({
+    since: fc.oneof(
+      fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+      anyText(30),
+    ),
+  }),
   capacity: structuredButWrong({ horizonDays: fc.double({ min: -10, max: 2_000 }), targets: fc.array(fc.oneof(targetName, anyText(20)), { maxLength: 4 }) }),
 };
 
@@ -129,7 +136,9 @@ describe('metrics inputs (the capacity forecast behind forecastCapacity and `sen
         expectClearOutcome(() => validateHorizon(days), accept);
         expectClearOutcome(() => validateCapacity(capacity), accept);
         const result = expectClearOutcome(() => forecast(series, days, { capacityGb: capacity }), accept);
-        if (result.ok) for (const v of [result.value.predictedSizeGb, result.value.lower, result.value.upper, result.value.slopePerDay]) expect(Number.isFinite(v)).toBe(true);
+        if (result.ok)
+          for (const v of [result.value.predictedSizeGb, result.value.lower, result.value.upper, result.value.slopePerDay])
+            expect(Number.isFinite(v)).toBe(true);
       }),
       hostileParameters(RUNS_CHEAP),
     );

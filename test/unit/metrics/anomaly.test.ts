@@ -150,9 +150,7 @@ describe('constant history (MAD = 0)', () => {
   it('mostly constant history uses the mean absolute deviation (hand-computed)', () => {
     // 15 runs at 100 s and 5 at 120 s: median log1p = log(101), MAD = 0,
     // mean |dev| = 5 * log(121/101) / 20 = 0.0451683; sigma = 1.2533 * that = 0.0566094 (> floor 0.05)
-    const mixed = Array.from({ length: 20 }, (_, d) =>
-      run({ startedAt: new Date(SUNDAY + d * DAY_MS), durationSeconds: d % 4 === 0 ? 120 : 100 }),
-    );
+    const mixed = Array.from({ length: 20 }, (_, d) => run({ startedAt: new Date(SUNDAY + d * DAY_MS), durationSeconds: d % 4 === 0 ? 120 : 100 }));
     const overall = targetBaseline(buildBaselines(mixed, { seasonal: false }), 'db-main')!.overall!;
     expect(overall.durationSeconds.spreadSource).toBe('meanAbsoluteDeviation');
     expect(overall.durationSeconds.sigma).toBeCloseTo((1.2533 * 5 * Math.log(121 / 101)) / 20, 9);
@@ -194,7 +192,10 @@ describe('seasonal buckets', () => {
     const random = mulberry32(3);
     const runs: BackupRunRecord[] = [];
     for (let d = 0; d < 30; d++) {
-      for (const [hour, duration] of [[2, 400], [14, 100]] as const) {
+      for (const [hour, duration] of [
+        [2, 400],
+        [14, 100],
+      ] as const) {
         runs.push(run({ startedAt: new Date(SUNDAY + d * DAY_MS + hour * HOUR_MS), durationSeconds: duration * jitter(random, 0.03) }));
       }
     }

@@ -6,7 +6,6 @@ export const DAY_MS = 86_400_000;
 /** Sunday 2024-01-07 00:00 UTC. */
 export const SUNDAY = Date.UTC(2024, 0, 7);
 
-
 let counter = 0;
 
 export function run(partial: Partial<BackupRunRecord> & { startedAt: Date }): BackupRunRecord {

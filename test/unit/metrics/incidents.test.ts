@@ -1,11 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildBaselines } from '../../../domain/metrics/baselines.js';
-import {
-  observationsFromScores,
-  reconcileIncidents,
-  type MetricObservation,
-  type OpenIncident,
-} from '../../../domain/metrics/incidents.js';
+import { observationsFromScores, reconcileIncidents, type MetricObservation, type OpenIncident } from '../../../domain/metrics/incidents.js';
 import { scoreRun } from '../../../domain/metrics/scoring.js';
 import type { Direction, Severity } from '../../../domain/metrics/zscore.js';
 import { DAY_MS, HOUR_MS, SUNDAY, run } from './helpers.js';
@@ -55,12 +50,15 @@ describe('reconcileIncidents', () => {
   });
 
   it('keys are per target + metric + direction', () => {
-    const d = reconcileIncidents([], [
-      obs(1, 'critical', 'above'),
-      obs(1, 'critical', 'above', { target: 'other' }),
-      obs(1, 'critical', 'below', { metric: 'sizeBytes' }),
-      obs(2, 'critical', 'above'),
-    ]);
+    const d = reconcileIncidents(
+      [],
+      [
+        obs(1, 'critical', 'above'),
+        obs(1, 'critical', 'above', { target: 'other' }),
+        obs(1, 'critical', 'below', { metric: 'sizeBytes' }),
+        obs(2, 'critical', 'above'),
+      ],
+    );
     expect(d.alerts).toHaveLength(3);
     // a normal size observation does not close the duration incident
     const e = reconcileIncidents(d.open, [obs(3, 'info', 'normal', { metric: 'sizeBytes' })]);
@@ -102,7 +100,9 @@ describe('reconcileIncidents', () => {
   });
 
   it('end to end from scored runs: three slow runs in a row -> one alert, then recovery', () => {
-    const history = Array.from({ length: 20 }, (_, d) => run({ target: 'db', startedAt: new Date(SUNDAY + d * DAY_MS + 2 * HOUR_MS), durationSeconds: 100 + (d % 3) }));
+    const history = Array.from({ length: 20 }, (_, d) =>
+      run({ target: 'db', startedAt: new Date(SUNDAY + d * DAY_MS + 2 * HOUR_MS), durationSeconds: 100 + (d % 3) }),
+    );
     const baselines = buildBaselines(history);
     const newRuns = [400, 420, 390, 101].map((duration, i) =>
       run({ target: 'db', startedAt: new Date(SUNDAY + (21 + i) * DAY_MS + 2 * HOUR_MS), durationSeconds: duration }),

@@ -1,13 +1,7 @@
 import fc from 'fast-check';
 import { errorFunction, probit } from 'simple-statistics';
 import { describe, expect, it } from 'vitest';
-import {
-  effectiveSigma,
-  medianInPlace,
-  modifiedZ,
-  robustSummary,
-  selectInPlace,
-} from '../../../domain/metrics/robust-stats.js';
+import { effectiveSigma, medianInPlace, modifiedZ, robustSummary, selectInPlace } from '../../../domain/metrics/robust-stats.js';
 import { Z_975, studentT975 } from '../../../domain/metrics/student-t.js';
 import { dayHourIndex, dayOfWeek, hourOfDay, isoDate } from '../../../domain/metrics/time-buckets.js';
 

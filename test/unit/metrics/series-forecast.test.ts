@@ -44,7 +44,11 @@ describe("Holt's linear trend", () => {
       xs.push(day);
       ys.push(50 + 0.8 * day + (day > 80 ? 1.5 * (day - 80) : 0) + (random() - 0.5) * 6);
     }
-    for (const [alpha, beta] of [[0.3, 0.1], [0.8, 0.5], [1, 0.01]] as const) {
+    for (const [alpha, beta] of [
+      [0.3, 0.1],
+      [0.8, 0.5],
+      [1, 0.01],
+    ] as const) {
       const mine = fitHolt(xs, ys, alpha, beta);
       const ref = referenceHolt(xs, ys, alpha, beta);
       expect(mine.level).toBeCloseTo(ref.level, 9);
@@ -54,10 +58,11 @@ describe("Holt's linear trend", () => {
     }
     // grid search = brute force over the same grid with the reference
     let best = { alpha: 0, beta: 0, sse: Infinity };
-    for (const alpha of HOLT_ALPHA_GRID) for (const beta of HOLT_BETA_GRID) {
-      const { sse } = referenceHolt(xs, ys, alpha, beta);
-      if (sse < best.sse) best = { alpha, beta, sse };
-    }
+    for (const alpha of HOLT_ALPHA_GRID)
+      for (const beta of HOLT_BETA_GRID) {
+        const { sse } = referenceHolt(xs, ys, alpha, beta);
+        if (sse < best.sse) best = { alpha, beta, sse };
+      }
     expect(fitHoltGrid(xs, ys)).toMatchObject({ alpha: best.alpha, beta: best.beta });
     // the closed-form interval equals the explicit sum of squared error weights (alpha + alpha*beta*j)
     const fit = fitHoltGrid(xs, ys);
@@ -89,7 +94,11 @@ describe('toDailySeries', () => {
   });
 
   it("'last' breaks exact timestamp ties by input order", () => {
-    const tie = [{ at: START, value: 3 }, { at: START, value: 4 }, { at: START - 1, value: 9 }];
+    const tie = [
+      { at: START, value: 3 },
+      { at: START, value: 4 },
+      { at: START - 1, value: 9 },
+    ];
     expect(Array.from(toDailySeries(tie, 'last').values)).toEqual([9, 4]);
   });
 
@@ -127,7 +136,7 @@ describe('forecastSeries', () => {
     expect(f.reason).toMatch(/no holdout/);
   });
 
-  it("picks Holt when growth recently changed (the OLS window still averages the flat past)", () => {
+  it('picks Holt when growth recently changed (the OLS window still averages the flat past)', () => {
     const random = mulberry32(8);
     const values = Array.from({ length: 230 }, (_, i) => 100 + (i >= 200 ? 2 * (i - 200) : 0) + (random() - 0.5));
     const f = forecastSeries(daily(values), { daysAhead: 30, capacity: 200 });

@@ -83,9 +83,7 @@ describe('point-in-time features', () => {
   });
 
   it('fits the size trend as the slope of ln(size) per day', () => {
-    const runs = Array.from({ length: 6 }, (_, d) =>
-      run({ backupId: `g${d}`, startMs: T0 + d * 24 * HOUR, sizeBytes: Math.round(GIB * Math.exp(0.1 * d)) }),
-    );
+    const runs = Array.from({ length: 6 }, (_, d) => run({ backupId: `g${d}`, startMs: T0 + d * 24 * HOUR, sizeBytes: Math.round(GIB * Math.exp(0.1 * d)) }));
     const table = buildFeatureTable(runs);
     expect(describeFeatureRow(matrixRow(table.matrix, 5)).size_growth_per_day).toBeCloseTo(0.1, 6);
     expect(describeFeatureRow(matrixRow(table.matrix, 2)).size_growth_per_day).toBe(0);
@@ -124,8 +122,7 @@ describe('point-in-time features', () => {
       const endOfOriginal = original.startedAt.getTime() + original.durationSeconds * 1000;
       for (let j = 0; j < runs.length; j++) {
         const other = runs[j] as BackupRunRecord;
-        const sameRowOrNotYetFinished =
-          j === i || other.target !== original.target || other.startedAt.getTime() < endOfOriginal;
+        const sameRowOrNotYetFinished = j === i || other.target !== original.target || other.startedAt.getTime() < endOfOriginal;
         const before = Array.from(matrixRow(base.matrix, j));
         const after = Array.from(matrixRow(changed.matrix, j));
         if (sameRowOrNotYetFinished) expect(after).toEqual(before);

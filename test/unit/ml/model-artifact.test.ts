@@ -4,13 +4,7 @@ import { coveredOob } from '../../../domain/ml/classifier.js';
 import { buildFeatureTable, FEATURE_NAMES, FEATURE_PIPELINE_VERSION } from '../../../domain/ml/features.js';
 import { trainForest } from '../../../domain/ml/forest/forest.js';
 import { matrixRow } from '../../../domain/ml/matrix.js';
-import {
-  createArtifact,
-  MODEL_ARTIFACT_FORMAT_VERSION,
-  ModelArtifactError,
-  parseArtifact,
-  serializeArtifact,
-} from '../../../domain/ml/model-artifact.js';
+import { createArtifact, MODEL_ARTIFACT_FORMAT_VERSION, ModelArtifactError, parseArtifact, serializeArtifact } from '../../../domain/ml/model-artifact.js';
 import { loadFailureModel } from '../../../domain/ml/model.js';
 import { generateHistory } from '../../../domain/ml/synthetic-history.js';
 
@@ -51,9 +45,7 @@ describe('model artifact', () => {
       const row = matrixRow(table.matrix, i);
       expect(model.predict(row)).toBe(applyCalibration(artifact.calibration, trained.forest.predictProba(row)));
     }
-    expect(Array.from(model.predictBatch(table.matrix)).slice(0, 20)).toEqual(
-      Array.from({ length: 20 }, (_, i) => model.predict(matrixRow(table.matrix, i))),
-    );
+    expect(Array.from(model.predictBatch(table.matrix)).slice(0, 20)).toEqual(Array.from({ length: 20 }, (_, i) => model.predict(matrixRow(table.matrix, i))));
   });
 
   it('rejects truncated or non-JSON text with a clear error', () => {

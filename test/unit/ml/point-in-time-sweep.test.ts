@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { sweepPointInTime } from '../../../domain/history/point-in-time-sweep.js';
 
 describe('sweepPointInTime', () => {
-  it('shows each run only the same target\'s runs finished by its start (not those starting with it)', () => {
+  it("shows each run only the same target's runs finished by its start (not those starting with it)", () => {
     // rows:         0    1    2    3    4    5
     const targets = ['a', 'a', 'a', 'b', 'a', 'b'];
     const start = Float64Array.from([0, 10, 10, 5, 30, 6]);

@@ -55,9 +55,15 @@ describe('promotion gate', () => {
 
   it('refuses a candidate whose Brier score does not beat the base rate, even when it beats the rules', () => {
     const d = decidePromotion({ ...smallWindow, candidate: { prAuc: 0.37, rocAuc: 0.6, brier: 0.243 }, active: null, rules: weakRules });
-    expect(d).toEqual({ promote: false, reason: expect.stringMatching(/^not promoted: Brier 0\.2430 is worse than the base rate's 0\.2100/), comparedWith: 'rules' });
+    expect(d).toEqual({
+      promote: false,
+      reason: expect.stringMatching(/^not promoted: Brier 0\.2430 is worse than the base rate's 0\.2100/),
+      comparedWith: 'rules',
+    });
     // Equal is not better: a model must add something to the constant forecast.
-    expect(decidePromotion({ ...smallWindow, candidate: { prAuc: 0.37, rocAuc: 0.6, brier: 0.21 }, active: null, rules: weakRules }).reason).toMatch(/Brier 0\.2100 does not beat the base rate's 0\.2100/);
+    expect(decidePromotion({ ...smallWindow, candidate: { prAuc: 0.37, rocAuc: 0.6, brier: 0.21 }, active: null, rules: weakRules }).reason).toMatch(
+      /Brier 0\.2100 does not beat the base rate's 0\.2100/,
+    );
     expect(decidePromotion({ ...smallWindow, candidate: { prAuc: 0.37, rocAuc: 0.6, brier: 0.2099 }, active: null, rules: weakRules }).promote).toBe(true);
   });
 
@@ -67,12 +73,17 @@ describe('promotion gate', () => {
     expect(d).toMatchObject({ promote: false, reason: expect.stringMatching(/^not promoted: ROC-AUC 0\.5000 is not above chance: at least 0\.55 required/) });
     expect(decidePromotion({ ...smallWindow, candidate: { prAuc: 0.3, rocAuc: 0.549, brier: 0.2 }, active: null, rules: weakRules }).promote).toBe(false);
     expect(decidePromotion({ ...smallWindow, candidate: { prAuc: 0.3, rocAuc: 0.55, brier: 0.2 }, active: null, rules: weakRules }).promote).toBe(true);
-    expect(decidePromotion({ ...smallWindow, candidate: { prAuc: 0.3, rocAuc: null, brier: 0.2 }, active: null, rules: weakRules }).reason).toMatch(/ROC-AUC is undefined/);
+    expect(decidePromotion({ ...smallWindow, candidate: { prAuc: 0.3, rocAuc: null, brier: 0.2 }, active: null, rules: weakRules }).reason).toMatch(
+      /ROC-AUC is undefined/,
+    );
   });
 
   it('applies the base-rate and chance floors against an active model too, and names them when promoting', () => {
     const active = { prAuc: 0.2, brier: 0.3 };
-    expect(decidePromotion({ ...smallWindow, candidate: { prAuc: 0.37, rocAuc: 0.6, brier: 0.243 }, active, rules: weakRules })).toMatchObject({ promote: false, comparedWith: 'active-model' });
+    expect(decidePromotion({ ...smallWindow, candidate: { prAuc: 0.37, rocAuc: 0.6, brier: 0.243 }, active, rules: weakRules })).toMatchObject({
+      promote: false,
+      comparedWith: 'active-model',
+    });
     const d = decidePromotion({ ...enough, candidate: { prAuc: 0.5, rocAuc: 0.8, brier: 0.04 }, active: null, rules });
     expect(d.reason).toMatch(/ROC-AUC 0\.8000; Brier 0\.0400 below the base rate's 0\.0475/);
     expect(decidePromotion({ ...enough, baseRateBrier: null, candidate: { prAuc: 0.5, rocAuc: 0.8, brier: 0.04 }, active: null, rules }).promote).toBe(false);

@@ -11,7 +11,12 @@ const file = runs.filter((r) => r.startedAt >= cut);
 const flip = (r: BackupRunRecord): BackupRunRecord => ({ ...r, status: r.status === 'failed' ? 'completed' : 'failed', durationSeconds: 1, sizeBytes: 1 });
 
 describe('backtest over a labelled file', async () => {
-  const trained = await trainFailureModel(stored, { algorithm: 'sentinel-forest', params: { nTrees: 15, seed: 4, threads: 1 }, createdAt: new Date(0), createdBy: 'test' });
+  const trained = await trainFailureModel(stored, {
+    algorithm: 'sentinel-forest',
+    params: { nTrees: 15, seed: 4, threads: 1 },
+    createdAt: new Date(0),
+    createdBy: 'test',
+  });
   const base = backtest(file, stored, trained.model);
 
   it('scores every file row once, with the model and with the rules', () => {
@@ -25,16 +30,19 @@ describe('backtest over a labelled file', async () => {
     expect(doubled.metrics).toEqual(base.metrics);
   });
 
-  it('ignores stored copies of the file\'s own rows, even with other outcomes (no leakage)', () => {
+  it("ignores stored copies of the file's own rows, even with other outcomes (no leakage)", () => {
     const leaky = backtest(file, [...stored, ...file.map(flip)], trained.model);
     expect(leaky.metrics).toEqual(base.metrics);
     expect(leaky.rules).toEqual(base.rules);
   });
 
-  it('lets a row see the file\'s earlier rows, never its later ones', () => {
+  it("lets a row see the file's earlier rows, never its later ones", () => {
     // History that starts after the first half of the file (whatever its outcomes) changes nothing for it.
     const half = file.slice(0, Math.floor(file.length / 2));
-    const later = file.slice(half.length).map(flip).map((r) => ({ ...r, backupId: `later-${r.backupId}` }));
+    const later = file
+      .slice(half.length)
+      .map(flip)
+      .map((r) => ({ ...r, backupId: `later-${r.backupId}` }));
     expect(backtest(half, [...stored, ...later], trained.model).metrics).toEqual(backtest(half, stored, trained.model).metrics);
     // ...while changing earlier rows does change later predictions.
     const earlyChanged = [...half.map(flip), ...file.slice(half.length)];

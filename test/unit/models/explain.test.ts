@@ -19,7 +19,9 @@ const explanation: ModelExplanation = {
     { feature: 'failures_last_5_runs', meanDrop: 0.1 },
     { feature: 'hour_of_day_utc', meanDrop: 0 },
   ],
-  typical, p10: typical, p90: typical,
+  typical,
+  p10: typical,
+  p90: typical,
 };
 
 function rowWith(values: Record<number, number>): number[] {
@@ -47,7 +49,9 @@ describe('explaining a model prediction', () => {
   it('shows risk-lowering factors with a negative contribution, unknown values as unknown, and nothing below the cut-off', () => {
     const row = rowWith({ [FREE]: 5, [FAIL5]: 0.01 });
     const factors = explainPrediction(predict, row, predict(row), explanation);
-    expect(factors).toEqual([{ factor: 'free_space_to_expected_size', value: 5, contribution: -2, description: 'free space 5.00x the expected backup size (typical 3.00x)' }]);
+    expect(factors).toEqual([
+      { factor: 'free_space_to_expected_size', value: 5, contribution: -2, description: 'free space 5.00x the expected backup size (typical 3.00x)' },
+    ]);
     expect(recommendActionsForModel(factors, predict(row), 0.5)).toEqual(['No action needed: proceed with the backup.']);
     const unknown = rowWith({ [FREE]: UNKNOWN_FEATURE_VALUE });
     expect(explainPrediction(predict, unknown, predict(unknown), explanation)).toEqual([

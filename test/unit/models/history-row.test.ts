@@ -3,7 +3,12 @@ import { missingRequiredColumns, parseHistoryRow, parseIsoInstant, unknownColumn
 
 const NOW = new Date('2026-06-01T00:00:00Z');
 const good = {
-  backup_id: 'b-1', target: 'orders-db', started_at: '2026-05-31T02:30:00Z', status: 'completed', duration_seconds: '300', size_bytes: '1048576',
+  backup_id: 'b-1',
+  target: 'orders-db',
+  started_at: '2026-05-31T02:30:00Z',
+  status: 'completed',
+  duration_seconds: '300',
+  size_bytes: '1048576',
 };
 const reasonOf = (raw: Record<string, unknown>) => {
   const r = parseHistoryRow(raw, NOW);
@@ -32,14 +37,29 @@ describe('parseHistoryRow', () => {
     expect(r).toEqual({
       ok: true,
       run: {
-        backupId: 'b-1', target: 'orders-db', startedAt: new Date('2026-05-31T02:30:00Z'), status: 'completed', durationSeconds: 300, sizeBytes: 1048576,
-        databaseSizeGb: null, freeSpaceGb: null, estimatedDuration: null, estimatedSize: null, errorMessage: null, hourOfDay: 2, dayOfWeek: 0, previousSuccessRate: null,
+        backupId: 'b-1',
+        target: 'orders-db',
+        startedAt: new Date('2026-05-31T02:30:00Z'),
+        status: 'completed',
+        durationSeconds: 300,
+        sizeBytes: 1048576,
+        databaseSizeGb: null,
+        freeSpaceGb: null,
+        estimatedDuration: null,
+        estimatedSize: null,
+        errorMessage: null,
+        hourOfDay: 2,
+        dayOfWeek: 0,
+        previousSuccessRate: null,
       },
     });
   });
 
   it('accepts JSON values and keeps the optional columns as given', () => {
-    const r = parseHistoryRow({ ...good, status: 'FAILED', duration_seconds: 12.5, size_bytes: 0, hour_of_day: 4, previous_success_rate: 0.9, database_size_gb: 12 }, NOW);
+    const r = parseHistoryRow(
+      { ...good, status: 'FAILED', duration_seconds: 12.5, size_bytes: 0, hour_of_day: 4, previous_success_rate: 0.9, database_size_gb: 12 },
+      NOW,
+    );
     expect(r.ok && r.run).toMatchObject({ status: 'failed', durationSeconds: 12.5, sizeBytes: 0, hourOfDay: 4, previousSuccessRate: 0.9, databaseSizeGb: 12 });
   });
 

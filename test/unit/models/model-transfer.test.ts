@@ -8,13 +8,23 @@ import { buildExport, validateImport } from '../../../capabilities/models/model-
 
 describe('model export files', async () => {
   const trained = await trainFailureModel(generateHistory({ targets: 3, days: 10, seed: 2 }), {
-    algorithm: 'sentinel-forest', params: { nTrees: 5, seed: 1, threads: 1 }, createdAt: new Date(0), createdBy: 'test',
+    algorithm: 'sentinel-forest',
+    params: { nTrees: 5, seed: 1, threads: 1 },
+    createdAt: new Date(0),
+    createdBy: 'test',
   });
   const artifact = serializeArtifact(trained.artifact);
   const canary = trained.model.predict(canaryFeatures());
   const exported = buildExport({
-    exportedAt: '2026-01-01T00:00:00.000Z', version: 7, algorithm: 'sentinel-forest', featurePipelineVersion: 1, artifactSha256: sha256Hex(artifact),
-    metrics: { decision: 'x' }, explanation: { importance: [] }, canaryProbability: canary, artifact,
+    exportedAt: '2026-01-01T00:00:00.000Z',
+    version: 7,
+    algorithm: 'sentinel-forest',
+    featurePipelineVersion: 1,
+    artifactSha256: sha256Hex(artifact),
+    metrics: { decision: 'x' },
+    explanation: { importance: [] },
+    canaryProbability: canary,
+    artifact,
   });
   const doc = JSON.parse(exported);
 
@@ -34,7 +44,9 @@ describe('model export files', async () => {
     expect(() => validateImport('{"format":"onnx"}')).toThrow(/not a model file \(format "onnx"\)/);
     expect(() => validateImport(JSON.stringify({ ...doc, formatVersion: 9 }))).toThrow(/export format 9 is newer/);
     const newer = artifact.replace('"featurePipelineVersion":1,', '"featurePipelineVersion":2,');
-    expect(() => validateImport(JSON.stringify({ ...doc, artifact: newer, artifactSha256: sha256Hex(newer) }))).toThrow(/feature pipeline version 2, newer than this code supports/);
+    expect(() => validateImport(JSON.stringify({ ...doc, artifact: newer, artifactSha256: sha256Hex(newer) }))).toThrow(
+      /feature pipeline version 2, newer than this code supports/,
+    );
     expect(() => validateImport(JSON.stringify({ ...doc, canaryProbability: canary + 0.01 }))).toThrow(/canary input, the exporting system recorded/);
   });
 });

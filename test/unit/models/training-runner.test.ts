@@ -6,7 +6,13 @@ import { historyColumnsOf } from '../../../domain/models/history-columns.js';
 
 const runs = generateHistory({ targets: 6, days: 40, seed: 7 });
 const input = (params: Record<string, unknown>) => ({
-  columns: historyColumnsOf(runs), algorithm: 'sentinel-forest' as const, params, minFailures: 25, active: null, createdAt: '2026-01-01T00:00:00.000Z', createdBy: 'unit test',
+  columns: historyColumnsOf(runs),
+  algorithm: 'sentinel-forest' as const,
+  params,
+  minFailures: 25,
+  active: null,
+  createdAt: '2026-01-01T00:00:00.000Z',
+  createdBy: 'unit test',
 });
 
 describe('the training thread', () => {

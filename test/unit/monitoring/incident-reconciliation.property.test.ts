@@ -68,7 +68,15 @@ const scenario = fc.record({
 
 function toObservation(o: { target: string; metric: string; hour: number; kind: string; run: number }): MetricObservation {
   const [severity, direction] = o.kind === 'normal' ? (['info', 'normal'] as const) : (o.kind.split('-') as ['critical' | 'warning', 'above' | 'below']);
-  return { target: o.target, metric: o.metric, direction, severity, isAnomaly: o.kind !== 'normal', at: new Date(T0 + o.hour * HOUR), backupId: `${o.target}-${o.hour}-${o.run}` };
+  return {
+    target: o.target,
+    metric: o.metric,
+    direction,
+    severity,
+    isAnomaly: o.kind !== 'normal',
+    at: new Date(T0 + o.hour * HOUR),
+    backupId: `${o.target}-${o.hour}-${o.run}`,
+  };
 }
 
 describe('incident reconciliation: planned and stored, never two open incidents per key', () => {
@@ -93,8 +101,12 @@ describe('incident reconciliation: planned and stored, never two open incidents 
             const latest = latestChecked.get(target);
             const now = new Date(Math.max(...mine.map((o) => o.at.getTime())));
             const plan = planIncidents({
-              open, observations: mine, latestCheckedAt: latest === undefined ? null : new Date(latest), now,
-              staleAfterMs: staleAfterHours * HOUR, takenIds: new Set(table.touchedSince(target, earliest)),
+              open,
+              observations: mine,
+              latestCheckedAt: latest === undefined ? null : new Date(latest),
+              now,
+              staleAfterMs: staleAfterHours * HOUR,
+              takenIds: new Set(table.touchedSince(target, earliest)),
             });
             latestChecked.set(target, Math.max(latest ?? -Infinity, now.getTime()));
 
@@ -114,14 +126,26 @@ describe('incident reconciliation: planned and stored, never two open incidents 
             for (const w of incidentWrites(plan)) {
               if (w.op === 'close') {
                 const { incident, closedAt } = w.closed;
-                table.update(incident.incidentId, { closedAt, lastSeenAt: incident.lastSeenAt, lastBackupId: incident.lastBackupId, occurrences: incident.occurrences });
+                table.update(incident.incidentId, {
+                  closedAt,
+                  lastSeenAt: incident.lastSeenAt,
+                  lastBackupId: incident.lastBackupId,
+                  occurrences: incident.occurrences,
+                });
               } else if (w.op === 'update') {
-                table.update(w.incident.incidentId, { lastSeenAt: w.incident.lastSeenAt, lastBackupId: w.incident.lastBackupId, occurrences: w.incident.occurrences });
+                table.update(w.incident.incidentId, {
+                  lastSeenAt: w.incident.lastSeenAt,
+                  lastBackupId: w.incident.lastBackupId,
+                  occurrences: w.incident.occurrences,
+                });
               } else table.insert({ ...w.incident, closedAt: w.closed?.closedAt ?? null });
             }
 
             // What is stored is what the plan says: the open set, and every new incident as a row.
-            const storedOpen = table.open(target).map((i) => [i.incidentId, i.lastSeenAt.getTime(), i.occurrences]).sort();
+            const storedOpen = table
+              .open(target)
+              .map((i) => [i.incidentId, i.lastSeenAt.getTime(), i.occurrences])
+              .sort();
             expect(storedOpen).toEqual(plan.open.map((i) => [i.incidentId, i.lastSeenAt.getTime(), i.occurrences]).sort());
             for (const id of newIds) expect(table.rows.has(id)).toBe(true);
             for (const c of plan.closed) expect(table.rows.get(c.incident.incidentId)?.closedAt).toEqual(c.closedAt);
@@ -134,10 +158,20 @@ describe('incident reconciliation: planned and stored, never two open incidents 
 
   it('stores a scan that opens, closes and reopens one key (the overlapping-import case) without breaking the index', () => {
     const obs = (hour: number, critical: boolean, run: string): MetricObservation => ({
-      target: 'db-001', metric: 'durationSeconds', direction: critical ? 'above' : 'normal', severity: critical ? 'critical' : 'info',
-      isAnomaly: critical, at: new Date(T0 + hour * HOUR), backupId: run,
+      target: 'db-001',
+      metric: 'durationSeconds',
+      direction: critical ? 'above' : 'normal',
+      severity: critical ? 'critical' : 'info',
+      isAnomaly: critical,
+      at: new Date(T0 + hour * HOUR),
+      backupId: run,
     });
-    const plan = planIncidents({ open: [], observations: [obs(1, true, 's7-1'), obs(1.5, false, 'r1'), obs(2, true, 's7-2'), obs(2, false, 'r2'), obs(2, true, 's7-3')], latestCheckedAt: null, now: new Date(T0 + 3 * HOUR) });
+    const plan = planIncidents({
+      open: [],
+      observations: [obs(1, true, 's7-1'), obs(1.5, false, 'r1'), obs(2, true, 's7-2'), obs(2, false, 'r2'), obs(2, true, 's7-3')],
+      latestCheckedAt: null,
+      now: new Date(T0 + 3 * HOUR),
+    });
     expect(plan.alerts).toHaveLength(3);
     expect(new Set(plan.alerts.map((a) => a.incidentId)).size).toBe(3); // two opened at the same instant
     const table = new IncidentTable();

@@ -18,20 +18,36 @@ const T0 = Date.parse('2026-11-01T00:00:00Z');
 /** n completed runs, hourly, oldest first, 0.05 s each and 1 GB. */
 function history(n: number, overrides: Partial<BackupRunRecord> = {}): BackupRunRecord[] {
   return Array.from({ length: n }, (_, i) => ({
-    backupId: `h${i}`, target: 'cmd', startedAt: new Date(T0 + i * HOUR), status: 'completed' as const,
-    durationSeconds: 0.05, sizeBytes: 1e9, ...overrides,
+    backupId: `h${i}`,
+    target: 'cmd',
+    startedAt: new Date(T0 + i * HOUR),
+    status: 'completed' as const,
+    durationSeconds: 0.05,
+    sizeBytes: 1e9,
+    ...overrides,
   }));
 }
 
 const current = (partial: Partial<BackupRunRecord> = {}): BackupRunRecord => ({
-  backupId: 'now', target: 'cmd', startedAt: new Date(T0 + 100 * HOUR), status: 'completed', durationSeconds: 2, sizeBytes: 1e9, ...partial,
+  backupId: 'now',
+  target: 'cmd',
+  startedAt: new Date(T0 + 100 * HOUR),
+  status: 'completed',
+  durationSeconds: 2,
+  sizeBytes: 1e9,
+  ...partial,
 });
 
 describe('checkRun (point in time, robust)', () => {
   it('says "not enough history" below 10 successful runs and shows the minimum', () => {
     const check = checkRun(history(9), current());
     expect(check).toMatchObject({
-      status: 'insufficient_history', minHistoryRuns: 10, historyRuns: 9, isAnomaly: false, findings: [], baseline: null,
+      status: 'insufficient_history',
+      minHistoryRuns: 10,
+      historyRuns: 9,
+      isAnomaly: false,
+      findings: [],
+      baseline: null,
       message: 'not enough history: 9 successful runs in the last 90 days, need 10',
     });
   });
@@ -96,14 +112,37 @@ describe('scan counting', () => {
       scoreRun(baselines, current({ backupId: 'x', target: 'unknown' })),
       scoreRun(baselines, current({ backupId: 'nan', durationSeconds: Number.NaN })),
     ].map((s) => countScore(counts, s));
-    expect(counts).toEqual({ targets: 0, considered: 6, scored: 3, anomalous: 2, critical: 2, possiblePartialBackups: 1, insufficientHistory: 1, failedRuns: 1, invalid: 1, newlyChecked: 0 });
+    expect(counts).toEqual({
+      targets: 0,
+      considered: 6,
+      scored: 3,
+      anomalous: 2,
+      critical: 2,
+      possiblePartialBackups: 1,
+      insufficientHistory: 1,
+      failedRuns: 1,
+      invalid: 1,
+      newlyChecked: 0,
+    });
     expect(found.filter(Boolean).map((f) => f!.backupId)).toEqual(['now', 'small']);
   });
 
   it('ranks findings critical first, then newest', () => {
-    const f = (backupId: string, severity: RunFinding['severity'], startedAt: string): RunFinding =>
-      ({ backupId, target: 't', startedAt, severity, possiblePartialBackup: false, reasons: [], findings: [] });
-    const ranked = rankRunFindings([f('a', 'warning', '2026-01-02'), f('b', 'critical', '2026-01-01'), f('c', 'critical', '2026-01-03'), f('d', 'info', '2026-01-04')]);
+    const f = (backupId: string, severity: RunFinding['severity'], startedAt: string): RunFinding => ({
+      backupId,
+      target: 't',
+      startedAt,
+      severity,
+      possiblePartialBackup: false,
+      reasons: [],
+      findings: [],
+    });
+    const ranked = rankRunFindings([
+      f('a', 'warning', '2026-01-02'),
+      f('b', 'critical', '2026-01-01'),
+      f('c', 'critical', '2026-01-03'),
+      f('d', 'info', '2026-01-04'),
+    ]);
     expect(ranked.map((x) => x.backupId)).toEqual(['c', 'b', 'a', 'd']);
   });
 });

@@ -6,7 +6,9 @@ describe('sentinel --help', async () => {
   const program = await buildProgram(new CliContext());
   it('exists for every command and subcommand, with a description', () => {
     const paths = commandPaths(program);
-    expect(paths).toEqual(expect.arrayContaining([['worker'], ['backup', 'run'], ['backup', 'approve'], ['backup', 'reject'], ['backup', 'status'], ['predict']]));
+    expect(paths).toEqual(
+      expect.arrayContaining([['worker'], ['backup', 'run'], ['backup', 'approve'], ['backup', 'reject'], ['backup', 'status'], ['predict']]),
+    );
     for (const path of paths) {
       let command = program;
       for (const name of path) command = command.commands.find((c) => c.name() === name)!;
@@ -18,7 +20,10 @@ describe('sentinel --help', async () => {
     for (const path of [['backup', 'run'], ['backup', 'approve'], ['backup', 'reject'], ['backup', 'status'], ['predict']]) {
       let command = program;
       for (const name of path) command = command.commands.find((c) => c.name() === name)!;
-      expect(command.options.map((o) => o.long), path.join(' ')).toContain('--json');
+      expect(
+        command.options.map((o) => o.long),
+        path.join(' '),
+      ).toContain('--json');
     }
   });
 });

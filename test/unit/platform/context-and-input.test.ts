@@ -5,14 +5,26 @@ import { validatePreBackupInput } from '../../../domain/pre-backup/contract.js';
 import { redactSecrets, redactUrl } from '../../../platform/redact.js';
 
 const run = (hoursAgo: number, status: BackupRunRecord['status'], durationSeconds = 60, sizeBytes = 1000): BackupRunRecord => ({
-  backupId: `r${hoursAgo}`, target: 't', startedAt: new Date(Date.UTC(2026, 0, 10) - hoursAgo * 3_600_000), status, durationSeconds, sizeBytes,
+  backupId: `r${hoursAgo}`,
+  target: 't',
+  startedAt: new Date(Date.UTC(2026, 0, 10) - hoursAgo * 3_600_000),
+  status,
+  durationSeconds,
+  sizeBytes,
 });
 
 describe('historical context', () => {
   const now = new Date(Date.UTC(2026, 0, 10));
   it('summarises the recent window, newest first', () => {
     const ctx = historicalContext([run(1, 'failed'), run(2, 'completed', 100, 10), run(3, 'completed', 300, 30), run(50, 'completed', 200, 20)], now);
-    expect(ctx).toEqual({ successRate: 0.75, recentFailures: 1, typicalDurationSeconds: 200, typicalSizeBytes: 20, runCount: 4, hoursSinceLastSuccess: 2 - 100 / 3600 });
+    expect(ctx).toEqual({
+      successRate: 0.75,
+      recentFailures: 1,
+      typicalDurationSeconds: 200,
+      typicalSizeBytes: 20,
+      runCount: 4,
+      hoursSinceLastSuccess: 2 - 100 / 3600,
+    });
   });
   it('ignores runs that had not ended by `now` (point in time)', () => {
     const ctx = historicalContext([run(0.5, 'failed', 3600)], now);

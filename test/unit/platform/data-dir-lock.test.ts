@@ -40,7 +40,9 @@ describe('the data directory lock', () => {
     writeLock({ pid, startTicks: processStartTicks(pid), startedAt: '2026-12-01T10:00:00.000Z', role: 'npm start' });
     const error = await acquireDataDirLock(dir, 'test').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DataDirLockedError);
-    expect((error as Error).message).toBe(`another Backup Sentinel is running (pid ${pid}, started 2026-12-01T10:00:00.000Z): npm start holds the data directory ${dir}`);
+    expect((error as Error).message).toBe(
+      `another Backup Sentinel is running (pid ${pid}, started 2026-12-01T10:00:00.000Z): npm start holds the data directory ${dir}`,
+    );
     expect(JSON.parse(readFileSync(lockFile(), 'utf8')).pid).toBe(pid); // not touched
   });
 
@@ -82,7 +84,11 @@ describe('runtime.json and the lock', () => {
     writeLock({ pid, startTicks: processStartTicks(pid), startedAt: '2026-12-01T10:00:00.000Z', role: 'npm start' });
     const env = { ...readEnv({ SENTINEL_DATA_DIR: dir }), databaseUrl: undefined };
     const error = await openDatabase(env).catch((e: Error) => e);
-    expect((error as Error).message).toMatch(new RegExp(`^another Backup Sentinel is running \\(pid ${pid}, started 2026-12-01T10:00:00.000Z\\): npm start holds .*runtime\\.json does not say where its database listens.*set DATABASE_URL\\.$`));
+    expect((error as Error).message).toMatch(
+      new RegExp(
+        `^another Backup Sentinel is running \\(pid ${pid}, started 2026-12-01T10:00:00.000Z\\): npm start holds .*runtime\\.json does not say where its database listens.*set DATABASE_URL\\.$`,
+      ),
+    );
     expect(existsSync(path.join(dir, 'pglite'))).toBe(false);
   });
 });

@@ -3,16 +3,27 @@ import type { PreBackupState } from '../../../domain/pre-backup/contract.js';
 import { describeGate } from '../../../domain/pre-backup/describe.js';
 
 const base: PreBackupState = {
-  phase: 'predicting', target: 'orders-db', prediction: null, predictions: 0, decision: null, delays: 0, escalated: false,
-  approval: null, backup: null, anomalies: [], anomalyCheck: null,
+  phase: 'predicting',
+  target: 'orders-db',
+  prediction: null,
+  predictions: 0,
+  decision: null,
+  delays: 0,
+  escalated: false,
+  approval: null,
+  backup: null,
+  anomalies: [],
+  anomalyCheck: null,
 } as PreBackupState;
 const prediction = { failureProbability: 0.7312, riskLevel: 'high' } as PreBackupState['prediction'];
 
 describe('describeGate (Web UI current details)', () => {
-  it('says where the run stands, in the issue\'s words', () => {
+  it("says where the run stands, in the issue's words", () => {
     expect(describeGate(base)).toBe('orders-db: risk not yet predicted -> predicting');
     expect(describeGate({ ...base, phase: 'awaiting-approval', prediction })).toBe('orders-db: risk high (0.73) -> awaiting approval');
-    expect(describeGate({ ...base, phase: 'awaiting-approval', prediction, escalated: true, delays: 3 })).toBe('orders-db: risk high (0.73) -> awaiting approval (escalated after delays)');
+    expect(describeGate({ ...base, phase: 'awaiting-approval', prediction, escalated: true, delays: 3 })).toBe(
+      'orders-db: risk high (0.73) -> awaiting approval (escalated after delays)',
+    );
     expect(describeGate({ ...base, phase: 'delaying', prediction, delays: 1 })).toBe('orders-db: risk high (0.73) -> delayed (delay 2)');
     expect(describeGate({ ...base, phase: 'done', prediction, decision: 'approved', backup: { status: 'completed' } as PreBackupState['backup'] })).toBe(
       'orders-db: risk high (0.73) -> approved, backup completed',

@@ -51,7 +51,10 @@ describe('the development key', () => {
     for (const garbage of ['hello, world', 'dev:c2hvcnQ=', '\u0000\u0001binary']) {
       await writeFile(file, garbage);
       for (const read of [() => ensureDevKey(dir, {}), () => adoptDevKey(dir, {})]) {
-        const error = await read().then(() => undefined, (e: Error) => e);
+        const error = await read().then(
+          () => undefined,
+          (e: Error) => e,
+        );
         expect(error?.message).toMatch(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}( entry #\\d+)? (is|must be)`));
         expect(error?.message).toContain('the development key file is damaged; restore it, or delete it to let `npm start` create a new development key');
         expect(error?.message).not.toContain('CONFIG_BACKUP_KEY');

@@ -30,7 +30,8 @@ describe('docker-compose.yml', () => {
 
   it('encrypts with one key, shows decoded payloads in the UI and applies the schedules once', () => {
     const key = '${CONFIG_BACKUP_KEY:?set CONFIG_BACKUP_KEY (openssl rand -base64 32)}';
-    for (const service of ['sentinel-worker', 'sentinel-codec', 'sentinel-schedules']) expect(compose.services[service].environment.CONFIG_BACKUP_KEY, service).toBe(key);
+    for (const service of ['sentinel-worker', 'sentinel-codec', 'sentinel-schedules'])
+      expect(compose.services[service].environment.CONFIG_BACKUP_KEY, service).toBe(key);
     const codec = compose.services['sentinel-codec'];
     const published = codec.ports[0].split(':');
     expect(published[0]).toBe('127.0.0.1');

@@ -4,7 +4,9 @@ import { cliReference } from '../../../cli/reference.js';
 import { buildProgram } from '../../../cli/program.js';
 import { CliContext } from '../../../cli/context.js';
 
-const totals = (backedUp: number, unchanged: number, failed: number) => ({ totals: { backedUp, unchanged, failed, payloadsWritten: 0, payloadBytesWritten: 0 } });
+const totals = (backedUp: number, unchanged: number, failed: number) => ({
+  totals: { backedUp, unchanged, failed, payloadsWritten: 0, payloadBytesWritten: 0 },
+});
 const backup = (status: 'completed' | 'failed') => ({ status, startedAt: '2026-01-01T00:00:00Z', durationSeconds: 1, sizeBytes: null });
 
 describe('exit codes', () => {

@@ -20,7 +20,20 @@ type Rule = { allow: readonly string[] } | { deny: readonly string[] };
 
 /** Built-ins no edge but the I/O ones needs: the process, the network, the disk, threads. */
 const IO_BUILTINS = [
-  'fs', 'fs/promises', 'net', 'tls', 'dgram', 'dns', 'http', 'https', 'http2', 'child_process', 'cluster', 'worker_threads', 'os', 'readline',
+  'fs',
+  'fs/promises',
+  'net',
+  'tls',
+  'dgram',
+  'dns',
+  'http',
+  'https',
+  'http2',
+  'child_process',
+  'cluster',
+  'worker_threads',
+  'os',
+  'readline',
 ];
 
 /** The rule table: one row per top-level folder (built-ins named without `node:`). */

@@ -5,13 +5,22 @@ import { createLogger } from '../../../platform/logger.js';
 
 describe('formatLogLine', () => {
   it('turns a pino line into `level: msg key=value`, hiding time, pid and name', () => {
-    const line = JSON.stringify({ level: 40, time: '2026-12-03T19:00:00.000Z', pid: 42, name: 'backup-sentinel', msg: 'metrics endpoint not started', port: 9464, err: 'EADDRINUSE' });
+    const line = JSON.stringify({
+      level: 40,
+      time: '2026-12-03T19:00:00.000Z',
+      pid: 42,
+      name: 'backup-sentinel',
+      msg: 'metrics endpoint not started',
+      port: 9464,
+      err: 'EADDRINUSE',
+    });
     expect(formatLogLine(`${line}\n`)).toBe('warn: metrics endpoint not started port=9464 err=EADDRINUSE\n');
   });
 
   it('quotes strings with spaces, shows objects as JSON, keeps unknown levels and lines that are not JSON', () => {
-    expect(formatLogLine(JSON.stringify({ level: 30, msg: 'worker started', address: '127.0.0.1:7233', note: 'two words', ids: { a: 1 } })))
-      .toBe('info: worker started address=127.0.0.1:7233 note="two words" ids={"a":1}\n');
+    expect(formatLogLine(JSON.stringify({ level: 30, msg: 'worker started', address: '127.0.0.1:7233', note: 'two words', ids: { a: 1 } }))).toBe(
+      'info: worker started address=127.0.0.1:7233 note="two words" ids={"a":1}\n',
+    );
     expect(formatLogLine(JSON.stringify({ level: 35, msg: 'custom' }))).toBe('35: custom\n');
     expect(formatLogLine('not json')).toBe('not json\n');
     expect(formatLogLine('[1,2]')).toBe('[1,2]\n');
@@ -37,7 +46,13 @@ describe('logFormatFrom', () => {
   });
 
   it('refuses other values, naming where they came from', () => {
-    expect(logFormatFrom(['node', 'sentinel', '--log-format', 'xml'], {}, 'text')).toEqual({ ok: false, problem: '--log-format must be "text" or "json" (got "xml")' });
-    expect(logFormatFrom(['node', 'sentinel'], { SENTINEL_LOG_FORMAT: 'pretty' }, 'text')).toEqual({ ok: false, problem: 'SENTINEL_LOG_FORMAT must be "text" or "json" (got "pretty")' });
+    expect(logFormatFrom(['node', 'sentinel', '--log-format', 'xml'], {}, 'text')).toEqual({
+      ok: false,
+      problem: '--log-format must be "text" or "json" (got "xml")',
+    });
+    expect(logFormatFrom(['node', 'sentinel'], { SENTINEL_LOG_FORMAT: 'pretty' }, 'text')).toEqual({
+      ok: false,
+      problem: 'SENTINEL_LOG_FORMAT must be "text" or "json" (got "pretty")',
+    });
   });
 });

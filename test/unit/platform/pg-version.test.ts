@@ -20,7 +20,9 @@ describe('pg_dump against the server version', () => {
     expect(pgDumpTooOld(pgDump, parseServerVersionNum('180006')!)).toBe(
       "pg_dump 15.18 cannot dump PostgreSQL server 18.6: install pg_dump 18 or newer on the worker's PATH (Debian: postgresql-client-18)",
     );
-    expect(pgDumpTooOld(parsePgDumpVersion('pg_dump (PostgreSQL) 9.6.24')!, parseServerVersionNum('100001')!)).toMatch(/^pg_dump 9\.6\.24 cannot dump PostgreSQL server 10\.1: install pg_dump 10 or newer/);
+    expect(pgDumpTooOld(parsePgDumpVersion('pg_dump (PostgreSQL) 9.6.24')!, parseServerVersionNum('100001')!)).toMatch(
+      /^pg_dump 9\.6\.24 cannot dump PostgreSQL server 10\.1: install pg_dump 10 or newer/,
+    );
   });
 
   it('accepts the same major (any minor) and older servers', () => {
@@ -39,10 +41,17 @@ describe('a target that reaches the embedded database', () => {
       'postgresql://u@[::1]:5433/x',
       'postgres://u@127.0.0.2:5433/x',
       'postgres://u@db.example.com/x?host=localhost&port=5433',
-    ]) expect(reachesEmbedded(url, embedded), url).toBe(true);
+    ])
+      expect(reachesEmbedded(url, embedded), url).toBe(true);
   });
   it('is not another port, a remote host, or a Unix socket directory', () => {
-    for (const url of ['postgres://u@127.0.0.1:5432/x', 'postgres://u@127.0.0.1/x', 'postgres://u@db.example.com:5433/x', 'postgres://u@/x?host=/var/run/postgresql&port=5433', 'not a url'])
+    for (const url of [
+      'postgres://u@127.0.0.1:5432/x',
+      'postgres://u@127.0.0.1/x',
+      'postgres://u@db.example.com:5433/x',
+      'postgres://u@/x?host=/var/run/postgresql&port=5433',
+      'not a url',
+    ])
       expect(reachesEmbedded(url, embedded), url).toBe(false);
   });
 });

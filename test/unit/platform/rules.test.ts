@@ -4,8 +4,13 @@ import { normaliseContext, predictWithRules } from '../../../domain/risk/rules.j
 
 const MiB = 1024 ** 2;
 const request = (over: Partial<Parameters<typeof predictWithRules>[0]> = {}) => ({
-  target: 'orders-db', threshold: 0.5, startAt: '2026-11-22T12:00:00Z',
-  estimatedDurationSeconds: 300, estimatedSizeBytes: 500 * MiB, databaseSizeGb: 50, ...over,
+  target: 'orders-db',
+  threshold: 0.5,
+  startAt: '2026-11-22T12:00:00Z',
+  estimatedDurationSeconds: 300,
+  estimatedSizeBytes: 500 * MiB,
+  databaseSizeGb: 50,
+  ...over,
 });
 
 describe('risk levels', () => {
@@ -32,7 +37,11 @@ describe('rule-based predictor', () => {
   });
 
   it('raises the risk with recent failures, overruns and too little free space, and says why', () => {
-    const calm = predictWithRules(request(), normaliseContext({ successRate: 1, recentFailures: 0, typicalDurationSeconds: 300, typicalSizeBytes: 500 * MiB }), 'x');
+    const calm = predictWithRules(
+      request(),
+      normaliseContext({ successRate: 1, recentFailures: 0, typicalDurationSeconds: 300, typicalSizeBytes: 500 * MiB }),
+      'x',
+    );
     const stormy = predictWithRules(
       request({ estimatedDurationSeconds: 3000, estimatedSizeBytes: 2000 * MiB, freeSpaceGb: 1 }),
       normaliseContext({ successRate: 0.6, recentFailures: 3, typicalDurationSeconds: 300, typicalSizeBytes: 500 * MiB }),

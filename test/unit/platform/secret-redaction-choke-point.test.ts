@@ -14,7 +14,7 @@ import { configBackupSourceFromEnv } from '../../../capabilities/config-backup/s
 
 const SECRET = 'known-secret-42';
 
-describe('the worker\'s secret choke point', () => {
+describe("the worker's secret choke point", () => {
   it('redacts a failure and its causes in place, keeping type and retry flag', () => {
     const cause = new Error(`inner ${SECRET}`);
     const failure = ApplicationFailure.create({ message: `outer ${SECRET} password=abc`, type: 'InvalidInput', nonRetryable: true, cause });
@@ -29,12 +29,29 @@ describe('the worker\'s secret choke point', () => {
 
   it('wraps the logger and learns target passwords from each config load', async () => {
     let text = '';
-    const sink = new Writable({ write(chunk, _e, done) { text += String(chunk); done(); } });
+    const sink = new Writable({
+      write(chunk, _e, done) {
+        text += String(chunk);
+        done();
+      },
+    });
     const config = parseSettings({ targets: [{ name: 'db', kind: 'postgres', url: 'postgres://u:TargetPass-9@h/x' }] }, 'sentinel.yaml');
-    const deps = withSecretRedaction({ db: undefined as never, backupDir: '/tmp', configBackup: configBackupSourceFromEnv(), log: createLogger(sink, 'info'), loadSettings: async () => config, alertWebhookUrl: 'https://hooks.example/SecretHookPath' }, {});
+    const deps = withSecretRedaction(
+      {
+        db: undefined as never,
+        backupDir: '/tmp',
+        configBackup: configBackupSourceFromEnv(),
+        log: createLogger(sink, 'info'),
+        loadSettings: async () => config,
+        alertWebhookUrl: 'https://hooks.example/SecretHookPath',
+      },
+      {},
+    );
     expect(deps.redactor.redact('TargetPass-9')).toBe('TargetPass-9'); // not known before the config was read
     await deps.loadSettings();
-    deps.log.child({ binding: 'TargetPass-9' }).warn({ detail: `x ${'TargetPass-9'}`, err: new Error('TargetPass-9') }, 'post to https://hooks.example/SecretHookPath failed');
+    deps.log
+      .child({ binding: 'TargetPass-9' })
+      .warn({ detail: `x ${'TargetPass-9'}`, err: new Error('TargetPass-9') }, 'post to https://hooks.example/SecretHookPath failed');
     expect(text).toContain('failed');
     expect(text).not.toContain('TargetPass-9');
     expect(text).not.toContain('SecretHookPath');

@@ -22,7 +22,13 @@ describe('sentinel.yaml schema', () => {
   it('rejects bad fields, naming the path of each', () => {
     let error: unknown;
     try {
-      parseSettings({ targets: [{ name: 'a', kind: 'postgres', url: 'mysql://x', threshold: 1.5 }, { name: 'b', kind: 'ftp' }, { name: 'a', kind: 'command', command: 'true', approvalTimeout: 'soon' }] });
+      parseSettings({
+        targets: [
+          { name: 'a', kind: 'postgres', url: 'mysql://x', threshold: 1.5 },
+          { name: 'b', kind: 'ftp' },
+          { name: 'a', kind: 'command', command: 'true', approvalTimeout: 'soon' },
+        ],
+      });
     } catch (e) {
       error = e;
     }
@@ -35,7 +41,14 @@ describe('sentinel.yaml schema', () => {
   });
 
   it('reports duplicate names, unknown targets, malformed YAML', async () => {
-    expect(() => parseSettings({ targets: [{ name: 'a', kind: 'command', command: 'x' }, { name: 'a', kind: 'command', command: 'y' }] })).toThrow('targets[1].name: duplicate target name "a"');
+    expect(() =>
+      parseSettings({
+        targets: [
+          { name: 'a', kind: 'command', command: 'x' },
+          { name: 'a', kind: 'command', command: 'y' },
+        ],
+      }),
+    ).toThrow('targets[1].name: duplicate target name "a"');
     expect(() => findTarget(parseSettings({}), 'nope')).toThrow('unknown target "nope"; configured targets: (none)');
     const dir = await mkdtemp(path.join(os.tmpdir(), 'cfg-'));
     const file = path.join(dir, 'sentinel.yaml');

@@ -23,7 +23,9 @@ describe('workflow types', () => {
   it('client/ and cli/ name workflows, queries, signals and updates by their definitions, never as strings', () => {
     const root = path.resolve(import.meta.dirname, '../../..');
     const files = ['client', 'cli'].flatMap((dir) =>
-      readdirSync(path.join(root, dir), { recursive: true, encoding: 'utf8' }).filter((name) => name.endsWith('.ts')).map((name) => path.join(dir, name)),
+      readdirSync(path.join(root, dir), { recursive: true, encoding: 'utf8' })
+        .filter((name) => name.endsWith('.ts'))
+        .map((name) => path.join(dir, name)),
     );
     const workflowNames = Object.keys(workflows).filter((name) => typeof (workflows as Record<string, unknown>)[name] === 'function');
     const stringly = [
@@ -32,7 +34,11 @@ describe('workflow types', () => {
       new RegExp(`['"\`](?:${workflowNames.join('|')})['"\`]`),
     ];
     const offenders = files.flatMap((file) =>
-      readFileSync(path.join(root, file), 'utf8').split('\n').flatMap((line, index) => (!/^\s*(?:\*|\/\/|\/\*)/.test(line) && stringly.some((pattern) => pattern.test(line)) ? [`${file}:${index + 1}: ${line.trim()}`] : [])),
+      readFileSync(path.join(root, file), 'utf8')
+        .split('\n')
+        .flatMap((line, index) =>
+          !/^\s*(?:\*|\/\/|\/\*)/.test(line) && stringly.some((pattern) => pattern.test(line)) ? [`${file}:${index + 1}: ${line.trim()}`] : [],
+        ),
     );
     expect(files.length).toBeGreaterThan(10);
     expect(offenders).toEqual([]);

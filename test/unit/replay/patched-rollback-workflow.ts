@@ -9,7 +9,13 @@ const registry = proxyActivities<SentinelActivities>({ startToCloseTimeout: '2m'
 
 export async function rollbackModelWorkflow(input: RollbackModelInput = {}): Promise<void> {
   const scheduleId = input.scheduleId ?? 'sentinel/model-training';
-  const restore = () => registry.restoreModelSnapshot({ ...(input.toVersion !== undefined ? { toVersion: input.toVersion } : {}), actor: 'replay-test', reason: 'patched', changeKey: 'replay-test' });
+  const restore = () =>
+    registry.restoreModelSnapshot({
+      ...(input.toVersion !== undefined ? { toVersion: input.toVersion } : {}),
+      actor: 'replay-test',
+      reason: 'patched',
+      changeKey: 'replay-test',
+    });
   if (patched('restore-before-pause')) {
     const restored = await restore();
     const control = await registry.pauseModelTraining({ scheduleId });
@@ -21,7 +27,13 @@ export async function rollbackModelWorkflow(input: RollbackModelInput = {}): Pro
   try {
     const restored = await restore();
     await registry.verifyActiveModel({ expectedVersion: restored.restoredVersion });
-    await registry.recordModelEvent({ event: 'rollback-verified', version: restored.restoredVersion, actor: 'replay-test', reason: 'patched', dedupeKey: 'replay-test' });
+    await registry.recordModelEvent({
+      event: 'rollback-verified',
+      version: restored.restoredVersion,
+      actor: 'replay-test',
+      reason: 'patched',
+      dedupeKey: 'replay-test',
+    });
     if (!input.keepPaused) await registry.resumeModelTraining({ control });
   } catch (error) {
     if (!input.keepPaused) await registry.resumeModelTraining({ control });

@@ -50,7 +50,10 @@ afterAll(async () => {
 
 describe('recorded workflow histories', () => {
   it('cover every workflow type the worker registers', () => {
-    const registered = Object.entries(workflows).filter(([, value]) => typeof value === 'function').map(([name]) => name).sort();
+    const registered = Object.entries(workflows)
+      .filter(([, value]) => typeof value === 'function')
+      .map(([name]) => name)
+      .sort();
     expect(registered).toContain('preBackupWorkflow');
     const recorded = new Set(fixtures.map((f) => f.workflowType));
     const missing = registered.filter((type) => !recorded.has(type));
@@ -114,11 +117,13 @@ describe('the replay check', () => {
     const codec = createPayloadCodec(fixtureCodecEnv());
     const [sealed] = await codec.encode([defaultPayloadConverter.toPayload({ password: RECORDING_CANARY })]);
     const history: HistoryJson = {
-      events: [{
-        eventId: '1',
-        eventType: 'EVENT_TYPE_WORKFLOW_EXECUTION_STARTED',
-        workflowExecutionStartedEventAttributes: { workflowType: { name: 'x' }, input: { payloads: [payloadToJSON(sealed!)] } },
-      }],
+      events: [
+        {
+          eventId: '1',
+          eventType: 'EVENT_TYPE_WORKFLOW_EXECUTION_STARTED',
+          workflowExecutionStartedEventAttributes: { workflowType: { name: 'x' }, input: { payloads: [payloadToJSON(sealed!)] } },
+        },
+      ],
     };
     expect(JSON.stringify(history)).not.toContain(RECORDING_CANARY);
     expect(await secretLeaks(history)).toEqual([`the recording canary ${RECORDING_CANARY}`]);

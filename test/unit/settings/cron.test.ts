@@ -4,7 +4,23 @@ import { SettingsError, parseSettings } from '../../../domain/settings/schema.js
 
 // Each verdict was checked against the Temporal dev server (CLI 1.5.1, server 1.29.1) by creating a schedule with
 // the expression in `cronExpressions`, as schedules/apply.ts does: accepted there <=> accepted here.
-const ACCEPTED = ['0 3 * * *', '*/15 * * * *', '0 0 * * 7', '0 0 * * mon-fri', '0 0 * jan,feb sun', '0 0 * * MONDAY', '@daily', '@hourly', '@every 1h', '@every 90m/5m', 'CRON_TZ=Europe/Paris 0 3 * * *', '0 3 * * * # nightly', '0 0 1 1 * 2030', '0 0 0 1 1 * 2030', '0 0 * * 1/2'];
+const ACCEPTED = [
+  '0 3 * * *',
+  '*/15 * * * *',
+  '0 0 * * 7',
+  '0 0 * * mon-fri',
+  '0 0 * jan,feb sun',
+  '0 0 * * MONDAY',
+  '@daily',
+  '@hourly',
+  '@every 1h',
+  '@every 90m/5m',
+  'CRON_TZ=Europe/Paris 0 3 * * *',
+  '0 3 * * * # nightly',
+  '0 0 1 1 * 2030',
+  '0 0 0 1 1 * 2030',
+  '0 0 * * 1/2',
+];
 const REFUSED: Array<[string, RegExp]> = [
   ['0 25 * * *', /hour 25 is out of range 0-23/],
   ['60 * * * *', /minute 60 is out of range 0-59/],
@@ -41,7 +57,13 @@ describe('cron schedules (issue #11, item 11)', () => {
 
   it('checks calendar specs too', () => {
     expect(() => parseSettings({ targets: [{ name: 'a', kind: 'command', command: 'true', schedule: { hour: 24 } }] })).toThrow(/targets\[0\]\.schedule\.hour/);
-    expect(() => parseSettings({ targets: [{ name: 'a', kind: 'command', command: 'true', schedule: { dayOfWeek: 'MONDAYS' } }] })).toThrow(/targets\[0\]\.schedule\.dayOfWeek/);
-    expect(parseSettings({ targets: [{ name: 'a', kind: 'command', command: 'true', schedule: { hour: [{ start: 1, end: 5, step: 2 }, 23], dayOfWeek: 'MONDAY' } }] }).targets).toHaveLength(1);
+    expect(() => parseSettings({ targets: [{ name: 'a', kind: 'command', command: 'true', schedule: { dayOfWeek: 'MONDAYS' } }] })).toThrow(
+      /targets\[0\]\.schedule\.dayOfWeek/,
+    );
+    expect(
+      parseSettings({
+        targets: [{ name: 'a', kind: 'command', command: 'true', schedule: { hour: [{ start: 1, end: 5, step: 2 }, 23], dayOfWeek: 'MONDAY' } }],
+      }).targets,
+    ).toHaveLength(1);
   });
 });

@@ -21,7 +21,9 @@ describe('sentinel.yaml errors point at the right line (issue #11, item 11)', ()
   });
 
   it('gives line and column of other syntax errors, with the line shown', () => {
-    expect(errorOf('timezone: UTC\ntimezone: X\n')).toMatch(/^sentinel\.yaml is not valid YAML: Map keys must be unique at line 2, column 1\n {2}2 \| timezone: X/);
+    expect(errorOf('timezone: UTC\ntimezone: X\n')).toMatch(
+      /^sentinel\.yaml is not valid YAML: Map keys must be unique at line 2, column 1\n {2}2 \| timezone: X/,
+    );
     expect(errorOf('targets:\n\t- name: a\n')).toMatch(/Tabs are not allowed as indentation at line 2, column 1/);
     expect(errorOf('a: "x"\nb: "y\\"\n')).toMatch(/never closed at line 2, column 4/); // an escaped quote does not close
   });

@@ -55,7 +55,10 @@ describe('sentinel.yaml schema strictness (issue #11, item 13)', () => {
     expect(objects.length).toBeGreaterThanOrEqual(7);
     const catchallOf = (n: { schema: z.core.$ZodType }) => defOf(n.schema).catchall as z.core.$ZodType | undefined;
     // z.strictObject sets the catch-all to z.never(): any extra key is an issue.
-    const loose = objects.filter((n) => { const catchall = catchallOf(n); return !catchall || defOf(catchall).type !== 'never'; });
+    const loose = objects.filter((n) => {
+      const catchall = catchallOf(n);
+      return !catchall || defOf(catchall).type !== 'never';
+    });
     expect(loose.map((n) => n.path || '(root)')).toEqual([]);
   });
 

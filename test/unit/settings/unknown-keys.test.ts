@@ -20,7 +20,9 @@ describe('unknown keys in sentinel.yaml (issue #11, item 13)', () => {
 
   it('refuses unknown keys at the root, in every target kind and in nested objects', () => {
     expect(problemsOf({ timezon: 'UTC' })).toEqual(['timezon: unknown key; did you mean `timezone`?']);
-    expect(problemsOf({ targets: [{ name: 'a', kind: 'command', command: 'true', delay_minutes: 5 }] })).toEqual(['targets[0].delay_minutes: unknown key; did you mean `delayMinutes`?']);
+    expect(problemsOf({ targets: [{ name: 'a', kind: 'command', command: 'true', delay_minutes: 5 }] })).toEqual([
+      'targets[0].delay_minutes: unknown key; did you mean `delayMinutes`?',
+    ]);
     expect(problemsOf({ targets: [{ name: 'w', kind: 'workflow', workflow: { type: 'x', tasQueue: 'q', taskQueue: 'q' } }] })).toEqual([
       'targets[0].workflow.tasQueue: unknown key; did you mean `taskQueue`?',
     ]);

@@ -5,15 +5,26 @@ import { ALERT_RETRY, clearError, exponentialRetry, rejectInvalidInput, rootMess
 describe('workflow glue', () => {
   it('keeps the retry policies the workflows spelled out before they shared presets', () => {
     expect(stepRetry()).toEqual({
-      initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 10, nonRetryableErrorTypes: ['InvalidInput'],
+      initialInterval: '1s',
+      backoffCoefficient: 2,
+      maximumInterval: '30s',
+      maximumAttempts: 10,
+      nonRetryableErrorTypes: ['InvalidInput'],
     });
     expect(stepRetry(['InvalidInput', 'LockLost'])).toEqual({
-      initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 10, nonRetryableErrorTypes: ['InvalidInput', 'LockLost'],
+      initialInterval: '1s',
+      backoffCoefficient: 2,
+      maximumInterval: '30s',
+      maximumAttempts: 10,
+      nonRetryableErrorTypes: ['InvalidInput', 'LockLost'],
     });
     // No maximumInterval key at all (Temporal's default cap), as the alerting proxies had it.
     expect(ALERT_RETRY).toStrictEqual({ initialInterval: '2s', backoffCoefficient: 2, maximumAttempts: 5, nonRetryableErrorTypes: ['InvalidInput'] });
     expect(exponentialRetry({ initial: '10s', attempts: 2 })).toStrictEqual({
-      initialInterval: '10s', backoffCoefficient: 2, maximumAttempts: 2, nonRetryableErrorTypes: ['InvalidInput'],
+      initialInterval: '10s',
+      backoffCoefficient: 2,
+      maximumAttempts: 2,
+      nonRetryableErrorTypes: ['InvalidInput'],
     });
   });
 
@@ -27,7 +38,9 @@ describe('workflow glue', () => {
     }
     expect(thrown).toBeInstanceOf(ApplicationFailure);
     expect(thrown).toMatchObject({
-      nonRetryable: true, type: 'InvalidInput', message: 'invalid pre-backup input: target is required; threshold must be in [0, 1]',
+      nonRetryable: true,
+      type: 'InvalidInput',
+      message: 'invalid pre-backup input: target is required; threshold must be in [0, 1]',
     });
   });
 
