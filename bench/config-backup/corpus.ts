@@ -76,25 +76,21 @@ function render(format: CorpusFormat, items: Entry[]): string {
   const sections = [...bySection.entries()];
   switch (format) {
     case 'yaml':
-      return (
-        sections
-          .map(([name, list]) => `${name}:\n${list.map((e) => `  ${e.key}: ${typeof e.value === 'string' ? JSON.stringify(e.value) : e.value}`).join('\n')}`)
-          .join('\n') + '\n'
-      );
+      return `${sections
+        .map(([name, list]) => `${name}:\n${list.map((e) => `  ${e.key}: ${typeof e.value === 'string' ? JSON.stringify(e.value) : e.value}`).join('\n')}`)
+        .join('\n')}\n`;
     case 'json':
       return `${JSON.stringify(Object.fromEntries(sections.map(([name, list]) => [name, Object.fromEntries(list.map((e) => [e.key, e.value]))])), null, 2)}\n`;
     case 'ini':
-      return sections.map(([name, list]) => `[${name}]\n${list.map((e) => `${e.key} = ${e.value}`).join('\n')}`).join('\n\n') + '\n';
+      return `${sections.map(([name, list]) => `[${name}]\n${list.map((e) => `${e.key} = ${e.value}`).join('\n')}`).join('\n\n')}\n`;
     case 'env':
-      return items.map((e) => `${e.section.toUpperCase()}_${e.key.toUpperCase()}=${JSON.stringify(String(e.value))}`).join('\n') + '\n';
+      return `${items.map((e) => `${e.section.toUpperCase()}_${e.key.toUpperCase()}=${JSON.stringify(String(e.value))}`).join('\n')}\n`;
     case 'toml':
-      return (
-        sections
-          .map(([name, list]) => `[${name}]\n${list.map((e) => `${e.key} = ${typeof e.value === 'string' ? JSON.stringify(e.value) : e.value}`).join('\n')}`)
-          .join('\n\n') + '\n'
-      );
+      return `${sections
+        .map(([name, list]) => `[${name}]\n${list.map((e) => `${e.key} = ${typeof e.value === 'string' ? JSON.stringify(e.value) : e.value}`).join('\n')}`)
+        .join('\n\n')}\n`;
     case 'conf':
-      return sections.map(([name, list]) => `upstream ${name} {\n${list.map((e) => `    ${e.key} ${e.value};`).join('\n')}\n}`).join('\n\n') + '\n';
+      return `${sections.map(([name, list]) => `upstream ${name} {\n${list.map((e) => `    ${e.key} ${e.value};`).join('\n')}\n}`).join('\n\n')}\n`;
   }
 }
 

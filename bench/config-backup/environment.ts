@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, NativeConnection } from '@temporalio/worker';
-import pg from 'pg';
+import type pg from 'pg';
 import { pino } from 'pino';
 import { createPool } from '../../db/pool.js';
 import { cachedSettingsLoader } from '../../platform/settings-file.js';

@@ -10,7 +10,7 @@ import { createScratchDatabase } from '../../db/scratch-database.js';
 import { startDevServer, type DevServer } from '../../platform/dev-server.js';
 import { redactUrl } from '../../platform/redact.js';
 import { writeWorkflowBundle } from '../../workers/workflow-bundle.js';
-import { createTeardown, withTimeout } from '../shared/teardown.js';
+import { createTeardown } from '../shared/teardown.js';
 import { startLoadWorker, type LoadWorker } from './worker-process.js';
 
 const DEFAULT_ADMIN_URL = 'postgres://postgres:postgres@127.0.0.1:5432/postgres';

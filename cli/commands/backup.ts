@@ -2,7 +2,7 @@ import { ApplicationFailure, WorkflowFailedError, WorkflowNotFoundError, type Cl
 import { Command, Option } from 'commander';
 import { SentinelClient } from '../../client/sentinel-client.js';
 import type { PreBackupInput, PreBackupResult, PreBackupState } from '../../domain/pre-backup/contract.js';
-import { decideUpdate, preBackupWorkflow, stateQuery } from '../../workflows/pre-backup.js';
+import { decideUpdate, type preBackupWorkflow, stateQuery } from '../../workflows/pre-backup.js';
 import type { CliContext } from '../context.js';
 import { ExitCode, preBackupExitCode } from '../exit-codes.js';
 import { durationIn, nonNegative, numberIn, wholeNumber } from '../options.js';

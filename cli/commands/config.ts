@@ -28,7 +28,7 @@ import { readConfigBackupSettings } from '../../capabilities/config-backup/run/s
 import { verifyBackups, type VerifyReport } from '../../capabilities/config-backup/operations/verify.js';
 import { PayloadStore } from '../../capabilities/config-backup/store/payload-store.js';
 import { SentinelClient } from '../../client/sentinel-client.js';
-import { configBackupWorkflow } from '../../workflows/config-backup.js';
+import type { configBackupWorkflow } from '../../workflows/config-backup.js';
 import type { CliContext } from '../context.js';
 import { configBackupExitCode, ExitCode } from '../exit-codes.js';
 import { durationIn, wholeNumber } from '../options.js';

@@ -33,7 +33,7 @@ import { HistoryFileError, historyFormatOf, readHistoryFile } from '../../capabi
 import { buildExport, ModelImportError, validateImport } from '../../capabilities/models/model-transfer.js';
 import { packageVersion } from '../../platform/package-version.js';
 import { SentinelClient } from '../../client/sentinel-client.js';
-import { trainFailureModelWorkflow } from '../../workflows/models.js';
+import type { trainFailureModelWorkflow } from '../../workflows/models.js';
 import type { CliContext } from '../context.js';
 import { wholeNumber } from '../options.js';
 import { DEFAULT_WAIT_TIMEOUT_MS, waitForResult } from '../wait.js';

@@ -45,8 +45,8 @@ export function diffFlat(before: FlatMap, after: FlatMap, secretKeys: Iterable<s
   const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
   const changes: KeyChange[] = [];
   for (const key of keys) {
-    const inBefore = Object.prototype.hasOwnProperty.call(before, key);
-    const inAfter = Object.prototype.hasOwnProperty.call(after, key);
+    const inBefore = Object.hasOwn(before, key);
+    const inAfter = Object.hasOwn(after, key);
     const was = before[key];
     const now = after[key];
     if (inBefore && inAfter && Object.is(was, now)) continue;

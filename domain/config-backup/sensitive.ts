@@ -268,7 +268,7 @@ export function findSensitiveSpans(text: string): SensitiveSpan[] {
     spec.pattern.lastIndex = 0;
     for (const match of text.matchAll(spec.pattern)) {
       const whole = match.indices?.[0] ?? [match.index, match.index];
-      const [start, end] = match.indices?.groups?.['secret'] ?? [match.indices?.groups?.['start']?.[0] ?? whole[0], whole[1]];
+      const [start, end] = match.indices?.groups?.secret ?? [match.indices?.groups?.start?.[0] ?? whole[0], whole[1]];
       if (end > start) spans.push({ start, end, rule: spec.rule });
     }
   }

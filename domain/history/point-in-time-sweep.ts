@@ -18,7 +18,10 @@ export function sweepPointInTime(targetOf: (row: number) => string, startMs: Flo
   for (let i = 0; i < startMs.length; i++) {
     const target = targetOf(i);
     let group = byTarget.get(target);
-    if (!group) byTarget.set(target, (group = []));
+    if (!group) {
+      group = [];
+      byTarget.set(target, group);
+    }
     group.push(i);
   }
   for (const group of byTarget.values()) {

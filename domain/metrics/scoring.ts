@@ -244,7 +244,7 @@ export function scanRuns(runs: readonly BackupRunRecord[], options: ScanOptions 
     }
     const d = run.durationSeconds;
     const s = run.sizeBytes;
-    if (!(d >= 0 && d < Infinity && s >= 0 && s < Infinity && t === t)) {
+    if (!(d >= 0 && d < Infinity && s >= 0 && s < Infinity && !Number.isNaN(t))) {
       result.invalid++;
       all?.push(unscored(run, 'invalid_value', targets[id], baselines));
       continue;

@@ -35,7 +35,7 @@ function sigmoid(z: number): number {
 }
 
 export function applyCalibration(calibration: Calibration, score: number): number {
-  if (calibration.method === 'identity') return score < 0 ? 0 : score > 1 ? 1 : score;
+  if (calibration.method === 'identity') return score < 0 ? 0 : Math.min(score, 1);
   return sigmoid(calibration.a * score + calibration.b);
 }
 

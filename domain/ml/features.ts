@@ -136,7 +136,7 @@ function nonNegativeOrNull(v: number | null | undefined): number | null {
 }
 
 function clamp(v: number, lo: number, hi: number): number {
-  return v < lo ? lo : v > hi ? hi : v;
+  return v < lo ? lo : Math.min(v, hi);
 }
 
 function utcHourOf(ms: number): number {

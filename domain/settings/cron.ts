@@ -45,7 +45,7 @@ export function quoted(text: string, max = 60): string {
   return JSON.stringify(text.length > max ? `${text.slice(0, max)}…` : text);
 }
 
-function valueOf(raw: string, field: Field): number | string {
+function fieldValue(raw: string, field: Field): number | string {
   if (/^\d+$/.test(raw)) {
     const n = Number(raw);
     return n >= field.min && n <= field.max ? n : `${field.name} ${n} is out of range ${field.min}-${field.max}`;
@@ -65,7 +65,7 @@ function fieldProblem(text: string, field: Field): string | undefined {
     if (range === '*') continue;
     const bounds = range!.split('-');
     if (bounds.length > 2 || bounds.some((b) => b === '')) return `${quoted(range!)} is not a valid ${field.name} range`;
-    const values = bounds.map((b) => valueOf(b, field));
+    const values = bounds.map((b) => fieldValue(b, field));
     const problem = values.find((v) => typeof v === 'string');
     if (problem !== undefined) return problem as string;
     if (values.length === 2 && (values[0] as number) > (values[1] as number)) return `${field.name} range ${quoted(range!)} runs backwards`;

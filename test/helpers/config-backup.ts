@@ -16,7 +16,12 @@ import { configBackupSourceFromEnv } from '../../capabilities/config-backup/serv
  */
 export async function startCapturingWorker(h: Harness, db: pg.Pool = h.pool): Promise<{ lines: string[]; stop(): Promise<void> }> {
   const lines: string[] = [];
-  const sink = new Writable({ write: (chunk, _encoding, done) => (lines.push(String(chunk)), done()) });
+  const sink = new Writable({
+    write: (chunk, _encoding, done) => {
+      lines.push(String(chunk));
+      done();
+    },
+  });
   const native = await NativeConnection.connect({ address: h.temporalAddress });
   const worker = await createSentinelWorker({
     connection: native,

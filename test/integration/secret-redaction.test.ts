@@ -150,10 +150,10 @@ describe("secrets in a backup command's output", () => {
     places['decoded history payloads'] = decoded.map((p) => Buffer.from(p.data ?? []).toString('utf8')).join('\n');
     places['history via the client (codec)'] = JSON.stringify(await handle.fetchHistory());
     places['workflow result'] = JSON.stringify(result);
-    places['backup_runs'] = (await h.pool.query(`SELECT t::text AS row FROM backup_runs t WHERE workflow_id = $1`, [workflowId])).rows
+    places.backup_runs = (await h.pool.query(`SELECT t::text AS row FROM backup_runs t WHERE workflow_id = $1`, [workflowId])).rows
       .map((r) => r.row)
       .join('\n');
-    places['alerts'] = (await h.pool.query(`SELECT t::text AS row FROM alerts t WHERE workflow_id = $1`, [workflowId])).rows.map((r) => r.row).join('\n');
+    places.alerts = (await h.pool.query(`SELECT t::text AS row FROM alerts t WHERE workflow_id = $1`, [workflowId])).rows.map((r) => r.row).join('\n');
     places['webhook payloads'] = webhookBodies.join('\n');
     places['worker log'] = logText.join('');
   });
@@ -161,8 +161,8 @@ describe("secrets in a backup command's output", () => {
   it('the backup failed, was recorded and alerted (so every place was written)', async () => {
     expect(result.backup?.status).toBe('failed');
     expect(result.backup?.error).toContain('exited with code 3');
-    expect(places['backup_runs']).toContain('exited with code 3');
-    expect(places['alerts']).toContain('backup-failed');
+    expect(places.backup_runs).toContain('exited with code 3');
+    expect(places.alerts).toContain('backup-failed');
     expect(places['webhook payloads']).toContain('backup-failed');
     expect(places['worker log']).toContain('backup started');
     expect(places['decoded history payloads']).toContain('exited with code 3'); // control: the decode really decoded
@@ -184,7 +184,7 @@ describe("secrets in a backup command's output", () => {
   });
 
   it('names stay readable: the target pg-secret keeps its name in the alert, the message keeps its shape', () => {
-    expect(places['alerts']).toContain('pg-secret: backup failed');
+    expect(places.alerts).toContain('pg-secret: backup failed');
     expect(result.backup?.error).toContain('token ***');
     expect(result.backup?.error).toContain('Authorization: Bearer ***');
     expect(result.backup?.error).toContain('postgres://backup:***@db.internal:5432/app');

@@ -31,8 +31,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const database = await createScratchDatabase(adminUrl, 'sentinel_test', 'the integration tests');
   const databaseUrl = database.url;
 
-  let server: DevServer | undefined;
-  const temporalAddress = process.env.TEMPORAL_ADDRESS ?? (server = await startDevServer({ headless: true })).address;
+  const server: DevServer | undefined = process.env.TEMPORAL_ADDRESS ? undefined : await startDevServer({ headless: true });
+  const temporalAddress = process.env.TEMPORAL_ADDRESS ?? server!.address;
 
   const workDir = await mkdtemp(path.join(os.tmpdir(), 'sentinel-test-'));
   const workflowBundlePath = await writeWorkflowBundle(path.join(workDir, 'workflow-bundle.js'));

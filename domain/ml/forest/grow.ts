@@ -15,7 +15,7 @@ export const OOB_FIXED_POINT_SCALE = 2 ** 32;
 
 /** Leaf probabilities are rounded to 6 decimals: invisible in any metric, and it keeps model JSON short. */
 function roundProbability(p: number): number {
-  const clamped = p <= 0 ? 0 : p >= 1 ? 1 : p;
+  const clamped = p <= 0 ? 0 : Math.min(p, 1);
   return Math.round(clamped * 1e6) / 1e6;
 }
 

@@ -11,6 +11,7 @@ import fc from 'fast-check';
 import { HOSTILE_SEED, PER_INPUT_MS, PROPERTY_TIME_LIMIT_MS } from './budgets.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: the constructor type of any Error subclass, whatever its parameters
 export type ErrorClass = abstract new (...args: any[]) => Error;
 
 /** The engine's wording for crashes: a refusal carrying one of these did not recognise the problem itself. */

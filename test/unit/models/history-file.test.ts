@@ -92,8 +92,7 @@ describe('CSV records', () => {
 
   it('give up an unclosed quote after 50 lines and read the lines after it again', async () => {
     const header = 'backup_id,target,started_at,status,duration_seconds,size_bytes,error_message\n';
-    const body =
-      'x,t,2026-01-01T00:00:00Z,failed,1,2,"never closed\n' + Array.from({ length: 60 }, (_, k) => `r${k},t,2026-01-01T01:00:00Z,completed,1,2,`).join('\n');
+    const body = `x,t,2026-01-01T00:00:00Z,failed,1,2,"never closed\n${Array.from({ length: 60 }, (_, k) => `r${k},t,2026-01-01T01:00:00Z,completed,1,2,`).join('\n')}`;
     const records = await collect(readCsv(Readable.from([header + body])));
     expect(records[0]).toEqual({ line: 2, error: 'unclosed quote: the record never ends (read again from the next line)' });
     expect(records.slice(1).map((r) => r.values?.backup_id)).toEqual(Array.from({ length: 60 }, (_, k) => `r${k}`));

@@ -23,7 +23,7 @@ describe('the development key', () => {
   });
 
   it('never replaces an explicit CONFIG_BACKUP_KEY, and is not created then', async () => {
-    const env: NodeJS.ProcessEnv = { CONFIG_BACKUP_KEY: 'mine:' + Buffer.alloc(32, 1).toString('base64') };
+    const env: NodeJS.ProcessEnv = { CONFIG_BACKUP_KEY: `mine:${Buffer.alloc(32, 1).toString('base64')}` };
     expect(await ensureDevKey(dir, env)).toEqual({ source: 'env' });
     expect(env.CONFIG_BACKUP_KEY).toMatch(/^mine:/);
     await expect(stat(path.join(dir, 'dev-key'))).rejects.toThrow(/ENOENT/);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { pino } from 'pino';
+import type { pino } from 'pino';
 import { formatLogLine, logFormatFrom } from '../../../platform/log-format.js';
 import { createLogger } from '../../../platform/logger.js';
 

@@ -114,7 +114,7 @@ describe('redactSecrets: one positive and one near miss per format', () => {
 describe('SecretRedactor: the values a worker knows', () => {
   it('replaces known values wherever they appear, longest first, then applies the formats', () => {
     const redactor = new SecretRedactor(['Hunter2Hunter2', 'Hunter2']);
-    expect(redactor.redact('echo Hunter2Hunter2 and Hunter2, ghp_' + alnum(36))).toBe('echo *** and ***, ***');
+    expect(redactor.redact(`echo Hunter2Hunter2 and Hunter2, ghp_${alnum(36)}`)).toBe('echo *** and ***, ***');
   });
 
   it(`ignores values shorter than ${MIN_KNOWN_SECRET_LENGTH} characters (they would over-redact)`, () => {
