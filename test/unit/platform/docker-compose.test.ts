@@ -125,7 +125,10 @@ describe('docker-compose.yml', () => {
   it('runs Prometheus with the shipped rules scraping the worker, and Grafana provisioned with it and the dashboard', () => {
     const { prometheus, grafana } = compose.services;
     expect(prometheus.volumes).toEqual(
-      expect.arrayContaining(['./deploy/prometheus/prometheus.yml:/etc/prometheus/prometheus.yml:ro', './deploy/prometheus/sentinel-rules.yml:/etc/prometheus/sentinel-rules.yml:ro']),
+      expect.arrayContaining([
+        './deploy/prometheus/prometheus.yml:/etc/prometheus/prometheus.yml:ro',
+        './deploy/prometheus/sentinel-rules.yml:/etc/prometheus/sentinel-rules.yml:ro',
+      ]),
     );
     const scrape = parse(readFileSync('deploy/prometheus/prometheus.yml', 'utf8'));
     expect(scrape.rule_files).toEqual(['/etc/prometheus/sentinel-rules.yml']);
