@@ -1,7 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { checkFreshness } from '../capabilities/freshness/check.js';
 import { scheduleLookup, type ScheduleLookup } from '../capabilities/freshness/schedules.js';
-import type { FreshnessCheckInput } from '../domain/freshness/contract.js';
+import type { CheckFreshnessInput } from '../domain/freshness/contract.js';
 import type { ActivityDeps } from './deps.js';
 import { heartbeat } from './heartbeat.js';
 
@@ -9,7 +9,7 @@ import { heartbeat } from './heartbeat.js';
 export function createFreshnessActivities(deps: ActivityDeps) {
   return {
     /** One pass over every target; heartbeats while it describes schedules. */
-    checkFreshness: (input: FreshnessCheckInput & { callerId: string }) => checkFreshness(deps, input, workerScheduleLookup(), heartbeat),
+    checkFreshness: (input: CheckFreshnessInput) => checkFreshness(deps, input, workerScheduleLookup(), heartbeat),
   };
 }
 

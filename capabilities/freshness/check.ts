@@ -11,14 +11,7 @@ import {
   type FreshnessIncident,
 } from '../../db/repositories/freshness.js';
 import { assessFreshness } from '../../domain/freshness/assess.js';
-import {
-  preBackupScheduleId,
-  validateFreshnessCheckInput,
-  type FreshnessAlert,
-  type FreshnessCheckInput,
-  type FreshnessCheckSummary,
-  type TargetFreshness,
-} from '../../domain/freshness/contract.js';
+import type { CheckFreshnessInput, FreshnessAlert, FreshnessCheckSummary, TargetFreshness } from '../../domain/freshness/contract.js';
 import { formatDuration, freshnessObjective, settingsWarnings } from '../../domain/freshness/objective.js';
 import { SettingsError, type SentinelSettings } from '../../domain/settings/schema.js';
 import { invalidInput } from '../../platform/failures.js';
@@ -47,13 +40,11 @@ export interface FreshnessDeps {
  */
 export async function checkFreshness(
   deps: FreshnessDeps,
-  input: FreshnessCheckInput & { callerId: string },
+  input: CheckFreshnessInput,
   schedules: ScheduleLookup | null,
   onProgress: (progress: Record<string, unknown>) => void = () => undefined,
 ): Promise<FreshnessCheckSummary> {
-  const problems = validateFreshnessCheckInput(Object.fromEntries(Object.entries(input).filter(([key]) => key !== 'callerId')));
-  if (!input.callerId) problems.push('callerId is required');
-  if (problems.length > 0) throw invalidInput(`invalid freshness check input: ${problems.join('; ')}`);
+  if (typeof input?.callerId !== 'string' || input.callerId === '') throw invalidInput('invalid freshness check input: callerId must be a non-empty string');
   let settings: SentinelSettings;
   try {
     settings = await deps.loadSettings();

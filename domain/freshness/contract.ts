@@ -3,7 +3,12 @@
  * through Temporal payloads. Pure: importable by workflows.
  */
 
-export type FreshnessCheckInput = {};
+export type FreshnessCheckInput = Record<string, never>;
+
+/** The activity's input: the calling workflow's ID (incidents it opens or closes are the ones it alerts for). */
+export interface CheckFreshnessInput {
+  callerId: string;
+}
 
 /** How the target's pre-backup schedule (`sentinel/pre-backup/<name>`) stands on the Temporal server. */
 export type ScheduleState = 'active' | 'paused' | 'missing' | 'not-declared' | 'unknown';
