@@ -83,3 +83,14 @@ export function validateFreshnessCheckInput(input: unknown): string[] {
   const keys = Object.keys(input);
   return keys.length === 0 ? [] : [`unknown field(s): ${keys.slice(0, 5).join(', ')}`];
 }
+
+/**
+ * The target's freshness as the gate saw it when it started (resolveGate), shown in the run's Web UI details.
+ * `unknown` when it could not be read: the gate never waits on it.
+ */
+export interface GateFreshness {
+  state: FreshnessState | 'unknown';
+  maxAgeSeconds: number | null;
+  lastSuccessAt: string | null;
+  ageSeconds: number | null;
+}

@@ -35,24 +35,25 @@ export function settingsWarnings(settings: Pick<SentinelSettings, 'targets'>): s
   return settings.targets.flatMap((target) => freshnessObjective(target).warning ?? []);
 }
 
-/** `26h`, `7d`, `1h30m`, `90s`: the largest units that divide the duration, for messages and tables. */
+/** `26h` -> `1d2h`, `90s` -> `1m30s`: the largest unit and the next one (when not zero), for messages and tables. */
 export function formatDuration(ms: number): string {
   if (!Number.isFinite(ms)) return String(ms);
   const sign = ms < 0 ? '-' : '';
-  let rest = Math.round(Math.abs(ms) / 1000);
-  if (rest === 0) return `${sign}0s`;
-  const parts: string[] = [];
-  for (const [unit, seconds] of [
+  const total = Math.round(Math.abs(ms) / 1000);
+  const units = [
     ['d', 86_400],
     ['h', 3_600],
     ['m', 60],
     ['s', 1],
-  ] as const) {
-    if (rest >= seconds) {
-      parts.push(`${Math.floor(rest / seconds)}${unit}`);
-      rest %= seconds;
-    }
-    if (parts.length === 2) break;
+  ] as const;
+  const index = units.findIndex(([, seconds]) => total >= seconds);
+  if (index < 0) return '0s';
+  const [unit, seconds] = units[index]!;
+  let text = `${sign}${Math.floor(total / seconds)}${unit}`;
+  const next = units[index + 1];
+  if (next) {
+    const rest = Math.floor((total % seconds) / next[1]);
+    if (rest > 0) text += `${rest}${next[0]}`;
   }
-  return sign + parts.join('');
+  return text;
 }

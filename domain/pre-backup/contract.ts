@@ -1,4 +1,5 @@
 import { describeValue } from '../describe-value.js';
+import type { GateFreshness } from '../freshness/contract.js';
 import type { HistoricalContext } from '../history/types.js';
 import type { RobustFinding } from '../metrics/scoring.js';
 import type { AnomalyCheckSummary } from '../monitoring/contract.js';
@@ -39,6 +40,8 @@ export interface ResolvedGate {
   databaseSizeGb?: number;
   freeSpaceGb?: number;
   childWorkflow?: { type: string; taskQueue: string };
+  /** The target's backup freshness at the gate's start (absent in runs recorded before it existed). */
+  freshness?: GateFreshness;
 }
 
 export type GateDecision = 'proceed' | 'approved' | 'rejected' | 'skipped';
@@ -87,6 +90,8 @@ export interface PreBackupState {
   backup: BackupResult | null;
   anomalies: RobustFinding[];
   anomalyCheck: AnomalyCheckSummary | null;
+  /** From the gate's resolution: the target's backup freshness (absent when unknown or in older runs). */
+  freshness?: GateFreshness;
 }
 
 const TARGET_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/i;

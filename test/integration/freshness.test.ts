@@ -124,12 +124,18 @@ describe('freshness objectives on the dev server', () => {
 
   it('resolves the incident when a later backup succeeds, and says so once', async () => {
     const [open] = (await listFreshnessIncidents(h.pool, { target: STALE })).filter((i) => i.closedAt === null);
-    const backup = await h.client.workflow.execute(preBackupWorkflow, {
+    const handle = await h.client.workflow.start(preBackupWorkflow, {
       taskQueue: h.taskQueue,
       workflowId: preBackupWorkflowId(STALE, new Date().toISOString()),
       args: [{ target: STALE }],
     });
+    const backup = await handle.result();
     expect(backup.backup?.status).toBe('completed');
+    // The run carries the freshness its gate saw in its Web UI details (from the gate's resolution, no new command).
+    const metadata = await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+    expect(metadata.currentDetails).toMatch(
+      new RegExp(`^${STALE}: risk \\w+ \\(0\\.\\d\\d\\) -> proceed, backup completed; backups STALE: last success 3h ago, maxAge 1h$`),
+    );
     const after = await check();
     expect(after.counts.resolved).toBe(1);
     expect(after.alertsSent).toContain(`stale-backup-resolved:${open!.id}`);

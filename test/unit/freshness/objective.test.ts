@@ -90,5 +90,7 @@ describe('maxAge in sentinel.yaml', () => {
     expect(formatDuration(90 * 60_000)).toBe('1h30m');
     expect(formatDuration(0)).toBe('0s');
     expect(formatDuration(-5 * 60_000)).toBe('-5m');
+    expect(formatDuration(3 * H + 6_000)).toBe('3h'); // only the next unit after the largest
+    expect(formatDuration(2 * D + 30 * 60_000)).toBe('2d');
   });
 });
