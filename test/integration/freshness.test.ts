@@ -9,6 +9,10 @@ import { freshnessCheckWorkflowId, preBackupScheduleId } from '../../domain/fres
 import { preBackupWorkflowId } from '../../domain/pre-backup/contract.js';
 import { freshnessCheckWorkflow } from '../../workflows/freshness.js';
 import { preBackupWorkflow } from '../../workflows/pre-backup.js';
+import { targetMetricsSnapshot } from '../../capabilities/freshness/metrics.js';
+import { cachedSettingsLoader } from '../../platform/settings-file.js';
+import { registry } from '../../platform/telemetry.js';
+import { installTargetMetrics } from '../../platform/telemetry-targets.js';
 import { createHarness, eventually, type Harness } from '../helpers/harness.js';
 
 const HOUR = 3_600_000;
@@ -43,7 +47,7 @@ beforeAll(async () => {
     ],
   });
   const now = Date.now();
-  const run = (target: string, ageMs: number, status: 'completed' | 'failed', n: number) =>
+  const run = (target: string, ageMs: number, status: 'completed' | 'failed', n: number, artifactPath: string | null = null) =>
     insertBackupRun(h.pool, {
       backupId: `${target}-seed-${n}`,
       target,
@@ -52,13 +56,15 @@ beforeAll(async () => {
       status,
       durationSeconds: 60,
       sizeBytes: 1000,
+      artifactPath,
       source: 'import',
     });
   await run(STALE, 3 * HOUR, 'completed', 1);
   await run(STALE, 2 * HOUR, 'failed', 2); // a failure is not a success: still stale
   await run(PAUSED, HOUR, 'completed', 1);
   await run(MISSING, HOUR, 'completed', 1);
-  await run(FRESH, 10 * 60_000, 'completed', 1);
+  await run(FRESH, 10 * 60_000, 'completed', 1, '/var/backups/fresh-1.dump');
+  await run(FRESH, 20 * 60_000, 'completed', 2, '/var/backups/fresh-2.dump');
   await h.client.schedule.create({
     scheduleId: preBackupScheduleId(PAUSED),
     spec: { cronExpressions: ['0 2 * * *'] },
@@ -107,6 +113,39 @@ describe('freshness objectives on the dev server', () => {
     expect(hooksFor(STALE, 'stale-backup')[0]).toMatchObject({ severity: 'critical', dedupeKey: `stale-backup:${incident.id}` });
     expect(String(hooksFor(STALE, 'stale-backup')[0]!.message)).toMatch(/stale backup: no successful backup since .* more than its maxAge 1h/);
     expect(hooksFor(FRESH, 'stale-backup')).toEqual([]);
+  });
+
+  it('serves per-target Prometheus metrics from PostgreSQL, for the targets of sentinel.yaml only', async () => {
+    await insertBackupRun(h.pool, {
+      backupId: 'not-configured-1',
+      target: 'not-configured',
+      startedAt: new Date(),
+      endedAt: null,
+      status: 'completed',
+      durationSeconds: 1,
+      sizeBytes: 1,
+    });
+    installTargetMetrics(() => targetMetricsSnapshot({ db: h.pool, loadSettings: cachedSettingsLoader(h.configPath) }), { ttlMs: 0 });
+    const text = await registry.metrics();
+    const value = (series: string) => {
+      const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+      return line === undefined ? undefined : Number(line.slice(series.length + 1));
+    };
+    const lastSuccess = (await h.pool.query('SELECT started_at FROM backup_runs WHERE backup_id = $1', [`${STALE}-seed-1`])).rows[0].started_at as Date;
+    expect(value(`sentinel_backup_last_success_timestamp_seconds{target="${STALE}"}`)).toBe(lastSuccess.getTime() / 1000);
+    expect(value(`sentinel_backup_last_attempt_status{target="${STALE}",status="failed"}`)).toBe(1);
+    expect(value(`sentinel_backup_last_attempt_status{target="${STALE}",status="completed"}`)).toBe(0);
+    expect(value(`sentinel_backup_last_attempt_timestamp_seconds{target="${STALE}"}`)).toBeGreaterThan(lastSuccess.getTime() / 1000);
+    expect(value(`sentinel_backup_max_age_seconds{target="${STALE}"}`)).toBe(3600);
+    expect(value(`sentinel_backup_max_age_seconds{target="${PAUSED}"}`)).toBe(30 * 86_400);
+    expect(value(`sentinel_backup_stale{target="${STALE}"}`)).toBe(1);
+    expect(value(`sentinel_backup_stale{target="${FRESH}"}`)).toBe(0);
+    expect(value(`sentinel_backup_retained_bytes{target="${FRESH}"}`)).toBe(2000);
+    expect(value(`sentinel_incidents_open{target="${STALE}",kind="stale-backup"}`)).toBe(1);
+    expect(value(`sentinel_incidents_open{target="${FRESH}",kind="stale-backup"}`)).toBe(0);
+    expect(text).toContain('# TYPE sentinel_backup_last_success_timestamp_seconds gauge');
+    expect(text).not.toContain('not-configured');
+    installTargetMetrics(async () => []);
   });
 
   it('reports a paused and a missing pre-backup schedule (and their targets are checked all the same)', async () => {
