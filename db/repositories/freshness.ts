@@ -165,18 +165,23 @@ export async function incidentsAwaitingAlert(
 
 /** What the Prometheus collector and `sentinel status` read per target, in one statement. */
 export interface TargetBackupFigures extends TargetRunSummary {
-  /** Bytes of the completed runs that left an artifact (dumps and archives Sentinel wrote). */
+  /** Bytes of the completed runs that left an artifact (dumps and archives Sentinel wrote), not pruned since. */
   retainedBytes: number;
   retainedArtifacts: number;
 }
 
 export async function targetBackupFigures(db: Queryable, targets: readonly string[]): Promise<TargetBackupFigures[]> {
   if (targets.length === 0) return [];
+  // Dump retention (migration 0010) marks pruned artifacts; on a database without that column every artifact counts.
+  const pruning = await db.query(
+    `SELECT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'backup_runs' AND column_name = 'artifact_pruned_at') AS yes`,
+  );
+  const notPruned = pruning.rows[0].yes ? 'AND artifact_pruned_at IS NULL' : '';
   const [summaries, retained] = await Promise.all([
     runSummaries(db, targets),
     db.query(
       `SELECT target, coalesce(sum(size_bytes), 0)::float8 AS bytes, count(*)::int AS artifacts FROM backup_runs
-        WHERE target = ANY($1) AND status = 'completed' AND artifact_path IS NOT NULL GROUP BY target`,
+        WHERE target = ANY($1) AND status = 'completed' AND artifact_path IS NOT NULL ${notPruned} GROUP BY target`,
       [targets],
     ),
   ]);

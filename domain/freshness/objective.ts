@@ -1,4 +1,4 @@
-import type { SentinelSettings, TargetConfig } from '../settings/schema.js';
+import type { TargetConfig } from '../settings/schema.js';
 import { scheduleIntervalMs } from '../settings/schedule-interval.js';
 
 /**
@@ -31,7 +31,7 @@ export function freshnessObjective(target: Pick<TargetConfig, 'name' | 'maxAge' 
 }
 
 /** Settings that are valid but probably not meant (warn, never refuse): one line each, naming the target. */
-export function settingsWarnings(settings: Pick<SentinelSettings, 'targets'>): string[] {
+export function settingsWarnings(settings: { targets: readonly TargetConfig[] }): string[] {
   return settings.targets.flatMap((target) => freshnessObjective(target).warning ?? []);
 }
 
