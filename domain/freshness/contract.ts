@@ -81,7 +81,11 @@ export function validateFreshnessCheckInput(input: unknown): string[] {
   if (input === undefined || input === null) return [];
   if (typeof input !== 'object' || Array.isArray(input)) return ['input must be an object'];
   const keys = Object.keys(input);
-  return keys.length === 0 ? [] : [`unknown field(s): ${keys.slice(0, 5).join(', ')}`];
+  // The keys are the caller's text: quoted, cut short and at most five, so the message stays one readable line.
+  const shown = keys.slice(0, 5).map((key) => JSON.stringify(key.length > 40 ? `${key.slice(0, 40)}…` : key));
+  return keys.length === 0
+    ? []
+    : [`unknown field(s): ${shown.join(', ')}${keys.length > 5 ? ` and ${keys.length - 5} more` : ''} (the check takes no options)`];
 }
 
 /**

@@ -193,6 +193,8 @@ describe('freshness objectives on the dev server', () => {
       .execute(freshnessCheckWorkflow, { taskQueue: h.taskQueue, workflowId: `${freshnessCheckWorkflowId(new Date())}-bad`, args: [{ targets: 'x' } as never] })
       .catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(WorkflowFailedError);
-    expect(String((failure as WorkflowFailedError).cause?.message)).toBe('invalid freshness check input: unknown field(s): targets');
+    expect(String((failure as WorkflowFailedError).cause?.message)).toBe(
+      'invalid freshness check input: unknown field(s): "targets" (the check takes no options)',
+    );
   });
 });
