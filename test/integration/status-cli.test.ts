@@ -145,6 +145,15 @@ describe('sentinel status', () => {
     expect((await status('--target', PAUSED)).stdout).toMatch(new RegExp(`^${PAUSED} .* paused `, 'm'));
   });
 
+  it('without Temporal the table still prints: schedules are unknown, and it says so', async () => {
+    const r = await runCli(['status', '--target', PAUSED, '--json'], { ...env, TEMPORAL_ADDRESS: '127.0.0.1:1' });
+    expect(r.code).toBe(ExitCode.ok);
+    expect(r.stderr).toMatch(/^warning: Temporal not reachable, schedules unknown: /);
+    const report = JSON.parse(r.stdout);
+    expect(report.targets[0]).toMatchObject({ target: PAUSED, freshness: { state: 'fresh' }, schedule: { state: 'unknown', nextRunAt: null } });
+    expect(report.notes).toEqual([expect.stringMatching(/^schedule state unknown for 1 target\(s\)/)]);
+  });
+
   it('an unknown target is invalid input (2), one line', async () => {
     const r = await runCli(['status', '--target', 'nope'], env);
     expect(r.code).toBe(ExitCode.invalidInput);

@@ -1,4 +1,9 @@
+import { ScheduleOverlapPolicy } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
+import { describeSchedules, type ScheduleLookup } from '../../../capabilities/freshness/schedules.js';
+import { validateFreshnessCheckInput } from '../../../domain/freshness/contract.js';
+import { declaredSchedules } from '../../../schedules/index.js';
+import * as workflows from '../../../workflows/index.js';
 import { formatDuration, freshnessObjective, settingsWarnings } from '../../../domain/freshness/objective.js';
 import { scheduleIntervalMs } from '../../../domain/settings/schedule-interval.js';
 import { parseSettings } from '../../../domain/settings/schema.js';
@@ -92,5 +97,28 @@ describe('maxAge in sentinel.yaml', () => {
     expect(formatDuration(-5 * 60_000)).toBe('-5m');
     expect(formatDuration(3 * H + 6_000)).toBe('3h'); // only the next unit after the largest
     expect(formatDuration(2 * D + 30 * 60_000)).toBe('2d');
+  });
+});
+
+describe('schedule states for the freshness check', () => {
+  it('one schedule that cannot be described is unknown with its reason; the others are unaffected', async () => {
+    const lookup: ScheduleLookup = async (id) => {
+      if (id.endsWith('/broken')) throw new Error('deadline exceeded');
+      if (id.endsWith('/gone')) return null;
+      return { paused: id.endsWith('/held'), nextActionTimes: [new Date('2030-01-01T02:00:00Z')] };
+    };
+    const states = await describeSchedules(lookup, ['ok', 'broken', 'gone', 'held']);
+    expect(states.get('ok')).toEqual({ id: 'sentinel/pre-backup/ok', state: 'active', nextRunAt: '2030-01-01T02:00:00.000Z' });
+    expect(states.get('broken')).toEqual({ id: 'sentinel/pre-backup/broken', state: 'unknown', nextRunAt: null, error: 'deadline exceeded' });
+    expect(states.get('gone')).toEqual({ id: 'sentinel/pre-backup/gone', state: 'missing', nextRunAt: null });
+    expect(states.get('held')).toEqual({ id: 'sentinel/pre-backup/held', state: 'paused', nextRunAt: null });
+    expect((await describeSchedules(null, ['ok'])).get('ok')).toMatchObject({ state: 'unknown', error: 'no Temporal client' });
+  });
+
+  it('the freshness check is declared every 5 minutes, skipping overlaps, for a workflow the worker registers', () => {
+    const declared = declaredSchedules({ config: parseSettings({ targets: [] }), timezone: 'UTC' }).find((d) => d.id === 'sentinel/freshness-check')!;
+    expect(declared).toMatchObject({ workflowType: 'freshnessCheckWorkflow', intervals: [{ every: '5m' }], overlap: ScheduleOverlapPolicy.SKIP, args: [{}] });
+    expect(typeof workflows.freshnessCheckWorkflow).toBe('function');
+    expect(validateFreshnessCheckInput(declared.args[0])).toEqual([]);
   });
 });
