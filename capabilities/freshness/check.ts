@@ -65,7 +65,8 @@ export async function checkFreshness(
   const failedTargets: FreshnessCheckSummary['failedTargets'] = [];
   let opened = 0;
   let resolved = 0;
-  for (const target of targets) {
+  for (const [index, target] of targets.entries()) {
+    if (index % 1000 === 999) onProgress({ step: 'incidents', index, of: targets.length });
     const objective = objectives.get(target.name)!;
     const runs = summaries.get(target.name);
     const { state, ageMs } = assessFreshness(objective, runs?.lastSuccessAt ?? null, now);
