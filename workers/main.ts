@@ -1,4 +1,5 @@
 import { NativeConnection, type Worker } from '@temporalio/worker';
+import { settingsWarnings } from '../domain/freshness/objective.js';
 import { cachedSettingsLoader, loadSettings } from '../platform/settings-file.js';
 import { configSecrets, workerRedactor } from '../platform/known-secrets.js';
 import { openDatabase } from '../platform/database.js';
@@ -7,6 +8,8 @@ import { freePort } from '../platform/dev-server.js';
 import { logger } from '../platform/logger.js';
 import { startMetricsServer, type MetricsServer } from '../platform/telemetry-server.js';
 import { postgresqlProbe, readinessProbe } from '../platform/readiness.js';
+import { installTargetMetrics } from '../platform/telemetry-targets.js';
+import { targetMetricsSnapshot } from '../capabilities/freshness/metrics.js';
 import { readRuntimeInfo } from '../platform/runtime-file.js';
 import { adoptLocalServiceSettings } from '../platform/runtime-env.js';
 import { installTemporalRuntime } from '../platform/temporal-runtime.js';
@@ -30,6 +33,8 @@ export async function runWorker(options: RunWorkerOptions = {}): Promise<void> {
   const { sdkMetricsUrl } = installTemporalRuntime(metricsPort === undefined ? {} : { sdkMetricsPort: await freePort() });
   if (options.databaseUrl) env.databaseUrl = options.databaseUrl;
   const config = await loadSettings(env.configPath); // a broken sentinel.yaml stops the worker at start, not at 01:00
+  // Valid but probably not meant (e.g. a maxAge shorter than the schedule's interval): said once, never refused.
+  for (const warning of settingsWarnings(config)) logger.warn({ configPath: env.configPath }, `sentinel.yaml: ${warning}`);
   const redactor = workerRedactor(); // its known secrets, from the start (sentinel.yaml's are re-learnt on every load)
   redactor.learn(configSecrets(config));
   const runtime = await readRuntimeInfo(env.dataDir);
@@ -54,7 +59,13 @@ export async function runWorker(options: RunWorkerOptions = {}): Promise<void> {
         logger.warn({ port: metricsPort, err: error.message }, 'metrics endpoint not started');
         return undefined;
       });
-      if (metrics) logger.info({ port: metrics.port }, 'metrics on /metrics, health on /healthz and /readyz');
+      if (metrics) {
+        logger.info({ port: metrics.port }, 'metrics on /metrics, health on /healthz and /readyz');
+        const targetSettings = cachedSettingsLoader(env.configPath);
+        installTargetMetrics(() => targetMetricsSnapshot({ db: database.pool, loadSettings: targetSettings }), {
+          onError: (error) => logger.warn({ err: error.message }, 'per-target metrics not refreshed; serving the previous values'),
+        });
+      }
     }
     worker = await createSentinelWorker({
       connection,

@@ -154,6 +154,8 @@ export async function preBackupWorkflow(input: PreBackupInput): Promise<PreBacku
   const gate = await gateReads.resolveGate(input);
   access.target = gate.target;
   access.approvers = gate.approvers;
+  // Shown in the Web UI's details (describeGate); no command, so histories recorded before it replay unchanged.
+  if (gate.freshness) state.freshness = gate.freshness;
   // An alert that cannot be delivered must not hold up the gate: a few tries, then the workflow moves on.
   const alert = async (kind: string, severity: AlertInput['severity'], message: string, details: Record<string, unknown>) => {
     await sendAlertAndContinue(

@@ -1,4 +1,5 @@
 import { describeValue } from '../describe-value.js';
+import type { GateFreshness } from '../freshness/contract.js';
 import type { HistoricalContext } from '../history/types.js';
 import type { RobustFinding } from '../metrics/scoring.js';
 import type { AnomalyCheckSummary } from '../monitoring/contract.js';
@@ -41,6 +42,8 @@ export interface ResolvedGate {
   childWorkflow?: { type: string; taskQueue: string };
   /** Who may approve or reject this target's runs (sentinel.yaml `approvers`); absent: anyone. */
   approvers?: string[];
+  /** The target's backup freshness at the gate's start (absent in runs recorded before it existed). */
+  freshness?: GateFreshness;
 }
 
 export type GateDecision = 'proceed' | 'approved' | 'rejected' | 'skipped';
@@ -124,6 +127,8 @@ export interface PreBackupState {
   backup: BackupResult | null;
   anomalies: RobustFinding[];
   anomalyCheck: AnomalyCheckSummary | null;
+  /** From the gate's resolution: the target's backup freshness (absent when unknown or in older runs). */
+  freshness?: GateFreshness;
 }
 
 const TARGET_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/i;

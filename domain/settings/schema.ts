@@ -40,6 +40,11 @@ const gateFields = {
    * of the filesystem holding BACKUP_DIR plus what the target already stores there.
    */
   capacityGb: z.number().positive('must be > 0').optional(),
+  /**
+   * Freshness objective (the RPO): the longest a target may go without a successful backup before a `stale-backup`
+   * incident opens. Default: twice the `schedule` interval (domain/freshness/objective.ts); none without a schedule.
+   */
+  maxAge: duration.refine((ms) => ms >= 60_000, 'must be at least 1 minute (the check runs every 5 minutes)').optional(),
   /** Cron string or calendar spec for a scheduled pre-backup run (applied by `sentinel schedules apply`). */
   schedule: z.union([cronString(), calendarSpec()], { error: 'must be a cron string ("0 2 * * *") or a calendar spec ({ hour: 2, minute: 0 })' }).optional(),
 };
