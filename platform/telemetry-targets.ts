@@ -80,3 +80,14 @@ gauge('sentinel_backup_retained_bytes', 'Bytes of the completed backups whose ar
 gauge('sentinel_incidents_open', 'Open incidents of the target, by kind (anomaly, anomaly-drift, stale-backup)', ['target', 'kind'], (g, ms) => {
   for (const m of ms) for (const [kind, count] of Object.entries(m.openIncidents)) g.set({ target: m.target, kind }, count);
 });
+gauge('sentinel_gate_awaiting_approval', 'Pre-backup runs of the target waiting for a human decision', ['target'], (g, ms) => {
+  for (const m of ms) g.set({ target: m.target }, m.awaitingApproval);
+});
+gauge(
+  'sentinel_gate_awaiting_approval_oldest_seconds',
+  'How long the oldest run of the target waiting for a human decision has waited',
+  ['target'],
+  (g, ms) => {
+    for (const m of ms) if (m.awaitingApprovalOldestSeconds !== null) g.set({ target: m.target }, m.awaitingApprovalOldestSeconds);
+  },
+);

@@ -5,6 +5,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
  * Prometheus naming guide: a `sentinel_` namespace, base units in the name (`_seconds`, `_bytes`, `_ratio`),
  * `_total` for counters. Per-target series carry a `target` label whose values come from sentinel.yaml only
  * (`TargetLabels`): anything else is counted under `_other`, so a caller cannot grow the series without bound.
+ * Per-target gauges read from PostgreSQL at scrape time live in telemetry-targets.ts.
  * deploy/prometheus/ holds alert rules and deploy/grafana/ a dashboard built on these names; a unit test fails
  * when either names a metric that is not defined here.
  */
@@ -126,66 +127,4 @@ export const activityDurationSeconds = new Histogram({
   labelNames: ['activity', 'outcome'] as const,
   buckets: [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30, 120, 600],
   registers: [registry],
-});
-
-/** What the database says at scrape time: state that lives in PostgreSQL, shared by every worker. */
-export interface DatabaseReadings {
-  /** Per target: pre-backup runs waiting for a human decision, and how long the oldest has waited (seconds). */
-  awaitingApproval: Array<{ target: string; runs: number; oldestSeconds: number }>;
-  /** Per target: open anomaly incidents. */
-  openAnomalyIncidents: Array<{ target: string; incidents: number }>;
-}
-
-let readDatabase: (() => Promise<DatabaseReadings>) | undefined;
-let cachedReadings: { at: number; value: Promise<DatabaseReadings> } | undefined;
-/** One read serves every gauge of a scrape (and scrapes within a few seconds of it). */
-const READINGS_TTL_MS = 5_000;
-
-/** Where the database gauges read from (the worker's pool); without it they report nothing. */
-export function readDatabaseGaugesFrom(source: (() => Promise<DatabaseReadings>) | undefined): void {
-  readDatabase = source;
-  cachedReadings = undefined;
-}
-
-async function readings(): Promise<DatabaseReadings | undefined> {
-  if (!readDatabase) return undefined;
-  if (!cachedReadings || Date.now() - cachedReadings.at > READINGS_TTL_MS) cachedReadings = { at: Date.now(), value: readDatabase() };
-  // A database that does not answer must not fail the scrape: the gauges are left empty (absent, not zero).
-  return cachedReadings.value.catch(() => undefined);
-}
-
-export const awaitingApproval = new Gauge({
-  name: 'sentinel_gate_awaiting_approval',
-  help: 'Pre-backup runs waiting for a human decision, by target (read from PostgreSQL at scrape time)',
-  labelNames: ['target'] as const,
-  registers: [registry],
-  async collect() {
-    const r = await readings();
-    this.reset();
-    for (const row of r?.awaitingApproval ?? []) this.set({ target: row.target }, row.runs);
-  },
-});
-
-export const awaitingApprovalOldestSeconds = new Gauge({
-  name: 'sentinel_gate_awaiting_approval_oldest_seconds',
-  help: 'How long the oldest run waiting for a human decision has waited, by target (read from PostgreSQL at scrape time)',
-  labelNames: ['target'] as const,
-  registers: [registry],
-  async collect() {
-    const r = await readings();
-    this.reset();
-    for (const row of r?.awaitingApproval ?? []) this.set({ target: row.target }, row.oldestSeconds);
-  },
-});
-
-export const openAnomalyIncidents = new Gauge({
-  name: 'sentinel_anomaly_incidents_open',
-  help: 'Open anomaly incidents, by target (read from PostgreSQL at scrape time)',
-  labelNames: ['target'] as const,
-  registers: [registry],
-  async collect() {
-    const r = await readings();
-    this.reset();
-    for (const row of r?.openAnomalyIncidents ?? []) this.set({ target: row.target }, row.incidents);
-  },
 });

@@ -4,7 +4,6 @@ import { createActivities, type ActivityDeps } from '../activities/index.js';
 import { sentinelDataConverter } from '../platform/temporal.js';
 import { TargetLabels } from '../platform/telemetry.js';
 import { observeActivities } from './activity-observer.js';
-import { attachDatabaseGauges } from './database-gauges.js';
 import { withSecretRedaction } from './secret-redaction.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
@@ -32,7 +31,6 @@ export async function createSentinelWorker(options: SentinelWorkerOptions): Prom
     },
   };
   labels.update((await deps.loadSettings().catch(() => undefined))?.targets.map((t) => t.name) ?? []);
-  attachDatabaseGauges(deps.db, labels);
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace,

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { INCIDENT_KINDS, openIncidentCounts, targetBackupFigures } from '../../db/repositories/freshness.js';
+import { awaitingApprovalByTarget } from '../../db/repositories/gauge-readings.js';
 import { assessFreshness } from '../../domain/freshness/assess.js';
 import { freshnessObjective } from '../../domain/freshness/objective.js';
 import type { SentinelSettings } from '../../domain/settings/schema.js';
@@ -15,6 +16,9 @@ export interface TargetMetrics {
   stale: number | null;
   retainedBytes: number;
   openIncidents: Record<string, number>;
+  /** Pre-backup runs waiting for a human decision, and how long the oldest has waited (seconds; null when none). */
+  awaitingApproval: number;
+  awaitingApprovalOldestSeconds: number | null;
 }
 
 /**
@@ -24,7 +28,12 @@ export interface TargetMetrics {
 export async function targetMetricsSnapshot(deps: { db: pg.Pool; loadSettings: () => Promise<SentinelSettings> }, now = new Date()): Promise<TargetMetrics[]> {
   const settings = await deps.loadSettings();
   const names = settings.targets.map((t) => t.name);
-  const [figures, incidents] = await Promise.all([targetBackupFigures(deps.db, names), openIncidentCounts(deps.db, names)]);
+  const [figures, incidents, waiting] = await Promise.all([
+    targetBackupFigures(deps.db, names),
+    openIncidentCounts(deps.db, names),
+    awaitingApprovalByTarget(deps.db, names),
+  ]);
+  const waitingBy = new Map(waiting.map((w) => [w.target, w]));
   const byTarget = new Map(figures.map((f) => [f.target, f]));
   const open = new Map<string, Record<string, number>>();
   for (const { target, kind, count } of incidents) open.set(target, { ...open.get(target), [kind]: (open.get(target)?.[kind] ?? 0) + count });
@@ -42,6 +51,8 @@ export async function targetMetricsSnapshot(deps: { db: pg.Pool; loadSettings: (
       stale: state === 'unmonitored' ? null : state === 'stale' ? 1 : 0,
       retainedBytes: f?.retainedBytes ?? 0,
       openIncidents: Object.fromEntries(INCIDENT_KINDS.map((kind) => [kind, open.get(target.name)?.[kind] ?? 0])),
+      awaitingApproval: waitingBy.get(target.name)?.runs ?? 0,
+      awaitingApprovalOldestSeconds: waitingBy.get(target.name)?.oldestSeconds ?? null,
     };
   });
 }

@@ -2,6 +2,9 @@ import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { preBackupWorkflowId } from '../../domain/pre-backup/contract.js';
 import { createLogger } from '../../platform/logger.js';
+import { targetMetricsSnapshot } from '../../capabilities/freshness/metrics.js';
+import { cachedSettingsLoader } from '../../platform/settings-file.js';
+import { installTargetMetrics } from '../../platform/telemetry-targets.js';
 import { startMetricsServer } from '../../platform/telemetry-server.js';
 import { registry } from '../../platform/telemetry.js';
 import { runCli } from '../helpers/cli.js';
@@ -67,6 +70,8 @@ describe('observability', () => {
   });
 
   it('reads runs awaiting a decision from PostgreSQL at scrape time, per target', async () => {
+    // As workers/main.ts does for the process that serves /metrics; a short TTL so the test sees changes soon.
+    installTargetMetrics(() => targetMetricsSnapshot({ db: h.pool, loadSettings: cachedSettingsLoader(h.configPath) }), { ttlMs: 500 });
     const server = await startMetricsServer({ port: 0, host: '127.0.0.1' });
     const scrape = async () => (await fetch(`http://127.0.0.1:${server.port}/metrics`)).text();
     try {
@@ -81,7 +86,8 @@ describe('observability', () => {
       await handle.executeUpdate(decideUpdate, { args: [{ decision: 'approve', by: 'tester' }] });
       await handle.result();
       // The run has its backup_runs row now: it no longer waits (after the readings' few seconds of caching).
-      await eventually(async () => !/sentinel_gate_awaiting_approval\{target="gated"\}/.test(await scrape()), 30_000);
+      await eventually(async () => /sentinel_gate_awaiting_approval\{target="gated"\} 0\b/.test(await scrape()), 30_000);
+      expect(await scrape()).not.toMatch(/sentinel_gate_awaiting_approval_oldest_seconds\{target="gated"\}/);
     } finally {
       await server.close();
     }

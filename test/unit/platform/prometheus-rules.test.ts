@@ -5,6 +5,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { registry } from '../../../platform/telemetry.js';
+import '../../../platform/telemetry-targets.js'; // registers the per-target gauges read from PostgreSQL
 
 /**
  * The shipped Prometheus alert rules and Grafana dashboard, checked by Prometheus's own tool (Debian's `prometheus`
