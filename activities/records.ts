@@ -2,7 +2,11 @@ import { insertBackupRun } from '../db/repositories/backup-runs.js';
 import type { BackupResult, GateDecision } from '../domain/pre-backup/contract.js';
 import type { Prediction } from '../domain/risk/prediction.js';
 import { FORMAT_ONLY_REDACTOR } from '../platform/redact.js';
+import { resolveAlertsQuietly } from '../capabilities/alerts/service.js';
+import { unresolvedIncidentsOfTarget } from '../db/repositories/alerts.js';
+import { gateIncidentKey, RESOLVED_BY_SUCCESS } from '../domain/alerts/incident.js';
 import type { ActivityDeps } from './deps.js';
+import { alertingDeps, deliveryWindow } from './alerting.js';
 
 export interface RecordRunInput {
   workflowId: string;
@@ -25,6 +29,7 @@ export const backupIdFor = (workflowId: string, runId: string) => `${workflowId}
 
 export function createRecordActivities(deps: ActivityDeps) {
   const redactor = deps.redactor ?? FORMAT_ONLY_REDACTOR;
+  const alerting = alertingDeps(deps);
   return {
     /** One row per workflow run in `backup_runs`; a retried call inserts nothing more. */
     async recordBackupRun(input: RecordRunInput): Promise<{ backupId: string; inserted: boolean }> {
@@ -54,9 +59,31 @@ export function createRecordActivities(deps: ActivityDeps) {
         artifactSha256: input.backup?.sha256 ?? null,
       });
       deps.log.info({ target: input.target, workflowId: input.workflowId, status: input.backup?.status ?? 'skipped', inserted }, 'run recorded');
+      // The run is stored: the incidents it ends are resolved (alerting never fails the recording; a retry of this
+      // activity finds unfinished resolves again). The gate's own alerts end with its decision, and a success ends
+      // the target's failed and skipped backups before it.
+      const resolves = [{ incidentKey: gateIncidentKey(input.workflowId, input.runId), resolution: gateResolution(input, redactor) }];
+      if (input.backup?.status === 'completed') {
+        const ended = await unresolvedIncidentsOfTarget(deps.db, input.target, RESOLVED_BY_SUCCESS, startedAt).catch(() => []);
+        for (const incidentKey of ended) resolves.push({ incidentKey, resolution: `backup succeeded (${input.workflowId})` });
+      }
+      await resolveAlertsQuietly(alerting, resolves, deliveryWindow());
       return { backupId, inserted };
     },
   };
+}
+
+/** Why a gate's alerts ended, from its decision. */
+function gateResolution(input: RecordRunInput, redactor: typeof FORMAT_ONLY_REDACTOR): string {
+  const backup = input.backup ? `; backup ${input.backup.status}` : '';
+  switch (input.decision) {
+    case 'proceed':
+      return `risk fell to ${input.prediction.riskLevel} (${input.prediction.failureProbability})${backup}`;
+    case 'approved':
+      return `approved${backup}`;
+    default:
+      return redactor.redact(`${input.decision}: ${input.skipReason ?? 'no backup'}`);
+  }
 }
 
 function nullableRedacted(redactor: typeof FORMAT_ONLY_REDACTOR, text: string | null): string | null {
