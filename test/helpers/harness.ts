@@ -27,7 +27,13 @@ export interface Harness {
   temporalAddress: string;
   writeConfig(config: unknown): Promise<void>;
   /** `db` / `embeddedDatabaseUrl`: a worker whose own database is another one (e.g. an embedded PGlite). */
-  startWorker(options?: { alertWebhookUrl?: string; log?: Logger; db?: pg.Pool; embeddedDatabaseUrl?: string }): Promise<RunningWorker>;
+  startWorker(options?: {
+    alertWebhookUrl?: string;
+    log?: Logger;
+    db?: pg.Pool;
+    embeddedDatabaseUrl?: string;
+    webUi?: { url: string; namespace: string };
+  }): Promise<RunningWorker>;
   close(): Promise<void>;
 }
 
@@ -80,6 +86,7 @@ export async function createHarness(name: string): Promise<Harness> {
           backupDir,
           configBackup: configBackupSourceFromEnv(),
           alertWebhookUrl: options.alertWebhookUrl,
+          webUi: options.webUi,
           log: options.log ?? silentLogger,
           embeddedDatabaseUrl: options.embeddedDatabaseUrl,
         },
