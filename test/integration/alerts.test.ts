@@ -4,13 +4,14 @@
  * for a signed webhook, Slack and PagerDuty (each body checked against the vendor's documented shape).
  */
 import { writeFile } from 'node:fs/promises';
+import { insertBackupRun } from '../../db/repositories/backup-runs.js';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPLAY_WINDOW_SECONDS, verifyWebhook } from '../../capabilities/alerts/signature.js';
 import { gateIncidentKey } from '../../domain/alerts/incident.js';
 import { approvalCommands } from '../../domain/alerts/payloads.js';
 import { preBackupWorkflowId, type PreBackupInput } from '../../domain/pre-backup/contract.js';
-import { decideUpdate, preBackupWorkflow } from '../../workflows/pre-backup.js';
+import { decideUpdate, preBackupWorkflow, stateQuery } from '../../workflows/pre-backup.js';
 import { BackupTarget } from '../../workflows/search-attributes.js';
 import { startAlertReceiver, type AlertReceiver, type ReceivedRequest } from '../helpers/alert-receiver.js';
 import { runCli } from '../helpers/cli.js';
@@ -51,6 +52,7 @@ beforeAll(async () => {
       { name: 'manual-cmd', kind: 'command', command: 'true', policy: 'manual', threshold: 0.5 },
       { name: 'flaky-cmd', kind: 'command', command: `test -f ${path.join(h.dir, 'flaky-ok')}`, policy: 'delay', threshold: 0.99 },
       { name: 'noisy-cmd', kind: 'command', command: 'true', policy: 'manual', threshold: 0.5 },
+      { name: 'slowish', kind: 'command', command: `sleep "$(cat '${path.join(h.dir, 'sleep-seconds')}')"`, policy: 'delay', threshold: 0.99 },
     ],
     alerts: {
       channels: [
@@ -151,6 +153,8 @@ describe('alert channels', () => {
     const stored = await h.pool.query(`SELECT row_to_json(a)::text AS row FROM alerts a WHERE incident_key = $1`, [incident]);
     expect(stored.rows[0].row).not.toContain('pd-routing-key');
 
+    // the receiver has the requests before the activity has recorded them and returned: wait for the gate
+    await eventually(async () => (await handle.query(stateQuery)).phase === 'awaiting-approval');
     await handle.executeUpdate(decideUpdate, { args: [{ decision: 'approve', by: 'alice', reason: 'disk checked' }] });
     expect(await handle.result()).toMatchObject({ decision: 'approved', backup: { status: 'completed' } });
     await eventually(
@@ -233,5 +237,41 @@ describe('alert channels', () => {
     // a trigger that failed on a channel gets no resolve there
     const resolves = (await deliveries(incident)).filter((d) => d.action === 'resolve').map((d) => d.channel);
     expect(resolves.sort()).toEqual(['hook', 'oncall', 'ops-slack']);
+  });
+
+  it('an anomaly incident alerts once when it opens and resolves on the same channels when it closes', async () => {
+    const sleepFile = path.join(h.dir, 'sleep-seconds');
+    const now = Date.now();
+    for (let i = 0; i < 12; i++)
+      await insertBackupRun(h.pool, {
+        backupId: `slowish-seed-${i}`,
+        target: 'slowish',
+        startedAt: new Date(now - (30 - i) * 3_600_000),
+        endedAt: null,
+        status: 'completed',
+        source: 'import',
+        durationSeconds: 0.04 + 0.01 * (i % 3),
+        sizeBytes: null,
+      });
+    const run = async (seconds: number) => {
+      await writeFile(sleepFile, String(seconds));
+      return (await start({ target: 'slowish' })).result();
+    };
+    const slow = await run(2);
+    const opened = slow.anomalyCheck!.incidents.opened[0]!;
+    expect(slow.anomalyCheck!.alertsSent).toEqual([opened.incidentId]);
+    const incident = `anomaly-incident:${opened.incidentId}`;
+    expect(about('/pd', incident, 'trigger')).toHaveLength(1);
+    expect(about('/pd', incident, 'resolve')).toHaveLength(0);
+
+    const quick = await run(0);
+    expect(quick.anomalyCheck!.incidents.closed).toEqual([{ ...opened, reason: 'recovered' }]);
+    await eventually(
+      async () => about('/pd', incident, 'resolve').length && about('/hook', incident, 'resolve').length && about('/slack', incident, 'resolve').length,
+    );
+    expect(about('/hook', incident, 'resolve')[0]!.json).toMatchObject({ resolution: 'anomaly incident closed (recovered)' });
+    // a later check (and the hourly scan) finds nothing more to send
+    await run(0);
+    for (const p of ['/hook', '/slack', '/pd']) expect(about(p, incident, 'resolve')).toHaveLength(1);
   });
 });
