@@ -188,6 +188,9 @@ describe('alert channels', () => {
     expect(alert).toMatchObject({ kind: 'preventive', open: false, resolution: expect.stringContaining('let the backup run') });
     expect((alert!.deliveries as unknown[]).length).toBe(6);
     expect(listed.stdout).not.toContain('pd-routing-key');
+    const human = await runCli(['alerts', 'list', '--target', 'manual-cmd'], env);
+    expect(human.stdout).toContain('trigger -> oncall (pagerduty): delivered HTTP 202, 1 attempt(s)');
+    expect(human.stdout).toContain('resolve -> ops-slack (slack): delivered HTTP 200, 1 attempt(s)');
     const open = await runCli(['alerts', 'list', '--target', 'manual-cmd', '--open', '--json'], env);
     expect((JSON.parse(open.stdout).alerts as Array<{ incidentKey: string }>).some((a) => a.incidentKey === incident)).toBe(false);
   });
