@@ -17,7 +17,7 @@ export interface SendAlertResult {
  * `alerts`, and ALERT_WEBHOOK_URL): each channel in parallel with its own timeout and retries, every attempt
  * recorded in `alert_deliveries` (docs/alerts.md). A channel that refuses or fails is recorded and does not fail the
  * activity, so no channel holds up another or the workflow; the activity fails (and is retried, continuing where the
- * rows say) only when its own bookkeeping does, or when the channels cannot be resolved (a broken sentinel.yaml).
+ * rows say) only when its own bookkeeping does or sentinel.yaml cannot be read.
  * The workflows call it as before, so their commands, and the recorded histories, are unchanged.
  */
 export function createAlertActivities(deps: ActivityDeps) {

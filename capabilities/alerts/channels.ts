@@ -39,7 +39,18 @@ export function channelSecrets(routing: AlertRouting): string[] {
   return routing.channels.flatMap((c) => [c.kind === 'pagerduty' ? undefined : c.url, c.secret, c.routingKey].filter((v): v is string => !!v));
 }
 
+/** Every channel, or a SettingsError listing each problem (the worker's start-up check). */
 export function resolveAlertChannels(settings: SentinelSettings, env: Env, source = 'sentinel.yaml'): AlertRouting {
+  const { problems, ...routing } = usableAlertChannels(settings, env);
+  if (problems.length > 0) throw new SettingsError(`${source}: alert channels are invalid:\n  ${problems.join('\n  ')}`, problems);
+  return routing;
+}
+
+/**
+ * The channels that can be used and the problems of the others: what an activity delivers to when sentinel.yaml
+ * was edited after the worker started, so one broken channel does not silence the rest.
+ */
+export function usableAlertChannels(settings: SentinelSettings, env: Env): AlertRouting & { problems: string[] } {
   const problems: string[] = [];
   const channels: ResolvedChannel[] = [];
   const read = (path: string, name: string): string | undefined => {
@@ -95,8 +106,7 @@ export function resolveAlertChannels(settings: SentinelSettings, env: Env, sourc
     if (url && (!rawSecret || secret))
       channels.push({ name: ENV_WEBHOOK_CHANNEL, kind: 'webhook', minSeverity: 'info', url, secret, timeoutMs: 10_000, maxAttempts: 3 });
   }
-  if (problems.length > 0) throw new SettingsError(`${source}: alert channels are invalid:\n  ${problems.join('\n  ')}`, problems);
-  return { channels, routes: settings.alerts?.routes ?? [] };
+  return { channels, routes: settings.alerts?.routes ?? [], problems };
 }
 
 function isHttpUrl(value: string): boolean {

@@ -9,7 +9,7 @@
  * sent again.
  */
 import type pg from 'pg';
-import { claimDelivery, finishDelivery, recordAttempt, type DeliveryAction, type DeliveryStatus } from '../../db/repositories/alert-deliveries.js';
+import { claimDelivery, finishDelivery, leaseDelivery, recordAttempt, type DeliveryAction, type DeliveryStatus } from '../../db/repositories/alert-deliveries.js';
 import { pagerdutyEvent, slackMessage, webhookBody, type AlertEvent } from '../../domain/alerts/payloads.js';
 import type { ResolvedChannel } from './channels.js';
 import { SIGNATURE_HEADER, signWebhook, TIMESTAMP_HEADER } from './signature.js';
@@ -21,6 +21,10 @@ const BACKOFF_MS = 1000;
 /** The part of an error response kept for the record (Slack and PagerDuty explain a 400 in the body). */
 const RESPONSE_EXCERPT = 300;
 export const DELIVERY_HEADER = 'X-Sentinel-Delivery';
+/** A lease outlives the deadline by this much (seconds): the last attempt's bookkeeping fits in it. */
+const LEASE_SLACK_S = 2;
+/** How often a delivery held by another activity is looked at again. */
+const LEASE_POLL_MS = 500;
 
 export interface DeliveryOutcome {
   channel: string;
@@ -61,7 +65,7 @@ export async function deliverToChannels(ctx: DeliveryContext, request: DeliveryR
 }
 
 async function deliverToChannel(ctx: DeliveryContext, request: DeliveryRequest, channel: ResolvedChannel): Promise<DeliveryOutcome> {
-  const row = await claimDelivery(ctx.db, {
+  const claimed = await claimDelivery(ctx.db, {
     alertId: request.alertId,
     dedupe: request.dedupe,
     incidentKey: request.incidentKey,
@@ -69,15 +73,35 @@ async function deliverToChannel(ctx: DeliveryContext, request: DeliveryRequest, 
     channel: channel.name,
     channelKind: channel.kind,
   });
-  const outcome: DeliveryOutcome = {
+  const outcomeOf = (row: typeof claimed): DeliveryOutcome => ({
     channel: channel.name,
     kind: channel.kind,
     status: row.status,
     httpStatus: row.httpStatus,
     attempts: row.attempts,
     error: row.lastError,
-  };
-  if (row.status !== 'pending') return outcome; // done by an earlier activity attempt: never sent twice
+  });
+  if (claimed.status !== 'pending') return outcomeOf(claimed); // done by an earlier activity attempt: never sent twice
+  // Held until just after this activity's deadline: a concurrent delivery of the same event waits its turn (and
+  // finds it done), and a killed worker's hold has lapsed by the time its activity is retried.
+  let row = await leaseDelivery(ctx.db, claimed.id, Math.max(1, (ctx.deadline - Date.now()) / 1000 + LEASE_SLACK_S));
+  while (!row) {
+    // Another activity holds it (a concurrent resolve, or an attempt that failed or died): wait for it to finish or
+    // for its lease to lapse, within this delivery's own deadline.
+    if (Date.now() + LEASE_POLL_MS > ctx.deadline - MIN_ATTEMPT_MS) return outcomeOf(claimed);
+    await sleep(LEASE_POLL_MS);
+    const current = await claimDelivery(ctx.db, {
+      alertId: request.alertId,
+      dedupe: request.dedupe,
+      incidentKey: request.incidentKey,
+      action: request.action,
+      channel: channel.name,
+      channelKind: channel.kind,
+    });
+    if (current.status !== 'pending') return outcomeOf(current);
+    row = await leaseDelivery(ctx.db, claimed.id, Math.max(1, (ctx.deadline - Date.now()) / 1000 + LEASE_SLACK_S));
+  }
+  const outcome = outcomeOf(row);
   while (outcome.attempts < channel.maxAttempts) {
     const remaining = ctx.deadline - Date.now();
     if (remaining < MIN_ATTEMPT_MS) break;

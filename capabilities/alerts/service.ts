@@ -11,7 +11,7 @@ import { incidentKeyOf } from '../../domain/alerts/incident.js';
 import type { AlertEvent } from '../../domain/alerts/payloads.js';
 import { channelsFor } from '../../domain/alerts/routing.js';
 import type { SentinelSettings } from '../../domain/settings/schema.js';
-import { resolveAlertChannels, type AlertRouting } from './channels.js';
+import { usableAlertChannels, type AlertRouting } from './channels.js';
 import { deliverToChannels, type DeliveryOutcome } from './deliver.js';
 
 /** What raising and resolving alerts needs; the worker's ActivityDeps provide it. */
@@ -38,7 +38,9 @@ export interface DeliveryWindow {
 async function routingOf(deps: AlertingDeps): Promise<AlertRouting> {
   const settings = await deps.loadSettings();
   const env = { ...(deps.env ?? process.env), ALERT_WEBHOOK_URL: deps.alertWebhookUrl };
-  const routing = resolveAlertChannels(settings, env);
+  const { problems, ...routing } = usableAlertChannels(settings, env);
+  // The worker refused to start with these; they can only come from an edit since: the other channels still work.
+  if (problems.length > 0) deps.log.error({ problems }, 'alert channels skipped: sentinel.yaml changed since the worker started');
   deps.learnSecrets?.(routing.channels.flatMap((c) => [c.kind === 'pagerduty' ? '' : c.url, c.secret ?? '', c.routingKey ?? '']).filter(Boolean));
   return routing;
 }

@@ -31,6 +31,9 @@ CREATE TABLE alert_deliveries (
   created_at       timestamptz NOT NULL DEFAULT now(),
   last_attempt_at  timestamptz,
   delivered_at     timestamptz,
+  -- while set and in the future, one activity is delivering this row: a concurrent one (a scan and a run check
+  -- resolving one incident) leaves it alone; a killed worker's lease has run out before its activity is retried
+  lease_until      timestamptz,
   UNIQUE (dedupe, channel)
 );
 CREATE INDEX alert_deliveries_alert ON alert_deliveries (alert_id);

@@ -56,6 +56,20 @@ export async function claimDelivery(
   return toRow(result.rows[0]);
 }
 
+/**
+ * Takes the row for delivery until `seconds` from now (database time), if it is pending and nobody else holds it;
+ * undefined when another activity is delivering it or it is finished.
+ */
+export async function leaseDelivery(db: Queryable, id: number, seconds: number): Promise<DeliveryRow | undefined> {
+  const result = await db.query(
+    `UPDATE alert_deliveries SET lease_until = now() + make_interval(secs => $2)
+      WHERE id = $1 AND status = 'pending' AND (lease_until IS NULL OR lease_until < now())
+      RETURNING *`,
+    [id, seconds],
+  );
+  return result.rows[0] ? toRow(result.rows[0]) : undefined;
+}
+
 /** One HTTP attempt's outcome; `status` stays `pending` while more attempts follow. */
 export async function recordAttempt(
   db: Queryable,

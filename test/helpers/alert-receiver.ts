@@ -13,10 +13,13 @@ export interface ReceivedRequest {
   json: Record<string, unknown>;
   /** What the receiver answered: a status, or 'hang' (no answer). */
   answer: number | 'hang';
+  /** When it was received (epoch ms). */
+  at: number;
   problems: string[];
 }
 
-export type Answer = number | 'hang';
+/** A status now, a status after a delay, or no answer at all. */
+export type Answer = number | 'hang' | { status: number; afterMs: number };
 export type Shape = 'slack' | 'pagerduty' | 'webhook';
 
 export interface AlertReceiver {
@@ -48,14 +51,18 @@ export async function startAlertReceiver(shapes: Record<string, Shape>): Promise
       const shape = shapes[path];
       if (shape === 'slack') problems.push(...slackProblems(json));
       if (shape === 'pagerduty') problems.push(...pagerdutyProblems(json));
-      const request: ReceivedRequest = { path, headers: req.headers, body, json, answer: 200, problems };
+      const request: ReceivedRequest = { path, headers: req.headers, body, json, answer: 200, at: Date.now(), problems };
       const n = (counts.get(path) ?? 0) + 1;
       counts.set(path, n);
       const behaviour = behaviours.get(path);
-      request.answer = problems.length > 0 ? 400 : behaviour ? behaviour(n, request) : shape === 'pagerduty' ? 202 : 200;
+      const answer = problems.length > 0 ? 400 : behaviour ? behaviour(n, request) : shape === 'pagerduty' ? 202 : 200;
+      request.answer = typeof answer === 'object' ? answer.status : answer;
       requests.push(request);
-      if (request.answer === 'hang') return; // never answered
-      res.writeHead(request.answer, { 'content-type': 'text/plain' }).end(problems.length > 0 ? `invalid: ${problems.join('; ')}` : 'ok');
+      if (answer === 'hang') return; // never answered
+      const reply = () =>
+        res.writeHead(request.answer as number, { 'content-type': 'text/plain' }).end(problems.length > 0 ? `invalid: ${problems.join('; ')}` : 'ok');
+      if (typeof answer === 'object') setTimeout(reply, answer.afterMs);
+      else reply();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -15,7 +15,9 @@ import { decideUpdate, preBackupWorkflow, stateQuery } from '../../workflows/pre
 import { BackupTarget } from '../../workflows/search-attributes.js';
 import { startAlertReceiver, type AlertReceiver, type ReceivedRequest } from '../helpers/alert-receiver.js';
 import { runCli } from '../helpers/cli.js';
-import { createHarness, eventually, type Harness } from '../helpers/harness.js';
+import { createHarness, eventually, silentLogger, type Harness } from '../helpers/harness.js';
+import { raiseAlert, resolveAlert, type AlertingDeps } from '../../capabilities/alerts/service.js';
+import { cachedSettingsLoader } from '../../platform/settings-file.js';
 
 const RISKY = { successRate: 0.2, recentFailures: 4 };
 const SECRET = 'whsec-0123456789abcdef0123456789abcdef';
@@ -276,5 +278,30 @@ describe('alert channels', () => {
     // a later check (and the hourly scan) finds nothing more to send
     await run(0);
     for (const p of ['/hook', '/slack', '/pd']) expect(about(p, incident, 'resolve')).toHaveLength(1);
+  });
+
+  it('two activities resolving one incident at once send it once per channel (the delivery lease)', async () => {
+    const deps: AlertingDeps = { db: h.pool, log: silentLogger, loadSettings: cachedSettingsLoader(h.configPath), redact: (t) => t };
+    const window = () => ({ deadline: Date.now() + 20_000 });
+    const raised = await raiseAlert(
+      deps,
+      { dedupeKey: 'lease-test:1', target: null, workflowId: null, kind: 'capacity', severity: 'critical', message: 'lease test', details: {} },
+      window(),
+    );
+    expect(raised.deliveries.map((d) => [d.channel, d.status])).toEqual([
+      ['hook', 'delivered'],
+      ['ops-slack', 'delivered'],
+      ['oncall', 'delivered'],
+    ]);
+    // the webhook takes 1.5 s to answer a resolve: long enough for the second caller to find the row held
+    receiver.behave('/hook', (_n, r) => (r.json.action === 'resolve' ? { status: 200, afterMs: 1500 } : 200));
+    const [a, b] = await Promise.all([resolveAlert(deps, 'lease-test:1', 'first', window()), resolveAlert(deps, 'lease-test:1', 'second', window())]);
+    expect(a.resolved && b.resolved).toBe(true);
+    // every request the receiver got, answered or not: one resolve per channel
+    expect(receiver.requests.filter((r) => r.path === '/hook' && r.json.action === 'resolve' && r.json.incidentKey === 'lease-test:1')).toHaveLength(1);
+    expect(receiver.requests.filter((r) => r.path === '/pd' && r.json.event_action === 'resolve' && r.json.dedup_key === 'lease-test:1')).toHaveLength(1);
+    expect(receiver.requests.filter((r) => r.path === '/slack' && r.body.includes('lease-test:1') && r.body.includes('Resolved:'))).toHaveLength(1);
+    // both callers report the one delivery
+    for (const result of [a, b]) expect(result.deliveries.find((d) => d.channel === 'hook')).toMatchObject({ status: 'delivered', attempts: 1 });
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ENV_WEBHOOK_CHANNEL, resolveAlertChannels } from '../../../capabilities/alerts/channels.js';
+import { ENV_WEBHOOK_CHANNEL, resolveAlertChannels, usableAlertChannels } from '../../../capabilities/alerts/channels.js';
 import { parseSettings, SettingsError } from '../../../domain/settings/schema.js';
 import { parseSentinelYaml } from '../../../domain/settings/sentinel-yaml.js';
 
@@ -138,6 +138,12 @@ describe('alert channels against the environment (checked when the worker starts
       'alerts.channels[1].urlEnv: environment variable SLACK_URL is not set',
     ]);
     expect(problems.join('\n')).not.toMatch(/secret-value/);
+  });
+
+  it('at delivery time, skips only the broken channels (sentinel.yaml edited after the worker started)', () => {
+    const { channels, problems } = usableAlertChannels(settings, { ...env, SLACK_URL: undefined });
+    expect(channels.map((c) => c.name)).toEqual(['hook', 'pager']);
+    expect(problems).toEqual(['alerts.channels[1].urlEnv: environment variable SLACK_URL is not set']);
   });
 
   it('checks ALERT_WEBHOOK_URL and its optional ALERT_WEBHOOK_SECRET too', () => {
