@@ -9,7 +9,14 @@
  * sent again.
  */
 import type pg from 'pg';
-import { claimDelivery, finishDelivery, leaseDelivery, recordAttempt, type DeliveryAction, type DeliveryStatus } from '../../db/repositories/alert-deliveries.js';
+import {
+  claimDelivery,
+  finishDelivery,
+  leaseDelivery,
+  recordAttempt,
+  type DeliveryAction,
+  type DeliveryStatus,
+} from '../../db/repositories/alert-deliveries.js';
 import { pagerdutyEvent, slackMessage, webhookBody, type AlertEvent } from '../../domain/alerts/payloads.js';
 import type { ResolvedChannel } from './channels.js';
 import { SIGNATURE_HEADER, signWebhook, TIMESTAMP_HEADER } from './signature.js';
