@@ -103,7 +103,8 @@ export function slackMessage(event: AlertEvent): { text: string; blocks: Array<R
   const subject = event.target ?? 'backup-sentinel';
   const resolved = event.action === 'resolve';
   const headline = resolved ? `Resolved: ${subject}: ${event.kind}` : `${subject}: ${event.kind} (${event.severity})`;
-  const text = cut(resolved ? `Resolved: ${event.message}${event.resolution ? ` (${event.resolution})` : ''}` : event.message, SLACK_FALLBACK_MAX);
+  // The fallback is mrkdwn too: escaped like the blocks, so a message with `<` cannot form a link or a mention.
+  const text = cut(slackEscape(resolved ? `Resolved: ${event.message}${event.resolution ? ` (${event.resolution})` : ''}` : event.message), SLACK_FALLBACK_MAX);
   const blocks: Array<Record<string, unknown>> = [
     {
       type: 'header',

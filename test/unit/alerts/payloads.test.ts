@@ -96,6 +96,10 @@ describe('payloads', () => {
     for (const block of message.blocks) expect(['header', 'section', 'context']).toContain(block.type);
     // no approval commands when the gate is only delaying
     expect(JSON.stringify(slackMessage({ ...preventive, message: 'x; delaying 60 min' }).blocks)).not.toContain('sentinel backup approve');
+    // text from a backup's error cannot ping the channel or forge a link
+    const hostile = slackMessage({ ...preventive, message: 'failed <!channel> <https://evil.example|click> & more' });
+    expect(hostile.text).toBe('failed &lt;!channel&gt; &lt;https://evil.example|click&gt; &amp; more');
+    expect(JSON.stringify(hostile.blocks)).not.toContain('<!channel>');
     expect(approvalCommands("odd id's")).toMatchObject({ approve: expect.stringContaining(`'odd id'\\''s'`) });
   });
 
