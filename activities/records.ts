@@ -38,7 +38,15 @@ export function createRecordActivities(deps: ActivityDeps) {
      */
     async recordApprovals(input: RecordApprovalsInput): Promise<{ inserted: number }> {
       const entries = input.entries.map((e) => ({ ...e, by: redactor.redact(e.by), ...(e.reason ? { reason: redactor.redact(e.reason) } : {}) }));
-      return { inserted: await insertApprovals(deps.db, { ...input, entries }) };
+      const inserted = await insertApprovals(deps.db, { ...input, entries });
+      // The wait was answered: the gate's alerts end now, saying who decided (never fails the audit).
+      const accepted = entries.find((e) => e.outcome === 'accepted');
+      if (accepted) {
+        const verb = accepted.decision === 'approve' ? 'approved' : 'rejected';
+        const resolution = `${verb} by ${accepted.by}${accepted.reason ? `: ${accepted.reason}` : ''}`;
+        await resolveAlertsQuietly(alerting, [{ incidentKey: gateIncidentKey(input.workflowId, input.runId), resolution }], deliveryWindow());
+      }
+      return { inserted };
     },
     /** One row per workflow run in `backup_runs`; a retried call inserts nothing more. */
     async recordBackupRun(input: RecordRunInput): Promise<{ backupId: string; inserted: boolean }> {
