@@ -10,6 +10,8 @@ export interface ActivityDeps {
   loadSettings: () => Promise<SentinelSettings>;
   backupDir: string;
   alertWebhookUrl?: string | undefined;
+  /** The Temporal Web UI alerts link runs to (SENTINEL_UI_URL, else the local service's `npm start` UI). */
+  webUi?: { url: string; namespace: string } | undefined;
   log: Logger;
   /** The worker's known-secret redactor (workers/secret-redaction.ts); format-only redaction when absent. */
   redactor?: SecretRedactor | undefined;

@@ -3,7 +3,11 @@ import { insertBackupRun } from '../db/repositories/backup-runs.js';
 import type { BackupResult, GateDecision, RecordApprovalsInput } from '../domain/pre-backup/contract.js';
 import type { Prediction } from '../domain/risk/prediction.js';
 import { FORMAT_ONLY_REDACTOR } from '../platform/redact.js';
+import { resolveAlertsQuietly } from '../capabilities/alerts/service.js';
+import { unresolvedIncidentsOfTarget } from '../db/repositories/alerts.js';
+import { gateIncidentKey, RESOLVED_BY_SUCCESS } from '../domain/alerts/incident.js';
 import type { ActivityDeps } from './deps.js';
+import { alertingDeps, deliveryWindow } from './alerting.js';
 
 export interface RecordRunInput {
   workflowId: string;
@@ -26,6 +30,7 @@ export const backupIdFor = (workflowId: string, runId: string) => `${workflowId}
 
 export function createRecordActivities(deps: ActivityDeps) {
   const redactor = deps.redactor ?? FORMAT_ONLY_REDACTOR;
+  const alerting = alertingDeps(deps);
   return {
     /**
      * The approval audit: every approve/reject that reached a run, so it outlives Temporal's retention. Idempotent:
@@ -33,7 +38,15 @@ export function createRecordActivities(deps: ActivityDeps) {
      */
     async recordApprovals(input: RecordApprovalsInput): Promise<{ inserted: number }> {
       const entries = input.entries.map((e) => ({ ...e, by: redactor.redact(e.by), ...(e.reason ? { reason: redactor.redact(e.reason) } : {}) }));
-      return { inserted: await insertApprovals(deps.db, { ...input, entries }) };
+      const inserted = await insertApprovals(deps.db, { ...input, entries });
+      // The wait was answered: the gate's alerts end now, saying who decided (never fails the audit).
+      const accepted = entries.find((e) => e.outcome === 'accepted');
+      if (accepted) {
+        const verb = accepted.decision === 'approve' ? 'approved' : 'rejected';
+        const resolution = `${verb} by ${accepted.by}${accepted.reason ? `: ${accepted.reason}` : ''}`;
+        await resolveAlertsQuietly(alerting, [{ incidentKey: gateIncidentKey(input.workflowId, input.runId), resolution }], deliveryWindow());
+      }
+      return { inserted };
     },
     /** One row per workflow run in `backup_runs`; a retried call inserts nothing more. */
     async recordBackupRun(input: RecordRunInput): Promise<{ backupId: string; inserted: boolean }> {
@@ -63,9 +76,31 @@ export function createRecordActivities(deps: ActivityDeps) {
         artifactSha256: input.backup?.sha256 ?? null,
       });
       deps.log.info({ target: input.target, workflowId: input.workflowId, status: input.backup?.status ?? 'skipped', inserted }, 'run recorded');
+      // The run is stored: the incidents it ends are resolved (alerting never fails the recording; a retry of this
+      // activity finds unfinished resolves again). The gate's own alerts end with its decision, and a success ends
+      // the target's failed and skipped backups before it.
+      const resolves = [{ incidentKey: gateIncidentKey(input.workflowId, input.runId), resolution: gateResolution(input, redactor) }];
+      if (input.backup?.status === 'completed') {
+        const ended = await unresolvedIncidentsOfTarget(deps.db, input.target, RESOLVED_BY_SUCCESS, startedAt).catch(() => []);
+        for (const incidentKey of ended) resolves.push({ incidentKey, resolution: `backup succeeded (${input.workflowId})` });
+      }
+      await resolveAlertsQuietly(alerting, resolves, deliveryWindow());
       return { backupId, inserted };
     },
   };
+}
+
+/** Why a gate's alerts ended, from its decision. */
+function gateResolution(input: RecordRunInput, redactor: typeof FORMAT_ONLY_REDACTOR): string {
+  const backup = input.backup ? `; backup ${input.backup.status}` : '';
+  switch (input.decision) {
+    case 'proceed':
+      return `risk fell to ${input.prediction.riskLevel} (${input.prediction.failureProbability})${backup}`;
+    case 'approved':
+      return `approved${backup}`;
+    default:
+      return redactor.redact(`${input.decision}: ${input.skipReason ?? 'no backup'}`);
+  }
 }
 
 function nullableRedacted(redactor: typeof FORMAT_ONLY_REDACTOR, text: string | null): string | null {

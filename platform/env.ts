@@ -9,6 +9,8 @@ export interface SentinelEnv {
   configPath: string;
   backupDir: string;
   alertWebhookUrl: string | undefined;
+  /** SENTINEL_UI_URL: the Temporal Web UI alerts link runs to (default: the local service's, from its runtime file). */
+  webUiUrl: string | undefined;
   dataDir: string;
   /** Raw CAPACITY_ALERT_HORIZON_DAYS (days; validated where used, default 14). */
   capacityAlertHorizonDays: string | undefined;
@@ -31,6 +33,7 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): SentinelEnv {
     configPath: path.resolve(nonEmpty(env.SENTINEL_CONFIG) ?? 'sentinel.yaml'),
     backupDir: path.resolve(nonEmpty(env.BACKUP_DIR) ?? path.join(dataDir, 'backups')),
     alertWebhookUrl: nonEmpty(env.ALERT_WEBHOOK_URL),
+    webUiUrl: nonEmpty(env.SENTINEL_UI_URL),
     dataDir,
     capacityAlertHorizonDays: nonEmpty(env.CAPACITY_ALERT_HORIZON_DAYS),
     metricsPort: parseMetricsPort(env.SENTINEL_METRICS_PORT),

@@ -15,6 +15,7 @@ import { adoptLocalServiceSettings } from '../platform/runtime-env.js';
 import { installTemporalRuntime } from '../platform/temporal-runtime.js';
 import { createSentinelWorker } from './create-worker.js';
 import { configBackupSourceFromEnv } from '../capabilities/config-backup/services.js';
+import { channelSecrets, resolveAlertChannels } from '../capabilities/alerts/channels.js';
 
 export interface RunWorkerOptions {
   temporalAddress?: string | undefined;
@@ -35,10 +36,14 @@ export async function runWorker(options: RunWorkerOptions = {}): Promise<void> {
   const config = await loadSettings(env.configPath); // a broken sentinel.yaml stops the worker at start, not at 01:00
   // Valid but probably not meant (e.g. a maxAge shorter than the schedule's interval): said once, never refused.
   for (const warning of settingsWarnings(config)) logger.warn({ configPath: env.configPath }, `sentinel.yaml: ${warning}`);
+  // A channel whose variable is missing, whose URL is invalid or whose signing secret is short stops the worker here.
+  const alertRouting = resolveAlertChannels(config, process.env, env.configPath);
   const redactor = workerRedactor(); // its known secrets, from the start (sentinel.yaml's are re-learnt on every load)
   redactor.learn(configSecrets(config));
+  redactor.learn(channelSecrets(alertRouting));
   const runtime = await readRuntimeInfo(env.dataDir);
   const address = options.temporalAddress ?? env.temporalAddress ?? runtime?.temporalAddress ?? DEFAULT_TEMPORAL_ADDRESS;
+  const webUiUrl = env.webUiUrl ?? runtime?.uiUrl;
   const database = await openDatabase(env);
   const connection = await NativeConnection.connect({ address }).catch((error: Error) => {
     throw new Error(`cannot reach Temporal at ${address}: ${error.message}`);
@@ -78,6 +83,7 @@ export async function runWorker(options: RunWorkerOptions = {}): Promise<void> {
         backupDir: env.backupDir,
         configBackup: configBackupSourceFromEnv(),
         alertWebhookUrl: env.alertWebhookUrl,
+        webUi: webUiUrl ? { url: webUiUrl, namespace: env.temporalNamespace } : undefined,
         log: logger,
         redactor,
         embeddedDatabaseUrl: database.embeddedUrl,

@@ -107,10 +107,86 @@ const target = z.discriminatedUnion('kind', [postgresTarget, commandTarget, work
   error: 'kind must be one of postgres, command, workflow',
 });
 
+/*
+ * Alert channels (docs/alerts.md). Secrets are never written here: a channel names the environment variable that
+ * holds its URL, signing secret or routing key (`urlEnv`, `secretEnv`, `routingKeyEnv`), and a secret written inline
+ * is refused with that advice. Whether the variables are set, hold a valid URL and a long enough secret is checked
+ * where the environment is known (capabilities/alerts/channels.ts: the worker refuses to start otherwise).
+ */
+const ALERT_SEVERITIES = ['info', 'warning', 'critical'] as const;
+const alertSeverity = z.enum(ALERT_SEVERITIES, { error: `must be one of ${ALERT_SEVERITIES.join(', ')}` });
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, 'must be the NAME of an environment variable (letters, digits, "_")');
+/** Lower case only, so a configured channel can never be named like the implicit `ALERT_WEBHOOK_URL` one. */
+const channelName = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'must be 1-63 lower-case letters, digits, ".", "_" or "-", starting with a letter or digit');
+const inline = (name: string) =>
+  z.never({ error: `inline secrets are refused: put the value in an environment variable and name it with \`${name}\`` }).optional();
+
+const channelFields = {
+  name: channelName,
+  /** The least severe alert this channel receives. */
+  minSeverity: alertSeverity.default('warning'),
+  /** Per HTTP attempt; the whole delivery of one alert fits in the sendAlert activity's 30 s. */
+  timeoutSeconds: z.number().positive('must be > 0').max(20, 'must be at most 20 (one delivery must fit in 30 s)').default(10),
+  /** HTTP attempts per alert for a 5xx, a timeout or an unreachable endpoint (a 4xx is never retried). */
+  maxAttempts: z.number().int().min(1).max(5).default(3),
+};
+
+const webhookChannel = z.strictObject({
+  ...channelFields,
+  kind: z.literal('webhook'),
+  urlEnv: envName,
+  /** The HMAC-SHA256 signing secret, at least 32 bytes. */
+  secretEnv: envName,
+  url: inline('urlEnv'),
+  secret: inline('secretEnv'),
+});
+
+const slackChannel = z.strictObject({
+  ...channelFields,
+  kind: z.literal('slack'),
+  /** The incoming-webhook URL (its path is the credential). */
+  urlEnv: envName,
+  url: inline('urlEnv'),
+  webhookUrl: inline('urlEnv'),
+});
+
+export const PAGERDUTY_EVENTS_URL = 'https://events.pagerduty.com/v2/enqueue';
+
+const pagerdutyChannel = z.strictObject({
+  ...channelFields,
+  kind: z.literal('pagerduty'),
+  /** The Events API v2 integration (routing) key. */
+  routingKeyEnv: envName,
+  /** The Events API endpoint (not a secret); overridable for a proxy, an EU account or tests. */
+  eventsUrl: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).default(PAGERDUTY_EVENTS_URL),
+  routingKey: inline('routingKeyEnv'),
+  integrationKey: inline('routingKeyEnv'),
+});
+
+const alertChannel = z.discriminatedUnion('kind', [webhookChannel, slackChannel, pagerdutyChannel], {
+  error: 'kind must be one of webhook, slack, pagerduty',
+});
+
+/** Which channels receive which alerts; absent fields match everything (docs/alerts.md, "Routes"). */
+const alertRoute = z.strictObject({
+  targets: z.array(targetName).min(1).optional(),
+  severities: z.array(alertSeverity).min(1).optional(),
+  channels: z.array(channelName).min(1, 'must name at least one channel'),
+});
+
+const alertsSection = z.strictObject({
+  channels: z.array(alertChannel).default([]),
+  routes: z.array(alertRoute).default([]),
+});
+
 export const settingsSchema = z
   .strictObject({
     timezone: z.string().default('UTC'),
     targets: z.array(target).default([]),
+    /** Absent: no configured channels (ALERT_WEBHOOK_URL, when set, still receives every alert). */
+    alerts: alertsSection.optional(),
   })
   .superRefine((config, ctx) => {
     const seen = new Set<string>();
@@ -118,11 +194,33 @@ export const settingsSchema = z
       if (seen.has(t.name)) ctx.addIssue({ code: 'custom', path: ['targets', index, 'name'], message: `duplicate target name "${t.name}"` });
       seen.add(t.name);
     });
+    const channels = new Set<string>();
+    config.alerts?.channels.forEach((c, index) => {
+      if (channels.has(c.name)) ctx.addIssue({ code: 'custom', path: ['alerts', 'channels', index, 'name'], message: `duplicate channel name "${c.name}"` });
+      channels.add(c.name);
+    });
+    // A route naming a channel or target that does not exist is a typo that would silently drop alerts.
+    config.alerts?.routes.forEach((route, index) => {
+      route.channels.forEach((name, i) => {
+        if (!channels.has(name))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['alerts', 'routes', index, 'channels', i],
+            message: `unknown channel "${name}"; configured channels: ${[...channels].join(', ') || '(none)'}`,
+          });
+      });
+      route.targets?.forEach((name, i) => {
+        if (!seen.has(name)) ctx.addIssue({ code: 'custom', path: ['alerts', 'routes', index, 'targets', i], message: `unknown target "${name}"` });
+      });
+    });
   });
 
 export type SentinelSettings = z.infer<typeof settingsSchema>;
 export type TargetConfig = SentinelSettings['targets'][number];
 export type TargetKind = TargetConfig['kind'];
+export type AlertChannelConfig = NonNullable<SentinelSettings['alerts']>['channels'][number];
+export type AlertRouteConfig = NonNullable<SentinelSettings['alerts']>['routes'][number];
+export type AlertSeverity = (typeof ALERT_SEVERITIES)[number];
 
 export class SettingsError extends Error {
   constructor(

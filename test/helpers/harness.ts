@@ -29,7 +29,13 @@ export interface Harness {
   /** What an operator's shell would set for the `sentinel` CLI to reach this harness's server, database and worker. */
   cliEnv(): Record<string, string>;
   /** `db` / `embeddedDatabaseUrl`: a worker whose own database is another one (e.g. an embedded PGlite). */
-  startWorker(options?: { alertWebhookUrl?: string; log?: Logger; db?: pg.Pool; embeddedDatabaseUrl?: string }): Promise<RunningWorker>;
+  startWorker(options?: {
+    alertWebhookUrl?: string;
+    log?: Logger;
+    db?: pg.Pool;
+    embeddedDatabaseUrl?: string;
+    webUi?: { url: string; namespace: string };
+  }): Promise<RunningWorker>;
   close(): Promise<void>;
 }
 
@@ -89,6 +95,7 @@ export async function createHarness(name: string): Promise<Harness> {
           backupDir,
           configBackup: configBackupSourceFromEnv(),
           alertWebhookUrl: options.alertWebhookUrl,
+          webUi: options.webUi,
           log: options.log ?? silentLogger,
           embeddedDatabaseUrl: options.embeddedDatabaseUrl,
         },
