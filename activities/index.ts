@@ -4,6 +4,7 @@ import { createCapacityActivities } from './capacity.js';
 import { createConfigBackupActivities } from './config-backup.js';
 import { createBackupActivities } from './backup/index.js';
 import type { ActivityDeps } from './deps.js';
+import { createDrillActivities } from './drill.js';
 import { createGateActivities } from './gate.js';
 import { createModelActivities } from './models/index.js';
 import { createPredictionActivities } from './prediction.js';
@@ -21,6 +22,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createCapacityActivities(deps),
     ...createConfigBackupActivities(deps),
     ...createModelActivities(deps),
+    ...createDrillActivities(deps),
   };
 }
 

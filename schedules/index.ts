@@ -4,6 +4,7 @@ import {
   configBackupSchedule,
   modelTrainingSchedule,
   preBackupSchedules,
+  restoreDrillSchedules,
   type ScheduleContext,
 } from './catalog.js';
 import type { ScheduleDeclaration } from './types.js';
@@ -16,6 +17,7 @@ export function declaredSchedules(context: ScheduleContext): ScheduleDeclaration
     anomalyScanSchedule(context),
     capacityForecastSchedule(context),
     ...preBackupSchedules(context),
+    ...restoreDrillSchedules(context),
   ];
   const ids = all.map((s) => s.id);
   const duplicate = ids.find((id, i) => ids.indexOf(id) !== i);

@@ -4,3 +4,4 @@ export { anomalyMonitorWorkflow } from './anomaly-monitor.js';
 export { capacityForecastWorkflow } from './capacity-forecast.js';
 export { configBackupWorkflow } from './config-backup.js';
 export { trainFailureModelWorkflow, rollbackModelWorkflow } from './models.js';
+export { restoreDrillWorkflow } from './restore-drill.js';

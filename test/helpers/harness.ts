@@ -27,7 +27,13 @@ export interface Harness {
   temporalAddress: string;
   writeConfig(config: unknown): Promise<void>;
   /** `db` / `embeddedDatabaseUrl`: a worker whose own database is another one (e.g. an embedded PGlite). */
-  startWorker(options?: { alertWebhookUrl?: string; log?: Logger; db?: pg.Pool; embeddedDatabaseUrl?: string }): Promise<RunningWorker>;
+  startWorker(options?: {
+    alertWebhookUrl?: string;
+    log?: Logger;
+    db?: pg.Pool;
+    embeddedDatabaseUrl?: string;
+    drillDatabaseUrl?: string;
+  }): Promise<RunningWorker>;
   close(): Promise<void>;
 }
 
@@ -82,6 +88,7 @@ export async function createHarness(name: string): Promise<Harness> {
           alertWebhookUrl: options.alertWebhookUrl,
           log: options.log ?? silentLogger,
           embeddedDatabaseUrl: options.embeddedDatabaseUrl,
+          drillDatabaseUrl: options.drillDatabaseUrl,
         },
         overrides: { shutdownGraceTime: '2s', identity: `${taskQueue}-worker-${workers.length + 1}` },
       });
