@@ -1,3 +1,5 @@
+import { describeValue } from '../describe-value.js';
+
 /**
  * `restoreDrillWorkflow`'s contract: input, result and workflow ID. Pure: imported by the workflow, the
  * activities, the client and the CLI.
@@ -57,14 +59,23 @@ const TARGET_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/i;
 
 /** The input's problems (empty when valid). Runs inside the workflow. */
 export function validateRestoreDrillInput(input: unknown): string[] {
-  if (typeof input !== 'object' || input === null) return ['input must be an object with a "target" field'];
+  if (typeof input !== 'object' || input === null || Array.isArray(input))
+    return [`input must be an object with a "target" field (got ${describeValue(input)})`];
   const i = input as Record<string, unknown>;
   const problems: string[] = [];
-  if (typeof i.target !== 'string' || !TARGET_NAME.test(i.target)) problems.push('target must be a target name from sentinel.yaml');
+  if (typeof i.target !== 'string' || !TARGET_NAME.test(i.target))
+    problems.push(`target must be a target name from sentinel.yaml (got ${describeValue(i.target)})`);
   const hb = i.heartbeatTimeoutSeconds;
   if (hb !== undefined && !(typeof hb === 'number' && Number.isFinite(hb) && hb >= 10 && hb <= 600))
-    problems.push('heartbeatTimeoutSeconds must be a number of seconds in [10, 600] (the drill heartbeats every 5 s)');
-  for (const key of Object.keys(i)) if (key !== 'target' && key !== 'heartbeatTimeoutSeconds') problems.push(`unknown field "${key}"`);
+    problems.push(`heartbeatTimeoutSeconds must be a number of seconds in [10, 600] (the drill heartbeats every 5 s; got ${describeValue(hb)})`);
+  const unknown = Object.keys(i).filter((key) => key !== 'target' && key !== 'heartbeatTimeoutSeconds');
+  if (unknown.length > 0)
+    problems.push(
+      `unknown field(s): ${unknown
+        .slice(0, 5)
+        .map((key) => describeValue(key))
+        .join(', ')}${unknown.length > 5 ? ', ...' : ''}`,
+    );
   return problems;
 }
 
