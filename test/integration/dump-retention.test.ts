@@ -3,6 +3,8 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pruneTargetDumps } from '../../capabilities/dumps/retention.js';
+import { forecastTargetCapacity } from '../../capabilities/monitoring/capacity.js';
+import { parseSettings } from '../../domain/settings/schema.js';
 import { insertBackupRun } from '../../db/repositories/backup-runs.js';
 import { applyRetention, type RetentionPolicy } from '../../domain/config-backup/retention.js';
 import { runCli } from '../helpers/cli.js';
@@ -114,6 +116,31 @@ describe('prune on real rows and files', () => {
       { seed: 14, numRuns: 25 },
     );
   }, 180_000);
+
+  it('the capacity forecast of a target with a policy levels off at what the policy keeps', async () => {
+    const target = 'capacity-kept';
+    const days = 40;
+    for (let d = 0; d < days; d++)
+      await insertBackupRun(h.pool, {
+        backupId: `${target}#${d}`,
+        target,
+        startedAt: new Date(T0 + d * 24 * HOUR + 2 * HOUR),
+        endedAt: null,
+        status: 'completed',
+        durationSeconds: 60,
+        sizeBytes: 2e9,
+        workflowRunId: `${target}-run-${d}`,
+        artifactPath: `/nowhere/${target}/${d}.dump`,
+      });
+    const settings = parseSettings({ targets: [{ name: target, kind: 'postgres', url: 'postgres://u@h/x', keep: { daily: 7 }, capacityGb: 100 }] });
+    const now = new Date(T0 + days * 24 * HOUR);
+    const { entry } = await forecastTargetCapacity(h.pool, settings.targets[0]!, { horizonDays: 14, filesystem: null, backupDir: h.backupDir, now });
+    expect(entry.series).toBe('kept-under-policy');
+    expect(entry.lastValueGb).toBe(14); // 7 dumps of 2 GB, not the 80 GB a running sum would say
+    expect(entry.retention).toEqual({ policy: 'keep 7 daily', keptNow: 7, steadyStateGb: 14 });
+    expect(entry.forecast!.predictedSizeGb).toBeLessThan(20);
+    expect(entry.alert).toBe(false);
+  });
 
   it('an expired lease protects nothing', async () => {
     const target = 'lease-expired';
