@@ -15,6 +15,7 @@ import { preBackupWorkflow } from '../../workflows/pre-backup.js';
 import { restoreDrillWorkflow } from '../../workflows/restore-drill.js';
 import { activityStarts, isAlive, processesMatching, startedActivity, waitForProcessExit } from '../helpers/faults.js';
 import { createHarness, eventually, type Harness } from '../helpers/harness.js';
+import { runCli } from '../helpers/cli.js';
 import { startTcpProxy } from '../helpers/tcp-proxy.js';
 import { spawnWorkerProcess, type WorkerProcess } from '../helpers/worker-process.js';
 
@@ -247,6 +248,20 @@ describe('restoreDrillWorkflow', () => {
     expect(bad.status).toBe('failed');
     expect(bad.error).toMatch(/drill command exited with code 4: repository damaged/);
   });
+
+  it('sentinel drill run --wait and drill list through the real CLI: exit 1 for a failed drill, 2 for an unknown target', async () => {
+    const env = { TEMPORAL_ADDRESS: h.temporalAddress, SENTINEL_TASK_QUEUE: h.taskQueue, DATABASE_URL: h.databaseUrl, SENTINEL_CONFIG: h.configPath };
+    const failed = await runCli(['drill', 'run', 'cmd-bad', '--wait', '--json'], env);
+    expect(failed.code, failed.stderr).toBe(1);
+    const outcome = JSON.parse(failed.stdout);
+    expect(outcome).toMatchObject({ target: 'cmd-bad', status: 'failed', alertSent: true });
+    expect(outcome.workflowId).toMatch(/^restore-drill\/cmd-bad\//);
+    const listed = await runCli(['drill', 'list', '--target', 'cmd-bad', '--json'], env);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(JSON.parse(listed.stdout)[0]).toMatchObject({ drillId: outcome.drillId, status: 'failed', cleaned: false, kind: 'command' });
+    const noDrill = await runCli(['drill', 'run', 'nope'], env);
+    expect(noDrill.code).toBe(2);
+  }, 120_000);
 
   it('retention runs after each successful backup: keep last 2 leaves two dumps; rows stay, marked pruned', async () => {
     const runs = [];
