@@ -115,6 +115,9 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const w of workers) await w.stop(5_000);
   for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+  // A failing run may end with a drill cut off mid-restore and no workflow left to retry it: leave no scratch behind.
+  const scratches = await h?.pool.query('SELECT scratch_database FROM restore_drills WHERE scratch_database IS NOT NULL').catch(() => undefined);
+  for (const row of scratches?.rows ?? []) await admin((c) => c.query(`DROP DATABASE IF EXISTS ${row.scratch_database} WITH (FORCE)`)).catch(() => undefined);
   await h?.close();
   for (const name of created) await admin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).catch(() => undefined);
 });
