@@ -17,6 +17,8 @@ export interface ActivityDeps {
   redactor?: SecretRedactor | undefined;
   /** Keyring, CONFIG_* settings and variables for configuration backups (`configBackupSourceFromEnv` in a worker). */
   configBackup: ConfigBackupSource;
+  /** DRILL_DATABASE_URL: where restore drills create (and always drop) their scratch databases. */
+  drillDatabaseUrl?: string | undefined;
   /** The embedded database this worker's `db` is served by, if any: `postgres` targets that reach it are refused. */
   embeddedDatabaseUrl?: string | undefined;
 }

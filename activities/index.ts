@@ -5,6 +5,7 @@ import { createConfigBackupActivities } from './config-backup.js';
 import { createBackupActivities } from './backup/index.js';
 import type { ActivityDeps } from './deps.js';
 import { createFreshnessActivities } from './freshness.js';
+import { createDrillActivities } from './drill.js';
 import { createGateActivities } from './gate.js';
 import { createModelActivities } from './models/index.js';
 import { createPredictionActivities } from './prediction.js';
@@ -23,6 +24,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createFreshnessActivities(deps),
     ...createConfigBackupActivities(deps),
     ...createModelActivities(deps),
+    ...createDrillActivities(deps),
   };
 }
 

@@ -8,6 +8,8 @@ import { unresolvedIncidentsOfTarget } from '../db/repositories/alerts.js';
 import { gateIncidentKey, RESOLVED_BY_SUCCESS } from '../domain/alerts/incident.js';
 import type { ActivityDeps } from './deps.js';
 import { alertingDeps, deliveryWindow } from './alerting.js';
+import { keepPolicyOf, pruneTargetDumps } from '../capabilities/dumps/retention.js';
+import { findTarget } from '../domain/settings/schema.js';
 
 export interface RecordRunInput {
   workflowId: string;
@@ -49,7 +51,7 @@ export function createRecordActivities(deps: ActivityDeps) {
       return { inserted };
     },
     /** One row per workflow run in `backup_runs`; a retried call inserts nothing more. */
-    async recordBackupRun(input: RecordRunInput): Promise<{ backupId: string; inserted: boolean }> {
+    async recordBackupRun(input: RecordRunInput): Promise<{ backupId: string; inserted: boolean; retention?: RetentionSummary }> {
       const backupId = backupIdFor(input.workflowId, input.runId);
       const startedAt = new Date(input.backup?.startedAt ?? input.gateStartedAt);
       const durationSeconds = input.backup?.durationSeconds ?? null;
@@ -74,6 +76,7 @@ export function createRecordActivities(deps: ActivityDeps) {
         riskLevel: input.prediction.riskLevel,
         artifactPath: input.backup?.path ?? null,
         artifactSha256: input.backup?.sha256 ?? null,
+        tableCounts: input.backup?.tableCounts ?? null,
       });
       deps.log.info({ target: input.target, workflowId: input.workflowId, status: input.backup?.status ?? 'skipped', inserted }, 'run recorded');
       // The run is stored: the incidents it ends are resolved (alerting never fails the recording; a retry of this
@@ -85,7 +88,9 @@ export function createRecordActivities(deps: ActivityDeps) {
         for (const incidentKey of ended) resolves.push({ incidentKey, resolution: `backup succeeded (${input.workflowId})` });
       }
       await resolveAlertsQuietly(alerting, resolves, deliveryWindow());
-      return { backupId, inserted };
+      if (input.backup?.status !== 'completed') return { backupId, inserted };
+      const retention = await applyRetentionAfterBackup(deps, input.target);
+      return { backupId, inserted, ...(retention ? { retention } : {}) };
     },
   };
 }
@@ -100,6 +105,41 @@ function gateResolution(input: RecordRunInput, redactor: typeof FORMAT_ONLY_REDA
       return `approved${backup}`;
     default:
       return redactor.redact(`${input.decision}: ${input.skipReason ?? 'no backup'}`);
+  }
+}
+
+export interface RetentionSummary {
+  policy: string;
+  kept: number;
+  pruned: string[];
+  error?: string;
+}
+
+/**
+ * The target's `keep` policy after a successful backup, inside recordBackupRun so the workflow's commands stay as
+ * they are (no new activity, no patch). Idempotent (a retry finds the dumps already pruned). A retention failure
+ * is logged and reported, never a failed recording: the backup itself succeeded, and the next run or
+ * `sentinel backup prune` tries again.
+ */
+async function applyRetentionAfterBackup(deps: ActivityDeps, targetName: string): Promise<RetentionSummary | undefined> {
+  let policy;
+  let timeZone = 'UTC';
+  try {
+    const settings = await deps.loadSettings();
+    timeZone = settings.timezone;
+    policy = keepPolicyOf(findTarget(settings, targetName));
+  } catch {
+    return undefined; // a target no longer in sentinel.yaml keeps its dumps
+  }
+  if (!policy) return undefined;
+  try {
+    const report = await pruneTargetDumps(deps.db, targetName, policy, { timeZone });
+    if (report.pruned.length > 0)
+      deps.log.info({ target: targetName, pruned: report.pruned.map((p) => p.backupId), freedBytes: report.freedBytes, policy: report.policy }, 'dumps pruned');
+    return { policy: report.policy, kept: report.kept.length, pruned: report.pruned.map((p) => p.backupId) };
+  } catch (error) {
+    deps.log.warn({ target: targetName, err: (error as Error).message }, 'dump retention failed; the next backup or `sentinel backup prune` retries');
+    return { policy: '', kept: 0, pruned: [], error: (error as Error).message };
   }
 }
 

@@ -6,6 +6,8 @@ export interface SentinelEnv {
   temporalNamespace: string;
   taskQueue: string;
   databaseUrl: string | undefined;
+  /** DRILL_DATABASE_URL: an admin URL of the server restore drills create their scratch databases on. */
+  drillDatabaseUrl: string | undefined;
   configPath: string;
   backupDir: string;
   alertWebhookUrl: string | undefined;
@@ -30,6 +32,7 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): SentinelEnv {
     temporalNamespace: nonEmpty(env.TEMPORAL_NAMESPACE) ?? 'default',
     taskQueue: nonEmpty(env.SENTINEL_TASK_QUEUE) ?? 'backup-sentinel',
     databaseUrl: nonEmpty(env.DATABASE_URL),
+    drillDatabaseUrl: nonEmpty(env.DRILL_DATABASE_URL),
     configPath: path.resolve(nonEmpty(env.SENTINEL_CONFIG) ?? 'sentinel.yaml'),
     backupDir: path.resolve(nonEmpty(env.BACKUP_DIR) ?? path.join(dataDir, 'backups')),
     alertWebhookUrl: nonEmpty(env.ALERT_WEBHOOK_URL),

@@ -7,6 +7,7 @@ import { configBackupWorkflow } from '../workflows/config-backup.js';
 import { freshnessCheckWorkflow } from '../workflows/freshness.js';
 import { trainFailureModelWorkflow } from '../workflows/models.js';
 import { preBackupWorkflow } from '../workflows/pre-backup.js';
+import { restoreDrillWorkflow } from '../workflows/restore-drill.js';
 import type { ScheduleDeclaration } from './types.js';
 
 export interface ScheduleContext {
@@ -111,4 +112,36 @@ export function preBackupSchedules({ config, timezone }: ScheduleContext): Sched
       catchupWindow: '1h',
       searchAttributes: { BackupTarget: target.name },
     }));
+}
+
+/** Default restore drill time: weekly, Saturday 05:00 (after the nightly backups, before the working week). */
+export const DEFAULT_DRILL_CALENDAR = { dayOfWeek: 'SATURDAY', hour: 5, minute: 0, comment: 'weekly restore drill' } as const;
+
+/**
+ * A restore drill for every target that declares `drill` (postgres: `drill: {}` is enough; command targets need
+ * `drill.command`): weekly by default, or the target's `drill.schedule` (cron string or calendar spec).
+ */
+export function restoreDrillSchedules({ config, timezone }: ScheduleContext): ScheduleDeclaration[] {
+  return config.targets.flatMap((target) => {
+    if ((target.kind !== 'postgres' && target.kind !== 'command') || !target.drill) return [];
+    const schedule = target.drill.schedule;
+    return [
+      {
+        id: `sentinel/restore-drill/${target.name}`,
+        description: `Restore drill of ${target.name}${schedule === undefined ? ', weekly on Saturday at 05:00' : ''}`,
+        workflowType: restoreDrillWorkflow.name,
+        args: [{ target: target.name }],
+        workflowIdPrefix: `restore-drill/${target.name}/scheduled`,
+        ...(schedule === undefined
+          ? { calendars: [{ ...DEFAULT_DRILL_CALENDAR }] }
+          : typeof schedule === 'string'
+            ? { cron: [schedule] }
+            : { calendars: [schedule as never] }),
+        timezone,
+        overlap: ScheduleOverlapPolicy.SKIP,
+        catchupWindow: '1d',
+        searchAttributes: { BackupTarget: target.name },
+      },
+    ];
+  });
 }

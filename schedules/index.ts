@@ -5,6 +5,7 @@ import {
   freshnessCheckSchedule,
   modelTrainingSchedule,
   preBackupSchedules,
+  restoreDrillSchedules,
   type ScheduleContext,
 } from './catalog.js';
 import type { ScheduleDeclaration } from './types.js';
@@ -18,6 +19,7 @@ export function declaredSchedules(context: ScheduleContext): ScheduleDeclaration
     capacityForecastSchedule(context),
     freshnessCheckSchedule(context),
     ...preBackupSchedules(context),
+    ...restoreDrillSchedules(context),
   ];
   const ids = all.map((s) => s.id);
   const duplicate = ids.find((id, i) => ids.indexOf(id) !== i);

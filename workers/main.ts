@@ -87,6 +87,7 @@ export async function runWorker(options: RunWorkerOptions = {}): Promise<void> {
         log: logger,
         redactor,
         embeddedDatabaseUrl: database.embeddedUrl,
+        drillDatabaseUrl: env.drillDatabaseUrl,
       },
     });
     logger.info({ address, namespace: env.temporalNamespace, taskQueue: env.taskQueue }, 'worker started');

@@ -5,3 +5,4 @@ export { capacityForecastWorkflow } from './capacity-forecast.js';
 export { freshnessCheckWorkflow } from './freshness.js';
 export { configBackupWorkflow } from './config-backup.js';
 export { trainFailureModelWorkflow, rollbackModelWorkflow } from './models.js';
+export { restoreDrillWorkflow } from './restore-drill.js';

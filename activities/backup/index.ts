@@ -58,6 +58,9 @@ export function createBackupActivities(deps: ActivityDeps) {
         const dump = await dumpPostgres(target.url, deps.backupDir, target.name, input.artifactName, timeoutMs, {
           attempt: record,
           embeddedDatabaseUrl: deps.embeddedDatabaseUrl,
+          // Targets with restore drills get row counts in the dump's snapshot, for the drill to compare.
+          countTables: target.drill ? (target.drill.countTables ?? 'cheap') : undefined,
+          onCountProblem: (message) => deps.log.warn({ target: target.name }, message),
         });
         return {
           status: 'completed',
@@ -66,6 +69,7 @@ export function createBackupActivities(deps: ActivityDeps) {
           sizeBytes: dump.sizeBytes,
           path: dump.path,
           sha256: dump.sha256,
+          ...(dump.tableCounts ? { tableCounts: dump.tableCounts } : {}),
         };
       }
       if (target.kind === 'command') {

@@ -12,9 +12,10 @@ import { DEFAULT_WAIT_TIMEOUT_MS, waitForResult } from '../wait.js';
 import type { Prediction } from '../../domain/risk/prediction.js';
 import { CliError, printResult } from '../output.js';
 import { rootMessage } from '../../domain/errors/root-message.js';
+import { listDumps, pruneDumps, type ListedDump, type PruneTargetReport } from '../../capabilities/dumps/retention.js';
 
 export function backupCommand(ctx: CliContext): Command {
-  const backup = new Command('backup').description('Run the pre-backup gate for a target, and answer or inspect gated runs');
+  const backup = new Command('backup').description('Run the pre-backup gate for a target, answer or inspect gated runs, list and prune dumps');
 
   backup
     .command('run')
@@ -162,7 +163,70 @@ export function backupCommand(ctx: CliContext): Command {
         ].join('\n'),
       );
     });
+
+  backup
+    .command('list')
+    .description('Dumps in BACKUP_DIR, newest first: size, checksum, newest drill status, whether retention pruned it')
+    .option('--target <name>', 'only this target')
+    .option('--json', 'print JSON')
+    .action(async (opts) => {
+      if (opts.target) await ctx.target(opts.target);
+      const dumps = await listDumps((await ctx.db()).pool, { target: opts.target });
+      printResult(dumps, opts.json, () => renderDumps(dumps));
+    });
+
+  backup
+    .command('prune')
+    .description("Apply each target's keep policy to its dumps (also done after every successful backup); never the newest drilled dump")
+    .option('--target <name>', 'only this target')
+    .option('--dry-run', 'show what would be pruned and why each dump is kept; change nothing')
+    .option('--json', 'print JSON')
+    .action(async (opts) => {
+      const settings = await ctx.config();
+      if (opts.target) {
+        const target = await ctx.target(opts.target);
+        if (target.kind !== 'postgres' || !target.keep)
+          throw new CliError(
+            `target "${opts.target}" has no keep policy: add keep (e.g. { daily: 7, weekly: 4 }) to it in sentinel.yaml`,
+            ExitCode.invalidInput,
+          );
+      }
+      const reports = await pruneDumps((await ctx.db()).pool, settings, { target: opts.target, dryRun: Boolean(opts.dryRun) });
+      printResult(reports, opts.json, () => renderPrune(reports));
+      if (reports.some((r) => r.error)) process.exitCode = ExitCode.error;
+    });
   return backup;
+}
+
+function renderDumps(dumps: ListedDump[]): string {
+  if (dumps.length === 0) return 'no dumps recorded';
+  const header = ['STARTED', 'TARGET', 'SIZE', 'DRILL', 'PRUNED', 'SHA-256', 'BACKUP ID'];
+  const lines = dumps.map((d) => [
+    d.startedAt.slice(0, 19),
+    d.target,
+    d.sizeBytes === null ? '-' : `${(d.sizeBytes / 1e6).toFixed(1)} MB`,
+    d.drillStatus ?? '-',
+    d.pruned ? 'pruned' : '-',
+    d.sha256 ? d.sha256.slice(0, 12) : '-',
+    d.backupId,
+  ]);
+  const widths = header.map((h, k) => Math.max(h.length, ...lines.map((l) => l[k]!.length)));
+  return [header, ...lines].map((l) => l.map((cell, k) => (k === l.length - 1 ? cell : cell.padEnd(widths[k]!))).join('  ')).join('\n');
+}
+
+function renderPrune(reports: PruneTargetReport[]): string {
+  if (reports.length === 0) return 'no target has a keep policy: nothing to prune';
+  return reports
+    .map((r) =>
+      r.error
+        ? `${r.target}: prune failed: ${r.error}`
+        : [
+            `${r.target}: ${r.policy}; ${r.dryRun ? 'would prune' : 'pruned'} ${r.pruned.length}, kept ${r.kept.length}${r.freedBytes > 0 ? ` (${(r.freedBytes / 1e6).toFixed(1)} MB)` : ''}`,
+            ...r.kept.map((k) => `  keep   ${k.startedAt}  ${k.backupId}  (${k.reasons.join(', ')})`),
+            ...r.pruned.map((p) => `  ${r.dryRun ? 'would ' : ''}prune  ${p.startedAt}  ${p.backupId}`),
+          ].join('\n'),
+    )
+    .join('\n');
 }
 
 async function existingHandle(client: Client, workflowId: string): Promise<WorkflowHandle<typeof preBackupWorkflow>> {

@@ -96,6 +96,8 @@ export interface BackupResult {
   sizeBytes: number | null;
   path?: string;
   sha256?: string;
+  /** Row counts in the dump's snapshot (`schema.table` -> rows) for restore drills; postgres targets with `drill`. */
+  tableCounts?: Record<string, number>;
   error?: string;
 }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { checkSqlProblem, parseExpectation } from '../drill/checks.js';
 import { cronProblem, quoted } from './cron.js';
 import { parseDurationMs } from './duration.js';
 import { knownKeysAt, unknownKeyMessage } from './unknown-keys.js';
@@ -76,8 +77,80 @@ function calendarSpec() {
   });
 }
 
+/** When a target's restore drill runs (default: weekly, Saturday 05:00 in `timezone`). */
+const drillSchedule = () =>
+  z.union([cronString(), calendarSpec()], { error: 'must be a cron string ("0 5 * * 6") or a calendar spec ({ dayOfWeek: SATURDAY, hour: 5 })' });
+
+/** `{ sql, expect }`: one read-only query returning one value, compared with `expect` (`>= 1`). */
+const drillCheck = z.strictObject({
+  sql: z.string().superRefine((sql, ctx) => {
+    const problem = checkSqlProblem(sql);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  }),
+  expect: z.string().superRefine((text, ctx) => {
+    const parsed = parseExpectation(text);
+    if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', message: parsed });
+  }),
+});
+
+const drillTimeout = z
+  .number()
+  .positive()
+  .default(6 * 3600);
+
+/** A table name as pg_dump lists it: `orders` (schema public) or `sales.orders`; quoted names are not supported. */
+const tableName = z.string().regex(/^([A-Za-z_][A-Za-z0-9_$]*\.)?[A-Za-z_][A-Za-z0-9_$]*$/, 'must be a table name like "orders" or "sales.orders"');
+
+const postgresDrill = z.strictObject({
+  schedule: drillSchedule().optional(),
+  checks: z.array(drillCheck).default([]),
+  /**
+   * Tables whose rows are counted at backup time (in the dump's own snapshot) and compared after the restore.
+   * Absent: every table of the database when that is cheap (estimated rows under COUNT_ALL_TABLES_MAX_ROWS).
+   */
+  countTables: z.array(tableName).optional(),
+  timeoutSeconds: drillTimeout,
+});
+
+const commandDrill = z.strictObject({
+  schedule: drillSchedule().optional(),
+  /** e.g. `restic check --read-data-subset=5%`; its exit code decides. */
+  command: z.string().min(1, 'must not be empty'),
+  timeoutSeconds: drillTimeout,
+});
+
+/** How many of every kind to keep (restic forget); a count may be "unlimited". */
+const keepCount = z.union([z.number().int('must be a whole number').min(0, 'must be >= 0'), z.literal('unlimited').transform(() => Infinity)]);
+
+/**
+ * Dump retention with `restic forget` semantics (domain/config-backup/retention.ts). A policy that would keep
+ * nothing is refused: an empty `keep` (which restic reads as "keep everything") is ambiguous for deletion.
+ */
+const keepPolicy = z
+  .strictObject({
+    last: keepCount.optional(),
+    hourly: keepCount.optional(),
+    daily: keepCount.optional(),
+    weekly: keepCount.optional(),
+    monthly: keepCount.optional(),
+    yearly: keepCount.optional(),
+    within: duration.optional(),
+  })
+  .superRefine((policy, ctx) => {
+    const counts = [policy.last, policy.hourly, policy.daily, policy.weekly, policy.monthly, policy.yearly];
+    if (counts.every((count) => (count ?? 0) === 0) && (policy.within ?? 0) === 0)
+      ctx.addIssue({
+        code: 'custom',
+        message: 'would keep nothing: give at least one of last, hourly, daily, weekly, monthly, yearly (> 0) or within (e.g. "7d")',
+      });
+  });
+
 const postgresTarget = z.strictObject({
   ...gateFields,
+  /** Restore drills (docs/backup-assurance.md); with this section the target gets a weekly drill schedule. */
+  drill: postgresDrill.optional(),
+  /** Dump retention, applied after each successful backup and by `sentinel backup prune`. */
+  keep: keepPolicy.optional(),
   kind: z.literal('postgres'),
   url: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL'),
   timeoutSeconds: z
@@ -88,6 +161,8 @@ const postgresTarget = z.strictObject({
 
 const commandTarget = z.strictObject({
   ...gateFields,
+  /** A restore drill: `drill.command` proves the backup restores (its exit code decides). */
+  drill: commandDrill.optional(),
   kind: z.literal('command'),
   command: z.string().min(1, 'must not be empty'),
   timeoutSeconds: z.number().positive().default(3600),
@@ -221,6 +296,8 @@ export type TargetKind = TargetConfig['kind'];
 export type AlertChannelConfig = NonNullable<SentinelSettings['alerts']>['channels'][number];
 export type AlertRouteConfig = NonNullable<SentinelSettings['alerts']>['routes'][number];
 export type AlertSeverity = (typeof ALERT_SEVERITIES)[number];
+export type PostgresTargetConfig = Extract<TargetConfig, { kind: 'postgres' }>;
+export type KeepPolicy = NonNullable<PostgresTargetConfig['keep']>;
 
 export class SettingsError extends Error {
   constructor(
@@ -262,7 +339,7 @@ export function describeIssues(issues: readonly z.core.$ZodIssue[], data: unknow
    */
   const context = (path: readonly PropertyKey[]): string => {
     const parts: string[] = [];
-    if (path[0] === 'targets' && typeof path[1] === 'number' && path[2] === 'schedule' && Array.isArray(targets)) {
+    if (path[0] === 'targets' && typeof path[1] === 'number' && ['schedule', 'drill', 'keep'].includes(String(path[2])) && Array.isArray(targets)) {
       const name = (targets[path[1]] as { name?: unknown } | undefined)?.name;
       if (targetName.safeParse(name).success) parts.push(`target "${name as string}"`);
     }

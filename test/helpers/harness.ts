@@ -35,6 +35,7 @@ export interface Harness {
     db?: pg.Pool;
     embeddedDatabaseUrl?: string;
     webUi?: { url: string; namespace: string };
+    drillDatabaseUrl?: string;
   }): Promise<RunningWorker>;
   close(): Promise<void>;
 }
@@ -98,6 +99,7 @@ export async function createHarness(name: string): Promise<Harness> {
           webUi: options.webUi,
           log: options.log ?? silentLogger,
           embeddedDatabaseUrl: options.embeddedDatabaseUrl,
+          drillDatabaseUrl: options.drillDatabaseUrl,
         },
         overrides: { shutdownGraceTime: '2s', identity: `${taskQueue}-worker-${workers.length + 1}` },
       });
