@@ -9,7 +9,7 @@
  * was sent, so the test sees the key leave as `Bearer <key>` and the refusal become one line. It is a stand-in, not
  * Temporal: a key accepted by a real server is not tested here (docs/temporal-clusters.md says so).
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import http2 from 'node:http2';
 import net from 'node:net';
@@ -287,6 +287,35 @@ describe('bad input: one line naming the problem, non-zero exit, nothing secret'
     const wrongCa = SentinelClient.connect({ address: tlsAddress, tlsCertPath: pki.clientCert, tlsKeyPath: pki.clientKey, tlsCaPath: pki.otherCaCert, env });
     await expect(wrongCa).rejects.toThrow(TemporalConnectError);
     await expect(wrongCa).rejects.toThrow(/not signed by the CA in --tls-ca-path/);
+  });
+
+  it('npm start with a missing client certificate stops with one error line, before starting anything', async () => {
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      ...mtlsEnv(),
+      TEMPORAL_TLS_CLIENT_CERT_PATH: path.join(dir, 'missing.pem'),
+      SENTINEL_DATA_DIR: path.join(dir, 'npm-start'),
+      SENTINEL_CONFIG: configPath,
+      SENTINEL_METRICS_PORT: 'off',
+      DATABASE_URL: database.url,
+      LOG_LEVEL: 'info',
+    };
+    delete env.SENTINEL_LOG_FORMAT;
+    const child = spawn(process.execPath, ['--import', 'tsx', path.resolve('scripts/start.ts')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    clearTimeout(timer);
+    expect(code, output).toBe(1);
+    const errors = output.split('\n').filter((line) => line.startsWith('error:'));
+    expect(errors, output).toEqual([
+      `error: start failed err="cannot read the client certificate ${path.join(dir, 'missing.pem')} (TEMPORAL_TLS_CLIENT_CERT_PATH): no such file"`,
+    ]);
+    expect(output).not.toContain('starting the Temporal dev server');
+    expect(output).not.toContain('Backup Sentinel is running');
+    await assertNoSecretAsync(output);
   });
 
   it('a worker with a missing certificate, or without one against the mTLS server, logs one error line and exits non-zero', async () => {
