@@ -16,6 +16,9 @@ export interface TestPki {
   /** A client certificate signed by the other CA (the server refuses it). */
   strangerCert: string;
   strangerKey: string;
+  /** The server's and the client's keys in certificates of the right CA that expired on 2020-01-02. */
+  expiredServerCert: string;
+  expiredClientCert: string;
 }
 
 /**
@@ -69,6 +72,41 @@ export function createTestPki(dir: string): TestPki {
   issue('server', 'ca', 'server.ext', 'localhost');
   issue('client', 'ca', 'client.ext', 'sentinel-worker');
   issue('stranger', 'other-ca', 'client.ext', 'stranger');
+  // `openssl ca` is the one openssl 3.0 command that takes explicit validity dates: a small CA database for it.
+  writeFileSync(
+    file('ca.cnf'),
+    '[ca]\ndefault_ca = d\n[d]\ndatabase = index.txt\nnew_certs_dir = .\nserial = ca.srl\ndefault_md = sha256\npolicy = p\nunique_subject = no\n[p]\ncommonName = supplied\n',
+  );
+  writeFileSync(file('index.txt'), '');
+  for (const [name, csr, ext] of [
+    ['expired-server', 'server', 'server.ext'],
+    ['expired-client', 'client', 'client.ext'],
+  ])
+    execFileSync(
+      'openssl',
+      [
+        'ca',
+        '-config',
+        'ca.cnf',
+        '-batch',
+        '-notext',
+        '-keyfile',
+        'ca.key',
+        '-cert',
+        'ca.pem',
+        '-in',
+        `${csr}.csr`,
+        '-out',
+        `${name}.pem`,
+        '-startdate',
+        '20200101000000Z',
+        '-enddate',
+        '20200102000000Z',
+        '-extfile',
+        ext!,
+      ],
+      { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] },
+    );
   return {
     dir,
     caCert: file('ca.pem'),
@@ -79,5 +117,7 @@ export function createTestPki(dir: string): TestPki {
     clientKey: file('client.key'),
     strangerCert: file('stranger.pem'),
     strangerKey: file('stranger.key'),
+    expiredServerCert: file('expired-server.pem'),
+    expiredClientCert: file('expired-client.pem'),
   };
 }

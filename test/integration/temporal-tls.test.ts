@@ -245,6 +245,24 @@ describe('bad input: one line naming the problem, non-zero exit, nothing secret'
     );
   });
 
+  it('an expired client certificate (exit 2, before connecting) and a server whose certificate expired (exit 1)', async () => {
+    expect(oneErrorLine(await runCli(['schedules', 'list'], { ...mtlsEnv(), TEMPORAL_TLS_CLIENT_CERT_PATH: pki.expiredClientCert }), 2)).toBe(
+      'error: the client certificate in TEMPORAL_TLS_CLIENT_CERT_PATH expired on 2020-01-02T00:00:00.000Z',
+    );
+    const expired = tls.createServer({ key: await readFile(pki.serverKey), cert: await readFile(pki.expiredServerCert), ALPNProtocols: ['h2'] }, (socket) =>
+      socket.end(),
+    );
+    expired.on('tlsClientError', () => undefined);
+    const address = await listen(expired);
+    try {
+      expect(oneErrorLine(await runCli(['schedules', 'list'], { ...mtlsEnv(), TEMPORAL_ADDRESS: address }), 1)).toBe(
+        `error: cannot connect to Temporal at ${address}: the server's certificate has expired`,
+      );
+    } finally {
+      expired.close();
+    }
+  });
+
   it('--tls against a plaintext server, and plaintext against a TLS server: exit 1, within seconds', async () => {
     const started = Date.now();
     expect(oneErrorLine(await runCli(['schedules', 'list', '--tls'], { TEMPORAL_CONFIG_FILE: noProfiles, TEMPORAL_ADDRESS: plaintextAddress }), 1)).toBe(
