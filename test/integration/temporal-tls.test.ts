@@ -4,10 +4,11 @@
  * front of the run's dev server, the real `sentinel` executable, SentinelClient and a real worker process. Then every
  * bad input of issue #13: one line naming the problem, a non-zero exit, nothing secret in the output.
  *
- * API keys: the dev server does not check them. A real HTTP/2 + TLS endpoint below plays a frontend that refuses
- * every key (gRPC UNAUTHENTICATED, as Temporal Cloud answers a wrong key) and records the `authorization` header it
- * was sent, so the test sees the key leave as `Bearer <key>` and the refusal become one line. It is a stand-in, not
- * Temporal: a key accepted by a real server is not tested here (docs/temporal-clusters.md says so).
+ * API keys: the dev server does not check them. A real HTTP/2 + TLS gateway below checks the `authorization`
+ * header against one key, forwards the calls that carry it to the dev server (as an authenticating proxy would) and
+ * refuses the others with gRPC UNAUTHENTICATED (Temporal Cloud's answer to a wrong key). So the test sees the key
+ * leave as `Bearer <key>`, a right key work end to end, and a wrong one become one line. The gateway is the test's,
+ * not Temporal's authorizer.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -25,6 +26,7 @@ import { createTestPki, type TestPki } from '../helpers/test-pki.js';
 import { spawnWorkerProcess, type WorkerProcess } from '../helpers/worker-process.js';
 
 const API_KEY = 'tmprl-secret-api-key-5a4b3c2d1e';
+const WRONG_KEY = 'tmprl-wrong-api-key-0f9e8d7c6b';
 
 let dir: string;
 let pki: TestPki;
@@ -32,6 +34,7 @@ let database: IsolatedDatabase;
 let terminator: net.Server;
 let tlsAddress: string;
 let keyChecker: http2.Http2SecureServer;
+let upstreamSession: http2.ClientHttp2Session | undefined;
 let keyCheckerAddress: string;
 const authorizationSeen: string[] = [];
 const workers: WorkerProcess[] = [];
@@ -66,9 +69,35 @@ beforeAll(async () => {
   tlsAddress = await listen(terminator);
 
   keyChecker = http2.createSecureServer({ key: await readFile(pki.serverKey), cert: await readFile(pki.serverCert), ALPNProtocols: ['h2'] });
+  const upstream = http2.connect(`http://${plaintextAddress}`);
+  upstream.on('error', () => undefined);
+  upstreamSession = upstream;
   keyChecker.on('stream', (stream, headers) => {
     authorizationSeen.push(String(headers.authorization ?? ''));
-    stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '16', 'grpc-message': 'Request unauthorized' }, { endStream: true });
+    stream.on('error', () => undefined);
+    if (headers.authorization !== `Bearer ${API_KEY}`) {
+      stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '16', 'grpc-message': 'Request unauthorized' }, { endStream: true });
+      return;
+    }
+    const forwarded: http2.OutgoingHttpHeaders = { ':method': 'POST', ':path': headers[':path'] };
+    for (const [name, value] of Object.entries(headers)) if (!name.startsWith(':') && name !== 'authorization') forwarded[name] = value;
+    const call = upstream.request(forwarded);
+    call.on('error', () => stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR));
+    stream.on('close', () => call.close());
+    let trailers: http2.OutgoingHttpHeaders = {};
+    call.on('trailers', (received) => (trailers = received));
+    call.on('response', (response) => {
+      const { ':status': status, ...rest } = response;
+      if ('grpc-status' in rest) {
+        stream.respond({ ':status': status, ...rest }, { endStream: true }); // trailers-only answer
+        call.resume();
+        return;
+      }
+      stream.respond({ ':status': status, ...rest }, { waitForTrailers: true });
+      stream.on('wantTrailers', () => stream.sendTrailers(trailers));
+      call.pipe(stream);
+    });
+    stream.pipe(call);
   });
   keyChecker.on('sessionError', () => undefined);
   keyCheckerAddress = await listen(keyChecker);
@@ -86,6 +115,7 @@ afterAll(async () => {
   for (const worker of workers) await worker.stop(5_000);
   terminator?.close();
   keyChecker?.close();
+  upstreamSession?.close();
   await database?.drop();
   await rm(dir, { recursive: true, force: true });
 });
@@ -123,6 +153,7 @@ async function assertNoSecretAsync(text: string): Promise<void> {
 
 function assertNoSecret(text: string): void {
   expect(text).not.toContain(API_KEY);
+  expect(text).not.toContain(WRONG_KEY);
   expect(text).not.toMatch(/-----BEGIN|PRIVATE KEY/);
   expect(text).not.toMatch(/\n\s+at \S+ \(/); // a stack frame
 }
@@ -215,6 +246,41 @@ describe('mTLS through a TLS terminator that requires a client certificate', () 
   });
 });
 
+describe('API key through an authenticating TLS gateway', () => {
+  it('a worker with TEMPORAL_API_KEY runs a gate that SentinelClient, with the same key as an option, starts', async () => {
+    const taskQueue = `tls-key-${Date.now()}`;
+    const keyEnv = { TEMPORAL_CONFIG_FILE: noProfiles, TEMPORAL_API_KEY: API_KEY, TEMPORAL_TLS_SERVER_CA_CERT_PATH: pki.caCert };
+    const worker = spawnWorkerProcess({
+      name: 'tls-key-worker',
+      temporalAddress: keyCheckerAddress,
+      taskQueue,
+      databaseUrl: database.url,
+      configPath,
+      backupDir: path.join(dir, 'backups'),
+      dataDir: dir,
+      env: keyEnv,
+    });
+    workers.push(worker);
+    await worker.ready;
+    expect(worker.log()).toContain('"apiKey":"set"');
+    const sentinel = await SentinelClient.connect({
+      address: keyCheckerAddress,
+      apiKey: API_KEY,
+      tlsCaPath: pki.caCert,
+      taskQueue,
+      env: { TEMPORAL_CONFIG_FILE: noProfiles },
+    });
+    try {
+      const run = await sentinel.startPreBackup({ target: 'tls-orders' }, { scheduledAt: `tls-key-${Date.now()}` });
+      expect(await sentinel.preBackupResult(run.workflowId)).toMatchObject({ decision: 'proceed', backup: { status: 'completed' } });
+    } finally {
+      await sentinel.close();
+      await worker.stop(10_000);
+    }
+    await assertNoSecretAsync(worker.log());
+  });
+});
+
 describe('bad input: one line naming the problem, non-zero exit, nothing secret', () => {
   it('a missing certificate file, a directory as key, a key of another certificate: exit 2 before connecting', async () => {
     const missing = path.join(dir, 'missing.pem');
@@ -285,16 +351,19 @@ describe('bad input: one line naming the problem, non-zero exit, nothing secret'
     );
   });
 
-  it('an API key travels as `authorization: Bearer <key>`; a refused key is one line that never shows the key', async () => {
+  it('an API key travels as `authorization: Bearer <key>`: the right one works end to end, a refused one is one line that never shows the key', async () => {
     authorizationSeen.length = 0;
-    const run = await runCli(['schedules', 'list', '--api-key', API_KEY, '--tls-ca-path', pki.caCert], {
-      TEMPORAL_CONFIG_FILE: noProfiles,
-      TEMPORAL_ADDRESS: keyCheckerAddress,
-    });
-    expect(oneErrorLine(run, 1)).toBe(
-      `error: cannot connect to Temporal at ${keyCheckerAddress}: the server rejected the API key (--api-key): Request unauthorized`,
-    );
+    const env = { TEMPORAL_CONFIG_FILE: noProfiles, TEMPORAL_ADDRESS: keyCheckerAddress };
+    const accepted = await runCli(['schedules', 'list', '--json', '--api-key', API_KEY, '--tls-ca-path', pki.caCert], env);
+    expect(accepted.code, accepted.stderr).toBe(0);
+    expect(Array.isArray(JSON.parse(accepted.stdout))).toBe(true);
     expect(authorizationSeen).toContain(`Bearer ${API_KEY}`);
+    assertNoSecret(accepted.stdout + accepted.stderr);
+    const refused = await runCli(['schedules', 'list'], { ...env, TEMPORAL_API_KEY: WRONG_KEY, TEMPORAL_TLS_SERVER_CA_CERT_PATH: pki.caCert });
+    expect(oneErrorLine(refused, 1)).toBe(
+      `error: cannot connect to Temporal at ${keyCheckerAddress}: the server rejected the API key (TEMPORAL_API_KEY): Request unauthorized`,
+    );
+    expect(authorizationSeen).toContain(`Bearer ${WRONG_KEY}`);
   });
 
   it('SentinelClient rejects the same way: ConnectionSettingsError for settings, TemporalConnectError for the server', async () => {
@@ -350,7 +419,7 @@ describe('bad input: one line naming the problem, non-zero exit, nothing secret'
       ],
       [
         'tls-worker-api-key',
-        { TEMPORAL_CONFIG_FILE: noProfiles, TEMPORAL_API_KEY: API_KEY, TEMPORAL_TLS_SERVER_CA_CERT_PATH: pki.caCert },
+        { TEMPORAL_CONFIG_FILE: noProfiles, TEMPORAL_API_KEY: WRONG_KEY, TEMPORAL_TLS_SERVER_CA_CERT_PATH: pki.caCert },
         /the server rejected the API key \(TEMPORAL_API_KEY\)/,
       ],
     ] as const) {
