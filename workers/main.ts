@@ -1,9 +1,9 @@
-import { NativeConnection, type Worker } from '@temporalio/worker';
+import type { NativeConnection, Worker } from '@temporalio/worker';
 import { settingsWarnings } from '../domain/freshness/objective.js';
 import { cachedSettingsLoader, loadSettings } from '../platform/settings-file.js';
 import { configSecrets, workerRedactor } from '../platform/known-secrets.js';
 import { openDatabase } from '../platform/database.js';
-import { DEFAULT_TEMPORAL_ADDRESS, readEnv } from '../platform/env.js';
+import { readEnv } from '../platform/env.js';
 import { freePort } from '../platform/dev-server.js';
 import { logger } from '../platform/logger.js';
 import { startMetricsServer, type MetricsServer } from '../platform/telemetry-server.js';
@@ -13,12 +13,22 @@ import { targetMetricsSnapshot } from '../capabilities/freshness/metrics.js';
 import { readRuntimeInfo } from '../platform/runtime-file.js';
 import { adoptLocalServiceSettings } from '../platform/runtime-env.js';
 import { installTemporalRuntime } from '../platform/temporal-runtime.js';
+import {
+  type ConnectionOverrides,
+  connectNativeConnection,
+  describeConnection,
+  resolveConnectionSettings,
+  type TemporalConnectionSettings,
+} from '../platform/temporal-connection.js';
 import { createSentinelWorker } from './create-worker.js';
 import { configBackupSourceFromEnv } from '../capabilities/config-backup/services.js';
 import { channelSecrets, resolveAlertChannels } from '../capabilities/alerts/channels.js';
 
 export interface RunWorkerOptions {
-  temporalAddress?: string | undefined;
+  /** Resolved connection settings (the CLI's flags); default: TEMPORAL_* and the profile file, as resolved here. */
+  connectionSettings?: TemporalConnectionSettings;
+  /** Over the environment and the profile (npm start's own dev server: its address, plaintext). */
+  connectionOverrides?: ConnectionOverrides;
   databaseUrl?: string | undefined;
   /** Resolves when the worker should stop (besides SIGINT/SIGTERM, which the SDK handles). */
   signal?: AbortSignal;
@@ -42,12 +52,18 @@ export async function runWorker(options: RunWorkerOptions = {}): Promise<void> {
   redactor.learn(configSecrets(config));
   redactor.learn(channelSecrets(alertRouting));
   const runtime = await readRuntimeInfo(env.dataDir);
-  const address = options.temporalAddress ?? env.temporalAddress ?? runtime?.temporalAddress ?? DEFAULT_TEMPORAL_ADDRESS;
   const webUiUrl = env.webUiUrl ?? runtime?.uiUrl;
+  // Checked before the database opens: a missing certificate or an empty API key stops the worker with one line.
+  const temporal =
+    options.connectionSettings ?? resolveConnectionSettings({ overrides: options.connectionOverrides ?? {}, fallbackAddress: runtime?.temporalAddress });
   const database = await openDatabase(env);
-  const connection = await NativeConnection.connect({ address }).catch((error: Error) => {
-    throw new Error(`cannot reach Temporal at ${address}: ${error.message}`);
-  });
+  let connection: NativeConnection;
+  try {
+    connection = await connectNativeConnection(temporal);
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
   let metrics: MetricsServer | undefined;
   let worker: Worker | undefined;
   const databaseProbe = postgresqlProbe(database.url);
@@ -74,7 +90,7 @@ export async function runWorker(options: RunWorkerOptions = {}): Promise<void> {
     }
     worker = await createSentinelWorker({
       connection,
-      namespace: env.temporalNamespace,
+      namespace: temporal.namespace,
       taskQueue: env.taskQueue,
       workflowBundlePath: process.env.SENTINEL_WORKFLOW_BUNDLE,
       deps: {
@@ -83,14 +99,15 @@ export async function runWorker(options: RunWorkerOptions = {}): Promise<void> {
         backupDir: env.backupDir,
         configBackup: configBackupSourceFromEnv(),
         alertWebhookUrl: env.alertWebhookUrl,
-        webUi: webUiUrl ? { url: webUiUrl, namespace: env.temporalNamespace } : undefined,
+        webUi: webUiUrl ? { url: webUiUrl, namespace: temporal.namespace } : undefined,
         log: logger,
         redactor,
         embeddedDatabaseUrl: database.embeddedUrl,
         drillDatabaseUrl: env.drillDatabaseUrl,
       },
     });
-    logger.info({ address, namespace: env.temporalNamespace, taskQueue: env.taskQueue }, 'worker started');
+    const { address, namespace, ...security } = describeConnection(temporal); // no key material, no API key
+    logger.info({ address, namespace, taskQueue: env.taskQueue, ...security }, 'worker started');
     const created = worker;
     options.signal?.addEventListener('abort', () => created.shutdown(), { once: true });
     const running = worker.run();
