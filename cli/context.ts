@@ -4,6 +4,8 @@ import { openDatabase, type OpenDatabase } from '../platform/database.js';
 import { readEnv, type SentinelEnv } from '../platform/env.js';
 import { readRuntimeInfo } from '../platform/runtime-file.js';
 import { connectClient } from '../platform/temporal.js';
+import { type ConnectionOverrides, resolveConnectionSettings, type TemporalConnectionSettings } from '../platform/temporal-connection.js';
+import { ConnectionSettingsError } from '../platform/temporal-connection-errors.js';
 import { SettingsError, findTarget, type SentinelSettings, type TargetConfig } from '../domain/settings/schema.js';
 import { ExitCode } from './exit-codes.js';
 import { CliError } from './output.js';
@@ -16,6 +18,29 @@ export class CliContext {
   readonly env: SentinelEnv = readEnv();
   private temporal?: Promise<Awaited<ReturnType<typeof connectClient>>>;
   private database?: Promise<OpenDatabase>;
+  /** The global connection flags (`--address`, `--tls-cert-path`, ...), set before the command's action runs. */
+  connectionOverrides: ConnectionOverrides & { namespaces?: string[] } = {};
+
+  setConnectionOverrides(overrides: ConnectionOverrides & { namespaces?: string[] }): void {
+    this.connectionOverrides = overrides;
+  }
+
+  /** The namespace(s) named by `--namespace` (several only for codec-server), else TEMPORAL_NAMESPACE / the profile's. */
+  namespaces(): string[] | undefined {
+    return this.connectionOverrides.namespaces;
+  }
+
+  /**
+   * Flags over TEMPORAL_* over the profile file; without any address, the local `npm start` service's. Checked:
+   * a bad setting is a ConnectionSettingsError (exit 2).
+   */
+  async connectionSettings(): Promise<TemporalConnectionSettings> {
+    const { namespaces, ...overrides } = this.connectionOverrides;
+    if (namespaces && namespaces.length > 1)
+      throw new ConnectionSettingsError(`--namespace is given ${namespaces.length} times: only codec-server serves several namespaces`);
+    const runtime = await readRuntimeInfo(this.env.dataDir);
+    return resolveConnectionSettings({ overrides, fallbackAddress: runtime?.temporalAddress });
+  }
 
   config(): Promise<SentinelSettings> {
     return loadSettings(this.env.configPath);
@@ -42,8 +67,7 @@ export class CliContext {
 
   async client(): Promise<Client> {
     this.temporal ??= (async () => {
-      const runtime = await readRuntimeInfo(this.env.dataDir);
-      return connectClient({ address: this.env.temporalAddress ?? runtime?.temporalAddress, namespace: this.env.temporalNamespace });
+      return connectClient({ settings: await this.connectionSettings() });
     })();
     return (await this.temporal).client;
   }

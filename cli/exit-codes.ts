@@ -11,7 +11,7 @@ export const ExitCode = {
   ok: 0,
   /** Something else went wrong: Temporal or the database unreachable, a check failed (`health`, `config verify`). */
   error: 1,
-  /** Invalid input: unknown command or option, a bad option value, an unknown target, a malformed argument. */
+  /** Invalid input: unknown command or option, a bad option value, an unknown target, a malformed argument, unusable Temporal connection settings. */
   invalidInput: 2,
   /** The backup failed (the run failed or its backup did); `config backup`: every item failed. */
   backupFailed: 3,
@@ -28,7 +28,7 @@ export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 const MEANINGS: Record<ExitCodeValue, string> = {
   0: 'ok: backed up (config backup: every item backed up or unchanged)',
   1: 'error: service unreachable, unexpected failure, a failed check (health, config verify)',
-  2: 'invalid input: unknown command/option, bad option value, unknown target',
+  2: 'invalid input: unknown command/option, bad option value, unknown target, unusable connection settings',
   3: 'backup failed (config backup: every item failed)',
   4: 'partial failure (config backup: some items failed)',
   5: 'not backed up: rejected, or skipped because no approval came in time',

@@ -4,10 +4,17 @@ import { logFormatFrom } from '../platform/log-format.js';
 import { setLogFormat } from '../platform/logger.js';
 import { redactSecrets } from '../platform/redact.js';
 import { adoptLocalServiceSettings } from '../platform/runtime-env.js';
+import { ConnectionSettingsError, TemporalConnectError } from '../platform/temporal-connection-errors.js';
 import { CliContext } from './context.js';
 import { ExitCode } from './exit-codes.js';
 import { CliError } from './output.js';
 import { buildProgram } from './program.js';
+
+/**
+ * After a failed Temporal connection grpc-js keeps a timer until its connect deadline (up to 10 s) even once the
+ * connection is closed; the error line is written (stderr is synchronous), so exit now rather than idle.
+ */
+let abandonedConnection = false;
 
 async function main(argv: string[]): Promise<number> {
   // Before anything logs: people get text lines, `--log-format json` / SENTINEL_LOG_FORMAT=json gets pino's JSON.
@@ -29,10 +36,14 @@ async function main(argv: string[]): Promise<number> {
     if (error instanceof CommanderError) return error.exitCode === 0 ? ExitCode.ok : ExitCode.invalidInput;
     const message = error instanceof CliError || error instanceof SettingsError ? error.message : ((error as Error).message ?? String(error));
     process.stderr.write(`error: ${redactSecrets(message)}\n`);
-    return error instanceof CliError ? error.exitCode : ExitCode.error;
+    if (error instanceof CliError) return error.exitCode;
+    if (error instanceof TemporalConnectError) abandonedConnection = true;
+    // Connection settings that cannot work (a missing certificate, an empty API key, an unknown profile) are invalid input.
+    return error instanceof ConnectionSettingsError ? ExitCode.invalidInput : ExitCode.error;
   } finally {
     await ctx?.close();
   }
 }
 
 process.exitCode = await main(process.argv);
+if (abandonedConnection) process.exit();

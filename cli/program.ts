@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import { EXIT_CODE_TABLE } from './exit-codes.js';
 import { commandsFor } from './commands/index.js';
 import type { CliContext } from './context.js';
+import { addConnectionOptions, CONNECTION_HELP, connectionOverridesFrom } from './connection-options.js';
 
 /** The `sentinel` program with the commands `argv` needs (`'all'` for every command: help, docs, tests). */
 export async function buildProgram(ctx: CliContext, argv: readonly string[] | 'all' = 'all'): Promise<Command> {
@@ -15,8 +16,11 @@ export async function buildProgram(ctx: CliContext, argv: readonly string[] | 'a
         'json',
       ]),
     )
-    .addHelpText('after', `\n${EXIT_CODE_TABLE}`)
+    .addHelpText('after', `\n${CONNECTION_HELP}\n\n${EXIT_CODE_TABLE}`)
     .showHelpAfterError();
+  addConnectionOptions(program);
+  // Before any command runs: the flags go over TEMPORAL_* and the profile file wherever the command connects.
+  program.hook('preAction', () => ctx.setConnectionOverrides(connectionOverridesFrom(program.opts())));
   for (const command of await commandsFor(ctx, argv)) program.addCommand(command);
   exitOverrideEverywhere(program);
   return program;

@@ -4,6 +4,9 @@ import { preBackupWorkflow } from '../workflows/pre-backup.js';
 
 // The public client module for other Node services: `import { SentinelClient } from 'backup-sentinel/client'`.
 export { SentinelClient, type RunRef, type SentinelClientOptions } from './sentinel-client.js';
+export { ConnectionSettingsError, TemporalConnectError } from '../platform/temporal-connection-errors.js';
+export type { ConnectionOverrides } from '../platform/temporal-connection.js';
+export { sentinelDataConverter } from '../platform/temporal.js';
 export type {
   BackupResult,
   GateDecision,

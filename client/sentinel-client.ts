@@ -1,4 +1,4 @@
-import { Client, Connection, WorkflowExecutionAlreadyStartedError, type WorkflowStartOptions } from '@temporalio/client';
+import { Client, type Connection, WorkflowExecutionAlreadyStartedError, type WorkflowStartOptions } from '@temporalio/client';
 import type { Workflow } from '@temporalio/common';
 import { preBackupWorkflowId, type HumanDecision, type PreBackupInput, type PreBackupResult, type PreBackupState } from '../domain/pre-backup/contract.js';
 import { configBackupWorkflowId, type ConfigBackupInput, type ConfigBackupResult } from '../domain/config-backup/contract.js';
@@ -11,21 +11,30 @@ import {
   type TrainModelResult,
 } from '../domain/models/contract.js';
 import { assertCodecForSecrets } from '../platform/codec/secrets-guard.js';
-import { DEFAULT_TEMPORAL_ADDRESS } from '../platform/env.js';
 import { sentinelDataConverter } from '../platform/temporal.js';
+import { type ConnectionOverrides, connectClientConnection, resolveConnectionSettings } from '../platform/temporal-connection.js';
 import { configBackupWorkflow } from '../workflows/config-backup.js';
 import { rollbackModelWorkflow, trainFailureModelWorkflow } from '../workflows/models.js';
 import { decideUpdate, preBackupWorkflow, stateQuery } from '../workflows/pre-backup.js';
 import { BackupTarget } from '../workflows/search-attributes.js';
 
-export interface SentinelClientOptions {
-  /** Temporal frontend, default TEMPORAL_ADDRESS or 127.0.0.1:7233. */
-  address?: string;
-  namespace?: string;
+/**
+ * How to reach Temporal: a ready `connection` (or `client`) the calling service already has, or the same settings
+ * the CLI takes as flags (`address`, `namespace`, `apiKey`, `tls`, `tlsCertPath`, `tlsKeyPath`, `tlsCaPath`,
+ * `tlsServerName`, `profile`), which go over the TEMPORAL_* variables, which go over the Temporal profile file.
+ */
+export interface SentinelClientOptions extends ConnectionOverrides {
   /** The Sentinel workers' task queue, default SENTINEL_TASK_QUEUE or `backup-sentinel`. */
   taskQueue?: string;
-  /** Reuse a connection the calling service already has. */
+  /** Reuse a connection the calling service already has (its TLS and API key are its own; namespace from `namespace`). */
   connection?: Connection;
+  /**
+   * Reuse a client the calling service already has. Its data converter must be Sentinel's (`sentinelDataConverter()`)
+   * for runs to decode; `SentinelClient.fromClient` is the same.
+   */
+  client?: Client;
+  /** Environment to read TEMPORAL_* from instead of process.env. */
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
 /** A started (or already running/finished) run. `alreadyStarted` is true when the same logical run existed. */
@@ -51,17 +60,24 @@ export class SentinelClient {
     return new SentinelClient(client, taskQueue, undefined);
   }
 
+  /**
+   * Connects (or wraps `options.connection` / `options.client`). Unusable settings reject with a
+   * ConnectionSettingsError, an unreachable or refusing server with a TemporalConnectError; both one line, without
+   * key material or the API key, within about 10 s.
+   */
   static async connect(options: SentinelClientOptions = {}): Promise<SentinelClient> {
-    const owned = options.connection
-      ? undefined
-      : await Connection.connect({ address: options.address ?? process.env.TEMPORAL_ADDRESS ?? DEFAULT_TEMPORAL_ADDRESS });
-    const connection = options.connection ?? owned!;
-    const client = new Client({
-      connection,
-      namespace: options.namespace ?? process.env.TEMPORAL_NAMESPACE ?? 'default',
-      dataConverter: sentinelDataConverter(),
-    });
-    return new SentinelClient(client, options.taskQueue ?? process.env.SENTINEL_TASK_QUEUE ?? 'backup-sentinel', owned);
+    const { taskQueue: queue, connection: given, client: givenClient, env, ...overrides } = options;
+    const taskQueue = queue ?? process.env.SENTINEL_TASK_QUEUE ?? 'backup-sentinel';
+    if (givenClient) return new SentinelClient(givenClient, taskQueue, undefined);
+    const dataConverter = sentinelDataConverter(); // before connecting: a malformed key must not leak a connection
+    if (given) {
+      // The caller's connection carries its own TLS and API key; only the namespace is read here.
+      const namespace = overrides.namespace ?? ((env ?? process.env).TEMPORAL_NAMESPACE?.trim() || 'default');
+      return new SentinelClient(new Client({ connection: given, namespace, dataConverter }), taskQueue, undefined);
+    }
+    const settings = resolveConnectionSettings({ ...(env ? { env } : {}), overrides });
+    const owned = await connectClientConnection(settings);
+    return new SentinelClient(new Client({ connection: owned, namespace: settings.namespace, dataConverter }), taskQueue, owned);
   }
 
   /**

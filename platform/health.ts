@@ -1,6 +1,7 @@
-import { Connection } from '@temporalio/client';
+import type { Connection } from '@temporalio/client';
 import type pg from 'pg';
 import { redactSecrets } from './redact.js';
+import { connectClientConnection, type TemporalConnectionSettings } from './temporal-connection.js';
 
 export interface HealthReport {
   healthy: boolean;
@@ -10,22 +11,18 @@ export interface HealthReport {
 }
 
 /** Whether Temporal and PostgreSQL answer, and whether a trained failure model is active (else the rules predict). */
-export async function checkHealth(options: {
-  temporalAddress: string;
-  namespace: string;
-  pool: pg.Pool | undefined;
-  databaseError?: string;
-}): Promise<HealthReport> {
-  const temporal = await checkTemporal(options.temporalAddress, options.namespace);
+export async function checkHealth(options: { temporal: TemporalConnectionSettings; pool: pg.Pool | undefined; databaseError?: string }): Promise<HealthReport> {
+  const temporal = await checkTemporal(options.temporal);
   const database = options.pool ? await checkDatabase(options.pool) : { ok: false, detail: options.databaseError ?? 'not configured' };
   const model = options.pool && database.ok ? await activeModel(options.pool) : { active: false, version: null, detail: 'unknown (database unavailable)' };
   return { healthy: temporal.ok && database.ok, temporal, database, model };
 }
 
-async function checkTemporal(address: string, namespace: string): Promise<HealthReport['temporal']> {
+async function checkTemporal(settings: TemporalConnectionSettings): Promise<HealthReport['temporal']> {
+  const { address, namespace } = settings;
   let connection: Connection | undefined;
   try {
-    connection = await Connection.connect({ address, connectTimeout: 3000 });
+    connection = await connectClientConnection(settings, 3000);
     const info = await connection.workflowService.getSystemInfo({});
     await connection.workflowService.describeNamespace({ namespace });
     return { ok: true, address, detail: `server ${info.serverVersion ?? 'unknown'}, namespace ${namespace}` };

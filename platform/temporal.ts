@@ -1,12 +1,7 @@
-import { Client, Connection } from '@temporalio/client';
+import { Client, type Connection } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import { createPayloadCodec } from './codec/payload-codec.js';
-import { DEFAULT_TEMPORAL_ADDRESS, readEnv } from './env.js';
-
-export interface TemporalSettings {
-  address?: string | undefined;
-  namespace?: string | undefined;
-}
+import { type ConnectionOverrides, connectClientConnection, resolveConnectionSettings, type TemporalConnectionSettings } from './temporal-connection.js';
 
 /**
  * The one data converter every Temporal client and worker in the project uses, so payloads are encoded the
@@ -19,16 +14,17 @@ export function sentinelDataConverter(env: Readonly<Record<string, string | unde
   return { payloadCodecs: [createPayloadCodec(env)] };
 }
 
-export async function connectClient(settings: TemporalSettings = {}): Promise<{ client: Client; connection: Connection }> {
-  const env = readEnv();
-  const address = settings.address ?? env.temporalAddress ?? DEFAULT_TEMPORAL_ADDRESS;
+/**
+ * A Temporal client with the project's data converter, connected with the settings of platform/temporal-connection.ts
+ * (profile file, TEMPORAL_* variables, then `overrides`), or with `settings` resolved before. Fails with a ConnectionSettingsError or TemporalConnectError
+ * of one line.
+ */
+export async function connectClient(
+  options: { settings?: TemporalConnectionSettings; overrides?: ConnectionOverrides; fallbackAddress?: string | undefined; connectTimeoutMs?: number } = {},
+): Promise<{ client: Client; connection: Connection; settings: TemporalConnectionSettings }> {
+  const settings = options.settings ?? resolveConnectionSettings({ overrides: options.overrides ?? {}, fallbackAddress: options.fallbackAddress });
   const dataConverter = sentinelDataConverter(); // before connecting: a malformed key must not leak a connection
-  let connection: Connection;
-  try {
-    connection = await Connection.connect({ address, connectTimeout: 5000 });
-  } catch (error) {
-    throw new Error(`cannot reach Temporal at ${address} (set TEMPORAL_ADDRESS, or run \`npm start\`): ${(error as Error).message}`);
-  }
-  const client = new Client({ connection, namespace: settings.namespace ?? env.temporalNamespace, dataConverter });
-  return { client, connection };
+  const connection = await connectClientConnection(settings, options.connectTimeoutMs);
+  const client = new Client({ connection, namespace: settings.namespace, dataConverter });
+  return { client, connection, settings };
 }

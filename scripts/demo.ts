@@ -14,6 +14,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { SentinelClient } from '../client/index.js';
+import type { ConnectionOverrides } from '../platform/temporal-connection.js';
 import { createPool } from '../db/pool.js';
 import type { PreBackupResult } from '../domain/pre-backup/contract.js';
 import { generateHistory } from '../domain/ml/synthetic-history.js';
@@ -68,7 +69,8 @@ export async function prepareDemo(dataDir: string, env: NodeJS.ProcessEnv = proc
 }
 
 export interface DemoOptions {
-  temporalAddress: string;
+  /** Over TEMPORAL_* and the profile file (npm start's own dev server: its address, plaintext). */
+  connection: ConnectionOverrides;
   databaseUrl: string;
   taskQueue: string;
   namespace: string;
@@ -92,7 +94,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoOutcome> {
   const historyRows = await importDemoHistory(options);
   say(`      ${historyRows} runs in the history`);
 
-  const sentinel = await SentinelClient.connect({ address: options.temporalAddress, namespace: options.namespace, taskQueue: options.taskQueue });
+  const sentinel = await SentinelClient.connect({ ...options.connection, namespace: options.namespace, taskQueue: options.taskQueue });
   try {
     say('Demo: 2/4 training the failure model on it (trainFailureModelWorkflow)...');
     const trained = await sentinel.trainingResult((await sentinel.startTraining({})).workflowId);

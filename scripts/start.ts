@@ -1,6 +1,7 @@
 /**
  * `npm start`: one command for a working service on this machine. Starts the Temporal dev server (Web UI on 8233,
- * state persisted in .data/temporal.db) unless TEMPORAL_ADDRESS names a cluster, uses DATABASE_URL or an embedded
+ * state persisted in .data/temporal.db) unless TEMPORAL_ADDRESS or the Temporal profile file names a cluster (then it
+ * connects with the TEMPORAL_* / profile TLS and API key settings, platform/temporal-connection.ts), uses DATABASE_URL or an embedded
  * PGlite under .data/pglite, applies migrations, and runs the worker until Ctrl-C, then shuts everything down.
  * It serves the payload codec endpoint (SENTINEL_CODEC_PORT, default 8888) on loopback and starts the Web UI with
  * `--ui-codec-endpoint` pointing at it, so operators see decoded payloads. Without CONFIG_BACKUP_KEY it creates (once)
@@ -25,6 +26,13 @@ import { redactUrl } from '../platform/redact.js';
 import { removeRuntimeInfo, writeRuntimeInfo } from '../platform/runtime-file.js';
 import { settingsFileExists, loadSettings, missingSettingsMessage } from '../platform/settings-file.js';
 import { connectClient } from '../platform/temporal.js';
+import {
+  type ConnectionOverrides,
+  describeConnection,
+  namesAnAddress,
+  resolveConnectionSettings,
+  type TemporalConnectionSettings,
+} from '../platform/temporal-connection.js';
 import { applySchedules } from '../schedules/apply.js';
 import { declaredSchedules } from '../schedules/index.js';
 import { runWorker } from '../workers/main.js';
@@ -74,9 +82,15 @@ async function main(): Promise<void> {
       say(
         `CONFIG_BACKUP_KEY is not set: using the development key in ${devKey.file}${devKey.source === 'created' ? ' (just created)' : ''}; set CONFIG_BACKUP_KEY in production`,
       );
+    // The cluster named by flags-free settings (TEMPORAL_* or the profile file, as the temporal CLI reads them), else
+    // a dev server of our own, reached in plaintext whatever TLS settings are around. Bad settings stop here, one line.
+    const named = resolveConnectionSettings();
+    const useCluster = namesAnAddress(named);
     // Before the dev server: its Web UI is told where the codec endpoint listens.
-    codec = await startLocalCodecEndpoint({ env: process.env, uiPort: UI_PORT, namespace: env.temporalNamespace, log: logger });
-    if (!env.temporalAddress) {
+    codec = await startLocalCodecEndpoint({ env: process.env, uiPort: UI_PORT, namespace: named.namespace, log: logger });
+    if (!useCluster) {
+      if (named.tlsMode !== 'off' || named.apiKey !== undefined)
+        say('TLS / API key settings are set but no Temporal address is: they are not used for the local dev server (set TEMPORAL_ADDRESS to use your cluster)');
       const pidFile = path.join(env.dataDir, 'dev-server.pid');
       const orphan = await stopOrphanedDevServer(pidFile);
       if (orphan) say(`stopped the Temporal dev server (process group ${orphan}) that an earlier \`npm start\` of ${env.dataDir} left running`);
@@ -89,7 +103,9 @@ async function main(): Promise<void> {
         pidFile,
       });
     }
-    const temporalAddress = env.temporalAddress ?? server!.address;
+    const connection: ConnectionOverrides = useCluster ? {} : { address: server!.address, tls: false };
+    const temporal = useCluster ? named : resolveConnectionSettings({ overrides: connection });
+    const temporalAddress = temporal.address;
     if (!env.databaseUrl) embedded = await startEmbeddedPostgres(path.join(env.dataDir, 'pglite'), EMBEDDED_PG_PORT);
     const databaseUrl = env.databaseUrl ?? embedded!.url;
     const applied = await migrate(databaseUrl);
@@ -109,19 +125,25 @@ async function main(): Promise<void> {
     stopController = controller;
     let markStarted = () => {};
     const started = new Promise<void>((resolve) => (markStarted = resolve));
-    const worker = runWorker({ temporalAddress, databaseUrl, signal: controller.signal, onStarted: () => markStarted() });
+    const worker = runWorker({ connectionSettings: temporal, databaseUrl, signal: controller.signal, onStarted: () => markStarted() });
     // From here (not only after the demo) a signal stops the worker and then everything else in `finally`.
     // `on`, not `once`: Ctrl-C reaches this process more than once (terminal, npm), and a second SIGINT with
     // no listener left would kill it before the dev server and database are stopped.
     for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => stopWithin(controller, FORCED_EXIT_MS));
-    const schedules = applyDeclaredSchedules(temporalAddress, env.configPath, env.taskQueue, env.temporalNamespace);
+    const schedules = applyDeclaredSchedules(temporal, env.configPath, env.taskQueue);
     // "running" only once the worker polls: a worker that fails to start (e.g. a broken sentinel.yaml) rejects here.
     const workerStarted = await Promise.race([started.then(() => true), worker.then(() => false)]);
     say(await schedules);
     if (!workerStarted) return; // stopped before it started polling
     say('');
-    say(`Backup Sentinel is running (data in ${env.dataDir}). Temporal ${temporalAddress}, task queue ${env.taskQueue}.`);
-    if (server?.uiUrl) say(`Temporal Web UI: ${server.uiUrl}/namespaces/${env.temporalNamespace}/workflows`);
+    const described = describeConnection(temporal);
+    const security = [described.tls !== 'off' ? described.tls.toUpperCase().replace('MTLS', 'mTLS') : '', described.apiKey === 'set' ? 'API key' : '']
+      .filter(Boolean)
+      .join(', ');
+    say(
+      `Backup Sentinel is running (data in ${env.dataDir}). Temporal ${temporalAddress}${security ? ` (${security})` : ''}, namespace ${temporal.namespace}, task queue ${env.taskQueue}.`,
+    );
+    if (server?.uiUrl) say(`Temporal Web UI: ${server.uiUrl}/namespaces/${temporal.namespace}/workflows`);
     say(codec.note);
     say(`Config: ${env.configPath}. Try, in another terminal:  npx sentinel backup run <target> --wait`);
     if (!(await settingsFileExists(env.configPath))) say(missingSettingsMessage(env.configPath));
@@ -129,10 +151,10 @@ async function main(): Promise<void> {
     if (demo) {
       // The demo is a guest: if it fails, say why and keep the service running.
       await runDemo({
-        temporalAddress,
+        connection,
         databaseUrl,
         taskQueue: env.taskQueue,
-        namespace: env.temporalNamespace,
+        namespace: temporal.namespace,
         uiUrl: server?.uiUrl,
         dataDir: env.dataDir,
         say,
@@ -182,11 +204,11 @@ function stopWithin(controller: AbortController, ms: number): void {
 }
 
 /** The schedules in schedules/ are part of the running service; a failure here is reported, not fatal. */
-async function applyDeclaredSchedules(address: string, configPath: string, taskQueue: string, namespace: string): Promise<string> {
+async function applyDeclaredSchedules(settings: TemporalConnectionSettings, configPath: string, taskQueue: string): Promise<string> {
   let connection: Awaited<ReturnType<typeof connectClient>>['connection'] | undefined;
   try {
     const config = await loadSettings(configPath);
-    const temporal = await connectClient({ address, namespace });
+    const temporal = await connectClient({ settings });
     connection = temporal.connection;
     const report = await applySchedules(temporal.client, declaredSchedules({ config, timezone: config.timezone }), { taskQueue });
     return `schedules: ${report.created.length} created, ${report.updated.length} updated, ${report.deleted.length} deleted, ${report.unchanged.length} unchanged (sentinel schedules list)`;

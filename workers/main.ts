@@ -1,19 +1,29 @@
-import { NativeConnection } from '@temporalio/worker';
+import type { NativeConnection } from '@temporalio/worker';
 import { cachedSettingsLoader, loadSettings } from '../platform/settings-file.js';
 import { configSecrets, workerRedactor } from '../platform/known-secrets.js';
 import { openDatabase } from '../platform/database.js';
-import { DEFAULT_TEMPORAL_ADDRESS, readEnv } from '../platform/env.js';
+import { readEnv } from '../platform/env.js';
 import { freePort } from '../platform/dev-server.js';
 import { logger } from '../platform/logger.js';
 import { startMetricsServer, type MetricsServer } from '../platform/telemetry-server.js';
 import { readRuntimeInfo } from '../platform/runtime-file.js';
 import { adoptLocalServiceSettings } from '../platform/runtime-env.js';
 import { installTemporalRuntime } from '../platform/temporal-runtime.js';
+import {
+  type ConnectionOverrides,
+  connectNativeConnection,
+  describeConnection,
+  resolveConnectionSettings,
+  type TemporalConnectionSettings,
+} from '../platform/temporal-connection.js';
 import { createSentinelWorker } from './create-worker.js';
 import { configBackupSourceFromEnv } from '../capabilities/config-backup/services.js';
 
 export interface RunWorkerOptions {
-  temporalAddress?: string | undefined;
+  /** Resolved connection settings (the CLI's flags); default: TEMPORAL_* and the profile file, as resolved here. */
+  connectionSettings?: TemporalConnectionSettings;
+  /** Over the environment and the profile (npm start's own dev server: its address, plaintext). */
+  connectionOverrides?: ConnectionOverrides;
   databaseUrl?: string | undefined;
   /** Resolves when the worker should stop (besides SIGINT/SIGTERM, which the SDK handles). */
   signal?: AbortSignal;
@@ -32,11 +42,17 @@ export async function runWorker(options: RunWorkerOptions = {}): Promise<void> {
   const redactor = workerRedactor(); // its known secrets, from the start (sentinel.yaml's are re-learnt on every load)
   redactor.learn(configSecrets(config));
   const runtime = await readRuntimeInfo(env.dataDir);
-  const address = options.temporalAddress ?? env.temporalAddress ?? runtime?.temporalAddress ?? DEFAULT_TEMPORAL_ADDRESS;
+  // Checked before the database opens: a missing certificate or an empty API key stops the worker with one line.
+  const temporal =
+    options.connectionSettings ?? resolveConnectionSettings({ overrides: options.connectionOverrides ?? {}, fallbackAddress: runtime?.temporalAddress });
   const database = await openDatabase(env);
-  const connection = await NativeConnection.connect({ address }).catch((error: Error) => {
-    throw new Error(`cannot reach Temporal at ${address}: ${error.message}`);
-  });
+  let connection: NativeConnection;
+  try {
+    connection = await connectNativeConnection(temporal);
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
   let metrics: MetricsServer | undefined;
   try {
     if (metricsPort !== undefined) {
@@ -49,7 +65,7 @@ export async function runWorker(options: RunWorkerOptions = {}): Promise<void> {
     }
     const worker = await createSentinelWorker({
       connection,
-      namespace: env.temporalNamespace,
+      namespace: temporal.namespace,
       taskQueue: env.taskQueue,
       workflowBundlePath: process.env.SENTINEL_WORKFLOW_BUNDLE,
       deps: {
@@ -63,7 +79,7 @@ export async function runWorker(options: RunWorkerOptions = {}): Promise<void> {
         embeddedDatabaseUrl: database.embeddedUrl,
       },
     });
-    logger.info({ address, namespace: env.temporalNamespace, taskQueue: env.taskQueue }, 'worker started');
+    logger.info({ ...describeConnection(temporal), taskQueue: env.taskQueue }, 'worker started');
     options.signal?.addEventListener('abort', () => worker.shutdown(), { once: true });
     const running = worker.run();
     // run() sets RUNNING synchronously before its first await; a worker that failed to start never reports it.

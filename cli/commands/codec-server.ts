@@ -21,10 +21,13 @@ export function codecServerCommand(ctx: CliContext): Command {
     .option('--port <port>', `port (default ${CODEC_PORT_ENV} or 8888; 0 picks a free one)`, wholeNumber(0, 65_535))
     .option('--host <address>', `address to listen on; anything but loopback needs ${CODEC_TOKEN_ENV}`, '127.0.0.1')
     .option('--allow-origin <url...>', 'browser origins allowed to call it (default: the local Web UI on SENTINEL_UI_PORT, by 127.0.0.1 and localhost)')
-    .option('--namespace <name...>', 'namespaces served, checked against the X-Namespace header (default TEMPORAL_NAMESPACE)')
     .option('--insecure-no-token', `allow a non-loopback --host without ${CODEC_TOKEN_ENV} (only behind an authenticating proxy)`)
     .option('--json', 'print the endpoint as JSON once it listens')
-    .action(async (opts: { port?: number; host: string; allowOrigin?: string[]; namespace?: string[]; insecureNoToken?: boolean; json?: boolean }) => {
+    .addHelpText(
+      'after',
+      "\nNamespaces served (checked against the X-Namespace header): the global --namespace, repeated for several\n(default TEMPORAL_NAMESPACE, the profile's, or default).",
+    )
+    .action(async (opts: { port?: number; host: string; allowOrigin?: string[]; insecureNoToken?: boolean; json?: boolean }) => {
       const codec = createPayloadCodec(process.env);
       if (!codec.encrypts) throw new CliError('CONFIG_BACKUP_KEY is not set: the codec endpoint needs the same key as the worker to decode payloads');
       let settings;
@@ -33,7 +36,7 @@ export function codecServerCommand(ctx: CliContext): Command {
       } catch (error) {
         throw new CliError((error as Error).message);
       }
-      const namespaces = opts.namespace ?? [ctx.env.temporalNamespace];
+      const namespaces = ctx.namespaces() ?? [(await ctx.connectionSettings()).namespace];
       const allowedOrigins = opts.allowOrigin ?? settings.allowedOrigins;
       const server = await startCodecServer({
         codec,

@@ -1,7 +1,5 @@
 import { Command } from 'commander';
 import { checkHealth, type HealthReport } from '../../platform/health.js';
-import { DEFAULT_TEMPORAL_ADDRESS } from '../../platform/env.js';
-import { readRuntimeInfo } from '../../platform/runtime-file.js';
 import type { CliContext } from '../context.js';
 import { printResult } from '../output.js';
 import { ExitCode } from '../exit-codes.js';
@@ -11,15 +9,13 @@ export function healthCommand(ctx: CliContext): Command {
     .description('Say whether Temporal and PostgreSQL are reachable and whether a trained model is active (exit 1 when unhealthy)')
     .option('--json', 'print JSON')
     .action(async (opts) => {
-      const runtime = await readRuntimeInfo(ctx.env.dataDir);
-      const temporalAddress = ctx.env.temporalAddress ?? runtime?.temporalAddress ?? DEFAULT_TEMPORAL_ADDRESS;
+      const temporal = await ctx.connectionSettings(); // unusable settings: one error line, exit 2
       const db = await ctx.db().then(
         (d) => ({ pool: d.pool, error: undefined }),
         (error: Error) => ({ pool: undefined, error: error.message }),
       );
       const report = await checkHealth({
-        temporalAddress,
-        namespace: ctx.env.temporalNamespace,
+        temporal,
         pool: db.pool,
         ...(db.error ? { databaseError: db.error } : {}),
       });

@@ -13,7 +13,7 @@ export interface CommandEntry {
 
 export const COMMANDS: CommandEntry[] = [
   { name: 'init', load: async (ctx) => (await import('./init.js')).initCommand(ctx) },
-  { name: 'worker', load: async () => (await import('./worker.js')).workerCommand() },
+  { name: 'worker', load: async (ctx) => (await import('./worker.js')).workerCommand(ctx) },
   { name: 'backup', load: async (ctx) => (await import('./backup.js')).backupCommand(ctx) },
   { name: 'predict', load: async (ctx) => (await import('./predict.js')).predictCommand(ctx) },
   { name: 'schedules', load: async (ctx) => (await import('./schedules.js')).schedulesCommand(ctx) },
@@ -28,7 +28,29 @@ export const COMMANDS: CommandEntry[] = [
 
 /** The commands to build for `argv`: only the one invoked, or all of them for the top-level help. */
 export async function commandsFor(ctx: CliContext, argv: readonly string[] | 'all'): Promise<Command[]> {
-  const requested = argv === 'all' ? undefined : argv.slice(2).find((arg) => !arg.startsWith('-'));
+  const requested = argv === 'all' ? undefined : commandName(argv.slice(2));
   const entries = COMMANDS.some((c) => c.name === requested) ? COMMANDS.filter((c) => c.name === requested) : COMMANDS;
   return Promise.all(entries.map((entry) => entry.load(ctx)));
+}
+
+/** Global options that take a value (`--profile prod schedules list`): their value is not the command's name. */
+const GLOBAL_VALUE_OPTIONS = new Set([
+  '--log-format',
+  '--address',
+  '--namespace',
+  '--api-key',
+  '--tls-cert-path',
+  '--tls-key-path',
+  '--tls-ca-path',
+  '--tls-server-name',
+  '--profile',
+]);
+
+function commandName(args: readonly string[]): string | undefined {
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (!arg.startsWith('-')) return arg;
+    if (GLOBAL_VALUE_OPTIONS.has(arg)) i++;
+  }
+  return undefined;
 }
