@@ -1,3 +1,4 @@
+import { describeCluster } from './describe.js';
 import { startTemporalCluster } from './temporal-cluster.js';
 
 /**
@@ -7,7 +8,7 @@ import { startTemporalCluster } from './temporal-cluster.js';
  */
 const cluster = await startTemporalCluster();
 process.stdout.write(
-  `Temporal server ${cluster.version} on PostgreSQL (databases ${cluster.databases.temporal}, ${cluster.databases.visibility}); mTLS: required\n` +
+  `${await describeCluster(cluster)}\ndatabases: ${cluster.databases.temporal}, ${cluster.databases.visibility}\n` +
     `${Object.entries(cluster.clientEnv)
       .map(([key, value]) => `export ${key}=${value}`)
       .join('\n')}\n` +

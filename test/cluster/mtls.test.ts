@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { generateClusterCertificates } from '../../scripts/cluster/certificates.js';
 import { clusterControl } from '../../scripts/cluster/control.js';
+import { runCli } from '../helpers/cli.js';
 import { connectClusterClient } from '../helpers/cluster.js';
 
 const run = promisify(execFile);
@@ -85,6 +86,24 @@ describe('the production topology: Temporal server on PostgreSQL, mTLS required'
     const foreign = await temporal(['workflow', 'list', ...strangerArgs]);
     expect(foreign.code).not.toBe(0);
     expect(foreign.stderr).toMatch(REFUSED);
+  });
+
+  it('`sentinel` without a client certificate (or in plaintext) is refused with one line saying what to set', async () => {
+    const { TEMPORAL_TLS_CLIENT_CERT_PATH: _cert, TEMPORAL_TLS_CLIENT_KEY_PATH: _key, ...withoutCert } = cluster.clientEnv;
+    const noCert = await runCli(['schedules', 'list'], { ...withoutCert, TEMPORAL_TLS_CLIENT_CERT_PATH: undefined, TEMPORAL_TLS_CLIENT_KEY_PATH: undefined });
+    expect(noCert.code).toBe(1);
+    expect(noCert.stdout).toBe('');
+    expect(noCert.stderr.trim().split('\n')).toEqual([
+      `error: cannot connect to Temporal at ${cluster.address}: the server requires a client certificate (mTLS): set TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH (or --tls-cert-path and --tls-key-path)`,
+    ]);
+    const plaintext = await runCli(['schedules', 'list'], { TEMPORAL_ADDRESS: cluster.address, TEMPORAL_NAMESPACE: cluster.namespace });
+    expect(plaintext.code).toBe(1);
+    expect(plaintext.stderr.trim().split('\n')).toHaveLength(1);
+    expect(plaintext.stderr).toContain(`cannot connect to Temporal at ${cluster.address}: the server closed the plaintext connection`);
+    // The same settings as flags, mirroring the `temporal` CLI, get through.
+    const { cliArgs } = cluster;
+    const flags = await runCli(['schedules', 'list', ...cliArgs], { TEMPORAL_ADDRESS: undefined });
+    expect(flags).toMatchObject({ code: 0, stderr: '' });
   });
 
   it('refuses an SDK client without a client certificate (the SDK itself only says it could not connect)', async () => {

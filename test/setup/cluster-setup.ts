@@ -1,9 +1,10 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { createScratchDatabase } from '../../db/scratch-database.js';
 import { serveClusterControl } from '../../scripts/cluster/control.js';
+import { describeCluster } from '../../scripts/cluster/describe.js';
 import { startTemporalCluster } from '../../scripts/cluster/temporal-cluster.js';
 import { writeWorkflowBundle } from '../../workers/workflow-bundle.js';
 
@@ -71,7 +72,16 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('databaseUrl', database.url);
   project.provide('databaseAdminUrl', adminUrl);
   project.provide('temporalBinary', path.resolve('.tools/bin/temporal'));
-  console.log(`[cluster] Temporal server ${cluster.version} on PostgreSQL at ${cluster.address}; mTLS: required`);
+  // What the server reports about itself, and that mTLS is enforced, as one line; CI prints it in its summary
+  // (SENTINEL_CLUSTER_SUMMARY names the file, see .ci/run).
+  const summary = await describeCluster(cluster).catch(async (error: unknown) => {
+    await control?.close();
+    await cluster?.stop().catch(() => undefined);
+    await database.drop().catch(() => undefined);
+    throw error;
+  });
+  console.log(`[cluster] ${summary}`);
+  if (process.env.SENTINEL_CLUSTER_SUMMARY) await writeFile(process.env.SENTINEL_CLUSTER_SUMMARY, `${summary}\n`);
 
   return async () => {
     await control?.close();
