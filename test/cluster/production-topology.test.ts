@@ -257,8 +257,11 @@ describe('the production topology (Temporal server on PostgreSQL, mTLS required,
     expect(perRun.rows.map((r: { workflow_id: string }) => r.workflow_id).sort()).toEqual(
       [handles[0], handles[1], delay, approval, dump].map((h) => h!.workflowId).sort(),
     );
+    const attempts = async (handle: WorkflowHandleWithFirstExecutionRunId, type: string) =>
+      (await activityStarts(handle, type)).map((s) => s.attempt).join(',');
     console.log(
-      `[cluster] server SIGKILL: in-flight runs finished ${Math.round(recoveredMs / 1000)} s after the restart (down ${Math.round((restartedAt - killedAt) / 1000)} s incl. start-up)`,
+      `[cluster] server SIGKILL: in-flight runs finished ${Math.round(recoveredMs / 1000)} s after the restart (down ${Math.round((restartedAt - killedAt) / 1000)} s incl. start-up); ` +
+        `runBackup attempt(s) ${await attempts(dump, 'runBackup')}, trainModelCandidate attempt(s) ${await attempts(training, 'trainModelCandidate')}`,
     );
   });
 });
