@@ -17,6 +17,7 @@ import path from 'node:path';
 import { Connection, type ConnectionOptions, type TLSConfig } from '@temporalio/client';
 import { type ClientConfigProfile, type ConfigDataSource, loadClientConfig, loadClientConfigProfile } from '@temporalio/envconfig';
 import type { NativeConnection, NativeConnectionOptions } from '@temporalio/worker';
+import { parse as parseToml } from 'smol-toml';
 import { DEFAULT_TEMPORAL_ADDRESS } from './env.js';
 import { ConnectionSettingsError, TemporalConnectError } from './temporal-connection-errors.js';
 
@@ -312,11 +313,17 @@ function loadProfile(options: {
 }): ClientConfigProfile {
   const { env, configFile, profileName, profileSource } = options;
   try {
+    // envconfig 1.24 fails with a TypeError on a profile file without any [profile.*] table (e.g. an empty one): such
+    // a file holds no profile, so only the environment counts, as without a file.
+    if (configFile && existsSync(configFile) && !hasProfileTable(configFile)) {
+      if (profileName) throw new Error(`Profile '${profileName}' not found in config data`);
+      return options.disableEnv ? {} : loadClientConfigProfile({ overrideEnvVars: env, disableFile: true });
+    }
     return loadClientConfigProfile({ ...(profileName ? { profile: profileName } : {}), overrideEnvVars: env, disableEnv: options.disableEnv });
   } catch (error) {
     const message = (error as Error).message ?? '';
     if (/^Profile '.*' not found/.test(message)) {
-      const known = configFile && existsSync(configFile) ? Object.keys(loadClientConfig({ overrideEnvVars: env }).profiles) : [];
+      const known = configFile && existsSync(configFile) && hasProfileTable(configFile) ? Object.keys(loadClientConfig({ overrideEnvVars: env }).profiles) : [];
       const where = configFile ? (existsSync(configFile) ? configFile : `${configFile} (no such file)`) : 'no profile file (HOME is not set)';
       throw new ConnectionSettingsError(
         `profile "${profileName}" (from ${profileSource}) not found in ${where}${known.length ? `; profiles there: ${known.join(', ')}` : ''}`,
@@ -339,8 +346,18 @@ function profileFileProblem(error: Error & { code?: string; line?: number }, con
   return `cannot use ${file}: ${error.code ?? error.name}`;
 }
 
+/** Whether the file parses to a TOML document with a `profile` table (parse errors are reported by envconfig's own read). */
+function hasProfileTable(configFile: string): boolean {
+  try {
+    const parsed = parseToml(readFileSync(configFile, 'utf8'));
+    return typeof parsed.profile === 'object' && parsed.profile !== null;
+  } catch {
+    return true;
+  }
+}
+
 function fileHasProfile(env: Record<string, string>, configFile: string, name: string): boolean {
-  if (!existsSync(configFile)) return false;
+  if (!existsSync(configFile) || !hasProfileTable(configFile)) return false;
   try {
     return name in loadClientConfig({ overrideEnvVars: env }).profiles;
   } catch {

@@ -127,8 +127,11 @@ async function tlsProblem(socket: net.Socket, host: string, settings: TemporalCo
     const answer = await firstAnswer(secure, deadline);
     if (answer.data) return undefined;
     if (answer.error) return tlsErrorProblem(answer.error, settings, serverName);
+    // Some servers (Node's among them) refuse a client certificate by closing the connection, without an alert.
     if (answer.closed)
-      return `the server closed the TLS connection after the handshake${settings.tlsMode === 'mtls' ? ' (did it refuse the client certificate?)' : ' (does it require a client certificate?)'}`;
+      return settings.tlsMode === 'mtls'
+        ? `the server closed the connection right after the TLS handshake without answering: it most likely refused the client certificate (${settings.sources.clientCert})`
+        : 'the server closed the connection right after the TLS handshake without answering: does it require a client certificate (mTLS)?';
     return undefined;
   } finally {
     secure.destroy();
