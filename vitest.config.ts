@@ -31,6 +31,7 @@ export default defineConfig({
           globalSetup: ['test/setup/cluster-setup.ts'],
           // The files share one server, and one of them SIGKILLs it: they run one after another.
           fileParallelism: false,
+          maxWorkers: 1,
           testTimeout: 600_000,
           env: { CONFIG_BACKUP_KEY: 'sentinel-test:iLsg2JID7IC/fj3qW5V2VKx2HqRkc13w5Yzz3MlC6zk=' },
         },
