@@ -20,7 +20,7 @@ has_version() { [ -x "$1" ] && "$1" --version 2>/dev/null | grep -q "version $VE
 
 build() { # $1: package path inside go.temporal.io/server, $2: binary name go install gives
   if has_version "$CACHE_DIR/$2"; then return; fi
-  command -v go >/dev/null 2>&1 || { echo "ensure-temporal-server: Go >= 1.25 is required to build the Temporal server (not found on PATH)" >&2; exit 1; }
+  command -v go >/dev/null 2>&1 || { echo "ensure-temporal-server: Go >= 1.25.8 (the go directive of server v1.30.4) is required to build the Temporal server (not found on PATH)" >&2; exit 1; }
   echo "ensure-temporal-server: building go.temporal.io/server/$1@v$VERSION from the Go module proxy (first time only; about 10 minutes)..." >&2
   mkdir -p "$CACHE_DIR"
   CGO_ENABLED=0 GOBIN="$CACHE_DIR" go install "go.temporal.io/server/$1@v$VERSION"
