@@ -117,6 +117,10 @@ export function resolveConnectionSettings(options: ResolveOptions = {}): Tempora
     const value = overrides[key];
     if (value !== undefined && value.trim() === '') throw new ConnectionSettingsError(`${flagOf(key)} is empty: give a value or leave the flag out`);
   }
+  // envconfig reads anything but `1` / `true` as false: a typo would silently turn TLS off.
+  if (env.TEMPORAL_TLS !== undefined && !/^(1|0|true|false)$/.test(env.TEMPORAL_TLS.trim()))
+    throw new ConnectionSettingsError(`TEMPORAL_TLS must be true or false (got "${env.TEMPORAL_TLS.slice(0, 20)}")`);
+  if (env.TEMPORAL_TLS !== undefined) env.TEMPORAL_TLS = env.TEMPORAL_TLS.trim();
   if (env.TEMPORAL_API_KEY !== undefined && env.TEMPORAL_API_KEY.trim() === '')
     throw new ConnectionSettingsError('TEMPORAL_API_KEY is set but empty: set it to your API key, or unset it');
 

@@ -79,7 +79,8 @@ export async function runWorker(options: RunWorkerOptions = {}): Promise<void> {
         embeddedDatabaseUrl: database.embeddedUrl,
       },
     });
-    logger.info({ ...describeConnection(temporal), taskQueue: env.taskQueue }, 'worker started');
+    const { address, namespace, ...security } = describeConnection(temporal); // no key material, no API key
+    logger.info({ address, namespace, taskQueue: env.taskQueue, ...security }, 'worker started');
     options.signal?.addEventListener('abort', () => worker.shutdown(), { once: true });
     const running = worker.run();
     // run() sets RUNNING synchronously before its first await; a worker that failed to start never reports it.

@@ -244,6 +244,11 @@ describe('bad input: one line naming the setting', () => {
     );
   });
 
+  it('refuses a TEMPORAL_TLS that is neither true nor false (envconfig would read it as false)', () => {
+    expect(refusal({ TEMPORAL_TLS: 'yes' })).toBe('TEMPORAL_TLS must be true or false (got "yes")');
+    expect(resolve({ TEMPORAL_TLS: '1' })).toMatchObject({ tlsMode: 'tls' });
+  });
+
   it('refuses an address that is not host:port', () => {
     expect(refusal({}, { overrides: { address: 'http://temporal:7233' } })).toBe(
       '--address must be host:port, e.g. 127.0.0.1:7233 or my-ns.a1b2c.tmprl.cloud:7233 (got "http://temporal:7233")',
