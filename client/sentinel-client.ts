@@ -13,6 +13,7 @@ import {
 import { assertCodecForSecrets } from '../platform/codec/secrets-guard.js';
 import { DEFAULT_TEMPORAL_ADDRESS } from '../platform/env.js';
 import { sentinelDataConverter } from '../platform/temporal.js';
+import { clientTracingOptions } from '../platform/tracing.js';
 import { configBackupWorkflow } from '../workflows/config-backup.js';
 import { rollbackModelWorkflow, trainFailureModelWorkflow } from '../workflows/models.js';
 import { decideUpdate, preBackupWorkflow, stateQuery } from '../workflows/pre-backup.js';
@@ -60,6 +61,7 @@ export class SentinelClient {
       connection,
       namespace: options.namespace ?? process.env.TEMPORAL_NAMESPACE ?? 'default',
       dataConverter: sentinelDataConverter(),
+      ...(await clientTracingOptions()), // client spans when OTEL_EXPORTER_OTLP_ENDPOINT is set
     });
     return new SentinelClient(client, options.taskQueue ?? process.env.SENTINEL_TASK_QUEUE ?? 'backup-sentinel', owned);
   }

@@ -2,6 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import { createPayloadCodec } from './codec/payload-codec.js';
 import { DEFAULT_TEMPORAL_ADDRESS, readEnv } from './env.js';
+import { clientTracingOptions } from './tracing.js';
 
 export interface TemporalSettings {
   address?: string | undefined;
@@ -29,6 +30,6 @@ export async function connectClient(settings: TemporalSettings = {}): Promise<{ 
   } catch (error) {
     throw new Error(`cannot reach Temporal at ${address} (set TEMPORAL_ADDRESS, or run \`npm start\`): ${(error as Error).message}`);
   }
-  const client = new Client({ connection, namespace: settings.namespace ?? env.temporalNamespace, dataConverter });
+  const client = new Client({ connection, namespace: settings.namespace ?? env.temporalNamespace, dataConverter, ...(await clientTracingOptions()) });
   return { client, connection };
 }

@@ -9,6 +9,7 @@ import { startMetricsServer, type MetricsServer } from '../platform/telemetry-se
 import { readRuntimeInfo } from '../platform/runtime-file.js';
 import { adoptLocalServiceSettings } from '../platform/runtime-env.js';
 import { installTemporalRuntime } from '../platform/temporal-runtime.js';
+import { shutdownTracing } from '../platform/tracing.js';
 import { createSentinelWorker } from './create-worker.js';
 import { configBackupSourceFromEnv } from '../capabilities/config-backup/services.js';
 
@@ -74,6 +75,7 @@ export async function runWorker(options: RunWorkerOptions = {}): Promise<void> {
     await metrics?.close();
     await connection.close();
     await database.close();
+    await shutdownTracing(); // sends the last spans; nothing when tracing is off
   }
 }
 
