@@ -31,7 +31,8 @@ export async function createSentinelWorker(options: SentinelWorkerOptions): Prom
     ...code,
     dataConverter: sentinelDataConverter(),
     interceptors: {
-      // The span is outermost, so the failure it records is the one the observer has already redacted.
+      // The span is outermost, so the failure it records has passed the observer's redaction too (defence in depth:
+      // the activities redact their own errors first).
       activity: [...(tracing ? [tracing.activity] : []), observeActivities(deps.redactor)],
       ...(code.workflowsPath && tracing ? { workflowModules: [TRACING_WORKFLOW_INTERCEPTORS] } : {}),
     },

@@ -21,6 +21,7 @@ import { writeWorkflowBundle } from '../../workers/workflow-bundle.js';
 import { createHarness, eventually, type Harness } from '../helpers/harness.js';
 
 const exporter = new InMemorySpanExporter();
+const SECRET = 'TraceSecret-8e3f1a';
 let h: Harness;
 let sentinel: SentinelClient;
 let native: NativeConnection;
@@ -34,7 +35,13 @@ beforeAll(async () => {
   // Before any worker or client exists, as the worker's own start-up does when OTEL_EXPORTER_OTLP_ENDPOINT is set.
   await installTracing(new SimpleSpanProcessor(exporter));
   h = await createHarness('tracing');
-  await h.writeConfig({ targets: [{ name: 'traced', kind: 'command', command: 'true' }] });
+  await h.writeConfig({
+    targets: [
+      { name: 'traced', kind: 'command', command: 'true' },
+      // Fails, printing a credential the worker knows (its own command line's password=): spans must not carry it.
+      { name: 'traced-failing', kind: 'command', command: `echo "login failed with password=${SECRET}" >&2; exit 3` },
+    ],
+  });
   // The layout `npm run bundle:workflows` writes: the plain bundle and its traced twin beside it.
   bundleDir = await mkdtemp(path.join(os.tmpdir(), 'sentinel-tracing-bundle-'));
   plainBundle = path.join(bundleDir, 'workflow-bundle.js');
@@ -142,4 +149,24 @@ describe('tracing', () => {
     expect(await readFile(tracedBundlePath(plainBundle), 'utf8')).toContain('OpenTelemetryInboundInterceptor');
     expect(await readFile(plainBundle, 'utf8')).not.toContain('OpenTelemetryInboundInterceptor');
   });
+
+  it('a failed backup is an error span with its (redacted) failure, and no span carries the secret the command printed', async () => {
+    exporter.reset();
+    const run = await sentinel.startPreBackup({ target: 'traced-failing' }, { scheduledAt: '2026-12-07T01:00:00.000Z' });
+    const result = await sentinel.preBackupResult(run.workflowId);
+    expect(result.backup?.status).toBe('failed');
+    const spans = await eventually(async () => {
+      const all = exporter.getFinishedSpans();
+      return all.some((s) => s.name === 'RunWorkflow:preBackupWorkflow') ? all : undefined;
+    });
+    const backups = byName(spans, 'RunActivity:runBackup');
+    expect(backups.length, 'one span per attempt').toBeGreaterThan(0);
+    for (const span of backups) {
+      expect(span.status.code).toBe(2); // SpanStatusCode.ERROR
+      expect(span.status.message).toMatch(/exit|code 3|failed/i);
+    }
+    const everything = JSON.stringify(spans.map((s) => ({ name: s.name, attributes: s.attributes, status: s.status, events: s.events })));
+    expect(everything).toContain('exception');
+    expect(everything).not.toContain(SECRET);
+  }, 120_000);
 });
