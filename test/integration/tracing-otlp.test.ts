@@ -7,8 +7,10 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
+import protobuf from 'protobufjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SentinelClient } from '../../client/index.js';
+import { runCli } from '../helpers/cli.js';
 import { createHarness, eventually, type Harness } from '../helpers/harness.js';
 import { spawnWorkerProcess, type WorkerProcess } from '../helpers/worker-process.js';
 
@@ -16,6 +18,44 @@ const PROBE = path.resolve('test/helpers/loaded-modules-probe.mjs');
 /** Tracing code: anything from the OpenTelemetry SDK, its exporters, or the Temporal interceptors. `@opentelemetry/api`
  * alone is the no-op facade prom-client may load for exemplars; it is not tracing and not counted. */
 const TRACING_MODULE = /node_modules[\\/](@opentelemetry[\\/](?!api[\\/])|@temporalio[\\/]interceptors-opentelemetry[\\/])/;
+
+/** The part of the OTLP trace protocol (opentelemetry-proto, collector/trace/v1) this test reads, field numbers as there. */
+const OTLP = protobuf
+  .parse(`
+  syntax = "proto3";
+  message ExportTraceServiceRequest { repeated ResourceSpans resource_spans = 1; }
+  message ResourceSpans { Resource resource = 1; repeated ScopeSpans scope_spans = 2; }
+  message Resource { repeated KeyValue attributes = 1; }
+  message KeyValue { string key = 1; AnyValue value = 2; }
+  message AnyValue { string string_value = 1; }
+  message ScopeSpans { repeated Span spans = 2; }
+  message Span { bytes trace_id = 1; bytes span_id = 2; bytes parent_span_id = 4; string name = 5; }
+`)
+  .root.lookupType('ExportTraceServiceRequest');
+
+interface OtlpSpan {
+  service: string | undefined;
+  traceId: string;
+  spanId: string;
+  parentSpanId: string;
+  name: string;
+}
+
+function decodeSpans(body: Buffer): OtlpSpan[] {
+  type Decoded = {
+    resourceSpans?: Array<{
+      resource?: { attributes?: Array<{ key: string; value?: { stringValue?: string } }> };
+      scopeSpans?: Array<{ spans?: Array<{ traceId: string; spanId: string; parentSpanId?: string; name: string }> }>;
+    }>;
+  };
+  const request = OTLP.toObject(OTLP.decode(body), { bytes: String, defaults: true }) as Decoded;
+  return (request.resourceSpans ?? []).flatMap((rs) => {
+    const service = rs.resource?.attributes?.find((a) => a.key === 'service.name')?.value?.stringValue;
+    return (rs.scopeSpans ?? []).flatMap((ss) =>
+      (ss.spans ?? []).map((span) => ({ service, traceId: span.traceId, spanId: span.spanId, parentSpanId: span.parentSpanId ?? '', name: span.name })),
+    );
+  });
+}
 
 interface Export {
   body: Buffer;
@@ -108,28 +148,70 @@ describe('tracing in the worker process', () => {
     expect(log).not.toContain('tracing:');
   }, 240_000);
 
-  it('with it set, the run is exported over OTLP/gRPC with the service name and the configured headers', async () => {
+  it('with it set, a run started by the CLI is one trace across both processes, exported over OTLP/gRPC with the headers', async () => {
     const on = {
       OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${receiverPort}`,
       OTEL_EXPORTER_OTLP_HEADERS: 'x-sentinel-test=otlp-token-7c1d',
       OTEL_SERVICE_NAME: undefined,
       OTEL_RESOURCE_ATTRIBUTES: undefined,
+      OTEL_SDK_DISABLED: undefined,
     };
     let workflowId = '';
     const { modules, log } = await runWorker('tracing-on', on, async () => {
-      workflowId = await preBackupRun('2026-12-07T03:00:00.000Z');
+      // The real `sentinel` executable, traced by the same variables; it sends its spans before it exits.
+      const cli = await runCli(['backup', 'run', 'otlp', '--wait', '--json'], {
+        ...on,
+        TEMPORAL_ADDRESS: h.temporalAddress,
+        DATABASE_URL: h.databaseUrl,
+        SENTINEL_CONFIG: h.configPath,
+        SENTINEL_TASK_QUEUE: h.taskQueue,
+        SENTINEL_DATA_DIR: dataDir,
+      });
+      expect(cli.stderr).not.toContain('error:');
+      expect(cli.code).toBe(0);
+      const result = JSON.parse(cli.stdout) as { workflowId: string; decision: string; backup: { status: string } };
+      expect(result).toMatchObject({ decision: 'proceed', backup: { status: 'completed' } });
+      workflowId = result.workflowId;
     });
     expect(modules.filter((file) => TRACING_MODULE.test(file)).length, 'the tracing modules were loaded').toBeGreaterThan(0);
     expect(log).toContain('tracing: spans exported over OTLP/gRPC');
     // The test's run bundle has no traced twin beside it: the worker bundled the workflows itself, and said so.
     expect(log).toContain('traced workflow bundle is missing');
-    // Spans are protobuf; names, the service name and the workflow ID travel as plain UTF-8 strings inside it.
-    const received = await eventually(async () => {
-      const all = Buffer.concat(exports.map((e) => e.body)).toString('latin1');
-      return all.includes('RunWorkflow:preBackupWorkflow') && all.includes('RunActivity:runBackup') ? all : undefined;
+
+    const spans = await eventually(async () => {
+      const all = exports.flatMap((e) => decodeSpans(e.body));
+      const names = new Set(all.map((span) => span.name));
+      return names.has('StartWorkflow:preBackupWorkflow') && names.has('RunWorkflow:preBackupWorkflow') && names.has('RunActivity:checkRunAnomalies')
+        ? all
+        : undefined;
     }, 15_000);
-    for (const expected of ['backup-sentinel', workflowId, 'StartActivity:runBackup', 'RunActivity:recordBackupRun', 'RunActivity:predictBackupFailure'])
-      expect(received, expected).toContain(expected);
+    const named = (name: string) => {
+      const found = spans.filter((span) => span.name === name);
+      expect(
+        found.map((span) => span.name),
+        `one ${name} among ${spans.map((span) => span.name).join(', ')}`,
+      ).toEqual([name]);
+      return found[0]!;
+    };
+    const start = named('StartWorkflow:preBackupWorkflow'); // from the CLI process
+    const workflow = named('RunWorkflow:preBackupWorkflow'); // from the worker process, through the workflow sink
+    expect(start.parentSpanId).toBe('');
+    expect(workflow.parentSpanId).toBe(start.spanId);
+    for (const activity of ['resolveGate', 'predictBackupFailure', 'runBackup', 'recordBackupRun']) {
+      const scheduled = named(`StartActivity:${activity}`);
+      expect(scheduled.parentSpanId).toBe(workflow.spanId);
+      expect(named(`RunActivity:${activity}`).parentSpanId).toBe(scheduled.spanId);
+    }
+    // The run is one trace. The CLI's other calls (describe, query while it waits) are traces of their own.
+    const run = spans.filter((span) => /^(StartWorkflow|RunWorkflow|StartActivity|RunActivity):/.test(span.name));
+    expect(new Set(run.map((span) => span.traceId))).toEqual(new Set([start.traceId]));
+    const others = spans.filter((span) => span.traceId !== start.traceId).map((span) => span.name);
+    expect(
+      others.filter((name) => !/^(DescribeWorkflow|QueryWorkflow|HandleQuery)/.test(name)),
+      `outside the run's trace: ${others.join(', ')}`,
+    ).toEqual([]);
+    expect(new Set(spans.map((span) => span.service))).toEqual(new Set(['backup-sentinel']));
+    expect(Buffer.concat(exports.map((e) => e.body)).toString('latin1')).toContain(workflowId);
     expect(new Set(exports.map((e) => e.token))).toEqual(new Set(['otlp-token-7c1d']));
   }, 300_000);
 });
