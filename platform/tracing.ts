@@ -34,6 +34,9 @@ export interface TracingRuntime {
 
 let installed: Promise<TracingRuntime> | undefined;
 
+/** Thrown for a tracing setting that cannot work (one line naming the variable, never its value). */
+export class TracingConfigError extends Error {}
+
 /** True when the environment asks for tracing: OTEL_EXPORTER_OTLP_ENDPOINT set, the SDK not disabled. */
 export function tracingRequested(env: Env = process.env): boolean {
   return Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim()) && env.OTEL_SDK_DISABLED?.trim().toLowerCase() !== 'true';
@@ -62,8 +65,10 @@ export function installTracing(spanProcessor: SpanProcessor): Promise<TracingRun
 export async function shutdownTracing(): Promise<void> {
   const tracing = await installed?.catch(() => undefined);
   if (!tracing) return;
-  await tracing.flush();
-  await tracing.spanProcessor.shutdown().catch((error: Error) => logger.warn({ err: error.message }, 'tracing: exporter did not shut down cleanly'));
+  // Spans that cannot be delivered now (collector down) are lost, not a reason for the process to fail.
+  const failed = (error: unknown) => logger.warn({ err: describeExportError(error) }, 'tracing: the last spans were not exported');
+  await tracing.flush().catch(failed);
+  await tracing.spanProcessor.shutdown().catch(failed);
 }
 
 /**
@@ -77,7 +82,9 @@ export async function clientTracingOptions(): Promise<{ interceptors?: ClientInt
 }
 
 async function install(given: SpanProcessor | undefined): Promise<TracingRuntime> {
-  const [tracing, { AsyncLocalStorageContextManager }, { Resource, envDetectorSync }] = await Promise.all([
+  if (!given) checkTracingEndpoint(process.env);
+  const [{ diag, DiagLogLevel }, tracing, { AsyncLocalStorageContextManager }, { Resource, envDetectorSync }] = await Promise.all([
+    import('@opentelemetry/api'),
     import('@opentelemetry/sdk-trace-base'),
     import('@opentelemetry/context-async-hooks'),
     import('@opentelemetry/resources'),
@@ -99,11 +106,51 @@ async function install(given: SpanProcessor | undefined): Promise<TracingRuntime
   // so a span started around a call is the parent of the spans inside it.
   provider.register({ contextManager: new AsyncLocalStorageContextManager().enable() });
   if (!given) {
+    // The SDK reports export failures (collector down, TLS refused, unreadable certificate) only through its
+    // diagnostic logger: route its warnings and errors into the log, so lost spans are not silent.
+    const warn = (message: string) => logger.warn({ err: diagnosticText(message) }, 'tracing: OpenTelemetry reported a problem (spans may be lost)');
+    const quiet = () => undefined;
+    diag.setLogger({ error: warn, warn, info: quiet, debug: quiet, verbose: quiet }, DiagLogLevel.WARN);
     logger.info({ endpoint: redactedEndpoint(process.env.OTEL_EXPORTER_OTLP_ENDPOINT) }, 'tracing: spans exported over OTLP/gRPC');
     // A CLI command exits as soon as its work is done: send its spans first.
     process.once('beforeExit', () => void shutdownTracing());
   }
   return { resource, spanProcessor, flush: () => provider.forceFlush() };
+}
+
+/** The SDK's diagnostics hand over errors as JSON (`{"stack": ..., "message": ...}`): keep the first line. */
+function diagnosticText(message: string): string {
+  let text = message;
+  try {
+    const parsed = JSON.parse(message) as { message?: unknown; stack?: unknown };
+    text = String(parsed.message ?? parsed.stack ?? message);
+  } catch {
+    // not JSON: the message as it is
+  }
+  return text.split('\n')[0]!.slice(0, 300);
+}
+
+/** forceFlush rejects with a list of the processors' errors; gRPC errors carry their status in `details`. */
+function describeExportError(error: unknown): string {
+  const first = Array.isArray(error) ? error[0] : error;
+  const details = (first as { details?: unknown })?.details;
+  return String(typeof details === 'string' && details ? details : ((first as Error)?.message ?? first)).slice(0, 300);
+}
+
+/** A malformed endpoint is a set-up mistake: stop with one line, as for any other bad setting. */
+export function checkTracingEndpoint(env: Env): void {
+  for (const name of ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT']) {
+    const value = env[name]?.trim();
+    if (!value) continue;
+    let url: URL | undefined;
+    try {
+      url = new URL(value);
+    } catch {
+      url = undefined;
+    }
+    if (!url || !['http:', 'https:'].includes(url.protocol))
+      throw new TracingConfigError(`${name} is not an http:// or https:// URL (the collector's OTLP/gRPC address, e.g. http://otel-collector:4317)`);
+  }
 }
 
 /** The endpoint without credentials, for the log line. */
