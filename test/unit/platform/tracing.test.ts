@@ -1,7 +1,7 @@
 // The tracing switch (platform/tracing.ts) without a server: when it is on, a malformed endpoint, and a collector
 // that is down at shutdown. The span tree itself is proven on the dev server (test/integration/tracing*.test.ts).
 import { trace } from '@opentelemetry/api';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { activeTracing, checkTracingEndpoint, shutdownTracing, TracingConfigError, tracingRequested } from '../../../platform/tracing.js';
 
 describe('tracing switch', () => {
@@ -38,7 +38,12 @@ describe('tracing switch', () => {
   });
 
   it('on, with the collector down, spans are lost but shutting down does not fail', async () => {
+    const previous = process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
     process.env.OTEL_EXPORTER_OTLP_ENDPOINT = 'http://127.0.0.1:1'; // nothing listens on port 1: refused at once
+    onTestFinished(() => {
+      if (previous === undefined) delete process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
+      else process.env.OTEL_EXPORTER_OTLP_ENDPOINT = previous;
+    });
     const tracing = await activeTracing();
     expect(tracing).toBeDefined();
     expect(tracing!.resource.attributes['service.name']).toBe(process.env.OTEL_SERVICE_NAME ?? 'backup-sentinel');
