@@ -23,6 +23,7 @@ export function createGateActivities(deps: ActivityDeps) {
           ...optional('databaseSizeGb', input.databaseSizeGb ?? target.databaseSizeGb),
           ...optional('freeSpaceGb', input.freeSpaceGb ?? target.freeSpaceGb),
           ...(target.kind === 'workflow' ? { childWorkflow: target.workflow } : {}),
+          ...(target.approvers ? { approvers: target.approvers } : {}),
         };
       } catch (error) {
         throw asActivityError(error);

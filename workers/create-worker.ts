@@ -3,7 +3,9 @@ import { fileURLToPath } from 'node:url';
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities/index.js';
 import { sentinelDataConverter } from '../platform/temporal.js';
+import { TargetLabels } from '../platform/telemetry.js';
 import { observeActivities } from './activity-observer.js';
+import { attachDatabaseGauges } from './database-gauges.js';
 import { withSecretRedaction } from './secret-redaction.js';
 import { TRACING_WORKFLOW_INTERCEPTORS, tracedBundlePath, workerTracing } from './tracing.js';
 
@@ -20,7 +22,19 @@ export interface SentinelWorkerOptions {
 }
 
 export async function createSentinelWorker(options: SentinelWorkerOptions): Promise<Worker> {
-  const deps = withSecretRedaction(options.deps);
+  const redacted = withSecretRedaction(options.deps);
+  // Metric label values are the targets of the sentinel.yaml last loaded, learnt on every load.
+  const labels = new TargetLabels();
+  const deps = {
+    ...redacted,
+    loadSettings: async () => {
+      const settings = await redacted.loadSettings();
+      labels.update(settings.targets.map((t) => t.name));
+      return settings;
+    },
+  };
+  labels.update((await deps.loadSettings().catch(() => undefined))?.targets.map((t) => t.name) ?? []);
+  attachDatabaseGauges(deps.db, labels);
   const tracing = await workerTracing(); // undefined unless OTEL_EXPORTER_OTLP_ENDPOINT is set (platform/tracing.ts)
   const code = await workflowCode(options.workflowBundlePath, tracing !== undefined, deps.log);
   return Worker.create({
@@ -33,7 +47,7 @@ export async function createSentinelWorker(options: SentinelWorkerOptions): Prom
     interceptors: {
       // The span is outermost, so the failure it records has passed the observer's redaction too (defence in depth:
       // the activities redact their own errors first).
-      activity: [...(tracing ? [tracing.activity] : []), observeActivities(deps.redactor)],
+      activity: [...(tracing ? [tracing.activity] : []), observeActivities(deps.redactor, labels)],
       ...(code.workflowsPath && tracing ? { workflowModules: [TRACING_WORKFLOW_INTERCEPTORS] } : {}),
     },
     ...(tracing ? { sinks: tracing.sinks } : {}),

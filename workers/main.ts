@@ -1,4 +1,4 @@
-import { NativeConnection } from '@temporalio/worker';
+import { NativeConnection, type Worker } from '@temporalio/worker';
 import { cachedSettingsLoader, loadSettings } from '../platform/settings-file.js';
 import { configSecrets, workerRedactor } from '../platform/known-secrets.js';
 import { openDatabase } from '../platform/database.js';
@@ -6,6 +6,7 @@ import { DEFAULT_TEMPORAL_ADDRESS, readEnv } from '../platform/env.js';
 import { freePort } from '../platform/dev-server.js';
 import { logger } from '../platform/logger.js';
 import { startMetricsServer, type MetricsServer } from '../platform/telemetry-server.js';
+import { postgresqlProbe, readinessProbe } from '../platform/readiness.js';
 import { readRuntimeInfo } from '../platform/runtime-file.js';
 import { adoptLocalServiceSettings } from '../platform/runtime-env.js';
 import { installTemporalRuntime } from '../platform/temporal-runtime.js';
@@ -39,16 +40,24 @@ export async function runWorker(options: RunWorkerOptions = {}): Promise<void> {
     throw new Error(`cannot reach Temporal at ${address}: ${error.message}`);
   });
   let metrics: MetricsServer | undefined;
+  let worker: Worker | undefined;
+  const databaseProbe = postgresqlProbe(database.url);
   try {
     if (metricsPort !== undefined) {
+      // /readyz beside /metrics: polling (RUNNING), Temporal answering on the worker's own connection, PostgreSQL.
+      const readiness = readinessProbe({
+        workerState: () => worker?.getState(),
+        temporal: () => connection.workflowService.getSystemInfo({}),
+        postgresql: () => databaseProbe.check(),
+      });
       // A taken metrics port must not stop backups: warn and run without the endpoint.
-      metrics = await startMetricsServer({ port: metricsPort, sdkMetricsUrl }).catch((error: Error) => {
+      metrics = await startMetricsServer({ port: metricsPort, sdkMetricsUrl, readiness }).catch((error: Error) => {
         logger.warn({ port: metricsPort, err: error.message }, 'metrics endpoint not started');
         return undefined;
       });
-      if (metrics) logger.info({ port: metrics.port }, 'metrics on /metrics');
+      if (metrics) logger.info({ port: metrics.port }, 'metrics on /metrics, health on /healthz and /readyz');
     }
-    const worker = await createSentinelWorker({
+    worker = await createSentinelWorker({
       connection,
       namespace: env.temporalNamespace,
       taskQueue: env.taskQueue,
@@ -65,7 +74,8 @@ export async function runWorker(options: RunWorkerOptions = {}): Promise<void> {
       },
     });
     logger.info({ address, namespace: env.temporalNamespace, taskQueue: env.taskQueue }, 'worker started');
-    options.signal?.addEventListener('abort', () => worker.shutdown(), { once: true });
+    const created = worker;
+    options.signal?.addEventListener('abort', () => created.shutdown(), { once: true });
     const running = worker.run();
     // run() sets RUNNING synchronously before its first await; a worker that failed to start never reports it.
     if (worker.getState() === 'RUNNING') options.onStarted?.();
@@ -73,6 +83,7 @@ export async function runWorker(options: RunWorkerOptions = {}): Promise<void> {
     logger.info('worker stopped');
   } finally {
     await metrics?.close();
+    await databaseProbe.close();
     await connection.close();
     await database.close();
     await shutdownTracing(); // sends the last spans; nothing when tracing is off

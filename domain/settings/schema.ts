@@ -28,6 +28,8 @@ const gateFields = {
     .default(60),
   maxDelays: z.number().int().min(0).max(100).default(3),
   approvalTimeout: duration.default(12 * 3_600_000),
+  /** Who may approve or reject this target's high-risk runs (the names given as `--by`); absent: anyone. */
+  approvers: z.array(z.string().min(1, 'must not be empty').max(200)).min(1, 'must list at least one approver (or leave it out)').optional(),
   /** Typical figures for this target, used by the predictor when the caller passes none. */
   estimatedDurationSeconds: z.number().nonnegative().optional(),
   estimatedSizeBytes: z.number().nonnegative().optional(),
