@@ -53,6 +53,7 @@ export class SentinelClient {
   }
 
   static async connect(options: SentinelClientOptions = {}): Promise<SentinelClient> {
+    const tracing = await clientTracingOptions(); // client spans when OTEL_EXPORTER_OTLP_ENDPOINT is set (before connecting: a bad setting leaks nothing)
     const owned = options.connection
       ? undefined
       : await Connection.connect({ address: options.address ?? process.env.TEMPORAL_ADDRESS ?? DEFAULT_TEMPORAL_ADDRESS });
@@ -61,7 +62,7 @@ export class SentinelClient {
       connection,
       namespace: options.namespace ?? process.env.TEMPORAL_NAMESPACE ?? 'default',
       dataConverter: sentinelDataConverter(),
-      ...(await clientTracingOptions()), // client spans when OTEL_EXPORTER_OTLP_ENDPOINT is set
+      ...tracing,
     });
     return new SentinelClient(client, options.taskQueue ?? process.env.SENTINEL_TASK_QUEUE ?? 'backup-sentinel', owned);
   }

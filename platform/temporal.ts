@@ -24,12 +24,13 @@ export async function connectClient(settings: TemporalSettings = {}): Promise<{ 
   const env = readEnv();
   const address = settings.address ?? env.temporalAddress ?? DEFAULT_TEMPORAL_ADDRESS;
   const dataConverter = sentinelDataConverter(); // before connecting: a malformed key must not leak a connection
+  const tracing = await clientTracingOptions(); // likewise a malformed OTEL_EXPORTER_OTLP_ENDPOINT
   let connection: Connection;
   try {
     connection = await Connection.connect({ address, connectTimeout: 5000 });
   } catch (error) {
     throw new Error(`cannot reach Temporal at ${address} (set TEMPORAL_ADDRESS, or run \`npm start\`): ${(error as Error).message}`);
   }
-  const client = new Client({ connection, namespace: settings.namespace ?? env.temporalNamespace, dataConverter, ...(await clientTracingOptions()) });
+  const client = new Client({ connection, namespace: settings.namespace ?? env.temporalNamespace, dataConverter, ...tracing });
   return { client, connection };
 }
