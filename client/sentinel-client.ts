@@ -14,6 +14,7 @@ import { restoreDrillWorkflowId, type RestoreDrillInput, type RestoreDrillResult
 import { assertCodecForSecrets } from '../platform/codec/secrets-guard.js';
 import { sentinelDataConverter } from '../platform/temporal.js';
 import { type ConnectionOverrides, connectClientConnection, resolveConnectionSettings } from '../platform/temporal-connection.js';
+import { clientTracingOptions } from '../platform/tracing.js';
 import { configBackupWorkflow } from '../workflows/config-backup.js';
 import { rollbackModelWorkflow, trainFailureModelWorkflow } from '../workflows/models.js';
 import { decideUpdate, preBackupWorkflow, stateQuery } from '../workflows/pre-backup.js';
@@ -72,14 +73,15 @@ export class SentinelClient {
     const taskQueue = queue ?? process.env.SENTINEL_TASK_QUEUE ?? 'backup-sentinel';
     if (givenClient) return new SentinelClient(givenClient, taskQueue, undefined);
     const dataConverter = sentinelDataConverter(); // before connecting: a malformed key must not leak a connection
+    const tracing = await clientTracingOptions(); // client spans when OTEL_EXPORTER_OTLP_ENDPOINT is set (before connecting: a bad setting leaks nothing)
     if (given) {
       // The caller's connection carries its own TLS and API key; only the namespace is read here.
       const namespace = overrides.namespace ?? ((env ?? process.env).TEMPORAL_NAMESPACE?.trim() || 'default');
-      return new SentinelClient(new Client({ connection: given, namespace, dataConverter }), taskQueue, undefined);
+      return new SentinelClient(new Client({ connection: given, namespace, dataConverter, ...tracing }), taskQueue, undefined);
     }
     const settings = resolveConnectionSettings({ ...(env ? { env } : {}), overrides });
     const owned = await connectClientConnection(settings);
-    return new SentinelClient(new Client({ connection: owned, namespace: settings.namespace, dataConverter }), taskQueue, owned);
+    return new SentinelClient(new Client({ connection: owned, namespace: settings.namespace, dataConverter, ...tracing }), taskQueue, owned);
   }
 
   /**

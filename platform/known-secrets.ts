@@ -5,7 +5,9 @@
  * - the environment: CONFIG_BACKUP_KEY (the spec, each entry and its key material in base64, base64url and hex),
  *   ALERT_WEBHOOK_URL (whole: a Slack or similar webhook URL is the credential), DATABASE_URL's and
  *   DRILL_DATABASE_URL's passwords, and the
- *   value of every variable whose NAME is sensitive by the config-backup rules (domain/config-backup/sensitive.ts);
+ *   value of every variable whose NAME is sensitive by the config-backup rules (domain/config-backup/sensitive.ts),
+ *   the values of the OTLP exporter's headers (OTEL_EXPORTER_OTLP_HEADERS: a collector's API key or bearer token)
+ *   and the passwords of its endpoint URLs;
  * - sentinel.yaml: the password of every target URL, and credentials inside command targets' command lines.
  */
 import { CONFIG_BACKUP_KEY_ENV } from '../domain/config-backup/keyring-name.js';
@@ -26,6 +28,8 @@ export function environmentSecrets(env: Env): string[] {
   if (env.ALERT_WEBHOOK_URL) found.push(env.ALERT_WEBHOOK_URL, ...urlPasswords(env.ALERT_WEBHOOK_URL));
   if (env.DATABASE_URL) found.push(...urlPasswords(env.DATABASE_URL));
   if (env.DRILL_DATABASE_URL) found.push(...urlPasswords(env.DRILL_DATABASE_URL));
+  for (const name of ['OTEL_EXPORTER_OTLP_HEADERS', 'OTEL_EXPORTER_OTLP_TRACES_HEADERS']) found.push(...otlpHeaderValues(env[name]));
+  for (const name of ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT']) if (env[name]) found.push(...urlPasswords(env[name]));
   const sensitiveKeys = effectiveSensitiveKeys();
   for (const [name, value] of Object.entries(env)) {
     if (value && !NOT_SECRET_ENV.has(name) && isSensitiveName(name, sensitiveKeys)) found.push(value);
@@ -59,6 +63,17 @@ function keyMaterial(spec: string): string[] {
     if (bytes.length >= 16) out.push(bytes.toString('base64'), bytes.toString('base64url'), bytes.toString('hex'));
   }
   return out;
+}
+
+/** `key1=value1,key2=value2` (the OTLP headers format, values percent-encoded): each value, as written and decoded. */
+function otlpHeaderValues(spec: string | undefined): string[] {
+  if (!spec) return [];
+  return spec
+    .split(',')
+    .filter((entry) => entry.includes('='))
+    .map((entry) => entry.slice(entry.indexOf('=') + 1).trim())
+    .filter((value) => value !== '')
+    .flatMap((value) => [value, safeDecode(value)]);
 }
 
 /** The password of a URL, as written (percent-encoded) and decoded. */

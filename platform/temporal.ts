@@ -2,6 +2,7 @@ import { Client, type Connection } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import { createPayloadCodec } from './codec/payload-codec.js';
 import { type ConnectionOverrides, connectClientConnection, resolveConnectionSettings, type TemporalConnectionSettings } from './temporal-connection.js';
+import { clientTracingOptions } from './tracing.js';
 
 /**
  * The one data converter every Temporal client and worker in the project uses, so payloads are encoded the
@@ -24,7 +25,8 @@ export async function connectClient(
 ): Promise<{ client: Client; connection: Connection; settings: TemporalConnectionSettings }> {
   const settings = options.settings ?? resolveConnectionSettings({ overrides: options.overrides ?? {}, fallbackAddress: options.fallbackAddress });
   const dataConverter = sentinelDataConverter(); // before connecting: a malformed key must not leak a connection
+  const tracing = await clientTracingOptions(); // likewise a malformed OTEL_EXPORTER_OTLP_ENDPOINT
   const connection = await connectClientConnection(settings, options.connectTimeoutMs);
-  const client = new Client({ connection, namespace: settings.namespace, dataConverter });
+  const client = new Client({ connection, namespace: settings.namespace, dataConverter, ...tracing });
   return { client, connection, settings };
 }

@@ -1,3 +1,4 @@
+import { access } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities/index.js';
@@ -5,6 +6,7 @@ import { sentinelDataConverter } from '../platform/temporal.js';
 import { TargetLabels } from '../platform/telemetry.js';
 import { observeActivities } from './activity-observer.js';
 import { withSecretRedaction } from './secret-redaction.js';
+import { TRACING_WORKFLOW_INTERCEPTORS, tracedBundlePath, workerTracing } from './tracing.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -31,16 +33,51 @@ export async function createSentinelWorker(options: SentinelWorkerOptions): Prom
     },
   };
   labels.update((await deps.loadSettings().catch(() => undefined))?.targets.map((t) => t.name) ?? []);
+  const tracing = await workerTracing(); // undefined unless OTEL_EXPORTER_OTLP_ENDPOINT is set (platform/tracing.ts)
+  const code = await workflowCode(options.workflowBundlePath, tracing !== undefined, deps.log);
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     activities: createActivities(deps),
-    ...(options.workflowBundlePath ? { workflowBundle: { codePath: options.workflowBundlePath } } : { workflowsPath: WORKFLOWS_PATH }),
+    ...code,
     dataConverter: sentinelDataConverter(),
-    interceptors: { activity: [observeActivities(deps.redactor, labels)] },
+    interceptors: {
+      // The span is outermost, so the failure it records has passed the observer's redaction too (defence in depth:
+      // the activities redact their own errors first).
+      activity: [...(tracing ? [tracing.activity] : []), observeActivities(deps.redactor, labels)],
+      ...(code.workflowsPath && tracing ? { workflowModules: [TRACING_WORKFLOW_INTERCEPTORS] } : {}),
+    },
+    ...(tracing ? { sinks: tracing.sinks } : {}),
     // Lets an in-flight activity (a running dump) finish on Ctrl-C instead of being abandoned mid-write.
     shutdownGraceTime: '30s',
     ...options.overrides,
   });
+}
+
+/**
+ * The workflow code a worker runs: the prebuilt bundle, or with tracing on its traced twin beside it (written by
+ * `npm run bundle:workflows`); without a prebuilt bundle, or without the twin, the workflows bundled from source
+ * (with the tracing interceptors when tracing is on), which costs a webpack run at start.
+ */
+async function workflowCode(
+  bundlePath: string | undefined,
+  traced: boolean,
+  log: ActivityDeps['log'],
+): Promise<{ workflowBundle: { codePath: string }; workflowsPath?: undefined } | { workflowsPath: string; workflowBundle?: undefined }> {
+  if (!bundlePath) return { workflowsPath: WORKFLOWS_PATH };
+  if (!traced) return { workflowBundle: { codePath: bundlePath } };
+  const tracedPath = tracedBundlePath(bundlePath);
+  if (
+    await access(tracedPath).then(
+      () => true,
+      () => false,
+    )
+  )
+    return { workflowBundle: { codePath: tracedPath } };
+  log.warn(
+    { bundle: bundlePath, traced: tracedPath },
+    'tracing is on but the traced workflow bundle is missing (npm run bundle:workflows writes it): bundling from source',
+  );
+  return { workflowsPath: WORKFLOWS_PATH };
 }

@@ -20,6 +20,7 @@ import {
   resolveConnectionSettings,
   type TemporalConnectionSettings,
 } from '../platform/temporal-connection.js';
+import { shutdownTracing } from '../platform/tracing.js';
 import { createSentinelWorker } from './create-worker.js';
 import { configBackupSourceFromEnv } from '../capabilities/config-backup/services.js';
 import { channelSecrets, resolveAlertChannels } from '../capabilities/alerts/channels.js';
@@ -120,6 +121,7 @@ export async function runWorker(options: RunWorkerOptions = {}): Promise<void> {
     await databaseProbe.close();
     await connection.close();
     await database.close();
+    await shutdownTracing(); // sends the last spans; nothing when tracing is off
   }
 }
 

@@ -149,6 +149,18 @@ describe('SecretRedactor: the values a worker knows', () => {
     expect(found).not.toContain('/work/somewhere');
   });
 
+  it("knows the OTLP exporter's header values (a collector's API key) and endpoint passwords", () => {
+    const found = environmentSecrets({
+      OTEL_EXPORTER_OTLP_HEADERS: 'api-key=otlp-key-1,authorization=Bearer%20otlp-token-2',
+      OTEL_EXPORTER_OTLP_TRACES_HEADERS: 'x-honeycomb-team=otlp-team-3',
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'https://u:otlp-pass-4@collector.example:4317',
+      OTEL_SERVICE_NAME: 'backup-sentinel',
+    });
+    expect(found).toEqual(expect.arrayContaining(['otlp-key-1', 'Bearer%20otlp-token-2', 'Bearer otlp-token-2', 'otlp-team-3', 'otlp-pass-4']));
+    expect(found).not.toContain('api-key');
+    expect(found).not.toContain('backup-sentinel');
+  });
+
   it('knows sentinel.yaml: target URL passwords and credentials in command lines', () => {
     const config = parseSettings(
       {

@@ -1,11 +1,14 @@
 // Determinism: every recorded history in test/fixtures/histories replays against the current workflow code, with
 // the bundle and the data converter (payload codec) the worker uses. A workflow change that would break running
 // workflows fails here, naming the fixture. No server: replay runs in this process.
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Resource } from '@opentelemetry/resources';
+import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { defaultPayloadConverter } from '@temporalio/common';
+import { makeWorkflowExporter } from '@temporalio/interceptors-opentelemetry';
 import { payloadToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
@@ -14,6 +17,7 @@ import { createPayloadCodec } from '../../../platform/codec/payload-codec.js';
 import { quietBundlerLogger } from '../../../platform/quiet-bundler-logger.js';
 import { sentinelDataConverter } from '../../../platform/temporal.js';
 import { installTemporalRuntime } from '../../../platform/temporal-runtime.js';
+import { tracedBundlePath } from '../../../workers/tracing.js';
 import { writeWorkflowBundle } from '../../../workers/workflow-bundle.js';
 import * as workflows from '../../../workflows/index.js';
 import {
@@ -81,6 +85,16 @@ describe('recorded workflow histories', () => {
 
   it('replay against the current workflow code without nondeterminism', async () => {
     const report = await replayFixtures({ workflowBundle: { codePath: bundlePath }, dataConverter: fixtureDataConverter() }, fixtures);
+    expect(report.failures).toEqual([]);
+    expect(report.replayed).toEqual(fixtures.map((f) => f.name));
+  });
+
+  it('replay with tracing on too: the traced bundle (OpenTelemetry workflow interceptors) and the span sink', async () => {
+    // The bundle a worker loads when OTEL_EXPORTER_OTLP_ENDPOINT is set, with the sink it registers for workflow spans.
+    const tracedPath = await writeWorkflowBundle(tracedBundlePath(bundlePath), { tracing: true });
+    expect(await readFile(tracedPath, 'utf8')).toContain('OpenTelemetryInboundInterceptor');
+    const sinks = { exporter: makeWorkflowExporter(new SimpleSpanProcessor(new InMemorySpanExporter()), new Resource({})) };
+    const report = await replayFixtures({ workflowBundle: { codePath: tracedPath }, dataConverter: fixtureDataConverter(), sinks }, fixtures);
     expect(report.failures).toEqual([]);
     expect(report.replayed).toEqual(fixtures.map((f) => f.name));
   });
