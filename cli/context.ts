@@ -1,23 +1,25 @@
 import type { Client } from '@temporalio/client';
-import { settingsFileExists, loadSettings, missingSettingsMessage } from '../platform/settings-file.js';
-import { openDatabase, type OpenDatabase } from '../platform/database.js';
+import type { OpenDatabase } from '../platform/database.js';
 import { readEnv, type SentinelEnv } from '../platform/env.js';
 import { readRuntimeInfo } from '../platform/runtime-file.js';
-import { connectClient } from '../platform/temporal.js';
-import { SettingsError, findTarget, type SentinelSettings, type TargetConfig } from '../domain/settings/schema.js';
+import type { connectClient } from '../platform/temporal.js';
+import { SettingsError } from '../domain/settings/errors.js';
+import type { SentinelSettings, TargetConfig } from '../domain/settings/schema.js';
 import { ExitCode } from './exit-codes.js';
 import { CliError } from './output.js';
 
 /**
  * Lazily opened resources for one CLI invocation: a command that needs only the config never connects to
- * Temporal or the database. `close()` releases whatever was opened.
+ * Temporal or the database. `close()` releases whatever was opened. The modules behind them (the settings schema,
+ * the Temporal client, the database drivers) are imported on first use too, so `sentinel --help` loads none of them.
  */
 export class CliContext {
   readonly env: SentinelEnv = readEnv();
   private temporal?: Promise<Awaited<ReturnType<typeof connectClient>>>;
   private database?: Promise<OpenDatabase>;
 
-  config(): Promise<SentinelSettings> {
+  async config(): Promise<SentinelSettings> {
+    const { loadSettings } = await import('../platform/settings-file.js');
     return loadSettings(this.env.configPath);
   }
 
@@ -27,6 +29,8 @@ export class CliContext {
    */
   async target(name: string): Promise<TargetConfig> {
     const config = await this.config();
+    const { findTarget } = await import('../domain/settings/schema.js');
+    const { settingsFileExists, missingSettingsMessage } = await import('../platform/settings-file.js');
     try {
       return findTarget(config, name);
     } catch (error) {
@@ -43,13 +47,14 @@ export class CliContext {
   async client(): Promise<Client> {
     this.temporal ??= (async () => {
       const runtime = await readRuntimeInfo(this.env.dataDir);
+      const { connectClient } = await import('../platform/temporal.js');
       return connectClient({ address: this.env.temporalAddress ?? runtime?.temporalAddress, namespace: this.env.temporalNamespace });
     })();
     return (await this.temporal).client;
   }
 
   db(): Promise<OpenDatabase> {
-    this.database ??= openDatabase(this.env);
+    this.database ??= import('../platform/database.js').then(({ openDatabase }) => openDatabase(this.env));
     return this.database;
   }
 

@@ -1,8 +1,7 @@
-import { ApplicationFailure, WorkflowFailedError, WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
+import type { Client, WorkflowHandle } from '@temporalio/client';
 import { Command, Option } from 'commander';
-import { SentinelClient } from '../../client/sentinel-client.js';
 import type { PreBackupInput, PreBackupResult, PreBackupState } from '../../domain/pre-backup/contract.js';
-import { decideUpdate, type preBackupWorkflow, stateQuery } from '../../workflows/pre-backup.js';
+import type { preBackupWorkflow } from '../../workflows/pre-backup.js';
 import type { CliContext } from '../context.js';
 import { ExitCode, preBackupExitCode } from '../exit-codes.js';
 import { durationIn, nonNegative, numberIn, wholeNumber } from '../options.js';
@@ -10,6 +9,10 @@ import { DEFAULT_WAIT_TIMEOUT_MS, waitForResult } from '../wait.js';
 import type { Prediction } from '../../domain/risk/prediction.js';
 import { CliError, printResult } from '../output.js';
 import { rootMessage } from '../../domain/errors/root-message.js';
+
+// The Temporal client library, SentinelClient and the workflow's definitions are imported when a subcommand runs (with
+// `await import`), not when the command is built: `sentinel --help` builds every command and needs none of them.
+const workflowDefinitions = () => import('../../workflows/pre-backup.js');
 
 export function backupCommand(ctx: CliContext): Command {
   const backup = new Command('backup').description('Run the pre-backup gate for a target, and answer or inspect gated runs');
@@ -49,6 +52,7 @@ export function backupCommand(ctx: CliContext): Command {
         ...(opts.freeSpaceGb !== undefined ? { freeSpaceGb: opts.freeSpaceGb } : {}),
       };
       const client = await ctx.client();
+      const [{ SentinelClient }, { stateQuery }] = await Promise.all([import('../../client/sentinel-client.js'), workflowDefinitions()]);
       // Through SentinelClient, like every other caller: one run per target and start time, never a second backup.
       const run = await SentinelClient.fromClient(client, ctx.env.taskQueue).startPreBackup(input, { scheduledAt: new Date() });
       const handle = client.workflow.getHandle<typeof preBackupWorkflow>(run.workflowId);
@@ -80,6 +84,7 @@ export function backupCommand(ctx: CliContext): Command {
       .option('--json', 'print JSON')
       .action(async (workflowId: string, opts) => {
         const handle = await existingHandle(await ctx.client(), workflowId);
+        const { decideUpdate } = await workflowDefinitions();
         try {
           const state = await handle.executeUpdate(decideUpdate, { args: [{ decision: verb, by: opts.by, ...(opts.reason ? { reason: opts.reason } : {}) }] });
           printResult(
@@ -100,6 +105,7 @@ export function backupCommand(ctx: CliContext): Command {
     .option('--json', 'print JSON')
     .action(async (workflowId: string, opts) => {
       const handle = await existingHandle(await ctx.client(), workflowId);
+      const { stateQuery } = await workflowDefinitions();
       const description = await handle.describe();
       const status = description.status.name;
       let state: PreBackupState | undefined;
@@ -141,6 +147,7 @@ export function backupCommand(ctx: CliContext): Command {
 
 async function existingHandle(client: Client, workflowId: string): Promise<WorkflowHandle<typeof preBackupWorkflow>> {
   const handle = client.workflow.getHandle<typeof preBackupWorkflow>(workflowId);
+  const { WorkflowNotFoundError } = await import('@temporalio/client');
   try {
     await handle.describe();
   } catch (error) {
@@ -186,11 +193,13 @@ function waitForPreBackup(handle: WorkflowHandle<typeof preBackupWorkflow>, time
   return waitForResult<PreBackupResult>(handle, {
     timeoutMs,
     progress: async () => {
+      const { stateQuery } = await workflowDefinitions();
       const state = await handle.query(stateQuery);
       const hint = state.phase === 'awaiting-approval' ? ` (sentinel backup approve|reject ${handle.workflowId})` : '';
       return `waiting for pre-backup workflow ${handle.workflowId}: ${state.phase}${hint}`;
     },
-  }).catch((error: unknown) => {
+  }).catch(async (error: unknown) => {
+    const { ApplicationFailure, WorkflowFailedError } = await import('@temporalio/client');
     if (!(error instanceof WorkflowFailedError)) throw error;
     // The run itself failed (not its backup): an invalid input is the caller's mistake, anything else a failed backup.
     const invalid = error.cause instanceof ApplicationFailure && error.cause.type === 'InvalidInput';

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { checkHealth, type HealthReport } from '../../platform/health.js';
+import type { HealthReport } from '../../platform/health.js';
 import { DEFAULT_TEMPORAL_ADDRESS } from '../../platform/env.js';
 import { readRuntimeInfo } from '../../platform/runtime-file.js';
 import type { CliContext } from '../context.js';
@@ -11,6 +11,7 @@ export function healthCommand(ctx: CliContext): Command {
     .description('Say whether Temporal and PostgreSQL are reachable and whether a trained model is active (exit 1 when unhealthy)')
     .option('--json', 'print JSON')
     .action(async (opts) => {
+      const { checkHealth } = await import('../../platform/health.js');
       const runtime = await readRuntimeInfo(ctx.env.dataDir);
       const temporalAddress = ctx.env.temporalAddress ?? runtime?.temporalAddress ?? DEFAULT_TEMPORAL_ADDRESS;
       const db = await ctx.db().then(

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { cronProblem, quoted } from './cron.js';
 import { parseDurationMs } from './duration.js';
 import { knownKeysAt, unknownKeyMessage } from './unknown-keys.js';
+import { SettingsError } from './errors.js';
 
 /*
  * Every object here is strict (z.strictObject): an unknown key is an error, never ignored, because a misspelt
@@ -117,15 +118,7 @@ export type SentinelSettings = z.infer<typeof settingsSchema>;
 export type TargetConfig = SentinelSettings['targets'][number];
 export type TargetKind = TargetConfig['kind'];
 
-export class SettingsError extends Error {
-  constructor(
-    message: string,
-    readonly problems: string[] = [],
-  ) {
-    super(message);
-    this.name = 'SettingsError';
-  }
-}
+export { SettingsError };
 
 /** `targets[0].threshold` style paths, so an operator can find the bad field. */
 export function formatIssuePath(path: ReadonlyArray<PropertyKey>): string {
