@@ -105,14 +105,14 @@ export function backupCommand(ctx: CliContext): Command {
     .option('--json', 'print JSON')
     .action(async (workflowId: string, opts) => {
       const handle = await existingHandle(await ctx.client(), workflowId);
-      const { stateQuery } = await workflowDefinitions();
       const description = await handle.describe();
       const status = description.status.name;
       let state: PreBackupState | undefined;
       let result: PreBackupResult | undefined;
       let failure: string | undefined;
       if (status === 'COMPLETED') result = await handle.result();
-      else if (status === 'RUNNING') state = await handle.query(stateQuery);
+      // The workflow's definitions (and @temporalio/workflow) only for the query: a finished run's status skips them.
+      else if (status === 'RUNNING') state = await handle.query((await workflowDefinitions()).stateQuery);
       else
         failure = await handle.result().then(
           () => undefined,
