@@ -5,7 +5,9 @@
  *   - `sentinel backup status ID --json` against a dev server holding a finished pre-backup run, interleaved with
  *     `temporal workflow describe` of the same run (connect, one or two RPCs, print);
  *   - worker start-up: `node bin/sentinel.js worker` (the Docker image's command) from spawn to its "worker started"
- *     log line (settings checked, database migrated, Temporal connected, dist/workflow-bundle.js loaded);
+ *     log line (settings checked, database migrated, Temporal connected, dist/workflow-bundle.js loaded), with the
+ *     process's CPU seconds at that moment; for reference once, the sources through tsx bundling with webpack at
+ *     start (how `npm run worker` started before the build);
  *   - the no-op staleness check that `npm start`, `npm test` and `npm run worker` run first
  *     (`node scripts/build.mjs --if-stale` with dist/ current), interleaved with a bare `node -e ''`;
  *   - for reference, `sentinel --help` from the TypeScript sources through tsx, as bin/sentinel.js ran before the build.
@@ -28,6 +30,7 @@ import { createScratchDatabase } from '../db/scratch-database.js';
 import { startDevServer, TEMPORAL_BIN } from '../platform/dev-server.js';
 import { loadAverage, machineFacts } from './decision-latency/machine.js';
 import { intFromEnv } from './env.js';
+import { procCpuSeconds } from './shared/proc.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = path.join(ROOT, 'bin', 'sentinel.js');
@@ -96,19 +99,22 @@ function interleaved(runs: number, commands: Array<() => Sample>): Sample[][] {
   return samples;
 }
 
-/** Spawn to the "worker started" line, then a graceful stop; returns the seconds to the line. */
-async function workerStartUp(env: NodeJS.ProcessEnv): Promise<number> {
+/**
+ * Spawn to the "worker started" line, then a graceful stop; returns the seconds to the line and the process's CPU
+ * seconds (all its threads) at that moment.
+ */
+async function workerStartUp(env: NodeJS.ProcessEnv, args = [BIN, 'worker']): Promise<Sample> {
   const started = performance.now();
-  const child = spawn(process.execPath, [BIN, 'worker'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const seconds = await new Promise<number>((resolve, reject) => {
+  const sample = await new Promise<Sample>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`worker not started within 120 s:\n${output}`)), 120_000);
     const see = (chunk: Buffer) => {
       output += chunk.toString();
       if (output.includes('"msg":"worker started"')) {
         clearTimeout(timer);
-        resolve((performance.now() - started) / 1000);
+        resolve({ wallS: (performance.now() - started) / 1000, cpuS: procCpuSeconds(child.pid!) ?? Number.NaN });
       }
     };
     child.stdout.on('data', see);
@@ -117,7 +123,7 @@ async function workerStartUp(env: NodeJS.ProcessEnv): Promise<number> {
   });
   child.kill('SIGTERM');
   await exited;
-  return seconds;
+  return sample;
 }
 
 const machine = machineFacts();
@@ -146,8 +152,8 @@ try {
   for (const variable of ['SENTINEL_WORKFLOW_BUNDLE', 'NODE_OPTIONS']) delete env[variable];
 
   process.stderr.write(`worker start-up x${settings.workerRuns}...\n`);
-  const workerSeconds: number[] = [];
-  for (let i = 0; i < settings.workerRuns; i++) workerSeconds.push(await workerStartUp(env));
+  const workerStarts: Sample[] = [];
+  for (let i = 0; i < settings.workerRuns; i++) workerStarts.push(await workerStartUp(env));
 
   // A real finished run for `backup status`: one pre-backup gate that proceeds and runs its command.
   process.stderr.write('one pre-backup run for `backup status`...\n');
@@ -184,8 +190,11 @@ try {
   const tsxHelp = Array.from({ length: settings.tsxRuns }, () =>
     timed(process.execPath, ['--import', 'tsx', path.join(ROOT, 'cli', 'main.ts'), '--help'], env),
   );
-
-  const sortedWorker = [...workerSeconds].sort((a, b) => a - b);
+  // How `npm run worker` started before the build: the sources through tsx, the workflows bundled with webpack.
+  const tsxWorkerRuns = Math.min(settings.tsxRuns, 1);
+  process.stderr.write(`worker from the sources through tsx, bundling at start, x${tsxWorkerRuns}...\n`);
+  const tsxWorker: Sample[] = [];
+  for (let i = 0; i < tsxWorkerRuns; i++) tsxWorker.push(await workerStartUp(env, ['--import', 'tsx', path.join(ROOT, 'workers', 'main.ts')]));
   const report = {
     benchmark: 'cli-startup',
     machine,
@@ -194,12 +203,8 @@ try {
       'compiled build (dist/); each figure one process from spawn to exit (wall) and its utime+stime (CPU); sentinel and temporal runs interleaved; worker: spawn of `node bin/sentinel.js worker` to its "worker started" log line',
     help: { sentinel: summarise(help), temporal: summarise(temporalHelp), goalWallS: 0.25 },
     status: { sentinel: summarise(status), temporalDescribe: summarise(describe), goalWallS: 0.4, workflowId },
-    workerStartUp: {
-      runs: workerSeconds.length,
-      medianS: round3(sortedWorker[Math.floor(sortedWorker.length / 2)]!),
-      minS: round3(sortedWorker[0]!),
-      maxS: round3(sortedWorker.at(-1)!),
-    },
+    workerStartUp: summarise(workerStarts),
+    ...(tsxWorker.length > 0 ? { workerStartUpFromSourcesThroughTsx: summarise(tsxWorker) } : {}),
     buildCheck: { noOpIfStale: summarise(staleCheck), bareNode: summarise(bareNode) },
     ...(tsxHelp.length > 0 ? { helpFromSourcesThroughTsx: summarise(tsxHelp) } : {}),
   };
@@ -212,7 +217,8 @@ try {
       line('temporal --help', report.help.temporal),
       line('sentinel backup status ID --json', report.status.sentinel),
       line('temporal workflow describe -w ID', report.status.temporalDescribe),
-      `${'worker start-up to "worker started"'.padEnd(44)} median ${report.workerStartUp.medianS.toFixed(3)} s (min ${report.workerStartUp.minS.toFixed(3)}, max ${report.workerStartUp.maxS.toFixed(3)}), ${report.workerStartUp.runs} runs`,
+      line('worker start-up to "worker started"', report.workerStartUp),
+      ...(report.workerStartUpFromSourcesThroughTsx ? [line('worker start-up, sources through tsx + webpack', report.workerStartUpFromSourcesThroughTsx)] : []),
       line('build --if-stale, dist/ current (no-op)', report.buildCheck.noOpIfStale),
       line("node -e '' (Node's own start-up)", report.buildCheck.bareNode),
       ...(report.helpFromSourcesThroughTsx ? [line('sentinel --help, sources through tsx', report.helpFromSourcesThroughTsx)] : []),
