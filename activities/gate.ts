@@ -2,6 +2,7 @@ import { findTarget } from '../domain/settings/schema.js';
 import type { PreBackupInput, ResolvedGate } from '../domain/pre-backup/contract.js';
 import type { ActivityDeps } from './deps.js';
 import { asActivityError } from '../platform/failures.js';
+import { gateFreshness } from '../capabilities/freshness/gate.js';
 
 /** Merges the target's settings from sentinel.yaml with the caller's overrides. Carries no credentials. */
 export function createGateActivities(deps: ActivityDeps) {
@@ -23,6 +24,8 @@ export function createGateActivities(deps: ActivityDeps) {
           ...optional('databaseSizeGb', input.databaseSizeGb ?? target.databaseSizeGb),
           ...optional('freeSpaceGb', input.freeSpaceGb ?? target.freeSpaceGb),
           ...(target.kind === 'workflow' ? { childWorkflow: target.workflow } : {}),
+          ...(target.approvers ? { approvers: target.approvers } : {}),
+          freshness: await gateFreshness(deps, target),
         };
       } catch (error) {
         throw asActivityError(error);

@@ -4,6 +4,7 @@ import { createCapacityActivities } from './capacity.js';
 import { createConfigBackupActivities } from './config-backup.js';
 import { createBackupActivities } from './backup/index.js';
 import type { ActivityDeps } from './deps.js';
+import { createFreshnessActivities } from './freshness.js';
 import { createGateActivities } from './gate.js';
 import { createModelActivities } from './models/index.js';
 import { createPredictionActivities } from './prediction.js';
@@ -19,6 +20,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createRecordActivities(deps),
     ...createAnomalyActivities(deps),
     ...createCapacityActivities(deps),
+    ...createFreshnessActivities(deps),
     ...createConfigBackupActivities(deps),
     ...createModelActivities(deps),
   };

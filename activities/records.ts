@@ -1,5 +1,6 @@
+import { insertApprovals } from '../db/repositories/approvals.js';
 import { insertBackupRun } from '../db/repositories/backup-runs.js';
-import type { BackupResult, GateDecision } from '../domain/pre-backup/contract.js';
+import type { BackupResult, GateDecision, RecordApprovalsInput } from '../domain/pre-backup/contract.js';
 import type { Prediction } from '../domain/risk/prediction.js';
 import { FORMAT_ONLY_REDACTOR } from '../platform/redact.js';
 import type { ActivityDeps } from './deps.js';
@@ -26,6 +27,14 @@ export const backupIdFor = (workflowId: string, runId: string) => `${workflowId}
 export function createRecordActivities(deps: ActivityDeps) {
   const redactor = deps.redactor ?? FORMAT_ONLY_REDACTOR;
   return {
+    /**
+     * The approval audit: every approve/reject that reached a run, so it outlives Temporal's retention. Idempotent:
+     * rows are keyed by workflow, run and the entry's sequence number. Free text passes the secret redactor.
+     */
+    async recordApprovals(input: RecordApprovalsInput): Promise<{ inserted: number }> {
+      const entries = input.entries.map((e) => ({ ...e, by: redactor.redact(e.by), ...(e.reason ? { reason: redactor.redact(e.reason) } : {}) }));
+      return { inserted: await insertApprovals(deps.db, { ...input, entries }) };
+    },
     /** One row per workflow run in `backup_runs`; a retried call inserts nothing more. */
     async recordBackupRun(input: RecordRunInput): Promise<{ backupId: string; inserted: boolean }> {
       const backupId = backupIdFor(input.workflowId, input.runId);

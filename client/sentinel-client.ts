@@ -145,7 +145,9 @@ export class SentinelClient {
   }
 
   private async decide(workflowId: string, verb: 'approve' | 'reject', decision: HumanDecision): Promise<PreBackupState> {
-    return this.temporal.workflow.getHandle<typeof preBackupWorkflow>(workflowId).executeUpdate(decideUpdate, { args: [{ ...decision, decision: verb }] });
+    return this.temporal.workflow
+      .getHandle<typeof preBackupWorkflow>(workflowId)
+      .executeUpdate(decideUpdate, { args: [{ via: 'client', ...decision, decision: verb }] });
   }
 
   /**

@@ -1,8 +1,10 @@
 import { ScheduleOverlapPolicy } from '@temporalio/client';
+import { preBackupScheduleId } from '../domain/freshness/contract.js';
 import type { SentinelSettings } from '../domain/settings/schema.js';
 import { anomalyMonitorWorkflow } from '../workflows/anomaly-monitor.js';
 import { capacityForecastWorkflow } from '../workflows/capacity-forecast.js';
 import { configBackupWorkflow } from '../workflows/config-backup.js';
+import { freshnessCheckWorkflow } from '../workflows/freshness.js';
 import { trainFailureModelWorkflow } from '../workflows/models.js';
 import { preBackupWorkflow } from '../workflows/pre-backup.js';
 import type { ScheduleDeclaration } from './types.js';
@@ -59,6 +61,25 @@ export function anomalyScanSchedule({ timezone }: ScheduleContext): ScheduleDecl
   };
 }
 
+/**
+ * Freshness check over all targets, every 5 minutes (the hourly anomaly scan is too coarse for an RPO): it fires
+ * whatever the targets' own schedules do, which is the point (a paused or deleted schedule backs up nothing).
+ */
+export function freshnessCheckSchedule({ timezone }: ScheduleContext): ScheduleDeclaration {
+  return {
+    id: 'sentinel/freshness-check',
+    description: 'Backup freshness check (age of the last successful backup against maxAge) over all targets, every 5 minutes',
+    workflowType: freshnessCheckWorkflow.name,
+    args: [{}],
+    workflowIdPrefix: 'freshness-check/scheduled',
+    intervals: [{ every: '5m' }],
+    timezone,
+    overlap: ScheduleOverlapPolicy.SKIP,
+    // A missed pass is worthless once the next one is due.
+    catchupWindow: '5m',
+  };
+}
+
 /** Storage capacity forecast, daily at 06:00. */
 export function capacityForecastSchedule({ timezone }: ScheduleContext): ScheduleDeclaration {
   return {
@@ -79,7 +100,7 @@ export function preBackupSchedules({ config, timezone }: ScheduleContext): Sched
   return config.targets
     .filter((target) => target.schedule !== undefined)
     .map((target) => ({
-      id: `sentinel/pre-backup/${target.name}`,
+      id: preBackupScheduleId(target.name),
       description: `Pre-backup gate and backup of ${target.name}`,
       workflowType: preBackupWorkflow.name,
       args: [{ target: target.name }],

@@ -2,6 +2,7 @@ import {
   anomalyScanSchedule,
   capacityForecastSchedule,
   configBackupSchedule,
+  freshnessCheckSchedule,
   modelTrainingSchedule,
   preBackupSchedules,
   type ScheduleContext,
@@ -15,6 +16,7 @@ export function declaredSchedules(context: ScheduleContext): ScheduleDeclaration
     modelTrainingSchedule(context),
     anomalyScanSchedule(context),
     capacityForecastSchedule(context),
+    freshnessCheckSchedule(context),
     ...preBackupSchedules(context),
   ];
   const ids = all.map((s) => s.id);

@@ -6,6 +6,7 @@
 // when new workflow code is deployed, so it must keep replaying (CONTRIBUTING.md, "Workflow determinism").
 import { FIXTURE_CODEC_KEY, HISTORY_FIXTURES_DIR } from '../test/fixtures/histories/fixture-set.js';
 import { configBackupEnv, recordConfigBackup } from './histories/config-backup-scenarios.js';
+import { freshnessTargets, recordFreshness } from './histories/freshness-scenarios.js';
 import { recordModels } from './histories/model-scenarios.js';
 import { monitoringTargets, recordMonitoring } from './histories/monitoring-scenarios.js';
 import { preBackupTargets, recordPreBackup } from './histories/pre-backup-scenarios.js';
@@ -44,12 +45,13 @@ async function main(): Promise<void> {
   const stack = await startRecordingStack({ configBackupEnv, log });
   const started = Date.now();
   try {
-    await stack.writeConfig({ targets: [...preBackupTargets(stack), ...monitoringTargets()] });
+    await stack.writeConfig({ targets: [...preBackupTargets(stack), ...monitoringTargets(), ...freshnessTargets()] });
     // Any URL with credentials is refused too; the bare password is not searched for ("postgres" is also a target kind).
     const recorder = new Recorder(stack, selection, [stack.databaseUrl]);
     for (const [what, record] of [
       ['pre-backup gate', recordPreBackup],
       ['anomaly scan and capacity forecast', recordMonitoring],
+      ['freshness check', recordFreshness],
       ['configuration backup', recordConfigBackup],
       ['failure-model training and rollback', recordModels],
     ] as const) {

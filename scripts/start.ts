@@ -192,7 +192,7 @@ async function applyDeclaredSchedules(address: string, configPath: string, taskQ
     const temporal = await connectClient({ address, namespace });
     connection = temporal.connection;
     const report = await applySchedules(temporal.client, declaredSchedules({ config, timezone: config.timezone }), { taskQueue });
-    return `schedules: ${report.created.length} created, ${report.updated.length} updated, ${report.deleted.length} deleted, ${report.unchanged.length} unchanged (sentinel schedules list)`;
+    return `schedules: ${report.created.length} created, ${report.updated.length} updated, ${report.deleted.length} deleted, ${report.unchanged.length} unchanged${report.skipped.length ? `, ${report.skipped.length} skipped (retry with: npx sentinel schedules apply)` : ''} (sentinel schedules list)`;
   } catch (error) {
     return `schedules not applied: ${(error as Error).message} (retry with: npx sentinel schedules apply)`;
   } finally {

@@ -1,4 +1,5 @@
-import { NativeConnection } from '@temporalio/worker';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import { settingsWarnings } from '../domain/freshness/objective.js';
 import { cachedSettingsLoader, loadSettings } from '../platform/settings-file.js';
 import { configSecrets, workerRedactor } from '../platform/known-secrets.js';
 import { openDatabase } from '../platform/database.js';
@@ -6,6 +7,9 @@ import { DEFAULT_TEMPORAL_ADDRESS, readEnv } from '../platform/env.js';
 import { freePort } from '../platform/dev-server.js';
 import { logger } from '../platform/logger.js';
 import { startMetricsServer, type MetricsServer } from '../platform/telemetry-server.js';
+import { postgresqlProbe, readinessProbe } from '../platform/readiness.js';
+import { installTargetMetrics } from '../platform/telemetry-targets.js';
+import { targetMetricsSnapshot } from '../capabilities/freshness/metrics.js';
 import { readRuntimeInfo } from '../platform/runtime-file.js';
 import { adoptLocalServiceSettings } from '../platform/runtime-env.js';
 import { installTemporalRuntime } from '../platform/temporal-runtime.js';
@@ -29,6 +33,8 @@ export async function runWorker(options: RunWorkerOptions = {}): Promise<void> {
   const { sdkMetricsUrl } = installTemporalRuntime(metricsPort === undefined ? {} : { sdkMetricsPort: await freePort() });
   if (options.databaseUrl) env.databaseUrl = options.databaseUrl;
   const config = await loadSettings(env.configPath); // a broken sentinel.yaml stops the worker at start, not at 01:00
+  // Valid but probably not meant (e.g. a maxAge shorter than the schedule's interval): said once, never refused.
+  for (const warning of settingsWarnings(config)) logger.warn({ configPath: env.configPath }, `sentinel.yaml: ${warning}`);
   const redactor = workerRedactor(); // its known secrets, from the start (sentinel.yaml's are re-learnt on every load)
   redactor.learn(configSecrets(config));
   const runtime = await readRuntimeInfo(env.dataDir);
@@ -38,16 +44,30 @@ export async function runWorker(options: RunWorkerOptions = {}): Promise<void> {
     throw new Error(`cannot reach Temporal at ${address}: ${error.message}`);
   });
   let metrics: MetricsServer | undefined;
+  let worker: Worker | undefined;
+  const databaseProbe = postgresqlProbe(database.url);
   try {
     if (metricsPort !== undefined) {
+      // /readyz beside /metrics: polling (RUNNING), Temporal answering on the worker's own connection, PostgreSQL.
+      const readiness = readinessProbe({
+        workerState: () => worker?.getState(),
+        temporal: () => connection.workflowService.getSystemInfo({}),
+        postgresql: () => databaseProbe.check(),
+      });
       // A taken metrics port must not stop backups: warn and run without the endpoint.
-      metrics = await startMetricsServer({ port: metricsPort, sdkMetricsUrl }).catch((error: Error) => {
+      metrics = await startMetricsServer({ port: metricsPort, sdkMetricsUrl, readiness }).catch((error: Error) => {
         logger.warn({ port: metricsPort, err: error.message }, 'metrics endpoint not started');
         return undefined;
       });
-      if (metrics) logger.info({ port: metrics.port }, 'metrics on /metrics');
+      if (metrics) {
+        logger.info({ port: metrics.port }, 'metrics on /metrics, health on /healthz and /readyz');
+        const targetSettings = cachedSettingsLoader(env.configPath);
+        installTargetMetrics(() => targetMetricsSnapshot({ db: database.pool, loadSettings: targetSettings }), {
+          onError: (error) => logger.warn({ err: error.message }, 'per-target metrics not refreshed; serving the previous values'),
+        });
+      }
     }
-    const worker = await createSentinelWorker({
+    worker = await createSentinelWorker({
       connection,
       namespace: env.temporalNamespace,
       taskQueue: env.taskQueue,
@@ -64,7 +84,8 @@ export async function runWorker(options: RunWorkerOptions = {}): Promise<void> {
       },
     });
     logger.info({ address, namespace: env.temporalNamespace, taskQueue: env.taskQueue }, 'worker started');
-    options.signal?.addEventListener('abort', () => worker.shutdown(), { once: true });
+    const created = worker;
+    options.signal?.addEventListener('abort', () => created.shutdown(), { once: true });
     const running = worker.run();
     // run() sets RUNNING synchronously before its first await; a worker that failed to start never reports it.
     if (worker.getState() === 'RUNNING') options.onStarted?.();
@@ -72,6 +93,7 @@ export async function runWorker(options: RunWorkerOptions = {}): Promise<void> {
     logger.info('worker stopped');
   } finally {
     await metrics?.close();
+    await databaseProbe.close();
     await connection.close();
     await database.close();
   }

@@ -1,5 +1,7 @@
 import type { Client, WorkflowHandle } from '@temporalio/client';
+import os from 'node:os';
 import { Command, Option } from 'commander';
+import type { ApprovalRow } from '../../db/repositories/approvals.js';
 import type { PreBackupInput, PreBackupResult, PreBackupState } from '../../domain/pre-backup/contract.js';
 import type { preBackupWorkflow } from '../../workflows/pre-backup.js';
 import type { CliContext } from '../context.js';
@@ -79,14 +81,16 @@ export function backupCommand(ctx: CliContext): Command {
       .command(verb)
       .description(`${verb === 'approve' ? 'Approve' : 'Reject'} a run that is awaiting a decision`)
       .argument('<workflowId>', 'the pre-backup workflow ID')
-      .option('--by <who>', 'who decides', process.env.USER ?? 'operator')
+      .option('--by <who>', "who decides (checked against the target's `approvers`; default: the OS user running the CLI)", currentUser())
       .option('--reason <text>', 'why')
       .option('--json', 'print JSON')
       .action(async (workflowId: string, opts) => {
         const handle = await existingHandle(await ctx.client(), workflowId);
         const { decideUpdate } = await workflowDefinitions();
         try {
-          const state = await handle.executeUpdate(decideUpdate, { args: [{ decision: verb, by: opts.by, ...(opts.reason ? { reason: opts.reason } : {}) }] });
+          const state = await handle.executeUpdate(decideUpdate, {
+            args: [{ decision: verb, by: opts.by, via: 'cli', ...(opts.reason ? { reason: opts.reason } : {}) }],
+          });
           printResult(
             { workflowId, accepted: true, approval: state.approval },
             opts.json,
@@ -97,6 +101,29 @@ export function backupCommand(ctx: CliContext): Command {
         }
       });
   }
+
+  backup
+    .command('approvals')
+    .description('List recorded approve/reject decisions (kept in PostgreSQL, beyond Temporal retention), newest first')
+    .option('--target <name>', 'only this target')
+    .option('--workflow <workflowId>', 'only this pre-backup run')
+    .option('--limit <n>', 'at most N decisions (default 1000)', wholeNumber(1, 100_000))
+    .option('--json', 'print JSON')
+    .action(async (opts: { target?: string; workflow?: string; limit?: number; json?: boolean }) => {
+      const { listApprovals } = await import('../../db/repositories/approvals.js');
+      const rows = await listApprovals((await ctx.db()).pool, { target: opts.target, workflowId: opts.workflow, limit: opts.limit });
+      printResult(rows, opts.json, (list: ApprovalRow[]) =>
+        list.length === 0
+          ? 'no recorded approvals'
+          : [
+              `${'DECIDED AT'.padEnd(24)}  ${'TARGET'.padEnd(20)}  ${'DECISION'.padEnd(8)}  ${'OUTCOME'.padEnd(8)}  ${'BY'.padEnd(16)}  ${'VIA'.padEnd(13)}  WORKFLOW / REASON`,
+              ...list.map(
+                (a) =>
+                  `${a.decidedAt.padEnd(24)}  ${a.target.padEnd(20)}  ${a.decision.padEnd(8)}  ${a.outcome.padEnd(8)}  ${a.by.padEnd(16)}  ${`${a.via}/${a.transport}`.padEnd(13)}  ${a.workflowId}${a.reason ? `: ${a.reason}` : ''}${a.note ? ` (${a.note})` : ''}`,
+              ),
+            ].join('\n'),
+      );
+    });
 
   backup
     .command('status')
@@ -209,4 +236,13 @@ function waitForPreBackup(handle: WorkflowHandle<typeof preBackupWorkflow>, time
 
 function formatMs(ms: number): string {
   return ms % 3_600_000 === 0 ? `${ms / 3_600_000} h` : ms % 60_000 === 0 ? `${ms / 60_000} min` : `${ms / 1000} s`;
+}
+
+/** The OS user running the CLI, the default `--by`: a free-text default ("operator") would make the audit useless. */
+function currentUser(): string {
+  try {
+    return os.userInfo().username;
+  } catch {
+    return process.env.USER ?? process.env.USERNAME ?? 'unknown';
+  }
 }

@@ -24,6 +24,7 @@ export const COMMANDS: CommandEntry[] = [
   { name: 'config', load: async (ctx) => (await import('./config.js')).configCommand(ctx) },
   { name: 'history', load: async (ctx) => (await import('./history.js')).historyCommand(ctx) },
   { name: 'model', load: async (ctx) => (await import('./model.js')).modelCommand(ctx) },
+  { name: 'status', load: async (ctx) => (await import('./status.js')).statusCommand(ctx) },
 ];
 
 /** The commands to build for `argv`: only the one invoked, or all of them for the top-level help. */

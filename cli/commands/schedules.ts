@@ -33,12 +33,15 @@ export function schedulesCommand(ctx: CliContext): Command {
       });
       printResult(report, opts.json, (r: ApplyReport) =>
         [
-          `${r.dryRun ? '(dry run) ' : ''}created ${r.created.length}, updated ${r.updated.length}, deleted ${r.deleted.length}, unchanged ${r.unchanged.length}`,
+          `${r.dryRun ? '(dry run) ' : ''}created ${r.created.length}, updated ${r.updated.length}, deleted ${r.deleted.length}, unchanged ${r.unchanged.length}${r.skipped.length ? `, skipped ${r.skipped.length}` : ''}`,
           ...r.created.map((id) => `  + ${id}`),
           ...r.updated.map((id) => `  ~ ${id}`),
           ...r.deleted.map((id) => `  - ${id}`),
+          ...r.skipped.map((s) => `  ! ${s.id}: skipped, ${s.reason}; run apply again`),
         ].join('\n'),
       );
+      // The others are applied; a non-zero exit makes a retrying job (Compose `restart: on-failure`) apply again.
+      if (report.skipped.length > 0) process.exitCode = ExitCode.error;
     });
 
   schedules

@@ -29,6 +29,8 @@ const gateFields = {
     .default(60),
   maxDelays: z.number().int().min(0).max(100).default(3),
   approvalTimeout: duration.default(12 * 3_600_000),
+  /** Who may approve or reject this target's high-risk runs (the names given as `--by`); absent: anyone. */
+  approvers: z.array(z.string().min(1, 'must not be empty').max(200)).min(1, 'must list at least one approver (or leave it out)').optional(),
   /** Typical figures for this target, used by the predictor when the caller passes none. */
   estimatedDurationSeconds: z.number().nonnegative().optional(),
   estimatedSizeBytes: z.number().nonnegative().optional(),
@@ -39,6 +41,11 @@ const gateFields = {
    * of the filesystem holding BACKUP_DIR plus what the target already stores there.
    */
   capacityGb: z.number().positive('must be > 0').optional(),
+  /**
+   * Freshness objective (the RPO): the longest a target may go without a successful backup before a `stale-backup`
+   * incident opens. Default: twice the `schedule` interval (domain/freshness/objective.ts); none without a schedule.
+   */
+  maxAge: duration.refine((ms) => ms >= 60_000, 'must be at least 1 minute (the check runs every 5 minutes)').optional(),
   /** Cron string or calendar spec for a scheduled pre-backup run (applied by `sentinel schedules apply`). */
   schedule: z.union([cronString(), calendarSpec()], { error: 'must be a cron string ("0 2 * * *") or a calendar spec ({ hour: 2, minute: 0 })' }).optional(),
 };

@@ -3,9 +3,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { preBackupWorkflowId, type PreBackupResult } from '../../domain/pre-backup/contract.js';
 import { preBackupWorkflow } from '../../workflows/pre-backup.js';
-import { activityStarts, isAlive, processesMatching, startedActivity, waitForProcessExit } from '../helpers/faults.js';
+import { activityStarts, isAlive, processesMatching, startedActivity } from '../helpers/faults.js';
 import { createHarness, eventually, type Harness } from '../helpers/harness.js';
-import { spawnWorkerProcess, type WorkerProcess } from '../helpers/worker-process.js';
+import { harnessWorkerOptions, spawnWorkerProcess, type WorkerProcess } from '../helpers/worker-process.js';
 
 // Issue #11 item 5: a worker SIGKILLed during a command backup left the command running; the retry on the next
 // worker started it again while the orphan still ran, so the log read start, start, end, end. A retry must stop
@@ -28,20 +28,17 @@ describe('a command backup whose worker is SIGKILLed mid-command', () => {
     const taskQueue = `${h.taskQueue}-overlap`;
     const log = path.join(h.dir, 'overlap.log');
     const marker = `overlap-marker-${Date.now()}`;
-    // A shell with a child (sleep): the whole group must die, not only the shell.
-    const command = `echo "start $$" >> ${log}; sleep 20 # ${marker}\necho "end $$" >> ${log}`;
+    const flag = path.join(h.dir, 'overlap.first-attempt');
+    // The first attempt outlives the retry's start by minutes (a shell with a child, sleep: the whole group must
+    // die); a retry (the flag exists) finishes at once.
+    const command = [
+      `if [ -f ${flag} ]; then echo "start $$" >> ${log}; echo "end $$" >> ${log}; exit 0; fi`,
+      `touch ${flag}; echo "start $$" >> ${log}; sleep 600 # ${marker}`,
+      `echo "end $$" >> ${log}`,
+    ].join('\n');
     await h.writeConfig({ targets: [{ name: 'slow-command', kind: 'command', command, timeoutSeconds: 120, policy: 'delay' }] });
     const spawn = (name: string) => {
-      const worker = spawnWorkerProcess({
-        name,
-        taskQueue,
-        temporalAddress: h.temporalAddress,
-        databaseUrl: h.databaseUrl,
-        configPath: h.configPath,
-        backupDir: h.backupDir,
-        dataDir: h.dir,
-        logFile: path.join(h.dir, `${name}.log`),
-      });
+      const worker = spawnWorkerProcess(harnessWorkerOptions(h, name, taskQueue));
       workers.push(worker);
       return worker;
     };
@@ -68,7 +65,8 @@ describe('a command backup whose worker is SIGKILLed mid-command', () => {
     await second.ready;
     const result = (await handle.result()) as PreBackupResult;
     expect(result.backup?.status).toBe('completed');
-    for (const pid of orphanPids) await waitForProcessExit(pid, 10_000);
+    // Ten minutes of sleep were left: only the retry's stop can have ended the orphan this early.
+    expect(orphanPids.filter(isAlive)).toEqual([]);
 
     // The orphan was stopped before the retry's command started: one start without an end, then one whole run.
     const lines = (await readFile(log, 'utf8')).trim().split('\n');
@@ -78,5 +76,5 @@ describe('a command backup whose worker is SIGKILLed mid-command', () => {
     expect(end).toBe(secondStart);
     const starts = await activityStarts(handle, 'runBackup');
     expect(starts.map((s) => s.attempt)).toEqual([2]);
-  }, 240_000);
+  }, 300_000);
 });

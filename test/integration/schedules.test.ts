@@ -1,7 +1,9 @@
-import { ScheduleOverlapPolicy } from '@temporalio/client';
+import { Client, Connection, ScheduleNotFoundError, ScheduleOverlapPolicy } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSettings } from '../../domain/settings/schema.js';
-import { applySchedules } from '../../schedules/apply.js';
+import { applySchedules, noteFor, toScheduleOptions } from '../../schedules/apply.js';
+import { sentinelDataConverter } from '../../platform/temporal.js';
+import { startTcpProxy } from '../helpers/tcp-proxy.js';
 import { declaredSchedules } from '../../schedules/index.js';
 import { createHarness, eventually, type Harness } from '../helpers/harness.js';
 
@@ -29,8 +31,9 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for await (const s of h.client.schedule.list())
-    if (s.scheduleId.startsWith('sentinel/') || s.scheduleId === 'someone-else/keep-me') await h.client.schedule.getHandle(s.scheduleId).delete();
+  // Only the schedules this file made: other files (e.g. freshness.test.ts) keep schedules of their own on the server.
+  const own = new Set([...declaredSchedules({ config: config(true), timezone: TZ }).map((d) => d.id), 'sentinel/hand-made', 'someone-else/keep-me']);
+  for await (const s of h.client.schedule.list()) if (own.has(s.scheduleId)) await h.client.schedule.getHandle(s.scheduleId).delete();
   await h?.close();
 });
 
@@ -104,5 +107,136 @@ describe('schedules on the dev server', () => {
     const after = await handle.describe();
     expect(after.state.paused).toBe(true);
     for (const time of after.info.nextActionTimes.slice(0, 3)) expect(time.getUTCHours()).toBe(1);
+  });
+});
+
+// Another actor (npm start, a second apply, an operator) may create or delete a schedule while apply runs, and a busy
+// server may fail a describe: each race below is staged at its exact point through apply's hooks, on the real server.
+describe('schedules apply under races', () => {
+  const declarations = () => declaredSchedules({ config: config(false), timezone: 'UTC' });
+  const ids = () => declarations().map((d) => d.id);
+  const target = 'sentinel/pre-backup/sched-cal';
+  const recreate = async () => {
+    const declaration = declarations().find((d) => d.id === target)!;
+    await h.client.schedule.create(toScheduleOptions(declaration, h.taskQueue, noteFor(declaration, h.taskQueue)));
+  };
+
+  beforeAll(async () => {
+    // Start from "everything applied and unchanged".
+    await applySchedules(h.client, declarations(), { taskQueue: h.taskQueue });
+  });
+
+  it('a schedule deleted between list and describe is created again, the others stay unchanged', async () => {
+    const report = await applySchedules(h.client, declarations(), {
+      taskQueue: h.taskQueue,
+      hooks: { beforeDescribe: (id, attempt) => (id === target && attempt === 1 ? h.client.schedule.getHandle(id).delete() : undefined) },
+    });
+    expect(report).toMatchObject({ created: [target], updated: [], deleted: [], skipped: [] });
+    expect(report.unchanged.sort()).toEqual(
+      ids()
+        .filter((id) => id !== target)
+        .sort(),
+    );
+    const declaration = declarations().find((d) => d.id === target)!;
+    expect((await h.client.schedule.getHandle(target).describe()).state.note).toBe(noteFor(declaration, h.taskQueue));
+  });
+
+  it('a schedule created by someone else between describe and create is taken as it is, not an error', async () => {
+    let created = 0;
+    let deleted = false;
+    const report = await applySchedules(h.client, declarations(), {
+      taskQueue: h.taskQueue,
+      hooks: {
+        beforeDescribe: async (id) => {
+          if (id !== target || deleted) return;
+          deleted = true;
+          await h.client.schedule.getHandle(id).delete();
+        },
+        beforeCreate: async (id) => {
+          if (id !== target) return;
+          created += 1;
+          await recreate();
+        },
+      },
+    });
+    expect(created).toBe(1);
+    expect(report).toMatchObject({ created: [], updated: [], deleted: [], skipped: [] });
+    expect(report.unchanged).toContain(target);
+  });
+
+  it('a describe that fails (server unreachable for a moment) is retried with backoff', async () => {
+    const proxy = await startTcpProxy({ host: h.temporalAddress.split(':')[0]!, port: Number(h.temporalAddress.split(':')[1]) });
+    // No gRPC retry interceptor: each describe attempt fails at once while the path is cut, as a busy server's would.
+    const connection = await Connection.connect({ address: `127.0.0.1:${proxy.port}`, interceptors: [] });
+    const client = new Client({ connection, dataConverter: sentinelDataConverter() });
+    const attempts: number[] = [];
+    try {
+      const report = await applySchedules(client, declarations(), {
+        taskQueue: h.taskQueue,
+        describeAttempts: 8,
+        describeBackoffMs: 200,
+        hooks: {
+          beforeDescribe: (id, attempt) => {
+            if (id !== target) return;
+            attempts.push(attempt);
+            if (attempt === 1) proxy.cut();
+            if (attempt === 2) proxy.restore();
+          },
+        },
+      });
+      expect(attempts.length).toBeGreaterThanOrEqual(2);
+      expect(report).toMatchObject({ created: [], updated: [], deleted: [], skipped: [] });
+      expect(report.unchanged.sort()).toEqual(ids().sort());
+    } finally {
+      await connection.close();
+      await proxy.close();
+    }
+  });
+
+  it('a schedule that stays undescribable counts as absent: create finds it there and apply moves on', async () => {
+    const proxy = await startTcpProxy({ host: h.temporalAddress.split(':')[0]!, port: Number(h.temporalAddress.split(':')[1]) });
+    const connection = await Connection.connect({ address: `127.0.0.1:${proxy.port}`, interceptors: [] });
+    const client = new Client({ connection, dataConverter: sentinelDataConverter() });
+    const seen: string[] = [];
+    try {
+      const report = await applySchedules(client, declarations(), {
+        taskQueue: h.taskQueue,
+        describeAttempts: 2,
+        describeBackoffMs: 50,
+        hooks: {
+          beforeDescribe: (id, attempt) => {
+            if (id === target && attempt === 1 && !seen.includes('create')) proxy.cut();
+          },
+          beforeCreate: async (id) => {
+            if (id !== target) return;
+            seen.push('create');
+            proxy.restore();
+            // gRPC backs off reconnecting after the cut; wait until the channel carries calls again.
+            await eventually(() => connection.workflowService.getSystemInfo({}).then(() => true), 30_000, 100);
+          },
+        },
+      });
+      expect(seen).toEqual(['create']);
+      expect(report).toMatchObject({ created: [], updated: [], deleted: [], skipped: [] });
+      expect(report.unchanged).toContain(target);
+    } finally {
+      await connection.close();
+      await proxy.close();
+    }
+  });
+
+  it('a schedule listed for deletion but already gone is passed over, not an error', async () => {
+    const stale = { ...declarations().find((d) => d.id === target)!, id: 'sentinel/pre-backup/stale' };
+    await h.client.schedule.create(toScheduleOptions(stale, h.taskQueue, noteFor(stale, h.taskQueue)));
+    await eventually(async () => {
+      for await (const s of h.client.schedule.list()) if (s.scheduleId === stale.id) return true;
+      return false;
+    });
+    const report = await applySchedules(h.client, declarations(), {
+      taskQueue: h.taskQueue,
+      hooks: { beforeDelete: (id) => (id === stale.id ? h.client.schedule.getHandle(id).delete() : undefined) },
+    });
+    expect(report).toMatchObject({ created: [], updated: [], deleted: [], skipped: [] });
+    await expect(h.client.schedule.getHandle(stale.id).describe()).rejects.toThrow(ScheduleNotFoundError);
   });
 });

@@ -6,6 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { validateConfigBackupInput } from '../../../domain/config-backup/contract.js';
+import { validateFreshnessCheckInput } from '../../../domain/freshness/contract.js';
 import { MetricsInputError } from '../../../domain/metrics/errors.js';
 import { forecast, validateHorizon, validateSizes } from '../../../domain/metrics/forecast.js';
 import { validateCapacity } from '../../../domain/metrics/capacity.js';
@@ -63,6 +64,11 @@ const VALIDATORS: Array<{ name: string; validate: (input: unknown) => unknown; s
   { name: 'validateRollbackModelInput', validate: validateRollbackModelInput, shape: shapes.rollback },
   { name: 'validateAnomalyMonitorInput', validate: (input) => validateAnomalyMonitorInput(input, NOW), shape: shapes.anomalyMonitor },
   { name: 'validateCapacityForecastInput', validate: validateCapacityForecastInput, shape: shapes.capacity },
+  {
+    name: 'validateFreshnessCheckInput',
+    validate: validateFreshnessCheckInput,
+    shape: structuredButWrong({ targets: fc.array(targetName, { maxLength: 3 }) }),
+  },
 ];
 
 describe.each(VALIDATORS)('$name under hostile input', ({ validate, shape }) => {
