@@ -17,7 +17,8 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
-          globalSetup: ['test/setup/global-setup.ts'],
+          // The build first: CLI and `npm start` subprocesses run the compiled code in dist/ (test/setup/build.ts).
+          globalSetup: ['test/setup/build.ts', 'test/setup/global-setup.ts'],
           // A fixed keyring for the whole run, so every integration test (in-process workers and clients, and the
           // CLI subprocesses, which inherit process.env) goes through the encrypting payload codec.
           env: { CONFIG_BACKUP_KEY: 'sentinel-test:iLsg2JID7IC/fj3qW5V2VKx2HqRkc13w5Yzz3MlC6zk=' },

@@ -1,18 +1,19 @@
 import type { Client } from '@temporalio/client';
-import { settingsFileExists, loadSettings, missingSettingsMessage } from '../platform/settings-file.js';
-import { openDatabase, type OpenDatabase } from '../platform/database.js';
+import type { OpenDatabase } from '../platform/database.js';
 import { readEnv, type SentinelEnv } from '../platform/env.js';
 import { readRuntimeInfo } from '../platform/runtime-file.js';
-import { connectClient } from '../platform/temporal.js';
-import { type ConnectionOverrides, resolveConnectionSettings, type TemporalConnectionSettings } from '../platform/temporal-connection.js';
+import type { connectClient } from '../platform/temporal.js';
+import type { ConnectionOverrides, TemporalConnectionSettings } from '../platform/temporal-connection.js';
 import { ConnectionSettingsError } from '../platform/temporal-connection-errors.js';
-import { SettingsError, findTarget, type SentinelSettings, type TargetConfig } from '../domain/settings/schema.js';
+import { SettingsError } from '../domain/settings/errors.js';
+import type { SentinelSettings, TargetConfig } from '../domain/settings/schema.js';
 import { ExitCode } from './exit-codes.js';
 import { CliError } from './output.js';
 
 /**
  * Lazily opened resources for one CLI invocation: a command that needs only the config never connects to
- * Temporal or the database. `close()` releases whatever was opened.
+ * Temporal or the database. `close()` releases whatever was opened. The modules behind them (the settings schema,
+ * the Temporal client, the database drivers) are imported on first use too, so `sentinel --help` loads none of them.
  */
 export class CliContext {
   readonly env: SentinelEnv = readEnv();
@@ -39,10 +40,13 @@ export class CliContext {
     if (namespaces && namespaces.length > 1)
       throw new ConnectionSettingsError(`--namespace is given ${namespaces.length} times: only codec-server serves several namespaces`);
     const runtime = await readRuntimeInfo(this.env.dataDir);
+    // Imported on use: it loads the Temporal client library, which `sentinel --help` should not pay for.
+    const { resolveConnectionSettings } = await import('../platform/temporal-connection.js');
     return resolveConnectionSettings({ overrides, fallbackAddress: runtime?.temporalAddress });
   }
 
-  config(): Promise<SentinelSettings> {
+  async config(): Promise<SentinelSettings> {
+    const { loadSettings } = await import('../platform/settings-file.js');
     return loadSettings(this.env.configPath);
   }
 
@@ -52,6 +56,8 @@ export class CliContext {
    */
   async target(name: string): Promise<TargetConfig> {
     const config = await this.config();
+    const { findTarget } = await import('../domain/settings/schema.js');
+    const { settingsFileExists, missingSettingsMessage } = await import('../platform/settings-file.js');
     try {
       return findTarget(config, name);
     } catch (error) {
@@ -67,13 +73,14 @@ export class CliContext {
 
   async client(): Promise<Client> {
     this.temporal ??= (async () => {
+      const { connectClient } = await import('../platform/temporal.js');
       return connectClient({ settings: await this.connectionSettings() });
     })();
     return (await this.temporal).client;
   }
 
   db(): Promise<OpenDatabase> {
-    this.database ??= openDatabase(this.env);
+    this.database ??= import('../platform/database.js').then(({ openDatabase }) => openDatabase(this.env));
     return this.database;
   }
 

@@ -1,7 +1,6 @@
 import { CommanderError } from 'commander';
-import { SettingsError } from '../domain/settings/schema.js';
-import { logFormatFrom } from '../platform/log-format.js';
-import { setLogFormat } from '../platform/logger.js';
+import { SettingsError } from '../domain/settings/errors.js';
+import { logFormatFrom, setLogFormat } from '../platform/log-format.js';
 import { redactSecrets } from '../platform/redact.js';
 import { adoptLocalServiceSettings } from '../platform/runtime-env.js';
 import { ConnectionSettingsError, TemporalConnectError } from '../platform/temporal-connection-errors.js';

@@ -9,7 +9,8 @@ import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes.js';
 import { portHolder } from './port-holder.js';
 import { killGroupAndWait, processStartTicks, recordedGroupMembers } from './process-liveness.js';
 
-export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+// This file is <root>/platform/dev-server.ts, or <root>/dist/platform/dev-server.js once compiled (scripts/build.mjs).
+export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), import.meta.url.endsWith('.ts') ? '..' : '../..');
 export const TEMPORAL_BIN = path.join(PROJECT_ROOT, '.tools', 'bin', 'temporal');
 
 export interface DevServerOptions {

@@ -9,6 +9,21 @@ export type LogFormat = 'text' | 'json';
 export const LOG_FORMAT_ENV = 'SENTINEL_LOG_FORMAT';
 const FORMATS: readonly LogFormat[] = ['text', 'json'];
 
+/**
+ * The format of the shared logger's stderr lines (platform/logger.ts reads it per line): JSON by default, text once an
+ * entry point for people (the CLI, `npm start`) chooses it. Kept here, not in logger.ts, so that choosing it does not
+ * load pino: a CLI command that logs nothing never pays for it.
+ */
+let stderrFormat: LogFormat = process.env.SENTINEL_LOG_FORMAT?.trim().toLowerCase() === 'text' ? 'text' : 'json';
+
+export function setLogFormat(format: LogFormat): void {
+  stderrFormat = format;
+}
+
+export function currentLogFormat(): LogFormat {
+  return stderrFormat;
+}
+
 const LEVELS: Record<number, string> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' };
 // Shown elsewhere in the line (level, msg) or noise for a person (the process's own pid, the logger's name, time).
 const HIDDEN = new Set(['level', 'time', 'pid', 'hostname', 'name', 'msg']);

@@ -1,5 +1,5 @@
 import { pino, type DestinationStream, type Logger } from 'pino';
-import { formatLogLine, type LogFormat } from './log-format.js';
+import { currentLogFormat, formatLogLine } from './log-format.js';
 import { logContext } from './log-context.js';
 import type { SecretRedactor } from './redact.js';
 
@@ -32,15 +32,12 @@ export function createLogger(destination: DestinationStream = stderrDestination,
  * SENTINEL_LOG_FORMAT=text|json chooses for every entry point. The format is read per line, so it can be chosen
  * after the logger was created by an import.
  */
-let stderrFormat: LogFormat = process.env.SENTINEL_LOG_FORMAT?.trim().toLowerCase() === 'text' ? 'text' : 'json';
 const stderr = pino.destination({ dest: 2, sync: true });
 const stderrDestination: DestinationStream = {
-  write: (line: string) => stderr.write(stderrFormat === 'json' ? line : formatLogLine(line)),
+  write: (line: string) => stderr.write(currentLogFormat() === 'json' ? line : formatLogLine(line)),
 };
 
-export function setLogFormat(format: LogFormat): void {
-  stderrFormat = format;
-}
+export { setLogFormat } from './log-format.js';
 
 export const logger: Logger = createLogger();
 

@@ -1,10 +1,17 @@
+import { existsSync } from 'node:fs';
 import { access, readFile, stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { SettingsError, parseSettings, type SentinelSettings } from '../domain/settings/schema.js';
 import { parseSentinelYaml } from '../domain/settings/sentinel-yaml.js';
 
-/** The commented example shipped at the repository root (also what `sentinel init` writes). */
-export const EXAMPLE_SETTINGS_PATH = fileURLToPath(new URL('../sentinel.example.yaml', import.meta.url));
+/**
+ * The commented example shipped at the repository root (also what `sentinel init` writes). Compiled, this module is
+ * dist/platform/settings-file.js and the build puts a copy of the example in dist/ (for installs without the
+ * sources, such as the Docker image); in a checkout the root's own file is the one to name.
+ */
+const BESIDE_CODE = fileURLToPath(new URL('../sentinel.example.yaml', import.meta.url));
+const CHECKOUT_ROOT = fileURLToPath(new URL('../../sentinel.example.yaml', import.meta.url));
+export const EXAMPLE_SETTINGS_PATH = import.meta.url.endsWith('.js') && existsSync(CHECKOUT_ROOT) ? CHECKOUT_ROOT : BESIDE_CODE;
 
 /** Reads and validates sentinel.yaml. A missing file is an empty configuration (no targets), not an error. */
 export async function loadSettings(configPath: string): Promise<SentinelSettings> {

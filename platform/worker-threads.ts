@@ -1,9 +1,10 @@
 /**
  * The one way this project starts worker threads (forest trees, the training thread, the config parse pool).
  *
- * The code runs as TypeScript through tsx (no build step), and Node 20 does not apply `--import` loaders to a
- * worker's entry module: a `.ts` entry is therefore started through worker-thread-tsx.mjs, which registers tsx in
- * the new thread and then imports the entry. Compiled to `.js`, the entry is started directly. Threads get an
+ * Compiled (`npm run build`, dist/: the worker, the CLI, `npm start`, the Docker image), the `.js` entry is started
+ * directly. Run as TypeScript (tsx, vitest), Node 20 does not apply `--import` loaders to a worker's entry module: a
+ * `.ts` entry is therefore started through worker-thread-tsx.mjs, which registers tsx (a development dependency) in
+ * the new thread and then imports the entry. Threads get an
  * empty execArgv unless the caller passes one, so the parent's flags (tsx's preflight and loader) are not
  * re-applied on top of the shim.
  */

@@ -7,6 +7,9 @@
  * `--ui-codec-endpoint` pointing at it, so operators see decoded payloads. Without CONFIG_BACKUP_KEY it creates (once)
  * and uses a development key in .data/dev-key (platform/dev-key.ts), which the CLI then picks up too.
  *
+ * It runs compiled (dist/scripts/start.js, built by `npm run build`; `npm start` builds first when stale), so the worker
+ * it runs in-process loads the compiled activities and the prebuilt workflow bundle dist/workflow-bundle.js.
+ *
  * `npm start -- --demo` (or `npm start --demo`, which npm passes as npm_config_demo) then runs scripts/demo.ts:
  * history, training, a config backup, one low-risk and one high-risk pre-backup run, and what to try next.
  */
@@ -180,7 +183,7 @@ const FORCED_EXIT_MS = 45_000;
 let stopController: AbortController | undefined;
 
 /**
- * `npm start` runs `exec node ... scripts/start.ts`, so npm forwards its SIGINT/SIGTERM here. Should npm itself
+ * `npm start` runs `exec node dist/scripts/start.js` (this file compiled), so npm forwards its SIGINT/SIGTERM here. Should npm itself
  * die without forwarding (SIGKILL), this process is reparented: treat that as a stop request too.
  */
 function watchParent(): void {

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
@@ -8,14 +9,18 @@ import { observeActivities } from './activity-observer.js';
 import { withSecretRedaction } from './secret-redaction.js';
 import { TRACING_WORKFLOW_INTERCEPTORS, tracedBundlePath, workerTracing } from './tracing.js';
 
-export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+// The workflows beside this file: TypeScript sources (tsx, vitest), or their compiled copies under dist/.
+const OWN_EXTENSION = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
+export const WORKFLOWS_PATH = fileURLToPath(new URL(`../workflows/index.${OWN_EXTENSION}`, import.meta.url));
+/** The bundle `npm run build` writes beside the compiled code (dist/workflow-bundle.js); none for TypeScript sources. */
+const BUILT_BUNDLE = OWN_EXTENSION === 'js' ? fileURLToPath(new URL('../workflow-bundle.js', import.meta.url)) : undefined;
 
 export interface SentinelWorkerOptions {
   connection: NativeConnection;
   namespace: string;
   taskQueue: string;
   deps: ActivityDeps;
-  /** A prebuilt workflow bundle (production, tests); bundles from source when absent. */
+  /** A prebuilt workflow bundle (tests, SENTINEL_WORKFLOW_BUNDLE); else dist/workflow-bundle.js when compiled, else bundles from source. */
   workflowBundlePath?: string | undefined;
   overrides?: Partial<WorkerOptions>;
 }
@@ -34,7 +39,9 @@ export async function createSentinelWorker(options: SentinelWorkerOptions): Prom
   };
   labels.update((await deps.loadSettings().catch(() => undefined))?.targets.map((t) => t.name) ?? []);
   const tracing = await workerTracing(); // undefined unless OTEL_EXPORTER_OTLP_ENDPOINT is set (platform/tracing.ts)
-  const code = await workflowCode(options.workflowBundlePath, tracing !== undefined, deps.log);
+  // Compiled, the worker loads the bundle built with it instead of running webpack at every start.
+  const bundle = options.workflowBundlePath ?? (BUILT_BUNDLE && existsSync(BUILT_BUNDLE) ? BUILT_BUNDLE : undefined);
+  const code = await workflowCode(bundle, tracing !== undefined, deps.log);
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace,

@@ -1,7 +1,4 @@
-import { WorkflowFailedError } from '@temporalio/client';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { checkTargetRun } from '../../capabilities/monitoring/anomalies.js';
-import { finishedRuns, latestCompletedRun } from '../../db/repositories/metrics-history.js';
 import type { RunMetric } from '../../domain/metrics/anomaly-policy.js';
 import { scanRuns } from '../../domain/metrics/scoring.js';
 import {
@@ -12,14 +9,17 @@ import {
   type AnomalyMonitorResult,
   type RunAnomalyCheck,
 } from '../../domain/monitoring/index.js';
-import { anomalyChartInput, renderAnomalySvg, type AnomalyChartPoint } from '../plot/index.js';
-import { anomalyMonitorWorkflow } from '../../workflows/anomaly-monitor.js';
+import type { AnomalyChartPoint } from '../plot/index.js';
 import type { CliContext } from '../context.js';
 import { nonNegative } from '../options.js';
 import { CliError, printResult } from '../output.js';
 import { writePlotFile } from '../plot-file.js';
 import { rootMessage } from '../../domain/errors/root-message.js';
 import { ExitCode } from '../exit-codes.js';
+
+// The Temporal client, the workflow, the repositories and the charting library (vega) are imported when a subcommand
+// runs (`await import`), not when the command is built: `sentinel --help` builds every command and needs none of them.
+const repositories = () => import('../../db/repositories/metrics-history.js');
 
 const DAY_MS = 86_400_000;
 /** How much history `--plot` draws. */
@@ -71,7 +71,7 @@ export function anomaliesCommand(ctx: CliContext): Command {
           sizeBytes: opts.size ?? null,
         };
       } else {
-        const latest = await latestCompletedRun(db, target);
+        const latest = await (await repositories()).latestCompletedRun(db, target);
         if (!latest) throw new CliError(`${target}: no completed run to check yet; pass --duration and/or --size`);
         run = {
           target,
@@ -81,6 +81,7 @@ export function anomaliesCommand(ctx: CliContext): Command {
           sizeBytes: latest.sizeKnown ? latest.sizeBytes : null,
         };
       }
+      const { checkTargetRun } = await import('../../capabilities/monitoring/anomalies.js');
       const check = await checkTargetRun(db, run, unknown);
       const output: CheckOutput = {
         ...check,
@@ -109,6 +110,10 @@ export function anomaliesCommand(ctx: CliContext): Command {
     .option('--json', 'print JSON')
     .action(async (opts) => {
       const client = await ctx.client();
+      const [{ WorkflowFailedError }, { anomalyMonitorWorkflow }] = await Promise.all([
+        import('@temporalio/client'),
+        import('../../workflows/anomaly-monitor.js'),
+      ]);
       const workflowId = anomalyScanWorkflowId(new Date());
       let result: AnomalyMonitorResult;
       try {
@@ -158,6 +163,7 @@ async function historyChart(
   extra: { backupId: string; point: AnomalyChartPoint; title: string } | null,
 ): Promise<string> {
   const db = (await ctx.db()).pool;
+  const [{ finishedRuns }, { anomalyChartInput, renderAnomalySvg }] = await Promise.all([repositories(), import('../plot/index.js')]);
   const now = new Date();
   const history = (await finishedRuns(db, target, new Date(now.getTime() - PLOT_DAYS * DAY_MS), now)).filter(
     (r) => r.backupId !== extra?.backupId && (metric !== 'sizeBytes' || r.sizeKnown),

@@ -1,10 +1,9 @@
-import { ApplicationFailure, WorkflowFailedError, WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
+import type { Client, WorkflowHandle } from '@temporalio/client';
 import os from 'node:os';
 import { Command, Option } from 'commander';
-import { SentinelClient } from '../../client/sentinel-client.js';
-import { listApprovals, type ApprovalRow } from '../../db/repositories/approvals.js';
+import type { ApprovalRow } from '../../db/repositories/approvals.js';
 import type { PreBackupInput, PreBackupResult, PreBackupState } from '../../domain/pre-backup/contract.js';
-import { decideUpdate, type preBackupWorkflow, stateQuery } from '../../workflows/pre-backup.js';
+import type { preBackupWorkflow } from '../../workflows/pre-backup.js';
 import type { CliContext } from '../context.js';
 import { ExitCode, preBackupExitCode } from '../exit-codes.js';
 import { durationIn, nonNegative, numberIn, wholeNumber } from '../options.js';
@@ -13,6 +12,10 @@ import type { Prediction } from '../../domain/risk/prediction.js';
 import { CliError, printResult } from '../output.js';
 import { rootMessage } from '../../domain/errors/root-message.js';
 import { listDumps, pruneDumps, type ListedDump, type PruneTargetReport } from '../../capabilities/dumps/retention.js';
+
+// The Temporal client library, SentinelClient and the workflow's definitions are imported when a subcommand runs (with
+// `await import`), not when the command is built: `sentinel --help` builds every command and needs none of them.
+const workflowDefinitions = () => import('../../workflows/pre-backup.js');
 
 export function backupCommand(ctx: CliContext): Command {
   const backup = new Command('backup').description('Run the pre-backup gate for a target, answer or inspect gated runs, list and prune dumps');
@@ -52,6 +55,7 @@ export function backupCommand(ctx: CliContext): Command {
         ...(opts.freeSpaceGb !== undefined ? { freeSpaceGb: opts.freeSpaceGb } : {}),
       };
       const client = await ctx.client();
+      const [{ SentinelClient }, { stateQuery }] = await Promise.all([import('../../client/sentinel-client.js'), workflowDefinitions()]);
       // Through SentinelClient, like every other caller: one run per target and start time, never a second backup.
       const run = await SentinelClient.fromClient(client, ctx.env.taskQueue).startPreBackup(input, { scheduledAt: new Date() });
       const handle = client.workflow.getHandle<typeof preBackupWorkflow>(run.workflowId);
@@ -83,6 +87,7 @@ export function backupCommand(ctx: CliContext): Command {
       .option('--json', 'print JSON')
       .action(async (workflowId: string, opts) => {
         const handle = await existingHandle(await ctx.client(), workflowId);
+        const { decideUpdate } = await workflowDefinitions();
         try {
           const state = await handle.executeUpdate(decideUpdate, {
             args: [{ decision: verb, by: opts.by, via: 'cli', ...(opts.reason ? { reason: opts.reason } : {}) }],
@@ -106,6 +111,7 @@ export function backupCommand(ctx: CliContext): Command {
     .option('--limit <n>', 'at most N decisions (default 1000)', wholeNumber(1, 100_000))
     .option('--json', 'print JSON')
     .action(async (opts: { target?: string; workflow?: string; limit?: number; json?: boolean }) => {
+      const { listApprovals } = await import('../../db/repositories/approvals.js');
       const rows = await listApprovals((await ctx.db()).pool, { target: opts.target, workflowId: opts.workflow, limit: opts.limit });
       printResult(rows, opts.json, (list: ApprovalRow[]) =>
         list.length === 0
@@ -133,7 +139,8 @@ export function backupCommand(ctx: CliContext): Command {
       let result: PreBackupResult | undefined;
       let failure: string | undefined;
       if (status === 'COMPLETED') result = await handle.result();
-      else if (status === 'RUNNING') state = await handle.query(stateQuery);
+      // The workflow's definitions (and @temporalio/workflow) only for the query: a finished run's status skips them.
+      else if (status === 'RUNNING') state = await handle.query((await workflowDefinitions()).stateQuery);
       else
         failure = await handle.result().then(
           () => undefined,
@@ -231,6 +238,7 @@ function renderPrune(reports: PruneTargetReport[]): string {
 
 async function existingHandle(client: Client, workflowId: string): Promise<WorkflowHandle<typeof preBackupWorkflow>> {
   const handle = client.workflow.getHandle<typeof preBackupWorkflow>(workflowId);
+  const { WorkflowNotFoundError } = await import('@temporalio/client');
   try {
     await handle.describe();
   } catch (error) {
@@ -276,11 +284,13 @@ function waitForPreBackup(handle: WorkflowHandle<typeof preBackupWorkflow>, time
   return waitForResult<PreBackupResult>(handle, {
     timeoutMs,
     progress: async () => {
+      const { stateQuery } = await workflowDefinitions();
       const state = await handle.query(stateQuery);
       const hint = state.phase === 'awaiting-approval' ? ` (sentinel backup approve|reject ${handle.workflowId})` : '';
       return `waiting for pre-backup workflow ${handle.workflowId}: ${state.phase}${hint}`;
     },
-  }).catch((error: unknown) => {
+  }).catch(async (error: unknown) => {
+    const { ApplicationFailure, WorkflowFailedError } = await import('@temporalio/client');
     if (!(error instanceof WorkflowFailedError)) throw error;
     // The run itself failed (not its backup): an invalid input is the caller's mistake, anything else a failed backup.
     const invalid = error.cause instanceof ApplicationFailure && error.cause.type === 'InvalidInput';

@@ -1,8 +1,5 @@
 import { Command } from 'commander';
-import { createPayloadCodec } from '../../platform/codec/payload-codec.js';
-import { startCodecServer } from '../../platform/codec/codec-server.js';
 import { CODEC_PORT_ENV, CODEC_TOKEN_ENV, codecEndpointSettings } from '../../platform/codec/endpoint-settings.js';
-import { logger } from '../../platform/logger.js';
 import type { CliContext } from '../context.js';
 import { wholeNumber } from '../options.js';
 import { CliError, printResult } from '../output.js';
@@ -28,6 +25,11 @@ export function codecServerCommand(ctx: CliContext): Command {
       "\nNamespaces served (checked against the X-Namespace header): the global --namespace, repeated for several\n(default TEMPORAL_NAMESPACE, the profile's, or default).",
     )
     .action(async (opts: { port?: number; host: string; allowOrigin?: string[]; insecureNoToken?: boolean; json?: boolean }) => {
+      const [{ createPayloadCodec }, { startCodecServer }, { logger }] = await Promise.all([
+        import('../../platform/codec/payload-codec.js'),
+        import('../../platform/codec/codec-server.js'),
+        import('../../platform/logger.js'),
+      ]);
       const codec = createPayloadCodec(process.env);
       if (!codec.encrypts) throw new CliError('CONFIG_BACKUP_KEY is not set: the codec endpoint needs the same key as the worker to decode payloads');
       let settings;

@@ -1,33 +1,18 @@
 import { readFile } from 'node:fs/promises';
-import { WorkflowFailedError } from '@temporalio/client';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { parse as parseYaml } from 'yaml';
-import { assertYamlNesting, YamlNestingError } from '../../domain/settings/yaml-nesting.js';
 import { ConfigCryptoError } from '../../domain/config-backup/errors.js';
 import { keyringFromEnv, type Keyring } from '../../domain/config-backup/keyring.js';
 import type { RetentionPolicy } from '../../domain/config-backup/retention.js';
 import { APP_NAME, type AppConfigInput, type ConfigBackupInput, type ConfigBackupResult, type ConfigItemType } from '../../domain/config-backup/contract.js';
 import { listItems } from '../../db/repositories/config-backups.js';
-import { assertCodecForSecrets } from '../../platform/codec/index.js';
 import { ConfigBackupBusyError } from '../../capabilities/config-backup/run/exclusive.js';
-import {
-  diffItems,
-  ItemNotFoundError,
-  listedItem,
-  renderDiff,
-  requireItem,
-  showItem,
-  type ItemDiff,
-  type ListedItem,
-  type ShownItem,
-} from '../../capabilities/config-backup/operations/inspect.js';
-import { prune, type PruneReport } from '../../capabilities/config-backup/operations/prune.js';
-import { restoreItem, RestoreRefusedError, type RestoreReport } from '../../capabilities/config-backup/operations/restore-item.js';
-import { rotateKey, type RotateReport } from '../../capabilities/config-backup/operations/rotate-key.js';
+import type { ItemDiff, ListedItem, ShownItem } from '../../capabilities/config-backup/operations/inspect.js';
+import type { PruneReport } from '../../capabilities/config-backup/operations/prune.js';
+import type { RestoreReport } from '../../capabilities/config-backup/operations/restore-item.js';
+import type { RotateReport } from '../../capabilities/config-backup/operations/rotate-key.js';
 import { readConfigBackupSettings } from '../../capabilities/config-backup/run/settings.js';
-import { verifyBackups, type VerifyReport } from '../../capabilities/config-backup/operations/verify.js';
+import type { VerifyReport } from '../../capabilities/config-backup/operations/verify.js';
 import { PayloadStore } from '../../capabilities/config-backup/store/payload-store.js';
-import { SentinelClient } from '../../client/sentinel-client.js';
 import type { configBackupWorkflow } from '../../workflows/config-backup.js';
 import type { CliContext } from '../context.js';
 import { configBackupExitCode, ExitCode } from '../exit-codes.js';
@@ -35,6 +20,13 @@ import { durationIn, wholeNumber } from '../options.js';
 import { DEFAULT_WAIT_TIMEOUT_MS, waitForResult } from '../wait.js';
 import { CliError, printResult } from '../output.js';
 import { rootMessage } from '../../domain/errors/root-message.js';
+
+// The operations, the Temporal client, the codec and the YAML parser are imported when a subcommand runs (`await
+// import`), not when the command is built: `sentinel --help` builds every command and needs none of them.
+const operations = {
+  inspect: () => import('../../capabilities/config-backup/operations/inspect.js'),
+  restore: () => import('../../capabilities/config-backup/operations/restore-item.js'),
+};
 
 const itemId = wholeNumber(1);
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -62,6 +54,11 @@ export function configCommand(ctx: CliContext): Command {
       const apps = await Promise.all(opts.app.map(readAppOption));
       const input: ConfigBackupInput = apps.length > 0 ? { apps } : {};
       const client = await ctx.client();
+      const [{ WorkflowFailedError }, { SentinelClient }, { assertCodecForSecrets }] = await Promise.all([
+        import('@temporalio/client'),
+        import('../../client/sentinel-client.js'),
+        import('../../platform/codec/index.js'),
+      ]);
       if (apps.length > 0) await guarded(async () => assertCodecForSecrets(client, 'start configBackupWorkflow with application configs'));
       const run = await SentinelClient.fromClient(client, ctx.env.taskQueue).startConfigBackup(input);
       const handle = client.workflow.getHandle<typeof configBackupWorkflow>(run.workflowId);
@@ -105,6 +102,7 @@ export function configCommand(ctx: CliContext): Command {
     .option('--json', 'print JSON')
     .action(async (opts: { type?: ConfigItemType; days: number; limit?: number; json?: boolean }) => {
       const rows = await listItems(await pool(ctx), { type: opts.type, days: opts.days, limit: opts.limit });
+      const { listedItem } = await operations.inspect();
       printResult(rows.map(listedItem), opts.json, (items: ListedItem[]) =>
         items.length === 0
           ? `no configuration backups in the last ${opts.days} day(s)`
@@ -124,6 +122,7 @@ export function configCommand(ctx: CliContext): Command {
     .argument('<id>', 'item ID from `config list`', itemId)
     .option('--json', 'print JSON')
     .action(async (id: number, opts: { json?: boolean }) => {
+      const { showItem } = await operations.inspect();
       const shown = await inspect(async () => showItem(await pool(ctx), id, optionalKeyring()));
       printResult(shown, opts.json, describeShown);
     });
@@ -137,6 +136,7 @@ export function configCommand(ctx: CliContext): Command {
     .option('--owner', 'also restore owner and group (only when running as root)')
     .option('--json', 'print JSON')
     .action(async (id: number, opts: { to?: string; force?: boolean; owner?: boolean; json?: boolean }) => {
+      const [{ requireItem }, { restoreItem }] = await Promise.all([operations.inspect(), operations.restore()]);
       const db = await pool(ctx);
       const item = await inspect(() => requireItem(db, id));
       const report = await inspect(() => restoreItem(keyring(), store(), item, { to: opts.to, force: opts.force, restoreOwner: opts.owner }));
@@ -156,6 +156,7 @@ export function configCommand(ctx: CliContext): Command {
     .action(async (rawId: string, rawId2: string | undefined, opts: { json?: boolean }) => {
       const id = parseId(rawId);
       const id2 = rawId2 === undefined ? undefined : parseId(rawId2);
+      const { diffItems, renderDiff } = await operations.inspect();
       const result = await inspect(async () => diffItems(await pool(ctx), id, id2));
       printResult(result, opts.json, (r: ItemDiff) => renderDiff(r));
     });
@@ -165,6 +166,7 @@ export function configCommand(ctx: CliContext): Command {
     .description('Re-read and authenticate every stored payload and file-attribute envelope; exit 1 naming each failure')
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }) => {
+      const { verifyBackups } = await import('../../capabilities/config-backup/operations/verify.js');
       const report = await verifyBackups(await pool(ctx), keyring(), store());
       printResult(report, opts.json, describeVerify);
       if (!report.ok)
@@ -198,6 +200,7 @@ export function configCommand(ctx: CliContext): Command {
               (c) => c.timezone,
               () => 'UTC',
             );
+      const { prune } = await import('../../capabilities/config-backup/operations/prune.js');
       const report = await inspect(async () => prune(await pool(ctx), store(), policy, { timeZone, dryRun: Boolean(opts.dryRun) }));
       printResult(report, Boolean(opts.json), describePrune);
     });
@@ -207,6 +210,7 @@ export function configCommand(ctx: CliContext): Command {
     .description('Re-encrypt every payload and envelope under the active key of CONFIG_BACKUP_KEY (list the old key after the new one)')
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }) => {
+      const { rotateKey } = await import('../../capabilities/config-backup/operations/rotate-key.js');
       const report = await inspect(async () => rotateKey(await pool(ctx), keyring(), store()));
       printResult(report, opts.json, (r: RotateReport) =>
         [
@@ -250,6 +254,7 @@ async function inspect<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {
+    const [{ ItemNotFoundError }, { RestoreRefusedError }] = await Promise.all([operations.inspect(), operations.restore()]);
     if (
       error instanceof ItemNotFoundError ||
       error instanceof RestoreRefusedError ||
@@ -291,6 +296,7 @@ async function readAppOption(raw: string): Promise<AppConfigInput> {
   } catch (error) {
     throw new CliError(`--app ${name}: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
   }
+  const [{ parse: parseYaml }, { assertYamlNesting, YamlNestingError }] = await Promise.all([import('yaml'), import('../../domain/settings/yaml-nesting.js')]);
   let config: unknown;
   try {
     if (/\.ya?ml$/i.test(file)) assertYamlNesting(text);

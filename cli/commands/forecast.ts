@@ -1,10 +1,8 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { filesystemSpace, forecastTargetCapacity } from '../../capabilities/monitoring/capacity.js';
 import { MetricsInputError } from '../../domain/metrics/errors.js';
 import { MAX_FORECAST_DAYS, forecast, type ForecastResult } from '../../domain/metrics/forecast.js';
 import { forecastSeries, type SeriesForecast } from '../../domain/metrics/series-forecast.js';
 import type { CapacityEntry } from '../../domain/monitoring/index.js';
-import { forecastChartInput, renderForecastSvg } from '../plot/index.js';
 import type { CliContext } from '../context.js';
 import { CliError, printResult } from '../output.js';
 import { writePlotFile } from '../plot-file.js';
@@ -82,6 +80,8 @@ async function forecastBareSeries(opts: { sizes: number[]; days: number; capacit
         ...(opts.capacityGb !== undefined ? { capacity: opts.capacityGb } : {}),
       },
     );
+    // The charting library (vega) is imported only when a chart is asked for.
+    const { forecastChartInput, renderForecastSvg } = await import('../plot/index.js');
     output.plot = await writePlotFile(
       opts.plot,
       await renderForecastSvg(forecastChartInput(series, 'size', { unit: 'GB', capacity: opts.capacityGb ?? null })),
@@ -101,6 +101,7 @@ async function forecastBareSeries(opts: { sizes: number[]; days: number; capacit
 async function forecastTarget(ctx: CliContext, opts: { target: string; days: number; capacityGb?: number; plot?: string; json?: boolean }): Promise<void> {
   const target = await ctx.target(opts.target);
   const db = (await ctx.db()).pool;
+  const { filesystemSpace, forecastTargetCapacity } = await import('../../capabilities/monitoring/capacity.js');
   const filesystem = await filesystemSpace(ctx.env.backupDir).catch(() => null);
   const { entry, forecast: series } = await forecastTargetCapacity(db, target, {
     horizonDays: opts.days,
@@ -123,7 +124,8 @@ async function forecastTarget(ctx: CliContext, opts: { target: string; days: num
   });
 }
 
-function targetChart(name: string, series: SeriesForecast, entry: CapacityEntry): Promise<string> {
+async function targetChart(name: string, series: SeriesForecast, entry: CapacityEntry): Promise<string> {
+  const { forecastChartInput, renderForecastSvg } = await import('../plot/index.js');
   return renderForecastSvg(forecastChartInput(series, name, { unit: 'GB', capacity: entry.capacityGb, title: `${name}: ${entry.series} forecast` }));
 }
 

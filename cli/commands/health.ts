@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { checkHealth, type HealthReport } from '../../platform/health.js';
+import type { HealthReport } from '../../platform/health.js';
 import type { CliContext } from '../context.js';
 import { printResult } from '../output.js';
 import { ExitCode } from '../exit-codes.js';
@@ -10,6 +10,7 @@ export function healthCommand(ctx: CliContext): Command {
     .option('--json', 'print JSON')
     .action(async (opts) => {
       const temporal = await ctx.connectionSettings(); // unusable settings: one error line, exit 2
+      const { checkHealth } = await import('../../platform/health.js');
       const db = await ctx.db().then(
         (d) => ({ pool: d.pool, error: undefined }),
         (error: Error) => ({ pool: undefined, error: error.message }),

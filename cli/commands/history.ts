@@ -1,12 +1,13 @@
 import { Command } from 'commander';
-import cliProgress from 'cli-progress';
-import { generateHistory } from '../../domain/ml/synthetic-history.js';
-import { HistoryFileError, historyFormatOf, writeHistoryFile } from '../../capabilities/history/history-file.js';
-import { importHistoryFile, type ImportReport } from '../../capabilities/history/history-import.js';
+import type { ImportReport } from '../../capabilities/history/history-import.js';
 import type { CliContext } from '../context.js';
 import { wholeNumber } from '../options.js';
 import { CliError, printResult } from '../output.js';
 import { ExitCode } from '../exit-codes.js';
+
+// The file readers, the importer, the generator and the progress bar are imported when a subcommand runs (`await
+// import`), not when the command is built: `sentinel --help` builds every command and needs none of them.
+const historyFile = () => import('../../capabilities/history/history-file.js');
 
 const SHOWN_ERRORS = 20;
 const SHOWN_CONFLICTS = 5;
@@ -25,6 +26,11 @@ export function historyCommand(ctx: CliContext): Command {
     .option('--batch-size <n>', 'rows per INSERT', wholeNumber(1, 100_000), 5000)
     .option('--json', 'print JSON')
     .action(async (file: string, opts) => {
+      const [{ HistoryFileError, historyFormatOf }, { importHistoryFile }, { default: cliProgress }] = await Promise.all([
+        historyFile(),
+        import('../../capabilities/history/history-import.js'),
+        import('cli-progress'),
+      ]);
       try {
         historyFormatOf(file);
       } catch (error) {
@@ -82,6 +88,7 @@ export function historyCommand(ctx: CliContext): Command {
     .option('--start <iso>', 'first day (UTC midnight); default: so that the history ends today')
     .option('--json', 'print JSON')
     .action(async (opts) => {
+      const [{ historyFormatOf, writeHistoryFile }, { generateHistory }] = await Promise.all([historyFile(), import('../../domain/ml/synthetic-history.js')]);
       try {
         historyFormatOf(opts.out);
       } catch (error) {

@@ -1,7 +1,6 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Command } from 'commander';
-import { EXAMPLE_SETTINGS_PATH } from '../../platform/settings-file.js';
 import type { CliContext } from '../context.js';
 import { CliError, printResult } from '../output.js';
 
@@ -14,6 +13,7 @@ export function initCommand(ctx: CliContext): Command {
     .option('--json', 'print JSON')
     .action(async (opts: { path?: string; force?: boolean; json?: boolean }) => {
       const target = opts.path ? path.resolve(opts.path) : ctx.env.configPath;
+      const { EXAMPLE_SETTINGS_PATH } = await import('../../platform/settings-file.js');
       const text = await readFile(EXAMPLE_SETTINGS_PATH, 'utf8');
       await mkdir(path.dirname(target), { recursive: true });
       try {

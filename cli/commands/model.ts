@@ -1,24 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
-import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow/index.js';
+import type { Client, WorkflowHandle } from '@temporalio/client';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { historyOfTargets } from '../../db/repositories/history.js';
-import {
-  activeModelRef,
-  deleteModel,
-  getModel,
-  getModelArtifact,
-  insertAudit,
-  insertModel,
-  listAudit,
-  listModels,
-  listSnapshots,
-  sha256Hex,
-  type ModelSummary,
-} from '../../db/repositories/models.js';
-import { loadArtifactBytes } from '../../capabilities/models/model-loader.js';
-import { FEATURE_PIPELINE_VERSION } from '../../domain/ml/features.js';
-import { backtest } from '../../domain/models/backtest.js';
+import type { ModelSummary } from '../../db/repositories/models.js';
 import {
   MODEL_ALGORITHMS,
   type RollbackModelInput,
@@ -27,12 +10,8 @@ import {
   type TrainModelResult,
   type WindowMetrics,
 } from '../../domain/models/contract.js';
-import { parseHistoryRow, type ImportedRun } from '../../domain/models/history-row.js';
-import { checkAlgorithmParams } from '../../domain/models/params.js';
-import { HistoryFileError, historyFormatOf, readHistoryFile } from '../../capabilities/history/history-file.js';
-import { buildExport, ModelImportError, validateImport } from '../../capabilities/models/model-transfer.js';
+import type { ImportedRun } from '../../domain/models/history-row.js';
 import { packageVersion } from '../../platform/package-version.js';
-import { SentinelClient } from '../../client/sentinel-client.js';
 import type { trainFailureModelWorkflow } from '../../workflows/models.js';
 import type { CliContext } from '../context.js';
 import { wholeNumber } from '../options.js';
@@ -40,6 +19,12 @@ import { DEFAULT_WAIT_TIMEOUT_MS, waitForResult } from '../wait.js';
 import { CliError, printResult } from '../output.js';
 import { rootMessage } from '../../domain/errors/root-message.js';
 import { ExitCode } from '../exit-codes.js';
+
+// The Temporal client, SentinelClient, the repositories and the ML code are imported when a subcommand runs (`await
+// import`), not when the command is built: `sentinel --help` builds every command and needs none of them.
+const models = () => import('../../db/repositories/models.js');
+const temporalClient = () => import('@temporalio/client');
+const sentinelClient = () => import('../../client/sentinel-client.js');
 
 const version = wholeNumber(1, 2_147_483_647);
 
@@ -96,9 +81,11 @@ export function modelCommand(ctx: CliContext): Command {
         ...(opts.params ? { params: opts.params } : {}),
         ...(opts.minFailures !== undefined ? { minFailures: opts.minFailures } : {}),
       };
+      const { checkAlgorithmParams } = await import('../../domain/models/params.js');
       const problem = checkAlgorithmParams(input.algorithm ?? 'sentinel-forest', input.params);
       if (problem) throw new CliError(problem, ExitCode.invalidInput);
       const client = await ctx.client();
+      const [{ WorkflowFailedError }, { SentinelClient }] = await Promise.all([temporalClient(), sentinelClient()]);
       const { workflowId } = await SentinelClient.fromClient(client, ctx.env.taskQueue).startTraining(input);
       const handle = client.workflow.getHandle<typeof trainFailureModelWorkflow>(workflowId);
       if (!opts.wait) {
@@ -123,6 +110,7 @@ export function modelCommand(ctx: CliContext): Command {
     .description('Every stored model with its status (exactly one active at most), metrics and checksum')
     .option('--json', 'print JSON')
     .action(async (opts) => {
+      const { listModels } = await models();
       const rows = (await listModels((await ctx.db()).pool)).map(listRow);
       printResult(rows, opts.json, (r: ReturnType<typeof listRow>[]) =>
         r.length === 0
@@ -146,6 +134,7 @@ export function modelCommand(ctx: CliContext): Command {
     .option('--json', 'print JSON')
     .action(async (v: number, opts) => {
       const db = (await ctx.db()).pool;
+      const { getModel, listAudit, listSnapshots } = await models();
       const m = await getModel(db, v);
       if (!m) throw new CliError(`model ${v} does not exist (see \`sentinel model list\`)`);
       const snapshots = (await listSnapshots(db)).filter((s) => s.modelVersion === v || s.replacedBy === v);
@@ -187,6 +176,7 @@ export function modelCommand(ctx: CliContext): Command {
         ...(opts.reason ? { reason: opts.reason } : {}),
       };
       const client = await ctx.client();
+      const [{ WorkflowFailedError }, { SentinelClient }] = await Promise.all([temporalClient(), sentinelClient()]);
       const sentinel = SentinelClient.fromClient(client, ctx.env.taskQueue);
       const { workflowId } = await sentinel.startRollback(input);
       let result: RollbackModelResult;
@@ -213,6 +203,7 @@ export function modelCommand(ctx: CliContext): Command {
     .option('--json', 'print JSON')
     .action(async (v: number, file: string, opts) => {
       const db = (await ctx.db()).pool;
+      const [{ getModel, getModelArtifact, sha256Hex }, { buildExport }] = await Promise.all([models(), import('../../capabilities/models/model-transfer.js')]);
       const m = await getModel(db, v);
       const stored = m ? await getModelArtifact(db, v) : undefined;
       if (!m || !stored) throw new CliError(`model ${v} does not exist`);
@@ -248,6 +239,10 @@ export function modelCommand(ctx: CliContext): Command {
       const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
         throw new CliError(`${file}: ${error.code === 'ENOENT' ? 'no such file' : error.message}`);
       });
+      const [{ insertAudit, insertModel, sha256Hex }, { ModelImportError, validateImport }] = await Promise.all([
+        models(),
+        import('../../capabilities/models/model-transfer.js'),
+      ]);
       let validated;
       try {
         validated = validateImport(text);
@@ -294,6 +289,10 @@ export function modelCommand(ctx: CliContext): Command {
     .option('--model <version|rules>', 'model version or "rules" (default: the active model, else the rules)', modelChoice)
     .option('--json', 'print JSON')
     .action(async (opts) => {
+      const [{ HistoryFileError, historyFormatOf, readHistoryFile }, { parseHistoryRow }] = await Promise.all([
+        import('../../capabilities/history/history-file.js'),
+        import('../../domain/models/history-row.js'),
+      ]);
       try {
         historyFormatOf(opts.data);
       } catch (error) {
@@ -316,6 +315,14 @@ export function modelCommand(ctx: CliContext): Command {
       if (fileRuns.length === 0)
         throw new CliError(`${opts.data}: no valid rows to evaluate${problems[0] ? ` (line ${problems[0].line}: ${problems[0].reason})` : ''}`);
 
+      const [{ activeModelRef, getModel, getModelArtifact }, { loadArtifactBytes }, { historyOfTargets }, { backtest }, { FEATURE_PIPELINE_VERSION }] =
+        await Promise.all([
+          models(),
+          import('../../capabilities/models/model-loader.js'),
+          import('../../db/repositories/history.js'),
+          import('../../domain/models/backtest.js'),
+          import('../../domain/ml/features.js'),
+        ]);
       let chosen: { kind: 'rules' } | { kind: 'ml'; version: number; algorithm: string } = { kind: 'rules' };
       let failureModel = null;
       const wanted: number | 'rules' | undefined = opts.model ?? (await activeModelRef(db))?.version;
@@ -362,6 +369,7 @@ export function modelCommand(ctx: CliContext): Command {
     .option('--reason <text>', 'why (recorded in the audit trail)')
     .option('--json', 'print JSON')
     .action(async (v: number, opts) => {
+      const { deleteModel } = await models();
       const result = await deleteModel((await ctx.db()).pool, {
         version: v,
         actor: 'sentinel model delete',
@@ -410,6 +418,7 @@ async function trainingProgress(client: Client, handle: WorkflowHandle): Promise
   if (!pending) return `${prefix}: ${description.status.name === 'RUNNING' ? 'between steps' : description.status.name.toLowerCase()}`;
   const name = pending.activityType?.name ?? 'activity';
   if (!pending.lastStartedTime) return `${prefix}: ${name} queued (no worker has picked it up yet)`;
+  const { decodeFromPayloadsAtIndex } = await import('@temporalio/common/lib/internal-non-workflow/index.js');
   const beat = await decodeFromPayloadsAtIndex<{ phase?: string; done?: number; total?: number } | undefined>(
     client.options.loadedDataConverter,
     0,

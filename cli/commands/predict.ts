@@ -1,5 +1,4 @@
 import { Command } from 'commander';
-import { predictFailure } from '../../capabilities/prediction/predict.js';
 import type { Prediction } from '../../domain/risk/prediction.js';
 import type { CliContext } from '../context.js';
 import { nonNegative, numberIn, wholeNumber } from '../options.js';
@@ -17,6 +16,7 @@ export function predictCommand(ctx: CliContext): Command {
     .option('--recent-failures <n>', "failures among the last runs; default: from the target's history", wholeNumber(0, 1000))
     .option('--json', 'print JSON')
     .action(async (opts) => {
+      const { predictFailure } = await import('../../capabilities/prediction/predict.js');
       const target = await ctx.target(opts.target);
       const db = await ctx.db();
       const context = {

@@ -1,7 +1,6 @@
-import { ScheduleNotFoundError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { Command, InvalidArgumentError } from 'commander';
-import { declaredSchedules } from '../../schedules/index.js';
-import { applySchedules, type ApplyReport } from '../../schedules/apply.js';
+import type { ApplyReport } from '../../schedules/apply.js';
 import { SCHEDULE_ID_PREFIX } from '../../schedules/types.js';
 import type { CliContext } from '../context.js';
 import { CliError, printResult } from '../output.js';
@@ -25,6 +24,8 @@ export function schedulesCommand(ctx: CliContext): Command {
     .option('--dry-run', 'show what would change, change nothing')
     .option('--json', 'print JSON')
     .action(async (opts) => {
+      // Imported when it runs, not for `sentinel --help` (the catalog loads the workflows' definitions).
+      const [{ declaredSchedules }, { applySchedules }] = await Promise.all([import('../../schedules/index.js'), import('../../schedules/apply.js')]);
       const config = await ctx.config();
       const report = await applySchedules(await ctx.client(), declaredSchedules({ config, timezone: config.timezone }), {
         taskQueue: ctx.env.taskQueue,
@@ -120,6 +121,7 @@ interface ScheduleRow {
 
 async function existingSchedule(client: Client, id: string) {
   const handle = client.schedule.getHandle(id);
+  const { ScheduleNotFoundError } = await import('@temporalio/client');
   try {
     await handle.describe();
   } catch (error) {

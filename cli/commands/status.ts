@@ -1,6 +1,6 @@
 import { Command } from 'commander';
-import { scheduleLookup, type ScheduleLookup } from '../../capabilities/freshness/schedules.js';
-import { targetStatuses, type StatusReport, type TargetStatus } from '../../capabilities/freshness/status.js';
+import type { ScheduleLookup } from '../../capabilities/freshness/schedules.js';
+import type { StatusReport, TargetStatus } from '../../capabilities/freshness/status.js';
 import { formatDuration } from '../../domain/freshness/objective.js';
 import { redactSecrets } from '../../platform/redact.js';
 import type { CliContext } from '../context.js';
@@ -23,6 +23,8 @@ export function statusCommand(ctx: CliContext): Command {
       const settings = await ctx.config();
       const only = opts.target ? [await ctx.target(opts.target)] : undefined;
       const db = (await ctx.db()).pool;
+      // Imported when it runs (the Temporal client, the predictor, the capacity forecast), not for `sentinel --help`.
+      const { targetStatuses } = await import('../../capabilities/freshness/status.js');
       const report = await targetStatuses({ db, settings, backupDir: ctx.env.backupDir, schedules: await reachableSchedules(ctx) }, only);
       const problems = report.targets.flatMap((t) => t.problems);
       printResult({ ...report, exitCode: statusExitCode(problems) }, opts.json, renderStatus);
@@ -33,6 +35,7 @@ export function statusCommand(ctx: CliContext): Command {
 /** The schedules through Temporal, or null (states `unknown`) when it cannot be reached: the rest still reports. */
 async function reachableSchedules(ctx: CliContext): Promise<ScheduleLookup | null> {
   try {
+    const { scheduleLookup } = await import('../../capabilities/freshness/schedules.js');
     return scheduleLookup(await ctx.client());
   } catch (error) {
     process.stderr.write(`warning: Temporal not reachable, schedules unknown: ${redactSecrets((error as Error).message)}\n`);

@@ -3,6 +3,7 @@ import { checkSqlProblem, parseExpectation } from '../drill/checks.js';
 import { cronProblem, quoted } from './cron.js';
 import { parseDurationMs } from './duration.js';
 import { knownKeysAt, unknownKeyMessage } from './unknown-keys.js';
+import { SettingsError } from './errors.js';
 
 /*
  * Every object here is strict (z.strictObject): an unknown key is an error, never ignored, because a misspelt
@@ -299,15 +300,7 @@ export type AlertSeverity = (typeof ALERT_SEVERITIES)[number];
 export type PostgresTargetConfig = Extract<TargetConfig, { kind: 'postgres' }>;
 export type KeepPolicy = NonNullable<PostgresTargetConfig['keep']>;
 
-export class SettingsError extends Error {
-  constructor(
-    message: string,
-    readonly problems: string[] = [],
-  ) {
-    super(message);
-    this.name = 'SettingsError';
-  }
-}
+export { SettingsError };
 
 /** `targets[0].threshold` style paths, so an operator can find the bad field. */
 export function formatIssuePath(path: ReadonlyArray<PropertyKey>): string {

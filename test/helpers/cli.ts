@@ -12,7 +12,10 @@ const BIN = path.resolve('bin/sentinel.js');
 // Never the developer's own .data (its runtime.json or development key would change what the CLI connects to).
 const NO_LOCAL_SERVICE = path.join(os.tmpdir(), 'sentinel-cli-tests-no-local-service');
 
-/** Runs the real `sentinel` executable with the given environment (as an operator's shell would). */
+/**
+ * Runs the real `sentinel` executable with the given environment (as an operator's shell would): the compiled CLI in
+ * dist/, which the integration project's global setup builds when stale (test/setup/build.ts).
+ */
 export function runCli(args: string[], env: Record<string, string | undefined>, timeoutMs = 120_000): Promise<CliRun> {
   return new Promise((resolve) => {
     execFile(

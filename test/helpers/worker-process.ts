@@ -23,6 +23,8 @@ export interface WorkerProcessOptions {
   /** Where the worker's JSON log lines go besides memory. */
   logFile?: string;
   readyTimeoutMs?: number;
+  /** Node's arguments for the process (default: workers/main.ts through tsx), e.g. the compiled `bin/sentinel.js worker`. */
+  nodeArgs?: string[];
 }
 
 export interface WorkerProcess {
@@ -81,7 +83,7 @@ export function spawnWorkerProcess(options: WorkerProcessOptions): WorkerProcess
   }
   // `node --import tsx` rather than the tsx CLI: the CLI runs the script in a grandchild, which a SIGKILL of the
   // pid we hold would not reach.
-  const child = spawn(process.execPath, ['--import', 'tsx', WORKER_MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, options.nodeArgs ?? ['--import', 'tsx', WORKER_MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const file = options.logFile ? createWriteStream(options.logFile, { flags: 'a' }) : undefined;
   let output = '';
   let exitedFlag = false;

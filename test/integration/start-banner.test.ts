@@ -7,8 +7,9 @@ import { inject } from 'vitest';
 import { freePort } from '../../platform/dev-server.js';
 import { eventually } from '../helpers/harness.js';
 
-// `npm start`'s own script (scripts/start.ts) as a real process, on the suite's Temporal server (TEMPORAL_ADDRESS:
-// no dev server of its own) and its own embedded PGlite in a data directory that is not `.data`.
+// `npm start`'s own script (scripts/start.ts, compiled: dist/scripts/start.js, as `npm start` runs it) as a real
+// process, on the suite's Temporal server (TEMPORAL_ADDRESS: no dev server of its own) and its own embedded PGlite in a
+// data directory that is not `.data`.
 let dir: string;
 
 beforeAll(async () => {
@@ -33,7 +34,7 @@ async function start(name: string, config: string): Promise<{ output: () => stri
     LOG_LEVEL: 'info',
   };
   for (const variable of ['DATABASE_URL', 'CONFIG_BACKUP_KEY', 'SENTINEL_LOG_FORMAT']) delete env[variable];
-  const child = spawn(process.execPath, ['--import', 'tsx', path.resolve('scripts/start.ts')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [path.resolve('dist/scripts/start.js')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -60,12 +60,21 @@ describe('docker-compose.yml', () => {
       }
     expect(() => parseSettings(parse(readFileSync('docker/sentinel.example.yaml', 'utf8')))).not.toThrow();
     expect(dockerfile).toContain('CMD ["node", "bin/sentinel.js", "worker"]');
-    // The production worker loads a bundle built into the image (workers/main.ts reads SENTINEL_WORKFLOW_BUNDLE).
-    const bundle = /RUN npx tsx scripts\/bundle-workflows\.ts (\S+)/.exec(dockerfile)?.[1];
-    expect(bundle).toBeDefined();
-    expect(dockerfile).toContain(`SENTINEL_WORKFLOW_BUNDLE=${bundle}`);
-    expect(existsSync('scripts/bundle-workflows.ts')).toBe(true);
-    expect(existsSync('bin/sentinel.js')).toBe(true);
+    // The image runs compiled code: `npm run build` in a build stage (dist/ with the workflow bundle, which the
+    // production worker loads through SENTINEL_WORKFLOW_BUNDLE), then production dependencies only, without tsx.
+    const stages = dockerfile.split(/^FROM /m).slice(1);
+    expect(stages).toHaveLength(2);
+    expect(stages[0]).toMatch(/^RUN npm run build$/m);
+    expect(stages[1]).toMatch(/^RUN npm install --omit=dev /m);
+    expect(stages[1]).toContain('COPY --from=build /app/dist ./dist');
+    expect(stages[1]).toContain('SENTINEL_WORKFLOW_BUNDLE=/app/dist/workflow-bundle.js');
+    expect(readFileSync('scripts/build.mjs', 'utf8')).toContain("'workflow-bundle.js'");
+    const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string>; dependencies: Record<string, string> };
+    expect(pkg.scripts.build).toBe('node scripts/build.mjs');
+    expect(Object.keys(pkg.dependencies)).not.toContain('tsx');
+    expect(Object.keys(pkg.dependencies)).not.toContain('esbuild');
+    expect(readFileSync('bin/sentinel.js', 'utf8')).toContain("import('../dist/cli/main.js')");
+    expect(readFileSync('.dockerignore', 'utf8').split('\n')).toContain('dist');
   });
 
   it('ships a pg_dump at least as new as the compose database, from the PostgreSQL apt repository, and says so in the docs', () => {
