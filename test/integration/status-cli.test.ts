@@ -128,7 +128,13 @@ describe('sentinel status', () => {
     expect(broken.json.targets[0]).toMatchObject({ lastAttempt: { status: 'failed' }, freshness: { state: 'fresh' }, problems: ['failing'] });
     const drilled = await status('--target', DRILLED, '--json');
     expect(drilled.code).toBe(ExitCode.failing);
-    expect(drilled.json.targets[0]).toMatchObject({ lastDrill: { status: 'failed', restoreSeconds: 42, error: 'check failed' }, problems: ['failing'] });
+    // A failed last drill is also a risk signal (docs/backup-assurance.md): the target is critical too, and failing
+    // still decides the exit code.
+    expect(drilled.json.targets[0]).toMatchObject({
+      lastDrill: { status: 'failed', restoreSeconds: 42, error: 'check failed' },
+      risk: { level: 'critical' },
+      problems: ['failing', 'critical'],
+    });
   });
 
   it('exit 9 for an open anomaly incident (critical), listed by kind', async () => {
