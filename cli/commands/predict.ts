@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { predictFailure } from '../../capabilities/prediction/predict.js';
+import { resolveThreshold } from '../../capabilities/prediction/threshold.js';
 import type { Prediction } from '../../domain/risk/prediction.js';
 import type { CliContext } from '../context.js';
 import { nonNegative, numberIn, wholeNumber } from '../options.js';
@@ -19,6 +20,7 @@ export function predictCommand(ctx: CliContext): Command {
     .action(async (opts) => {
       const target = await ctx.target(opts.target);
       const db = await ctx.db();
+      const { threshold, source } = await resolveThreshold(db.pool, await ctx.config(), target);
       const context = {
         ...(opts.successRate !== undefined ? { successRate: opts.successRate } : {}),
         ...(opts.recentFailures !== undefined ? { recentFailures: opts.recentFailures } : {}),
@@ -27,7 +29,7 @@ export function predictCommand(ctx: CliContext): Command {
         { db: db.pool },
         {
           target: target.name,
-          threshold: target.threshold,
+          threshold,
           startAt: new Date().toISOString(),
           estimatedDurationSeconds: opts.estimatedDuration ?? target.estimatedDurationSeconds,
           estimatedSizeBytes: opts.estimatedSize ?? target.estimatedSizeBytes,
@@ -36,7 +38,7 @@ export function predictCommand(ctx: CliContext): Command {
           context: Object.keys(context).length > 0 ? context : undefined,
         },
       );
-      printResult(prediction, opts.json, (p: Prediction) =>
+      printResult({ ...prediction, thresholdSource: source }, opts.json, (p: Prediction) =>
         [
           `${p.target}: failure probability ${p.failureProbability} -> risk ${p.riskLevel} (threshold ${p.threshold}, model ${p.model.kind}, confidence ${p.confidence})`,
           ...p.riskFactors.map((f) => `  ${f.contribution >= 0 ? '+' : ''}${f.contribution.toFixed(2)}  ${f.factor}: ${f.description}`),
