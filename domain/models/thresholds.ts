@@ -79,7 +79,8 @@ export function thresholdCurve(scores: ArrayLike<number>, labels: ArrayLike<numb
     // The k-th highest score as threshold flags the runs strictly above it: at most k - 1 <= share * n runs.
     const k = Math.floor(share * n);
     if (k < 1 || k >= n) continue;
-    thresholds.add(scores[order[k] as number] as number);
+    // Rounded up to the stored precision, so the stored threshold never flags more runs than the share.
+    thresholds.add(Math.ceil((scores[order[k] as number] as number) * 1e6) / 1e6);
   }
   const sorted = [...thresholds].filter((t) => t >= 0 && t < 1).sort((a, b) => b - a);
   const points: ThresholdPoint[] = [];
@@ -91,7 +92,7 @@ export function thresholdCurve(scores: ArrayLike<number>, labels: ArrayLike<numb
       at++;
     }
     points.push({
-      threshold: round(threshold),
+      threshold,
       flaggedShare: n === 0 ? 0 : round(at / n),
       flagged: at,
       precision: at === 0 ? null : round(caught / at),
