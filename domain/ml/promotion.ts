@@ -18,6 +18,8 @@
  * 4. its Brier score is not worse than the baseline's by more than `brierTolerance` (default 0.005, about a tenth
  *    of the Brier score of a 5% base rate): better ranking must not come with badly calibrated probabilities.
  *    Skipped, and said so, when the baseline has no Brier score (e.g. rules that output scores, not probabilities).
+ * 5. when the caller gives the validation window's size: its ROC-AUC is above what a no-skill predictor reaches by
+ *    chance on a window of that size (`chanceRocAucBound`), so a model fitted on noise is not promoted by luck.
  * Every refusal's reason starts with "not promoted: " and names the figures compared.
  */
 
@@ -122,14 +124,6 @@ export function decidePromotion(input: PromotionInput): PromotionDecision {
   if (!(rocAuc >= policy.minRocAuc)) {
     return reject(`ROC-AUC ${fmt(rocAuc)} is not above chance: at least ${policy.minRocAuc} required (0.5 is a coin toss)`);
   }
-  if (input.validationRows !== undefined) {
-    const bound = chanceRocAucBound(input.validationFailures, input.validationRows - input.validationFailures);
-    if (!(rocAuc > bound)) {
-      return reject(
-        `ROC-AUC ${fmt(rocAuc)} is within chance for ${input.validationFailures} failures in ${input.validationRows} runs: above ${fmt(bound)} required (0.5 + 2 standard errors)`,
-      );
-    }
-  }
   const candidateBrier = input.candidate.brier;
   if (candidateBrier === null) return reject('candidate Brier score is undefined on the validation set');
   if (input.baseRateBrier === null) return reject("the base rate's Brier score is undefined on the validation set");
@@ -139,6 +133,15 @@ export function decidePromotion(input: PromotionInput): PromotionDecision {
     );
   }
 
+  // Last of the floors, so the older reasons keep their wording when they apply too.
+  if (input.validationRows !== undefined) {
+    const bound = chanceRocAucBound(input.validationFailures, input.validationRows - input.validationFailures);
+    if (!(rocAuc > bound)) {
+      return reject(
+        `ROC-AUC ${fmt(rocAuc)} is within chance for ${input.validationFailures} failures in ${input.validationRows} runs: above ${fmt(bound)} required (0.5 + 2 standard errors)`,
+      );
+    }
+  }
   if (baseline.brier === null) {
     return {
       promote: true,
