@@ -85,7 +85,7 @@ export async function thresholdReport(
   options: { version?: number; target?: string; goal?: { alertBudget?: number; wantedPrecision?: number } },
 ): Promise<ThresholdReport | { problem: string }> {
   const version = options.version ?? (await activeModelRef(db))?.version;
-  if (version === undefined) return { problem: 'no active model: train one with `sentinel model train`, or pass --version' };
+  if (version === undefined) return { problem: 'no active model: train one with `sentinel model train`, or pass --model VERSION' };
   const model = await getModel(db, version);
   if (!model) return { problem: `model ${version} does not exist (see \`sentinel model list\`)` };
   const advice = (model.metrics as { evaluation?: ModelEvaluation }).evaluation?.thresholds;

@@ -181,16 +181,16 @@ export function modelCommand(ctx: CliContext): Command {
   model
     .command('thresholds')
     .description(
-      "Threshold advice of the active model (or --version): precision, recall and share of runs flagged at a range of thresholds on its validation window, and the threshold per target for sentinel.yaml's alertBudget / wantedPrecision (default budget 5% of runs) or the goal given here",
+      "Threshold advice of the active model (or --model): precision, recall and share of runs flagged at a range of thresholds on its validation window, and the threshold per target for sentinel.yaml's alertBudget / wantedPrecision (default budget 5% of runs) or the goal given here",
     )
     .option('--target <name>', 'only this target')
-    .option('--version <version>', 'model version (default: the active model)', version)
+    .option('--model <version>', 'model version (default: the active model)', version)
     .option('--budget <share>', 'alert budget, e.g. "5%" or 0.05 (instead of sentinel.yaml\'s)', shareOption)
     .option('--precision <p>', "wanted precision in (0, 1] (instead of sentinel.yaml's)", numberIn(0, 1))
     .option('--json', 'print JSON')
     .action(async (opts) => {
       const report = await thresholdReport((await ctx.db()).pool, await ctx.config(), {
-        ...(opts.version !== undefined ? { version: opts.version } : {}),
+        ...(opts.model !== undefined ? { version: opts.model } : {}),
         ...(opts.target !== undefined ? { target: opts.target } : {}),
         goal: {
           ...(opts.budget !== undefined ? { alertBudget: opts.budget } : {}),

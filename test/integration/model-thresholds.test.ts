@@ -123,6 +123,11 @@ describe('threshold advice and threshold: auto', () => {
       expect(flagged / mine.length, t.target).toBeLessThanOrEqual(BUDGET);
       expect(flagged / mine.length).toBeCloseTo(t.recommendation.expected.flaggedShare, 6);
     }
+    // The human form, for a version named by --model: one line per target, then the curve.
+    const human = await runCli(['model', 'thresholds', '--model', String(result.version)], env);
+    expect(human.code, human.stderr).toBe(0);
+    expect(human.stdout).toMatch(new RegExp(`^model ${result.version} \\(active\\), validation window `));
+    for (const name of TARGETS) expect(human.stdout).toMatch(new RegExp(`^${name} +0\\.\\d+ +\\d+\\.\\d%`, 'm'));
     // Asking for another budget recomputes from the stored curves, no retraining.
     const tighter = await runCli(['model', 'thresholds', '--target', 't01', '--budget', '1%', '--json'], env);
     const t01 = (JSON.parse(tighter.stdout) as ThresholdReport).targets[0];
