@@ -111,7 +111,9 @@ describe('threshold advice and threshold: auto', () => {
 
     // Independently: the active model's probabilities on the validation window (newest 20%) as stored in PostgreSQL.
     const stored: BackupRunRecord[] = await historyOfTargets(db.pool, TARGETS, new Date(Date.now() + DAY), []);
-    const model = loadFailureModel(((await getModelArtifact(db.pool, result.version as number))?.artifact as Buffer).toString('utf8'));
+    const artifact = await getModelArtifact(db.pool, result.version as number);
+    expect(artifact).toBeDefined();
+    const model = loadFailureModel((artifact as { artifact: Buffer }).artifact.toString('utf8'));
     const table = buildFeatureTable(stored);
     const validation = timeSplitRuns(stored).validation;
     const scores = model.predictBatch(selectRows(table.matrix, validation));
