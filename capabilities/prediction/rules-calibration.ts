@@ -20,18 +20,19 @@ const MS_PER_DAY = 86_400_000;
 const CACHE_MS = 10 * 60_000;
 
 export class RulesCalibrationCache {
-  private entry: { day: number; fittedAt: number; calibration: RulesCalibration } | null = null;
+  private entry: { db: pg.Pool; day: number; fittedAt: number; calibration: RulesCalibration } | null = null;
 
   async get(db: pg.Pool, now: Date): Promise<RulesCalibration> {
     const day = Math.floor(now.getTime() / MS_PER_DAY);
     const e = this.entry;
-    if (e && e.day === day && Date.now() - e.fittedAt < CACHE_MS) return e.calibration;
+    // Keyed by the pool too: a process that talks to two databases (tests, the CLI) never mixes their teams.
+    if (e && e.db === db && e.day === day && Date.now() - e.fittedAt < CACHE_MS) return e.calibration;
     const runs = await teamHistoryForCalibration(db, new Date(day * MS_PER_DAY), RULES_CALIBRATION_LOOKBACK_DAYS, RULES_CALIBRATION_MAX_RUNS);
     runs.reverse();
     const scores = scoreRunsWithRules(runs);
     const labels = Uint8Array.from(runs, (r) => (r.status === 'failed' ? 1 : 0));
     const calibration = fitRulesCalibration(scores, labels);
-    this.entry = { day, fittedAt: Date.now(), calibration };
+    this.entry = { db, day, fittedAt: Date.now(), calibration };
     return calibration;
   }
 }
