@@ -26,6 +26,7 @@ import { invalidInput } from '../../platform/failures.js';
 import { heartbeat } from '../heartbeat.js';
 import { runTrainingThread } from './training-runner.js';
 import type { ThresholdGoals } from '../../domain/models/train-candidate.js';
+import type { ThresholdRecommendation } from '../../domain/models/thresholds.js';
 import { thresholdGoalOf } from '../../domain/settings/schema.js';
 
 export interface TrainModelCandidateInput {
@@ -61,7 +62,7 @@ function resultOf(model: ModelSummary): TrainCandidateResult {
     algorithm: model.algorithm as ModelAlgorithm,
     artifactSha256: model.artifactSha256,
     artifactBytes: model.artifactBytes,
-    evaluation: m.evaluation,
+    evaluation: forTemporal(m.evaluation),
     decision: m.decision,
     comparedActiveVersion: m.comparedActiveVersion,
     trainingSeconds: m.trainingSeconds,
@@ -173,7 +174,7 @@ export async function trainModelCandidate(
     algorithm,
     artifactSha256: sha256Hex(artifact),
     artifactBytes: artifact.length,
-    evaluation: output.evaluation,
+    evaluation: forTemporal(output.evaluation),
     decision: output.decision,
     comparedActiveVersion: active?.version ?? null,
     trainingSeconds: metrics.trainingSeconds,
@@ -197,4 +198,22 @@ async function goalsFromSettings(deps: Partial<Pick<ActivityDeps, 'loadSettings'
     deps.log?.warn({ err: (error as Error).message }, 'sentinel.yaml unreadable: threshold advice uses the default alert budget');
     return { default: {}, targets: {} };
   }
+}
+
+/** Per-target recommendations carried in the activity result (all of them stay in ml_models.metrics). */
+const MAX_RESULT_RECOMMENDATIONS = 50;
+
+/**
+ * The evaluation as it travels through Temporal: the per-target threshold curves stay in the database (a team with
+ * hundreds of targets would make the payload large); the overall curve and up to 50 recommendations are kept.
+ * `sentinel model thresholds` reads the full advice from ml_models.
+ */
+function forTemporal(evaluation: ModelEvaluation): ModelEvaluation {
+  const advice = evaluation.thresholds;
+  if (!advice) return evaluation;
+  const names = Object.keys(advice.recommendations).sort().slice(0, MAX_RESULT_RECOMMENDATIONS);
+  return {
+    ...evaluation,
+    thresholds: { ...advice, targets: {}, recommendations: Object.fromEntries(names.map((n) => [n, advice.recommendations[n] as ThresholdRecommendation])) },
+  };
 }

@@ -102,12 +102,16 @@ describe('threshold advice and threshold: auto', () => {
     expect(result.outcome, result.reason).toBe('promoted');
     const thresholds = result.evaluation?.thresholds;
     expect(thresholds?.overall.points.length).toBeGreaterThan(10);
+    // Through Temporal: the overall curve and the recommendations; the per-target curves stay in PostgreSQL.
+    expect(thresholds?.targets).toEqual({});
+    expect(Object.keys(thresholds?.recommendations ?? {})).toEqual(TARGETS);
 
     const cli = await runCli(['model', 'thresholds', '--json'], env);
     expect(cli.code, cli.stderr).toBe(0);
     report = JSON.parse(cli.stdout) as ThresholdReport;
     expect(report.version).toBe(result.version);
     expect(report.targets.map((t) => t.target)).toEqual(TARGETS);
+    expect(report.targets.every((t) => t.curve !== null && t.curve.rows >= 100)).toBe(true);
 
     // Independently: the active model's probabilities on the validation window (newest 20%) as stored in PostgreSQL.
     const stored: BackupRunRecord[] = await historyOfTargets(db.pool, TARGETS, new Date(Date.now() + DAY), []);
