@@ -1,33 +1,35 @@
-import { insertAlert, markAlertDelivery, type AlertRow } from '../db/repositories/alerts.js';
-import { FORMAT_ONLY_REDACTOR } from '../platform/redact.js';
+import type { AlertRow } from '../db/repositories/alerts.js';
+import { raiseAlert } from '../capabilities/alerts/service.js';
 import type { ActivityDeps } from './deps.js';
+import { alertingDeps, deliveryWindow } from './alerting.js';
 
 export type AlertInput = AlertRow;
 
+export interface SendAlertResult {
+  id: number;
+  /** Whether at least one channel took it. */
+  delivered: boolean;
+  deliveries: Array<{ channel: string; status: string; httpStatus: number | null; attempts: number }>;
+}
+
 /**
- * Stores the alert (once per dedupe key), logs it, and POSTs it to ALERT_WEBHOOK_URL when set. A webhook failure
- * throws so Temporal retries the delivery; the stored row is not duplicated by the retry.
+ * Stores the alert (once per dedupe key), logs it, and delivers it to the channels its routes pick (sentinel.yaml's
+ * `alerts`, and ALERT_WEBHOOK_URL): each channel in parallel with its own timeout and retries, every attempt
+ * recorded in `alert_deliveries` (docs/alerts.md). A channel that refuses or fails is recorded and does not fail the
+ * activity, so no channel holds up another or the workflow; the activity fails (and is retried, continuing where the
+ * rows say) only when its own bookkeeping does or sentinel.yaml cannot be read.
+ * The workflows call it as before, so their commands, and the recorded histories, are unchanged.
  */
 export function createAlertActivities(deps: ActivityDeps) {
-  const redactor = deps.redactor ?? FORMAT_ONLY_REDACTOR;
+  const alerting = alertingDeps(deps);
   return {
-    async sendAlert(alert: AlertInput): Promise<{ id: number; delivered: boolean }> {
-      const safe = { ...alert, message: redactor.redact(alert.message) };
-      const stored = await insertAlert(deps.db, safe);
-      if (stored.created)
-        deps.log.warn({ alertId: stored.id, kind: safe.kind, severity: safe.severity, target: safe.target, workflowId: safe.workflowId }, safe.message);
-      if (!deps.alertWebhookUrl || stored.delivered) return { id: stored.id, delivered: stored.delivered };
-      const response = await fetch(deps.alertWebhookUrl, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ id: stored.id, ...safe }),
-        signal: AbortSignal.timeout(10_000),
-      }).catch((error: Error) => {
-        throw new Error(`alert webhook unreachable: ${redactor.redact(error.message)}`);
-      });
-      await markAlertDelivery(deps.db, stored.id, `HTTP ${response.status}`, response.ok);
-      if (!response.ok) throw new Error(`alert webhook answered HTTP ${response.status}`);
-      return { id: stored.id, delivered: true };
+    async sendAlert(alert: AlertInput): Promise<SendAlertResult> {
+      const result = await raiseAlert(alerting, alert, deliveryWindow());
+      return {
+        id: result.id,
+        delivered: result.delivered,
+        deliveries: result.deliveries.map((d) => ({ channel: d.channel, status: d.status, httpStatus: d.httpStatus, attempts: d.attempts })),
+      };
     },
   };
 }

@@ -3,6 +3,7 @@ import type { PreBackupInput, ResolvedGate } from '../domain/pre-backup/contract
 import type { ActivityDeps } from './deps.js';
 import { asActivityError } from '../platform/failures.js';
 import { resolveThreshold } from '../capabilities/prediction/threshold.js';
+import { gateFreshness } from '../capabilities/freshness/gate.js';
 
 /** Merges the target's settings from sentinel.yaml with the caller's overrides. Carries no credentials. */
 export function createGateActivities(deps: ActivityDeps) {
@@ -28,6 +29,8 @@ export function createGateActivities(deps: ActivityDeps) {
           ...optional('databaseSizeGb', input.databaseSizeGb ?? target.databaseSizeGb),
           ...optional('freeSpaceGb', input.freeSpaceGb ?? target.freeSpaceGb),
           ...(target.kind === 'workflow' ? { childWorkflow: target.workflow } : {}),
+          ...(target.approvers ? { approvers: target.approvers } : {}),
+          freshness: await gateFreshness(deps, target),
         };
       } catch (error) {
         throw asActivityError(error);

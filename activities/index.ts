@@ -4,6 +4,8 @@ import { createCapacityActivities } from './capacity.js';
 import { createConfigBackupActivities } from './config-backup.js';
 import { createBackupActivities } from './backup/index.js';
 import type { ActivityDeps } from './deps.js';
+import { createFreshnessActivities } from './freshness.js';
+import { createDrillActivities } from './drill.js';
 import { createGateActivities } from './gate.js';
 import { createModelActivities } from './models/index.js';
 import { createPredictionActivities } from './prediction.js';
@@ -19,8 +21,10 @@ export function createActivities(deps: ActivityDeps) {
     ...createRecordActivities(deps),
     ...createAnomalyActivities(deps),
     ...createCapacityActivities(deps),
+    ...createFreshnessActivities(deps),
     ...createConfigBackupActivities(deps),
     ...createModelActivities(deps),
+    ...createDrillActivities(deps),
   };
 }
 

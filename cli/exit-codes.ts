@@ -21,6 +21,12 @@ export const ExitCode = {
   notBackedUp: 5,
   /** `--wait` gave up after `--wait-timeout`: the run is still going (its workflow ID is printed). */
   stillRunning: 6,
+  /** `status`: a target's newest successful backup is older than its maxAge (or it has none). */
+  stale: 7,
+  /** `status`: a target's last backup attempt or last restore drill failed (none stale). */
+  failing: 8,
+  /** `status`: a target is at critical risk, its store critically close to full, or it has an open anomaly incident (none stale or failing). */
+  critical: 9,
 } as const;
 
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
@@ -33,6 +39,9 @@ const MEANINGS: Record<ExitCodeValue, string> = {
   4: 'partial failure (config backup: some items failed)',
   5: 'not backed up: rejected, or skipped because no approval came in time',
   6: 'still running: --wait-timeout elapsed before the run finished',
+  7: 'status: a backup is stale (older than its maxAge, or none)',
+  8: 'status: a last backup attempt or restore drill failed (nothing stale)',
+  9: 'status: critical risk, store nearly full or an open anomaly incident (nothing stale or failing)',
 };
 
 /** The table for the help epilog (and so docs/CLI.md). */
@@ -49,4 +58,12 @@ export function configBackupExitCode(result: Pick<ConfigBackupResult, 'totals'>)
   const { failed, backedUp, unchanged } = result.totals;
   if (failed === 0) return ExitCode.ok;
   return backedUp + unchanged > 0 ? ExitCode.partialFailure : ExitCode.backupFailed;
+}
+
+/** The exit code of `sentinel status`: the first that applies of stale, failing, critical; else ok. */
+export function statusExitCode(problems: ReadonlyArray<'stale' | 'failing' | 'critical'>): ExitCodeValue {
+  if (problems.includes('stale')) return ExitCode.stale;
+  if (problems.includes('failing')) return ExitCode.failing;
+  if (problems.includes('critical')) return ExitCode.critical;
+  return ExitCode.ok;
 }

@@ -10,12 +10,14 @@ import {
   type TrainModelInput,
   type TrainModelResult,
 } from '../domain/models/contract.js';
+import { restoreDrillWorkflowId, type RestoreDrillInput, type RestoreDrillResult } from '../domain/drill/contract.js';
 import { assertCodecForSecrets } from '../platform/codec/secrets-guard.js';
 import { DEFAULT_TEMPORAL_ADDRESS } from '../platform/env.js';
 import { sentinelDataConverter } from '../platform/temporal.js';
 import { configBackupWorkflow } from '../workflows/config-backup.js';
 import { rollbackModelWorkflow, trainFailureModelWorkflow } from '../workflows/models.js';
 import { decideUpdate, preBackupWorkflow, stateQuery } from '../workflows/pre-backup.js';
+import { restoreDrillWorkflow } from '../workflows/restore-drill.js';
 import { BackupTarget } from '../workflows/search-attributes.js';
 
 export interface SentinelClientOptions {
@@ -102,6 +104,22 @@ export class SentinelClient {
     });
   }
 
+  /**
+   * Starts `restoreDrillWorkflow` for `input.target` (ID `restore-drill/<target>/<at>`): restore the newest dump into
+   * a scratch database and check it, or run the target's drill command. Starting the same (target, at) twice
+   * returns the first run.
+   */
+  async startRestoreDrill(input: RestoreDrillInput, options: { at?: Date | string } = {}): Promise<RunRef> {
+    return this.startOnce(restoreDrillWorkflow, restoreDrillWorkflowId(input.target, options.at ?? new Date()), [input], {
+      staticSummary: `Restore drill: ${input.target}`,
+      typedSearchAttributes: [{ key: BackupTarget, value: input.target }],
+    });
+  }
+
+  restoreDrillResult(workflowId: string): Promise<RestoreDrillResult> {
+    return this.temporal.workflow.getHandle<typeof restoreDrillWorkflow>(workflowId).result();
+  }
+
   configBackupResult(workflowId: string): Promise<ConfigBackupResult> {
     return this.temporal.workflow.getHandle<typeof configBackupWorkflow>(workflowId).result();
   }
@@ -145,7 +163,9 @@ export class SentinelClient {
   }
 
   private async decide(workflowId: string, verb: 'approve' | 'reject', decision: HumanDecision): Promise<PreBackupState> {
-    return this.temporal.workflow.getHandle<typeof preBackupWorkflow>(workflowId).executeUpdate(decideUpdate, { args: [{ ...decision, decision: verb }] });
+    return this.temporal.workflow
+      .getHandle<typeof preBackupWorkflow>(workflowId)
+      .executeUpdate(decideUpdate, { args: [{ via: 'client', ...decision, decision: verb }] });
   }
 
   /**

@@ -6,9 +6,13 @@ export interface SentinelEnv {
   temporalNamespace: string;
   taskQueue: string;
   databaseUrl: string | undefined;
+  /** DRILL_DATABASE_URL: an admin URL of the server restore drills create their scratch databases on. */
+  drillDatabaseUrl: string | undefined;
   configPath: string;
   backupDir: string;
   alertWebhookUrl: string | undefined;
+  /** SENTINEL_UI_URL: the Temporal Web UI alerts link runs to (default: the local service's, from its runtime file). */
+  webUiUrl: string | undefined;
   dataDir: string;
   /** Raw CAPACITY_ALERT_HORIZON_DAYS (days; validated where used, default 14). */
   capacityAlertHorizonDays: string | undefined;
@@ -28,9 +32,11 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): SentinelEnv {
     temporalNamespace: nonEmpty(env.TEMPORAL_NAMESPACE) ?? 'default',
     taskQueue: nonEmpty(env.SENTINEL_TASK_QUEUE) ?? 'backup-sentinel',
     databaseUrl: nonEmpty(env.DATABASE_URL),
+    drillDatabaseUrl: nonEmpty(env.DRILL_DATABASE_URL),
     configPath: path.resolve(nonEmpty(env.SENTINEL_CONFIG) ?? 'sentinel.yaml'),
     backupDir: path.resolve(nonEmpty(env.BACKUP_DIR) ?? path.join(dataDir, 'backups')),
     alertWebhookUrl: nonEmpty(env.ALERT_WEBHOOK_URL),
+    webUiUrl: nonEmpty(env.SENTINEL_UI_URL),
     dataDir,
     capacityAlertHorizonDays: nonEmpty(env.CAPACITY_ALERT_HORIZON_DAYS),
     metricsPort: parseMetricsPort(env.SENTINEL_METRICS_PORT),

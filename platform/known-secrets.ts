@@ -3,7 +3,8 @@
  * never leave an activity in the clear, whatever their format.
  *
  * - the environment: CONFIG_BACKUP_KEY (the spec, each entry and its key material in base64, base64url and hex),
- *   ALERT_WEBHOOK_URL (whole: a Slack or similar webhook URL is the credential), DATABASE_URL's password, and the
+ *   ALERT_WEBHOOK_URL (whole: a Slack or similar webhook URL is the credential), DATABASE_URL's and
+ *   DRILL_DATABASE_URL's passwords, and the
  *   value of every variable whose NAME is sensitive by the config-backup rules (domain/config-backup/sensitive.ts);
  * - sentinel.yaml: the password of every target URL, and credentials inside command targets' command lines.
  */
@@ -24,6 +25,7 @@ export function environmentSecrets(env: Env): string[] {
   if (key) found.push(key, ...keyMaterial(key));
   if (env.ALERT_WEBHOOK_URL) found.push(env.ALERT_WEBHOOK_URL, ...urlPasswords(env.ALERT_WEBHOOK_URL));
   if (env.DATABASE_URL) found.push(...urlPasswords(env.DATABASE_URL));
+  if (env.DRILL_DATABASE_URL) found.push(...urlPasswords(env.DRILL_DATABASE_URL));
   const sensitiveKeys = effectiveSensitiveKeys();
   for (const [name, value] of Object.entries(env)) {
     if (value && !NOT_SECRET_ENV.has(name) && isSensitiveName(name, sensitiveKeys)) found.push(value);
@@ -36,6 +38,7 @@ export function configSecrets(config: SentinelSettings): string[] {
   for (const target of config.targets) {
     if (target.kind === 'postgres') found.push(...urlPasswords(target.url));
     if (target.kind === 'command') found.push(...credentialsIn(target.command));
+    if (target.kind === 'command' && target.drill) found.push(...credentialsIn(target.drill.command));
   }
   return found;
 }

@@ -1,10 +1,13 @@
 import { ScheduleOverlapPolicy } from '@temporalio/client';
+import { preBackupScheduleId } from '../domain/freshness/contract.js';
 import type { SentinelSettings } from '../domain/settings/schema.js';
 import { anomalyMonitorWorkflow } from '../workflows/anomaly-monitor.js';
 import { capacityForecastWorkflow } from '../workflows/capacity-forecast.js';
 import { configBackupWorkflow } from '../workflows/config-backup.js';
+import { freshnessCheckWorkflow } from '../workflows/freshness.js';
 import { trainFailureModelWorkflow } from '../workflows/models.js';
 import { preBackupWorkflow } from '../workflows/pre-backup.js';
+import { restoreDrillWorkflow } from '../workflows/restore-drill.js';
 import type { ScheduleDeclaration } from './types.js';
 
 export interface ScheduleContext {
@@ -59,6 +62,25 @@ export function anomalyScanSchedule({ timezone }: ScheduleContext): ScheduleDecl
   };
 }
 
+/**
+ * Freshness check over all targets, every 5 minutes (the hourly anomaly scan is too coarse for an RPO): it fires
+ * whatever the targets' own schedules do, which is the point (a paused or deleted schedule backs up nothing).
+ */
+export function freshnessCheckSchedule({ timezone }: ScheduleContext): ScheduleDeclaration {
+  return {
+    id: 'sentinel/freshness-check',
+    description: 'Backup freshness check (age of the last successful backup against maxAge) over all targets, every 5 minutes',
+    workflowType: freshnessCheckWorkflow.name,
+    args: [{}],
+    workflowIdPrefix: 'freshness-check/scheduled',
+    intervals: [{ every: '5m' }],
+    timezone,
+    overlap: ScheduleOverlapPolicy.SKIP,
+    // A missed pass is worthless once the next one is due.
+    catchupWindow: '5m',
+  };
+}
+
 /** Storage capacity forecast, daily at 06:00. */
 export function capacityForecastSchedule({ timezone }: ScheduleContext): ScheduleDeclaration {
   return {
@@ -79,7 +101,7 @@ export function preBackupSchedules({ config, timezone }: ScheduleContext): Sched
   return config.targets
     .filter((target) => target.schedule !== undefined)
     .map((target) => ({
-      id: `sentinel/pre-backup/${target.name}`,
+      id: preBackupScheduleId(target.name),
       description: `Pre-backup gate and backup of ${target.name}`,
       workflowType: preBackupWorkflow.name,
       args: [{ target: target.name }],
@@ -90,4 +112,36 @@ export function preBackupSchedules({ config, timezone }: ScheduleContext): Sched
       catchupWindow: '1h',
       searchAttributes: { BackupTarget: target.name },
     }));
+}
+
+/** Default restore drill time: weekly, Saturday 05:00 (after the nightly backups, before the working week). */
+export const DEFAULT_DRILL_CALENDAR = { dayOfWeek: 'SATURDAY', hour: 5, minute: 0, comment: 'weekly restore drill' } as const;
+
+/**
+ * A restore drill for every target that declares `drill` (postgres: `drill: {}` is enough; command targets need
+ * `drill.command`): weekly by default, or the target's `drill.schedule` (cron string or calendar spec).
+ */
+export function restoreDrillSchedules({ config, timezone }: ScheduleContext): ScheduleDeclaration[] {
+  return config.targets.flatMap((target) => {
+    if ((target.kind !== 'postgres' && target.kind !== 'command') || !target.drill) return [];
+    const schedule = target.drill.schedule;
+    return [
+      {
+        id: `sentinel/restore-drill/${target.name}`,
+        description: `Restore drill of ${target.name}${schedule === undefined ? ', weekly on Saturday at 05:00' : ''}`,
+        workflowType: restoreDrillWorkflow.name,
+        args: [{ target: target.name }],
+        workflowIdPrefix: `restore-drill/${target.name}/scheduled`,
+        ...(schedule === undefined
+          ? { calendars: [{ ...DEFAULT_DRILL_CALENDAR }] }
+          : typeof schedule === 'string'
+            ? { cron: [schedule] }
+            : { calendars: [schedule as never] }),
+        timezone,
+        overlap: ScheduleOverlapPolicy.SKIP,
+        catchupWindow: '1d',
+        searchAttributes: { BackupTarget: target.name },
+      },
+    ];
+  });
 }

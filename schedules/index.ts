@@ -2,8 +2,10 @@ import {
   anomalyScanSchedule,
   capacityForecastSchedule,
   configBackupSchedule,
+  freshnessCheckSchedule,
   modelTrainingSchedule,
   preBackupSchedules,
+  restoreDrillSchedules,
   type ScheduleContext,
 } from './catalog.js';
 import type { ScheduleDeclaration } from './types.js';
@@ -15,7 +17,9 @@ export function declaredSchedules(context: ScheduleContext): ScheduleDeclaration
     modelTrainingSchedule(context),
     anomalyScanSchedule(context),
     capacityForecastSchedule(context),
+    freshnessCheckSchedule(context),
     ...preBackupSchedules(context),
+    ...restoreDrillSchedules(context),
   ];
   const ids = all.map((s) => s.id);
   const duplicate = ids.find((id, i) => ids.indexOf(id) !== i);

@@ -6,6 +6,8 @@
 // when new workflow code is deployed, so it must keep replaying (CONTRIBUTING.md, "Workflow determinism").
 import { FIXTURE_CODEC_KEY, HISTORY_FIXTURES_DIR } from '../test/fixtures/histories/fixture-set.js';
 import { configBackupEnv, recordConfigBackup } from './histories/config-backup-scenarios.js';
+import { freshnessTargets, recordFreshness } from './histories/freshness-scenarios.js';
+import { drillTargets, recordDrills } from './histories/drill-scenarios.js';
 import { recordModels } from './histories/model-scenarios.js';
 import { monitoringTargets, recordMonitoring } from './histories/monitoring-scenarios.js';
 import { preBackupTargets, recordPreBackup } from './histories/pre-backup-scenarios.js';
@@ -44,14 +46,16 @@ async function main(): Promise<void> {
   const stack = await startRecordingStack({ configBackupEnv, log });
   const started = Date.now();
   try {
-    await stack.writeConfig({ targets: [...preBackupTargets(stack), ...monitoringTargets()] });
+    await stack.writeConfig({ targets: [...preBackupTargets(stack), ...monitoringTargets(), ...freshnessTargets(), ...drillTargets()] });
     // Any URL with credentials is refused too; the bare password is not searched for ("postgres" is also a target kind).
     const recorder = new Recorder(stack, selection, [stack.databaseUrl]);
     for (const [what, record] of [
       ['pre-backup gate', recordPreBackup],
       ['anomaly scan and capacity forecast', recordMonitoring],
+      ['freshness check', recordFreshness],
       ['configuration backup', recordConfigBackup],
       ['failure-model training and rollback', recordModels],
+      ['restore drills', recordDrills],
     ] as const) {
       log(`recording: ${what}`);
       await record(recorder);

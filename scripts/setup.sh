@@ -11,4 +11,4 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   npm install --no-audit --no-fund >&2
 fi
 bash scripts/ensure-temporal.sh
-if [ "${1:-}" = "--test" ]; then bash scripts/ensure-postgres.sh; bash scripts/ensure-chromium.sh; fi
+if [ "${1:-}" = "--test" ]; then bash scripts/ensure-postgres.sh; bash scripts/ensure-chromium.sh; bash scripts/ensure-promtool.sh; fi

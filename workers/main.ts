@@ -1,4 +1,5 @@
 import { NativeConnection, type Worker } from '@temporalio/worker';
+import { settingsWarnings } from '../domain/freshness/objective.js';
 import { cachedSettingsLoader, loadSettings } from '../platform/settings-file.js';
 import { configSecrets, workerRedactor } from '../platform/known-secrets.js';
 import { openDatabase } from '../platform/database.js';
@@ -7,11 +8,14 @@ import { freePort } from '../platform/dev-server.js';
 import { logger } from '../platform/logger.js';
 import { startMetricsServer, type MetricsServer } from '../platform/telemetry-server.js';
 import { postgresqlProbe, readinessProbe } from '../platform/readiness.js';
+import { installTargetMetrics } from '../platform/telemetry-targets.js';
+import { targetMetricsSnapshot } from '../capabilities/freshness/metrics.js';
 import { readRuntimeInfo } from '../platform/runtime-file.js';
 import { adoptLocalServiceSettings } from '../platform/runtime-env.js';
 import { installTemporalRuntime } from '../platform/temporal-runtime.js';
 import { createSentinelWorker } from './create-worker.js';
 import { configBackupSourceFromEnv } from '../capabilities/config-backup/services.js';
+import { channelSecrets, resolveAlertChannels } from '../capabilities/alerts/channels.js';
 
 export interface RunWorkerOptions {
   temporalAddress?: string | undefined;
@@ -30,10 +34,16 @@ export async function runWorker(options: RunWorkerOptions = {}): Promise<void> {
   const { sdkMetricsUrl } = installTemporalRuntime(metricsPort === undefined ? {} : { sdkMetricsPort: await freePort() });
   if (options.databaseUrl) env.databaseUrl = options.databaseUrl;
   const config = await loadSettings(env.configPath); // a broken sentinel.yaml stops the worker at start, not at 01:00
+  // Valid but probably not meant (e.g. a maxAge shorter than the schedule's interval): said once, never refused.
+  for (const warning of settingsWarnings(config)) logger.warn({ configPath: env.configPath }, `sentinel.yaml: ${warning}`);
+  // A channel whose variable is missing, whose URL is invalid or whose signing secret is short stops the worker here.
+  const alertRouting = resolveAlertChannels(config, process.env, env.configPath);
   const redactor = workerRedactor(); // its known secrets, from the start (sentinel.yaml's are re-learnt on every load)
   redactor.learn(configSecrets(config));
+  redactor.learn(channelSecrets(alertRouting));
   const runtime = await readRuntimeInfo(env.dataDir);
   const address = options.temporalAddress ?? env.temporalAddress ?? runtime?.temporalAddress ?? DEFAULT_TEMPORAL_ADDRESS;
+  const webUiUrl = env.webUiUrl ?? runtime?.uiUrl;
   const database = await openDatabase(env);
   const connection = await NativeConnection.connect({ address }).catch((error: Error) => {
     throw new Error(`cannot reach Temporal at ${address}: ${error.message}`);
@@ -54,7 +64,13 @@ export async function runWorker(options: RunWorkerOptions = {}): Promise<void> {
         logger.warn({ port: metricsPort, err: error.message }, 'metrics endpoint not started');
         return undefined;
       });
-      if (metrics) logger.info({ port: metrics.port }, 'metrics on /metrics, health on /healthz and /readyz');
+      if (metrics) {
+        logger.info({ port: metrics.port }, 'metrics on /metrics, health on /healthz and /readyz');
+        const targetSettings = cachedSettingsLoader(env.configPath);
+        installTargetMetrics(() => targetMetricsSnapshot({ db: database.pool, loadSettings: targetSettings }), {
+          onError: (error) => logger.warn({ err: error.message }, 'per-target metrics not refreshed; serving the previous values'),
+        });
+      }
     }
     worker = await createSentinelWorker({
       connection,
@@ -67,9 +83,11 @@ export async function runWorker(options: RunWorkerOptions = {}): Promise<void> {
         backupDir: env.backupDir,
         configBackup: configBackupSourceFromEnv(),
         alertWebhookUrl: env.alertWebhookUrl,
+        webUi: webUiUrl ? { url: webUiUrl, namespace: env.temporalNamespace } : undefined,
         log: logger,
         redactor,
         embeddedDatabaseUrl: database.embeddedUrl,
+        drillDatabaseUrl: env.drillDatabaseUrl,
       },
     });
     logger.info({ address, namespace: env.temporalNamespace, taskQueue: env.taskQueue }, 'worker started');

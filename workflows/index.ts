@@ -2,5 +2,7 @@
 export { preBackupWorkflow, stateQuery, approveSignal, rejectSignal, decideUpdate } from './pre-backup.js';
 export { anomalyMonitorWorkflow } from './anomaly-monitor.js';
 export { capacityForecastWorkflow } from './capacity-forecast.js';
+export { freshnessCheckWorkflow } from './freshness.js';
 export { configBackupWorkflow } from './config-backup.js';
 export { trainFailureModelWorkflow, rollbackModelWorkflow } from './models.js';
+export { restoreDrillWorkflow } from './restore-drill.js';

@@ -7,6 +7,7 @@ import {
   defineUpdate,
   executeChild,
   log,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   setCurrentDetails,
@@ -18,7 +19,9 @@ import {
 import type { SentinelActivities } from '../activities/index.js';
 import type { AlertInput } from '../activities/alerts.js';
 import {
+  approverRefusal,
   validatePreBackupInput,
+  type ApprovalEntry,
   type BackupResult,
   type GateDecision,
   type HumanDecision,
@@ -72,35 +75,87 @@ export async function preBackupWorkflow(input: PreBackupInput): Promise<PreBacku
   };
   // Held in an object so the type checker does not narrow it to null across the await below.
   const human: { pending: PreBackupResult['approval'] | null } = { pending: null };
+  // Who may decide: known once the gate is resolved (before that no decision is accepted anyway). Histories from
+  // before the approvers list have no such field in their resolved gate, so they replay as before: anyone.
+  const access: { target: string; approvers: string[] | undefined } = { target: input.target, approvers: undefined };
+  // The approval audit (patch 'approval-audit'): each approve/reject that arrives, accepted or not, in order.
+  const audit: { entries: ApprovalEntry[]; recorded: number } = { entries: [], recorded: 0 };
+  const note = (decision: 'approve' | 'reject', by: HumanDecision, transport: ApprovalEntry['transport'], outcome: ApprovalEntry['outcome'], why?: string) => {
+    audit.entries.push({
+      seq: audit.entries.length + 1,
+      decision,
+      by: by.by || 'unknown',
+      ...(by.reason ? { reason: by.reason } : {}),
+      transport,
+      via: by.via || 'api',
+      outcome,
+      ...(why ? { note: why } : {}),
+      at: new Date().toISOString(),
+    });
+  };
   const acceptDecision = (decision: 'approved' | 'rejected', by: HumanDecision) => {
     if (state.phase !== 'awaiting-approval' || human.pending) return false;
     human.pending = { decision, by: by.by || 'unknown', ...(by.reason ? { reason: by.reason } : {}) };
     state.approval = human.pending;
     return true;
   };
+  /** A signal's decision: refused when `by` is not an approver, ignored when not awaiting one; recorded either way. */
+  const onSignal = (decision: 'approve' | 'reject', by: HumanDecision) => {
+    const refusal = approverRefusal(access.target, access.approvers, by.by);
+    if (refusal && state.phase === 'awaiting-approval' && !human.pending) {
+      log.warn(`${decision} signal refused: ${refusal}`);
+      note(decision, by, 'signal', 'refused', refusal);
+      return;
+    }
+    if (acceptDecision(decision === 'approve' ? 'approved' : 'rejected', by)) note(decision, by, 'signal', 'accepted');
+    else {
+      log.warn(`${decision} signal ignored: not awaiting approval`);
+      note(
+        decision,
+        by,
+        'signal',
+        'ignored',
+        human.pending ? `already ${human.pending.decision} by ${human.pending.by}` : `not awaiting approval (phase: ${state.phase})`,
+      );
+    }
+  };
   setHandler(stateQuery, () => state);
-  setHandler(approveSignal, (by) => void (acceptDecision('approved', by) || log.warn('approve signal ignored: not awaiting approval')));
-  setHandler(rejectSignal, (by) => void (acceptDecision('rejected', by) || log.warn('reject signal ignored: not awaiting approval')));
+  setHandler(approveSignal, (by) => onSignal('approve', by));
+  setHandler(rejectSignal, (by) => onSignal('reject', by));
   setHandler(
     decideUpdate,
     async (request) => {
-      acceptDecision(request.decision === 'approve' ? 'approved' : 'rejected', request);
+      if (acceptDecision(request.decision === 'approve' ? 'approved' : 'rejected', request)) note(request.decision, request, 'update', 'accepted');
       return state;
     },
     {
+      // A refused update never reaches the history: the caller gets the reason at once.
       validator: (request) => {
         if (request.decision !== 'approve' && request.decision !== 'reject') throw new Error('decision must be "approve" or "reject"');
         if (state.phase !== 'awaiting-approval') throw new Error(`not awaiting approval (phase: ${state.phase})`);
         if (human.pending) throw new Error(`a decision was already made: ${human.pending.decision} by ${human.pending.by}`);
+        const refusal = approverRefusal(access.target, access.approvers, request.by);
+        if (refusal) throw new Error(refusal);
       },
     },
   );
+  /** Stores the audit entries not yet stored (after the decision, and again at the end for late ones). */
+  const recordApprovals = async () => {
+    if (audit.entries.length === audit.recorded || !patched('approval-audit')) return;
+    const entries = audit.entries.slice(audit.recorded);
+    audit.recorded = audit.entries.length;
+    await quick.recordApprovals({ workflowId, runId, target: access.target, entries });
+  };
   upsertSearchAttributes([
     { key: BackupTarget, value: input.target },
     { key: BackupDecision, value: 'pending' },
   ]);
 
   const gate = await gateReads.resolveGate(input);
+  access.target = gate.target;
+  access.approvers = gate.approvers;
+  // Shown in the Web UI's details (describeGate); no command, so histories recorded before it replay unchanged.
+  if (gate.freshness) state.freshness = gate.freshness;
   // An alert that cannot be delivered must not hold up the gate: a few tries, then the workflow moves on.
   const alert = async (kind: string, severity: AlertInput['severity'], message: string, details: Record<string, unknown>) => {
     await sendAlertAndContinue(
@@ -163,6 +218,7 @@ export async function preBackupWorkflow(input: PreBackupInput): Promise<PreBacku
       skipReason = `no decision within ${Math.round(gate.approvalTimeoutMs / 1000)} s`;
       await alert('approval-timeout', 'critical', `${gate.target}: approval timed out; backup skipped`, { approvalTimeoutMs: gate.approvalTimeoutMs });
     }
+    await recordApprovals();
     break;
   }
   state.decision = decision;
@@ -208,6 +264,7 @@ export async function preBackupWorkflow(input: PreBackupInput): Promise<PreBacku
   } else if (state.backup?.status === 'failed') {
     await alert('backup-failed', 'critical', `${gate.target}: backup failed: ${state.backup.error ?? 'unknown error'}`, {});
   }
+  await recordApprovals();
   state.phase = 'done';
   setCurrentDetails(describeGate(state));
   return {

@@ -6,6 +6,12 @@ import { asActivityError, invalidInput } from '../../platform/failures.js';
 import { attemptFile, stopEarlierAttempts } from './attempts.js';
 import { runBackupCommand } from './command.js';
 import { dumpPostgres } from './postgres.js';
+import { resolveAlertsQuietly } from '../../capabilities/alerts/service.js';
+import { gateIncidentKey } from '../../domain/alerts/incident.js';
+import { alertingDeps, deliveryWindow } from '../alerting.js';
+
+/** What a gate waiting for approval may spend on its resolve before the backup starts (only a slow channel costs). */
+const GATE_RESOLVE_MS = 10_000;
 
 export interface RunBackupInput {
   target: string;
@@ -14,6 +20,7 @@ export interface RunBackupInput {
 }
 
 export function createBackupActivities(deps: ActivityDeps) {
+  const alerting = alertingDeps(deps);
   return {
     /** Runs the real backup for a `postgres` or `command` target. Throws on failure so the workflow records it. */
     async runBackup(input: RunBackupInput): Promise<BackupResult> {
@@ -36,6 +43,14 @@ export function createBackupActivities(deps: ActivityDeps) {
           { target: target.name, attempt, pgid: s.pgid, artifactName: s.artifactName, since: s.startedAt },
           'stopped a backup process an earlier attempt left running',
         );
+      // The gate let the backup run: an approval wait it alerted about is over now, not when the backup ends.
+      const execution = Context.current().info.workflowExecution;
+      if (execution)
+        await resolveAlertsQuietly(
+          alerting,
+          [{ incidentKey: gateIncidentKey(execution.workflowId, execution.runId), resolution: 'the gate let the backup run (approved, or the risk fell)' }],
+          deliveryWindow(GATE_RESOLVE_MS),
+        );
       const startedAt = new Date();
       const record = { file: attemptFile(deps.backupDir, target.name, input.artifactName), artifactName: input.artifactName };
       deps.log.info({ target: target.name, kind: target.kind, attempt }, 'backup started');
@@ -43,6 +58,9 @@ export function createBackupActivities(deps: ActivityDeps) {
         const dump = await dumpPostgres(target.url, deps.backupDir, target.name, input.artifactName, timeoutMs, {
           attempt: record,
           embeddedDatabaseUrl: deps.embeddedDatabaseUrl,
+          // Targets with restore drills get row counts in the dump's snapshot, for the drill to compare.
+          countTables: target.drill ? (target.drill.countTables ?? 'cheap') : undefined,
+          onCountProblem: (message) => deps.log.warn({ target: target.name }, message),
         });
         return {
           status: 'completed',
@@ -51,6 +69,7 @@ export function createBackupActivities(deps: ActivityDeps) {
           sizeBytes: dump.sizeBytes,
           path: dump.path,
           sha256: dump.sha256,
+          ...(dump.tableCounts ? { tableCounts: dump.tableCounts } : {}),
         };
       }
       if (target.kind === 'command') {

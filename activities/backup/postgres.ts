@@ -7,11 +7,14 @@ import { redactSecrets } from '../../platform/redact.js';
 import { invalidInput } from '../../platform/failures.js';
 import { parsePgDumpVersion, parseServerVersionNum, pgDumpTooOld } from './pg-version.js';
 import { runProcess, type RunProcessOptions } from './process.js';
+import { openSnapshotCounter, type SnapshotCounter, type TableCountRequest } from '../../capabilities/drill/row-counts.js';
 
 export interface DumpResult {
   path: string;
   sizeBytes: number;
   sha256: string;
+  /** Row counts in the dump's own snapshot (`schema.table` -> rows), when asked for and the server could export one. */
+  tableCounts?: Record<string, number>;
 }
 
 /**
@@ -30,7 +33,13 @@ export async function dumpPostgres(
   target: string,
   artifactName: string,
   timeoutMs: number,
-  options: { attempt?: RunProcessOptions['attempt']; embeddedDatabaseUrl?: string | undefined } = {},
+  options: {
+    attempt?: RunProcessOptions['attempt'];
+    embeddedDatabaseUrl?: string | undefined;
+    /** Count rows for restore drills in the snapshot pg_dump reads (capabilities/drill/row-counts.ts). */
+    countTables?: TableCountRequest | undefined;
+    onCountProblem?: (message: string) => void;
+  } = {},
 ): Promise<DumpResult> {
   const connection = splitCredentials(url);
   if (options.embeddedDatabaseUrl && reachesEmbedded(url, options.embeddedDatabaseUrl)) {
@@ -46,11 +55,34 @@ export async function dumpPostgres(
   const finalPath = path.join(dir, `${artifactName}.dump`);
   await removePartials(dir, `${artifactName}.dump.partial`);
   const partialPath = `${finalPath}.partial-${randomBytes(4).toString('hex')}`;
-  const outcome = await runProcess('pg_dump', ['--format=custom', '--no-password', `--file=${partialPath}`, `--dbname=${connection.url}`], {
-    timeoutMs,
-    ...(options.attempt ? { attempt: options.attempt } : {}),
-    env: { ...process.env, ...(connection.password !== undefined ? { PGPASSWORD: connection.password } : {}) },
-  });
+  // With counts wanted, a REPEATABLE READ transaction exports its snapshot and pg_dump reads that same snapshot
+  // (--snapshot): the counts describe exactly the rows in the dump, while the database keeps changing.
+  let counter: SnapshotCounter | undefined;
+  if (options.countTables !== undefined) {
+    counter = await openSnapshotCounter(url, options.countTables, timeoutMs).catch((error: Error) => {
+      options.onCountProblem?.(`no row counts for the drill: ${redactSecrets(error.message)}`);
+      return undefined;
+    });
+  }
+  const counting = counter?.count();
+  counting?.catch(() => undefined);
+  const outcome = await runProcess(
+    'pg_dump',
+    ['--format=custom', '--no-password', ...(counter ? [`--snapshot=${counter.snapshotId}`] : []), `--file=${partialPath}`, `--dbname=${connection.url}`],
+    {
+      timeoutMs,
+      ...(options.attempt ? { attempt: options.attempt } : {}),
+      env: { ...process.env, ...(connection.password !== undefined ? { PGPASSWORD: connection.password } : {}) },
+    },
+  );
+  let tableCounts: Record<string, number> | undefined;
+  if (counter) {
+    tableCounts = await counting!.catch((error: Error) => {
+      options.onCountProblem?.(`no row counts for the drill: ${redactSecrets(error.message)}`);
+      return undefined;
+    });
+    await counter.close();
+  }
   if (outcome.spawnError?.code === 'ENOENT') throw invalidInput('pg_dump not found on PATH: install the PostgreSQL client tools (Debian: postgresql-client)');
   if (outcome.spawnError) throw new Error(`cannot start pg_dump: ${outcome.spawnError.message}`);
   if (outcome.timedOut || outcome.exitCode !== 0) {
@@ -60,7 +92,7 @@ export async function dumpPostgres(
   }
   await rename(partialPath, finalPath);
   const { size } = await stat(finalPath);
-  return { path: finalPath, sizeBytes: size, sha256: await sha256File(finalPath) };
+  return { path: finalPath, sizeBytes: size, sha256: await sha256File(finalPath), ...(tableCounts ? { tableCounts } : {}) };
 }
 
 /**

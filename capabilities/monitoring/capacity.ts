@@ -3,7 +3,10 @@ import type { SentinelSettings } from '../../domain/settings/schema.js';
 import { stat, statfs } from 'node:fs/promises';
 import path from 'node:path';
 import type pg from 'pg';
-import { dailyBackupBytes, databaseSizeSeries, runsWithArtifacts } from '../../db/repositories/metrics-history.js';
+import { dailyBackupBytes, databaseSizeSeries, dumpSizes, runsWithArtifacts } from '../../db/repositories/metrics-history.js';
+import { describePolicy, type RetentionPolicy } from '../../domain/config-backup/retention.js';
+import { steadyStateKept } from '../../domain/dumps/retention-plan.js';
+import { keepPolicyOf } from '../dumps/retention.js';
 import { SettingsError, findTarget, type TargetConfig } from '../../domain/settings/schema.js';
 import type { TimedValue } from '../../domain/metrics/daily-series.js';
 import type { SeriesForecast } from '../../domain/metrics/series-forecast.js';
@@ -12,6 +15,7 @@ import {
   capacityAlert,
   capacityEntry,
   combineRunningTotals,
+  keptUnderPolicySeries,
   resolveHorizonDays,
   retainedSeries,
   validateCapacityForecastInput,
@@ -87,7 +91,19 @@ export async function localDailyBytes(db: pg.Pool, target: string, now: Date, ba
  * report sizes, else the database size its runs reported, else nothing. With `localTo` (the capacity is the
  * filesystem of that directory) only backups stored there count: imported history describes some other store.
  */
-export async function targetSeries(db: pg.Pool, target: string, now: Date, localTo?: string): Promise<TargetSeries> {
+export async function targetSeries(
+  db: pg.Pool,
+  target: string,
+  now: Date,
+  localTo?: string,
+  policy?: RetentionPolicy,
+  timeZone = 'UTC',
+): Promise<TargetSeries> {
+  if (policy) {
+    // Retention prunes the store: forecast what the policy keeps each day, not the sum of everything ever dumped.
+    const dumps = await dumpSizes(db, target, now);
+    if (dumps.length > 0) return { kind: 'kept-under-policy', points: keptUnderPolicySeries(dumps, policy, timeZone) };
+  }
   const daily = localTo === undefined ? await dailyBackupBytes(db, target, now) : await localDailyBytes(db, target, now, localTo);
   if (daily.length > 0) return { kind: 'retained-backups', points: retainedSeries(daily) };
   const sizes = await databaseSizeSeries(db, target, now, DATABASE_SIZE_DAYS);
@@ -108,7 +124,7 @@ export function capacityFor(
 ): { capacityGb: number | null; source: CapacitySource } {
   if (explicitGb !== undefined) return { capacityGb: explicitGb, source: 'cli' };
   if (target.capacityGb !== undefined) return { capacityGb: target.capacityGb, source: 'config' };
-  if (series.kind === 'retained-backups' && filesystem) {
+  if ((series.kind === 'retained-backups' || series.kind === 'kept-under-policy') && filesystem) {
     const stored = series.points[series.points.length - 1]?.value ?? 0;
     return { capacityGb: stored + filesystem.freeGb, source: 'filesystem' };
   }
@@ -119,11 +135,13 @@ export function capacityFor(
 export async function forecastTargetCapacity(
   db: pg.Pool,
   target: TargetConfig,
-  options: { horizonDays: number; filesystem: FilesystemSpace | null; backupDir: string; capacityGb?: number; now?: Date },
+  options: { horizonDays: number; filesystem: FilesystemSpace | null; backupDir: string; capacityGb?: number; now?: Date; timeZone?: string },
 ): Promise<{ entry: CapacityEntry; forecast: SeriesForecast | null; series: TargetSeries }> {
   // Without a stated capacity the capacity is BACKUP_DIR's filesystem: then only what is stored there is usage.
   const onLocalDisk = options.capacityGb === undefined && target.capacityGb === undefined;
-  const series = await targetSeries(db, target.name, options.now ?? new Date(), onLocalDisk ? options.backupDir : undefined);
+  const policy = keepPolicyOf(target);
+  const now = options.now ?? new Date();
+  const series = await targetSeries(db, target.name, now, onLocalDisk ? options.backupDir : undefined, policy, options.timeZone);
   const capacity = capacityFor(target, series, options.filesystem, options.capacityGb);
   const { entry, forecast } = capacityEntry({
     name: target.name,
@@ -135,7 +153,35 @@ export async function forecastTargetCapacity(
     horizonDays: options.horizonDays,
   });
   if (series.kind === null) entry.message = 'not enough history: no completed run with a size and no database size reading';
+  if (policy && series.kind === 'kept-under-policy') entry.retention = await retentionFigures(db, target.name, now, policy, options.timeZone);
   return { entry, forecast, series };
+}
+
+/**
+ * The store a policy settles at: the dumps it keeps of the last 400 days' dumps (the target's usual cadence),
+ * times the median size of the last 10 dumps. With fewer days of history than the policy reaches back this is
+ * what it keeps so far, so the steady state may still grow.
+ */
+async function retentionFigures(
+  db: pg.Pool,
+  target: string,
+  now: Date,
+  policy: RetentionPolicy,
+  timeZone = 'UTC',
+): Promise<NonNullable<CapacityEntry['retention']>> {
+  const dumps = await dumpSizes(db, target, now);
+  const recent = dumps
+    .slice(-10)
+    .map((d) => d.bytes)
+    .sort((a, b) => a - b);
+  const median =
+    recent.length === 0 ? null : recent.length % 2 ? recent[(recent.length - 1) / 2]! : (recent[recent.length / 2 - 1]! + recent[recent.length / 2]!) / 2;
+  const kept = steadyStateKept(
+    dumps.filter((d) => d.startedAt.getTime() >= now.getTime() - 400 * 86_400_000).map((d) => d.startedAt),
+    policy,
+    timeZone,
+  );
+  return { policy: describePolicy(policy), keptNow: kept, steadyStateGb: median === null ? null : (kept * median) / BYTES_PER_GB };
 }
 
 /** What the capacity forecast needs; the worker's ActivityDeps provide it. */
@@ -178,11 +224,21 @@ export async function forecastCapacity(
   });
 
   const now = new Date();
+  const timeZone = await deps
+    .loadSettings()
+    .then((s) => s.timezone)
+    .catch(() => 'UTC');
   const entries: CapacityEntry[] = [];
   const shared: TimedValue[][] = [];
   for (const [index, target] of targets.entries()) {
     onProgress({ target: target.name, index, of: targets.length });
-    const { entry, series } = await forecastTargetCapacity(deps.db, target, { horizonDays: horizon.horizonDays, filesystem, backupDir: deps.backupDir, now });
+    const { entry, series } = await forecastTargetCapacity(deps.db, target, {
+      horizonDays: horizon.horizonDays,
+      filesystem,
+      backupDir: deps.backupDir,
+      now,
+      timeZone,
+    });
     entries.push(entry);
     if (entry.capacitySource === 'filesystem') shared.push(series.points);
   }

@@ -1,8 +1,9 @@
 import { historicalContext } from '../../domain/history/context.js';
 import type { HistoricalContext } from '../../domain/history/types.js';
 import type { Prediction, PredictionRequest } from '../../domain/risk/prediction.js';
-import { normaliseContext, predictWithRules } from '../../domain/risk/rules.js';
+import { applyDrillSignal, normaliseContext, predictWithRules, type DrillSignal } from '../../domain/risk/rules.js';
 import { recentHistory } from '../../db/repositories/backup-runs.js';
+import { lastFinishedDrill } from '../../db/repositories/restore-drills.js';
 import type pg from 'pg';
 import { invalidInput } from '../../platform/failures.js';
 import { predictWithModel } from './ml-prediction.js';
@@ -22,6 +23,24 @@ export async function predictFailure(
   now = new Date(),
   models: ActiveModelCache = processModelCache,
   rulesCalibration: RulesCalibrationCache = processRulesCalibrationCache,
+): Promise<Prediction> {
+  const prediction = await predictFromHistory(deps, request, now, models, rulesCalibration);
+  // A failed last restore drill makes the target high risk whichever predictor spoke (domain/risk/rules.ts).
+  return applyDrillSignal(prediction, await drillSignal(deps.db, request.target));
+}
+
+async function drillSignal(db: pg.Pool, target: string): Promise<DrillSignal | undefined> {
+  const drill = await lastFinishedDrill(db, target);
+  if (!drill || drill.status === 'running') return undefined;
+  return { status: drill.status, finishedAt: drill.finishedAt?.toISOString() ?? null, error: drill.error };
+}
+
+async function predictFromHistory(
+  deps: { db: pg.Pool },
+  request: PredictionRequest,
+  now: Date,
+  models: ActiveModelCache,
+  rulesCalibration: RulesCalibrationCache,
 ): Promise<Prediction> {
   if (!(request.threshold > 0 && request.threshold <= 1)) throw invalidInput(`threshold must be in (0, 1], got ${request.threshold}`);
   if (!Number.isFinite(new Date(request.startAt).getTime())) throw invalidInput(`startAt must be an ISO date-time, got ${JSON.stringify(request.startAt)}`);

@@ -1,6 +1,8 @@
 import { ApplicationFailure, WorkflowFailedError, WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
+import os from 'node:os';
 import { Command, Option } from 'commander';
 import { SentinelClient } from '../../client/sentinel-client.js';
+import { listApprovals, type ApprovalRow } from '../../db/repositories/approvals.js';
 import type { PreBackupInput, PreBackupResult, PreBackupState } from '../../domain/pre-backup/contract.js';
 import { decideUpdate, type preBackupWorkflow, stateQuery } from '../../workflows/pre-backup.js';
 import type { CliContext } from '../context.js';
@@ -10,9 +12,10 @@ import { DEFAULT_WAIT_TIMEOUT_MS, waitForResult } from '../wait.js';
 import type { Prediction } from '../../domain/risk/prediction.js';
 import { CliError, printResult } from '../output.js';
 import { rootMessage } from '../../domain/errors/root-message.js';
+import { listDumps, pruneDumps, type ListedDump, type PruneTargetReport } from '../../capabilities/dumps/retention.js';
 
 export function backupCommand(ctx: CliContext): Command {
-  const backup = new Command('backup').description('Run the pre-backup gate for a target, and answer or inspect gated runs');
+  const backup = new Command('backup').description('Run the pre-backup gate for a target, answer or inspect gated runs, list and prune dumps');
 
   backup
     .command('run')
@@ -75,13 +78,15 @@ export function backupCommand(ctx: CliContext): Command {
       .command(verb)
       .description(`${verb === 'approve' ? 'Approve' : 'Reject'} a run that is awaiting a decision`)
       .argument('<workflowId>', 'the pre-backup workflow ID')
-      .option('--by <who>', 'who decides', process.env.USER ?? 'operator')
+      .option('--by <who>', "who decides (checked against the target's `approvers`; default: the OS user running the CLI)", currentUser())
       .option('--reason <text>', 'why')
       .option('--json', 'print JSON')
       .action(async (workflowId: string, opts) => {
         const handle = await existingHandle(await ctx.client(), workflowId);
         try {
-          const state = await handle.executeUpdate(decideUpdate, { args: [{ decision: verb, by: opts.by, ...(opts.reason ? { reason: opts.reason } : {}) }] });
+          const state = await handle.executeUpdate(decideUpdate, {
+            args: [{ decision: verb, by: opts.by, via: 'cli', ...(opts.reason ? { reason: opts.reason } : {}) }],
+          });
           printResult(
             { workflowId, accepted: true, approval: state.approval },
             opts.json,
@@ -92,6 +97,28 @@ export function backupCommand(ctx: CliContext): Command {
         }
       });
   }
+
+  backup
+    .command('approvals')
+    .description('List recorded approve/reject decisions (kept in PostgreSQL, beyond Temporal retention), newest first')
+    .option('--target <name>', 'only this target')
+    .option('--workflow <workflowId>', 'only this pre-backup run')
+    .option('--limit <n>', 'at most N decisions (default 1000)', wholeNumber(1, 100_000))
+    .option('--json', 'print JSON')
+    .action(async (opts: { target?: string; workflow?: string; limit?: number; json?: boolean }) => {
+      const rows = await listApprovals((await ctx.db()).pool, { target: opts.target, workflowId: opts.workflow, limit: opts.limit });
+      printResult(rows, opts.json, (list: ApprovalRow[]) =>
+        list.length === 0
+          ? 'no recorded approvals'
+          : [
+              `${'DECIDED AT'.padEnd(24)}  ${'TARGET'.padEnd(20)}  ${'DECISION'.padEnd(8)}  ${'OUTCOME'.padEnd(8)}  ${'BY'.padEnd(16)}  ${'VIA'.padEnd(13)}  WORKFLOW / REASON`,
+              ...list.map(
+                (a) =>
+                  `${a.decidedAt.padEnd(24)}  ${a.target.padEnd(20)}  ${a.decision.padEnd(8)}  ${a.outcome.padEnd(8)}  ${a.by.padEnd(16)}  ${`${a.via}/${a.transport}`.padEnd(13)}  ${a.workflowId}${a.reason ? `: ${a.reason}` : ''}${a.note ? ` (${a.note})` : ''}`,
+              ),
+            ].join('\n'),
+      );
+    });
 
   backup
     .command('status')
@@ -136,7 +163,70 @@ export function backupCommand(ctx: CliContext): Command {
         ].join('\n'),
       );
     });
+
+  backup
+    .command('list')
+    .description('Dumps in BACKUP_DIR, newest first: size, checksum, newest drill status, whether retention pruned it')
+    .option('--target <name>', 'only this target')
+    .option('--json', 'print JSON')
+    .action(async (opts) => {
+      if (opts.target) await ctx.target(opts.target);
+      const dumps = await listDumps((await ctx.db()).pool, { target: opts.target });
+      printResult(dumps, opts.json, () => renderDumps(dumps));
+    });
+
+  backup
+    .command('prune')
+    .description("Apply each target's keep policy to its dumps (also done after every successful backup); never the newest drilled dump")
+    .option('--target <name>', 'only this target')
+    .option('--dry-run', 'show what would be pruned and why each dump is kept; change nothing')
+    .option('--json', 'print JSON')
+    .action(async (opts) => {
+      const settings = await ctx.config();
+      if (opts.target) {
+        const target = await ctx.target(opts.target);
+        if (target.kind !== 'postgres' || !target.keep)
+          throw new CliError(
+            `target "${opts.target}" has no keep policy: add keep (e.g. { daily: 7, weekly: 4 }) to it in sentinel.yaml`,
+            ExitCode.invalidInput,
+          );
+      }
+      const reports = await pruneDumps((await ctx.db()).pool, settings, { target: opts.target, dryRun: Boolean(opts.dryRun) });
+      printResult(reports, opts.json, () => renderPrune(reports));
+      if (reports.some((r) => r.error)) process.exitCode = ExitCode.error;
+    });
   return backup;
+}
+
+function renderDumps(dumps: ListedDump[]): string {
+  if (dumps.length === 0) return 'no dumps recorded';
+  const header = ['STARTED', 'TARGET', 'SIZE', 'DRILL', 'PRUNED', 'SHA-256', 'BACKUP ID'];
+  const lines = dumps.map((d) => [
+    d.startedAt.slice(0, 19),
+    d.target,
+    d.sizeBytes === null ? '-' : `${(d.sizeBytes / 1e6).toFixed(1)} MB`,
+    d.drillStatus ?? '-',
+    d.pruned ? 'pruned' : '-',
+    d.sha256 ? d.sha256.slice(0, 12) : '-',
+    d.backupId,
+  ]);
+  const widths = header.map((h, k) => Math.max(h.length, ...lines.map((l) => l[k]!.length)));
+  return [header, ...lines].map((l) => l.map((cell, k) => (k === l.length - 1 ? cell : cell.padEnd(widths[k]!))).join('  ')).join('\n');
+}
+
+function renderPrune(reports: PruneTargetReport[]): string {
+  if (reports.length === 0) return 'no target has a keep policy: nothing to prune';
+  return reports
+    .map((r) =>
+      r.error
+        ? `${r.target}: prune failed: ${r.error}`
+        : [
+            `${r.target}: ${r.policy}; ${r.dryRun ? 'would prune' : 'pruned'} ${r.pruned.length}, kept ${r.kept.length}${r.freedBytes > 0 ? ` (${(r.freedBytes / 1e6).toFixed(1)} MB)` : ''}`,
+            ...r.kept.map((k) => `  keep   ${k.startedAt}  ${k.backupId}  (${k.reasons.join(', ')})`),
+            ...r.pruned.map((p) => `  ${r.dryRun ? 'would ' : ''}prune  ${p.startedAt}  ${p.backupId}`),
+          ].join('\n'),
+    )
+    .join('\n');
 }
 
 async function existingHandle(client: Client, workflowId: string): Promise<WorkflowHandle<typeof preBackupWorkflow>> {
@@ -200,4 +290,13 @@ function waitForPreBackup(handle: WorkflowHandle<typeof preBackupWorkflow>, time
 
 function formatMs(ms: number): string {
   return ms % 3_600_000 === 0 ? `${ms / 3_600_000} h` : ms % 60_000 === 0 ? `${ms / 60_000} min` : `${ms / 1000} s`;
+}
+
+/** The OS user running the CLI, the default `--by`: a free-text default ("operator") would make the audit useless. */
+function currentUser(): string {
+  try {
+    return os.userInfo().username;
+  } catch {
+    return process.env.USER ?? process.env.USERNAME ?? 'unknown';
+  }
 }

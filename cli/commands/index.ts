@@ -19,11 +19,14 @@ export const COMMANDS: CommandEntry[] = [
   { name: 'schedules', load: async (ctx) => (await import('./schedules.js')).schedulesCommand(ctx) },
   { name: 'health', load: async (ctx) => (await import('./health.js')).healthCommand(ctx) },
   { name: 'codec-server', load: async (ctx) => (await import('./codec-server.js')).codecServerCommand(ctx) },
+  { name: 'alerts', load: async (ctx) => (await import('./alerts.js')).alertsCommand(ctx) },
   { name: 'anomalies', load: async (ctx) => (await import('./anomalies.js')).anomaliesCommand(ctx) },
   { name: 'forecast', load: async (ctx) => (await import('./forecast.js')).forecastCommand(ctx) },
   { name: 'config', load: async (ctx) => (await import('./config.js')).configCommand(ctx) },
   { name: 'history', load: async (ctx) => (await import('./history.js')).historyCommand(ctx) },
   { name: 'model', load: async (ctx) => (await import('./model.js')).modelCommand(ctx) },
+  { name: 'status', load: async (ctx) => (await import('./status.js')).statusCommand(ctx) },
+  { name: 'drill', load: async (ctx) => (await import('./drill.js')).drillCommand(ctx) },
 ];
 
 /** The commands to build for `argv`: only the one invoked, or all of them for the top-level help. */

@@ -21,6 +21,7 @@ export interface BackupRunRow {
   riskLevel?: string | null;
   artifactPath?: string | null;
   artifactSha256?: string | null;
+  tableCounts?: Record<string, number> | null;
   source?: 'sentinel' | 'import';
 }
 
@@ -29,9 +30,9 @@ export async function insertBackupRun(db: pg.Pool | pg.PoolClient, run: BackupRu
   const result = await db.query(
     `INSERT INTO backup_runs (backup_id, target, started_at, ended_at, status, duration_seconds, size_bytes,
        database_size_gb, free_space_gb, estimated_duration, estimated_size, error_message, hour_of_day, day_of_week,
-       workflow_id, workflow_run_id, decision, failure_probability, risk_level, artifact_path, artifact_sha256, source)
+       workflow_id, workflow_run_id, decision, failure_probability, risk_level, artifact_path, artifact_sha256, source, table_counts)
      VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,EXTRACT(HOUR FROM $3::timestamptz AT TIME ZONE 'UTC'),
-       EXTRACT(DOW FROM $3::timestamptz AT TIME ZONE 'UTC'),$13,$14,$15,$16,$17,$18,$19,$20)
+       EXTRACT(DOW FROM $3::timestamptz AT TIME ZONE 'UTC'),$13,$14,$15,$16,$17,$18,$19,$20,$21)
      ON CONFLICT DO NOTHING`,
     [
       run.backupId,
@@ -54,6 +55,7 @@ export async function insertBackupRun(db: pg.Pool | pg.PoolClient, run: BackupRu
       run.artifactPath ?? null,
       run.artifactSha256 ?? null,
       run.source ?? 'sentinel',
+      run.tableCounts ? JSON.stringify(run.tableCounts) : null,
     ],
   );
   return (result.rowCount ?? 0) > 0;

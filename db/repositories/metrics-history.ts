@@ -83,3 +83,16 @@ export async function databaseSizeSeries(db: pg.Pool, target: string, before: Da
   );
   return result.rows.map((r) => ({ at: r.started_at as Date, value: Number(r.database_size_gb) }));
 }
+
+/** Every completed dump of the target with a size and an artifact, pruned or not (retention's input history). */
+export async function dumpSizes(db: pg.Pool, target: string, before: Date, limit = 5000): Promise<Array<{ startedAt: Date; bytes: number }>> {
+  const result = await db.query(
+    `SELECT started_at, size_bytes::float8 AS bytes FROM (
+       SELECT started_at, size_bytes FROM backup_runs
+        WHERE target = $1 AND status = 'completed' AND size_bytes IS NOT NULL AND artifact_path IS NOT NULL AND started_at < $2
+        ORDER BY started_at DESC LIMIT $3) recent
+      ORDER BY started_at`,
+    [target, before, limit],
+  );
+  return result.rows.map((r) => ({ startedAt: r.started_at as Date, bytes: Number(r.bytes) }));
+}

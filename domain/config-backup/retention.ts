@@ -9,6 +9,8 @@
  *  - Calendar buckets are computed in ONE explicit IANA time zone (default UTC), never the host's local zone.
  *  - An empty policy removes nothing (restic refuses to act on one for the same reason).
  *  - A count of `Infinity` means unlimited (restic's `unlimited`).
+ *  - `within` (milliseconds) keeps every snapshot taken less than that long before the group's NEWEST snapshot
+ *    (restic `--keep-within`: measured from the latest snapshot, not from now, so the result needs no clock).
  *  - `keepOldestWhenShort` (off by default) adds restic >= 0.17's rule: when a calendar rule still has count left
  *    after the newest-first pass, the group's oldest snapshot is kept too (`oldest daily 2026-11-01`).
  */
@@ -21,6 +23,8 @@ export interface RetentionPolicy {
   weekly?: number;
   monthly?: number;
   yearly?: number;
+  /** Milliseconds before the group's newest snapshot within which every snapshot is kept (`--keep-within`). */
+  within?: number;
 }
 
 export interface RetentionOptions {
@@ -58,13 +62,13 @@ export interface RetentionResult<S extends RetentionSnapshot> {
   remove: S[];
 }
 
-type Rule = keyof RetentionPolicy;
+type Rule = Exclude<keyof RetentionPolicy, 'within'>;
 const RULES: readonly Rule[] = ['last', 'hourly', 'daily', 'weekly', 'monthly', 'yearly'];
 
 export const EMPTY_POLICY_REASON = 'empty policy: nothing is removed';
 
 export function isEmptyPolicy(policy: RetentionPolicy): boolean {
-  return RULES.every((rule) => (policy[rule] ?? 0) === 0);
+  return RULES.every((rule) => (policy[rule] ?? 0) === 0) && (policy.within ?? 0) === 0;
 }
 
 /** `keep 3 daily, 4 weekly` style summary, like restic's "Applying Policy" line. */
@@ -73,6 +77,7 @@ export function describePolicy(policy: RetentionPolicy): string {
     const count = policy[rule]!;
     return `${count === Infinity ? 'all' : count} ${rule}`;
   });
+  if ((policy.within ?? 0) > 0) parts.push(`all within ${describeWithin(policy.within!)}`);
   return parts.length === 0 ? 'keep everything (empty policy)' : `keep ${parts.join(', ')}`;
 }
 
@@ -127,8 +132,10 @@ function judgeGroup<S extends RetentionSnapshot>(
   const keep: KeptSnapshot<S>[] = [];
   const remove: S[] = [];
 
+  const withinFrom = (policy.within ?? 0) > 0 ? newestFirst[0]!.time.getTime() - policy.within! : Infinity;
   newestFirst.forEach((snapshot, index) => {
     const reasons: string[] = [];
+    if (snapshot.time.getTime() > withinFrom) reasons.push(`within ${describeWithin(policy.within!)}`);
     const isOldest = index === newestFirst.length - 1;
     const buckets = bucketsOf(snapshot.time, timeZone);
     for (const rule of RULES) {
@@ -164,7 +171,22 @@ function bucketsOf(time: Date, timeZone: string): Record<Exclude<Rule, 'last'>, 
   };
 }
 
+/** `36h`, `2d`, `90m`: the largest whole unit, as restic prints `--keep-within`. */
+export function describeWithin(ms: number): string {
+  for (const [unit, size] of [
+    ['d', 86_400_000],
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1000],
+  ] as const)
+    if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
+  return `${ms}ms`;
+}
+
 function validatePolicy(policy: RetentionPolicy): void {
+  if (policy.within !== undefined && !(Number.isFinite(policy.within) && policy.within >= 0)) {
+    throw new RangeError(`keep-within must be a duration >= 0 (got ${String(policy.within)})`);
+  }
   for (const rule of RULES) {
     const count = policy[rule];
     if (count === undefined || count === Infinity) continue;

@@ -3,6 +3,7 @@ import { forecastSeries, type SeriesForecast } from '../metrics/series-forecast.
 import type { TimedValue } from '../metrics/daily-series.js';
 import type { Severity } from '../metrics/zscore.js';
 import type { CapacityAlert, CapacityEntry, CapacitySeriesKind, CapacitySource } from './contract.js';
+import { applyRetention, type RetentionPolicy } from '../config-backup/retention.js';
 
 /** Capacity figures are in GB = 10^9 bytes (as `df -H` and disk vendors count). */
 export const BYTES_PER_GB = 1e9;
@@ -18,6 +19,25 @@ export function retainedSeries(daily: ReadonlyArray<{ day: string; bytes: number
   return sorted.map(({ day, bytes }) => {
     total += bytes;
     return { at: `${day}T00:00:00Z`, value: total / BYTES_PER_GB };
+  });
+}
+
+/**
+ * Daily store size (GB) under a `keep` policy: for each day with dumps, the policy applied to every dump made by the
+ * end of that day, summing the sizes it keeps. A policy makes the store level off (e.g. 7 daily + 4 weekly ≈ 11
+ * dumps), which a running sum would miss, and the forecast then predicts a plateau instead of a full disk.
+ * `dumps` is every completed dump with a size, pruned or not (retention history, not what is on disk now).
+ */
+export function keptUnderPolicySeries(dumps: ReadonlyArray<{ startedAt: Date; bytes: number }>, policy: RetentionPolicy, timeZone = 'UTC'): TimedValue[] {
+  const sorted = [...dumps].sort((a, b) => a.startedAt.getTime() - b.startedAt.getTime());
+  const days = [...new Set(sorted.map((d) => d.startedAt.toISOString().slice(0, 10)))];
+  const snapshots = sorted.map((d, k) => ({ id: String(k), group: 'dumps', time: d.startedAt, bytes: d.bytes }));
+  let upTo = 0;
+  return days.map((day) => {
+    const end = Date.parse(`${day}T00:00:00Z`) + 86_400_000;
+    while (upTo < snapshots.length && snapshots[upTo]!.time.getTime() < end) upTo++;
+    const kept = applyRetention(snapshots.slice(0, upTo), policy, { timeZone }).keep;
+    return { at: `${day}T00:00:00Z`, value: kept.reduce((sum, k) => sum + k.snapshot.bytes, 0) / BYTES_PER_GB };
   });
 }
 

@@ -177,7 +177,8 @@ export interface CapacityForecastInput {
   targets?: string[];
 }
 
-export type CapacitySeriesKind = 'retained-backups' | 'database-size' | 'filesystem-total';
+/** `kept-under-policy`: what the target's `keep` policy leaves stored each day (retention simulated over its dumps). */
+export type CapacitySeriesKind = 'retained-backups' | 'kept-under-policy' | 'database-size' | 'filesystem-total';
 /** config: targets[].capacityGb; filesystem: used + free space where BACKUP_DIR lives; cli: --capacity-gb. */
 export type CapacitySource = 'config' | 'filesystem' | 'cli' | 'none';
 
@@ -211,6 +212,8 @@ export interface CapacityEntry {
   daysUntilFull: { point: number | null; conservative: number | null; alreadyFull: boolean; growing: boolean } | null;
   alert: boolean;
   severity: Severity | null;
+  /** With a `keep` policy: the policy and the store it settles at (dumps it keeps at the usual cadence x median size). */
+  retention?: { policy: string; keptNow: number; steadyStateGb: number | null };
 }
 
 export interface CapacityAlert {

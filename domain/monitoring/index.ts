@@ -19,5 +19,13 @@ export {
   runIncidentMessage,
 } from './incident-plan.js';
 export type { IncidentPlan, IncidentWrite } from './incident-plan.js';
-export { BYTES_PER_GB, capacityAlert, capacityEntry, capacityVerdict, combineRunningTotals, retainedSeries } from './capacity-plan.js';
+export {
+  BYTES_PER_GB,
+  capacityAlert,
+  capacityEntry,
+  capacityVerdict,
+  combineRunningTotals,
+  keptUnderPolicySeries,
+  retainedSeries,
+} from './capacity-plan.js';
 export type { CapacityEntryInput } from './capacity-plan.js';

@@ -1,4 +1,5 @@
 import { describeValue } from '../describe-value.js';
+import type { GateFreshness } from '../freshness/contract.js';
 import type { HistoricalContext } from '../history/types.js';
 import type { RobustFinding } from '../metrics/scoring.js';
 import type { AnomalyCheckSummary } from '../monitoring/contract.js';
@@ -41,6 +42,10 @@ export interface ResolvedGate {
   databaseSizeGb?: number;
   freeSpaceGb?: number;
   childWorkflow?: { type: string; taskQueue: string };
+  /** Who may approve or reject this target's runs (sentinel.yaml `approvers`); absent: anyone. */
+  approvers?: string[];
+  /** The target's backup freshness at the gate's start (absent in runs recorded before it existed). */
+  freshness?: GateFreshness;
 }
 
 export type GateDecision = 'proceed' | 'approved' | 'rejected' | 'skipped';
@@ -49,6 +54,41 @@ export type Phase = 'predicting' | 'alerting' | 'delaying' | 'awaiting-approval'
 export interface HumanDecision {
   by: string;
   reason?: string;
+  /** What the decision came through, for the audit: `cli`, `client`, or the caller's own label. Absent: `api`. */
+  via?: string;
+}
+
+/** How the workflow took a decision it was sent: the audit records refused and ignored ones too. */
+export type ApprovalOutcome = 'accepted' | 'refused' | 'ignored';
+
+/** One approve/reject that reached a pre-backup run, as the `approvals` table stores it. */
+export interface ApprovalEntry {
+  /** Order within the run (1, 2, ...): with workflow and run IDs, the idempotency key of the row. */
+  seq: number;
+  decision: 'approve' | 'reject';
+  by: string;
+  reason?: string;
+  /** `signal` or `update`: how it reached the workflow. */
+  transport: 'signal' | 'update';
+  via: string;
+  outcome: ApprovalOutcome;
+  /** Why it was refused or ignored. */
+  note?: string;
+  /** Workflow time it arrived (ISO). */
+  at: string;
+}
+
+export interface RecordApprovalsInput {
+  workflowId: string;
+  runId: string;
+  target: string;
+  entries: ApprovalEntry[];
+}
+
+/** Why `by` may not decide for a target with an `approvers` list, or undefined when they may. */
+export function approverRefusal(target: string, approvers: readonly string[] | undefined, by: string): string | undefined {
+  if (!approvers || approvers.length === 0 || approvers.includes(by)) return undefined;
+  return `${by || '(nobody)'} is not an approver of ${target} (approvers: ${approvers.join(', ')})`;
 }
 
 export interface BackupResult {
@@ -58,6 +98,8 @@ export interface BackupResult {
   sizeBytes: number | null;
   path?: string;
   sha256?: string;
+  /** Row counts in the dump's snapshot (`schema.table` -> rows) for restore drills; postgres targets with `drill`. */
+  tableCounts?: Record<string, number>;
   error?: string;
 }
 
@@ -89,6 +131,8 @@ export interface PreBackupState {
   backup: BackupResult | null;
   anomalies: RobustFinding[];
   anomalyCheck: AnomalyCheckSummary | null;
+  /** From the gate's resolution: the target's backup freshness (absent when unknown or in older runs). */
+  freshness?: GateFreshness;
 }
 
 const TARGET_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/i;

@@ -1,3 +1,4 @@
+import { formatDuration } from '../freshness/objective.js';
 import type { PreBackupState } from './contract.js';
 
 const PHASE_TEXT: Record<PreBackupState['phase'], string> = {
@@ -24,5 +25,12 @@ export function describeGate(state: PreBackupState): string {
     const anomalous = state.anomalies.filter((a) => a.isAnomaly).length;
     if (anomalous > 0) where += `, ${anomalous} anomal${anomalous === 1 ? 'y' : 'ies'}`;
   }
-  return `${state.target}: ${risk} -> ${where}${state.escalated && state.phase === 'awaiting-approval' ? ' (escalated after delays)' : ''}`;
+  return `${state.target}: ${risk} -> ${where}${state.escalated && state.phase === 'awaiting-approval' ? ' (escalated after delays)' : ''}${describeFreshness(state.freshness)}`;
+}
+
+/** `; backups fresh: last success 3h ago, maxAge 1d2h` (or STALE), for targets with a freshness objective. */
+function describeFreshness(freshness: PreBackupState['freshness']): string {
+  if (!freshness || (freshness.state !== 'fresh' && freshness.state !== 'stale') || freshness.maxAgeSeconds === null) return '';
+  const last = freshness.ageSeconds === null ? 'no successful backup yet' : `last success ${formatDuration(freshness.ageSeconds * 1000)} ago`;
+  return `; backups ${freshness.state === 'stale' ? 'STALE' : 'fresh'}: ${last}, maxAge ${formatDuration(freshness.maxAgeSeconds * 1000)}`;
 }

@@ -137,7 +137,44 @@ const ACTIONS: Record<string, string> = {
   free_space: 'Free space on the backup destination or move the backup elsewhere.',
   time_since_success: 'No recent good backup exists: treat this run as urgent and watch it.',
   maintenance_window: 'Avoid the maintenance window, or confirm no maintenance is planned.',
+  last_restore_drill:
+    'The last restore drill failed: fix what it found, then run `sentinel drill run <target>`; until a drill passes this target stays high risk.',
 };
+
+/** What the risk pipeline knows about a target's last finished restore drill. */
+export interface DrillSignal {
+  status: 'passed' | 'failed';
+  finishedAt: string | null;
+  error: string | null;
+}
+
+/**
+ * A target whose last restore drill failed is high risk, whatever the rules or the model say: its backups are not
+ * known to restore. Applied to every prediction (rules and model alike) as the factor `last_restore_drill`:
+ * the probability is raised to at least halfway between the threshold and 1 (so above the threshold) and the
+ * factor's contribution is the log-odds added. A passing last drill changes nothing.
+ */
+export function applyDrillSignal(prediction: Prediction, drill: DrillSignal | undefined): Prediction {
+  if (drill?.status !== 'failed') return prediction;
+  const floor = Math.min(0.99, prediction.threshold + (1 - prediction.threshold) / 2);
+  const probability = round(Math.max(prediction.failureProbability, floor), 4);
+  const contribution = round(logit(clamp(probability, 0.0001, 0.9999)) - logit(clamp(prediction.failureProbability, 0.0001, 0.9999)));
+  const when = drill.finishedAt ? ` (${drill.finishedAt})` : '';
+  const factor: RiskFactor = {
+    factor: 'last_restore_drill',
+    value: 'failed',
+    contribution,
+    description: `last restore drill failed${when}${drill.error ? `: ${drill.error.slice(0, 200)}` : ''}`,
+  };
+  const riskFactors = [factor, ...prediction.riskFactors].sort((a, b) => Math.abs(b.contribution) - Math.abs(a.contribution));
+  return {
+    ...prediction,
+    failureProbability: probability,
+    riskLevel: riskLevel(probability, prediction.threshold),
+    riskFactors,
+    recommendedActions: recommendActions(riskFactors, probability, prediction.threshold),
+  };
+}
 
 export function recommendActions(factors: RiskFactor[], probability: number, threshold: number): string[] {
   const actions = factors

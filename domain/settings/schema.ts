@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { checkSqlProblem, parseExpectation } from '../drill/checks.js';
 import { cronProblem, quoted } from './cron.js';
 import { parseDurationMs } from './duration.js';
 import { knownKeysAt, unknownKeyMessage } from './unknown-keys.js';
@@ -53,6 +54,8 @@ const gateFields = {
     .default(60),
   maxDelays: z.number().int().min(0).max(100).default(3),
   approvalTimeout: duration.default(12 * 3_600_000),
+  /** Who may approve or reject this target's high-risk runs (the names given as `--by`); absent: anyone. */
+  approvers: z.array(z.string().min(1, 'must not be empty').max(200)).min(1, 'must list at least one approver (or leave it out)').optional(),
   /** Typical figures for this target, used by the predictor when the caller passes none. */
   estimatedDurationSeconds: z.number().nonnegative().optional(),
   estimatedSizeBytes: z.number().nonnegative().optional(),
@@ -63,6 +66,11 @@ const gateFields = {
    * of the filesystem holding BACKUP_DIR plus what the target already stores there.
    */
   capacityGb: z.number().positive('must be > 0').optional(),
+  /**
+   * Freshness objective (the RPO): the longest a target may go without a successful backup before a `stale-backup`
+   * incident opens. Default: twice the `schedule` interval (domain/freshness/objective.ts); none without a schedule.
+   */
+  maxAge: duration.refine((ms) => ms >= 60_000, 'must be at least 1 minute (the check runs every 5 minutes)').optional(),
   /** Cron string or calendar spec for a scheduled pre-backup run (applied by `sentinel schedules apply`). */
   schedule: z.union([cronString(), calendarSpec()], { error: 'must be a cron string ("0 2 * * *") or a calendar spec ({ hour: 2, minute: 0 })' }).optional(),
 };
@@ -94,8 +102,80 @@ function calendarSpec() {
   });
 }
 
+/** When a target's restore drill runs (default: weekly, Saturday 05:00 in `timezone`). */
+const drillSchedule = () =>
+  z.union([cronString(), calendarSpec()], { error: 'must be a cron string ("0 5 * * 6") or a calendar spec ({ dayOfWeek: SATURDAY, hour: 5 })' });
+
+/** `{ sql, expect }`: one read-only query returning one value, compared with `expect` (`>= 1`). */
+const drillCheck = z.strictObject({
+  sql: z.string().superRefine((sql, ctx) => {
+    const problem = checkSqlProblem(sql);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  }),
+  expect: z.string().superRefine((text, ctx) => {
+    const parsed = parseExpectation(text);
+    if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', message: parsed });
+  }),
+});
+
+const drillTimeout = z
+  .number()
+  .positive()
+  .default(6 * 3600);
+
+/** A table name as pg_dump lists it: `orders` (schema public) or `sales.orders`; quoted names are not supported. */
+const tableName = z.string().regex(/^([A-Za-z_][A-Za-z0-9_$]*\.)?[A-Za-z_][A-Za-z0-9_$]*$/, 'must be a table name like "orders" or "sales.orders"');
+
+const postgresDrill = z.strictObject({
+  schedule: drillSchedule().optional(),
+  checks: z.array(drillCheck).default([]),
+  /**
+   * Tables whose rows are counted at backup time (in the dump's own snapshot) and compared after the restore.
+   * Absent: every table of the database when that is cheap (estimated rows under COUNT_ALL_TABLES_MAX_ROWS).
+   */
+  countTables: z.array(tableName).optional(),
+  timeoutSeconds: drillTimeout,
+});
+
+const commandDrill = z.strictObject({
+  schedule: drillSchedule().optional(),
+  /** e.g. `restic check --read-data-subset=5%`; its exit code decides. */
+  command: z.string().min(1, 'must not be empty'),
+  timeoutSeconds: drillTimeout,
+});
+
+/** How many of every kind to keep (restic forget); a count may be "unlimited". */
+const keepCount = z.union([z.number().int('must be a whole number').min(0, 'must be >= 0'), z.literal('unlimited').transform(() => Infinity)]);
+
+/**
+ * Dump retention with `restic forget` semantics (domain/config-backup/retention.ts). A policy that would keep
+ * nothing is refused: an empty `keep` (which restic reads as "keep everything") is ambiguous for deletion.
+ */
+const keepPolicy = z
+  .strictObject({
+    last: keepCount.optional(),
+    hourly: keepCount.optional(),
+    daily: keepCount.optional(),
+    weekly: keepCount.optional(),
+    monthly: keepCount.optional(),
+    yearly: keepCount.optional(),
+    within: duration.optional(),
+  })
+  .superRefine((policy, ctx) => {
+    const counts = [policy.last, policy.hourly, policy.daily, policy.weekly, policy.monthly, policy.yearly];
+    if (counts.every((count) => (count ?? 0) === 0) && (policy.within ?? 0) === 0)
+      ctx.addIssue({
+        code: 'custom',
+        message: 'would keep nothing: give at least one of last, hourly, daily, weekly, monthly, yearly (> 0) or within (e.g. "7d")',
+      });
+  });
+
 const postgresTarget = z.strictObject({
   ...gateFields,
+  /** Restore drills (docs/backup-assurance.md); with this section the target gets a weekly drill schedule. */
+  drill: postgresDrill.optional(),
+  /** Dump retention, applied after each successful backup and by `sentinel backup prune`. */
+  keep: keepPolicy.optional(),
   kind: z.literal('postgres'),
   url: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL'),
   timeoutSeconds: z
@@ -106,6 +186,8 @@ const postgresTarget = z.strictObject({
 
 const commandTarget = z.strictObject({
   ...gateFields,
+  /** A restore drill: `drill.command` proves the backup restores (its exit code decides). */
+  drill: commandDrill.optional(),
   kind: z.literal('command'),
   command: z.string().min(1, 'must not be empty'),
   timeoutSeconds: z.number().positive().default(3600),
@@ -125,6 +207,80 @@ const target = z.discriminatedUnion('kind', [postgresTarget, commandTarget, work
   error: 'kind must be one of postgres, command, workflow',
 });
 
+/*
+ * Alert channels (docs/alerts.md). Secrets are never written here: a channel names the environment variable that
+ * holds its URL, signing secret or routing key (`urlEnv`, `secretEnv`, `routingKeyEnv`), and a secret written inline
+ * is refused with that advice. Whether the variables are set, hold a valid URL and a long enough secret is checked
+ * where the environment is known (capabilities/alerts/channels.ts: the worker refuses to start otherwise).
+ */
+const ALERT_SEVERITIES = ['info', 'warning', 'critical'] as const;
+const alertSeverity = z.enum(ALERT_SEVERITIES, { error: `must be one of ${ALERT_SEVERITIES.join(', ')}` });
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, 'must be the NAME of an environment variable (letters, digits, "_")');
+/** Lower case only, so a configured channel can never be named like the implicit `ALERT_WEBHOOK_URL` one. */
+const channelName = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'must be 1-63 lower-case letters, digits, ".", "_" or "-", starting with a letter or digit');
+const inline = (name: string) =>
+  z.never({ error: `inline secrets are refused: put the value in an environment variable and name it with \`${name}\`` }).optional();
+
+const channelFields = {
+  name: channelName,
+  /** The least severe alert this channel receives. */
+  minSeverity: alertSeverity.default('warning'),
+  /** Per HTTP attempt; the whole delivery of one alert fits in the sendAlert activity's 30 s. */
+  timeoutSeconds: z.number().positive('must be > 0').max(20, 'must be at most 20 (one delivery must fit in 30 s)').default(10),
+  /** HTTP attempts per alert for a 5xx, a timeout or an unreachable endpoint (a 4xx is never retried). */
+  maxAttempts: z.number().int().min(1).max(5).default(3),
+};
+
+const webhookChannel = z.strictObject({
+  ...channelFields,
+  kind: z.literal('webhook'),
+  urlEnv: envName,
+  /** The HMAC-SHA256 signing secret, at least 32 bytes. */
+  secretEnv: envName,
+  url: inline('urlEnv'),
+  secret: inline('secretEnv'),
+});
+
+const slackChannel = z.strictObject({
+  ...channelFields,
+  kind: z.literal('slack'),
+  /** The incoming-webhook URL (its path is the credential). */
+  urlEnv: envName,
+  url: inline('urlEnv'),
+  webhookUrl: inline('urlEnv'),
+});
+
+export const PAGERDUTY_EVENTS_URL = 'https://events.pagerduty.com/v2/enqueue';
+
+const pagerdutyChannel = z.strictObject({
+  ...channelFields,
+  kind: z.literal('pagerduty'),
+  /** The Events API v2 integration (routing) key. */
+  routingKeyEnv: envName,
+  /** The Events API endpoint (not a secret); overridable for a proxy, an EU account or tests. */
+  eventsUrl: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).default(PAGERDUTY_EVENTS_URL),
+  routingKey: inline('routingKeyEnv'),
+  integrationKey: inline('routingKeyEnv'),
+});
+
+const alertChannel = z.discriminatedUnion('kind', [webhookChannel, slackChannel, pagerdutyChannel], {
+  error: 'kind must be one of webhook, slack, pagerduty',
+});
+
+/** Which channels receive which alerts; absent fields match everything (docs/alerts.md, "Routes"). */
+const alertRoute = z.strictObject({
+  targets: z.array(targetName).min(1).optional(),
+  severities: z.array(alertSeverity).min(1).optional(),
+  channels: z.array(channelName).min(1, 'must name at least one channel'),
+});
+
+const alertsSection = z.strictObject({
+  channels: z.array(alertChannel).default([]),
+  routes: z.array(alertRoute).default([]),
+});
+
 export const settingsSchema = z
   .strictObject({
     timezone: z.string().default('UTC'),
@@ -132,6 +288,8 @@ export const settingsSchema = z
     alertBudget: alertBudget.optional(),
     wantedPrecision: wantedPrecision.optional(),
     targets: z.array(target).default([]),
+    /** Absent: no configured channels (ALERT_WEBHOOK_URL, when set, still receives every alert). */
+    alerts: alertsSection.optional(),
   })
   .superRefine((config, ctx) => {
     const seen = new Set<string>();
@@ -139,11 +297,35 @@ export const settingsSchema = z
       if (seen.has(t.name)) ctx.addIssue({ code: 'custom', path: ['targets', index, 'name'], message: `duplicate target name "${t.name}"` });
       seen.add(t.name);
     });
+    const channels = new Set<string>();
+    config.alerts?.channels.forEach((c, index) => {
+      if (channels.has(c.name)) ctx.addIssue({ code: 'custom', path: ['alerts', 'channels', index, 'name'], message: `duplicate channel name "${c.name}"` });
+      channels.add(c.name);
+    });
+    // A route naming a channel or target that does not exist is a typo that would silently drop alerts.
+    config.alerts?.routes.forEach((route, index) => {
+      route.channels.forEach((name, i) => {
+        if (!channels.has(name))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['alerts', 'routes', index, 'channels', i],
+            message: `unknown channel "${name}"; configured channels: ${[...channels].join(', ') || '(none)'}`,
+          });
+      });
+      route.targets?.forEach((name, i) => {
+        if (!seen.has(name)) ctx.addIssue({ code: 'custom', path: ['alerts', 'routes', index, 'targets', i], message: `unknown target "${name}"` });
+      });
+    });
   });
 
 export type SentinelSettings = z.infer<typeof settingsSchema>;
 export type TargetConfig = SentinelSettings['targets'][number];
 export type TargetKind = TargetConfig['kind'];
+export type AlertChannelConfig = NonNullable<SentinelSettings['alerts']>['channels'][number];
+export type AlertRouteConfig = NonNullable<SentinelSettings['alerts']>['routes'][number];
+export type AlertSeverity = (typeof ALERT_SEVERITIES)[number];
+export type PostgresTargetConfig = Extract<TargetConfig, { kind: 'postgres' }>;
+export type KeepPolicy = NonNullable<PostgresTargetConfig['keep']>;
 
 export class SettingsError extends Error {
   constructor(
@@ -185,7 +367,7 @@ export function describeIssues(issues: readonly z.core.$ZodIssue[], data: unknow
    */
   const context = (path: readonly PropertyKey[]): string => {
     const parts: string[] = [];
-    if (path[0] === 'targets' && typeof path[1] === 'number' && path[2] === 'schedule' && Array.isArray(targets)) {
+    if (path[0] === 'targets' && typeof path[1] === 'number' && ['schedule', 'drill', 'keep'].includes(String(path[2])) && Array.isArray(targets)) {
       const name = (targets[path[1]] as { name?: unknown } | undefined)?.name;
       if (targetName.safeParse(name).success) parts.push(`target "${name as string}"`);
     }

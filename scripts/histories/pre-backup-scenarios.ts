@@ -17,6 +17,7 @@ export function preBackupTargets(stack: RecordingStack): unknown[] {
   return [
     { name: 'orders-db', kind: 'postgres', url: stack.databaseUrl, policy: 'manual', threshold: 0.5 },
     { name: 'manual-cmd', kind: 'command', command: 'true', policy: 'manual', threshold: 0.5 },
+    { name: 'audited-cmd', kind: 'command', command: 'true', policy: 'manual', threshold: 0.5, approvers: ['alice'] },
     { name: 'delay-cmd', kind: 'command', command: 'true', policy: 'delay', threshold: 0.5, delayMinutes: 0.1, maxDelays: 3 },
     { name: 'escalate-cmd', kind: 'command', command: 'true', policy: 'delay', threshold: 0.5, delayMinutes: 0.01, maxDelays: 2 },
     { name: 'broken-cmd', kind: 'command', command: 'echo "disk gone" >&2; exit 3', policy: 'delay' },
@@ -99,6 +100,14 @@ export async function recordPreBackup(r: Recorder): Promise<void> {
   await inPhase(byUpdate, 'awaiting-approval');
   await byUpdate.executeUpdate('decide', { args: [{ decision: 'approve', by: 'alice', reason: 'checked disk space' }] });
   await capture('high-risk-manual-approve-update', byUpdate, decided('approved', 'completed'));
+
+  // Patch 'approval-audit': a non-approver's signal is refused and recorded, an approver's update accepted; both
+  // reach the `approvals` table through recordApprovals.
+  const audited = await start('high-risk-approvers-refused-signal-approve-update', { target: 'audited-cmd', context: RISKY });
+  await inPhase(audited, 'awaiting-approval');
+  await audited.signal('approve', { by: 'mallory', reason: 'not on the list' });
+  await audited.executeUpdate('decide', { args: [{ decision: 'approve', by: 'alice', reason: 'on the list', via: 'cli' }] });
+  await capture('high-risk-approvers-refused-signal-approve-update', audited, decided('approved', 'completed'));
 
   const rejected = await start('high-risk-manual-reject-signal', { target: 'manual-cmd', context: RISKY });
   await inPhase(rejected, 'awaiting-approval');

@@ -26,8 +26,17 @@ export interface Harness {
   databaseUrl: string;
   temporalAddress: string;
   writeConfig(config: unknown): Promise<void>;
+  /** What an operator's shell would set for the `sentinel` CLI to reach this harness's server, database and worker. */
+  cliEnv(): Record<string, string>;
   /** `db` / `embeddedDatabaseUrl`: a worker whose own database is another one (e.g. an embedded PGlite). */
-  startWorker(options?: { alertWebhookUrl?: string; log?: Logger; db?: pg.Pool; embeddedDatabaseUrl?: string }): Promise<RunningWorker>;
+  startWorker(options?: {
+    alertWebhookUrl?: string;
+    log?: Logger;
+    db?: pg.Pool;
+    embeddedDatabaseUrl?: string;
+    webUi?: { url: string; namespace: string };
+    drillDatabaseUrl?: string;
+  }): Promise<RunningWorker>;
   close(): Promise<void>;
 }
 
@@ -66,6 +75,13 @@ export async function createHarness(name: string): Promise<Harness> {
     async writeConfig(config) {
       await writeFile(configPath, stringify(config));
     },
+    cliEnv: () => ({
+      TEMPORAL_ADDRESS: temporalAddress,
+      DATABASE_URL: databaseUrl,
+      SENTINEL_CONFIG: configPath,
+      SENTINEL_TASK_QUEUE: taskQueue,
+      SENTINEL_DATA_DIR: dir,
+    }),
     async startWorker(options = {}) {
       const native = await NativeConnection.connect({ address: temporalAddress });
       nativeConnections.push(native);
@@ -80,8 +96,10 @@ export async function createHarness(name: string): Promise<Harness> {
           backupDir,
           configBackup: configBackupSourceFromEnv(),
           alertWebhookUrl: options.alertWebhookUrl,
+          webUi: options.webUi,
           log: options.log ?? silentLogger,
           embeddedDatabaseUrl: options.embeddedDatabaseUrl,
+          drillDatabaseUrl: options.drillDatabaseUrl,
         },
         overrides: { shutdownGraceTime: '2s', identity: `${taskQueue}-worker-${workers.length + 1}` },
       });

@@ -42,6 +42,24 @@ export interface WorkerProcess {
 
 const WORKER_MAIN = path.resolve('workers/main.ts');
 
+/** A worker process on a harness's server, database, sentinel.yaml and backup dir, logging to `<dir>/<name>.log`. */
+export function harnessWorkerOptions(
+  h: { temporalAddress: string; databaseUrl: string; configPath: string; backupDir: string; dir: string },
+  name: string,
+  taskQueue: string,
+): WorkerProcessOptions {
+  return {
+    name,
+    taskQueue,
+    temporalAddress: h.temporalAddress,
+    databaseUrl: h.databaseUrl,
+    configPath: h.configPath,
+    backupDir: h.backupDir,
+    dataDir: h.dir,
+    logFile: path.join(h.dir, `${name}.log`),
+  };
+}
+
 export function spawnWorkerProcess(options: WorkerProcessOptions): WorkerProcess {
   const env: NodeJS.ProcessEnv = {
     ...process.env,

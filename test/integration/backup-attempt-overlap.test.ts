@@ -5,7 +5,7 @@ import { preBackupWorkflowId, type PreBackupResult } from '../../domain/pre-back
 import { preBackupWorkflow } from '../../workflows/pre-backup.js';
 import { activityStarts, isAlive, processesMatching, startedActivity } from '../helpers/faults.js';
 import { createHarness, eventually, type Harness } from '../helpers/harness.js';
-import { spawnWorkerProcess, type WorkerProcess } from '../helpers/worker-process.js';
+import { harnessWorkerOptions, spawnWorkerProcess, type WorkerProcess } from '../helpers/worker-process.js';
 
 // Issue #11 item 5: a worker SIGKILLed during a command backup left the command running; the retry on the next
 // worker started it again while the orphan still ran, so the log read start, start, end, end. A retry must stop
@@ -38,16 +38,7 @@ describe('a command backup whose worker is SIGKILLed mid-command', () => {
     ].join('\n');
     await h.writeConfig({ targets: [{ name: 'slow-command', kind: 'command', command, timeoutSeconds: 120, policy: 'delay' }] });
     const spawn = (name: string) => {
-      const worker = spawnWorkerProcess({
-        name,
-        taskQueue,
-        temporalAddress: h.temporalAddress,
-        databaseUrl: h.databaseUrl,
-        configPath: h.configPath,
-        backupDir: h.backupDir,
-        dataDir: h.dir,
-        logFile: path.join(h.dir, `${name}.log`),
-      });
+      const worker = spawnWorkerProcess(harnessWorkerOptions(h, name, taskQueue));
       workers.push(worker);
       return worker;
     };

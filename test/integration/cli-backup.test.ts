@@ -15,13 +15,7 @@ beforeAll(async () => {
     ],
   });
   await h.startWorker();
-  env = {
-    TEMPORAL_ADDRESS: h.temporalAddress,
-    DATABASE_URL: h.databaseUrl,
-    SENTINEL_CONFIG: h.configPath,
-    SENTINEL_TASK_QUEUE: h.taskQueue,
-    SENTINEL_DATA_DIR: h.dir,
-  };
+  env = h.cliEnv();
 });
 
 afterAll(async () => h?.close());

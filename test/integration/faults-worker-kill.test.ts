@@ -31,7 +31,7 @@ import {
 import { createHarness, eventually, type Harness } from '../helpers/harness.js';
 import { createIsolatedDatabase } from '../helpers/model-database.js';
 import { startTcpProxy } from '../helpers/tcp-proxy.js';
-import { spawnWorkerProcess, type WorkerProcess, type WorkerProcessOptions } from '../helpers/worker-process.js';
+import { harnessWorkerOptions, spawnWorkerProcess, type WorkerProcess, type WorkerProcessOptions } from '../helpers/worker-process.js';
 
 // Forces a critical risk from the rules without touching stored history (as in pre-backup.test.ts).
 const RISKY = { successRate: 0.2, recentFailures: 4 };
@@ -52,17 +52,7 @@ afterAll(async () => {
 });
 
 function spawnWorker(name: string, taskQueue: string, options: Partial<WorkerProcessOptions> = {}): WorkerProcess {
-  const worker = spawnWorkerProcess({
-    name,
-    taskQueue,
-    temporalAddress: h.temporalAddress,
-    databaseUrl: h.databaseUrl,
-    configPath: h.configPath,
-    backupDir: h.backupDir,
-    dataDir: h.dir,
-    logFile: path.join(h.dir, `${name}.log`),
-    ...options,
-  });
+  const worker = spawnWorkerProcess({ ...harnessWorkerOptions(h, name, taskQueue), ...options });
   workers.push(worker);
   return worker;
 }

@@ -31,8 +31,9 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for await (const s of h.client.schedule.list())
-    if (s.scheduleId.startsWith('sentinel/') || s.scheduleId === 'someone-else/keep-me') await h.client.schedule.getHandle(s.scheduleId).delete();
+  // Only the schedules this file made: other files (e.g. freshness.test.ts) keep schedules of their own on the server.
+  const own = new Set([...declaredSchedules({ config: config(true), timezone: TZ }).map((d) => d.id), 'sentinel/hand-made', 'someone-else/keep-me']);
+  for await (const s of h.client.schedule.list()) if (own.has(s.scheduleId)) await h.client.schedule.getHandle(s.scheduleId).delete();
   await h?.close();
 });
 

@@ -6,12 +6,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { validateConfigBackupInput } from '../../../domain/config-backup/contract.js';
+import { validateFreshnessCheckInput } from '../../../domain/freshness/contract.js';
 import { MetricsInputError } from '../../../domain/metrics/errors.js';
 import { forecast, validateHorizon, validateSizes } from '../../../domain/metrics/forecast.js';
 import { validateCapacity } from '../../../domain/metrics/capacity.js';
 import { validateRollbackModelInput, validateTrainModelInput } from '../../../domain/models/contract.js';
 import { resolveHorizonDays, validateAnomalyMonitorInput, validateCapacityForecastInput } from '../../../domain/monitoring/inputs.js';
 import { validatePreBackupInput } from '../../../domain/pre-backup/contract.js';
+import { validateRestoreDrillInput } from '../../../domain/drill/contract.js';
 import { anyText, anyValue, nestedValue, structuredButWrong } from './arbitraries.js';
 import { DEEP_NESTING, RUNS_CHEAP } from './budgets.js';
 import { assertClearProblems, expectClearOutcome, expectNoThrow, hostileParameters } from './expect-clear-error.js';
@@ -53,6 +55,7 @@ const shapes = {
       anyText(30),
     ),
   }),
+  restoreDrill: structuredButWrong({ target: targetName, heartbeatTimeoutSeconds: fc.double({ min: -5, max: 1_000 }) }),
   capacity: structuredButWrong({ horizonDays: fc.double({ min: -10, max: 2_000 }), targets: fc.array(fc.oneof(targetName, anyText(20)), { maxLength: 4 }) }),
 };
 
@@ -63,6 +66,12 @@ const VALIDATORS: Array<{ name: string; validate: (input: unknown) => unknown; s
   { name: 'validateRollbackModelInput', validate: validateRollbackModelInput, shape: shapes.rollback },
   { name: 'validateAnomalyMonitorInput', validate: (input) => validateAnomalyMonitorInput(input, NOW), shape: shapes.anomalyMonitor },
   { name: 'validateCapacityForecastInput', validate: validateCapacityForecastInput, shape: shapes.capacity },
+  {
+    name: 'validateFreshnessCheckInput',
+    validate: validateFreshnessCheckInput,
+    shape: structuredButWrong({ targets: fc.array(targetName, { maxLength: 3 }) }),
+  },
+  { name: 'validateRestoreDrillInput', validate: validateRestoreDrillInput, shape: shapes.restoreDrill },
 ];
 
 describe.each(VALIDATORS)('$name under hostile input', ({ validate, shape }) => {
@@ -106,6 +115,10 @@ describe('hand-picked refusals keep naming the value', () => {
     expect(validateAnomalyMonitorInput({ since: 'x'.repeat(10_000) }, NOW)[0]!.length).toBeLessThan(300);
     expect(validateCapacityForecastInput({ targets: [7n] })[0]).toMatch(/^targets\[0\] must be a target name \(got .*7.*\)$/);
     expect(validateConfigBackupInput({ ['k'.repeat(100_000)]: 1 })[0]!.length).toBeLessThan(300);
+    expect(validateRestoreDrillInput({ target: 'db', ['k'.repeat(100_000)]: 1 })[0]!.length).toBeLessThan(300);
+    expect(validateRestoreDrillInput({ target: 'db', heartbeatTimeoutSeconds: 1 })).toEqual([
+      'heartbeatTimeoutSeconds must be a number of seconds in [10, 600] (the drill heartbeats every 5 s; got 1)',
+    ]);
   });
 });
 

@@ -122,6 +122,30 @@ describe('docker-compose.yml', () => {
     }
   });
 
+  it('runs Prometheus with the shipped rules scraping the worker, and Grafana provisioned with it and the dashboard', () => {
+    const { prometheus, grafana } = compose.services;
+    expect(prometheus.volumes).toEqual(
+      expect.arrayContaining([
+        './deploy/prometheus/prometheus.yml:/etc/prometheus/prometheus.yml:ro',
+        './deploy/prometheus/sentinel-rules.yml:/etc/prometheus/sentinel-rules.yml:ro',
+      ]),
+    );
+    const scrape = parse(readFileSync('deploy/prometheus/prometheus.yml', 'utf8'));
+    expect(scrape.rule_files).toEqual(['/etc/prometheus/sentinel-rules.yml']);
+    const worker = compose.services['sentinel-worker'];
+    expect(scrape.scrape_configs[0].static_configs[0].targets).toEqual([`sentinel-worker:${worker.environment.SENTINEL_METRICS_PORT}`]);
+    expect(readFileSync('deploy/prometheus/sentinel-rules.yml', 'utf8')).toContain(`up{job="${scrape.scrape_configs[0].job_name}"}`);
+    expect(grafana.volumes).toEqual(
+      expect.arrayContaining(['./deploy/grafana/provisioning:/etc/grafana/provisioning:ro', './deploy/grafana/dashboards:/var/lib/grafana/dashboards:ro']),
+    );
+    const datasource = parse(readFileSync('deploy/grafana/provisioning/datasources/prometheus.yml', 'utf8')).datasources[0];
+    expect(datasource).toMatchObject({ type: 'prometheus', url: 'http://prometheus:9090' });
+    const provider = parse(readFileSync('deploy/grafana/provisioning/dashboards/backup-sentinel.yml', 'utf8')).providers[0];
+    expect(provider.options.path).toBe('/var/lib/grafana/dashboards');
+    const dashboard = JSON.parse(readFileSync('deploy/grafana/dashboards/backup-sentinel.json', 'utf8'));
+    for (const panel of dashboard.panels) for (const target of panel.targets) expect(target.datasource.uid).toBe(datasource.uid);
+  });
+
   it('retries schedules apply until it succeeds', () => {
     const schedules = compose.services['sentinel-schedules'];
     expect(schedules.restart).toMatch(/^on-failure(:\d+)?$/);
