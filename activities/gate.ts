@@ -2,6 +2,7 @@ import { findTarget } from '../domain/settings/schema.js';
 import type { PreBackupInput, ResolvedGate } from '../domain/pre-backup/contract.js';
 import type { ActivityDeps } from './deps.js';
 import { asActivityError } from '../platform/failures.js';
+import { resolveThreshold } from '../capabilities/prediction/threshold.js';
 import { gateFreshness } from '../capabilities/freshness/gate.js';
 
 /** Merges the target's settings from sentinel.yaml with the caller's overrides. Carries no credentials. */
@@ -9,12 +10,16 @@ export function createGateActivities(deps: ActivityDeps) {
   return {
     async resolveGate(input: PreBackupInput): Promise<ResolvedGate> {
       try {
-        const target = findTarget(await deps.loadSettings(), input.target);
+        const settings = await deps.loadSettings();
+        const target = findTarget(settings, input.target);
+        // `threshold: auto` is resolved here, in an activity, so the workflow code (and its replay) is unchanged.
+        const resolved = input.threshold === undefined ? await resolveThreshold(deps.db, settings, target) : null;
         return {
           target: target.name,
           kind: target.kind,
           policy: input.policy ?? target.policy,
-          threshold: input.threshold ?? target.threshold,
+          threshold: resolved ? resolved.threshold : (input.threshold as number),
+          thresholdSource: resolved ? resolved.source : { mode: 'caller' },
           delayMinutes: input.delayMinutes ?? target.delayMinutes,
           maxDelays: input.maxDelays ?? target.maxDelays,
           approvalTimeoutMs: input.approvalTimeoutMs ?? target.approvalTimeout,

@@ -5,6 +5,7 @@
  *
  *   npm run bench:model                         # everything (about 10-20 minutes on 2 busy cores)
  *   npm run bench:model -- --sizes 10000,100000 --skip-import
+ *   npm run bench:model -- --scenarios [--only disk-pressure,drift] [--seeds 1,2]   # the evaluation suite
  *
  * Each measurement runs in its own process (bench/model-cases.ts), so its peak RSS is its own. ml-random-forest
  * trains in quadratic time: a probe on a small history measures its rate, and sizes whose extrapolated fit time
@@ -16,6 +17,12 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { machineFacts } from './decision-latency/machine.js';
+
+// The evaluation suite (per scenario: model, rules, true probabilities): bench/model-scenarios.ts.
+if (process.argv.includes('--scenarios')) {
+  await import('./model-scenarios.js');
+  process.exit(0);
+}
 
 const { values: args } = parseArgs({
   options: {

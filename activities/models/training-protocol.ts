@@ -1,7 +1,7 @@
 /** Messages between the training activity (training-runner.ts) and its training thread (training-thread.ts). */
 import type { HistoryColumns } from '../../domain/models/history-columns.js';
 import type { ModelAlgorithm } from '../../domain/models/contract.js';
-import type { CandidateTrainingOutput, TrainingPhase } from '../../domain/models/train-candidate.js';
+import type { CandidateTrainingOutput, ThresholdGoals, TrainingPhase } from '../../domain/models/train-candidate.js';
 
 export interface TrainingThreadInput {
   columns: HistoryColumns;
@@ -11,6 +11,7 @@ export interface TrainingThreadInput {
   active: { version: number; artifactText: string } | null;
   createdAt: string;
   createdBy: string;
+  thresholdGoals?: ThresholdGoals;
 }
 
 export type TrainingThreadMessage =

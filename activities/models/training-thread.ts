@@ -26,6 +26,7 @@ try {
     createdBy: input.createdBy,
     onProgress: (phase, done, total) => post({ type: 'progress', phase, done, total }),
     treeRunner: threadTreeRunner,
+    ...(input.thresholdGoals ? { thresholdGoals: input.thresholdGoals } : {}),
   });
   post({ type: 'result', output });
 } catch (error) {

@@ -25,6 +25,9 @@ import type { ActivityDeps } from '../deps.js';
 import { invalidInput } from '../../platform/failures.js';
 import { heartbeat } from '../heartbeat.js';
 import { runTrainingThread } from './training-runner.js';
+import type { ThresholdGoals } from '../../domain/models/train-candidate.js';
+import type { ThresholdRecommendation } from '../../domain/models/thresholds.js';
+import { thresholdGoalOf } from '../../domain/settings/schema.js';
 
 export interface TrainModelCandidateInput {
   algorithm?: ModelAlgorithm;
@@ -59,14 +62,17 @@ function resultOf(model: ModelSummary): TrainCandidateResult {
     algorithm: model.algorithm as ModelAlgorithm,
     artifactSha256: model.artifactSha256,
     artifactBytes: model.artifactBytes,
-    evaluation: m.evaluation,
+    evaluation: forTemporal(m.evaluation),
     decision: m.decision,
     comparedActiveVersion: m.comparedActiveVersion,
     trainingSeconds: m.trainingSeconds,
   };
 }
 
-export async function trainModelCandidate(deps: Pick<ActivityDeps, 'db' | 'log'>, input: TrainModelCandidateInput): Promise<TrainCandidateResult> {
+export async function trainModelCandidate(
+  deps: Pick<ActivityDeps, 'db' | 'log'> & Partial<Pick<ActivityDeps, 'loadSettings'>>,
+  input: TrainModelCandidateInput,
+): Promise<TrainCandidateResult> {
   const algorithm = input.algorithm ?? DEFAULT_MODEL_ALGORITHM;
   const params = input.params ?? {};
   const minFailures = input.minFailures ?? DEFAULT_MIN_FAILURES;
@@ -91,6 +97,7 @@ export async function trainModelCandidate(deps: Pick<ActivityDeps, 'db' | 'log'>
     if (stored) active = { version: activeRef.version, artifactText: stored.artifact.toString('utf8') };
   }
 
+  const thresholdGoals = await goalsFromSettings(deps);
   const rows = columns.size;
   const failures = countFailures(columns);
   let last: Record<string, unknown> = { phase: 'features', done: 0, total: 1 };
@@ -99,7 +106,7 @@ export async function trainModelCandidate(deps: Pick<ActivityDeps, 'db' | 'log'>
   let output;
   try {
     output = await runTrainingThread(
-      { columns, algorithm, params, minFailures, active, createdAt: new Date().toISOString(), createdBy: input.requestedBy },
+      { columns, algorithm, params, minFailures, active, createdAt: new Date().toISOString(), createdBy: input.requestedBy, thresholdGoals },
       {
         onProgress: (phase, done, total) => {
           last = { phase, done, total };
@@ -167,9 +174,46 @@ export async function trainModelCandidate(deps: Pick<ActivityDeps, 'db' | 'log'>
     algorithm,
     artifactSha256: sha256Hex(artifact),
     artifactBytes: artifact.length,
-    evaluation: output.evaluation,
+    evaluation: forTemporal(output.evaluation),
     decision: output.decision,
     comparedActiveVersion: active?.version ?? null,
     trainingSeconds: metrics.trainingSeconds,
+  };
+}
+
+/**
+ * sentinel.yaml's alert budgets / wanted precisions for the threshold recommendations stored with the model. A
+ * settings file that cannot be read does not stop training: the default budget applies, and the curves are stored
+ * anyway (`sentinel model thresholds` recomputes from them with the file as it is then).
+ */
+async function goalsFromSettings(deps: Partial<Pick<ActivityDeps, 'loadSettings' | 'log'>>): Promise<ThresholdGoals> {
+  if (!deps.loadSettings) return { default: {}, targets: {} };
+  try {
+    const settings = await deps.loadSettings();
+    return {
+      default: thresholdGoalOf(settings, undefined),
+      targets: Object.fromEntries(settings.targets.map((t) => [t.name, thresholdGoalOf(settings, t)])),
+    };
+  } catch (error) {
+    deps.log?.warn({ err: (error as Error).message }, 'sentinel.yaml unreadable: threshold advice uses the default alert budget');
+    return { default: {}, targets: {} };
+  }
+}
+
+/** Per-target recommendations carried in the activity result (all of them stay in ml_models.metrics). */
+const MAX_RESULT_RECOMMENDATIONS = 50;
+
+/**
+ * The evaluation as it travels through Temporal: the per-target threshold curves stay in the database (a team with
+ * hundreds of targets would make the payload large); the overall curve and up to 50 recommendations are kept.
+ * `sentinel model thresholds` reads the full advice from ml_models.
+ */
+function forTemporal(evaluation: ModelEvaluation): ModelEvaluation {
+  const advice = evaluation.thresholds;
+  if (!advice) return evaluation;
+  const names = Object.keys(advice.recommendations).sort().slice(0, MAX_RESULT_RECOMMENDATIONS);
+  return {
+    ...evaluation,
+    thresholds: { ...advice, targets: {}, recommendations: Object.fromEntries(names.map((n) => [n, advice.recommendations[n] as ThresholdRecommendation])) },
   };
 }

@@ -5,6 +5,7 @@ import type { FreshnessState, ScheduleState } from '../../domain/freshness/contr
 import { freshnessObjective, settingsWarnings } from '../../domain/freshness/objective.js';
 import type { RiskLevel } from '../../domain/risk/levels.js';
 import type { SentinelSettings, TargetConfig } from '../../domain/settings/schema.js';
+import { resolveThreshold } from '../prediction/threshold.js';
 import { filesystemSpace, forecastTargetCapacity, type FilesystemSpace } from '../monitoring/capacity.js';
 import { predictFailure } from '../prediction/predict.js';
 import { describeSchedules, type ScheduleLookup } from './schedules.js';
@@ -76,7 +77,7 @@ export async function targetStatuses(deps: StatusDeps, only?: readonly TargetCon
     const drill = drills.available ? drills.byTarget.get(target.name) : undefined;
     const risk = await predictFailure(deps, {
       target: target.name,
-      threshold: target.threshold,
+      threshold: (await resolveThreshold(deps.db, deps.settings, target)).threshold,
       startAt: now.toISOString(),
       estimatedDurationSeconds: target.estimatedDurationSeconds,
       estimatedSizeBytes: target.estimatedSizeBytes,

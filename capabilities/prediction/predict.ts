@@ -8,6 +8,8 @@ import type pg from 'pg';
 import { invalidInput } from '../../platform/failures.js';
 import { predictWithModel } from './ml-prediction.js';
 import { processModelCache, type ActiveModelCache } from '../models/model-loader.js';
+import { calibratePrediction } from '../../domain/risk/rules-calibration.js';
+import { processRulesCalibrationCache, type RulesCalibrationCache } from './rules-calibration.js';
 
 /**
  * Predicts with the active failure model when there is one, else with the rules. A model that cannot be used
@@ -20,8 +22,9 @@ export async function predictFailure(
   request: PredictionRequest,
   now = new Date(),
   models: ActiveModelCache = processModelCache,
+  rulesCalibration: RulesCalibrationCache = processRulesCalibrationCache,
 ): Promise<Prediction> {
-  const prediction = await predictFromHistory(deps, request, now, models);
+  const prediction = await predictFromHistory(deps, request, now, models, rulesCalibration);
   // A failed last restore drill makes the target high risk whichever predictor spoke (domain/risk/rules.ts).
   return applyDrillSignal(prediction, await drillSignal(deps.db, request.target));
 }
@@ -32,13 +35,27 @@ async function drillSignal(db: pg.Pool, target: string): Promise<DrillSignal | u
   return { status: drill.status, finishedAt: drill.finishedAt?.toISOString() ?? null, error: drill.error };
 }
 
-async function predictFromHistory(deps: { db: pg.Pool }, request: PredictionRequest, now: Date, models: ActiveModelCache): Promise<Prediction> {
+async function predictFromHistory(
+  deps: { db: pg.Pool },
+  request: PredictionRequest,
+  now: Date,
+  models: ActiveModelCache,
+  rulesCalibration: RulesCalibrationCache,
+): Promise<Prediction> {
   if (!(request.threshold > 0 && request.threshold <= 1)) throw invalidInput(`threshold must be in (0, 1], got ${request.threshold}`);
   if (!Number.isFinite(new Date(request.startAt).getTime())) throw invalidInput(`startAt must be an ISO date-time, got ${JSON.stringify(request.startAt)}`);
   const context = await resolveContext(deps, request, now);
-  const rules = () => predictWithRules(request, context, now.toISOString());
-  const fallback = (reason: string): Prediction => {
-    const prediction = rules();
+  // With history but no usable model, the rules' score is mapped to the team's own outcomes (issue 16, item 6).
+  const rules = async (): Promise<Prediction> => {
+    const raw = predictWithRules(request, context, now.toISOString());
+    try {
+      return calibratePrediction(raw, await rulesCalibration.get(deps.db, now));
+    } catch (error) {
+      return { ...raw, model: { ...raw.model, calibration: `rules as written: calibration unavailable (${(error as Error).message})` } };
+    }
+  };
+  const fallback = async (reason: string): Promise<Prediction> => {
+    const prediction = await rules();
     return { ...prediction, model: { ...prediction.model, fallbackReason: reason } };
   };
 

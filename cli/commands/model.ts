@@ -14,7 +14,9 @@ import type { ImportedRun } from '../../domain/models/history-row.js';
 import { packageVersion } from '../../platform/package-version.js';
 import type { trainFailureModelWorkflow } from '../../workflows/models.js';
 import type { CliContext } from '../context.js';
-import { wholeNumber } from '../options.js';
+import { numberIn, wholeNumber } from '../options.js';
+import { thresholdReport } from '../../capabilities/prediction/threshold.js';
+import { parseShare } from '../../domain/settings/schema.js';
 import { DEFAULT_WAIT_TIMEOUT_MS, waitForResult } from '../wait.js';
 import { CliError, printResult } from '../output.js';
 import { rootMessage } from '../../domain/errors/root-message.js';
@@ -27,6 +29,11 @@ const temporalClient = () => import('@temporalio/client');
 const sentinelClient = () => import('../../client/sentinel-client.js');
 
 const version = wholeNumber(1, 2_147_483_647);
+const shareOption = (value: string): number => {
+  const share = parseShare(/%\s*$/.test(value) ? value : Number(value));
+  if (share === undefined) throw new InvalidArgumentError('must be a share of runs like "5%" or 0.05');
+  return share;
+};
 
 const jsonObject = (raw: string): Record<string, unknown> => {
   let value: unknown;
@@ -156,6 +163,45 @@ export function modelCommand(ctx: CliContext): Command {
           `decision: ${s.decisionReason ?? '-'}`,
           `parameters: ${JSON.stringify(s.parameters)}`,
           ...s.audit.map((a) => `  ${a.at.toISOString()}  ${a.event}  by ${a.actor}${a.reason ? `: ${a.reason}` : ''}`),
+        ].join('\n'),
+      );
+    });
+
+  model
+    .command('thresholds')
+    .description(
+      "Threshold advice of the active model (or --model): precision, recall and share of runs flagged at a range of thresholds on its validation window, and the threshold per target for sentinel.yaml's alertBudget / wantedPrecision (default budget 5% of runs) or the goal given here",
+    )
+    .option('--target <name>', 'only this target')
+    .option('--model <version>', 'model version (default: the active model)', version)
+    .option('--budget <share>', 'alert budget, e.g. "5%" or 0.05 (instead of sentinel.yaml\'s)', shareOption)
+    .option('--precision <p>', "wanted precision in (0, 1] (instead of sentinel.yaml's)", numberIn(0, 1))
+    .option('--json', 'print JSON')
+    .action(async (opts) => {
+      const report = await thresholdReport((await ctx.db()).pool, await ctx.config(), {
+        ...(opts.model !== undefined ? { version: opts.model } : {}),
+        ...(opts.target !== undefined ? { target: opts.target } : {}),
+        goal: {
+          ...(opts.budget !== undefined ? { alertBudget: opts.budget } : {}),
+          ...(opts.precision !== undefined ? { wantedPrecision: opts.precision } : {}),
+        },
+      });
+      if ('problem' in report) throw new CliError(report.problem, ExitCode.invalidInput);
+      const pctOf = (v: number | null) => (v === null ? '-' : `${(v * 100).toFixed(1)}%`);
+      printResult(report, opts.json, (r: typeof report) =>
+        [
+          `model ${r.version} (${r.status}), validation window ${r.window.from} .. ${r.window.to}`,
+          `${'TARGET'.padEnd(20)}  ${'THRESHOLD'.padEnd(9)}  ${'FLAGGED'.padEnd(7)}  ${'PREC.'.padEnd(6)}  ${'RECALL'.padEnd(6)}  BASIS`,
+          ...r.targets.map(
+            (t) =>
+              `${t.target.padEnd(20)}  ${String(t.recommendation.threshold).padEnd(9)}  ${pctOf(t.recommendation.expected.flaggedShare).padEnd(7)}  ${pctOf(t.recommendation.expected.precision).padEnd(6)}  ${pctOf(t.recommendation.expected.recall).padEnd(6)}  ${t.recommendation.basis}: ${t.recommendation.reason}`,
+          ),
+          '',
+          `all targets (${r.overall.rows} runs, ${r.overall.failures} failures):`,
+          `${'THRESHOLD'.padEnd(9)}  ${'FLAGGED'.padEnd(7)}  ${'PREC.'.padEnd(6)}  RECALL`,
+          ...r.overall.points.map(
+            (p) => `${String(p.threshold).padEnd(9)}  ${pctOf(p.flaggedShare).padEnd(7)}  ${pctOf(p.precision).padEnd(6)}  ${pctOf(p.recall)}`,
+          ),
         ].join('\n'),
       );
     });

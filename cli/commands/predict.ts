@@ -16,9 +16,13 @@ export function predictCommand(ctx: CliContext): Command {
     .option('--recent-failures <n>', "failures among the last runs; default: from the target's history", wholeNumber(0, 1000))
     .option('--json', 'print JSON')
     .action(async (opts) => {
-      const { predictFailure } = await import('../../capabilities/prediction/predict.js');
+      const [{ predictFailure }, { resolveThreshold }] = await Promise.all([
+        import('../../capabilities/prediction/predict.js'),
+        import('../../capabilities/prediction/threshold.js'),
+      ]);
       const target = await ctx.target(opts.target);
       const db = await ctx.db();
+      const { threshold, source } = await resolveThreshold(db.pool, await ctx.config(), target);
       const context = {
         ...(opts.successRate !== undefined ? { successRate: opts.successRate } : {}),
         ...(opts.recentFailures !== undefined ? { recentFailures: opts.recentFailures } : {}),
@@ -27,7 +31,7 @@ export function predictCommand(ctx: CliContext): Command {
         { db: db.pool },
         {
           target: target.name,
-          threshold: target.threshold,
+          threshold,
           startAt: new Date().toISOString(),
           estimatedDurationSeconds: opts.estimatedDuration ?? target.estimatedDurationSeconds,
           estimatedSizeBytes: opts.estimatedSize ?? target.estimatedSizeBytes,
@@ -36,7 +40,7 @@ export function predictCommand(ctx: CliContext): Command {
           context: Object.keys(context).length > 0 ? context : undefined,
         },
       );
-      printResult(prediction, opts.json, (p: Prediction) =>
+      printResult({ ...prediction, thresholdSource: source }, opts.json, (p: Prediction) =>
         [
           `${p.target}: failure probability ${p.failureProbability} -> risk ${p.riskLevel} (threshold ${p.threshold}, model ${p.model.kind}, confidence ${p.confidence})`,
           ...p.riskFactors.map((f) => `  ${f.contribution >= 0 ? '+' : ''}${f.contribution.toFixed(2)}  ${f.factor}: ${f.description}`),

@@ -95,3 +95,18 @@ export function toRecord(row: Record<string, unknown>): BackupRunRecord {
     errorMessage: row.error_message as string | null,
   };
 }
+
+/**
+ * The team's finished runs (every target) that ended by `endedBy` and started within `lookbackDays` before it, newest
+ * first, at most `limit`: what the rules are calibrated on (domain/risk/rules-calibration.ts).
+ */
+export async function teamHistoryForCalibration(db: pg.Pool, endedBy: Date, lookbackDays: number, limit: number): Promise<BackupRunRecord[]> {
+  const result = await db.query(
+    `SELECT ${HISTORY_COLUMNS} FROM backup_runs
+      WHERE status IN ('completed', 'failed') AND started_at >= $1::timestamptz - make_interval(days => $2::int)
+        AND started_at + make_interval(secs => coalesce(duration_seconds, 0)) <= $1
+      ORDER BY started_at DESC LIMIT $3`,
+    [endedBy, lookbackDays, limit],
+  );
+  return result.rows.map(toRecord);
+}

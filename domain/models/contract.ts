@@ -5,6 +5,7 @@
  */
 import { describeValue } from '../describe-value.js';
 import type { BinaryMetrics } from '../ml/metrics.js';
+import type { ThresholdAdvice } from './thresholds.js';
 
 export const MODEL_ALGORITHMS = ['sentinel-forest', 'ml-random-forest'] as const;
 export type ModelAlgorithm = (typeof MODEL_ALGORITHMS)[number];
@@ -46,6 +47,8 @@ export interface ModelEvaluation {
   active: (WindowMetrics & { version: number }) | null;
   /** Why the active model was not scored, when one exists but could not be used. */
   activeUnusableReason?: string;
+  /** The candidate's precision, recall and share flagged at a range of thresholds, and a threshold per target (absent for models trained before). */
+  thresholds?: ThresholdAdvice;
 }
 
 export interface PromotionVerdict {

@@ -16,6 +16,13 @@ import { CONTEXT_WINDOW_RUNS, RECENT_FAILURE_RUNS } from '../history/context.js'
 import { sweepPointInTime } from '../history/point-in-time-sweep.js';
 import type { BackupRunRecord, HistoricalContext } from '../history/types.js';
 import { predictWithRules } from '../risk/rules.js';
+import {
+  applyRulesCalibration,
+  fitRulesCalibration,
+  RULES_CALIBRATION_LOOKBACK_DAYS,
+  RULES_CALIBRATION_MAX_RUNS,
+  type RulesCalibration,
+} from '../risk/rules-calibration.js';
 
 /** Runs live prediction loads per target (backup_runs.recentHistory's default limit). */
 export const RULES_HISTORY_LIMIT = 200;
@@ -154,4 +161,82 @@ export function scoreRunsWithRules(runs: readonly BackupRunRecord[], options: { 
     scores[k] = predictWithRules(requestFor(runs[i] as BackupRunRecord, threshold), contexts[i] as HistoricalContext, '').failureProbability;
   }
   return scores;
+}
+
+const MS_PER_DAY = 86_400_000;
+
+/**
+ * The rules calibrated to the team (domain/risk/rules-calibration.ts), point in time, as live prediction gives them
+ * with history but no model: for each row to score, the map is fitted on the raw rule probabilities and outcomes
+ * of the runs (all targets) that ended before the UTC day the row starts on, within the lookback (90 days, newest
+ * 20000 runs), refitted once per day. Row k for runs[only[k]] as in `scoreRunsWithRules`. With `constantBaseRate`,
+ * every row gets the team's observed rate of that window instead: the constant predictor known at prediction time,
+ * the reference the calibrated rules must not be worse than.
+ */
+export function scoreRunsWithCalibratedRules(
+  runs: readonly BackupRunRecord[],
+  options: { only?: ArrayLike<number>; threshold?: number; constantBaseRate?: boolean } = {},
+): Float64Array {
+  const raw = scoreRunsWithRules(runs, { ...(options.threshold === undefined ? {} : { threshold: options.threshold }) });
+  const n = runs.length;
+  const byEnd = Array.from({ length: n }, (_, i) => i);
+  const endMs = Float64Array.from(runs, (r) => r.startedAt.getTime() + Math.max(0, r.durationSeconds) * 1000);
+  byEnd.sort((a, b) => (endMs[a] as number) - (endMs[b] as number) || a - b);
+  const sortedEnds = Float64Array.from(byEnd, (i) => endMs[i] as number);
+  const { only } = options;
+  const count = only ? only.length : n;
+  const out = new Float64Array(count);
+  const fitted = new Map<number, RulesCalibration>();
+  for (let k = 0; k < count; k++) {
+    const i = only ? (only[k] as number) : k;
+    const day = Math.floor((runs[i] as BackupRunRecord).startedAt.getTime() / MS_PER_DAY);
+    let calibration = fitted.get(day);
+    if (!calibration) {
+      calibration = fitOnWindow(runs, raw, byEnd, sortedEnds, day * MS_PER_DAY, options.constantBaseRate === true);
+      fitted.set(day, calibration);
+    }
+    out[k] = applyRulesCalibration(calibration, raw[i] as number);
+  }
+  return out;
+}
+
+function upperBound(sorted: Float64Array, value: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((sorted[mid] as number) <= value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** The map fitted on the runs that ended by `at` (and started within the lookback), newest RULES_CALIBRATION_MAX_RUNS. */
+function fitOnWindow(
+  runs: readonly BackupRunRecord[],
+  raw: Float64Array,
+  byEnd: number[],
+  sortedEnds: Float64Array,
+  at: number,
+  constant: boolean,
+): RulesCalibration {
+  const end = upperBound(sortedEnds, at);
+  const from = at - RULES_CALIBRATION_LOOKBACK_DAYS * MS_PER_DAY;
+  const scores: number[] = [];
+  const labels: number[] = [];
+  for (let e = end - 1; e >= 0 && scores.length < RULES_CALIBRATION_MAX_RUNS; e--) {
+    const j = byEnd[e] as number;
+    const run = runs[j] as BackupRunRecord;
+    if (run.startedAt.getTime() < from) continue;
+    scores.push(raw[j] as number);
+    labels.push(run.status === 'failed' ? 1 : 0);
+  }
+  if (constant) {
+    // The reference: the team's observed rate over the same window, whatever the rules say.
+    const failures = labels.reduce((sum, y) => sum + y, 0);
+    const rate = (failures + 1) / (labels.length + 2);
+    return { method: 'base-rate', a: 0, b: Math.log(rate / (1 - rate)), runs: labels.length, failures };
+  }
+  // Oldest first: the newest quarter is where the candidate maps are compared.
+  return fitRulesCalibration(scores.reverse(), labels.reverse());
 }

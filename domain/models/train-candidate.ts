@@ -19,7 +19,8 @@ import { trainFailureModel } from '../ml/training.js';
 import { canaryFeatures } from './canary.js';
 import { failureMinimums, type ModelEvaluation, type PromotionVerdict, type WindowMetrics } from './contract.js';
 import { buildExplanation, type ModelExplanation } from './explain.js';
-import { scoreRunsWithRules } from './rules-scores.js';
+import { scoreRunsWithCalibratedRules } from './rules-scores.js';
+import { buildThresholdCurves, recommendForTarget, type ThresholdAdvice, type ThresholdGoal } from './thresholds.js';
 
 /** The gate's default threshold (sentinel.yaml `threshold` default): where precision, recall and the confusion matrix are taken. */
 export const EVALUATION_THRESHOLD = 0.5;
@@ -39,6 +40,14 @@ export interface CandidateTrainingInput {
   signal?: AbortSignal;
   /** What grows the sentinel forest's trees; default the calling thread. */
   treeRunner?: TreeRunner;
+  /** Alert budgets / wanted precisions from sentinel.yaml, for the threshold recommendations stored with the model. */
+  thresholdGoals?: ThresholdGoals;
+}
+
+/** sentinel.yaml's goals: the top-level one and each target's own (which wins). */
+export interface ThresholdGoals {
+  default: ThresholdGoal;
+  targets: Record<string, ThresholdGoal>;
 }
 
 export type CandidateTrainingOutput =
@@ -118,7 +127,8 @@ export async function trainCandidate(input: CandidateTrainingInput): Promise<Can
   progress('evaluating', 0, 3);
   const labels = trained.validationLabels;
   const candidate = evaluateBinary(trained.validationScores, labels, EVALUATION_THRESHOLD);
-  const rulesScores = scoreRunsWithRules(runs, { only: trained.split.validation, threshold: EVALUATION_THRESHOLD });
+  // The rules as live prediction gives them without a model: calibrated to the team, point in time.
+  const rulesScores = scoreRunsWithCalibratedRules(runs, { only: trained.split.validation, threshold: EVALUATION_THRESHOLD });
   const rules = evaluateBinary(rulesScores, labels, EVALUATION_THRESHOLD);
   progress('evaluating', 2, 3);
 
@@ -145,6 +155,7 @@ export async function trainCandidate(input: CandidateTrainingInput): Promise<Can
     rules: { prAuc: rules.prAuc, brier: rules.brier },
     trainingFailures: trained.trainingFailures,
     validationFailures: trained.validationFailures,
+    validationRows: labels.length,
     policy: { minTrainingFailures: minimum.training, minValidationFailures: minimum.validation },
   });
 
@@ -174,6 +185,13 @@ export async function trainCandidate(input: CandidateTrainingInput): Promise<Can
     rules: toWindowMetrics(rules),
     active,
     ...(activeUnusableReason ? { activeUnusableReason } : {}),
+    thresholds: thresholdAdvice(
+      trained.validationScores,
+      labels,
+      Array.from(trained.split.validation, (i) => (runs[i] as BackupRunRecord).target),
+      input.thresholdGoals ?? { default: {}, targets: {} },
+      { from: startOf(0, trained.split.validation), to: startOf(trained.split.validation.length - 1, trained.split.validation) },
+    ),
   };
   return {
     outcome: 'trained',
@@ -192,4 +210,18 @@ function evenSample(indices: Uint32Array, max: number): Uint32Array {
   if (indices.length <= max) return indices;
   const step = indices.length / max;
   return Uint32Array.from({ length: max }, (_, k) => indices[Math.floor(k * step)] as number);
+}
+
+/** The candidate's threshold curves on the validation window and a recommendation per target seen there. */
+export function thresholdAdvice(
+  scores: ArrayLike<number>,
+  labels: ArrayLike<number>,
+  targets: readonly string[],
+  goals: ThresholdGoals,
+  window: ThresholdAdvice['window'],
+): ThresholdAdvice {
+  const curves = buildThresholdCurves(scores, labels, targets);
+  const recommendations: ThresholdAdvice['recommendations'] = {};
+  for (const name of [...new Set(targets)].sort()) recommendations[name] = recommendForTarget(curves, name, goals.targets[name] ?? goals.default);
+  return { window, ...curves, recommendations };
 }

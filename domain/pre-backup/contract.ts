@@ -3,7 +3,7 @@ import type { GateFreshness } from '../freshness/contract.js';
 import type { HistoricalContext } from '../history/types.js';
 import type { RobustFinding } from '../metrics/scoring.js';
 import type { AnomalyCheckSummary } from '../monitoring/contract.js';
-import type { Prediction } from '../risk/prediction.js';
+import type { Prediction, ThresholdSource } from '../risk/prediction.js';
 
 /**
  * Input of `preBackupWorkflow`. Only the target name is required: the worker resolves the target (and any
@@ -31,6 +31,8 @@ export interface ResolvedGate {
   kind: 'postgres' | 'command' | 'workflow';
   policy: 'delay' | 'manual';
   threshold: number;
+  /** How the threshold was resolved (`threshold: auto` follows the active model's recommendation). */
+  thresholdSource?: ThresholdSource;
   delayMinutes: number;
   maxDelays: number;
   approvalTimeoutMs: number;

@@ -31,13 +31,34 @@ export interface ModelInfo {
   algorithm?: string | undefined;
   /** Why the trained model was not used, when it was expected to be. */
   fallbackReason?: string | undefined;
+  /** Rules only: how their score was mapped to the team's outcomes (domain/risk/rules-calibration.ts). */
+  calibration?: string | undefined;
 }
+
+/**
+ * Where the threshold came from: sentinel.yaml's number, `auto` (the active model's recommendation), `auto`
+ * without a recommendation (the default), or the caller (an input override, or a gate resolved against an earlier model).
+ */
+export type ThresholdSource =
+  | { mode: 'configured' }
+  | { mode: 'caller' }
+  | {
+      mode: 'auto';
+      modelVersion: number;
+      goal: { alertBudget?: number; wantedPrecision?: number };
+      basis: 'target' | 'overall';
+      expected: { flaggedShare: number; precision: number | null; recall: number | null };
+      reason: string;
+    }
+  | { mode: 'auto-fallback'; reason: string };
 
 export interface Prediction {
   target: string;
   failureProbability: number;
   riskLevel: RiskLevel;
   threshold: number;
+  /** How `threshold` was chosen (set by the prediction activity and `sentinel predict`). */
+  thresholdSource?: ThresholdSource | undefined;
   riskFactors: RiskFactor[];
   recommendedActions: string[];
   /** 0..1: how much history the prediction rests on. */

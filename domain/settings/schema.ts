@@ -19,10 +19,35 @@ const duration = z
   .refine((value) => parseDurationMs(value) !== undefined, 'must be a duration like "90s", "15m", "12h" or seconds')
   .transform((value) => parseDurationMs(value)!);
 
+/**
+ * Share of a target's runs the gate may flag (issue 16, item 7): "5%" or a fraction (0.05), in (0, 100%]. Training
+ * recommends the threshold that keeps within it on the held-out window (domain/models/thresholds.ts).
+ */
+const alertBudget = z
+  .union([z.number(), z.string()])
+  .refine((value) => parseShare(value) !== undefined, 'must be a share of runs like "5%" or 0.05, above 0 and at most 100%')
+  .transform((value) => parseShare(value)!);
+
+/** "5%" -> 0.05, 0.05 -> 0.05; undefined when it is not a share in (0, 1]. */
+export function parseShare(value: unknown): number | undefined {
+  let share: number;
+  if (typeof value === 'number') share = value;
+  else if (typeof value === 'string' && /^\s*\d+(\.\d+)?\s*%\s*$/.test(value)) share = Number(value.trim().replace('%', '').trim()) / 100;
+  else return undefined;
+  return Number.isFinite(share) && share > 0 && share <= 1 ? share : undefined;
+}
+
+const wantedPrecision = z.number().gt(0, 'must be > 0').max(1, 'must be <= 1');
+
 const gateFields = {
   name: targetName,
   policy: z.enum(['delay', 'manual']).default('delay'),
-  threshold: z.number().gt(0, 'must be > 0').max(1, 'must be <= 1').default(0.5),
+  /** A probability in (0, 1], or "auto": the active model's recommendation for this target's alert budget. */
+  threshold: z
+    .union([z.number().gt(0, 'must be > 0').max(1, 'must be <= 1'), z.literal('auto')], { error: 'must be a probability in (0, 1] or "auto"' })
+    .default(0.5),
+  alertBudget: alertBudget.optional(),
+  wantedPrecision: wantedPrecision.optional(),
   delayMinutes: z
     .number()
     .positive('must be > 0')
@@ -260,6 +285,9 @@ const alertsSection = z.strictObject({
 export const settingsSchema = z
   .strictObject({
     timezone: z.string().default('UTC'),
+    /** Default alert budget / wanted precision of every target (a target's own wins). */
+    alertBudget: alertBudget.optional(),
+    wantedPrecision: wantedPrecision.optional(),
     targets: z.array(target).default([]),
     /** Absent: no configured channels (ALERT_WEBHOOK_URL, when set, still receives every alert). */
     alerts: alertsSection.optional(),
@@ -393,4 +421,14 @@ export function findTarget(config: SentinelSettings, name: string): TargetConfig
     throw new SettingsError(`unknown target "${name}"; configured targets: ${known}`);
   }
   return found;
+}
+
+/** The threshold goal of a target: its own alert budget / wanted precision, else the top-level ones. */
+export function thresholdGoalOf(config: SentinelSettings, target: TargetConfig | undefined): { alertBudget?: number; wantedPrecision?: number } {
+  const own = target && (target.alertBudget !== undefined || target.wantedPrecision !== undefined);
+  const source = own ? target : config;
+  return {
+    ...(source.alertBudget !== undefined ? { alertBudget: source.alertBudget } : {}),
+    ...(source.wantedPrecision !== undefined ? { wantedPrecision: source.wantedPrecision } : {}),
+  };
 }

@@ -139,7 +139,8 @@ describe('failure-model lifecycle on the dev server and PostgreSQL', () => {
     expect(await rows('SELECT version FROM ml_models')).toEqual([]);
     expect((await rows(`SELECT event FROM model_audit WHERE event = 'no-model'`)).length).toBe(2);
     const prediction = await predict();
-    expect(prediction.model).toEqual({ kind: 'rules' });
+    // The rules, mapped to the team's own failure rate (issue 16, item 6): 100 runs with 2 failures.
+    expect(prediction.model).toEqual({ kind: 'rules', calibration: expect.stringMatching(/team's failure rate/) });
   });
 
   it('promotes a first model that beats the rules, snapshotting "no model" in the same transaction', async () => {
@@ -260,7 +261,7 @@ describe('failure-model lifecycle on the dev server and PostgreSQL', () => {
   it('snapshots a deleted active model and restores it under its own version', async () => {
     const deleted = await deleteModel(db.pool, { version: v.first, actor: 'test', reason: 'test deletion', packageVersion: '0.1.0' });
     expect(deleted).toMatchObject({ deleted: true, wasActive: true });
-    expect((await predict()).model).toEqual({ kind: 'rules' });
+    expect((await predict()).model).toEqual({ kind: 'rules', calibration: expect.stringMatching(/team/) });
     const restored = await rollback({ toVersion: v.first });
     expect(restored.verification.ok).toBe(true);
     expect(await activeVersion()).toBe(v.first);
@@ -335,7 +336,7 @@ describe('failure-model lifecycle on the dev server and PostgreSQL', () => {
       verification: { ok: true },
       reason: 'back to the rules',
     });
-    expect((await predict()).model).toEqual({ kind: 'rules' });
+    expect((await predict()).model).toEqual({ kind: 'rules', calibration: expect.stringMatching(/team/) });
     const stump = await runCli(['model', 'train', '--wait', '--params', '{"nTrees":1,"maxDepth":1,"seed":1}', '--json'], env);
     expect(stump.stderr).not.toContain('error:');
     // It says what it waits for (the workflow, then its activity and phase) on stderr; stdout stays JSON.

@@ -60,7 +60,7 @@ describe('parseSettings', () => {
         if (outcome.ok) {
           for (const t of outcome.value.targets) {
             expect(t.name).toMatch(/^[a-z0-9][a-z0-9._-]{0,62}$/i);
-            expect(t.threshold > 0 && t.threshold <= 1).toBe(true);
+            expect(t.threshold === 'auto' || (t.threshold > 0 && t.threshold <= 1)).toBe(true);
             expect(Number.isFinite(t.approvalTimeout) && t.approvalTimeout >= 0).toBe(true);
           }
         } else {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decidePromotion, MIN_PROMOTION_ROC_AUC } from '../../../domain/ml/promotion.js';
+import { chanceRocAucBound, decidePromotion, MIN_PROMOTION_ROC_AUC } from '../../../domain/ml/promotion.js';
 
 // A 5% validation base rate: always predicting it scores Brier 0.05 * 0.95 = 0.0475.
 const enough = { trainingFailures: 40, validationFailures: 10, baseRateBrier: 0.0475 };
@@ -87,5 +87,29 @@ describe('promotion gate', () => {
     const d = decidePromotion({ ...enough, candidate: { prAuc: 0.5, rocAuc: 0.8, brier: 0.04 }, active: null, rules });
     expect(d.reason).toMatch(/ROC-AUC 0\.8000; Brier 0\.0400 below the base rate's 0\.0475/);
     expect(decidePromotion({ ...enough, baseRateBrier: null, candidate: { prAuc: 0.5, rocAuc: 0.8, brier: 0.04 }, active: null, rules }).promote).toBe(false);
+  });
+});
+
+describe('ROC-AUC above chance for the size of the validation window', () => {
+  const input = {
+    candidate: { prAuc: 0.08, rocAuc: 0.558, brier: 0.0539 },
+    baseRateBrier: 0.054,
+    active: null,
+    rules: { prAuc: 0.05, brier: 0.054 },
+    trainingFailures: 400,
+    validationFailures: 99,
+  };
+
+  it('refuses a ROC-AUC that chance reaches on a window of this size (the nothing-predictable scenario)', () => {
+    expect(chanceRocAucBound(99, 1629)).toBeCloseTo(0.5598, 3);
+    const d = decidePromotion({ ...input, validationRows: 1728 });
+    expect(d.promote).toBe(false);
+    expect(d.reason).toBe('not promoted: ROC-AUC 0.5580 is within chance for 99 failures in 1728 runs: above 0.5598 required (0.5 + 2 standard errors)');
+  });
+
+  it('lets the same figures through on a window big enough to tell them from chance', () => {
+    expect(decidePromotion({ ...input, validationFailures: 2000, validationRows: 40_000 }).promote).toBe(true);
+    // Without the window size the fixed floor alone applies, as before.
+    expect(decidePromotion(input).promote).toBe(true);
   });
 });
