@@ -16,7 +16,6 @@
 import type { ClientInterceptors } from '@temporalio/client';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { Resource } from '@opentelemetry/resources';
-import { logger } from './logger.js';
 import { packageVersion } from './package-version.js';
 
 /** The resource's service.name unless OTEL_SERVICE_NAME (or service.name in OTEL_RESOURCE_ATTRIBUTES) says otherwise. */
@@ -66,6 +65,7 @@ export async function shutdownTracing(): Promise<void> {
   const tracing = await installed?.catch(() => undefined);
   if (!tracing) return;
   // Spans that cannot be delivered now (collector down) are lost, not a reason for the process to fail.
+  const { logger } = await import('./logger.js');
   const failed = (error: unknown) => logger.warn({ err: describeExportError(error) }, 'tracing: the last spans were not exported');
   await tracing.flush().catch(failed);
   await tracing.spanProcessor.shutdown().catch(failed);
@@ -106,6 +106,8 @@ async function install(given: SpanProcessor | undefined): Promise<TracingRuntime
   // so a span started around a call is the parent of the spans inside it.
   provider.register({ contextManager: new AsyncLocalStorageContextManager().enable() });
   if (!given) {
+    // The logger (pino) is loaded only when tracing is on: a CLI call without tracing should not pay for it.
+    const { logger } = await import('./logger.js');
     // The SDK reports export failures (collector down, TLS refused, unreadable certificate) only through its
     // diagnostic logger: route its warnings and errors into the log, so lost spans are not silent.
     const warn = (message: string) => logger.warn({ err: diagnosticText(message) }, 'tracing: OpenTelemetry reported a problem (spans may be lost)');

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { listAlertsWithDeliveries, type ListedAlert } from '../../capabilities/alerts/service.js';
+import type { ListedAlert } from '../../capabilities/alerts/service.js';
 import type { CliContext } from '../context.js';
 import { printResult } from '../output.js';
 
@@ -14,6 +14,7 @@ export function alertsCommand(ctx: CliContext): Command {
     .option('--json', 'print JSON')
     .action(async (opts: { target?: string; open?: boolean; json?: boolean }) => {
       const db = (await ctx.db()).pool;
+      const { listAlertsWithDeliveries } = await import('../../capabilities/alerts/service.js');
       const listed = await listAlertsWithDeliveries(db, { target: opts.target, open: opts.open ?? false });
       printResult({ alerts: listed }, opts.json, (r: { alerts: ListedAlert[] }) => renderAlerts(r.alerts));
     });

@@ -11,7 +11,7 @@ import { DEFAULT_WAIT_TIMEOUT_MS, waitForResult } from '../wait.js';
 import type { Prediction } from '../../domain/risk/prediction.js';
 import { CliError, printResult } from '../output.js';
 import { rootMessage } from '../../domain/errors/root-message.js';
-import { listDumps, pruneDumps, type ListedDump, type PruneTargetReport } from '../../capabilities/dumps/retention.js';
+import type { ListedDump, PruneTargetReport } from '../../capabilities/dumps/retention.js';
 
 // The Temporal client library, SentinelClient and the workflow's definitions are imported when a subcommand runs (with
 // `await import`), not when the command is built: `sentinel --help` builds every command and needs none of them.
@@ -178,6 +178,7 @@ export function backupCommand(ctx: CliContext): Command {
     .option('--json', 'print JSON')
     .action(async (opts) => {
       if (opts.target) await ctx.target(opts.target);
+      const { listDumps } = await import('../../capabilities/dumps/retention.js');
       const dumps = await listDumps((await ctx.db()).pool, { target: opts.target });
       printResult(dumps, opts.json, () => renderDumps(dumps));
     });
@@ -198,6 +199,7 @@ export function backupCommand(ctx: CliContext): Command {
             ExitCode.invalidInput,
           );
       }
+      const { pruneDumps } = await import('../../capabilities/dumps/retention.js');
       const reports = await pruneDumps((await ctx.db()).pool, settings, { target: opts.target, dryRun: Boolean(opts.dryRun) });
       printResult(reports, opts.json, () => renderPrune(reports));
       if (reports.some((r) => r.error)) process.exitCode = ExitCode.error;

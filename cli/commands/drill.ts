@@ -1,7 +1,5 @@
-import { ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
 import { Command } from 'commander';
-import { SentinelClient } from '../../client/sentinel-client.js';
-import { listDrills, type DrillRow } from '../../db/repositories/restore-drills.js';
+import type { DrillRow } from '../../db/repositories/restore-drills.js';
 import { describeDrill, type RestoreDrillResult } from '../../domain/drill/contract.js';
 import { rootMessage } from '../../domain/errors/root-message.js';
 import type { restoreDrillWorkflow } from '../../workflows/restore-drill.js';
@@ -31,6 +29,11 @@ export function drillCommand(ctx: CliContext): Command {
         throw new CliError(`target "${name}" is a workflow target: restore drills run for postgres and command targets`, ExitCode.invalidInput);
       if (target.kind === 'command' && !target.drill)
         throw new CliError(`target "${name}" has no drill.command: declare the command that proves a restore`, ExitCode.invalidInput);
+      // Imported when it runs: `sentinel --help` builds every command and should load no Temporal client.
+      const [{ ApplicationFailure, WorkflowFailedError }, { SentinelClient }] = await Promise.all([
+        import('@temporalio/client'),
+        import('../../client/sentinel-client.js'),
+      ]);
       const client = await ctx.client();
       const run = await SentinelClient.fromClient(client, ctx.env.taskQueue).startRestoreDrill({ target: name }, { at: new Date() });
       if (!opts.wait && opts.waitTimeout === undefined)
@@ -64,6 +67,7 @@ export function drillCommand(ctx: CliContext): Command {
     .option('--json', 'print JSON')
     .action(async (opts) => {
       if (opts.target) await ctx.target(opts.target);
+      const { listDrills } = await import('../../db/repositories/restore-drills.js');
       const rows = await listDrills((await ctx.db()).pool, { target: opts.target, limit: opts.limit });
       printResult(rows.map(toJson), opts.json, () => renderDrills(rows));
     });

@@ -15,8 +15,7 @@ import { packageVersion } from '../../platform/package-version.js';
 import type { trainFailureModelWorkflow } from '../../workflows/models.js';
 import type { CliContext } from '../context.js';
 import { numberIn, wholeNumber } from '../options.js';
-import { thresholdReport } from '../../capabilities/prediction/threshold.js';
-import { parseShare } from '../../domain/settings/schema.js';
+import { parseShare } from '../../domain/settings/share.js';
 import { DEFAULT_WAIT_TIMEOUT_MS, waitForResult } from '../wait.js';
 import { CliError, printResult } from '../output.js';
 import { rootMessage } from '../../domain/errors/root-message.js';
@@ -178,6 +177,7 @@ export function modelCommand(ctx: CliContext): Command {
     .option('--precision <p>', "wanted precision in (0, 1] (instead of sentinel.yaml's)", numberIn(0, 1))
     .option('--json', 'print JSON')
     .action(async (opts) => {
+      const { thresholdReport } = await import('../../capabilities/prediction/threshold.js');
       const report = await thresholdReport((await ctx.db()).pool, await ctx.config(), {
         ...(opts.model !== undefined ? { version: opts.model } : {}),
         ...(opts.target !== undefined ? { target: opts.target } : {}),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseShare } from './share.js';
 import { checkSqlProblem, parseExpectation } from '../drill/checks.js';
 import { cronProblem, quoted } from './cron.js';
 import { parseDurationMs } from './duration.js';
@@ -28,14 +29,7 @@ const alertBudget = z
   .refine((value) => parseShare(value) !== undefined, 'must be a share of runs like "5%" or 0.05, above 0 and at most 100%')
   .transform((value) => parseShare(value)!);
 
-/** "5%" -> 0.05, 0.05 -> 0.05; undefined when it is not a share in (0, 1]. */
-export function parseShare(value: unknown): number | undefined {
-  let share: number;
-  if (typeof value === 'number') share = value;
-  else if (typeof value === 'string' && /^\s*\d+(\.\d+)?\s*%\s*$/.test(value)) share = Number(value.trim().replace('%', '').trim()) / 100;
-  else return undefined;
-  return Number.isFinite(share) && share > 0 && share <= 1 ? share : undefined;
-}
+export { parseShare };
 
 const wantedPrecision = z.number().gt(0, 'must be > 0').max(1, 'must be <= 1');
 

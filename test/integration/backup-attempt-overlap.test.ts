@@ -29,11 +29,13 @@ describe('a command backup whose worker is SIGKILLed mid-command', () => {
     const log = path.join(h.dir, 'overlap.log');
     const marker = `overlap-marker-${Date.now()}`;
     const flag = path.join(h.dir, 'overlap.first-attempt');
+    // Ten minutes, with a fraction no other process uses, so the child (sleep) can be found by its command line.
+    const sleepSeconds = `600.${String(Date.now() % 100_000).padStart(5, '0')}`;
     // The first attempt outlives the retry's start by minutes (a shell with a child, sleep: the whole group must
     // die); a retry (the flag exists) finishes at once.
     const command = [
       `if [ -f ${flag} ]; then echo "start $$" >> ${log}; echo "end $$" >> ${log}; exit 0; fi`,
-      `touch ${flag}; echo "start $$" >> ${log}; sleep 600 # ${marker}`,
+      `touch ${flag}; echo "start $$" >> ${log}; sleep ${sleepSeconds} # ${marker}`,
       `echo "end $$" >> ${log}`,
     ].join('\n');
     await h.writeConfig({ targets: [{ name: 'slow-command', kind: 'command', command, timeoutSeconds: 120, policy: 'delay' }] });
@@ -65,8 +67,10 @@ describe('a command backup whose worker is SIGKILLed mid-command', () => {
     await second.ready;
     const result = (await handle.result()) as PreBackupResult;
     expect(result.backup?.status).toBe('completed');
-    // Ten minutes of sleep were left: only the retry's stop can have ended the orphan this early.
-    expect(orphanPids.filter(isAlive)).toEqual([]);
+    // Ten minutes of sleep were left: only the retry's stop can have ended the orphan (the shell and its sleep) this
+    // early. Zombies do not count: an orphan reparented to an init that does not reap them stays one, dead.
+    expect(await processesMatching(marker)).toEqual([]);
+    expect(await processesMatching(`sleep\u0000${sleepSeconds}`)).toEqual([]);
 
     // The orphan was stopped before the retry's command started: one start without an end, then one whole run.
     const lines = (await readFile(log, 'utf8')).trim().split('\n');
