@@ -10,7 +10,7 @@ import { preBackupWorkflowId, type PreBackupInput } from '../../domain/pre-backu
 import { preBackupWorkflow } from '../../workflows/pre-backup.js';
 import { startAlertReceiver, type AlertReceiver, type ReceivedRequest } from '../helpers/alert-receiver.js';
 import { createHarness, eventually, type Harness } from '../helpers/harness.js';
-import { spawnWorkerProcess, type WorkerProcess } from '../helpers/worker-process.js';
+import { harnessWorkerOptions, spawnWorkerProcess, type WorkerProcess } from '../helpers/worker-process.js';
 
 const SECRET = 'kill-test-secret-0123456789abcdef0123';
 let h: Harness;
@@ -55,17 +55,7 @@ afterAll(async () => {
 });
 
 function spawnWorker(name: string, extraEnv: Record<string, string | undefined> = env): WorkerProcess {
-  const worker = spawnWorkerProcess({
-    name,
-    taskQueue: h.taskQueue,
-    temporalAddress: h.temporalAddress,
-    databaseUrl: h.databaseUrl,
-    configPath: h.configPath,
-    backupDir: h.backupDir,
-    dataDir: h.dir,
-    logFile: path.join(h.dir, `${name}.log`),
-    env: extraEnv,
-  });
+  const worker = spawnWorkerProcess({ ...harnessWorkerOptions(h, name, h.taskQueue), env: extraEnv });
   workers.push(worker);
   return worker;
 }

@@ -17,7 +17,7 @@ import { activityStarts, isAlive, processesMatching, startedActivity, waitForPro
 import { createHarness, eventually, type Harness } from '../helpers/harness.js';
 import { runCli } from '../helpers/cli.js';
 import { startTcpProxy } from '../helpers/tcp-proxy.js';
-import { spawnWorkerProcess, type WorkerProcess } from '../helpers/worker-process.js';
+import { harnessWorkerOptions, spawnWorkerProcess, type WorkerProcess } from '../helpers/worker-process.js';
 
 /**
  * Restore drills on the real dev server and PostgreSQL: real target databases with tables, real pg_dump and
@@ -214,16 +214,7 @@ describe('restoreDrillWorkflow', () => {
     const taskQueue = `${h.taskQueue}-self`;
     const selfUrl = new URL(shopUrl);
     selfUrl.hostname = 'localhost';
-    const worker = spawnWorkerProcess({
-      name: 'drill-self',
-      taskQueue,
-      temporalAddress: h.temporalAddress,
-      databaseUrl: h.databaseUrl,
-      configPath: h.configPath,
-      backupDir: h.backupDir,
-      dataDir: h.dir,
-      env: { DRILL_DATABASE_URL: selfUrl.toString() },
-    });
+    const worker = spawnWorkerProcess({ ...harnessWorkerOptions(h, 'drill-self', taskQueue), env: { DRILL_DATABASE_URL: selfUrl.toString() } });
     workers.push(worker);
     await worker.ready;
     await backup('self');
