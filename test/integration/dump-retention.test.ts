@@ -8,6 +8,7 @@ import { parseSettings } from '../../domain/settings/schema.js';
 import { insertBackupRun } from '../../db/repositories/backup-runs.js';
 import { applyRetention, type RetentionPolicy } from '../../domain/config-backup/retention.js';
 import { runCli } from '../helpers/cli.js';
+import { keepingPolicy } from '../helpers/retention-policies.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 
 /**
@@ -60,17 +61,7 @@ async function drill(target: string, backupId: string, status: 'passed' | 'runni
   );
 }
 
-const count = fc.option(fc.integer({ min: 0, max: 5 }), { nil: undefined });
-const policyArb = fc
-  .record({
-    last: count,
-    hourly: count,
-    daily: count,
-    weekly: count,
-    monthly: count,
-    within: fc.option(fc.integer({ min: 0, max: 96 * HOUR }), { nil: undefined }),
-  })
-  .filter((p) => Object.values(p).some((v) => (v ?? 0) > 0)) as fc.Arbitrary<RetentionPolicy>;
+const policyArb = keepingPolicy({ maxCount: 5, maxWithinMs: 96 * HOUR, yearly: false });
 
 describe('prune on real rows and files', () => {
   it('keeps exactly what the policy keeps plus the newest drilled dump and a leased one; the rest are unlinked and marked', async () => {

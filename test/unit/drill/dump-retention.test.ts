@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { keepingPolicy } from '../../helpers/retention-policies.js';
 import { describe, expect, it } from 'vitest';
 import { applyRetention, type RetentionPolicy } from '../../../domain/config-backup/retention.js';
 import { LEASED_REASON, NEWEST_DRILLED_REASON, planDumpRetention, steadyStateKept } from '../../../domain/dumps/retention-plan.js';
@@ -14,18 +15,7 @@ const T0 = Date.parse('2026-01-05T00:00:00Z');
 const dumpsArb = fc
   .uniqueArray(fc.integer({ min: 0, max: 90 * 24 * 4 }), { minLength: 1, maxLength: 60 })
   .map((quarters) => quarters.map((q, k) => ({ backupId: `b${k}`, startedAt: new Date(T0 + q * 15 * 60_000), sizeBytes: 1000 + k })));
-const count = fc.option(fc.integer({ min: 0, max: 6 }), { nil: undefined });
-const policyArb = fc
-  .record({
-    last: count,
-    hourly: count,
-    daily: count,
-    weekly: count,
-    monthly: count,
-    yearly: count,
-    within: fc.option(fc.integer({ min: 0, max: 10 * DAY }), { nil: undefined }),
-  })
-  .filter((p) => Object.values(p).some((v) => (v ?? 0) > 0)) as fc.Arbitrary<RetentionPolicy>;
+const policyArb = keepingPolicy({ maxCount: 6, maxWithinMs: 10 * DAY, yearly: true });
 
 describe('dump retention plan (property: the retention code decides, protections only add)', () => {
   it('keeps exactly what applyRetention keeps plus the protected dumps; removes the rest', () => {
