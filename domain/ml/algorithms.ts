@@ -2,11 +2,14 @@
  * Registry of failure-classification algorithms behind one interface: train (async, with progress) and load.
  *
  * The sentinel forest grows its trees with the `TreeRunner` of the `TrainingRun` (default: on the calling thread;
- * the worker side passes a threaded one). Training is CPU-heavy: for activities, scripts and the CLI, not for
+ * the worker side passes a threaded one); sentinel-boosting builds its histograms on the threads the runner's
+ * `boostingThreads` offers, if any. Training is CPU-heavy: for activities, scripts and the CLI, not for
  * Temporal workflow code. Params are validated; the `params` returned by train are the resolved, model-defining
  * ones to store with the model (thread count is not among them: it does not change the model).
  */
 import { z } from 'zod';
+import { DEFAULT_BOOSTING_OPTIONS, resolveBoostingOptions, type BoostingOptions } from './boosting/options.js';
+import { trainBoosting } from './boosting/train.js';
 import type { AlgorithmName, FailureClassifier, OobPredictions, ProgressCallback } from './classifier.js';
 import { CLASSIFIER_LOADERS } from './classifier-loaders.js';
 import { DEFAULT_FOREST_OPTIONS, resolveForestOptions, type ForestOptions } from './forest/options.js';
@@ -56,6 +59,39 @@ const sentinelForest: AlgorithmSpec<SentinelForestParams> = {
   load: CLASSIFIER_LOADERS['sentinel-forest'],
 };
 
+/** Sentinel-boosting params: the boosting options plus the threads that build histograms (default: all cores). */
+export type SentinelBoostingParams = BoostingOptions & { threads?: number };
+
+/**
+ * Histogram gradient-boosted trees (domain/ml/boosting/). Rows must come oldest first: the newest ones form the
+ * held-out fold that stops training early, and its predictions are handed back as the "out-of-bag" ones (votes 1
+ * on the fold, 0 elsewhere), so the pipeline calibrates on out-of-sample scores as it does for the forest.
+ */
+const sentinelBoosting: AlgorithmSpec<SentinelBoostingParams> = {
+  name: 'sentinel-boosting',
+  defaultParams: { ...DEFAULT_BOOSTING_OPTIONS },
+  async train(X, y, params = {}, { onProgress, signal, treeRunner } = {}) {
+    const { threads, ...boostingParams } = params;
+    const options = resolveBoostingOptions(boostingParams);
+    const histogramThreads = treeRunner?.boostingThreads;
+    const result = await trainBoosting(X, y, options, {
+      ...(histogramThreads ? { histogramThreads, threads: threads ?? histogramThreads.defaultThreads } : threads !== undefined ? { threads } : {}),
+      ...(onProgress ? { onProgress } : {}),
+      ...(signal ? { signal } : {}),
+    });
+    let oob: OobPredictions | null = null;
+    if (result.heldOut) {
+      const probabilities = new Float64Array(X.rowCount);
+      const votes = new Uint16Array(X.rowCount);
+      probabilities.set(result.heldOut.probabilities, result.heldOut.firstRow);
+      votes.fill(1, result.heldOut.firstRow);
+      oob = { probabilities, votes };
+    }
+    return { classifier: result.model, oob, params: { ...options } };
+  },
+  load: CLASSIFIER_LOADERS['sentinel-boosting'],
+};
+
 const mlRandomForest: AlgorithmSpec<MlRandomForestParams & { threads?: number }> = {
   name: 'ml-random-forest',
   defaultParams: { ...DEFAULT_ML_RANDOM_FOREST_PARAMS },
@@ -71,16 +107,17 @@ const mlRandomForest: AlgorithmSpec<MlRandomForestParams & { threads?: number }>
 
 export const ALGORITHMS = {
   'sentinel-forest': sentinelForest,
+  'sentinel-boosting': sentinelBoosting,
   'ml-random-forest': mlRandomForest,
 } as const satisfies Record<AlgorithmName, AlgorithmSpec<object>>;
 
-export const algorithmNameSchema = z.enum(['sentinel-forest', 'ml-random-forest']);
+export const algorithmNameSchema = z.enum(['sentinel-forest', 'sentinel-boosting', 'ml-random-forest']);
 
 export { loadClassifier } from './classifier-loaders.js';
 
 /**
  * Trains with the algorithm chosen at run time (CLI, stored config). Params are validated by the algorithm;
- * unknown keys are rejected, except `threads`, which only the sentinel forest uses.
+ * unknown keys are rejected, except `threads`, which the sentinel forest and sentinel-boosting use.
  */
 export function trainClassifier(
   algorithm: AlgorithmName,

@@ -4,8 +4,8 @@
  */
 import type { DenseMatrix } from './matrix.js';
 
-export type AlgorithmName = 'sentinel-forest' | 'ml-random-forest';
-export const ALGORITHM_NAMES: readonly AlgorithmName[] = ['sentinel-forest', 'ml-random-forest'];
+export type AlgorithmName = 'sentinel-forest' | 'sentinel-boosting' | 'ml-random-forest';
+export const ALGORITHM_NAMES: readonly AlgorithmName[] = ['sentinel-forest', 'sentinel-boosting', 'ml-random-forest'];
 
 export interface FailureClassifier {
   readonly algorithm: AlgorithmName;

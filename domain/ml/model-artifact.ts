@@ -38,7 +38,7 @@ export const modelArtifactSchema = z
   .object({
     format: z.literal(MODEL_ARTIFACT_FORMAT),
     formatVersion: z.number().int().min(1),
-    algorithm: z.enum(['sentinel-forest', 'ml-random-forest']),
+    algorithm: z.enum(['sentinel-forest', 'sentinel-boosting', 'ml-random-forest']),
     /** Resolved, model-defining training params (seed included). */
     params: z.record(z.string(), z.unknown()),
     featurePipelineVersion: z.number().int().min(1),

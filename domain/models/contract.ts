@@ -7,7 +7,7 @@ import { describeValue } from '../describe-value.js';
 import type { BinaryMetrics } from '../ml/metrics.js';
 import type { ThresholdAdvice } from './thresholds.js';
 
-export const MODEL_ALGORITHMS = ['sentinel-forest', 'ml-random-forest'] as const;
+export const MODEL_ALGORITHMS = ['sentinel-forest', 'sentinel-boosting', 'ml-random-forest'] as const;
 export type ModelAlgorithm = (typeof MODEL_ALGORITHMS)[number];
 /** Chosen by bench/model.ts (faster and a higher PR-AUC than ml-random-forest); see BENCHMARKS.md. */
 export const DEFAULT_MODEL_ALGORITHM: ModelAlgorithm = 'sentinel-forest';

@@ -3,6 +3,7 @@
  * message (a non-retryable InvalidInput) instead of minutes into training.
  */
 import { z } from 'zod';
+import { resolveBoostingOptions } from '../ml/boosting/options.js';
 import { resolveForestOptions } from '../ml/forest/options.js';
 import { DEFAULT_ML_RANDOM_FOREST_PARAMS, mlRandomForestParamsSchema } from '../ml/ml-random-forest-adapter.js';
 import type { ModelAlgorithm } from './contract.js';
@@ -26,6 +27,7 @@ export function checkAlgorithmParams(algorithm: ModelAlgorithm, params: Record<s
   }
   try {
     if (algorithm === 'sentinel-forest') resolveForestOptions(rest);
+    else if (algorithm === 'sentinel-boosting') resolveBoostingOptions(rest);
     else mlRandomForestParamsSchema.parse({ ...DEFAULT_ML_RANDOM_FOREST_PARAMS, ...rest });
     return null;
   } catch (error) {

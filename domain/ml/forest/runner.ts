@@ -5,6 +5,7 @@
  * spreads them over worker threads (activities/models/forest-threads.ts). Tree t depends only on the data, the
  * options and t, and OOB sums are exact fixed-point integers, so every runner returns the same model.
  */
+import type { BoostingThreads } from '../boosting/train.js';
 import type { ProgressCallback } from '../classifier.js';
 import type { DenseMatrix } from '../matrix.js';
 import { finishTraining, prepareTraining, type ForestTrainingResult, type PreparedTraining } from './forest.js';
@@ -32,6 +33,11 @@ export interface TreeRunner {
   /** Storage for the binned data and labels (a thread runner shares it with its threads); default a plain array. */
   allocate?(length: number): Uint8Array;
   grow(prepared: PreparedTraining, control: TreeRunControl): Promise<GrownTrees>;
+  /**
+   * Threads for sentinel-boosting's histograms, offered by a runner that has them: boosting grows one tree at a
+   * time, so its parallelism is inside each tree, but the caller hands over one runner for either algorithm.
+   */
+  boostingThreads?: BoostingThreads;
 }
 
 /** Grows every tree on the calling thread, checking for an abort between trees. */

@@ -47,11 +47,14 @@ export function treeToJson(tree: FlatTree): FlatTreeJson {
   return { feature: Array.from(tree.feature), split: Array.from(tree.split), children: Array.from(tree.children) };
 }
 
+const isProbability = (v: number): boolean => v >= 0 && v <= 1;
+
 /**
  * Rebuilds a tree and checks it is well formed: children point forward (so prediction always terminates),
- * features are in range and leaves hold probabilities.
+ * features are in range and leaves hold probabilities (or, for other tree models such as boosting's log-odds
+ * steps, what `isLeafValue` accepts).
  */
-export function treeFromJson(json: FlatTreeJson, featureCount: number, where: string): FlatTree {
+export function treeFromJson(json: FlatTreeJson, featureCount: number, where: string, isLeafValue: (v: number) => boolean = isProbability): FlatTree {
   const n = json.feature.length;
   if (n === 0 || json.split.length !== n || json.children.length !== n) {
     throw new Error(`${where}: node arrays are empty or differ in length`);
@@ -65,7 +68,7 @@ export function treeFromJson(json: FlatTreeJson, featureCount: number, where: st
     const f = tree.feature[k] as number;
     const s = tree.split[k] as number;
     if (f === LEAF) {
-      if (!(s >= 0 && s <= 1)) throw new Error(`${where}: leaf ${k} has probability ${s}`);
+      if (!isLeafValue(s)) throw new Error(`${where}: leaf ${k} has ${isLeafValue === isProbability ? 'probability' : 'value'} ${s}`);
       continue;
     }
     const c = tree.children[k] as number;

@@ -10,6 +10,7 @@
 import type { BackupRunRecord } from '../../history/types.js';
 import { trainCandidate } from '../../models/train-candidate.js';
 import { scoreRunsWithCalibratedRules, scoreRunsWithRules } from '../../models/rules-scores.js';
+import type { AlgorithmName } from '../classifier.js';
 import type { TreeRunner } from '../forest/runner.js';
 import { evaluateBinary, type BinaryMetrics } from '../metrics.js';
 import { timeSplitRuns } from '../split.js';
@@ -25,6 +26,7 @@ export interface PredictorFigures {
 
 export interface ScenarioEvaluation {
   scenario: string;
+  algorithm: AlgorithmName;
   seed: number;
   runs: number;
   failures: number;
@@ -60,7 +62,14 @@ function figures(m: Pick<BinaryMetrics, 'prAuc' | 'rocAuc' | 'brier' | 'brierBas
 
 export async function evaluateScenario(
   scenario: Scenario,
-  options: { seed: number; size?: Partial<ScenarioSize>; params?: Record<string, unknown>; treeRunner?: TreeRunner },
+  options: {
+    seed: number;
+    size?: Partial<ScenarioSize>;
+    /** Default sentinel-forest. */
+    algorithm?: AlgorithmName;
+    params?: Record<string, unknown>;
+    treeRunner?: TreeRunner;
+  },
 ): Promise<ScenarioEvaluation> {
   const { runs, trueProbability } = scenario.generate({ seed: options.seed, ...(options.size ? { size: options.size } : {}) });
   const split = timeSplitRuns(runs);
@@ -72,7 +81,7 @@ export async function evaluateScenario(
   const rulesAsWritten = evaluateBinary(scoreRunsWithRules(runs, { only: split.validation }), labels);
   const out = await trainCandidate({
     runs,
-    algorithm: 'sentinel-forest',
+    algorithm: options.algorithm ?? 'sentinel-forest',
     ...(options.params ? { params: options.params } : {}),
     minFailures: 25,
     active: null,
@@ -83,6 +92,7 @@ export async function evaluateScenario(
   const failures = runs.reduce((n, r) => n + (r.status === 'failed' ? 1 : 0), 0);
   const base = {
     scenario: scenario.name,
+    algorithm: options.algorithm ?? 'sentinel-forest',
     seed: options.seed,
     runs: runs.length,
     failures,

@@ -1,0 +1,145 @@
+/**
+ * Gradient histograms, the hot loop of histogram boosting: for a leaf's rows, per feature and bin, the sums of
+ * gradients, hessians and the row count.
+ *
+ * Layout (shared with worker threads, so plain typed arrays only):
+ * - `bins`: row-major global bin indices, (row i, feature f) at bins[i * featureCount + f] = offsets[f] + its bin
+ *   from the forest's binning: a leaf's rows are read one cache line at a time (the forest's column-major layout
+ *   suits its whole-column scans; boosting reads row subsets) and no offset is added in the loop;
+ * - `gh`: interleaved gradient and hessian per row, gh[2i] and gh[2i + 1] (one cache line per row);
+ * - `pool`: histogram slots of `slotSize` = 3 x total bins doubles; global bin g in slot s is at
+ *   s * slotSize + 3g: gradient sum, hessian sum, count.
+ *
+ * A histogram is built feature block by feature block (`f0`..`f1`): each feature's sums are always accumulated by
+ * one thread in row order, so a threaded build gives the same bits as a single-threaded one.
+ */
+
+/** Global bin indices are Uint16: features x bins must stay below this (255 features at 256 bins). */
+export const MAX_TOTAL_BINS = 65_535;
+
+export interface HistogramLayout {
+  rowCount: number;
+  featureCount: number;
+  /** Per feature, where its bins start (in bins, not doubles); offsets[featureCount] = total bins. */
+  offsets: Int32Array;
+  /** Doubles per histogram slot. */
+  slotSize: number;
+}
+
+export function histogramLayout(rowCount: number, thresholds: readonly Float64Array[]): HistogramLayout {
+  const featureCount = thresholds.length;
+  const offsets = new Int32Array(featureCount + 1);
+  for (let f = 0; f < featureCount; f++) offsets[f + 1] = (offsets[f] as number) + (thresholds[f] as Float64Array).length + 1;
+  const total = offsets[featureCount] as number;
+  if (total > MAX_TOTAL_BINS) throw new RangeError(`${featureCount} features x their bins make ${total} bins; at most ${MAX_TOTAL_BINS} (lower maxBins)`);
+  return { rowCount, featureCount, offsets, slotSize: 3 * total };
+}
+
+/** The arrays a histogram build reads and writes (plain or SharedArrayBuffer-backed). */
+export interface HistogramArrays {
+  /** Row-major global bin indices of every row (training rows first, then the held-out ones). */
+  bins: Uint16Array;
+  gh: Float64Array;
+  /** Row indices, partitioned by leaf: a leaf owns rows[start, end). */
+  rows: Int32Array;
+  pool: Float64Array;
+}
+
+/** Below this many rows one accumulator is used; above, two (see buildHistogramBlock). */
+const TWO_ACCUMULATORS_FROM_ROWS = 1024;
+
+/**
+ * Histogram of rows[start, end) for features [f0, f1) into slot `slot` (the slot's other features are left as
+ * they are). `scratch` (slotSize doubles, the calling thread's own) is the second accumulator: consecutive rows
+ * often hit the same bin of a low-cardinality feature, and alternating rows between two copies breaks that chain
+ * of dependent loads and stores (about 1.4x faster measured on the 1M-run features). The copies are added in a
+ * fixed order, so the bits do not depend on the thread split.
+ */
+export function buildHistogramBlock(
+  arrays: HistogramArrays,
+  layout: HistogramLayout,
+  slot: number,
+  start: number,
+  end: number,
+  f0: number,
+  f1: number,
+  scratch: Float64Array,
+): void {
+  const { bins, gh, rows, pool } = arrays;
+  const p = layout.featureCount;
+  const base = slot * layout.slotSize;
+  const lo = 3 * (layout.offsets[f0] as number);
+  const hi = 3 * (layout.offsets[f1] as number);
+  pool.fill(0, base + lo, base + hi);
+  let k = start;
+  if (end - start >= TWO_ACCUMULATORS_FROM_ROWS) {
+    scratch.fill(0, lo, hi);
+    for (; k + 1 < end; k += 2) {
+      const r = rows[k] as number;
+      const g = gh[2 * r] as number;
+      const h = gh[2 * r + 1] as number;
+      const rb = r * p;
+      const r2 = rows[k + 1] as number;
+      const g2 = gh[2 * r2] as number;
+      const h2 = gh[2 * r2 + 1] as number;
+      const rb2 = r2 * p;
+      for (let f = f0; f < f1; f++) {
+        const s = base + 3 * (bins[rb + f] as number);
+        pool[s] = (pool[s] as number) + g;
+        pool[s + 1] = (pool[s + 1] as number) + h;
+        pool[s + 2] = (pool[s + 2] as number) + 1;
+        const s2 = 3 * (bins[rb2 + f] as number);
+        scratch[s2] = (scratch[s2] as number) + g2;
+        scratch[s2 + 1] = (scratch[s2 + 1] as number) + h2;
+        scratch[s2 + 2] = (scratch[s2 + 2] as number) + 1;
+      }
+    }
+    for (let j = lo; j < hi; j++) pool[base + j] = (pool[base + j] as number) + (scratch[j] as number);
+  }
+  for (; k < end; k++) {
+    const r = rows[k] as number;
+    const g = gh[2 * r] as number;
+    const h = gh[2 * r + 1] as number;
+    const rb = r * p;
+    for (let f = f0; f < f1; f++) {
+      const s = base + 3 * (bins[rb + f] as number);
+      pool[s] = (pool[s] as number) + g;
+      pool[s + 1] = (pool[s + 1] as number) + h;
+      pool[s + 2] = (pool[s + 2] as number) + 1;
+    }
+  }
+}
+
+/** Histogram subtraction: slot `parent` becomes parent - child (the sibling's histogram) without touching rows. */
+export function subtractHistogram(pool: Float64Array, slotSize: number, parent: number, child: number): void {
+  const a = parent * slotSize;
+  const b = child * slotSize;
+  for (let k = 0; k < slotSize; k++) pool[a + k] = (pool[a + k] as number) - (pool[b + k] as number);
+}
+
+/**
+ * Builds one histogram for all features; a threaded builder splits the features into blocks over its threads.
+ * `build` may return a promise (threads) or nothing (in-process).
+ */
+export interface HistogramBuilder {
+  build(slot: number, start: number, end: number): void | Promise<void>;
+  close(): Promise<void>;
+}
+
+export function inProcessHistogramBuilder(arrays: HistogramArrays, layout: HistogramLayout): HistogramBuilder {
+  const scratch = new Float64Array(layout.slotSize);
+  return {
+    build(slot, start, end) {
+      buildHistogramBlock(arrays, layout, slot, start, end, 0, layout.featureCount, scratch);
+    },
+    async close() {},
+  };
+}
+
+/** Contiguous feature blocks for `parts` threads, as even as the feature count allows: [f0, f1) each. */
+export function featureBlocks(featureCount: number, parts: number): [number, number][] {
+  const k = Math.max(1, Math.min(parts, featureCount));
+  const blocks: [number, number][] = [];
+  for (let t = 0; t < k; t++) blocks.push([Math.floor((t * featureCount) / k), Math.floor(((t + 1) * featureCount) / k)]);
+  return blocks;
+}
