@@ -12,6 +12,7 @@ import type { Worker } from 'node:worker_threads';
 import type { TreeRunner } from '../../domain/ml/forest/runner.js';
 import type { FlatTree } from '../../domain/ml/forest/tree.js';
 import { startThread } from '../../platform/worker-threads.js';
+import { boostingThreads } from './boosting-threads.js';
 import type { TreeThreadInput, TreeThreadMessage } from './tree-protocol.js';
 
 const TREE_THREAD = new URL('./tree-thread.js', import.meta.url);
@@ -19,6 +20,8 @@ const TREE_THREAD = new URL('./tree-thread.js', import.meta.url);
 /** Threads default to os.availableParallelism() (the `threads` the caller asks for wins), never more than the trees. */
 export const threadTreeRunner: TreeRunner = {
   allocate: (length) => new Uint8Array(new SharedArrayBuffer(length)),
+  // sentinel-boosting, handed the same runner, builds its histograms on these.
+  boostingThreads,
 
   async grow(prepared, { threads: requestedThreads, onProgress, signal }) {
     const total = prepared.options.nTrees;
