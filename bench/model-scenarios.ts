@@ -2,14 +2,17 @@
  * The evaluation suite (`npm run bench:model -- --scenarios`, or this file directly): every scenario of
  * domain/ml/scenarios through the product's training round, per scenario PR-AUC, ROC-AUC and Brier of the model,
  * the rules calibrated to the team (what the gate uses without a model), the rules as written and the true
- * probabilities, and the fraction of the attainable PR-AUC. Results: bench/results/model-scenarios.json and a
+ * probabilities, and the fraction of the attainable PR-AUC. Results: bench/results/model-scenarios.json (another
+ * algorithm than sentinel-forest: model-scenarios-ALGORITHM.json) and a
  * Markdown table on stdout (for BENCHMARKS.md).
  *
  *   npx tsx bench/model-scenarios.ts [--only NAME,NAME] [--seeds 1,2,3] [--targets 8 --days 90 --runs-per-day 12]
+ *                                    [--algorithm sentinel-boosting]   (default sentinel-forest)
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { threadTreeRunner } from '../activities/models/forest-threads.js';
+import { algorithmNameSchema } from '../domain/ml/algorithms.js';
 import { evaluateScenario, type PredictorFigures, type ScenarioEvaluation } from '../domain/ml/scenarios/evaluate.js';
 import { DEFAULT_SCENARIO_SIZE, SCENARIOS } from '../domain/ml/scenarios/scenarios.js';
 import { machineFacts } from './decision-latency/machine.js';
@@ -22,10 +25,12 @@ const { values: args } = parseArgs({
     days: { type: 'string', default: String(DEFAULT_SCENARIO_SIZE.days) },
     'runs-per-day': { type: 'string', default: String(DEFAULT_SCENARIO_SIZE.runsPerDay) },
     threads: { type: 'string', default: '2' },
+    algorithm: { type: 'string', default: 'sentinel-forest' },
     scenarios: { type: 'boolean', default: true },
   },
 });
 
+const algorithm = algorithmNameSchema.parse(args.algorithm);
 const size = { targets: Number(args.targets), days: Number(args.days), runsPerDay: Number(args['runs-per-day']) };
 const wanted = args.only ? new Set(args.only.split(',')) : null;
 const seeds = args.seeds.split(',').map(Number);
@@ -38,15 +43,15 @@ const results: ScenarioEvaluation[] = [];
 for (const scenario of SCENARIOS) {
   if (wanted && !wanted.has(scenario.name)) continue;
   for (const seed of seeds) {
-    log(`${scenario.name} seed ${seed}`);
-    results.push(await evaluateScenario(scenario, { seed, size, params: { threads: Number(args.threads) }, treeRunner: threadTreeRunner }));
+    log(`${scenario.name} seed ${seed} ${algorithm}`);
+    results.push(await evaluateScenario(scenario, { seed, size, algorithm, params: { threads: Number(args.threads) }, treeRunner: threadTreeRunner }));
   }
 }
 
 await mkdir(new URL('./results/', import.meta.url), { recursive: true });
 await writeFile(
-  new URL('./results/model-scenarios.json', import.meta.url),
-  `${JSON.stringify({ machine, size, finishedAt: new Date().toISOString(), results }, null, 2)}\n`,
+  new URL(`./results/model-scenarios${algorithm === 'sentinel-forest' ? '' : `-${algorithm}`}.json`, import.meta.url),
+  `${JSON.stringify({ machine, algorithm, size, finishedAt: new Date().toISOString(), results }, null, 2)}\n`,
 );
 
 const f = (v: number | null | undefined) => (v === null || v === undefined ? '-' : v.toFixed(3));

@@ -1,0 +1,72 @@
+/**
+ * One project model of bench:peers in its own process (bench/peers.ts spawns it):
+ *   npx tsx bench/peers/case.ts --data PREFIX --algorithm sentinel-forest|sentinel-boosting --threads 2 --scores OUT
+ * Fits on the train rows with the worker's thread runner (as the worker trains), calibrates as the training pipeline
+ * does (Platt on the out-of-bag / held-out predictions), writes the calibrated validation scores to OUT (float64)
+ * and prints one JSON line: fit time, predict latency (batch per row, single row), model size.
+ */
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+import { threadTreeRunner } from '../../activities/models/forest-threads.js';
+import { algorithmNameSchema, trainClassifier } from '../../domain/ml/algorithms.js';
+import { applyCalibration, applyCalibrationBatch, fitPlattCalibration, IDENTITY_CALIBRATION } from '../../domain/ml/calibration.js';
+import { coveredOob } from '../../domain/ml/classifier.js';
+import { matrixRow } from '../../domain/ml/matrix.js';
+import { readDataset, writeScores } from './dataset.js';
+
+const { values: args } = parseArgs({
+  options: {
+    data: { type: 'string' },
+    algorithm: { type: 'string' },
+    threads: { type: 'string', default: '2' },
+    scores: { type: 'string' },
+  },
+});
+if (!args.data || !args.scores) throw new Error('--data and --scores are required');
+const algorithm = algorithmNameSchema.parse(args.algorithm);
+const threads = Number(args.threads);
+const data = readDataset(args.data);
+
+const loadBefore = os.loadavg()[0] as number;
+const cpu = process.cpuUsage();
+let t = performance.now();
+const trained = await trainClassifier(algorithm, data.trainX, data.trainY, { threads }, { treeRunner: threadTreeRunner });
+const fitSeconds = (performance.now() - t) / 1000;
+const fitCpu = process.cpuUsage(cpu);
+const oob = trained.oob ? coveredOob(trained.oob, data.trainY) : null;
+const calibration = oob && oob.scores.length > 0 ? fitPlattCalibration(oob.scores, oob.labels) : IDENTITY_CALIBRATION;
+
+t = performance.now();
+const raw = trained.classifier.predictProbaBatch(data.validX);
+const batchMicrosPerRow = ((performance.now() - t) * 1000) / data.validX.rowCount;
+const scores = applyCalibrationBatch(calibration, raw);
+writeScores(args.scores, scores);
+writeScores(`${args.scores}.raw`, raw);
+
+const single: number[] = [];
+const reps = Math.min(2000, data.validX.rowCount);
+for (let k = 0; k < reps; k++) {
+  const row = matrixRow(data.validX, k);
+  const s = performance.now();
+  applyCalibration(calibration, trained.classifier.predictProba(row));
+  single.push((performance.now() - s) * 1000);
+}
+single.sort((a, b) => a - b);
+const json = trained.classifier.toJSON() as { iterations?: number; iterationsTrained?: number };
+
+process.stdout.write(
+  `${JSON.stringify({
+    model: algorithm,
+    threads,
+    fitSeconds,
+    fitCpuSeconds: (fitCpu.user + fitCpu.system) / 1e6,
+    batchMicrosPerRow,
+    singleMicros: { median: single[Math.floor(single.length / 2)], p99: single[Math.floor(single.length * 0.99)] },
+    modelJsonMb: JSON.stringify(json).length / 1e6,
+    iterations: json.iterations ?? null,
+    iterationsTrained: json.iterationsTrained ?? null,
+    calibration: calibration.method,
+    params: trained.params,
+    loadBefore,
+  })}\n`,
+);
