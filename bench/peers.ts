@@ -1,7 +1,8 @@
 /**
  * The project's models side by side with scikit-learn and LightGBM (`npm run bench:peers`; issue 16 items 4 and 5).
  *
- * Per data set -- every scenario of the evaluation suite (domain/ml/scenarios, seed 1, default size) and 10k / 100k /
+ * Per data set -- every scenario of the evaluation suite (domain/ml/scenarios, default size, seeds 1, 2, 3: a scenario's
+ * figures are the mean over its seeds, as PR-AUC on 60-300 failures moves by a few hundredths with the seed) and 10k / 100k /
  * 1M runs of the project's own generator -- the feature matrix is built ONCE with the product's pipeline (the code
  * `model train` runs) and written to binary files (bench/peers/dataset.ts); then, interleaved (the order rotates every
  * repeat), each model fits on the identical train rows with the same threads in its own process and scores the
@@ -14,7 +15,7 @@
  * Python: a virtualenv at bench/.venv with scikit-learn 1.9.1, LightGBM 4.7.0 and numpy, created and filled on the
  * first run (idempotent; needs PyPI). A benchmark only: nothing of the product imports them.
  *
- *   npm run bench:peers                                  # everything: 9 scenarios + 3 sizes
+ *   npm run bench:peers                                  # everything: 9 scenarios x 3 seeds + 3 sizes
  *   npm run bench:peers -- --sizes 10000,100000 --scenarios none --repeats 3
  *   npm run bench:peers -- --omp-wait-policy passive     # libgomp's setting for scikit-learn's HGB and LightGBM
  *
@@ -37,6 +38,10 @@ import { readDataset, readScores, writeDataset, type DatasetMeta } from './peers
 const { values: args } = parseArgs({
   options: {
     scenarios: { type: 'string', default: 'all' },
+    /** Scenario seeds: PR-AUC on a scenario's 60-300 validation failures moves by a few hundredths with the seed. */
+    seeds: { type: 'string', default: '1,2,3' },
+    /** Repeats per scenario seed (each seed's fit is itself a timing sample). */
+    'scenario-repeats': { type: 'string', default: '1' },
     sizes: { type: 'string', default: '10000,100000,1000000' },
     repeats: { type: 'string', default: '3' },
     /** Repeats for sizes of 1M runs and more (scikit-learn's forest alone takes minutes there). */
@@ -137,6 +142,8 @@ function sizedHistory(rows: number): BackupRunRecord[] {
 
 interface DataSpec {
   name: string;
+  /** Data sets of a group (a scenario's seeds) are summarised together: metrics averaged, times' median. */
+  group: string;
   kind: 'scenario' | 'size';
   runs: () => { runs: readonly BackupRunRecord[]; source: string };
   repeats: number;
@@ -148,17 +155,21 @@ if (args.scenarios !== 'none') {
   const wanted = args.scenarios === 'all' ? null : new Set(args.scenarios.split(','));
   for (const s of SCENARIOS) {
     if (wanted && !wanted.has(s.name)) continue;
-    specs.push({
-      name: s.name,
-      kind: 'scenario',
-      repeats,
-      runs: () => ({ runs: s.generate({ seed: 1 }).runs, source: `scenario ${s.name}, seed 1, default size` }),
-    });
+    for (const seed of args.seeds.split(',').map(Number)) {
+      specs.push({
+        name: `${s.name}-seed${seed}`,
+        group: s.name,
+        kind: 'scenario',
+        repeats: Number(args['scenario-repeats']),
+        runs: () => ({ runs: s.generate({ seed }).runs, source: `scenario ${s.name}, seed ${seed}, default size` }),
+      });
+    }
   }
 }
 for (const size of args.sizes === 'none' ? [] : args.sizes.split(',').map(Number)) {
   specs.push({
     name: `generator-${size}`,
+    group: `generator-${size}`,
     kind: 'size',
     repeats: size >= 1_000_000 ? Number(args['large-repeats']) : repeats,
     runs: () => ({ runs: sizedHistory(size), source: `domain/ml/synthetic-history.ts, about ${size} runs, seed 1` }),
@@ -183,6 +194,7 @@ interface Measured {
   result: Record<string, unknown>;
 }
 interface DataResult {
+  group: string;
   dataset: DatasetMeta;
   runs: Record<string, Measured[]>;
 }
@@ -195,7 +207,7 @@ try {
     const meta = writeDataset(prefix, spec.name, source, runs);
     const { validY } = readDataset(prefix);
     log(`${spec.name}: ${meta.rows} rows x ${meta.columns} features (${meta.trainRows} train), ${meta.validationFailures} validation failures`);
-    const entry: DataResult = { dataset: meta, runs: Object.fromEntries(models.map((m) => [m, []])) };
+    const entry: DataResult = { group: spec.group, dataset: meta, runs: Object.fromEntries(models.map((m) => [m, []])) };
     for (let r = 0; r < spec.repeats; r++) {
       // Rotated each repeat, so no model always runs first (or right after the heaviest one).
       const order = models.map((_, k) => models[(k + r) % models.length] as string);
@@ -225,7 +237,8 @@ try {
   rmSync(work, { recursive: true, force: true });
 }
 
-// Summary: medians over the repeats (metrics are the same each repeat for seeded models; times are not).
+// Summary per group (a scenario's seeds, or one generator size): metrics are the mean over the group's data sets of
+// each data set's median over repeats (the same each repeat for seeded models); times are the median of all fits.
 const median = (values: number[]): number | null => {
   if (values.length === 0) return null;
   const s = [...values].sort((a, b) => a - b);
@@ -244,18 +257,23 @@ interface Summary {
   repeats: number;
   errors: string[];
 }
-const summaries = results.map((r) => {
+const mean = (values: number[]): number | null => (values.length === 0 ? null : values.reduce((x, v) => x + v, 0) / values.length);
+const groups = [...new Set(results.map((r) => r.group))].map((group) => results.filter((r) => r.group === group));
+const summaries = groups.map((members) => {
+  const first = members[0] as DataResult;
   const perModel: Record<string, Summary> = {};
-  for (const [model, ms] of Object.entries(r.runs)) {
+  for (const model of models) {
+    const all = members.flatMap((r) => r.runs[model] ?? []);
+    const metric = (pick: (m: Measured) => unknown) => mean(members.map((r) => median(nums(r.runs[model] ?? [], pick))).filter((v): v is number => v !== null));
     perModel[model] = {
-      fitSeconds: median(nums(ms, (m) => m.fitSeconds)),
-      batchMicrosPerRow: median(nums(ms, (m) => m.result.batchMicrosPerRow)),
-      singleMicros: median(nums(ms, (m) => (m.result.singleMicros as { median?: number } | undefined)?.median)),
-      prAuc: median(nums(ms, (m) => m.prAuc)),
-      rocAuc: median(nums(ms, (m) => m.rocAuc)),
-      brier: median(nums(ms, (m) => m.brier)),
-      repeats: ms.filter((m) => m.fitSeconds !== undefined).length,
-      errors: ms.map((m) => m.result.error).filter((e): e is string => typeof e === 'string'),
+      fitSeconds: median(nums(all, (m) => m.fitSeconds)),
+      batchMicrosPerRow: median(nums(all, (m) => m.result.batchMicrosPerRow)),
+      singleMicros: median(nums(all, (m) => (m.result.singleMicros as { median?: number } | undefined)?.median)),
+      prAuc: metric((m) => m.prAuc),
+      rocAuc: metric((m) => m.rocAuc),
+      brier: metric((m) => m.brier),
+      repeats: all.filter((m) => m.fitSeconds !== undefined).length,
+      errors: all.map((m) => m.result.error).filter((e): e is string => typeof e === 'string'),
     };
   }
   const get = (model: string) => perModel[model];
@@ -278,10 +296,11 @@ const summaries = results.map((r) => {
     forestFitAtMostSklearnRf: goals.forestFitOverSklearnRf === null ? null : goals.forestFitOverSklearnRf <= 1,
   };
   return {
-    dataset: r.dataset.name,
-    rows: r.dataset.rows,
-    trainRows: r.dataset.trainRows,
-    validationFailures: r.dataset.validationFailures,
+    dataset: first.group,
+    dataSets: members.map((r) => r.dataset.name),
+    rows: first.dataset.rows,
+    trainRows: first.dataset.trainRows,
+    validationFailures: mean(members.map((r) => r.dataset.validationFailures)) as number,
     models: perModel,
     goals,
     met,
@@ -307,14 +326,14 @@ const f = (v: number | null | undefined, d = 3) => (v === null || v === undefine
 const lines = [
   `Machine: ${machine.nproc} cores, ${machine.cpuModel}; load ${machine.loadAverage.join(' ')} at start, ${report.loadAverageAtEnd.join(' ')} at end; ${threads} threads each; OMP_WAIT_POLICY=${report.ompWaitPolicy}; ${machine.date}`,
   '',
-  '| data set | rows (train) | valid. failures | model | fit s | batch µs/row | single µs | PR-AUC | ROC-AUC | Brier |',
+  '| data set (scenarios: mean of the seeds) | rows (train) | valid. failures | model | fit s | batch µs/row | single µs | PR-AUC | ROC-AUC | Brier |',
   '|---|---|---|---|---|---|---|---|---|---|',
 ];
 for (const s of summaries) {
   for (const [model, m] of Object.entries(s.models)) {
     const err = m.errors.length && m.repeats === 0 ? ` error: ${m.errors[0]?.slice(0, 80)}` : '';
     lines.push(
-      `| ${s.dataset} | ${s.rows} (${s.trainRows}) | ${s.validationFailures} | ${model}${err} | ${f(m.fitSeconds, 2)} | ${f(m.batchMicrosPerRow, 2)} | ${f(m.singleMicros, 1)} | ${f(m.prAuc, 4)} | ${f(m.rocAuc, 4)} | ${f(m.brier, 4)} |`,
+      `| ${s.dataset} | ${s.rows} (${s.trainRows}) | ${Math.round(s.validationFailures)} | ${model}${err} | ${f(m.fitSeconds, 2)} | ${f(m.batchMicrosPerRow, 2)} | ${f(m.singleMicros, 1)} | ${f(m.prAuc, 4)} | ${f(m.rocAuc, 4)} | ${f(m.brier, 4)} |`,
     );
   }
 }
