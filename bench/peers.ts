@@ -49,6 +49,8 @@ const { values: args } = parseArgs({
     threads: { type: 'string', default: '2' },
     models: { type: 'string', default: 'sentinel-forest,sentinel-boosting,sklearn-rf,sklearn-hgb,lightgbm' },
     'omp-wait-policy': { type: 'string' },
+    /** File under bench/results/ for the raw results. */
+    results: { type: 'string', default: 'peers.json' },
   },
 });
 
@@ -320,7 +322,7 @@ const report = {
   results,
 };
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
-writeFileSync(new URL('./results/peers.json', import.meta.url), `${JSON.stringify(report, null, 2)}\n`);
+writeFileSync(new URL(`./results/${path.basename(args.results)}`, import.meta.url), `${JSON.stringify(report, null, 2)}\n`);
 
 const f = (v: number | null | undefined, d = 3) => (v === null || v === undefined ? '-' : v.toFixed(d));
 const lines = [

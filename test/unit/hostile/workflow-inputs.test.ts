@@ -44,7 +44,7 @@ const shapes = {
     }),
   }),
   train: structuredButWrong({
-    algorithm: fc.constantFrom('sentinel-forest', 'ml-random-forest', 'xgboost'),
+    algorithm: fc.constantFrom('sentinel-forest', 'sentinel-boosting', 'ml-random-forest', 'xgboost'),
     params: fc.object(),
     minFailures: fc.integer({ min: -5, max: 2_000_000 }),
   }),
@@ -110,7 +110,7 @@ describe('hand-picked refusals keep naming the value', () => {
     expect(validatePreBackupInput({ target: 'db', threshold: '0.5' })).toEqual(['threshold must be in (0, 1] (got "0.5")']);
     expect(validatePreBackupInput({ target: 'db', threshold: 5n })[0]).toMatch(/^threshold must be in \(0, 1\] \(got .*5.*\)$/);
     expect(validateTrainModelInput({ algorithm: nestedValue(DEEP_NESTING, 'array') })).toEqual([
-      'algorithm must be one of sentinel-forest, ml-random-forest (got a list)',
+      'algorithm must be one of sentinel-forest, sentinel-boosting, ml-random-forest (got a list)',
     ]);
     expect(validateAnomalyMonitorInput({ since: 'x'.repeat(10_000) }, NOW)[0]!.length).toBeLessThan(300);
     expect(validateCapacityForecastInput({ targets: [7n] })[0]).toMatch(/^targets\[0\] must be a target name \(got .*7.*\)$/);

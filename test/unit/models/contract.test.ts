@@ -19,7 +19,7 @@ describe('lifecycle workflow inputs', () => {
   it('lists every problem', () => {
     expect(validateTrainModelInput({ algorithm: 'xgboost', params: [], minFailures: 1.5, extra: 1 })).toEqual([
       'unknown field "extra"',
-      'algorithm must be one of sentinel-forest, ml-random-forest (got "xgboost")',
+      'algorithm must be one of sentinel-forest, sentinel-boosting, ml-random-forest (got "xgboost")',
       'params must be an object',
       'minFailures must be a whole number between 2 and 1000000',
     ]);
