@@ -124,7 +124,9 @@ describe('failure-model lifecycle on the dev server and PostgreSQL', () => {
   let p1: Prediction;
 
   it('refuses bad input, and without enough failures trains no model: the rules keep predicting', async () => {
-    expect(await rootCause(train({ algorithm: 'gradient-boosting' as never }))).toMatch(/algorithm must be one of sentinel-forest, ml-random-forest/);
+    expect(await rootCause(train({ algorithm: 'gradient-boosting' as never }))).toMatch(
+      /algorithm must be one of sentinel-forest, sentinel-boosting, ml-random-forest/,
+    );
     expect(await rootCause(train({ params: { nTrees: -3 } }))).toMatch(/invalid sentinel-forest params/);
 
     const empty = await train({});
@@ -346,5 +348,31 @@ describe('failure-model lifecycle on the dev server and PostgreSQL', () => {
       activeVersion: null,
       reason: expect.stringMatching(/does not beat the rules/),
     });
+  });
+  it('trains sentinel-boosting through the real workflow (CLI --algorithm), stores it and predicts with it', async () => {
+    // Phases A and B (5760 runs), no active model: the stump above was kept as a candidate.
+    const trained = await runCli(['model', 'train', '--wait', '--algorithm', 'sentinel-boosting', '--params', '{"maxIterations":60,"seed":3}', '--json'], env);
+    expect(trained.stderr).not.toContain('error:');
+    const result = JSON.parse(trained.stdout) as TrainModelResult;
+    expect(result.outcome).toBe('promoted');
+    const e = result.evaluation!;
+    expect(e.candidate.prAuc!).toBeGreaterThan(e.rules.prAuc!);
+    expect(e.candidate.brier!).toBeLessThan(e.candidate.brierBaseline!);
+
+    const show = JSON.parse((await runCli(['model', 'show', String(result.version), '--json'], env)).stdout);
+    expect(show).toMatchObject({
+      version: result.version,
+      status: 'active',
+      algorithm: 'sentinel-boosting',
+      parameters: { maxIterations: 60, seed: 3, learningRate: 0.1 },
+    });
+    expect(show.parameters).not.toHaveProperty('threads');
+    const artifact = (await getModelArtifact(db.pool, result.version!))!.artifact.toString('utf8');
+    const model = loadFailureModel(artifact);
+    expect(model.artifact.algorithm).toBe('sentinel-boosting');
+    const prediction = await predict();
+    expect(prediction.model).toEqual({ kind: 'ml', version: result.version, algorithm: 'sentinel-boosting' });
+    expect(prediction.failureProbability).toBeGreaterThan(0);
+    expect(prediction.failureProbability).toBeLessThan(1);
   });
 });
