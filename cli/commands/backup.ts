@@ -11,6 +11,7 @@ import { DEFAULT_WAIT_TIMEOUT_MS, waitForResult } from '../wait.js';
 import type { Prediction } from '../../domain/risk/prediction.js';
 import { CliError, printResult } from '../output.js';
 import { rootMessage } from '../../domain/errors/root-message.js';
+import { requireCommonJs } from '../../platform/commonjs.js';
 import type { ListedDump, PruneTargetReport } from '../../capabilities/dumps/retention.js';
 
 // The Temporal client library, SentinelClient and the workflow's definitions are imported when a subcommand runs (with
@@ -240,7 +241,7 @@ function renderPrune(reports: PruneTargetReport[]): string {
 
 async function existingHandle(client: Client, workflowId: string): Promise<WorkflowHandle<typeof preBackupWorkflow>> {
   const handle = client.workflow.getHandle<typeof preBackupWorkflow>(workflowId);
-  const { WorkflowNotFoundError } = await import('@temporalio/client');
+  const { WorkflowNotFoundError } = requireCommonJs('@temporalio/client') as typeof import('@temporalio/client');
   try {
     await handle.describe();
   } catch (error) {
@@ -292,7 +293,7 @@ function waitForPreBackup(handle: WorkflowHandle<typeof preBackupWorkflow>, time
       return `waiting for pre-backup workflow ${handle.workflowId}: ${state.phase}${hint}`;
     },
   }).catch(async (error: unknown) => {
-    const { ApplicationFailure, WorkflowFailedError } = await import('@temporalio/client');
+    const { ApplicationFailure, WorkflowFailedError } = requireCommonJs('@temporalio/client') as typeof import('@temporalio/client');
     if (!(error instanceof WorkflowFailedError)) throw error;
     // The run itself failed (not its backup): an invalid input is the caller's mistake, anything else a failed backup.
     const invalid = error.cause instanceof ApplicationFailure && error.cause.type === 'InvalidInput';
