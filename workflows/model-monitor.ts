@@ -87,6 +87,11 @@ export async function modelMonitorWorkflow(input: ModelMonitorInput = {}): Promi
       }
     }
   }
+  if (result.rollback?.status === 'already-done') {
+    // Another check claimed this degradation: it rolls back, audits and alerts; a second alert would only say less.
+    setCurrentDetails(`degraded: its automatic rollback was claimed by ${result.rollback.claimedBy}`);
+    return result;
+  }
   // The audit of the degradation itself, once per degradation whatever was done about it.
   await registry.recordModelEvent({
     event: MODEL_DEGRADED_EVENT,
@@ -102,11 +107,9 @@ export async function modelMonitorWorkflow(input: ModelMonitorInput = {}): Promi
       ? `rolled back automatically to model ${result.rollback.restoredVersion}`
       : result.rollback?.status === 'failed'
         ? `the automatic rollback failed (${result.rollback.error}); model ${report.modelVersion} is still active`
-        : result.rollback?.status === 'already-done'
-          ? 'its automatic rollback was already started'
-          : report.response.action === 'alert-only'
-            ? `not rolled back: ${report.response.why}`
-            : 'not rolled back';
+        : report.response.action === 'alert-only'
+          ? `not rolled back: ${report.response.why}`
+          : 'not rolled back';
   result.alertSent = await sendAlertAndContinue(
     {
       dedupeKey: `${MODEL_DEGRADED_ALERT}:${key}`,
