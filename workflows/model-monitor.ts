@@ -1,4 +1,4 @@
-import { executeChild, proxyActivities, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
+import { executeChild, ParentClosePolicy, proxyActivities, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
 import type { SentinelActivities } from '../activities/index.js';
 import { MODEL_TRAINING_SCHEDULE_ID } from '../domain/models/contract.js';
 import {
@@ -69,6 +69,8 @@ export async function modelMonitorWorkflow(input: ModelMonitorInput = {}): Promi
       try {
         const rolled = await executeChild(rollbackModelWorkflow, {
           workflowId: childId,
+          // A rollback half done (schedule paused, snapshot being restored) must finish even if this check is ended.
+          parentClosePolicy: ParentClosePolicy.ABANDON,
           args: [{ toVersion, reason: rollbackReason, scheduleId: input.trainingScheduleId ?? MODEL_TRAINING_SCHEDULE_ID }],
         });
         result.rollback = { status: 'rolled-back', workflowId: childId, restoredVersion: rolled.restoredVersion };
