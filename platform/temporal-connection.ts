@@ -17,7 +17,6 @@ import path from 'node:path';
 import type { Connection as ClientConnection, ConnectionOptions, TLSConfig } from '@temporalio/client';
 import type { ClientConfigProfile, ConfigDataSource } from '@temporalio/envconfig';
 import type { NativeConnection, NativeConnectionOptions } from '@temporalio/worker';
-import { parse as parseToml } from 'smol-toml';
 import { requireCommonJs } from './commonjs.js';
 import { DEFAULT_TEMPORAL_ADDRESS } from './env.js';
 import { ConnectionSettingsError, TemporalConnectError } from './temporal-connection-errors.js';
@@ -356,6 +355,8 @@ function profileFileProblem(error: Error & { code?: string; line?: number }, con
 
 /** Whether the file parses to a TOML document with a `profile` table (parse errors are reported by envconfig's own read). */
 function hasProfileTable(configFile: string): boolean {
+  // The CommonJS build, which envconfig loads too (and the CLI's start-up snapshot bundles): one file, not nine modules.
+  const { parse: parseToml } = requireCommonJs('smol-toml') as typeof import('smol-toml');
   try {
     const parsed = parseToml(readFileSync(configFile, 'utf8'));
     return typeof parsed.profile === 'object' && parsed.profile !== null;

@@ -2,16 +2,17 @@
 // and run once by `node --build-snapshot`. `bin/sentinel` starts the CLI from that snapshot; `node bin/sentinel.js`
 // loads the same code the ordinary way. Why and how: docs/compiled-build.md, "The start-up snapshot".
 //
-// What the snapshot holds: the Temporal client library and everything it requires from node_modules (@temporalio/*,
-// @grpc/grpc-js, protobufjs, ...), bundled into this file. Only the Temporal API root is evaluated here, at build time
-// (`@temporalio/proto` builds protobufjs types for the whole API from a 1.4 MB JSON descriptor: the biggest part of
-// importing the client, on every command that talks to Temporal). The other modules are kept unevaluated, because
-// some need built-ins a snapshot cannot hold yet (http2, tls, net); each runs the first time something requires it.
+// What the snapshot holds: `@temporalio/proto` and what it requires (protobufjs, long, ...), bundled into this file and
+// evaluated at build time, with the Temporal API root built (`@temporalio/proto` builds protobufjs types for the whole
+// API from a 1.4 MB JSON descriptor: the biggest part of loading the client, on every command that talks to Temporal).
+// The rest of the client library (@temporalio/client, common, envconfig, @grpc/grpc-js, ...) cannot be evaluated in a
+// snapshot (http2, tls; grpc-js reads its GRPC_* environment as it loads): it is bundled beside it (client.cjs) and
+// compiled at start from its V8 code cache (client.cache, client-bundle.cjs); each module runs when first required.
 //
 // How the CLI gets them: at start, every bundled module is entered in Node's CommonJS cache (`require.cache`, a
 // documented way to provide a module) under its real path in node_modules, with its exports evaluated on first use.
 // So `import { Client } from '@temporalio/client'` in dist/ (and any later require of any of these files, e.g. by
-// @temporalio/worker) gets the snapshot's one copy, and a module that is not in the bundle loads from disk as usual.
+// @temporalio/worker) gets the one bundled copy, and a module that is not in the bundle loads from disk as usual.
 // Then the compiled CLI (dist/cli/main.js, an ES module) is imported exactly as bin/sentinel.js imports it.
 'use strict';
 const v8 = require('node:v8');
@@ -37,36 +38,40 @@ v8.startupSnapshot.setDeserializeMainFunction(() => {
   const { pathToFileURL } = require('node:url');
   const vm = require('node:vm');
   // bin/sentinel passes the real path of bin/sentinel.js first, so process.argv is what `node bin/sentinel.js` sees.
-  const bin = process.argv[1];
+  const bin = path.resolve(process.argv[1]);
   runtimeRoot = path.resolve(path.dirname(bin), '..');
   const Module = require('node:module');
   const cache = createRequire(bin).cache;
-  for (const [relative, load] of modules) {
-    const filename = path.join(runtimeRoot, relative);
-    if (cache[filename]) continue;
-    const entry = new Module(filename, null);
-    entry.filename = filename;
-    entry.paths = Module._nodeModulePaths(path.dirname(filename));
-    entry.loaded = true;
-    let exports;
-    let evaluated = false;
-    Object.defineProperty(entry, 'exports', {
-      configurable: true,
-      enumerable: true,
-      get() {
-        if (!evaluated) {
+  /** Enters each module of a table in require.cache under its real path, evaluated the first time it is used. */
+  const provide = (table) => {
+    for (const [relative, load] of table) {
+      const filename = path.join(runtimeRoot, relative);
+      if (cache[filename]) continue;
+      const entry = new Module(filename, null);
+      entry.filename = filename;
+      entry.paths = Module._nodeModulePaths(path.dirname(filename));
+      entry.loaded = true;
+      let exports;
+      let evaluated = false;
+      Object.defineProperty(entry, 'exports', {
+        configurable: true,
+        enumerable: true,
+        get() {
+          if (!evaluated) {
+            evaluated = true;
+            exports = load();
+          }
+          return exports;
+        },
+        set(value) {
           evaluated = true;
-          exports = load();
-        }
-        return exports;
-      },
-      set(value) {
-        evaluated = true;
-        exports = value;
-      },
-    });
-    cache[filename] = entry;
-  }
+          exports = value;
+        },
+      });
+      cache[filename] = entry;
+    }
+  };
+  provide(modules);
   // Child processes forked with process.execArgv (the default) must start normally, not from this snapshot.
   const flag = process.execArgv.indexOf('--snapshot-blob');
   if (flag >= 0) process.execArgv.splice(flag, 2);
@@ -79,6 +84,16 @@ v8.startupSnapshot.setDeserializeMainFunction(() => {
   };
   // `npm run bench:cli` measures the restored process alone (its floor) with this set.
   if (process.env.SENTINEL_SNAPSHOT_PROBE === '1') return;
+  // The rest of the client library (grpc-js, @temporalio/client, ...), bundled beside the snapshot and compiled from its
+  // code cache (client-bundle.cjs). A build without it (or a cache V8 rejects) only makes the start slower.
+  const clientBundle = path.join(runtimeRoot, 'dist', 'cli-snapshot', 'client.cjs');
+  if (require('node:fs').existsSync(clientBundle)) {
+    const { compileClientBundle } = require('./client-bundle.cjs');
+    provide(
+      compileClientBundle(clientBundle, path.join(runtimeRoot, 'dist', 'cli-snapshot', 'client.cache'), createRequire(path.join(runtimeRoot, 'package.json')))
+        .modules,
+    );
+  }
   const main = pathToFileURL(path.join(runtimeRoot, 'dist', 'cli', 'main.js')).href;
   const script = new vm.Script(`import(${JSON.stringify(main)})`, {
     filename: bin,

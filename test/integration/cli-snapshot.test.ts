@@ -53,13 +53,38 @@ afterAll(async () => {
 
 describe('the CLI start-up snapshot', () => {
   it('is written by the build, and bin/sentinel starts commands from it (a restored process that only returns prints nothing)', async () => {
-    for (const file of ['sentinel.blob', 'node-identity']) expect((await stat(path.join('dist', 'cli-snapshot', file))).size).toBeGreaterThan(0);
+    for (const file of ['sentinel.blob', 'client.cjs', 'client.cache', 'node-identity'])
+      expect((await stat(path.join('dist', 'cli-snapshot', file))).size).toBeGreaterThan(0);
     const probe = { SENTINEL_SNAPSHOT_PROBE: '1' };
     const restored = await runLauncher(['backup', 'status', 'no-such-run', '--json'], probe);
     expect(restored).toEqual({ code: 0, stdout: '', stderr: '' });
     // Without the snapshot the probe variable means nothing: the command runs (so the check above can fail).
     const plain = await runLauncher(['backup', 'status', 'no-such-run', '--json'], { ...probe, SENTINEL_SNAPSHOT: 'off' });
     expect(plain).toEqual({ code: 2, stdout: '', stderr: 'error: no workflow with ID "no-such-run"\n' });
+  });
+
+  it('compiles the client library bundled beside it from its code cache, and from its source when V8 rejects the cache', async () => {
+    // What the restored snapshot runs (scripts/cli-snapshot/client-bundle.cjs), in a plain node: the client from the
+    // bundle, with the cache taken; with a cache V8 cannot use, the same client from the source.
+    const bogus = path.join(dir, 'bogus.cache');
+    await writeFile(bogus, randomBytes(4096));
+    const script = `
+      const path = require('node:path');
+      const { createRequire } = require('node:module');
+      const root = process.cwd();
+      globalThis.__sentinelSnapshotFilename = (relative) => path.join(root, relative);
+      const { compileClientBundle } = require(path.join(root, 'scripts/cli-snapshot/client-bundle.cjs'));
+      const requireFromRoot = createRequire(path.join(root, 'package.json'));
+      const { modules, cacheUsed } = compileClientBundle(path.join(root, 'dist/cli-snapshot/client.cjs'), process.argv[1], requireFromRoot);
+      const client = new Map(modules).get(path.relative(root, requireFromRoot.resolve('@temporalio/client')))();
+      process.stdout.write(JSON.stringify({ cacheUsed, client: typeof client.Client, connection: typeof client.Connection.lazy }));
+    `;
+    const run = (cache: string) =>
+      new Promise<string>((resolve, reject) =>
+        execFile(process.execPath, ['-e', script, cache], { timeout: 60_000 }, (error, stdout) => (error ? reject(error) : resolve(stdout))),
+      );
+    expect(JSON.parse(await run(path.resolve('dist/cli-snapshot/client.cache')))).toEqual({ cacheUsed: true, client: 'function', connection: 'function' });
+    expect(JSON.parse(await run(bogus))).toEqual({ cacheUsed: false, client: 'function', connection: 'function' });
   });
 
   it('gives the same output, errors and exit codes as `node bin/sentinel.js`', async () => {
