@@ -1,4 +1,4 @@
-import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { Client, WorkflowExecutionDescription, WorkflowHandle } from '@temporalio/client';
 import os from 'node:os';
 import { Command, Option } from 'commander';
 import type { ApprovalRow } from '../../db/repositories/approvals.js';
@@ -87,7 +87,7 @@ export function backupCommand(ctx: CliContext): Command {
       .option('--reason <text>', 'why')
       .option('--json', 'print JSON')
       .action(async (workflowId: string, opts) => {
-        const handle = await existingHandle(await ctx.client(), workflowId);
+        const { handle } = await existingHandle(await ctx.client(), workflowId);
         const { decideUpdate } = await workflowDefinitions();
         try {
           const state = await handle.executeUpdate(decideUpdate, {
@@ -133,8 +133,7 @@ export function backupCommand(ctx: CliContext): Command {
     .argument('<workflowId>', 'the pre-backup workflow ID')
     .option('--json', 'print JSON')
     .action(async (workflowId: string, opts) => {
-      const handle = await existingHandle(await ctx.client(), workflowId);
-      const description = await handle.describe();
+      const { handle, description } = await existingHandle(await ctx.client(), workflowId);
       const status = description.status.name;
       let state: PreBackupState | undefined;
       let result: PreBackupResult | undefined;
@@ -239,16 +238,19 @@ function renderPrune(reports: PruneTargetReport[]): string {
     .join('\n');
 }
 
-async function existingHandle(client: Client, workflowId: string): Promise<WorkflowHandle<typeof preBackupWorkflow>> {
+/** The run's handle and its description (one DescribeWorkflowExecution: `backup status` prints from it), or exit 2. */
+async function existingHandle(
+  client: Client,
+  workflowId: string,
+): Promise<{ handle: WorkflowHandle<typeof preBackupWorkflow>; description: WorkflowExecutionDescription }> {
   const handle = client.workflow.getHandle<typeof preBackupWorkflow>(workflowId);
   const { WorkflowNotFoundError } = requireCommonJs('@temporalio/client') as typeof import('@temporalio/client');
   try {
-    await handle.describe();
+    return { handle, description: await handle.describe() };
   } catch (error) {
     if (error instanceof WorkflowNotFoundError) throw new CliError(`no workflow with ID "${workflowId}"`, ExitCode.invalidInput);
     throw error;
   }
-  return handle;
 }
 
 function describeResult(r: PreBackupResult & { workflowId: string }): string {
