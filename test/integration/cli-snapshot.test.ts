@@ -61,6 +61,10 @@ describe('the CLI start-up snapshot', () => {
     // Without the snapshot the probe variable means nothing: the command runs (so the check above can fail).
     const plain = await runLauncher(['backup', 'status', 'no-such-run', '--json'], { ...probe, SENTINEL_SNAPSHOT: 'off' });
     expect(plain).toEqual({ code: 2, stdout: '', stderr: 'error: no workflow with ID "no-such-run"\n' });
+    // V8 refuses a snapshot under other V8 settings (node then fails to start): with NODE_OPTIONS set the command runs
+    // without it.
+    const withNodeOptions = await runLauncher(['backup', 'status', 'no-such-run', '--json'], { ...probe, NODE_OPTIONS: '--max-old-space-size=4096' });
+    expect(withNodeOptions).toEqual({ code: 2, stdout: '', stderr: 'error: no workflow with ID "no-such-run"\n' });
   });
 
   it('compiles the client library bundled beside it from its code cache, and from its source when V8 rejects the cache', async () => {
