@@ -47,14 +47,16 @@ const settings = {
   configOverrides: parseConfigOverrides(process.env.BENCH_AIRFLOW_CONFIG),
 };
 
-const log = (message: string) => process.stderr.write(`[bench:airflow] ${message}\n`);
+const benchStarted = Date.now();
+const log = (message: string) => process.stderr.write(`[bench:airflow +${Math.round((Date.now() - benchStarted) / 1000)}s] ${message}\n`);
 
 // Ctrl-C or SIGTERM: stop measuring, then let the finally blocks stop Airflow and drop its database.
 const interrupted = new AbortController();
 let signalled: NodeJS.Signals | undefined;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
-    if (signalled) return log(`${signal} again: still cleaning up, please wait`);
+    // tsx passes the terminal's Ctrl-C on as well, so one Ctrl-C may arrive twice.
+    if (signalled) return;
     signalled = signal;
     log(`${signal}: stopping and cleaning up`);
     interrupted.abort(new Error(`interrupted by ${signal}`));
@@ -181,9 +183,10 @@ async function main(): Promise<number> {
       await writeFile(settings.resultsFile, `${JSON.stringify(summary, null, 2)}\n`);
       log(`summary written to ${path.relative(process.cwd(), settings.resultsFile)}`);
     }
-    if (summary.airflow.runsNotProceeding > 0 || sentinel.runsNotProceeding > 0) exitCode = 1;
+    if (summary.airflow.runsNotProceeding > 0 || sentinel.runsNotProceeding > 0 || sentinel.exitCode !== 0) exitCode = 1;
   } catch (error) {
-    log(`failed: ${(error as Error).stack ?? String(error)}`);
+    if (signalled) log(`interrupted by ${signalled}; Airflow stopped and its database dropped`);
+    else log(`failed: ${(error as Error).stack ?? String(error)}`);
     exitCode = signalled ? 130 : 1;
   } finally {
     clearTimeout(timer);

@@ -26,6 +26,8 @@ export interface SentinelFigures {
   date: string;
   /** The whole summary `npm run bench` wrote, for reference. */
   summary: unknown;
+  /** Its exit code (set by runSentinelBench). */
+  exitCode?: number | null;
 }
 
 export function parseSentinelSummary(body: unknown): SentinelFigures {
@@ -74,8 +76,12 @@ export async function runSentinelBench(options: {
     });
     options.signal.removeEventListener('abort', stop);
     options.signal.throwIfAborted();
-    if (code !== 0) throw new Error(`npm run bench exited with ${code}; last output:\n${tail}`);
-    return parseSentinelSummary(JSON.parse(await readFile(resultsFile, 'utf8')));
+    // It exits 1 after writing its summary when a run did not proceed or its clean-up had a problem: the figures
+    // are still read (runsNotProceeding says which), and the caller is told.
+    const written = await readFile(resultsFile, 'utf8').catch(() => undefined);
+    if (written === undefined) throw new Error(`npm run bench exited with ${code} without a summary; last output:\n${tail}`);
+    if (code !== 0) options.log(`WARNING: npm run bench exited with ${code} after writing its summary`);
+    return { ...parseSentinelSummary(JSON.parse(written)), exitCode: code };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
