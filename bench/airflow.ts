@@ -11,7 +11,7 @@
  * Method and figures: BENCHMARKS.md, "Against Apache Airflow".
  *
  * Knobs (env): BENCH_AIRFLOW_WARMUP_RUNS (3), BENCH_AIRFLOW_LATENCY_RUNS (40, at least 30), BENCH_AIRFLOW_BURST_RUNS
- * (100), BENCH_AIRFLOW_TRIGGER_CONCURRENCY (50), BENCH_AIRFLOW_CONFIG (JSON {"section.key": value}, experiments only),
+ * (100), BENCH_AIRFLOW_TRIGGER_CONCURRENCY (10), BENCH_AIRFLOW_CONFIG (JSON {"section.key": value}, experiments only),
  * BENCH_AIRFLOW_RESULTS_FILE (bench/results/airflow.json; "-" to skip), BENCH_AIRFLOW_TIMEOUT_MS (2 400 000),
  * SENTINEL_BENCH_DATABASE_URL / DATABASE_URL (the PostgreSQL server; default postgres:postgres@127.0.0.1:5432).
  * Ctrl-C stops Airflow, drops its database and removes its folder before exiting.
@@ -40,7 +40,7 @@ const settings = {
   warmupRuns: intFromEnv('BENCH_AIRFLOW_WARMUP_RUNS', 3),
   latencyRuns: intFromEnv('BENCH_AIRFLOW_LATENCY_RUNS', 40, 1),
   burstRuns: intFromEnv('BENCH_AIRFLOW_BURST_RUNS', 100, 1),
-  triggerConcurrency: intFromEnv('BENCH_AIRFLOW_TRIGGER_CONCURRENCY', 50, 1),
+  triggerConcurrency: intFromEnv('BENCH_AIRFLOW_TRIGGER_CONCURRENCY', 10, 1),
   timeoutMs: intFromEnv('BENCH_AIRFLOW_TIMEOUT_MS', 40 * 60_000, 1),
   resultsFile: process.env.BENCH_AIRFLOW_RESULTS_FILE ?? path.join(BENCH_DIR, 'results', 'airflow.json'),
   adminUrl: process.env.SENTINEL_BENCH_DATABASE_URL ?? process.env.DATABASE_URL ?? DEFAULT_ADMIN_URL,

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, cp, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -46,7 +46,19 @@ export async function startAirflow(options: {
   const { closers, close } = createTeardown(60_000);
   try {
     const home = await mkdtemp(path.join(os.tmpdir(), 'airflow-bench-'));
-    closers.push({ name: 'remove AIRFLOW_HOME', run: () => rm(home, { recursive: true, force: true }) });
+    closers.push({
+      name: 'keep the Airflow logs, remove AIRFLOW_HOME',
+      run: async () => {
+        // The processes' logs outlive the run (overwritten by the next one): a failed burst is diagnosable.
+        const kept = path.join(os.tmpdir(), 'airflow-bench-logs');
+        await rm(kept, { recursive: true, force: true });
+        // Only *.log files: the folder also holds the generated password and secrets.
+        const logsOnly = async (source: string) => source.endsWith('.log') || (await stat(source)).isDirectory();
+        await cp(home, kept, { recursive: true, filter: logsOnly }).catch(() => undefined);
+        log(`Airflow's logs are kept in ${kept}`);
+        await rm(home, { recursive: true, force: true });
+      },
+    });
     const dagsFolder = path.join(home, 'dags');
     await mkdir(dagsFolder);
     for (const file of DAG_FILES) await copyFile(path.join(options.benchDir, 'airflow', 'dags', file), path.join(dagsFolder, file));

@@ -21,9 +21,9 @@ export const TUNED_SETTINGS: readonly AirflowSetting[] = [
   {
     section: 'core',
     key: 'parallelism',
-    value: '32',
+    value: '8',
     defaultValue: '32',
-    why: 'task slots (LocalExecutor worker processes); already far above what 2 cores can run at once',
+    why: 'task slots (LocalExecutor worker processes): 4 per core; with 32, a burst on 2 cores had 32 task processes calling the api-server at once and its database pool timed out (HTTP 500)',
   },
   {
     section: 'core',
@@ -60,7 +60,7 @@ export const TUNED_SETTINGS: readonly AirflowSetting[] = [
     key: 'max_tis_per_query',
     value: '0',
     defaultValue: '16',
-    why: '0 = [core] parallelism: one loop may queue up to 32 task instances, not 16',
+    why: '0 = [core] parallelism: one loop may queue as many task instances as there are slots',
   },
   {
     section: 'scheduler',
