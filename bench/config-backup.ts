@@ -15,7 +15,9 @@
  * Runs are timed from the client (start -> result) and, for the workflow, also from the server's history; restic as
  * a whole process. Method and recorded figures: BENCHMARKS.md, "Configuration backups".
  *
- * Knobs (env): BENCH_FILES (2000), BENCH_TOTAL_MB (20), BENCH_ENV_VARS (2000), BENCH_REPEATS (3),
+ * The worker runs the compiled build (dist/, built first by the npm script when stale), as production does.
+ *
+ * Knobs (env): BENCH_FROM (dist | sources), BENCH_FILES (2000), BENCH_TOTAL_MB (20), BENCH_ENV_VARS (2000), BENCH_REPEATS (3),
  * BENCH_RESTIC (1: compare with restic, installed with apt-get when missing and root; 0 skips it), RESTIC_BINARY,
  * BENCH_STAGES (1), BENCH_CLI_VERIFY (1: also time `sentinel config verify` as a process), BENCH_RESULTS_FILE
  * (bench/results/config-backup.json; "-" to skip).
@@ -35,6 +37,7 @@ import { openConfigBenchEnvironment, type ConfigBenchEnvironment } from './confi
 import { ensureRestic, initResticRepo, timeResticBackup, timeResticCheck, type ResticInfo, type ResticTiming } from './config-backup/restic.js';
 import { measureStages, RESTIC_ALSO_DOES, type StageCosts } from './config-backup/stages.js';
 import { cpuBetween, cpuSnapshot, type CpuUse } from './decision-latency/cpu.js';
+import { procCpuSeconds } from './shared/proc.js';
 import { loadAverage, machineFacts } from './decision-latency/machine.js';
 import { intFromEnv } from './env.js';
 
@@ -56,6 +59,8 @@ const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
 
 interface RunFigures {
   clientSeconds: number;
+  /** CPU of the PostgreSQL backends serving the bench's database (its pool's connections), from /proc. */
+  postgresCpuSeconds: number;
   serverSeconds: number;
   activitiesMs: Record<string, number>;
   cpu: CpuUse;
@@ -173,7 +178,7 @@ async function main(): Promise<number> {
     if (settings.stages) {
       log('per-file stage costs (one thread)');
       stages = await measureStages(corpus.paths, key, path.join(env.workDir, 'stages'));
-      log(`stages (µs per file): ${JSON.stringify(stages.perFileMicros)}`);
+      log(`stages (CPU µs per file): ${JSON.stringify(stages.perFileCpuMicros)}`);
     }
     const cliVerifySeconds = settings.cliVerify ? await timeCliVerify(env, key, storeDir) : undefined;
 
@@ -200,6 +205,7 @@ async function measureRun(env: ConfigBenchEnvironment, storeDir: string, label: 
   const store = new PayloadStore(storeDir);
   const before = await storeSize(store);
   const cpuBefore = cpuSnapshot(env.devServerPid);
+  const postgresBefore = await postgresCpu(env);
   const started = performance.now();
   const handle: WorkflowHandle = await env.client.workflow.start('configBackupWorkflow', {
     taskQueue: env.taskQueue,
@@ -209,12 +215,37 @@ async function measureRun(env: ConfigBenchEnvironment, storeDir: string, label: 
   const result: ConfigBackupResult = await handle.result();
   const clientSeconds = (performance.now() - started) / 1000;
   const cpu = cpuBetween(cpuBefore, cpuSnapshot(env.devServerPid));
+  const postgresAfter = await postgresCpu(env);
+  let postgresCpuSeconds = 0;
+  for (const [pid, seconds] of postgresAfter) postgresCpuSeconds += seconds - (postgresBefore.get(pid) ?? 0);
   const { serverSeconds, activitiesMs } = await historyTimings(handle);
   const storeBytesWrittenOnDisk = (await storeSize(store)) - before;
   log(
     `${label}: ${clientSeconds.toFixed(2)} s (server ${serverSeconds.toFixed(2)} s), ${JSON.stringify(result.totals)}, store +${storeBytesWrittenOnDisk} bytes`,
   );
-  return { clientSeconds: round(clientSeconds), serverSeconds: round(serverSeconds), activitiesMs, cpu, totals: result.totals, storeBytesWrittenOnDisk };
+  return {
+    clientSeconds: round(clientSeconds),
+    postgresCpuSeconds: round(postgresCpuSeconds),
+    serverSeconds: round(serverSeconds),
+    activitiesMs,
+    cpu,
+    totals: result.totals,
+    storeBytesWrittenOnDisk,
+  };
+}
+
+/**
+ * CPU seconds so far of each PostgreSQL backend connected to the bench's database (the worker's pool keeps its
+ * connections open across a run; PostgreSQL runs on this machine, so /proc sees its processes).
+ */
+async function postgresCpu(env: ConfigBenchEnvironment): Promise<Map<number, number>> {
+  const backends = await env.pool.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = current_database()');
+  const cpu = new Map<number, number>();
+  for (const { pid } of backends.rows) {
+    const seconds = procCpuSeconds(pid);
+    if (seconds !== undefined) cpu.set(pid, seconds);
+  }
+  return cpu;
 }
 
 function checkTotals(label: string, run: RunFigures, expected: { backedUp?: number; unchanged?: number }): void {
@@ -342,8 +373,8 @@ function summarize(
     ? {
         ...stages,
         resticAlsoDoes: [...RESTIC_ALSO_DOES],
-        projectOnlyMicrosPerFile: round(
-          Object.entries(stages.perFileMicros)
+        projectOnlyCpuMicrosPerFile: round(
+          Object.entries(stages.perFileCpuMicros)
             .filter(([stage]) => !(RESTIC_ALSO_DOES as readonly string[]).includes(stage))
             .reduce((sum, [, micros]) => sum + micros, 0),
           1,
@@ -354,6 +385,7 @@ function summarize(
     bench: 'config-backup',
     machine: { ...machine, loadAverageAtEnd: loadAverage() },
     temporal: env.devServerPid ? 'own dev server (in-memory SQLite)' : 'TEMPORAL_ADDRESS',
+    worker: env.workerFrom === 'dist' ? 'compiled build (dist/), in the bench process' : 'TypeScript sources (tsx), in the bench process',
     postgres: env.postgresVersion,
     corpus: { files: corpus.paths.length, bytes: corpus.totalBytes, byFormat: corpus.byFormat, envVars: settings.envVars },
     repeats,
