@@ -82,6 +82,18 @@ interface Repeat {
     restic: { cold: ResticTiming; warm: ResticTiming; check: ResticTiming };
     /** project seconds / restic seconds: below 1 the project is faster. */
     ratios: { fullVsCold: number; unchangedVsWarm: number; verifyVsCheck: number };
+    /**
+     * CPU seconds, all processes of each side (project: bench process with worker and parse threads, dev server,
+     * PostgreSQL backends; restic: its process), and their ratios: less sensitive to a busy machine than wall time.
+     */
+    cpu: {
+      projectFull: number;
+      resticCold: number | null;
+      projectUnchanged: number;
+      resticWarm: number | null;
+      fullVsCold: number | null;
+      unchangedVsWarm: number | null;
+    };
   };
   loadAverage: [number, number, number];
 }
@@ -136,7 +148,7 @@ async function main(): Promise<number> {
           () => timeResticBackup(restic, repo, corpusDir),
         );
         checkTotals(`files only, full run ${n}`, full, { backedUp: settings.files });
-        log(`restic backup ${n} (cold): ${cold.seconds.toFixed(2)} s ${JSON.stringify(cold.summary)}`);
+        log(`restic backup ${n} (cold): ${cold.seconds.toFixed(2)} s, CPU ${cold.cpuSeconds} s ${JSON.stringify(cold.summary)}`);
         const [unchanged, warm] = await pair(
           () => measureRun(env!, storeDir, `files only, unchanged run ${n}`),
           () => timeResticBackup(restic, repo, corpusDir),
@@ -144,7 +156,7 @@ async function main(): Promise<number> {
         checkTotals(`files only, unchanged run ${n}`, unchanged, { unchanged: settings.files });
         if (warm.summary && warm.summary.filesUnmodified !== settings.files)
           throw new Error(`restic's second backup found changes: ${JSON.stringify(warm.summary)}`);
-        log(`restic backup ${n} (warm, unchanged): ${warm.seconds.toFixed(2)} s`);
+        log(`restic backup ${n} (warm, unchanged): ${warm.seconds.toFixed(2)} s, CPU ${warm.cpuSeconds} s`);
         const [verify, check] = await pair(
           () => measureVerify(env!, key, storeDir),
           () => timeResticCheck(restic, repo),
@@ -160,6 +172,14 @@ async function main(): Promise<number> {
             fullVsCold: round(full.clientSeconds / cold.seconds),
             unchangedVsWarm: round(unchanged.clientSeconds / warm.seconds),
             verifyVsCheck: round(verify.seconds / check.seconds),
+          },
+          cpu: {
+            projectFull: projectCpu(full),
+            resticCold: cold.cpuSeconds,
+            projectUnchanged: projectCpu(unchanged),
+            resticWarm: warm.cpuSeconds,
+            fullVsCold: cold.cpuSeconds ? round(projectCpu(full) / cold.cpuSeconds) : null,
+            unchangedVsWarm: warm.cpuSeconds ? round(projectCpu(unchanged) / warm.cpuSeconds) : null,
           },
         };
         process.env.CONFIG_ENV_PREFIX = envPrefix;
@@ -256,6 +276,11 @@ function checkTotals(label: string, run: RunFigures, expected: { backedUp?: numb
   if (!ok) throw new Error(`${label}: unexpected totals ${JSON.stringify(run.totals)}`);
 }
 
+/** CPU of every process serving one project run: bench process (worker, parse threads, client), dev server, PostgreSQL. */
+function projectCpu(run: RunFigures): number {
+  return round(run.cpu.benchProcessSeconds + (run.cpu.devServerSeconds ?? 0) + run.postgresCpuSeconds);
+}
+
 function roundTiming(timing: ResticTiming): ResticTiming {
   return { ...timing, seconds: round(timing.seconds) };
 }
@@ -334,6 +359,7 @@ function summarize(
   stages: StageCosts | undefined,
 ) {
   const median = (values: number[]) => round([...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)]!);
+  const medianOrNull = (values: number[]) => (values.length === 0 ? null : median(values));
   const full = repeats.map((r) => r.full.clientSeconds);
   const warmFull = full.length > 1 ? full.slice(1) : full;
   const unchanged = repeats.map((r) => r.unchanged.clientSeconds);
@@ -361,6 +387,14 @@ function summarize(
           resticWarmSeconds: pairs.map((p) => p.restic.warm.seconds),
           projectVerifySeconds: pairs.map((p) => p.project.verify.seconds),
           resticCheckSeconds: pairs.map((p) => p.restic.check.seconds),
+          projectFullCpuSeconds: pairs.map((p) => p.cpu.projectFull),
+          resticColdCpuSeconds: pairs.map((p) => p.cpu.resticCold),
+          projectUnchangedCpuSeconds: pairs.map((p) => p.cpu.projectUnchanged),
+          resticWarmCpuSeconds: pairs.map((p) => p.cpu.resticWarm),
+          medianCpuRatios: {
+            fullVsCold: medianOrNull(pairs.flatMap((p) => (p.cpu.fullVsCold === null ? [] : [p.cpu.fullVsCold]))),
+            unchangedVsWarm: medianOrNull(pairs.flatMap((p) => (p.cpu.unchangedVsWarm === null ? [] : [p.cpu.unchangedVsWarm]))),
+          },
           medianRatios: {
             fullVsCold: median(pairs.map((p) => p.ratios.fullVsCold)),
             unchangedVsWarm: median(pairs.map((p) => p.ratios.unchangedVsWarm)),

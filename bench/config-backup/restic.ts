@@ -11,6 +11,7 @@ import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import { waitedChildrenCpuSeconds } from '../shared/proc.js';
 
 export interface ResticInfo {
   binary: string;
@@ -29,6 +30,8 @@ export interface ResticRepo {
 
 export interface ResticTiming {
   seconds: number;
+  /** restic's own CPU (user + system, all its threads), from this process's waited-children times (10 ms ticks). */
+  cpuSeconds: number | null;
   /** From the summary of `restic backup --json`; undefined for `check`. */
   summary?: { filesNew: number; filesUnmodified: number; dataAdded: number; totalBytesProcessed: number };
 }
@@ -99,9 +102,10 @@ export async function initResticRepo(restic: ResticInfo, workDir: string, label:
 
 /** `restic backup <dir>`: the whole process, start-up included, as a nightly cron job runs it. */
 export async function timeResticBackup(restic: ResticInfo, repo: ResticRepo, sourceDir: string): Promise<ResticTiming> {
-  const started = performance.now();
+  const [started, cpuBefore] = [performance.now(), waitedChildrenCpuSeconds()];
   const stdout = await run(restic.binary, ['backup', '--json', '--quiet', '--host', 'bench', sourceDir], repo.env);
   const seconds = (performance.now() - started) / 1000;
+  const cpuSeconds = cpuSince(cpuBefore);
   const summaryLine = stdout
     .split('\n')
     .map((line) => line.trim())
@@ -116,12 +120,17 @@ export async function timeResticBackup(restic: ResticInfo, repo: ResticRepo, sou
         totalBytesProcessed: Number(summaryLine.total_bytes_processed),
       }
     : undefined;
-  return { seconds, summary };
+  return { seconds, cpuSeconds, summary };
 }
 
 /** `restic check --read-data`: reads back and authenticates every pack, like `sentinel config verify`. */
 export async function timeResticCheck(restic: ResticInfo, repo: ResticRepo): Promise<ResticTiming> {
-  const started = performance.now();
+  const [started, cpuBefore] = [performance.now(), waitedChildrenCpuSeconds()];
   await run(restic.binary, ['check', '--read-data', '--quiet'], repo.env);
-  return { seconds: (performance.now() - started) / 1000 };
+  return { seconds: (performance.now() - started) / 1000, cpuSeconds: cpuSince(cpuBefore) };
+}
+
+function cpuSince(before: number | undefined): number | null {
+  const after = waitedChildrenCpuSeconds();
+  return before === undefined || after === undefined ? null : Math.round((after - before) * 100) / 100;
 }
