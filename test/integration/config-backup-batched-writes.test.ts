@@ -73,6 +73,16 @@ describe('batched payload writes (deferred fsync and rename)', () => {
     const store = new PayloadStore(storeDir);
     const hashes = await db.pool.query<{ content_hash: string }>('SELECT content_hash FROM config_backup_items WHERE set_id = $1', [setId]);
     expect(hashes.rows).toHaveLength(12);
+    // Views are stored lz4-compressed (migration 0013; this PostgreSQL is built with lz4), and read back whole.
+    const compression = await db.pool.query<{ attcompression: string }>(
+      `SELECT attcompression FROM pg_attribute WHERE attrelid = 'config_backup_views'::regclass AND attname = 'view'`,
+    );
+    expect(compression.rows[0]?.attcompression).toBe('l');
+    const views = await db.pool.query<{ view: { kind: string } }>(
+      'SELECT v.view FROM config_backup_views v JOIN config_backup_items i ON i.view_hash = v.view_hash WHERE i.set_id = $1',
+      [setId],
+    );
+    expect(views.rows.map((row) => row.view.kind)).toEqual(paths.map(() => 'map'));
     const verified = await store.verifyAll(
       services.keyring,
       hashes.rows.map((row) => row.content_hash),
