@@ -31,6 +31,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { Keyring } from '../domain/config-backup/keyring.js';
 import { configBackupWorkflowId, type ConfigBackupResult } from '../domain/config-backup/contract.js';
 import { verifyBackups } from '../capabilities/config-backup/operations/verify.js';
+import { configBackupWorkflow } from '../workflows/config-backup.js';
 import { PayloadStore } from '../capabilities/config-backup/store/payload-store.js';
 import { benchEnvVars, writeCorpus, type Corpus } from './config-backup/corpus.js';
 import { openConfigBenchEnvironment, type ConfigBenchEnvironment } from './config-backup/environment.js';
@@ -227,7 +228,7 @@ async function measureRun(env: ConfigBenchEnvironment, storeDir: string, label: 
   const cpuBefore = cpuSnapshot(env.devServerPid);
   const postgresBefore = await postgresCpu(env);
   const started = performance.now();
-  const handle: WorkflowHandle = await env.client.workflow.start('configBackupWorkflow', {
+  const handle: WorkflowHandle = await env.client.workflow.start(configBackupWorkflow, {
     taskQueue: env.taskQueue,
     workflowId: configBackupWorkflowId(new Date()),
     args: [{}],
