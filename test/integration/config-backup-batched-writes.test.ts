@@ -9,6 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { acquireConfigBackupLock, createBackupSet, releaseConfigBackupLock } from '../../db/repositories/config-backups.js';
 import { backupFiles } from '../../capabilities/config-backup/run/backup-items.js';
+import { ViewPool } from '../../capabilities/config-backup/run/view-pool.js';
 import { runServices } from '../../capabilities/config-backup/services.js';
 import { PayloadStore } from '../../capabilities/config-backup/store/payload-store.js';
 import { TEMP_PREFIX } from '../../capabilities/config-backup/store/durable-fs.js';
@@ -156,5 +157,71 @@ describe('batched payload writes (deferred fsync and rename)', () => {
     expect(rerun.items.find((item) => item.name === victim)).toMatchObject({ status: 'backed_up' });
     expect(rerun.items.filter((item) => item.status === 'unchanged')).toHaveLength(9);
     expect((await new PayloadStore(storeDir).verify(victimHash, services.keyring)).ok).toBe(true);
+  });
+
+  it('with the parse threads building the views, a missing file, a directory and a payload that cannot be made durable each fail alone; the rest commits', async () => {
+    const storeDir = path.join(dir, 'store-threads');
+    const etc = path.join(dir, 'etc-threads');
+    const files = await writeFiles(etc, 10);
+    await mkdir(path.join(etc, 'conf.d'));
+    const paths = [...files, path.join(etc, 'missing.yaml'), path.join(etc, 'conf.d')];
+    const holder = 'batched-threads#1';
+    const setId = await openRun(holder);
+    const services = runServices({ CONFIG_BACKUP_KEY: KEY }, storeDir);
+    const pool = new ViewPool(KEY, services.sensitiveKeys, 2);
+    const victim = files[5]!;
+    const { readFile } = await import('node:fs/promises');
+    const victimHash = services.keyring.contentHash(await readFile(victim));
+    try {
+      const outcome = await backupFiles({
+        db: db.pool,
+        setId,
+        holder,
+        leaseMs: LEASE_MS,
+        services,
+        paths,
+        pool,
+        onProgress: async (done, total) => {
+          if (done !== total) return;
+          const temp = (await tempFiles(storeDir)).find((file) => path.basename(file).startsWith(`${TEMP_PREFIX}${victimHash}.`));
+          await rm(temp!);
+        },
+      });
+      const byName = new Map(outcome.items.map((item) => [item.name, item]));
+      expect(byName.get(victim)).toMatchObject({ status: 'failed', reason: `${victim}: making the payload durable failed (ENOENT)` });
+      expect(byName.get(path.join(etc, 'missing.yaml'))).toMatchObject({ status: 'failed', reason: `${path.join(etc, 'missing.yaml')} does not exist` });
+      expect(byName.get(path.join(etc, 'conf.d'))).toMatchObject({ status: 'failed', reason: `${path.join(etc, 'conf.d')} is not a regular file` });
+      expect(outcome.items.filter((item) => item.status === 'backed_up')).toHaveLength(9);
+      expect(outcome.payloadsWritten).toBe(9);
+      const rows = await db.pool.query<{
+        item_name: string;
+        status: string;
+        failure_code: string | null;
+        content_hash: string | null;
+        view_hash: string | null;
+      }>('SELECT item_name, status, failure_code, content_hash, view_hash FROM config_backup_items WHERE set_id = $1', [setId]);
+      expect(rows.rows).toHaveLength(12);
+      expect(
+        rows.rows
+          .filter((row) => row.status === 'failed')
+          .map((row) => [row.item_name, row.failure_code])
+          .sort(),
+      ).toEqual(
+        [
+          [path.join(etc, 'conf.d'), 'not-a-file'],
+          [path.join(etc, 'missing.yaml'), 'not-found'],
+          [victim, 'store-error'],
+        ].sort(),
+      );
+      const store = new PayloadStore(storeDir);
+      for (const row of rows.rows.filter((r) => r.status === 'backed_up')) {
+        expect((await store.verify(row.content_hash!, services.keyring)).ok).toBe(true);
+        expect(row.view_hash).toMatch(/^[0-9a-f]{64}$/);
+      }
+      expect(await tempFiles(storeDir)).toEqual([]);
+    } finally {
+      await releaseConfigBackupLock(db.pool, holder);
+      await pool.close();
+    }
   });
 });
