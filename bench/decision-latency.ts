@@ -19,6 +19,7 @@ import { cpuBetween, type CpuUse } from './decision-latency/cpu.js';
 import { loadAverage, machineFacts } from './decision-latency/machine.js';
 import { FLOOR_DECISION } from './decision-latency/history.js';
 import { startProbes } from './decision-latency/probes.js';
+import { probeSpawn } from './decision-latency/spawn-probe.js';
 import { RUN_KINDS, runConcurrently, runSequentially, type MeasuredRun, type RunKind } from './decision-latency/runs.js';
 import { round, summarise } from './decision-latency/stats.js';
 import {
@@ -114,6 +115,9 @@ async function measureAll(env: BenchEnvironment): Promise<BenchSummary> {
     }
   }
 
+  log('probing spawn on this worker process');
+  const spawnProbe = await probeSpawn();
+
   const all = [...sequential, ...[...batches.values()].flat(2)];
   const notProceeding = all.filter((r) => r.decision !== r.resultDecision || (r.kind === 'gate' ? r.decision !== 'proceed' : r.decision !== FLOOR_DECISION));
   if (notProceeding.length) log(`WARNING: ${notProceeding.length} run(s) did not decide 'proceed' (or complete); they are left out of the figures`);
@@ -132,7 +136,11 @@ async function measureAll(env: BenchEnvironment): Promise<BenchSummary> {
       throughput: { ...rounds, runsPerSecond: rounds.decisionsPerSecond },
     };
   };
-  const floor = { noop: floorOf('noop', 'floorNoopWorkflow'), twoLocalActivities: floorOf('twoLocalActivities', 'floorTwoLocalActivitiesWorkflow') };
+  const floor = {
+    noop: floorOf('noop', 'floorNoopWorkflow'),
+    twoLocalActivities: floorOf('twoLocalActivities', 'floorTwoLocalActivitiesWorkflow'),
+    gateShape: floorOf('gateShape', 'floorGateShapeWorkflow'),
+  };
   const ratios = floorRatios({ latency, throughput }, floor, orders);
   const kindProfile = (kind: RunKind): KindProfile => {
     const seq = seqCpu.get(kind);
@@ -159,7 +167,7 @@ async function measureAll(env: BenchEnvironment): Promise<BenchSummary> {
       target: `${BENCH_TARGET} (kind command, command "true", policy delay)`,
       throughputRounds: settings.throughputRounds,
       interleaving:
-        'warm-up and latency: each step runs the gate, the no-op and the two-local-activity workflow once each, one after the other, order rotating per step; throughput: per round one concurrent batch per kind, order rotating per round',
+        'warm-up and latency: each step runs the gate, the no-op, the two-local-activity and the gate-shape workflow once each, one after the other, order rotating per step; throughput: per round one concurrent batch per kind, order rotating per round',
     },
     latency: {
       serverStartToDecisionMs: latency,
@@ -170,7 +178,8 @@ async function measureAll(env: BenchEnvironment): Promise<BenchSummary> {
     cpu: { latency: cpu.latency!, throughput: sumCpu(gateCpu) },
     floor,
     ratios,
-    profile: { gate: kindProfile('gate'), noop: kindProfile('noop'), twoLocalActivities: kindProfile('twoLocalActivities') },
+    profile: Object.fromEntries(RUN_KINDS.map((kind) => [kind, kindProfile(kind)])) as Record<RunKind, KindProfile>,
+    spawnProbe,
     runsNotProceeding: notProceeding.length,
     goals: checkGoals(latency, throughput.decisionsPerSecond, ratios),
     wallClockSeconds: Math.round((Date.now() - clockStart) / 1000),

@@ -63,9 +63,10 @@ function decisionSetBy(event: HistoryEvent): string | undefined {
 /**
  * Reads the run's start, decision and completion times, and the task-level breakdown up to the decision. The floor
  * workflows (bench/floor-workflows.ts) take no decision: for them (`until: 'completion'`) the decision is the
- * WorkflowExecutionCompleted event, written by the same workflow task completion as the gate's decision upsert.
+ * WorkflowExecutionCompleted event, written by the same workflow task completion as the gate's decision upsert; for
+ * the gate-shaped floor (`until: 'firstActivity'`) the first ActivityTaskScheduled event, likewise.
  */
-export function runTimings(history: History, until: 'decision' | 'completion' = 'decision'): RunTimings {
+export function runTimings(history: History, until: 'decision' | 'completion' | 'firstActivity' = 'decision'): RunTimings {
   const events = history.events ?? [];
   const timeOf = new Map<string, number>();
   const breakdown: DecisionBreakdown = {
@@ -114,7 +115,12 @@ export function runTimings(history: History, until: 'decision' | 'completion' = 
         if (event.markerRecordedEventAttributes?.markerName === 'core_local_activity') breakdown.localActivities += 1;
         break;
     }
-    const decision = until === 'decision' ? decisionSetBy(event) : undefined;
+    const decision =
+      until === 'decision'
+        ? decisionSetBy(event)
+        : until === 'firstActivity' && event.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+          ? FLOOR_DECISION
+          : undefined;
     if (decision) decided = { decision, at };
   }
   if (startedAt === undefined) throw new Error('history has no WorkflowExecutionStarted event');

@@ -3,7 +3,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { preBackupWorkflowId, type PreBackupInput } from '../../domain/pre-backup/contract.js';
 import { preBackupWorkflow } from '../../workflows/pre-backup.js';
 import { BackupTarget } from '../../workflows/search-attributes.js';
-import { floorNoopWorkflow, floorTwoLocalActivitiesWorkflow } from '../floor-workflows.js';
+import { floorGateShapeWorkflow, floorNoopWorkflow, floorTwoLocalActivitiesWorkflow } from '../floor-workflows.js';
 import { cpuSnapshot, type CpuSnapshot } from './cpu.js';
 import { BENCH_TARGET, withTimeout, type BenchEnvironment } from './environment.js';
 import { runTimings, type RunTimings } from './history.js';
@@ -12,8 +12,9 @@ import { runTimings, type RunTimings } from './history.js';
  * What a run starts: the pre-backup gate (the product), or one of the two floor workflows measured beside it on the
  * same server and worker (bench/floor-workflows.ts).
  */
-export type RunKind = 'gate' | 'noop' | 'twoLocalActivities';
-export const RUN_KINDS: readonly RunKind[] = ['gate', 'noop', 'twoLocalActivities'];
+export type RunKind = 'gate' | 'noop' | 'twoLocalActivities' | 'gateShape';
+export const RUN_KINDS: readonly RunKind[] = ['gate', 'noop', 'twoLocalActivities', 'gateShape'];
+const FLOOR_WORKFLOWS = { noop: floorNoopWorkflow, twoLocalActivities: floorTwoLocalActivitiesWorkflow, gateShape: floorGateShapeWorkflow } as const;
 
 // Bounds for a single run, so a stuck run fails the bench instead of hanging it.
 const RUN_TIMEOUT_MS = 120_000;
@@ -51,7 +52,7 @@ async function startRun(env: BenchEnvironment, kind: RunKind, label: string, ind
     });
   } else {
     const workflowId = `bench-floor/${kind}/${new Date().toISOString()}-${label}-${index}`;
-    handle = await env.client.workflow.start(kind === 'noop' ? floorNoopWorkflow : floorTwoLocalActivitiesWorkflow, { ...common, workflowId });
+    handle = await env.client.workflow.start(FLOOR_WORKFLOWS[kind], { ...common, workflowId });
   }
   return { handle, kind, clientStartedAt };
 }
@@ -71,7 +72,7 @@ async function measure(finished: FinishedRun): Promise<MeasuredRun> {
     clientStartToResultMs: finished.clientStartToResultMs,
     // The gate returns its decision; a floor workflow returns 'done' (FLOOR_DECISION).
     resultDecision: finished.kind === 'gate' ? (finished.result as { decision: string }).decision : String(finished.result),
-    ...runTimings(history, finished.kind === 'gate' ? 'decision' : 'completion'),
+    ...runTimings(history, finished.kind === 'gate' ? 'decision' : finished.kind === 'gateShape' ? 'firstActivity' : 'completion'),
   };
 }
 

@@ -2,6 +2,7 @@ import type { CpuUse } from './cpu.js';
 import type { DecisionBreakdown } from './history.js';
 import type { MachineFacts } from './machine.js';
 import type { PhaseProbes } from './probes.js';
+import type { SpawnProbe } from './spawn-probe.js';
 import type { MeasuredRun, RunKind } from './runs.js';
 import { round, summarise, type LatencySummary } from './stats.js';
 
@@ -53,11 +54,13 @@ export interface BenchSummary {
   /** Where the CPU went in each measured phase (profiling aid); `throughput` is the gate's concurrent batches. */
   cpu: { latency: CpuUse; throughput: CpuUse };
   /** The floor workflows measured on the same server and worker, interleaved with the gate's runs. */
-  floor: Record<Exclude<RunKind, 'gate'>, FloorSummary>;
+  floor: Record<'noop' | 'twoLocalActivities', FloorSummary> & { gateShape?: FloorSummary };
   /** The gate over its floors (a ratio of 1 means the gate costs what the platform costs for the floor). */
   ratios: FloorRatios;
   /** Per kind and throughput batch: CPU ms per run, the worker's event-loop delay and activity times (profiling). */
-  profile: Record<RunKind, KindProfile>;
+  profile: Record<'gate' | 'noop' | 'twoLocalActivities', KindProfile> & { gateShape?: KindProfile };
+  /** The cost of spawning the backup's `true` on this worker, on the event loop and on the spawn thread. */
+  spawnProbe?: SpawnProbe;
   runsNotProceeding: number;
   goals: GoalCheck[];
   wallClockSeconds: number;
@@ -71,7 +74,10 @@ export interface RoundThroughput {
 
 export interface FloorSummary {
   workflow: string;
-  /** Start -> WorkflowExecutionCompleted, server-side, sequential (interleaved with the gate's runs). */
+  /**
+   * Start -> WorkflowExecutionCompleted, server-side, sequential (interleaved with the gate's runs); for the
+   * gate-shape floor start -> its first ActivityTaskScheduled, the point where the gate has decided.
+   */
   serverStartToCompletionMs: LatencySummary;
   clientStartToResultMs: LatencySummary;
   meanBreakdownMs: DecisionBreakdown;
@@ -86,12 +92,22 @@ export interface FloorRatios {
   gateP99VsNoopP99: number;
   gateDecisionsPerSecondVsNoopRunsPerSecond: number;
   gateDecisionsPerSecondVsTwoLocalActivitiesRunsPerSecond: number;
-  /** The same, per throughput round (each round runs the three kinds one after the other). */
+  /**
+   * The gate over the gate-shape floor (bench/floor-workflows.ts: the gate's commands with no-op bodies), so what
+   * the gate's own code costs on top of what the platform costs for a run of its shape.
+   */
+  gateP50VsGateShapeP50?: number;
+  gateDecisionsPerSecondVsGateShapeDecisionsPerSecond?: number;
+  /** The gate-shape floor's decisions/s over the no-op's runs/s: the best ratio a run of the gate's shape can reach. */
+  gateShapeDecisionsPerSecondVsNoopRunsPerSecond?: number;
+  /** The same, per throughput round (each round runs the kinds one after the other). */
   perRound: Array<{
     round: number;
     order: RunKind[];
     gateDecisionsPerSecondVsNoopRunsPerSecond: number;
     gateDecisionsPerSecondVsTwoLocalActivitiesRunsPerSecond: number;
+    gateDecisionsPerSecondVsGateShapeDecisionsPerSecond?: number;
+    gateShapeDecisionsPerSecondVsNoopRunsPerSecond?: number;
   }>;
 }
 
@@ -145,8 +161,10 @@ export function floorRatios(
 ): FloorRatios {
   const noop = floor.noop;
   const two = floor.twoLocalActivities;
+  const shape = floor.gateShape;
   const noopRounds = noop.throughput.perRound ?? [];
   const twoRounds = two.throughput.perRound ?? [];
+  const shapeRounds = shape?.throughput.perRound ?? [];
   return {
     gateP50VsTwoLocalActivitiesP50: ratio(gate.latency.p50, two.serverStartToCompletionMs.p50),
     gateP99VsTwoLocalActivitiesP99: ratio(gate.latency.p99, two.serverStartToCompletionMs.p99),
@@ -154,11 +172,27 @@ export function floorRatios(
     gateP99VsNoopP99: ratio(gate.latency.p99, noop.serverStartToCompletionMs.p99),
     gateDecisionsPerSecondVsNoopRunsPerSecond: ratio(gate.throughput.decisionsPerSecond, noop.throughput.runsPerSecond),
     gateDecisionsPerSecondVsTwoLocalActivitiesRunsPerSecond: ratio(gate.throughput.decisionsPerSecond, two.throughput.runsPerSecond),
+    ...(shape
+      ? {
+          gateP50VsGateShapeP50: ratio(gate.latency.p50, shape.serverStartToCompletionMs.p50),
+          gateDecisionsPerSecondVsGateShapeDecisionsPerSecond: ratio(gate.throughput.decisionsPerSecond, shape.throughput.decisionsPerSecond),
+          gateShapeDecisionsPerSecondVsNoopRunsPerSecond: ratio(shape.throughput.decisionsPerSecond, noop.throughput.runsPerSecond),
+        }
+      : {}),
     perRound: (gate.throughput.perRound ?? []).map((g, i) => ({
       round: i + 1,
       order: orders[i] ?? [],
       gateDecisionsPerSecondVsNoopRunsPerSecond: ratio(g.decisionsPerSecond, noopRounds[i]?.decisionsPerSecond ?? Number.NaN),
       gateDecisionsPerSecondVsTwoLocalActivitiesRunsPerSecond: ratio(g.decisionsPerSecond, twoRounds[i]?.decisionsPerSecond ?? Number.NaN),
+      ...(shape
+        ? {
+            gateDecisionsPerSecondVsGateShapeDecisionsPerSecond: ratio(g.decisionsPerSecond, shapeRounds[i]?.decisionsPerSecond ?? Number.NaN),
+            gateShapeDecisionsPerSecondVsNoopRunsPerSecond: ratio(
+              shapeRounds[i]?.decisionsPerSecond ?? Number.NaN,
+              noopRounds[i]?.decisionsPerSecond ?? Number.NaN,
+            ),
+          }
+        : {}),
     })),
   };
 }
@@ -269,35 +303,54 @@ const perRun = (seconds: number | undefined, runs: number) => (seconds === undef
 
 /** The gate beside its floors, measured in the same run on the same server and worker. */
 function floorTables(s: BenchSummary): string[] {
-  const { noop, twoLocalActivities: two } = s.floor;
+  const { noop, twoLocalActivities: two, gateShape: shape } = s.floor;
   const g = s.latency.serverStartToDecisionMs;
   const r = s.ratios;
   const cpuRow = (kind: RunKind) => {
     const p = s.profile[kind];
+    if (!p) return 'n/a | n/a';
     const load = p.throughput.map((t) => `${t.cpuMsPerRun.benchProcess} + ${t.cpuMsPerRun.devServer ?? 'n/a'}`).join(', ');
     return `${p.sequentialCpuMsPerRun.benchProcess} + ${p.sequentialCpuMsPerRun.devServer ?? 'n/a'} | ${load}`;
   };
   const loopRow = (kind: RunKind) =>
-    s.profile[kind].throughput.map((t) => `${t.eventLoopDelayMs.p50} / ${t.eventLoopDelayMs.p99} / ${t.eventLoopDelayMs.max}`).join(', ');
+    (s.profile[kind]?.throughput ?? []).map((t) => `${t.eventLoopDelayMs.p50} / ${t.eventLoopDelayMs.p99} / ${t.eventLoopDelayMs.max}`).join(', ');
   return [
     '| Same run, same server and worker | sequential p50 (ms) | p95 | p99 | runs/s (decisions/s), concurrent | per round |',
     '|---|---:|---:|---:|---:|---|',
     `| gate: start → decision | ${g.p50} | ${g.p95} | ${g.p99} | ${s.throughput.decisionsPerSecond} | ${(s.throughput.perRound ?? []).map((x) => x.decisionsPerSecond).join(', ')} |`,
     `| floor: two no-op local activities, start → completion | ${two.serverStartToCompletionMs.p50} | ${two.serverStartToCompletionMs.p95} | ${two.serverStartToCompletionMs.p99} | ${two.throughput.runsPerSecond} | ${(two.throughput.perRound ?? []).map((x) => x.decisionsPerSecond).join(', ')} |`,
     `| floor: no-op workflow, start → completion | ${noop.serverStartToCompletionMs.p50} | ${noop.serverStartToCompletionMs.p95} | ${noop.serverStartToCompletionMs.p99} | ${noop.throughput.runsPerSecond} | ${(noop.throughput.perRound ?? []).map((x) => x.decisionsPerSecond).join(', ')} |`,
+    ...(shape
+      ? [
+          `| floor: the gate's shape with no-op bodies (2 local + 3 activities), start → first activity | ${shape.serverStartToCompletionMs.p50} | ${shape.serverStartToCompletionMs.p95} | ${shape.serverStartToCompletionMs.p99} | ${shape.throughput.decisionsPerSecond} | ${(shape.throughput.perRound ?? []).map((x) => x.decisionsPerSecond).join(', ')} |`,
+        ]
+      : []),
     '',
     '| Gate ÷ floor | two local activities | no-op workflow |',
     '|---|---:|---:|',
     `| decision p50 | ${r.gateP50VsTwoLocalActivitiesP50} | ${r.gateP50VsNoopP50} |`,
     `| decision p99 | ${r.gateP99VsTwoLocalActivitiesP99} | ${r.gateP99VsNoopP99} |`,
     `| decisions/s ÷ runs/s | ${r.gateDecisionsPerSecondVsTwoLocalActivitiesRunsPerSecond} | ${r.gateDecisionsPerSecondVsNoopRunsPerSecond} |`,
+    ...(r.gateDecisionsPerSecondVsGateShapeDecisionsPerSecond === undefined
+      ? []
+      : [
+          '',
+          `Gate ÷ gate-shape floor: decision p50 ${r.gateP50VsGateShapeP50}, decisions/s ${r.gateDecisionsPerSecondVsGateShapeDecisionsPerSecond}; the gate-shape floor's own decisions/s ÷ the no-op's runs/s: ${r.gateShapeDecisionsPerSecondVsNoopRunsPerSecond} (the best a run of the gate's shape reaches on this platform).`,
+        ]),
     '',
     '| Per kind (profiling) | CPU ms per run, worker + server: sequential | concurrent, per round | worker event-loop delay p50 / p99 / max (ms), concurrent, per round |',
     '|---|---:|---|---|',
     `| gate | ${cpuRow('gate')} | ${loopRow('gate')} |`,
     `| two local activities | ${cpuRow('twoLocalActivities')} | ${loopRow('twoLocalActivities')} |`,
     `| no-op | ${cpuRow('noop')} | ${loopRow('noop')} |`,
+    ...(s.profile.gateShape ? [`| gate shape (no-op bodies) | ${cpuRow('gateShape')} | ${loopRow('gateShape')} |`] : []),
     '',
+    ...(s.spawnProbe
+      ? [
+          `Spawning \`true\` on this worker (RSS ${s.spawnProbe.rssMiB} MiB, ${s.spawnProbe.runs} runs): child_process.spawn blocks the event loop p50 ${s.spawnProbe.mainThreadSpawnSyncMs.p50} ms, p99 ${s.spawnProbe.mainThreadSpawnSyncMs.p99} ms (loop delay max ${s.spawnProbe.mainThreadLoopDelayMs.max} ms); runProcess via the spawn thread p50 ${s.spawnProbe.runProcessMs.p50} ms start → close, loop delay max ${s.spawnProbe.runProcessLoopDelayMs.max} ms`,
+          '',
+        ]
+      : []),
     `Gate activities (mean ms, concurrent, round 1): ${Object.entries(s.profile.gate.throughput[0]?.activities ?? {})
       .map(([name, a]) => `${name} ${a.meanMs} (×${a.count})`)
       .join(', ')}`,
