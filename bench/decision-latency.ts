@@ -20,6 +20,7 @@ import { loadAverage, machineFacts } from './decision-latency/machine.js';
 import { FLOOR_DECISION } from './decision-latency/history.js';
 import { startProbes } from './decision-latency/probes.js';
 import { probeSpawn } from './decision-latency/spawn-probe.js';
+import { probeWatchdog } from './decision-latency/watchdog-probe.js';
 import { RUN_KINDS, runConcurrently, runSequentially, type MeasuredRun, type RunKind } from './decision-latency/runs.js';
 import { round, summarise } from './decision-latency/stats.js';
 import {
@@ -117,6 +118,8 @@ async function measureAll(env: BenchEnvironment): Promise<BenchSummary> {
 
   log('probing spawn on this worker process');
   const spawnProbe = await probeSpawn();
+  log('probing the isolate watchdog (vm calls with and without a timeout)');
+  const watchdogProbe = probeWatchdog();
 
   const all = [...sequential, ...[...batches.values()].flat(2)];
   const notProceeding = all.filter((r) => r.decision !== r.resultDecision || (r.kind === 'gate' ? r.decision !== 'proceed' : r.decision !== FLOOR_DECISION));
@@ -180,6 +183,7 @@ async function measureAll(env: BenchEnvironment): Promise<BenchSummary> {
     ratios,
     profile: Object.fromEntries(RUN_KINDS.map((kind) => [kind, kindProfile(kind)])) as Record<RunKind, KindProfile>,
     spawnProbe,
+    watchdogProbe,
     runsNotProceeding: notProceeding.length,
     goals: checkGoals(latency, throughput.decisionsPerSecond, ratios),
     wallClockSeconds: Math.round((Date.now() - clockStart) / 1000),

@@ -1,3 +1,4 @@
+import { installDbProbe } from './db-probe.js';
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -88,6 +89,7 @@ export async function openBenchEnvironment(log: (message: string) => void): Prom
     const client = new Client({ connection, namespace, dataConverter: sentinelDataConverter() });
 
     installTemporalRuntime();
+    installDbProbe();
     const native = await NativeConnection.connect({ address });
     closers.push({ name: 'close worker connection', run: () => native.close() });
     const pool = createPool(databaseUrl, PRODUCT_POOL_SIZE);

@@ -1,5 +1,6 @@
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { activityDurationSeconds } from '../../platform/telemetry.js';
+import { dbQueryCounts } from './db-probe.js';
 import { round } from './stats.js';
 
 /** What the worker's own probes saw during one phase: its event loop's delay and the time each activity type took. */
@@ -10,8 +11,11 @@ export interface PhaseProbes {
    * child_process.spawn shows up here as delay.
    */
   eventLoopDelayMs: { mean: number; p50: number; p99: number; max: number };
-  /** From the worker's own activity histogram (sentinel_activity_duration_seconds): mean ms and count per type. */
-  activities: Record<string, { count: number; meanMs: number }>;
+  /**
+   * From the worker's own activity histogram (sentinel_activity_duration_seconds): mean ms and count per type, and
+   * PostgreSQL round trips per call (db-probe.ts).
+   */
+  activities: Record<string, { count: number; meanMs: number; dbQueriesPerCall?: number }>;
 }
 
 const RESOLUTION_MS = 10;
@@ -34,15 +38,19 @@ async function activitySums(): Promise<ActivitySums> {
 export async function startProbes(): Promise<() => Promise<PhaseProbes>> {
   const loop: IntervalHistogram = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
   const before = await activitySums();
+  const queriesBefore = dbQueryCounts();
   loop.enable();
   return async () => {
     loop.disable();
     const after = await activitySums();
+    const queriesAfter = dbQueryCounts();
     const activities: PhaseProbes['activities'] = {};
     for (const [activity, total] of after) {
       const earlier = before.get(activity) ?? { count: 0, sum: 0 };
       const count = total.count - earlier.count;
-      if (count > 0) activities[activity] = { count, meanMs: round(((total.sum - earlier.sum) * 1000) / count, 2) };
+      const queries = (queriesAfter.get(activity) ?? 0) - (queriesBefore.get(activity) ?? 0);
+      if (count > 0)
+        activities[activity] = { count, meanMs: round(((total.sum - earlier.sum) * 1000) / count, 2), dbQueriesPerCall: round(queries / count, 2) };
     }
     // The histogram holds the time between samples, so the sampling interval itself is taken off: 0 = no delay.
     const ms = (ns: number) => round(Math.max(0, ns / 1e6 - RESOLUTION_MS), 2);

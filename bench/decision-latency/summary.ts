@@ -3,6 +3,7 @@ import type { DecisionBreakdown } from './history.js';
 import type { MachineFacts } from './machine.js';
 import type { PhaseProbes } from './probes.js';
 import type { SpawnProbe } from './spawn-probe.js';
+import type { WatchdogProbe } from './watchdog-probe.js';
 import type { MeasuredRun, RunKind } from './runs.js';
 import { round, summarise, type LatencySummary } from './stats.js';
 
@@ -61,6 +62,8 @@ export interface BenchSummary {
   profile: Record<'gate' | 'noop' | 'twoLocalActivities', KindProfile> & { gateShape?: KindProfile };
   /** The cost of spawning the backup's `true` on this worker, on the event loop and on the spawn thread. */
   spawnProbe?: SpawnProbe;
+  /** The SDK's per-call vm watchdog (isolateExecutionTimeout) on this process: µs per call with and without it. */
+  watchdogProbe?: WatchdogProbe;
   runsNotProceeding: number;
   goals: GoalCheck[];
   wallClockSeconds: number;
@@ -351,8 +354,19 @@ function floorTables(s: BenchSummary): string[] {
           '',
         ]
       : []),
-    `Gate activities (mean ms, concurrent, round 1): ${Object.entries(s.profile.gate.throughput[0]?.activities ?? {})
-      .map(([name, a]) => `${name} ${a.meanMs} (×${a.count})`)
-      .join(', ')}`,
+    ...(s.watchdogProbe
+      ? [
+          `Calls into a vm context (${s.watchdogProbe.calls} each, interleaved): with the SDK's isolateExecutionTimeout watchdog ${s.watchdogProbe.withTimeoutUs.wall} µs wall / ${s.watchdogProbe.withTimeoutUs.cpu} µs CPU per call, without ${s.watchdogProbe.withoutTimeoutUs.wall} / ${s.watchdogProbe.withoutTimeoutUs.cpu} µs`,
+          '',
+        ]
+      : []),
+    `Gate activities (mean ms, sequential): ${activityList(s.profile.gate.sequential.activities)}`,
+    '',
+    `Gate activities (mean ms, concurrent, round 1): ${activityList(s.profile.gate.throughput[0]?.activities ?? {})}`,
   ];
 }
+
+const activityList = (activities: PhaseProbes['activities']) =>
+  Object.entries(activities)
+    .map(([name, a]) => `${name} ${a.meanMs} (×${a.count}${a.dbQueriesPerCall === undefined ? '' : `, ${a.dbQueriesPerCall} DB queries each`})`)
+    .join(', ');
