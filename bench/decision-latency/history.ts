@@ -128,7 +128,9 @@ export function runTimings(history: History, until: 'decision' | 'completion' | 
     throw new Error(
       until === 'decision'
         ? 'history has no UpsertWorkflowSearchAttributes event with a final BackupDecision'
-        : 'history has no WorkflowExecutionCompleted event',
+        : until === 'firstActivity'
+          ? 'history has no ActivityTaskScheduled event'
+          : 'history has no WorkflowExecutionCompleted event',
     );
   return { startedAt, decision: decided.decision, decidedAt: decided.at, completedAt, breakdown };
 }
