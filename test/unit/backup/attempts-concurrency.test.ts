@@ -4,7 +4,7 @@
  * of one target at once) showed runBackup failing with ENOENT on scandir/mkdir there and retrying 10 s later.
  * Real files, real child processes.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -58,7 +58,7 @@ describe('attempt records of concurrent backups of one target', () => {
     expect(outcomes.flatMap((o) => (o.status === 'fulfilled' ? o.value : []))).toEqual([]);
   });
 
-  it('runs concurrent backups processes of one target with their attempt records', async () => {
+  it('runs concurrent backup processes of one target and leaves no record or temporary file behind', async () => {
     const backupDir = path.join(dir, 'processes');
     const outcomes = await Promise.all(
       Array.from({ length: 20 }, async (_, i) => {
@@ -68,5 +68,10 @@ describe('attempt records of concurrent backups of one target', () => {
       }),
     );
     for (const outcome of outcomes) expect(outcome).toMatchObject({ exitCode: 0, timedOut: false });
+    // Each attempt forgot its record once its process had exited; the last one removed the empty folders.
+    const left = await readdir(path.join(backupDir, '.running'), { recursive: true }).catch((error: NodeJS.ErrnoException) =>
+      error.code === 'ENOENT' ? [] : Promise.reject(error),
+    );
+    expect(left).toEqual([]);
   });
 });
