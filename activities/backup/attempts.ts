@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { isSameProcessAlive, killGroupAndWait, processStartTicks } from '../../platform/process-liveness.js';
@@ -44,6 +44,10 @@ export async function stopEarlierAttempts(backupDir: string, target: string, art
   const dir = dirFor(backupDir, target);
   const stopped: StoppedAttempt[] = [];
   for (const name of await inFolder(dir, () => readdir(dir))) {
+    if (name.endsWith('.tmp')) {
+      await removeIfStale(path.join(dir, name));
+      continue;
+    }
     if (!name.endsWith('.json')) continue;
     const file = path.join(dir, name);
     const record = await readRecord(file);
@@ -81,6 +85,15 @@ export async function recordAttempt(file: string, pgid: number, artifactName: st
     await writeFile(temporary, JSON.stringify(record));
     await rename(temporary, file);
   });
+}
+
+/** A record being written is renamed into place within milliseconds; one older than this lost its writer. */
+const STALE_TEMPORARY_MS = 60_000;
+
+/** Removes the temporary file of a record write whose worker died between the write and the rename. */
+async function removeIfStale(file: string): Promise<void> {
+  const info = await stat(file).catch(() => undefined);
+  if (info && Date.now() - info.mtimeMs > STALE_TEMPORARY_MS) await rm(file, { force: true });
 }
 
 /**

@@ -4,7 +4,7 @@
  * of one target at once) showed runBackup failing with ENOENT on scandir/mkdir there and retrying 10 s later.
  * Real files, real child processes.
  */
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -30,6 +30,20 @@ describe('attempt records of concurrent backups of one target', () => {
     expect(JSON.parse(await readFile(file, 'utf8'))).toMatchObject({ pgid: process.pid, artifactName: 'run-a', workerPid: process.pid });
     await forgetAttempt(file, process.pid);
     await expect(readFile(file, 'utf8')).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it("removes a record's temporary file left by a worker that died before renaming it, not one being written", async () => {
+    const backupDir = path.join(dir, 'stranded');
+    const folder = path.dirname(attemptFile(backupDir, 'db', 'x'));
+    await mkdir(folder, { recursive: true });
+    const stale = path.join(folder, 'run-dead.json.0f0f.tmp');
+    const fresh = path.join(folder, 'run-live.json.1e1e.tmp');
+    await writeFile(stale, '{"pgid":');
+    await writeFile(fresh, '{"pgid":');
+    const longAgo = new Date(Date.now() - 10 * 60_000);
+    await utimes(stale, longAgo, longAgo);
+    await stopEarlierAttempts(backupDir, 'db', 'run-new');
+    expect((await readdir(folder)).sort()).toEqual(['run-live.json.1e1e.tmp']);
   });
 
   it('lets many attempts of one target check, record and forget at once without failing', async () => {
