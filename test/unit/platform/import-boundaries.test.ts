@@ -87,7 +87,12 @@ const WORKFLOW_PACKAGES = ['@temporalio/workflow', '@temporalio/common', 'zod'];
 
 /** Only this module creates threads; these entries run inside one and read their port. */
 const THREAD_STARTER = 'platform/worker-threads.ts';
-const THREAD_ENTRIES = ['activities/models/tree-thread.ts', 'activities/models/training-thread.ts', 'capabilities/config-backup/run/view-worker.ts'];
+const THREAD_ENTRIES = [
+  'activities/models/tree-thread.ts',
+  'activities/models/training-thread.ts',
+  'capabilities/config-backup/run/view-worker.ts',
+  'activities/backup/spawn-thread.ts',
+];
 
 interface ImportRef {
   specifier: string;
