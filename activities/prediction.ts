@@ -1,4 +1,4 @@
-import type { Prediction, PredictionRequest } from '../domain/risk/prediction.js';
+import type { Prediction, PredictionRequest, ThresholdSource } from '../domain/risk/prediction.js';
 import { predictFailure } from '../capabilities/prediction/predict.js';
 import type { ActivityDeps } from './deps.js';
 import { thresholdSourceOf } from '../capabilities/prediction/threshold.js';
@@ -7,7 +7,12 @@ import { thresholdSourceOf } from '../capabilities/prediction/threshold.js';
 export function createPredictionActivities(deps: ActivityDeps) {
   return {
     async predictBackupFailure(request: PredictionRequest): Promise<Prediction> {
-      const prediction = await withThresholdSource(deps, request, await predictFailure(deps, request));
+      // Where the threshold came from does not depend on the prediction: both are worked out at once (a settings
+      // read, and for `threshold: auto` two registry queries, off the decision's path; npm run bench).
+      const source = thresholdSource(deps, request);
+      const predicted = await predictFailure(deps, request);
+      const resolved = await source;
+      const prediction = resolved ? { ...predicted, thresholdSource: resolved } : predicted;
       const { kind, version, fallbackReason } = prediction.model;
       deps.log.info(
         { target: request.target, probability: prediction.failureProbability, risk: prediction.riskLevel, model: kind, version, fallbackReason },
@@ -19,14 +24,14 @@ export function createPredictionActivities(deps: ActivityDeps) {
   };
 }
 
-/** Records where the threshold came from (`threshold: auto` shows the model and goal); a settings problem leaves it out. */
-async function withThresholdSource(deps: ActivityDeps, request: PredictionRequest, prediction: Prediction): Promise<Prediction> {
+/** Where the threshold came from (`threshold: auto` shows the model and goal); a settings problem leaves it out. */
+async function thresholdSource(deps: ActivityDeps, request: PredictionRequest): Promise<ThresholdSource | undefined> {
   try {
     const settings = await deps.loadSettings();
     const target = settings.targets.find((t) => t.name === request.target);
-    if (!target) return prediction;
-    return { ...prediction, thresholdSource: await thresholdSourceOf(deps.db, settings, target, request.threshold) };
+    if (!target) return undefined;
+    return await thresholdSourceOf(deps.db, settings, target, request.threshold);
   } catch {
-    return prediction;
+    return undefined;
   }
 }

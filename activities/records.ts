@@ -77,6 +77,7 @@ export function createRecordActivities(deps: ActivityDeps) {
         artifactPath: input.backup?.path ?? null,
         artifactSha256: input.backup?.sha256 ?? null,
         tableCounts: input.backup?.tableCounts ?? null,
+        ...predictorOf(input.prediction),
       });
       deps.log.info({ target: input.target, workflowId: input.workflowId, status: input.backup?.status ?? 'skipped', inserted }, 'run recorded');
       // The run is stored: the incidents it ends are resolved (alerting never fails the recording; a retry of this
@@ -92,6 +93,21 @@ export function createRecordActivities(deps: ActivityDeps) {
       const retention = await applyRetentionAfterBackup(deps, input.target);
       return { backupId, inserted, ...(retention ? { retention } : {}) };
     },
+  };
+}
+
+/**
+ * Which predictor produced the recorded probability (the live quality monitor joins outcomes to it). Read from the
+ * prediction the workflow already passes, so the workflow's commands, and the recorded histories, are unchanged.
+ */
+export function predictorOf(prediction: Prediction): { predictedBy: 'model' | 'rules'; modelVersion: number | null; predictionThreshold: number | null } {
+  const version = Number(prediction.model?.version);
+  const byModel = prediction.model?.kind === 'ml' && Number.isInteger(version) && version > 0;
+  const threshold = prediction.threshold;
+  return {
+    predictedBy: byModel ? 'model' : 'rules',
+    modelVersion: byModel ? version : null,
+    predictionThreshold: typeof threshold === 'number' && threshold > 0 && threshold <= 1 ? threshold : null,
   };
 }
 

@@ -1,9 +1,12 @@
 /**
- * Start-up benchmark of the compiled build (`npm run bench:cli`, which builds dist/ first when stale), as users run it:
+ * Start-up benchmark of the compiled build (`npm run bench:cli`, which builds dist/ first when stale), as users run it
+ * (`sentinel` is the package's bin, bin/sentinel, which starts commands from the start-up snapshot dist/cli-snapshot):
  *   - `sentinel --help`: wall and CPU time of each process, interleaved run by run with `.tools/bin/temporal --help`
- *     (a Go binary: the floor for "a CLI answering at once" on this machine at this moment);
+ *     (a Go binary: the floor for "a CLI answering at once" on this machine at this moment) and `node bin/sentinel.js --help`;
  *   - `sentinel backup status ID --json` against a dev server holding a finished pre-backup run, interleaved with
- *     `temporal workflow describe` of the same run (connect, one or two RPCs, print);
+ *     `temporal workflow describe` of the same run (connect, one or two RPCs, print), with the same command through
+ *     `node bin/sentinel.js` (no snapshot), and with the floors: `node -e ''`, `require('@temporalio/client')` alone, and
+ *     the snapshot restored with nothing run (SENTINEL_SNAPSHOT_PROBE=1);
  *   - worker start-up: `node bin/sentinel.js worker` (the Docker image's command) from spawn to its "worker started"
  *     log line (settings checked, database migrated, Temporal connected, dist/workflow-bundle.js loaded), with the
  *     process's CPU seconds at that moment; for reference once, the sources through tsx bundling with webpack at
@@ -36,6 +39,8 @@ import { procCpuSeconds } from './shared/proc.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = path.join(ROOT, 'bin', 'sentinel.js');
+/** The package's bin (`npx sentinel`, an installed `sentinel`): starts from the CLI's start-up snapshot when it can. */
+const SENTINEL = path.join(ROOT, 'bin', 'sentinel');
 
 const settings = {
   runs: intFromEnv('BENCH_RUNS', 15, 1),
@@ -168,20 +173,29 @@ try {
   if (run.status !== 0) throw new Error(`backup run failed (${run.status}): ${run.stderr}`);
   const workflowId = (JSON.parse(run.stdout) as { workflowId: string; decision: string }).workflowId;
 
-  process.stderr.write(`backup status and temporal workflow describe x${settings.runs}...\n`);
-  const [status = [], describe = []] = interleaved(settings.runs, [
-    () => {
-      const sample = timed(process.execPath, [BIN, 'backup', 'status', workflowId, '--json'], env);
-      if ((JSON.parse(sample.stdout) as { status: string }).status !== 'COMPLETED') throw new Error(`unexpected status: ${sample.stdout}`);
-      return sample;
-    },
+  // The snapshot's restored process alone (it returns before loading the CLI): the floor of `bin/sentinel`. Empty
+  // output proves bin/sentinel did start from the snapshot (else this would print the status), so the figures mean it.
+  const probe = () => timed(SENTINEL, ['backup', 'status', workflowId, '--json'], { ...env, SENTINEL_SNAPSHOT_PROBE: '1' });
+  if (probe().stdout !== '') throw new Error('bin/sentinel did not start from the snapshot (dist/cli-snapshot): run `npm run build`');
+  const completed = (sample: Sample & { stdout: string }) => {
+    if ((JSON.parse(sample.stdout) as { status: string }).status !== 'COMPLETED') throw new Error(`unexpected status: ${sample.stdout}`);
+    return sample;
+  };
+  process.stderr.write(`backup status (bin/sentinel, node bin/sentinel.js), temporal workflow describe and the floors x${settings.runs}...\n`);
+  const [status = [], describe = [], statusNoSnapshot = [], bareNodeFloor = [], clientImport = [], snapshotRestore = []] = interleaved(settings.runs, [
+    () => completed(timed(SENTINEL, ['backup', 'status', workflowId, '--json'], env)),
     () => timed(TEMPORAL_BIN, ['workflow', 'describe', '--workflow-id', workflowId, '--address', server.address, '--output', 'json'], env),
+    () => completed(timed(process.execPath, [BIN, 'backup', 'status', workflowId, '--json'], env)),
+    () => timed(process.execPath, ['-e', ''], env),
+    () => timed(process.execPath, ['-e', "require('@temporalio/client')"], { ...env, NODE_PATH: path.join(ROOT, 'node_modules') }),
+    probe,
   ]);
 
   process.stderr.write(`sentinel --help and temporal --help x${settings.runs}...\n`);
-  const [help = [], temporalHelp = []] = interleaved(settings.runs, [
-    () => timed(process.execPath, [BIN, '--help'], env),
+  const [help = [], temporalHelp = [], helpThroughNode = []] = interleaved(settings.runs, [
+    () => timed(SENTINEL, ['--help'], env),
     () => timed(TEMPORAL_BIN, ['--help'], env),
+    () => timed(process.execPath, [BIN, '--help'], env),
   ]);
 
   process.stderr.write(`build --if-stale (no-op) and node -e '' x${settings.runs}...\n`);
@@ -205,23 +219,35 @@ try {
     loadAverage: { before: loadBefore, after: loadAverage() },
     nice: nice ?? 0,
     method:
-      'compiled build (dist/); each figure one process from spawn to exit (wall) and its utime+stime (CPU); sentinel and temporal runs interleaved; worker: spawn of `node bin/sentinel.js worker` to its "worker started" log line',
-    help: { sentinel: summarise(help), temporal: summarise(temporalHelp), goalWallS: 0.25 },
-    status: { sentinel: summarise(status), temporalDescribe: summarise(describe), goalWallS: 0.4, workflowId },
+      'compiled build (dist/); `sentinel` is the package bin (bin/sentinel: from the start-up snapshot dist/cli-snapshot for commands, without it for --help); each figure one process from spawn to exit (wall) and its utime+stime (CPU); sentinel, temporal, `node bin/sentinel.js` and the floors interleaved run by run; worker: spawn of `node bin/sentinel.js worker` to its "worker started" log line',
+    help: { sentinel: summarise(help), temporal: summarise(temporalHelp), nodeBinSentinelJs: summarise(helpThroughNode), goalWallS: 0.25 },
+    status: {
+      sentinel: summarise(status),
+      temporalDescribe: summarise(describe),
+      nodeBinSentinelJs: summarise(statusNoSnapshot),
+      goalWallS: 0.4,
+      workflowId,
+      floors: { bareNode: summarise(bareNodeFloor), requireTemporalClient: summarise(clientImport), snapshotRestored: summarise(snapshotRestore) },
+    },
     workerStartUp: summarise(workerStarts),
     ...(tsxWorker.length > 0 ? { workerStartUpFromSourcesThroughTsx: summarise(tsxWorker) } : {}),
     buildCheck: { noOpIfStale: summarise(staleCheck), bareNode: summarise(bareNode) },
     ...(tsxHelp.length > 0 ? { helpFromSourcesThroughTsx: summarise(tsxHelp) } : {}),
   };
   const line = (name: string, s: Summary) =>
-    `${name.padEnd(44)} median ${s.medianWallS.toFixed(3)} s wall (min ${s.minWallS.toFixed(3)}, max ${s.maxWallS.toFixed(3)}), ${s.medianCpuS.toFixed(3)} s CPU, ${s.runs} runs`;
+    `${name.padEnd(52)} median ${s.medianWallS.toFixed(3)} s wall (min ${s.minWallS.toFixed(3)}, max ${s.maxWallS.toFixed(3)}), ${s.medianCpuS.toFixed(3)} s CPU, ${s.runs} runs`;
   process.stdout.write(
     [
       `${machine.date}, ${machine.nproc} cores (${machine.cpuModel}), Node ${machine.node}, load ${loadBefore.join(' ')} -> ${report.loadAverage.after.join(' ')}, nice ${report.nice}`,
       line('sentinel --help', report.help.sentinel),
       line('temporal --help', report.help.temporal),
+      line('node bin/sentinel.js --help', report.help.nodeBinSentinelJs),
       line('sentinel backup status ID --json', report.status.sentinel),
       line('temporal workflow describe -w ID', report.status.temporalDescribe),
+      line('node bin/sentinel.js backup status (no snapshot)', report.status.nodeBinSentinelJs),
+      line("floor: node -e ''", report.status.floors.bareNode),
+      line('floor: node -e "require(\'@temporalio/client\')"', report.status.floors.requireTemporalClient),
+      line('floor: the snapshot restored, nothing run', report.status.floors.snapshotRestored),
       line('worker start-up to "worker started"', report.workerStartUp),
       ...(report.workerStartUpFromSourcesThroughTsx ? [line('worker start-up, sources through tsx + webpack', report.workerStartUpFromSourcesThroughTsx)] : []),
       line('build --if-stale, dist/ current (no-op)', report.buildCheck.noOpIfStale),

@@ -17,9 +17,23 @@ import { fileURLToPath } from 'node:url';
 import { BENCH_TARGET, openBenchEnvironment, withTimeout, type BenchEnvironment } from './decision-latency/environment.js';
 import { cpuBetween, type CpuUse } from './decision-latency/cpu.js';
 import { loadAverage, machineFacts } from './decision-latency/machine.js';
-import { runConcurrently, runSequentially, type MeasuredRun } from './decision-latency/runs.js';
-import { summarise } from './decision-latency/stats.js';
-import { checkGoals, markdownTables, meanBreakdown, startToDecision, throughputOf, type BenchSummary } from './decision-latency/summary.js';
+import { FLOOR_DECISION } from './decision-latency/history.js';
+import { startProbes } from './decision-latency/probes.js';
+import { probeSpawn } from './decision-latency/spawn-probe.js';
+import { probeWatchdog } from './decision-latency/watchdog-probe.js';
+import { RUN_KINDS, runConcurrently, runSequentially, type MeasuredRun, type RunKind } from './decision-latency/runs.js';
+import { round, summarise } from './decision-latency/stats.js';
+import {
+  checkGoals,
+  floorRatios,
+  markdownTables,
+  meanBreakdown,
+  startToDecision,
+  throughputOfRounds,
+  type BenchSummary,
+  type FloorSummary,
+  type KindProfile,
+} from './decision-latency/summary.js';
 import { intFromEnv } from './env.js';
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
@@ -28,7 +42,9 @@ const MIN_LATENCY_RUNS = 200;
 const settings = {
   warmupRuns: intFromEnv('BENCH_WARMUP_RUNS', 20),
   latencyRuns: intFromEnv('BENCH_LATENCY_RUNS', MIN_LATENCY_RUNS),
+  // Per kind, over all rounds: each round starts throughputRuns / throughputRounds runs of each kind at once.
   throughputRuns: intFromEnv('BENCH_THROUGHPUT_RUNS', 400),
+  throughputRounds: intFromEnv('BENCH_THROUGHPUT_ROUNDS', 2),
   startConcurrency: intFromEnv('BENCH_START_CONCURRENCY', 50),
   timeoutMs: intFromEnv('BENCH_TIMEOUT_MS', 20 * 60_000),
   resultsFile: process.env.BENCH_RESULTS_FILE ?? path.join(BENCH_DIR, 'results', 'decision-latency.json'),
@@ -44,31 +60,100 @@ async function measureAll(env: BenchEnvironment): Promise<BenchSummary> {
     if (done % step === 0 || done === total) log(`${label}: ${done}/${total}`);
   };
 
-  await runSequentially(env, 'warmup', settings.warmupRuns, every('warm-up', settings.warmupRuns, 10));
+  // Warm-up and latency interleave the gate with its two floors (one of each per step, order rotating).
+  await runSequentially(env, 'warmup', settings.warmupRuns, every('warm-up (gate + floors)', settings.warmupRuns, 10), undefined, RUN_KINDS);
   // CPU is sampled around the runs only, not around the history reads that follow them.
-  const cpu = { latency: undefined as CpuUse | undefined, throughput: undefined as CpuUse | undefined };
+  const cpu = { latency: undefined as CpuUse | undefined };
+  const seqCpu = new Map<RunKind, { bench: number; server: number | undefined; runs: number }>();
+  const stopSequentialProbes = await startProbes();
   const sequential = await runSequentially(
     env,
     'latency',
     settings.latencyRuns,
-    every('latency (sequential)', settings.latencyRuns, 50),
+    every('latency (sequential, gate + floors)', settings.latencyRuns, 50),
     (before, after) => (cpu.latency = cpuBetween(before, after)),
+    RUN_KINDS,
+    (kind, before, after) => {
+      const use = cpuBetween(before, after);
+      const total = seqCpu.get(kind) ?? { bench: 0, server: 0, runs: 0 };
+      total.bench += use.benchProcessSeconds;
+      total.server = total.server === undefined || use.devServerSeconds === undefined ? undefined : total.server + use.devServerSeconds;
+      total.runs += 1;
+      seqCpu.set(kind, total);
+    },
   );
-  const concurrent = await runConcurrently(
-    env,
-    'throughput',
-    settings.throughputRuns,
-    settings.startConcurrency,
-    every('throughput (concurrent)', settings.throughputRuns, 100),
-    (before, after) => (cpu.throughput = cpuBetween(before, after)),
-  );
+  const sequentialProbes = await stopSequentialProbes();
 
-  const notProceeding = [...sequential, ...concurrent].filter((r) => r.decision !== 'proceed' || r.resultDecision !== 'proceed');
-  if (notProceeding.length) log(`WARNING: ${notProceeding.length} run(s) did not decide 'proceed'; they are left out of the figures`);
-  const proceeded = (runs: MeasuredRun[]) => runs.filter((r) => r.decision === 'proceed' && r.resultDecision === 'proceed');
-  const latencyRuns = proceeded(sequential);
+  // Throughput: rounds of one concurrent batch per kind, one kind after the other (batches cannot overlap without
+  // measuring each other); the order rotates per round so no kind always runs first or last.
+  const perRound = Math.max(1, Math.round(settings.throughputRuns / settings.throughputRounds));
+  const batches = new Map<RunKind, MeasuredRun[][]>(RUN_KINDS.map((k) => [k, []]));
+  const orders: RunKind[][] = [];
+  const profile = Object.fromEntries(RUN_KINDS.map((k) => [k, { throughput: [] as KindProfile['throughput'] }])) as Record<
+    RunKind,
+    Pick<KindProfile, 'throughput'>
+  >;
+  const gateCpu: CpuUse[] = [];
+  for (let r = 0; r < settings.throughputRounds; r++) {
+    const order = RUN_KINDS.map((_, k) => RUN_KINDS[(r + k) % RUN_KINDS.length]!);
+    orders.push(order);
+    for (const kind of order) {
+      let use: CpuUse | undefined;
+      const stopProbes = await startProbes();
+      const runs = await runConcurrently(
+        env,
+        `throughput-${r + 1}`,
+        perRound,
+        settings.startConcurrency,
+        every(`throughput round ${r + 1}/${settings.throughputRounds}, ${kind} (concurrent)`, perRound, 100),
+        (before, after) => (use = cpuBetween(before, after)),
+        kind,
+      );
+      const probes = await stopProbes();
+      batches.get(kind)!.push(runs);
+      if (kind === 'gate') gateCpu.push(use!);
+      profile[kind].throughput.push({ round: r + 1, runs: runs.length, cpuMsPerRun: cpuMsPerRun(use!, runs.length), cpu: use!, ...probes });
+    }
+  }
+
+  log('probing spawn on this worker process');
+  const spawnProbe = await probeSpawn();
+  log('probing the isolate watchdog (vm calls with and without a timeout)');
+  const watchdogProbe = probeWatchdog();
+
+  const all = [...sequential, ...[...batches.values()].flat(2)];
+  const notProceeding = all.filter((r) => r.decision !== r.resultDecision || (r.kind === 'gate' ? r.decision !== 'proceed' : r.decision !== FLOOR_DECISION));
+  if (notProceeding.length) log(`WARNING: ${notProceeding.length} run(s) did not decide 'proceed' (or complete); they are left out of the figures`);
+  const ok = (runs: readonly MeasuredRun[], kind: RunKind) => runs.filter((r) => r.kind === kind && !notProceeding.includes(r));
+  const latencyRuns = ok(sequential, 'gate');
   const latency = summarise(latencyRuns.map(startToDecision));
-  const throughput = throughputOf(proceeded(concurrent));
+  const throughput = throughputOfRounds(batches.get('gate')!.map((runs) => ok(runs, 'gate')));
+  const floorOf = (kind: Exclude<RunKind, 'gate'>, workflow: string): FloorSummary => {
+    const runs = ok(sequential, kind);
+    const rounds = throughputOfRounds(batches.get(kind)!.map((batch) => ok(batch, kind)));
+    return {
+      workflow,
+      serverStartToCompletionMs: summarise(runs.map(startToDecision)),
+      clientStartToResultMs: summarise(runs.map((r) => r.clientStartToResultMs)),
+      meanBreakdownMs: meanBreakdown(runs),
+      throughput: { ...rounds, runsPerSecond: rounds.decisionsPerSecond },
+    };
+  };
+  const floor = {
+    noop: floorOf('noop', 'floorNoopWorkflow'),
+    twoLocalActivities: floorOf('twoLocalActivities', 'floorTwoLocalActivitiesWorkflow'),
+    gateShape: floorOf('gateShape', 'floorGateShapeWorkflow'),
+  };
+  const ratios = floorRatios({ latency, throughput }, floor, orders);
+  const kindProfile = (kind: RunKind): KindProfile => {
+    const seq = seqCpu.get(kind);
+    const perRun = (seconds: number | undefined) => (seconds === undefined || !seq?.runs ? undefined : round((seconds * 1000) / seq.runs));
+    return {
+      sequentialCpuMsPerRun: { benchProcess: perRun(seq?.bench) ?? Number.NaN, devServer: perRun(seq?.server) },
+      sequential: sequentialProbes,
+      throughput: profile[kind].throughput,
+    };
+  };
 
   return {
     bench: 'decision-latency',
@@ -83,6 +168,9 @@ async function measureAll(env: BenchEnvironment): Promise<BenchSummary> {
       throughputRuns: settings.throughputRuns,
       startConcurrency: settings.startConcurrency,
       target: `${BENCH_TARGET} (kind command, command "true", policy delay)`,
+      throughputRounds: settings.throughputRounds,
+      interleaving:
+        'warm-up and latency: each step runs the gate, the no-op, the two-local-activity and the gate-shape workflow once each, one after the other, order rotating per step; throughput: per round one concurrent batch per kind, order rotating per round',
     },
     latency: {
       serverStartToDecisionMs: latency,
@@ -90,10 +178,35 @@ async function measureAll(env: BenchEnvironment): Promise<BenchSummary> {
       meanBreakdownMs: meanBreakdown(latencyRuns),
     },
     throughput,
-    cpu: { latency: cpu.latency!, throughput: cpu.throughput! },
+    cpu: { latency: cpu.latency!, throughput: sumCpu(gateCpu) },
+    floor,
+    ratios,
+    profile: Object.fromEntries(RUN_KINDS.map((kind) => [kind, kindProfile(kind)])) as Record<RunKind, KindProfile>,
+    spawnProbe,
+    watchdogProbe,
     runsNotProceeding: notProceeding.length,
-    goals: checkGoals(latency, throughput.decisionsPerSecond),
+    goals: checkGoals(latency, throughput.decisionsPerSecond, ratios),
     wallClockSeconds: Math.round((Date.now() - clockStart) / 1000),
+  };
+}
+
+const cpuMsPerRun = (use: CpuUse, runs: number) => ({
+  benchProcess: round((use.benchProcessSeconds * 1000) / runs),
+  devServer: use.devServerSeconds === undefined ? undefined : round((use.devServerSeconds * 1000) / runs),
+});
+
+/** The gate's throughput batches' CPU together (the recorded `cpu.throughput`, as before the rounds). */
+function sumCpu(uses: readonly CpuUse[]): CpuUse {
+  const wall = uses.reduce((t, u) => t + u.wallSeconds, 0);
+  const bench = uses.reduce((t, u) => t + u.benchProcessSeconds, 0);
+  const server = uses.some((u) => u.devServerSeconds === undefined) ? undefined : uses.reduce((t, u) => t + u.devServerSeconds!, 0);
+  const r = (v: number) => round(v, 2);
+  return {
+    wallSeconds: r(wall),
+    benchProcessSeconds: r(bench),
+    devServerSeconds: server === undefined ? undefined : r(server),
+    benchProcessCores: r(bench / wall),
+    devServerCores: server === undefined ? undefined : r(server / wall),
   };
 }
 

@@ -14,12 +14,15 @@ import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Connection, type ConnectionOptions, type TLSConfig } from '@temporalio/client';
-import { type ClientConfigProfile, type ConfigDataSource, loadClientConfig, loadClientConfigProfile } from '@temporalio/envconfig';
+import type { Connection as ClientConnection, ConnectionOptions, TLSConfig } from '@temporalio/client';
+import type { ClientConfigProfile, ConfigDataSource } from '@temporalio/envconfig';
 import type { NativeConnection, NativeConnectionOptions } from '@temporalio/worker';
-import { parse as parseToml } from 'smol-toml';
+import { requireCommonJs } from './commonjs.js';
 import { DEFAULT_TEMPORAL_ADDRESS } from './env.js';
 import { ConnectionSettingsError, TemporalConnectError } from './temporal-connection-errors.js';
+
+const { Connection } = requireCommonJs('@temporalio/client') as typeof import('@temporalio/client');
+const { loadClientConfig, loadClientConfigProfile } = requireCommonJs('@temporalio/envconfig') as typeof import('@temporalio/envconfig');
 
 /** What a caller may set over the environment and the profile: the CLI's global flags, SentinelClient's options. */
 export interface ConnectionOverrides {
@@ -352,6 +355,8 @@ function profileFileProblem(error: Error & { code?: string; line?: number }, con
 
 /** Whether the file parses to a TOML document with a `profile` table (parse errors are reported by envconfig's own read). */
 function hasProfileTable(configFile: string): boolean {
+  // The CommonJS build, which envconfig loads too (and the CLI's start-up snapshot bundles): one file, not nine modules.
+  const { parse: parseToml } = requireCommonJs('smol-toml') as typeof import('smol-toml');
   try {
     const parsed = parseToml(readFileSync(configFile, 'utf8'));
     return typeof parsed.profile === 'object' && parsed.profile !== null;
@@ -405,7 +410,7 @@ const PROBE_AFTER_MS = 1500;
  * refused the API key or certificate, the CA did not sign the server's certificate, TLS against a plaintext server or
  * the reverse, nothing listening. Bounded by `timeoutMs`.
  */
-export async function connectClientConnection(settings: TemporalConnectionSettings, timeoutMs = CONNECT_TIMEOUT_MS): Promise<Connection> {
+export async function connectClientConnection(settings: TemporalConnectionSettings, timeoutMs = CONNECT_TIMEOUT_MS): Promise<ClientConnection> {
   if (settings.tls) quietIpServerNameWarning();
   const connection = Connection.lazy(clientConnectionOptions(settings, timeoutMs));
   return explainedConnect(

@@ -1,8 +1,11 @@
-import { Client, type Connection } from '@temporalio/client';
+import type { Client as TemporalClient, Connection } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import { createPayloadCodec } from './codec/payload-codec.js';
+import { requireCommonJs } from './commonjs.js';
 import { type ConnectionOverrides, connectClientConnection, resolveConnectionSettings, type TemporalConnectionSettings } from './temporal-connection.js';
 import { clientTracingOptions } from './tracing.js';
+
+const { Client } = requireCommonJs('@temporalio/client') as typeof import('@temporalio/client');
 
 /**
  * The one data converter every Temporal client and worker in the project uses, so payloads are encoded the
@@ -22,7 +25,7 @@ export function sentinelDataConverter(env: Readonly<Record<string, string | unde
  */
 export async function connectClient(
   options: { settings?: TemporalConnectionSettings; overrides?: ConnectionOverrides; fallbackAddress?: string | undefined; connectTimeoutMs?: number } = {},
-): Promise<{ client: Client; connection: Connection; settings: TemporalConnectionSettings }> {
+): Promise<{ client: TemporalClient; connection: Connection; settings: TemporalConnectionSettings }> {
   const settings = options.settings ?? resolveConnectionSettings({ overrides: options.overrides ?? {}, fallbackAddress: options.fallbackAddress });
   const dataConverter = sentinelDataConverter(); // before connecting: a malformed key must not leak a connection
   const tracing = await clientTracingOptions(); // likewise a malformed OTEL_EXPORTER_OTLP_ENDPOINT

@@ -6,6 +6,8 @@ import { capacityForecastWorkflow } from '../workflows/capacity-forecast.js';
 import { configBackupWorkflow } from '../workflows/config-backup.js';
 import { freshnessCheckWorkflow } from '../workflows/freshness.js';
 import { trainFailureModelWorkflow } from '../workflows/models.js';
+import { modelMonitorWorkflow } from '../workflows/model-monitor.js';
+import { MODEL_MONITOR_SCHEDULE_ID } from '../domain/models/monitor-contract.js';
 import { preBackupWorkflow } from '../workflows/pre-backup.js';
 import { restoreDrillWorkflow } from '../workflows/restore-drill.js';
 import type { ScheduleDeclaration } from './types.js';
@@ -44,6 +46,24 @@ export function modelTrainingSchedule({ timezone }: ScheduleContext): ScheduleDe
     timezone,
     overlap: ScheduleOverlapPolicy.SKIP,
     catchupWindow: '1d',
+  };
+}
+
+/**
+ * Live quality of the active failure model, hourly at :35 (away from the anomaly scan at :05): judges it on its live
+ * outcomes and rolls it back automatically when it has degraded (docs/models.md).
+ */
+export function modelMonitorSchedule({ timezone }: ScheduleContext): ScheduleDeclaration {
+  return {
+    id: MODEL_MONITOR_SCHEDULE_ID,
+    description: 'Failure-model live quality check (automatic rollback when degraded), hourly',
+    workflowType: modelMonitorWorkflow.name,
+    args: [{}],
+    workflowIdPrefix: 'model-monitor/scheduled',
+    calendars: [{ minute: 35, hour: '*', comment: 'hourly at :35' }],
+    timezone,
+    overlap: ScheduleOverlapPolicy.SKIP,
+    catchupWindow: '30m',
   };
 }
 

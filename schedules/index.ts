@@ -3,6 +3,7 @@ import {
   capacityForecastSchedule,
   configBackupSchedule,
   freshnessCheckSchedule,
+  modelMonitorSchedule,
   modelTrainingSchedule,
   preBackupSchedules,
   restoreDrillSchedules,
@@ -15,6 +16,7 @@ export function declaredSchedules(context: ScheduleContext): ScheduleDeclaration
   const all = [
     configBackupSchedule(context),
     modelTrainingSchedule(context),
+    modelMonitorSchedule(context),
     anomalyScanSchedule(context),
     capacityForecastSchedule(context),
     freshnessCheckSchedule(context),

@@ -11,6 +11,7 @@
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { buildCliSnapshot, nodeIdentity } from './cli-snapshot/build.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DIST = path.join(ROOT, 'dist');
@@ -23,7 +24,9 @@ const SOURCE_FILES = ['scripts/start.ts', 'scripts/demo.ts'];
 /** Read at run time next to the code (`new URL('../sentinel.example.yaml', import.meta.url)`, db/migrate.ts). */
 const ASSETS = ['sentinel.example.yaml', 'db/migrations'];
 /** Inputs that change the output without being sources: the build itself, the dependencies (the workflow bundle). */
-const BUILD_INPUTS = ['scripts/build.mjs', 'package.json', 'package-lock.json', 'tsconfig.json', ...ASSETS];
+const BUILD_INPUTS = ['scripts/build.mjs', 'scripts/cli-snapshot', 'package.json', 'package-lock.json', 'tsconfig.json', ...ASSETS];
+/** Rewritten by every `npm install`: the CLI's start-up snapshot holds a copy of the Temporal client library. */
+const OPTIONAL_INPUTS = ['node_modules/.package-lock.json'];
 
 /** Every file and folder below `dir`; a folder's mtime moves when an entry is added, removed or renamed. */
 function walk(dir, visit) {
@@ -46,12 +49,16 @@ function newestInputMtime() {
     if (statSync(full).isDirectory()) walk(full, see);
     else see(full);
   }
+  for (const file of OPTIONAL_INPUTS) if (existsSync(path.join(ROOT, file))) see(path.join(ROOT, file));
   return newest;
 }
 
 /** Why dist/ must be (re)built, or undefined when it is current. */
 export function staleReason() {
   if (!existsSync(STAMP)) return 'dist/ is missing';
+  // A snapshot loads only in the Node build that wrote it (bin/sentinel falls back to a normal start without it).
+  const identity = path.join(DIST, 'cli-snapshot', 'node-identity');
+  if (existsSync(identity) && readFileSync(identity, 'utf8').trim() !== nodeIdentity()) return 'node changed since the CLI snapshot was built';
   return newestInputMtime() > statSync(STAMP).mtimeMs ? 'a source is newer than dist/' : undefined;
 }
 
@@ -94,6 +101,20 @@ export async function build() {
     await writeWorkflowBundle(path.join(next, 'workflow-bundle.js'));
     // Its traced twin (OpenTelemetry workflow interceptors), which a worker loads when OTEL_EXPORTER_OTLP_ENDPOINT is set.
     await writeWorkflowBundle(path.join(next, 'workflow-bundle.traced.js'), { tracing: true });
+    // The CLI's start-up snapshot (bin/sentinel starts from it). Without one the CLI still works, only slower to
+    // start, so a Node that cannot build it does not fail the build (a test checks it is built here).
+    try {
+      await buildCliSnapshot(ROOT, path.join(next, 'cli-snapshot'));
+    } catch (error) {
+      rmSync(path.join(next, 'cli-snapshot'), { recursive: true, force: true });
+      process.stderr.write(
+        `build: warning: no CLI start-up snapshot (bin/sentinel starts without it): ${
+          String(error.stderr ?? error.message)
+            .trim()
+            .split('\n')[0]
+        }\n`,
+      );
+    }
     // Stamped with the time the build started: a source saved while it ran makes the next check rebuild.
     const stamp = path.join(next, '.build-stamp');
     writeFileSync(stamp, `${new Date(started).toISOString()}\n`);

@@ -23,6 +23,8 @@ export interface SentinelWorkerOptions {
   /** A prebuilt workflow bundle (tests, SENTINEL_WORKFLOW_BUNDLE); else dist/workflow-bundle.js when compiled, else bundles from source. */
   workflowBundlePath?: string | undefined;
   overrides?: Partial<WorkerOptions>;
+  /** Registered beside the product's activities (the bench's floor workflows); none in the product. */
+  extraActivities?: Record<string, (...args: never[]) => Promise<unknown>>;
 }
 
 export async function createSentinelWorker(options: SentinelWorkerOptions): Promise<Worker> {
@@ -46,7 +48,7 @@ export async function createSentinelWorker(options: SentinelWorkerOptions): Prom
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
-    activities: createActivities(deps),
+    activities: { ...createActivities(deps), ...options.extraActivities },
     ...code,
     dataConverter: sentinelDataConverter(),
     interceptors: {

@@ -9,6 +9,8 @@ import { logger } from '../platform/logger.js';
 import { startMetricsServer, type MetricsServer } from '../platform/telemetry-server.js';
 import { postgresqlProbe, readinessProbe } from '../platform/readiness.js';
 import { installTargetMetrics } from '../platform/telemetry-targets.js';
+import { installModelMonitorMetrics } from '../platform/telemetry-models.js';
+import { modelMonitorMetricsSnapshot } from '../capabilities/models/monitor-metrics.js';
 import { targetMetricsSnapshot } from '../capabilities/freshness/metrics.js';
 import { readRuntimeInfo } from '../platform/runtime-file.js';
 import { adoptLocalServiceSettings } from '../platform/runtime-env.js';
@@ -86,6 +88,9 @@ export async function runWorker(options: RunWorkerOptions = {}): Promise<void> {
         const targetSettings = cachedSettingsLoader(env.configPath);
         installTargetMetrics(() => targetMetricsSnapshot({ db: database.pool, loadSettings: targetSettings }), {
           onError: (error) => logger.warn({ err: error.message }, 'per-target metrics not refreshed; serving the previous values'),
+        });
+        installModelMonitorMetrics(() => modelMonitorMetricsSnapshot({ db: database.pool }), {
+          onError: (error) => logger.warn({ err: error.message }, 'model monitor metrics not refreshed; serving the previous values'),
         });
       }
     }

@@ -5,4 +5,5 @@ export { capacityForecastWorkflow } from './capacity-forecast.js';
 export { freshnessCheckWorkflow } from './freshness.js';
 export { configBackupWorkflow } from './config-backup.js';
 export { trainFailureModelWorkflow, rollbackModelWorkflow } from './models.js';
+export { modelMonitorWorkflow } from './model-monitor.js';
 export { restoreDrillWorkflow } from './restore-drill.js';

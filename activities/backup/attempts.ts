@@ -1,4 +1,5 @@
-import { mkdir, readdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { mkdir, readdir, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { isSameProcessAlive, killGroupAndWait, processStartTicks } from '../../platform/process-liveness.js';
@@ -41,9 +42,12 @@ export function attemptFile(backupDir: string, target: string, artifactName: str
 /** Kills (SIGTERM, then SIGKILL) and waits out what must not run next to a new attempt; returns what it stopped. */
 export async function stopEarlierAttempts(backupDir: string, target: string, artifactName: string, tick?: () => void): Promise<StoppedAttempt[]> {
   const dir = dirFor(backupDir, target);
-  await mkdir(dir, { recursive: true });
   const stopped: StoppedAttempt[] = [];
-  for (const name of await readdir(dir)) {
+  for (const name of await inFolder(dir, () => readdir(dir))) {
+    if (name.endsWith('.tmp')) {
+      await removeIfStale(path.join(dir, name));
+      continue;
+    }
     if (!name.endsWith('.json')) continue;
     const file = path.join(dir, name);
     const record = await readRecord(file);
@@ -73,7 +77,41 @@ export async function recordAttempt(file: string, pgid: number, artifactName: st
     artifactName,
     startedAt: new Date().toISOString(),
   };
-  await writeFile(file, JSON.stringify(record));
+  // Written aside and renamed into place: a concurrent stopEarlierAttempts must never read a half-written record
+  // (it would take it for a killed worker's torn write and delete it). The temporary name does not end in .json, so
+  // no one lists it; while it exists the folder is not empty, so no concurrent forgetAttempt removes the folder.
+  const temporary = `${file}.${randomUUID()}.tmp`;
+  await inFolder(path.dirname(file), async () => {
+    await writeFile(temporary, JSON.stringify(record));
+    await rename(temporary, file);
+  });
+}
+
+/** A record being written is renamed into place within milliseconds; one older than this lost its writer. */
+const STALE_TEMPORARY_MS = 60_000;
+
+/** Removes the temporary file of a record write whose worker died between the write and the rename. */
+async function removeIfStale(file: string): Promise<void> {
+  const info = await stat(file).catch(() => undefined);
+  if (info && Date.now() - info.mtimeMs > STALE_TEMPORARY_MS) await rm(file, { force: true });
+}
+
+/**
+ * Runs `op` in `dir`, creating it first. Concurrent backups of one target share the folder, and forgetAttempt
+ * removes it once empty: between this attempt's mkdir and its readdir or write another attempt may have removed it
+ * (ENOENT, seen with 200 gate runs of one target at once in `npm run bench`), so it is created again and `op` retried.
+ */
+async function inFolder<T>(dir: string, op: () => Promise<T>): Promise<T> {
+  for (let tries = 1; ; tries++) {
+    try {
+      await mkdir(dir, { recursive: true });
+      return await op();
+    } catch (error) {
+      // Node's recursive mkdir reports a folder removed under it as ENOTDIR; a real file in the way fails 20 times.
+      const code = (error as NodeJS.ErrnoException).code;
+      if ((code !== 'ENOENT' && code !== 'ENOTDIR') || tries >= 20) throw error;
+    }
+  }
 }
 
 /** Removes the record once the attempt's process has exited, if it is still this attempt's. */

@@ -1,4 +1,5 @@
 import type { ActivityDeps } from '../deps.js';
+import { createModelMonitorActivities } from './monitor.js';
 import { createModelRegistryActivities } from './registry.js';
 import { trainModelCandidate, type TrainModelCandidateInput } from './training.js';
 
@@ -7,5 +8,6 @@ export function createModelActivities(deps: ActivityDeps) {
   return {
     trainModelCandidate: (input: TrainModelCandidateInput) => trainModelCandidate(deps, input),
     ...createModelRegistryActivities(deps),
+    ...createModelMonitorActivities(deps),
   };
 }

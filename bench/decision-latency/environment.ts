@@ -1,8 +1,10 @@
+import { installDbProbe } from './db-probe.js';
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { pino } from 'pino';
@@ -13,7 +15,8 @@ import { startDevServer, TEMPORAL_BIN, type DevServer } from '../../platform/dev
 import { redactUrl } from '../../platform/redact.js';
 import { sentinelDataConverter } from '../../platform/temporal.js';
 import { installTemporalRuntime } from '../../platform/temporal-runtime.js';
-import { createSentinelWorker, WORKFLOWS_PATH } from '../../workers/create-worker.js';
+import { createSentinelWorker } from '../../workers/create-worker.js';
+import { floorActivities } from './floor-activities.js';
 import { createScratchDatabase } from '../../db/scratch-database.js';
 import { quietBundlerLogger } from '../../platform/quiet-bundler-logger.js';
 import { createTeardown } from '../shared/teardown.js';
@@ -23,6 +26,7 @@ export { withTimeout } from '../shared/teardown.js';
 
 const DEFAULT_ADMIN_URL = 'postgres://postgres:postgres@127.0.0.1:5432/postgres';
 export const BENCH_TARGET = 'bench-true';
+const BENCH_WORKFLOWS_PATH = fileURLToPath(new URL('../bench-workflows.ts', import.meta.url));
 // The pool size workers/main.ts gets from platform/database.ts for an external DATABASE_URL.
 const PRODUCT_POOL_SIZE = 10;
 
@@ -74,8 +78,9 @@ export async function openBenchEnvironment(log: (message: string) => void): Prom
     const configPath = path.join(workDir, 'sentinel.yaml');
     await writeFile(configPath, stringify({ targets: [{ name: BENCH_TARGET, kind: 'command', command: 'true', policy: 'delay' }] }));
 
-    log('bundling workflow code');
-    const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger });
+    // The product's workflows plus the floor workflows in one bundle, so both run on the one worker.
+    log('bundling workflow code (product workflows + bench floor workflows)');
+    const bundle = await bundleWorkflowCode({ workflowsPath: BENCH_WORKFLOWS_PATH, logger: quietBundlerLogger });
     const bundlePath = path.join(workDir, 'workflow-bundle.js');
     await writeFile(bundlePath, bundle.code);
 
@@ -84,6 +89,7 @@ export async function openBenchEnvironment(log: (message: string) => void): Prom
     const client = new Client({ connection, namespace, dataConverter: sentinelDataConverter() });
 
     installTemporalRuntime();
+    installDbProbe();
     const native = await NativeConnection.connect({ address });
     closers.push({ name: 'close worker connection', run: () => native.close() });
     const pool = createPool(databaseUrl, PRODUCT_POOL_SIZE);
@@ -103,6 +109,7 @@ export async function openBenchEnvironment(log: (message: string) => void): Prom
         configBackup: configBackupSourceFromEnv(),
         log: discardingInfoLogger(),
       },
+      extraActivities: floorActivities,
       overrides: workerOverrides,
     });
     const running = worker.run();

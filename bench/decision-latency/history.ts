@@ -8,6 +8,8 @@ type Payload = temporal.api.common.v1.IPayload;
 const EventType = protos.temporal.api.enums.v1.EventType;
 const FINAL_DECISIONS = new Set(['proceed', 'approved', 'rejected', 'skipped']);
 const DECISION_ATTRIBUTE = 'BackupDecision';
+/** What a floor run "decides" (and returns): it completed. */
+export const FLOOR_DECISION = 'done';
 
 /** Where the time between the start and the decision went, summed over every task before the decision (ms). */
 export interface DecisionBreakdown {
@@ -58,8 +60,13 @@ function decisionSetBy(event: HistoryEvent): string | undefined {
   return typeof value === 'string' && FINAL_DECISIONS.has(value) ? value : undefined;
 }
 
-/** Reads the run's start, decision and completion times, and the task-level breakdown up to the decision. */
-export function runTimings(history: History): RunTimings {
+/**
+ * Reads the run's start, decision and completion times, and the task-level breakdown up to the decision. The floor
+ * workflows (bench/floor-workflows.ts) take no decision: for them (`until: 'completion'`) the decision is the
+ * WorkflowExecutionCompleted event, written by the same workflow task completion as the gate's decision upsert; for
+ * the gate-shaped floor (`until: 'firstActivity'`) the first ActivityTaskScheduled event, likewise.
+ */
+export function runTimings(history: History, until: 'decision' | 'completion' | 'firstActivity' = 'decision'): RunTimings {
   const events = history.events ?? [];
   const timeOf = new Map<string, number>();
   const breakdown: DecisionBreakdown = {
@@ -85,6 +92,7 @@ export function runTimings(history: History): RunTimings {
         break;
       case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED:
         completedAt = at;
+        if (until === 'completion' && !decided) decided = { decision: FLOOR_DECISION, at };
         break;
     }
     if (decided) continue;
@@ -107,10 +115,22 @@ export function runTimings(history: History): RunTimings {
         if (event.markerRecordedEventAttributes?.markerName === 'core_local_activity') breakdown.localActivities += 1;
         break;
     }
-    const decision = decisionSetBy(event);
+    const decision =
+      until === 'decision'
+        ? decisionSetBy(event)
+        : until === 'firstActivity' && event.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+          ? FLOOR_DECISION
+          : undefined;
     if (decision) decided = { decision, at };
   }
   if (startedAt === undefined) throw new Error('history has no WorkflowExecutionStarted event');
-  if (!decided) throw new Error('history has no UpsertWorkflowSearchAttributes event with a final BackupDecision');
+  if (!decided)
+    throw new Error(
+      until === 'decision'
+        ? 'history has no UpsertWorkflowSearchAttributes event with a final BackupDecision'
+        : until === 'firstActivity'
+          ? 'history has no ActivityTaskScheduled event'
+          : 'history has no WorkflowExecutionCompleted event',
+    );
   return { startedAt, decision: decided.decision, decidedAt: decided.at, completedAt, breakdown };
 }

@@ -1,4 +1,4 @@
-import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { Client, WorkflowExecutionDescription, WorkflowHandle } from '@temporalio/client';
 import os from 'node:os';
 import { Command, Option } from 'commander';
 import type { ApprovalRow } from '../../db/repositories/approvals.js';
@@ -11,6 +11,7 @@ import { DEFAULT_WAIT_TIMEOUT_MS, waitForResult } from '../wait.js';
 import type { Prediction } from '../../domain/risk/prediction.js';
 import { CliError, printResult } from '../output.js';
 import { rootMessage } from '../../domain/errors/root-message.js';
+import { requireCommonJs } from '../../platform/commonjs.js';
 import type { ListedDump, PruneTargetReport } from '../../capabilities/dumps/retention.js';
 
 // The Temporal client library, SentinelClient and the workflow's definitions are imported when a subcommand runs (with
@@ -86,7 +87,7 @@ export function backupCommand(ctx: CliContext): Command {
       .option('--reason <text>', 'why')
       .option('--json', 'print JSON')
       .action(async (workflowId: string, opts) => {
-        const handle = await existingHandle(await ctx.client(), workflowId);
+        const { handle } = await existingHandle(await ctx.client(), workflowId);
         const { decideUpdate } = await workflowDefinitions();
         try {
           const state = await handle.executeUpdate(decideUpdate, {
@@ -132,8 +133,7 @@ export function backupCommand(ctx: CliContext): Command {
     .argument('<workflowId>', 'the pre-backup workflow ID')
     .option('--json', 'print JSON')
     .action(async (workflowId: string, opts) => {
-      const handle = await existingHandle(await ctx.client(), workflowId);
-      const description = await handle.describe();
+      const { handle, description } = await existingHandle(await ctx.client(), workflowId);
       const status = description.status.name;
       let state: PreBackupState | undefined;
       let result: PreBackupResult | undefined;
@@ -238,16 +238,19 @@ function renderPrune(reports: PruneTargetReport[]): string {
     .join('\n');
 }
 
-async function existingHandle(client: Client, workflowId: string): Promise<WorkflowHandle<typeof preBackupWorkflow>> {
+/** The run's handle and its description (one DescribeWorkflowExecution: `backup status` prints from it), or exit 2. */
+async function existingHandle(
+  client: Client,
+  workflowId: string,
+): Promise<{ handle: WorkflowHandle<typeof preBackupWorkflow>; description: WorkflowExecutionDescription }> {
   const handle = client.workflow.getHandle<typeof preBackupWorkflow>(workflowId);
-  const { WorkflowNotFoundError } = await import('@temporalio/client');
+  const { WorkflowNotFoundError } = requireCommonJs('@temporalio/client') as typeof import('@temporalio/client');
   try {
-    await handle.describe();
+    return { handle, description: await handle.describe() };
   } catch (error) {
     if (error instanceof WorkflowNotFoundError) throw new CliError(`no workflow with ID "${workflowId}"`, ExitCode.invalidInput);
     throw error;
   }
-  return handle;
 }
 
 function describeResult(r: PreBackupResult & { workflowId: string }): string {
@@ -292,7 +295,7 @@ function waitForPreBackup(handle: WorkflowHandle<typeof preBackupWorkflow>, time
       return `waiting for pre-backup workflow ${handle.workflowId}: ${state.phase}${hint}`;
     },
   }).catch(async (error: unknown) => {
-    const { ApplicationFailure, WorkflowFailedError } = await import('@temporalio/client');
+    const { ApplicationFailure, WorkflowFailedError } = requireCommonJs('@temporalio/client') as typeof import('@temporalio/client');
     if (!(error instanceof WorkflowFailedError)) throw error;
     // The run itself failed (not its backup): an invalid input is the caller's mistake, anything else a failed backup.
     const invalid = error.cause instanceof ApplicationFailure && error.cause.type === 'InvalidInput';

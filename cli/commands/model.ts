@@ -207,6 +207,37 @@ export function modelCommand(ctx: CliContext): Command {
     });
 
   model
+    .command('monitor')
+    .description(
+      "Live quality of the active model: its recorded predictions against the outcomes of the runs in sentinel.yaml's modelMonitor window, beside its validation scores, the model it replaced and the rules on the same runs; the verdict the hourly modelMonitorWorkflow would reach now, its last check and the last automatic rollback (read-only)",
+    )
+    .option('--json', 'print JSON')
+    .action(async (opts) => {
+      const [{ assessLiveQuality }, { automaticRollbacks, latestCheck }, { AUTOMATIC_ROLLBACK_EVENT }] = await Promise.all([
+        import('../../capabilities/models/model-monitor.js'),
+        import('../../db/repositories/model-monitor.js'),
+        import('../../domain/models/monitor-contract.js'),
+      ]);
+      const db = (await ctx.db()).pool;
+      const live = await assessLiveQuality(db, await ctx.config());
+      const last = await latestCheck(db);
+      const rollbacks = await automaticRollbacks(db, AUTOMATIC_ROLLBACK_EVENT);
+      const output = {
+        ...live,
+        lastCheck: last && { at: last.checkedAt.toISOString(), verdict: last.verdict, modelVersion: last.modelVersion, checkedBy: last.checkedBy },
+        automaticRollbacks: rollbacks.total,
+        lastAutomaticRollback: rollbacks.last && {
+          at: rollbacks.last.at.toISOString(),
+          fromVersion: rollbacks.last.version,
+          toVersion: rollbacks.last.toVersion,
+          by: rollbacks.last.actor,
+          reason: rollbacks.last.reason,
+        },
+      };
+      printResult(output, opts.json, (o: typeof output) => describeMonitor(o));
+    });
+
+  model
     .command('rollback')
     .description(
       'Run rollbackModelWorkflow: pause the training schedule, restore a snapshot (default: the one before the last change), verify checksum and canary, unpause',
@@ -474,4 +505,49 @@ async function trainingProgress(client: Client, handle: WorkflowHandle): Promise
   if (!beat?.phase) return `${prefix}: ${name}${attempt}`;
   const count = beat.total ? ` ${beat.done ?? 0}/${beat.total}` : beat.done ? ` ${beat.done}` : '';
   return `${prefix}: ${name} ${beat.phase}${count}${attempt}`;
+}
+
+/** Human output of `sentinel model monitor`. */
+function describeMonitor(o: {
+  verdict: string;
+  reason: string;
+  modelVersion: number | null;
+  replacedVersion: number | null;
+  window: { days: number; maxOutcomes: number; from: string | null; to: string | null; activeSince: string | null };
+  judgement: import('../../domain/models/live-quality.js').LiveQualityJudgement | null;
+  response: import('../../domain/models/live-quality.js').MonitorResponse;
+  shadowProblems: string[];
+  lastCheck: { at: string; verdict: string } | null;
+  automaticRollbacks: number;
+  lastAutomaticRollback: { at: string; fromVersion: number | null; toVersion: number | null; reason: string | null } | null;
+}): string {
+  const lines = [`${o.verdict.toUpperCase()}: ${o.reason}`];
+  if (o.modelVersion !== null) {
+    lines.push(
+      `model ${o.modelVersion} (replaced ${o.replacedVersion ?? 'the rules'}), active since ${o.window.activeSince ?? '-'}; window: last ${o.window.days} days, at most ${o.window.maxOutcomes} outcomes${o.window.from ? ` (${o.window.from} .. ${o.window.to})` : ''}`,
+    );
+  }
+  const j = o.judgement;
+  if (j) {
+    lines.push(`${j.outcomes} outcomes, ${j.failures} failures; base-rate Brier ${pct(j.baseRateBrier)}`);
+    lines.push(`${'PREDICTOR'.padEnd(12)}  ${'PR-AUC'.padEnd(6)}  ${'ROC-AUC'.padEnd(7)}  BRIER`);
+    const row = (name: string, m: { prAuc: number | null; rocAuc: number | null; brier: number | null } | null) =>
+      m && lines.push(`${name.padEnd(12)}  ${pct(m.prAuc).padEnd(6)}  ${pct(m.rocAuc).padEnd(7)}  ${pct(m.brier)}`);
+    row('live', j.active);
+    row('validation', j.validation && { prAuc: j.validation.prAuc, rocAuc: null, brier: j.validation.brier });
+    row('replaced', j.replaced);
+    row('rules', j.rules);
+    lines.push(`at the gates' thresholds: ${j.active.flagged} flagged, precision ${pct(j.active.precision)}, recall ${pct(j.active.recall)}`);
+    for (const c of j.checks)
+      lines.push(
+        `  ${c.degraded ? 'DEGRADED' : 'ok      '}  ${c.name.padEnd(19)}  gap ${c.gap.toFixed(4)}, lower bound ${c.lowerBound.toFixed(4)}, tolerance ${c.tolerance}`,
+      );
+  }
+  for (const problem of o.shadowProblems) lines.push(`note: ${problem}`);
+  if (o.response.action === 'rollback') lines.push(`the monitor would roll back to model ${o.response.toVersion}`);
+  if (o.response.action === 'alert-only') lines.push(`the monitor would only alert: ${o.response.why}`);
+  lines.push(`last check: ${o.lastCheck ? `${o.lastCheck.at} (${o.lastCheck.verdict})` : 'never'}`);
+  const r = o.lastAutomaticRollback;
+  lines.push(`automatic rollbacks: ${o.automaticRollbacks}${r ? `; last ${r.at}: model ${r.fromVersion} to ${r.toVersion}: ${r.reason ?? ''}` : ''}`);
+  return lines.join('\n');
 }

@@ -23,6 +23,10 @@ export interface BackupRunRow {
   artifactSha256?: string | null;
   tableCounts?: Record<string, number> | null;
   source?: 'sentinel' | 'import';
+  /** Which predictor produced failureProbability: a model version, or the rules (migration 0012). */
+  predictedBy?: 'model' | 'rules' | null;
+  modelVersion?: number | null;
+  predictionThreshold?: number | null;
 }
 
 /** Inserts one run; a second insert of the same backup_id (an activity retry) changes nothing. Returns true if new. */
@@ -30,9 +34,10 @@ export async function insertBackupRun(db: pg.Pool | pg.PoolClient, run: BackupRu
   const result = await db.query(
     `INSERT INTO backup_runs (backup_id, target, started_at, ended_at, status, duration_seconds, size_bytes,
        database_size_gb, free_space_gb, estimated_duration, estimated_size, error_message, hour_of_day, day_of_week,
-       workflow_id, workflow_run_id, decision, failure_probability, risk_level, artifact_path, artifact_sha256, source, table_counts)
+       workflow_id, workflow_run_id, decision, failure_probability, risk_level, artifact_path, artifact_sha256, source, table_counts,
+       predicted_by, model_version, prediction_threshold)
      VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,EXTRACT(HOUR FROM $3::timestamptz AT TIME ZONE 'UTC'),
-       EXTRACT(DOW FROM $3::timestamptz AT TIME ZONE 'UTC'),$13,$14,$15,$16,$17,$18,$19,$20,$21)
+       EXTRACT(DOW FROM $3::timestamptz AT TIME ZONE 'UTC'),$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24)
      ON CONFLICT DO NOTHING`,
     [
       run.backupId,
@@ -56,6 +61,9 @@ export async function insertBackupRun(db: pg.Pool | pg.PoolClient, run: BackupRu
       run.artifactSha256 ?? null,
       run.source ?? 'sentinel',
       run.tableCounts ? JSON.stringify(run.tableCounts) : null,
+      run.predictedBy ?? null,
+      run.predictedBy === 'model' ? (run.modelVersion ?? null) : null,
+      run.predictionThreshold ?? null,
     ],
   );
   return (result.rowCount ?? 0) > 0;

@@ -276,6 +276,29 @@ const alertsSection = z.strictObject({
   routes: z.array(alertRoute).default([]),
 });
 
+/**
+ * The live quality monitor of the active failure model (issue 16, item 8; docs/models.md, "Live monitoring and
+ * automatic rollback"). Defaults: domain/models/live-quality.ts DEFAULT_MODEL_MONITOR_POLICY.
+ */
+const modelMonitorSection = z.strictObject({
+  /** false: the hourly check records nothing, never alerts and never rolls back. */
+  enabled: z.boolean().default(true),
+  /** Live outcomes of runs that started in the last `windowDays` days ... */
+  windowDays: z.number().int().min(1).max(365).default(14),
+  /** ... at most the newest `maxOutcomes` of them. */
+  maxOutcomes: z.number().int().min(10).max(100_000).default(1000),
+  /** No verdict below these counts. */
+  minOutcomes: z.number().int().min(10).max(100_000).default(100),
+  minFailures: z.number().int().min(1).max(100_000).default(10),
+  brierTolerance: z.number().min(0).max(1).default(0.02),
+  prAucTolerance: z.number().min(0).max(1).default(0.05),
+  /** Level of the one-sided bootstrap lower bound a gap must clear to count as a degradation. */
+  confidence: z.number().min(0.5).max(0.999).default(0.95),
+  bootstrapSamples: z.number().int().min(100).max(10_000).default(500),
+  /** rollback: start rollbackModelWorkflow to the model it replaced (when there is one); alert: only alert. */
+  onDegraded: z.enum(['rollback', 'alert']).default('rollback'),
+});
+
 export const settingsSchema = z
   .strictObject({
     timezone: z.string().default('UTC'),
@@ -285,6 +308,8 @@ export const settingsSchema = z
     targets: z.array(target).default([]),
     /** Absent: no configured channels (ALERT_WEBHOOK_URL, when set, still receives every alert). */
     alerts: alertsSection.optional(),
+    /** Absent: the defaults (monitoring on, automatic rollback on). */
+    modelMonitor: modelMonitorSection.optional(),
   })
   .superRefine((config, ctx) => {
     const seen = new Set<string>();

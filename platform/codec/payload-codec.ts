@@ -16,12 +16,11 @@
  * Runs outside the workflow sandbox (the SDK applies codecs in the worker's main thread), so node:crypto is fine.
  */
 import { createCipheriv, createDecipheriv, randomBytes as systemRandomBytes } from 'node:crypto';
-import { METADATA_ENCODING_KEY, type Payload, type PayloadCodec } from '@temporalio/common';
-// CommonJS package: Node's ESM loader sees only its default export.
-import proto from '@temporalio/proto';
+import type { Payload, PayloadCodec } from '@temporalio/common';
 import { CONFIG_BACKUP_KEY_ENV } from '../../domain/config-backup/keyring-name.js';
 import { ConfigCryptoError, type ConfigCryptoErrorCode } from '../../domain/config-backup/errors.js';
 import type { RandomBytes } from '../../domain/config-backup/types.js';
+import { requireCommonJs } from '../commonjs.js';
 import { codecKeysFromEnv, type CodecKeys } from './codec-keys.js';
 
 export const ENCRYPTED_ENCODING = 'binary/encrypted';
@@ -31,6 +30,8 @@ export const CODEC_CIPHER = 'sentinel/aes-256-gcm/v1';
 export const CODEC_NONCE_BYTES = 12;
 export const CODEC_TAG_BYTES = 16;
 
+const { METADATA_ENCODING_KEY } = requireCommonJs('@temporalio/common') as typeof import('@temporalio/common');
+const proto = requireCommonJs('@temporalio/proto') as typeof import('@temporalio/proto');
 const ProtoPayload = proto.temporal.api.common.v1.Payload;
 const utf8 = (text: string) => Buffer.from(text, 'utf8');
 const text = (bytes: Uint8Array | null | undefined) => (bytes ? Buffer.from(bytes).toString('utf8') : undefined);

@@ -13,6 +13,8 @@ import {
 } from '../../domain/models/contract.js';
 import { writeHistoryFile } from '../../capabilities/history/history-file.js';
 import { importHistoryFile } from '../../capabilities/history/history-import.js';
+import { insertBackupRun } from '../../db/repositories/backup-runs.js';
+import { modelMonitorWorkflowId, type ModelMonitorResult } from '../../domain/models/monitor-contract.js';
 import { completed, failedWith, RECORDED_AT, type Recorder } from './recording.js';
 import { MODELS_TASK_QUEUE } from './stack.js';
 
@@ -43,13 +45,15 @@ export async function recordModels(r: Recorder): Promise<void> {
   const file = path.join(r.stack.dir, 'model-history.csv');
   await writeHistoryFile(file, generateHistory(HISTORY));
   await importHistoryFile(modelsPool, file);
-  await r.capture('trainFailureModelWorkflow', 'promoted', await train('promoted', { params: { nTrees: 30, seed: 1 } }), outcome('promoted'));
+  const promoted = await r.capture('trainFailureModelWorkflow', 'promoted', await train('promoted', { params: { nTrees: 30, seed: 1 } }), outcome('promoted'));
   await r.capture(
     'trainFailureModelWorkflow',
     'kept-candidate',
     await train('kept-candidate', { params: { nTrees: 1, maxDepth: 1, seed: 1 } }),
     outcome('kept-candidate'),
   );
+
+  await recordMonitor(r, promoted.ok ? (promoted.result as TrainModelResult).version : null);
 
   await client.schedule.create({
     scheduleId: TRAINING_SCHEDULE,
@@ -82,4 +86,47 @@ export async function recordModels(r: Recorder): Promise<void> {
       .delete()
       .catch(() => undefined);
   }
+}
+
+/**
+ * The live quality monitor on the promoted model: no verdict without outcomes, then degraded outcomes with no model
+ * before it (the rules predicted), which only alerts. The rollback child path is covered by
+ * test/integration/model-monitor.test.ts.
+ */
+async function recordMonitor(r: Recorder, version: number | null): Promise<void> {
+  if (version === null) throw new Error('no promoted model to monitor');
+  const { client, modelsPool } = r.stack;
+  const monitor = (scenario: string): Promise<WorkflowHandle> =>
+    client.workflow.start('modelMonitorWorkflow', {
+      taskQueue: MODELS_TASK_QUEUE,
+      workflowId: `${modelMonitorWorkflowId(RECORDED_AT)}-${scenario}`,
+      args: [{ trainingScheduleId: TRAINING_SCHEDULE }],
+    });
+  const verdict = (expected: ModelMonitorResult['verdict'], response: ModelMonitorResult['response']) =>
+    completed<ModelMonitorResult>((result) =>
+      result.verdict === expected && result.response === response ? undefined : `${result.verdict} / ${result.response}: ${result.reason}`,
+    );
+  await r.capture('modelMonitorWorkflow', 'insufficient-data', await monitor('insufficient-data'), verdict('insufficient-data', 'none'));
+
+  // 200 live outcomes the model got backwards: low for the 30 that fail, high for a quarter of those that complete.
+  const since = (await modelsPool.query('SELECT taken_at FROM model_snapshots WHERE replaced_by = $1 ORDER BY id DESC LIMIT 1', [version])).rows[0]
+    .taken_at as Date;
+  for (let i = 0; i < 200; i++) {
+    const failed = i % 6 === 0 && i < 180;
+    const at = new Date(since.getTime() + 1 + i);
+    await insertBackupRun(modelsPool, {
+      backupId: `recorded-live-${i}`,
+      target: `db-00${(i % 6) + 1}`,
+      startedAt: at,
+      endedAt: at,
+      status: failed ? 'failed' : 'completed',
+      durationSeconds: 0,
+      sizeBytes: 1_000_000_000,
+      failureProbability: failed ? 0.02 : i % 4 === 1 ? 0.85 : 0.05,
+      predictedBy: 'model',
+      modelVersion: version,
+      predictionThreshold: 0.5,
+    });
+  }
+  await r.capture('modelMonitorWorkflow', 'degraded-alert-only', await monitor('degraded-alert-only'), verdict('degraded', 'alert-only'));
 }

@@ -6,7 +6,7 @@ import { pruneTargetDumps } from '../../capabilities/dumps/retention.js';
 import { forecastTargetCapacity } from '../../capabilities/monitoring/capacity.js';
 import { parseSettings } from '../../domain/settings/schema.js';
 import { insertBackupRun } from '../../db/repositories/backup-runs.js';
-import { applyRetention, type RetentionPolicy } from '../../domain/config-backup/retention.js';
+import { applyRetention } from '../../domain/config-backup/retention.js';
 import { runCli } from '../helpers/cli.js';
 import { keepingPolicy } from '../helpers/retention-policies.js';
 import { createHarness, type Harness } from '../helpers/harness.js';

@@ -48,9 +48,20 @@ export interface Prepared {
   view: SerializedView | null;
 }
 
-/** Payloads first (made durable), then the rows, in one transaction that proves the lock is still ours. */
-async function commit(options: StepOptions, prepared: readonly Prepared[]): Promise<Map<string, number>> {
-  await options.services.store.flush();
+/**
+ * Payloads first (made durable), then the rows, in one transaction that proves the lock is still ours. An item
+ * whose payload could not be made durable (the store's deferred fsync or rename failed) is committed as failed
+ * instead, alone: the rest of the batch goes on. `prepared` is updated in place, so the caller reports what was
+ * committed.
+ */
+async function commit(options: StepOptions, prepared: Prepared[]): Promise<Map<string, number>> {
+  const failedObjects = await options.services.store.flush();
+  if (failedObjects.size > 0) {
+    for (const [index, p] of prepared.entries()) {
+      const reason = p.item.contentHash && p.item.status !== 'failed' ? failedObjects.get(p.item.contentHash) : undefined;
+      if (reason !== undefined) prepared[index] = storeFailure(p.item.type, p.item.name, reason);
+    }
+  }
   const views: NewView[] = [];
   for (const p of prepared) {
     if (p.view)
@@ -72,6 +83,10 @@ async function commit(options: StepOptions, prepared: readonly Prepared[]): Prom
       prepared.map((p) => p.item),
     );
   });
+}
+
+function storeFailure(type: ConfigItemType, name: string, reason: string): Prepared {
+  return { view: null, item: { type, name, status: 'failed', failureCode: 'store-error', failureReason: redactSecrets(`${name}: ${reason}`) } };
 }
 
 function outcomeOf(item: NewItem, ids: Map<string, number>): ItemOutcome {
@@ -177,8 +192,9 @@ export async function backupEnvironment(options: StepOptions & { prefix: string;
     () => serializeView(services.redactor.redactMap(vars, { format: 'env' })),
     'env',
   );
-  const ids = await commit(options, [prepared]);
-  return totalsOf([outcomeOf(prepared.item, ids)], [prepared.item]);
+  const batch = [prepared];
+  const ids = await commit(options, batch);
+  return totalsOf([outcomeOf(batch[0]!.item, ids)], [batch[0]!.item]);
 }
 
 /** Application configs given as data; an app whose config cannot be encoded fails alone. */

@@ -6,9 +6,13 @@
  * dedupe is decided by the name (the keyed hash) and `put` of an existing hash writes nothing.
  *
  * Writes are crash-safe: temp file in the same directory, fsync, read-back, atomic rename, directory fsync (or,
- * with `deferDirectorySync`, one batched fsync per touched directory in `flush()`). A crash can leave only stale
+ * with `deferDirectorySync`, one batched fsync per touched directory in `flush()`). With `deferFileSync` as well,
+ * `put` only writes and reads back the temp file, and `flush()` fsyncs every pending temp file at once, then renames
+ * them and fsyncs their directories: an object gets its final name only once its bytes are on disk, as before, but
+ * 2,000 objects cost one burst of concurrent fsyncs that the filesystem's journal commits together instead of
+ * 2,000 journal commits one after another (BENCHMARKS.md, "Configuration backups"). A crash can leave only stale
  * temp files or objects no metadata row references yet; `removeUnreferenced` cleans both. Callers commit metadata
- * rows only after `put` (and `flush`, when deferring) resolved.
+ * rows only after `put` (and `flush`, when deferring) resolved, and not for the objects `flush` reports failed.
  *
  * Concurrency: puts of the same hash inside one process share one write. Across processes a rename may replace an
  * object with an equivalent one (same plaintext, same key); overlapping runs should still be prevented (advisory
@@ -18,7 +22,7 @@ import { mkdir, readdir, readFile, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { payloadContext } from '../../../domain/config-backup/contexts.js';
 import { inspectEnvelope, openEnvelope, type Keyring } from '../../../domain/config-backup/crypto.js';
-import { commitReplacing, DirectorySyncer, TEMP_PREFIX, writeSyncedTempFile } from './durable-fs.js';
+import { commitReplacing, DirectorySyncer, fsyncFile, TEMP_PREFIX, writeSyncedTempFile } from './durable-fs.js';
 
 export const DEFAULT_PAYLOAD_DIR = '.data/config-backups';
 const HASH_PATTERN = /^[0-9a-f]{64}$/;
@@ -63,7 +67,24 @@ export interface PayloadStoreOptions {
    * still fsynced per object before its rename). For big runs: put everything, `flush()`, then commit the rows.
    */
   deferDirectorySync?: boolean;
+  /**
+   * Also defer each new object's own fsync and rename to `flush()` (implies `deferDirectorySync`): `put` leaves the
+   * object as a read-back temp file that `has()` already counts, `flush()` makes every pending one durable and
+   * names it, and reports the ones it could not. Commit no row that references an object `flush` reported failed.
+   */
+  deferFileSync?: boolean;
 }
+
+/** An object written by `put` and waiting for `flush()` (deferred file sync). */
+interface PendingObject {
+  hash: string;
+  tempPath: string;
+  finalPath: string;
+  bytes: number;
+}
+
+/** Objects at most this many at once in `flush()`: enough to keep the disk queue full, few file descriptors. */
+const FLUSH_CONCURRENCY = 64;
 
 export interface StoreCounters {
   objectsWritten: number;
@@ -79,13 +100,17 @@ export class PayloadStore {
   private readonly index = new Map<string, Promise<Set<string>>>();
   private readonly dirtyDirs = new Set<string>();
   private readonly deferDirectorySync: boolean;
+  private readonly deferFileSync: boolean;
+  private pending: PendingObject[] = [];
+  private readonly failedObjects = new Map<string, string>();
   private counters: StoreCounters = { objectsWritten: 0, bytesWritten: 0 };
 
   /** `dir` is the store root, e.g. `DEFAULT_PAYLOAD_DIR` resolved by the caller. */
   constructor(dir: string, options: PayloadStoreOptions = {}) {
     this.dir = dir;
     this.objectsDir = join(dir, 'objects');
-    this.deferDirectorySync = options.deferDirectorySync ?? false;
+    this.deferFileSync = options.deferFileSync ?? false;
+    this.deferDirectorySync = this.deferFileSync || (options.deferDirectorySync ?? false);
   }
 
   pathFor(hash: string): string {
@@ -232,13 +257,38 @@ export class PayloadStore {
   }
 
   /**
-   * Makes every name committed so far durable (directory fsyncs). A no-op unless the store was created with
-   * `deferDirectorySync`; then call it before committing the metadata rows that reference new payloads.
+   * Makes every object stored so far durable under its final name. With `deferDirectorySync` only: fsyncs the
+   * directories of the names committed so far. With `deferFileSync`: fsyncs every pending temp file, renames it to
+   * its name and fsyncs the directories. Call it before committing the metadata rows that reference new payloads.
+   * Returns the objects that could not be made durable (hash -> reason, cumulative for this instance): rows for
+   * them must not be committed; a later `put` of the same hash writes it again. A no-op for a store that defers
+   * nothing.
    */
-  async flush(): Promise<void> {
+  async flush(): Promise<ReadonlyMap<string, string>> {
+    const pending = this.pending;
+    this.pending = [];
+    let next = 0;
+    const settle = async (): Promise<void> => {
+      while (next < pending.length) {
+        const object = pending[next++]!;
+        try {
+          await fsyncFile(object.tempPath);
+          await commitReplacing(object.tempPath, object.finalPath, (dir) => this.syncDirectory(dir));
+        } catch (error) {
+          await unlink(object.tempPath).catch(() => undefined);
+          (await this.fanoutIndex(object.hash.slice(0, 2), object.hash)).delete(object.hash);
+          this.counters.objectsWritten -= 1;
+          this.counters.bytesWritten -= object.bytes;
+          const code = (error as NodeJS.ErrnoException).code;
+          this.failedObjects.set(object.hash, `making the payload durable failed (${code ?? (error as Error).name})`);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(FLUSH_CONCURRENCY, pending.length) }, settle));
     const dirs = [...this.dirtyDirs];
     this.dirtyDirs.clear();
     await Promise.all(dirs.map((dir) => this.syncer.sync(dir)));
+    return this.failedObjects;
   }
 
   private async write(hash: string, envelope: Uint8Array): Promise<PutResult> {
@@ -255,8 +305,13 @@ export class PayloadStore {
     }
     // Temp file + fsync + read-back, then an atomic rename. Replacing an object that appeared meanwhile (another
     // process) is harmless: both envelopes hold the same plaintext under the same key.
-    const tempPath = await writeSyncedTempFile(finalPath, envelope);
-    await commitReplacing(tempPath, finalPath, (dir) => this.syncDirectory(dir));
+    const tempPath = await writeSyncedTempFile(finalPath, envelope, { sync: !this.deferFileSync });
+    if (this.deferFileSync) {
+      this.pending.push({ hash, tempPath, finalPath, bytes: envelope.length });
+      this.failedObjects.delete(hash);
+    } else {
+      await commitReplacing(tempPath, finalPath, (dir) => this.syncDirectory(dir));
+    }
     (await this.fanoutIndex(hash.slice(0, 2), hash)).add(hash);
     this.counters.objectsWritten += 1;
     this.counters.bytesWritten += envelope.length;

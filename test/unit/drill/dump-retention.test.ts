@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { keepingPolicy } from '../../helpers/retention-policies.js';
 import { describe, expect, it } from 'vitest';
-import { applyRetention, type RetentionPolicy } from '../../../domain/config-backup/retention.js';
+import { applyRetention } from '../../../domain/config-backup/retention.js';
 import { LEASED_REASON, NEWEST_DRILLED_REASON, planDumpRetention, steadyStateKept } from '../../../domain/dumps/retention-plan.js';
 import { keptUnderPolicySeries } from '../../../domain/monitoring/capacity-plan.js';
 import { applyDrillSignal } from '../../../domain/risk/rules.js';

@@ -11,6 +11,7 @@ import { MetricsInputError } from '../../../domain/metrics/errors.js';
 import { forecast, validateHorizon, validateSizes } from '../../../domain/metrics/forecast.js';
 import { validateCapacity } from '../../../domain/metrics/capacity.js';
 import { validateRollbackModelInput, validateTrainModelInput } from '../../../domain/models/contract.js';
+import { validateModelMonitorInput } from '../../../domain/models/monitor-contract.js';
 import { resolveHorizonDays, validateAnomalyMonitorInput, validateCapacityForecastInput } from '../../../domain/monitoring/inputs.js';
 import { validatePreBackupInput } from '../../../domain/pre-backup/contract.js';
 import { validateRestoreDrillInput } from '../../../domain/drill/contract.js';
@@ -72,6 +73,7 @@ const VALIDATORS: Array<{ name: string; validate: (input: unknown) => unknown; s
     shape: structuredButWrong({ targets: fc.array(targetName, { maxLength: 3 }) }),
   },
   { name: 'validateRestoreDrillInput', validate: validateRestoreDrillInput, shape: shapes.restoreDrill },
+  { name: 'validateModelMonitorInput', validate: validateModelMonitorInput, shape: structuredButWrong({ trainingScheduleId: anyText(20) }) },
 ];
 
 describe.each(VALIDATORS)('$name under hostile input', ({ validate, shape }) => {

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { registry } from '../../../platform/telemetry.js';
 import '../../../platform/telemetry-targets.js'; // registers the per-target gauges read from PostgreSQL
+import '../../../platform/telemetry-models.js'; // registers the model monitor gauges read from PostgreSQL
 
 /**
  * The shipped Prometheus alert rules and Grafana dashboard, checked by Prometheus's own tool (Debian's `prometheus`
@@ -111,10 +112,11 @@ describe('Prometheus alert rules and the Grafana dashboard', () => {
         .map((n) => `${u.where}: ${n}`),
     );
     expect(unknown).toEqual([]);
-    // Every metric a per-target panel or rule reads carries the target label.
+    // Every metric a per-target panel or rule reads carries the target label. The failure model's live quality
+    // (sentinel_model_*) is fleet-wide: one active model predicts for every target, so its gauges have none.
     const perTarget = [...ruleExprs.map((r) => r.expr), ...dashboardQueries.map((q) => q.expr)]
       .flatMap(metricNames)
-      .filter((n) => n.startsWith('sentinel_'))
+      .filter((n) => n.startsWith('sentinel_') && !n.startsWith('sentinel_model_'))
       .map((n) => (exported.has(n) ? n : n.replace(/_(bucket|sum|count)$/, '')));
     for (const name of new Set(perTarget)) expect((registry.getSingleMetric(name) as unknown as { labelNames: string[] }).labelNames, name).toContain('target');
   });
