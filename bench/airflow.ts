@@ -1,22 +1,3 @@
-/**
- * Backup Sentinel's pre-backup decision against Apache Airflow (`npm run bench:airflow`, optional, not in CI).
- *
- *   1. installs Airflow 3.3.2 with the postgres extra into bench/.airflow-venv (once; pinned by bench/airflow/constraints.txt);
- *   2. starts a private Airflow (LocalExecutor, its own database on the test PostgreSQL, AIRFLOW_HOME in a temporary
- *      folder, the settings of bench/airflow/settings.ts) with the DAG predict -> branch -> proceed | high_risk;
- *   3. measures trigger -> branch decision over sequential runs and decisions/s over a burst triggered at once, from
- *      Airflow's own timestamps (run queued_at -> branch task end_date), triggering through the REST API;
- *   4. stops Airflow and drops its database, then runs `npm run bench` on the same machine right after, with the
- *      same burst size, and writes both and their ratios to bench/results/airflow.json.
- * Method and figures: BENCHMARKS.md, "Against Apache Airflow".
- *
- * Knobs (env): BENCH_AIRFLOW_WARMUP_RUNS (3), BENCH_AIRFLOW_LATENCY_RUNS (40, at least 30), BENCH_AIRFLOW_BURST_RUNS
- * (100), BENCH_AIRFLOW_TRIGGER_CONCURRENCY (10), BENCH_AIRFLOW_CONFIG (JSON {"section.key": value}, experiments only),
- * BENCH_AIRFLOW_RESULTS_FILE (bench/results/airflow.json; "-" to skip), BENCH_AIRFLOW_TIMEOUT_MS (2 400 000),
- * SENTINEL_BENCH_DATABASE_URL / DATABASE_URL (the PostgreSQL server; default postgres:postgres@127.0.0.1:5432).
- * Ctrl-C stops Airflow, drops its database and removes its folder before exiting.
- */
-import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadAverage, machineFacts } from './decision-latency/machine.js';
@@ -30,6 +11,7 @@ import { type AirflowBenchSummary, markdownReport } from './airflow/report.js';
 import { runSentinelBench } from './airflow/sentinel.js';
 import { AIRFLOW_VERSION, parseConfigOverrides, TUNED_SETTINGS, withOverrides } from './airflow/settings.js';
 import { burstThroughput, meanBreakdown, ratios, triggerToDecision } from './airflow/timings.js';
+import { writeResults } from './shared/results.js';
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 const REPO_DIR = path.dirname(BENCH_DIR);
@@ -178,11 +160,8 @@ async function main(): Promise<number> {
     process.stdout.write(
       `${JSON.stringify({ ...summary, sentinel: { ...summary.sentinel, summary: '(in the results file)' } }, null, 2)}\n\n${markdownReport(summary)}\n`,
     );
-    if (settings.resultsFile !== '-') {
-      await mkdir(path.dirname(settings.resultsFile), { recursive: true });
-      await writeFile(settings.resultsFile, `${JSON.stringify(summary, null, 2)}\n`);
-      log(`summary written to ${path.relative(process.cwd(), settings.resultsFile)}`);
-    }
+    const written = await writeResults(settings.resultsFile, summary);
+    if (written) log(`summary written to ${written}`);
     if (summary.airflow.runsNotProceeding > 0 || sentinel.runsNotProceeding > 0 || sentinel.exitCode !== 0) exitCode = 1;
   } catch (error) {
     if (signalled) log(`interrupted by ${signalled}; Airflow stopped and its database dropped`);

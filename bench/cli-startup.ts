@@ -36,6 +36,7 @@ import { startDevServer, TEMPORAL_BIN } from '../platform/dev-server.js';
 import { loadAverage, machineFacts } from './decision-latency/machine.js';
 import { intFromEnv } from './env.js';
 import { procCpuSeconds } from './shared/proc.js';
+import { writeResults } from './shared/results.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = path.join(ROOT, 'bin', 'sentinel.js');
@@ -256,10 +257,7 @@ try {
       '',
     ].join('\n'),
   );
-  if (settings.resultsFile !== '-') {
-    await mkdir(path.dirname(settings.resultsFile), { recursive: true });
-    await writeFile(settings.resultsFile, `${JSON.stringify(report, null, 2)}\n`);
-  }
+  await writeResults(settings.resultsFile, report);
 } finally {
   await server.stop();
   await database.drop().catch(() => undefined);

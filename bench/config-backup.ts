@@ -24,7 +24,7 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { WorkflowHandle } from '@temporalio/client';
@@ -41,6 +41,7 @@ import { cpuBetween, cpuSnapshot, type CpuUse } from './decision-latency/cpu.js'
 import { procCpuSeconds } from './shared/proc.js';
 import { loadAverage, machineFacts } from './decision-latency/machine.js';
 import { intFromEnv } from './env.js';
+import { writeResults } from './shared/results.js';
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 const settings = {
@@ -205,11 +206,8 @@ async function main(): Promise<number> {
 
     const summary = summarize(machine, env, corpus, repeats, cliVerifySeconds, restic, resticRepositoryVersion, stages);
     process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
-    if (settings.resultsFile !== '-') {
-      await mkdir(path.dirname(settings.resultsFile), { recursive: true });
-      await writeFile(settings.resultsFile, `${JSON.stringify(summary, null, 2)}\n`);
-      log(`summary written to ${path.relative(process.cwd(), settings.resultsFile)}`);
-    }
+    const written = await writeResults(settings.resultsFile, summary);
+    if (written) log(`summary written to ${written}`);
     return 0;
   } catch (error) {
     log(`failed: ${(error as Error).stack ?? String(error)}`);

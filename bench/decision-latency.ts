@@ -1,17 +1,3 @@
-/**
- * Decision-latency benchmark of the pre-backup gate (`npm run bench`). Starts its own Temporal dev server (unless
- * TEMPORAL_ADDRESS is set), a fresh PostgreSQL database and one in-process worker, then measures
- *   - latency: sequential runs, WorkflowExecutionStarted -> the upsert setting BackupDecision to its final value,
- *     both server timestamps from each run's history;
- *   - throughput: many runs started at once against the one worker, runs / (last decision - first start).
- * Method and recorded figures: BENCHMARKS.md, "Pre-backup decisions".
- *
- * Knobs (env): BENCH_WARMUP_RUNS (20), BENCH_LATENCY_RUNS (200), BENCH_THROUGHPUT_RUNS (400),
- * BENCH_START_CONCURRENCY (50), BENCH_TIMEOUT_MS (1 200 000), BENCH_WORKER_OVERRIDES (JSON, profiling only),
- * BENCH_RESULTS_FILE (bench/results/decision-latency.json; "-" to skip), BENCH_SERVER_PID (CPU accounting of a server
- * given by TEMPORAL_ADDRESS).
- */
-import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BENCH_TARGET, openBenchEnvironment, withTimeout, type BenchEnvironment } from './decision-latency/environment.js';
@@ -35,6 +21,7 @@ import {
   type KindProfile,
 } from './decision-latency/summary.js';
 import { intFromEnv } from './env.js';
+import { writeResults } from './shared/results.js';
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 const MIN_LATENCY_RUNS = 200;
@@ -224,11 +211,8 @@ async function main(): Promise<number> {
     env = await Promise.race([opening, timedOut]);
     const summary = await Promise.race([measureAll(env), timedOut, env.workerFailed]);
     process.stdout.write(`${JSON.stringify(summary, null, 2)}\n\n${markdownTables(summary)}\n`);
-    if (settings.resultsFile !== '-') {
-      await mkdir(path.dirname(settings.resultsFile), { recursive: true });
-      await writeFile(settings.resultsFile, `${JSON.stringify(summary, null, 2)}\n`);
-      log(`summary written to ${path.relative(process.cwd(), settings.resultsFile)}`);
-    }
+    const written = await writeResults(settings.resultsFile, summary);
+    if (written) log(`summary written to ${written}`);
     if (summary.runsNotProceeding > 0) exitCode = 1;
   } catch (error) {
     log(`failed: ${(error as Error).stack ?? String(error)}`);

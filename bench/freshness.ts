@@ -1,18 +1,3 @@
-/**
- * Freshness-check benchmark (`npm run bench:freshness`): one pass of the 5-minute freshness check (goal <= 1 s)
- * over 10,000 targets with 1,000,000 runs in `backup_runs`, on a scratch database (created, migrated, dropped) on
- * the PostgreSQL server SENTINEL_TEST_DATABASE_URL / DATABASE_URL names (default the local test server).
- *   - `runSummaries`: the one statement that reads every target's newest success and newest attempt;
- *   - `checkFreshness`, first pass: also opens a stale-backup incident for every stale target (a mass outage);
- *   - `checkFreshness`, steady state: incidents known and alerted, nothing changes (what nearly every pass is);
- *   - `runSummaries` again without migration 0007's partial index on completed runs, for comparison.
- * Schedules are not described (no Temporal server here): that cost is one describe per scheduled target, 8 at a
- * time, and is measured apart in BENCHMARKS.md. Each figure is the median of BENCH_REPS passes after a warm-up.
- *
- * Knobs (env): BENCH_TARGETS (10 000), BENCH_RUNS (1 000 000), BENCH_REPS (7),
- * BENCH_RESULTS_FILE (bench/results/freshness.json; "-" to skip).
- */
-import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
@@ -23,6 +8,7 @@ import { createScratchDatabase } from '../db/scratch-database.js';
 import { parseSettings } from '../domain/settings/schema.js';
 import { loadAverage, machineFacts } from './decision-latency/machine.js';
 import { intFromEnv } from './env.js';
+import { writeResults } from './shared/results.js';
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 const settings = {
@@ -119,10 +105,7 @@ async function main(): Promise<void> {
       `runSummaries median ${Math.round(result.runSummariesMs.median)} ms; steady pass median ${Math.round(result.steadyPassMs.median)} ms (goal <= 1000 ms)`,
     );
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-    if (settings.resultsFile !== '-') {
-      await mkdir(path.dirname(settings.resultsFile), { recursive: true });
-      await writeFile(settings.resultsFile, `${JSON.stringify(result, null, 2)}\n`);
-    }
+    await writeResults(settings.resultsFile, result);
   } finally {
     await pool.end();
     await database.drop();

@@ -1,17 +1,3 @@
-/**
- * Metrics-intelligence benchmark (`npm run bench:metrics`): the pure cores on synthetic data, no servers.
- *   - baselines + scoring over 1M historical runs (goal <= 1 s): buildBaselines, scanRuns reusing them, and the
- *     combined scanRuns (learn + score every run) the goal refers to;
- *   - forecast over 10k daily points (goal <= 10 ms): `forecast` (OLS, the original API) and `forecastSeries`
- *     (OLS + Holt with holdout selection and days-until-full, what the capacity workflow runs);
- *   - for scale, one pre-backup check: checkRun against a target's 90 days of hourly runs.
- * Each figure is the median of several repetitions after the first (which includes JIT warm-up, reported apart).
- * Method and recorded figures: BENCHMARKS.md, "Backup metrics intelligence".
- *
- * Knobs (env): BENCH_RUNS (1 000 000), BENCH_TARGETS (1 000), BENCH_REPS (7), BENCH_FORECAST_REPS (51),
- * BENCH_RESULTS_FILE (bench/results/metrics.json; "-" to skip).
- */
-import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BackupRunRecord } from '../domain/history/types.js';
@@ -20,6 +6,7 @@ import { buildBaselines, forecast, forecastSeries, scanRuns } from '../domain/me
 import { checkRun } from '../domain/monitoring/index.js';
 import { loadAverage, machineFacts } from './decision-latency/machine.js';
 import { intFromEnv } from './env.js';
+import { writeResults } from './shared/results.js';
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 const DAY_MS = 86_400_000;
@@ -164,9 +151,6 @@ for (const t of timings)
   process.stdout.write(
     `| ${t.label} | ${t.reps} | ${t.medianMs.toFixed(2)} | ${t.medianCpuMs.toFixed(2)} | ${t.minMs.toFixed(2)} | ${t.maxMs.toFixed(2)} | ${t.firstMs.toFixed(2)} | ${t.goalMs === undefined ? '' : `<= ${t.goalMs} ms: ${t.meetsGoal ? 'met' : 'missed'}`} |\n`,
   );
-if (settings.resultsFile !== '-') {
-  await mkdir(path.dirname(settings.resultsFile), { recursive: true });
-  await writeFile(settings.resultsFile, `${JSON.stringify(summary, null, 2)}\n`);
-  log(`results written to ${path.relative(process.cwd(), settings.resultsFile)}`);
-}
+const written = await writeResults(settings.resultsFile, summary);
+if (written) log(`results written to ${written}`);
 if (goals.some((t) => !t.meetsGoal)) process.exitCode = 1;

@@ -1,21 +1,3 @@
-/**
- * Live quality monitor benchmark (`npm run bench:model-monitor`): what one hourly check of the active failure model
- * costs (capabilities/models/model-monitor.ts `assessLiveQuality`: the window's outcomes, 90 days of history for the
- * shadow scorers, the rules and the replaced model scored point in time, the bootstrap judgement), on a scratch
- * database (created, migrated, dropped) on the PostgreSQL server SENTINEL_TEST_DATABASE_URL / DATABASE_URL names.
- *
- * The history is the synthetic generator's (BENCH_TARGETS targets x BENCH_DAYS days of hourly runs, ending now). Two
- * sentinel-forest models are trained in-process: model A on the history up to 30 days ago, model B on the history up to
- * 14 days ago; B is made active with an activation 14 days ago that replaced A (the registry rows written directly,
- * with a past time, since a real promotion is stamped now), and the runs of the last 14 days are recorded as predicted
- * by B with B's own probabilities. The pure judgement (`judgeLiveQuality`) is timed apart on the same window. There
- * is no peer library for this check, so nothing runs side by side: the figures say whether an hourly check is cheap.
- * Each figure is the median of BENCH_REPS checks after a warm-up.
- *
- * Knobs (env): BENCH_TARGETS (50), BENCH_DAYS (120), BENCH_MAX_OUTCOMES (1000), BENCH_REPS (5),
- * BENCH_RESULTS_FILE (bench/results/model-monitor.json; "-" to skip).
- */
-import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { assessLiveQuality } from '../capabilities/models/model-monitor.js';
@@ -33,6 +15,7 @@ import { trainCandidate } from '../domain/models/train-candidate.js';
 import { parseSettings } from '../domain/settings/schema.js';
 import { loadAverage, machineFacts } from './decision-latency/machine.js';
 import { intFromEnv } from './env.js';
+import { writeResults } from './shared/results.js';
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 const DAY = 86_400_000;
@@ -175,10 +158,7 @@ async function main(): Promise<void> {
     };
     say(`check median ${result.checkMs.median} ms (judgement alone ${result.judgementMs.median} ms); verdict ${warm.verdict}`);
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-    if (settings.resultsFile !== '-') {
-      await mkdir(path.dirname(settings.resultsFile), { recursive: true });
-      await writeFile(settings.resultsFile, `${JSON.stringify(result, null, 2)}\n`);
-    }
+    await writeResults(settings.resultsFile, result);
   } finally {
     await pool.end();
     await database.drop();

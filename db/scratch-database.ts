@@ -10,7 +10,8 @@ export interface ScratchDatabase {
   drop(): Promise<void>;
 }
 
-export async function createScratchDatabase(adminUrl: string, prefix: string, purpose: string): Promise<ScratchDatabase> {
+/** A throw-away empty database (no migrations), for a peer that brings its own schema (the Airflow bench). */
+export async function createEmptyDatabase(adminUrl: string, prefix: string, purpose: string): Promise<ScratchDatabase> {
   const name = `${prefix}_${Date.now()}_${process.pid}`;
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect().catch((error: Error) => {
@@ -34,11 +35,16 @@ export async function createScratchDatabase(adminUrl: string, prefix: string, pu
       await cleanup.end();
     }
   };
+  return { name, url: url.toString(), serverVersion, drop };
+}
+
+export async function createScratchDatabase(adminUrl: string, prefix: string, purpose: string): Promise<ScratchDatabase> {
+  const database = await createEmptyDatabase(adminUrl, prefix, purpose);
   try {
-    await migrate(url.toString());
+    await migrate(database.url);
   } catch (error) {
-    await drop().catch(() => undefined);
+    await database.drop().catch(() => undefined);
     throw error;
   }
-  return { name, url: url.toString(), serverVersion, drop };
+  return database;
 }

@@ -1,15 +1,12 @@
-import { Gauge } from 'prom-client';
 import type { ModelMonitorMetrics } from '../capabilities/models/monitor-metrics.js';
-import { registry } from './telemetry.js';
+import { scrapedGauges } from './scraped-gauges.js';
 
 /**
  * Gauges of the failure model's live quality (docs/models.md, "Live monitoring and automatic rollback"), read from
- * the newest check in PostgreSQL when Prometheus scrapes, with the same snapshot reuse and failure handling as the
- * per-target gauges (platform/telemetry-targets.ts). Labels: `model_version` (the one active model at the check) and
+ * the newest check in PostgreSQL when Prometheus scrapes (platform/scraped-gauges.ts: snapshot reuse, a failed read
+ * serves the previous snapshot). Labels: `model_version` (the one active model at the check) and
  * `predictor` (active, replaced, rules): bounded. Not per target: a target's few live outcomes judge nothing.
  */
-type Snapshot = () => Promise<ModelMonitorMetrics>;
-
 const NONE: ModelMonitorMetrics = {
   modelVersion: null,
   checkedAtSeconds: null,
@@ -20,48 +17,11 @@ const NONE: ModelMonitorMetrics = {
   automaticRollbacks: 0,
 };
 
-let source: { snapshot: Snapshot; ttlMs: number; onError: (error: Error) => void } | undefined;
-let cached: { at: number; value: Promise<ModelMonitorMetrics> } | undefined;
-let lastGood: ModelMonitorMetrics = NONE;
+const scraped = scrapedGauges<ModelMonitorMetrics>(NONE);
 
 /** Called once by the worker process that serves /metrics. */
-export function installModelMonitorMetrics(snapshot: Snapshot, options: { ttlMs?: number; onError?: (error: Error) => void } = {}): void {
-  source = { snapshot, ttlMs: options.ttlMs ?? 15_000, onError: options.onError ?? (() => undefined) };
-  cached = undefined;
-  lastGood = NONE;
-}
-
-async function current(): Promise<ModelMonitorMetrics> {
-  if (!source) return NONE;
-  const { snapshot, ttlMs, onError } = source;
-  if (!cached || Date.now() - cached.at > ttlMs) {
-    const value = snapshot().then(
-      (metrics) => (lastGood = metrics),
-      (error: Error) => {
-        onError(error);
-        cached = undefined;
-        return lastGood;
-      },
-    );
-    cached = { at: Date.now(), value };
-  }
-  return cached.value;
-}
-
-function gauge<L extends string>(name: string, help: string, labelNames: readonly L[], fill: (g: Gauge<L>, m: ModelMonitorMetrics) => void): Gauge<L> {
-  return new Gauge<L>({
-    name,
-    help,
-    labelNames,
-    registers: [registry],
-    async collect() {
-      const metrics = await current();
-      this.reset();
-      fill(this, metrics);
-    },
-  });
-}
-
+export const installModelMonitorMetrics = scraped.install;
+const gauge = scraped.gauge;
 const version = (m: ModelMonitorMetrics) => String(m.modelVersion);
 
 gauge(

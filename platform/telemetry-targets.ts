@@ -1,56 +1,15 @@
-import { Gauge } from 'prom-client';
 import type { TargetMetrics } from '../capabilities/freshness/metrics.js';
-import { registry } from './telemetry.js';
+import { scrapedGauges } from './scraped-gauges.js';
 
 /**
  * Per-target backup gauges (label `target`, the targets of sentinel.yaml), read from PostgreSQL when Prometheus
- * scrapes: every worker serves the same values (an activity-refreshed gauge would differ between workers), and a
- * snapshot is reused for `ttlMs` so a scrape storm costs one set of queries. A failed read serves the previous
- * snapshot (and is logged by the caller's `onError`): a scrape never fails because the database hiccups.
+ * scrapes (platform/scraped-gauges.ts: snapshot reuse, a failed read serves the previous snapshot).
  */
-type Snapshot = () => Promise<TargetMetrics[]>;
-
-let source: { snapshot: Snapshot; ttlMs: number; onError: (error: Error) => void } | undefined;
-let cached: { at: number; value: Promise<TargetMetrics[]> } | undefined;
-let lastGood: TargetMetrics[] = [];
+const scraped = scrapedGauges<TargetMetrics[]>([]);
 
 /** Called once by the worker process that serves /metrics. */
-export function installTargetMetrics(snapshot: Snapshot, options: { ttlMs?: number; onError?: (error: Error) => void } = {}): void {
-  source = { snapshot, ttlMs: options.ttlMs ?? 15_000, onError: options.onError ?? (() => undefined) };
-  cached = undefined;
-  lastGood = [];
-}
-
-async function current(): Promise<TargetMetrics[]> {
-  if (!source) return [];
-  const { snapshot, ttlMs, onError } = source;
-  if (!cached || Date.now() - cached.at > ttlMs) {
-    const value = snapshot().then(
-      (metrics) => (lastGood = metrics),
-      (error: Error) => {
-        onError(error);
-        cached = undefined; // try again at the next scrape
-        return lastGood;
-      },
-    );
-    cached = { at: Date.now(), value };
-  }
-  return cached.value;
-}
-
-function gauge<L extends string>(name: string, help: string, labelNames: readonly L[], fill: (g: Gauge<L>, metrics: TargetMetrics[]) => void): Gauge<L> {
-  return new Gauge<L>({
-    name,
-    help,
-    labelNames,
-    registers: [registry],
-    async collect() {
-      const metrics = await current();
-      this.reset();
-      fill(this, metrics);
-    },
-  });
-}
+export const installTargetMetrics = scraped.install;
+const gauge = scraped.gauge;
 
 gauge('sentinel_backup_last_success_timestamp_seconds', 'Start of the newest successful backup of the target (Unix time)', ['target'], (g, ms) => {
   for (const m of ms) if (m.lastSuccessSeconds !== null) g.set({ target: m.target }, m.lastSuccessSeconds);

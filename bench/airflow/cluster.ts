@@ -6,7 +6,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import pg from 'pg';
+import { createEmptyDatabase } from '../../db/scratch-database.js';
 import { redactUrl } from '../../platform/redact.js';
 import { createTeardown, withTimeout } from '../shared/teardown.js';
 import { AirflowApi } from './api.js';
@@ -159,32 +159,11 @@ async function waitUntilReady(api: AirflowApi, log: (message: string) => void): 
 }
 
 async function createDatabase(adminUrl: string) {
-  const name = `airflow_bench_${Date.now()}_${process.pid}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect().catch((error: Error) => {
-    throw new Error(`bench:airflow needs PostgreSQL at ${redactUrl(adminUrl)}: ${error.message}`);
-  });
-  let version: string;
-  try {
-    version = (await admin.query<{ server_version: string }>('SHOW server_version')).rows[0]?.server_version ?? 'unknown';
-    await admin.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await admin.end();
-  }
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
+  const database = await createEmptyDatabase(adminUrl, 'airflow_bench', 'bench:airflow');
+  const url = new URL(database.url);
   // SQLAlchemy's dialect+driver form; psycopg2 comes with the postgres extra.
   url.protocol = 'postgresql+psycopg2:';
-  const drop = async () => {
-    const cleanup = new pg.Client({ connectionString: adminUrl });
-    await cleanup.connect();
-    try {
-      await cleanup.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    } finally {
-      await cleanup.end();
-    }
-  };
-  return { name, version, sqlAlchemyUrl: url.toString(), drop };
+  return { name: database.name, version: database.serverVersion, sqlAlchemyUrl: url.toString(), drop: database.drop };
 }
 
 function withoutAirflowVariables(env: NodeJS.ProcessEnv): Record<string, string> {
