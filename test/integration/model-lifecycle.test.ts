@@ -7,7 +7,7 @@ import { ActiveModelCache } from '../../capabilities/models/model-loader.js';
 import { predictFailure } from '../../capabilities/prediction/predict.js';
 import { historyOfTargets } from '../../db/repositories/history.js';
 import { deleteModel, getModelArtifact, sha256Hex } from '../../db/repositories/models.js';
-import { FEATURE_NAMES } from '../../domain/ml/features.js';
+import { FEATURE_NAMES, FEATURE_PIPELINE_VERSION } from '../../domain/ml/features.js';
 import { loadFailureModel } from '../../domain/ml/model.js';
 import { generateHistory } from '../../domain/ml/synthetic-history.js';
 import { backtest } from '../../domain/models/backtest.js';
@@ -239,7 +239,14 @@ describe('failure-model lifecycle on the dev server and PostgreSQL', () => {
     expect(truncated.model.fallbackReason).toMatch(/checksum mismatch for model \d+/);
     const matchingSum = await corrupt(`UPDATE ml_models SET artifact_sha256 = encode(sha256(artifact), 'hex') WHERE version = $1`);
     expect(matchingSum.model.fallbackReason).toMatch(/cannot be loaded: model artifact is not valid JSON \(truncated or corrupt/);
-    const newer = v1Bytes.toString('utf8').replace('"featurePipelineVersion":1,', '"featurePipelineVersion":99,');
+    // A model stored by the previous feature pipeline (version 1): refused with a clear message, the rules predict.
+    const older = await readFile(new URL('../fixtures/models/failure-model-pipeline-v1.json', import.meta.url), 'utf8');
+    await db.pool.query(`UPDATE ml_models SET artifact = $2, artifact_sha256 = $3 WHERE version = $1`, [v.first, Buffer.from(older), sha256Hex(older)]);
+    const fromOlder = await predict();
+    expect(fromOlder.model.kind).toBe('rules');
+    expect(fromOlder.model.fallbackReason).toMatch(/feature pipeline version 1, this code computes version \d+ only: predictions use the rules until/);
+    expect(fromOlder.failureProbability).toBe(truncated.failureProbability);
+    const newer = v1Bytes.toString('utf8').replace(`"featurePipelineVersion":${FEATURE_PIPELINE_VERSION},`, '"featurePipelineVersion":99,');
     await db.pool.query(`UPDATE ml_models SET artifact = $2, artifact_sha256 = $3 WHERE version = $1`, [v.first, Buffer.from(newer), sha256Hex(newer)]);
     const fromNewer = await predict();
     expect(fromNewer.model.kind).toBe('rules');
@@ -302,9 +309,14 @@ describe('failure-model lifecycle on the dev server and PostgreSQL', () => {
     expect(() => validateImport(text.slice(0, 5000))).toThrow(/invalid JSON \(truncated or corrupt/);
     const doc = JSON.parse(text);
     expect(() =>
-      validateImport(JSON.stringify({ ...doc, artifact: doc.artifact.replace('"featurePipelineVersion":1,', '"featurePipelineVersion":2,') })),
+      validateImport(
+        JSON.stringify({
+          ...doc,
+          artifact: doc.artifact.replace(`"featurePipelineVersion":${FEATURE_PIPELINE_VERSION},`, `"featurePipelineVersion":${FEATURE_PIPELINE_VERSION + 1},`),
+        }),
+      ),
     ).toThrow(/checksum mismatch/);
-    const newer = doc.artifact.replace('"featurePipelineVersion":1,', '"featurePipelineVersion":2,');
+    const newer = doc.artifact.replace(`"featurePipelineVersion":${FEATURE_PIPELINE_VERSION},`, `"featurePipelineVersion":${FEATURE_PIPELINE_VERSION + 1},`);
     expect(() => validateImport(JSON.stringify({ ...doc, artifact: newer, artifactSha256: sha256Hex(newer) }))).toThrow(/newer than this code supports/);
 
     const counts = async () =>
