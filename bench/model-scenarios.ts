@@ -6,6 +6,7 @@
  * Markdown table on stdout (for BENCHMARKS.md).
  *
  *   npx tsx bench/model-scenarios.ts [--only NAME,NAME] [--seeds 1,2,3] [--targets 8 --days 90 --runs-per-day 12]
+ *                                    [--selection-budget S]   (default: the product's selectionBudgetSeconds)
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
@@ -23,6 +24,7 @@ const { values: args } = parseArgs({
     'runs-per-day': { type: 'string', default: String(DEFAULT_SCENARIO_SIZE.runsPerDay) },
     threads: { type: 'string', default: '2' },
     scenarios: { type: 'boolean', default: true },
+    'selection-budget': { type: 'string' },
   },
 });
 
@@ -39,7 +41,17 @@ for (const scenario of SCENARIOS) {
   if (wanted && !wanted.has(scenario.name)) continue;
   for (const seed of seeds) {
     log(`${scenario.name} seed ${seed}`);
-    results.push(await evaluateScenario(scenario, { seed, size, params: { threads: Number(args.threads) }, treeRunner: threadTreeRunner }));
+    results.push(
+      await evaluateScenario(scenario, {
+        seed,
+        size,
+        params: {
+          threads: Number(args.threads),
+          ...(args['selection-budget'] !== undefined ? { selectionBudgetSeconds: Number(args['selection-budget']) } : {}),
+        },
+        treeRunner: threadTreeRunner,
+      }),
+    );
   }
 }
 
