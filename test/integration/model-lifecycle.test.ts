@@ -143,11 +143,14 @@ describe('failure-model lifecycle on the dev server and PostgreSQL', () => {
     expect(prediction.model).toEqual({ kind: 'rules', calibration: expect.stringMatching(/team's failure rate/) });
   });
 
+  // The first model is deliberately small (10 shallow trees): the active model is refit on the whole of phase A, so a
+  // full-size one would be as good as the phase-B candidate on this stationary history and the replacement below
+  // would not be a clear improvement.
   it('promotes a first model that beats the rules, snapshotting "no model" in the same transaction', async () => {
     const aFile = path.join(h.dir, 'phase-a.csv');
     await writeHistoryFile(aFile, phaseA);
     await importHistoryFile(db.pool, aFile);
-    const result = await train({ params: { nTrees: 30, seed: 1 } });
+    const result = await train({ params: { nTrees: 10, maxDepth: 4, seed: 1, selectionBudgetSeconds: 0 } });
     expect(result.outcome).toBe('promoted');
     const e = result.evaluation!;
     expect(e.window.rows + e.training.rows).toBe(phaseA.length);
@@ -172,7 +175,7 @@ describe('failure-model lifecycle on the dev server and PostgreSQL', () => {
   });
 
   it('keeps a worse candidate as a candidate, with the reason, and changes nothing active', async () => {
-    const result = await train({ params: { nTrees: 1, maxDepth: 1, seed: 1 } });
+    const result = await train({ params: { nTrees: 1, maxDepth: 1, seed: 1, selectionBudgetSeconds: 0 } });
     expect(result.outcome).toBe('kept-candidate');
     expect(result.reason).toMatch(/does not beat the active model/);
     expect(result.evaluation!.active!.version).toBe(v.first);
@@ -189,9 +192,20 @@ describe('failure-model lifecycle on the dev server and PostgreSQL', () => {
 
   it('replaces it with a model that beats both on newer data, by a clear margin over the rules', async () => {
     await importHistoryFile(db.pool, phaseBFile);
-    const result = await train({ params: { nTrees: 40, seed: 2 } });
+    // A small selection budget: at least the default configuration, cross-validated on time-ordered folds.
+    const result = await train({ params: { nTrees: 100, seed: 2, selectionBudgetSeconds: 3 } });
     expect(result.outcome).toBe('promoted');
     const e = result.evaluation!;
+    expect(e.selection?.candidates).toBeGreaterThanOrEqual(1);
+    expect(e.selection?.budgetSeconds).toBe(3);
+    expect(e.selection?.params).toMatchObject({ nTrees: 100, seed: 2 });
+    expect(e.selection?.folds.length).toBeGreaterThanOrEqual(1);
+    expect(e.selection?.mean.prAuc).toBeGreaterThan(0);
+    // The stored model was refit on every run; the figures above come from the older 80 % fit, on runs after v1's training.
+    const total = phaseA.length + phaseB.length;
+    expect(e.deployed).toMatchObject({ rows: total });
+    expect(e.training.rows).toBeLessThan(total);
+    expect(e.activeComparison).toBeUndefined(); // v1 was trained on phase A only, before the whole validation window
     expect(e.active!.version).toBe(v.first);
     expect(e.candidate.prAuc!).toBeGreaterThan(e.active!.prAuc!);
     expect(e.candidate.prAuc!).toBeGreaterThanOrEqual(e.rules.prAuc! + 0.1);
@@ -297,8 +311,14 @@ describe('failure-model lifecycle on the dev server and PostgreSQL', () => {
       [String(v.second), 'archived'],
     ]);
     const show = JSON.parse((await runCli(['model', 'show', String(v.second), '--json'], env)).stdout);
-    expect(show).toMatchObject({ version: v.second, status: 'archived', parameters: { nTrees: 40, seed: 2 }, metrics: { decision: { promote: true } } });
+    expect(show).toMatchObject({ version: v.second, status: 'archived', parameters: { nTrees: 100, seed: 2 }, metrics: { decision: { promote: true } } });
     expect(show.explanation.importance.length).toBe(FEATURE_NAMES.length);
+    // How the params were chosen and what the stored model was refit on, in `model show`.
+    const shown = await runCli(['model', 'show', String(v.second)], env);
+    expect(shown.stdout).toMatch(/selection: \d+ candidate\(s\) within a budget of 3 s/);
+    expect(shown.stdout).toMatch(/mean over \d time-ordered fold\(s\): PR-AUC/);
+    expect(shown.stdout).toMatch(/ {2}fold 1: PR-AUC \d\.\d{4} ROC-AUC \d\.\d{4} Brier \d\.\d{4}/);
+    expect(shown.stdout).toMatch(new RegExp(`deployed model refit on ${phaseA.length + phaseB.length} runs`));
 
     const exported = path.join(h.dir, 'model.json');
     expect((await runCli(['model', 'export', String(v.first), exported], env)).code).toBe(0);
@@ -349,7 +369,7 @@ describe('failure-model lifecycle on the dev server and PostgreSQL', () => {
       reason: 'back to the rules',
     });
     expect((await predict()).model).toEqual({ kind: 'rules', calibration: expect.stringMatching(/team/) });
-    const stump = await runCli(['model', 'train', '--wait', '--params', '{"nTrees":1,"maxDepth":1,"seed":1}', '--json'], env);
+    const stump = await runCli(['model', 'train', '--wait', '--params', '{"nTrees":1,"maxDepth":1,"seed":1,"selectionBudgetSeconds":0}', '--json'], env);
     expect(stump.stderr).not.toContain('error:');
     // It says what it waits for (the workflow, then its activity and phase) on stderr; stdout stays JSON.
     expect(stump.stderr).toMatch(/^waiting for training workflow train-model\/\S+: (between steps|trainModelCandidate|\w+ queued)/m);
