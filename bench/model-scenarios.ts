@@ -71,5 +71,12 @@ const lines = [
       `| ${r.scenario} | ${r.seed} | ${r.runs} | ${r.validationFailures} (${(r.baseRate * 100).toFixed(1)}%) | ${trio(r.model)} | ${trio(r.rules)} | ${trio(r.rulesAsWritten)} | ${trio(r.pastBaseRate)} | ${trio(r.truth)} | ${f(r.attainable)} | ${r.outcome.split(':')[0]} |`,
   ),
 ];
+lines.push(
+  '',
+  ...results.map(
+    (r) =>
+      `- ${r.scenario} seed ${r.seed}: ${r.selection ? `${r.selection.candidates} candidate(s) (${r.selection.stopped}), chosen ${JSON.stringify(r.selection.params)}` : 'no model'}`,
+  ),
+);
 process.stdout.write(`${lines.join('\n')}\n`);
 log(`done, load ${machineFacts(new Date()).loadAverage.join(' ')}`);
