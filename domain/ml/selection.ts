@@ -10,7 +10,8 @@
  * The default configuration (the algorithm's defaults with the caller's params) is always evaluated first; further
  * candidates are drawn from the algorithm's search space (seeded, without repeats) and start only while the time
  * spent plus the slowest configuration so far stays within `budgetSeconds`, so the budget is a bound, not a target.
- * The winner has the highest mean PR-AUC over the folds (ties: lower mean Brier, then the earlier candidate).
+ * The winner has the highest mean PR-AUC over the folds (ties: lower mean Brier, then the earlier candidate) among
+ * the default and the candidates whose PR-AUC is at least the default's on every fold.
  * Its out-of-fold predictions are what calibration is fitted on.
  *
  * Params the caller sets are never searched over. CPU-heavy: for activities and scripts, not workflow code.
@@ -202,8 +203,13 @@ export async function selectHyperparameters(
     options.onCandidate?.(candidates.length, planned.length);
   }
 
+  // Only candidates at least as good as the default configuration on every fold compete: on small histories the
+  // fold means are noisy and the best mean alone often loses to the defaults on newer data (BENCHMARKS.md).
+  const base = candidates[0] as CandidateScore;
+  const beatsDefaultEverywhere = (c: CandidateScore) => c.folds.every((f, k) => (f.prAuc ?? -1) >= ((base.folds[k] as FoldScore).prAuc ?? -1));
   let chosen = 0;
   for (let c = 1; c < candidates.length; c++) {
+    if (!beatsDefaultEverywhere(candidates[c] as CandidateScore)) continue;
     const a = (candidates[c] as CandidateScore).mean;
     const b = (candidates[chosen] as CandidateScore).mean;
     const pa = a.prAuc ?? -1;

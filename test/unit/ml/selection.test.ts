@@ -66,7 +66,7 @@ describe('model selection by time-ordered cross-validation', async () => {
     expect(result.report.candidates[0]!.folds).toHaveLength(result.report.folds.length);
   });
 
-  it('stops starting candidates when the budget would be exceeded, and picks the best mean PR-AUC', async () => {
+  it('stops starting candidates when the budget would be exceeded, and picks the best mean PR-AUC among candidates no worse than the default on any fold', async () => {
     // A clock that moves 5 s per reading: every candidate "takes" 5 s, and the second starts at 20 s spent. With a
     // 30 s budget a third would start at 35 s spent + 5 s for the slowest so far: over the budget, so it never starts.
     let t = 0;
@@ -77,8 +77,15 @@ describe('model selection by time-ordered cross-validation', async () => {
     const all = (await select(1e9))!;
     expect(all.report.stopped).toBe('exhausted');
     expect(all.report.candidates).toHaveLength(MAX_CANDIDATES);
-    const best = Math.max(...all.report.candidates.map((c) => c.mean.prAuc ?? -1));
+    // The best mean PR-AUC among the default and the candidates at least as good as the default on every fold.
+    const base = all.report.candidates[0]!;
+    const eligible = all.report.candidates.filter((c) => c.folds.every((f, k) => f.prAuc! >= base.folds[k]!.prAuc!));
+    expect(eligible[0]).toBe(base);
+    const best = Math.max(...eligible.map((c) => c.mean.prAuc ?? -1));
     expect(all.report.candidates[all.report.chosen]!.mean.prAuc).toBe(best);
+    expect(eligible).toContain(all.report.candidates[all.report.chosen]);
+    // Not vacuous on this history: some candidate has a better mean than the default but loses on a fold.
+    expect(all.report.candidates.some((c) => c.mean.prAuc! > base.mean.prAuc! && !eligible.includes(c))).toBe(true);
     expect(all.params).toEqual(all.report.candidates[all.report.chosen]!.params);
     // Out-of-fold rows: exactly the validation blocks, each scored once, all newer than the first fold's training rows.
     const folds = expandingWindowFolds(train, 3);
