@@ -1,7 +1,12 @@
 /**
  * One measurement of bench/model.ts, run in its own process so its peak RSS is its own:
- *   train  --algorithm A --rows N   synthetic history of about N runs -> features -> oldest 80% train -> fit ->
- *                                   Platt on OOB -> newest 20% scored: times, peak RSS, latency, PR-AUC, ROC-AUC
+ *   train  --algorithm A --rows N [--max-bins B]   synthetic history of about N runs -> features -> oldest 80% train
+ *                                   -> fit (default params; sentinel-forest with B bins) -> calibration on OOB
+ *                                   (isotonic/Platt as the product) -> newest 20% scored: times, peak RSS, latency,
+ *                                   PR-AUC, ROC-AUC, Brier
+ *   pipeline --rows N [--budget S]  the product's whole training call (domain/ml/training.ts): model selection by
+ *                                   time-ordered CV within S seconds (default: the product's), validation fit,
+ *                                   refit on everything: seconds per phase, candidates, chosen params, metrics
  *   rules  --rows N                 the rule-based predictor (point in time) on the same newest 20%
  *   import --rows N                 CSV and JSON Lines files of N runs imported into a fresh PostgreSQL database,
  *                                   then re-imported (all duplicates), then read back as training columns
@@ -14,12 +19,13 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { threadTreeRunner } from '../activities/models/forest-threads.js';
 import { trainClassifier } from '../domain/ml/algorithms.js';
-import { applyCalibrationBatch, fitPlattCalibration, IDENTITY_CALIBRATION } from '../domain/ml/calibration.js';
+import { applyCalibrationBatch, fitCalibration, IDENTITY_CALIBRATION } from '../domain/ml/calibration.js';
 import { coveredOob, type AlgorithmName } from '../domain/ml/classifier.js';
 import { buildFeatureTable, featuresForUpcomingRun } from '../domain/ml/features.js';
 import { matrixRow, selectLabels, selectRows } from '../domain/ml/matrix.js';
 import { evaluateBinary } from '../domain/ml/metrics.js';
 import { timeSplit } from '../domain/ml/split.js';
+import { trainFailureModel } from '../domain/ml/training.js';
 import { generateHistory } from '../domain/ml/synthetic-history.js';
 import type { BackupRunRecord } from '../domain/history/types.js';
 import { historicalContext } from '../domain/history/context.js';
@@ -38,6 +44,8 @@ const { values: args } = parseArgs({
     algorithm: { type: 'string', default: 'sentinel-forest' },
     threads: { type: 'string', default: '2' },
     seed: { type: 'string', default: '1' },
+    'max-bins': { type: 'string' },
+    budget: { type: 'string' },
   },
 });
 
@@ -76,7 +84,7 @@ async function trainCase() {
   const validX = selectRows(table.matrix, split.validation);
   const validY = selectLabels(table.labels, split.validation);
 
-  const params = algorithm === 'sentinel-forest' ? { threads: Number(args.threads) } : {};
+  const params = algorithm === 'sentinel-forest' ? { threads: Number(args.threads), ...(args['max-bins'] ? { maxBins: Number(args['max-bins']) } : {}) } : {};
   const cpu = process.cpuUsage();
   t = performance.now();
   // The worker's way: trees on worker threads.
@@ -84,7 +92,7 @@ async function trainCase() {
   const fitSeconds = seconds(t);
   const fitCpu = process.cpuUsage(cpu);
   const oob = trained.oob ? coveredOob(trained.oob, trainY) : null;
-  const calibration = oob ? fitPlattCalibration(oob.scores, oob.labels) : IDENTITY_CALIBRATION;
+  const calibration = oob ? fitCalibration(oob.scores, oob.labels) : IDENTITY_CALIBRATION;
 
   t = performance.now();
   const scores = applyCalibrationBatch(calibration, trained.classifier.predictProbaBatch(validX));
@@ -181,6 +189,48 @@ function rulesCase() {
   };
 }
 
+/** The product's training call at this size, phase by phase (selection, validated fit, refit). */
+async function pipelineCase() {
+  const { runs, generateSeconds } = history();
+  const t = performance.now();
+  const cpu = process.cpuUsage();
+  const result = await trainFailureModel(runs, {
+    algorithm: 'sentinel-forest',
+    params: { threads: Number(args.threads), ...(args.budget !== undefined ? { selectionBudgetSeconds: Number(args.budget) } : {}) },
+    createdAt: new Date(0),
+    createdBy: 'bench',
+    treeRunner: threadTreeRunner,
+  });
+  const totalSeconds = seconds(t);
+  const fitCpu = process.cpuUsage(cpu);
+  const s = result.selection;
+  const chosen = s ? s.candidates[s.chosen] : null;
+  const m = result.validationMetrics;
+  return {
+    case: 'pipeline',
+    historyRows: runs.length,
+    generateSeconds,
+    totalSeconds,
+    cpuSeconds: round((fitCpu.user + fitCpu.system) / 1e6, 1),
+    selection: s
+      ? {
+          budgetSeconds: s.budgetSeconds,
+          elapsedSeconds: s.elapsedSeconds,
+          stopped: s.stopped,
+          candidates: s.candidates.map((c) => ({ params: c.params, seconds: round(c.seconds, 1), meanPrAuc: round(c.mean.prAuc) })),
+          chosen: chosen?.params ?? null,
+          folds: chosen?.folds.map((f) => ({ prAuc: round(f.prAuc), rocAuc: round(f.rocAuc), brier: round(f.brier) })) ?? [],
+          mean: chosen ? { prAuc: round(chosen.mean.prAuc), rocAuc: round(chosen.mean.rocAuc), brier: round(chosen.mean.brier) } : null,
+        }
+      : null,
+    calibration: result.artifact.calibration.method,
+    deployedRows: result.deployedRows.length,
+    validation: m ? { baseRate: round(m.baseRate), prAuc: round(m.prAuc), rocAuc: round(m.rocAuc), brier: round(m.brier) } : null,
+    peakRssMb: peakRssMb(),
+    loadAverage: os.loadavg().map((v) => round(v, 1)),
+  };
+}
+
 async function importCase() {
   const adminUrl = process.env.SENTINEL_TEST_DATABASE_URL ?? 'postgres://postgres:postgres@127.0.0.1:5432/postgres';
   const dir = await mkdtemp(path.join(os.tmpdir(), 'bench-model-'));
@@ -233,6 +283,15 @@ async function importCase() {
   }
 }
 
-const result = args.case === 'train' ? await trainCase() : args.case === 'rules' ? rulesCase() : args.case === 'import' ? await importCase() : null;
-if (!result) throw new Error('--case must be train, rules or import');
+const result =
+  args.case === 'train'
+    ? await trainCase()
+    : args.case === 'pipeline'
+      ? await pipelineCase()
+      : args.case === 'rules'
+        ? rulesCase()
+        : args.case === 'import'
+          ? await importCase()
+          : null;
+if (!result) throw new Error('--case must be train, pipeline, rules or import');
 process.stdout.write(`${JSON.stringify(result)}\n`);

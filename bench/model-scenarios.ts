@@ -8,6 +8,7 @@
  *
  *   npx tsx bench/model-scenarios.ts [--only NAME,NAME] [--seeds 1,2,3] [--targets 8 --days 90 --runs-per-day 12]
  *                                    [--algorithm sentinel-boosting]   (default sentinel-forest)
+ *                                    [--selection-budget S]   (default: the product's selectionBudgetSeconds)
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
@@ -27,6 +28,7 @@ const { values: args } = parseArgs({
     threads: { type: 'string', default: '2' },
     algorithm: { type: 'string', default: 'sentinel-forest' },
     scenarios: { type: 'boolean', default: true },
+    'selection-budget': { type: 'string' },
   },
 });
 
@@ -44,7 +46,18 @@ for (const scenario of SCENARIOS) {
   if (wanted && !wanted.has(scenario.name)) continue;
   for (const seed of seeds) {
     log(`${scenario.name} seed ${seed} ${algorithm}`);
-    results.push(await evaluateScenario(scenario, { seed, size, algorithm, params: { threads: Number(args.threads) }, treeRunner: threadTreeRunner }));
+    results.push(
+      await evaluateScenario(scenario, {
+        seed,
+        size,
+        algorithm,
+        params: {
+          threads: Number(args.threads),
+          ...(args['selection-budget'] !== undefined ? { selectionBudgetSeconds: Number(args['selection-budget']) } : {}),
+        },
+        treeRunner: threadTreeRunner,
+      }),
+    );
   }
 }
 
@@ -64,5 +77,12 @@ const lines = [
       `| ${r.scenario} | ${r.seed} | ${r.runs} | ${r.validationFailures} (${(r.baseRate * 100).toFixed(1)}%) | ${trio(r.model)} | ${trio(r.rules)} | ${trio(r.rulesAsWritten)} | ${trio(r.pastBaseRate)} | ${trio(r.truth)} | ${f(r.attainable)} | ${r.outcome.split(':')[0]} |`,
   ),
 ];
+lines.push(
+  '',
+  ...results.map(
+    (r) =>
+      `- ${r.scenario} seed ${r.seed}: ${r.selection ? `${r.selection.candidates} candidate(s) (${r.selection.stopped}), chosen ${JSON.stringify(r.selection.params)}` : 'no model'}`,
+  ),
+);
 process.stdout.write(`${lines.join('\n')}\n`);
 log(`done, load ${machineFacts(new Date()).loadAverage.join(' ')}`);

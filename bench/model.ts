@@ -4,6 +4,8 @@
  * PR-AUC and ROC-AUC on the newest 20%; then the import speed of 1M runs into PostgreSQL.
  *
  *   npm run bench:model                         # everything (about 10-20 minutes on 2 busy cores)
+ *   npm run bench:model -- --bins 64,255        # sentinel-forest fitted with each bin count, side by side (default)
+ *   npm run bench:model -- --pipeline-sizes 100000 --budget 120   # the whole training call (selection + refit)
  *   npm run bench:model -- --sizes 10000,100000 --skip-import
  *   npm run bench:model -- --scenarios [--only disk-pressure,drift] [--seeds 1,2]   # the evaluation suite
  *
@@ -16,6 +18,7 @@ import { spawn } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { DEFAULT_FOREST_OPTIONS } from '../domain/ml/forest/options.js';
 import { machineFacts } from './decision-latency/machine.js';
 
 // The evaluation suite (per scenario: model, rules, true probabilities): bench/model-scenarios.ts.
@@ -31,6 +34,12 @@ const { values: args } = parseArgs({
     'mlrf-probe': { type: 'string', default: '1500,3000' },
     'skip-import': { type: 'boolean', default: false },
     'import-rows': { type: 'string', default: '1000000' },
+    /** sentinel-forest is fitted once per bin count on the same history, interleaved (the order flips per size). */
+    bins: { type: 'string', default: '64,255' },
+    /** Sizes at which the product's whole training call runs (model selection, validation fit, refit); '' for none. */
+    'pipeline-sizes': { type: 'string', default: '100000' },
+    /** selectionBudgetSeconds of that call; default the product's. */
+    budget: { type: 'string' },
   },
 });
 
@@ -59,7 +68,9 @@ const started = new Date();
 const machine = machineFacts(started);
 log(`machine: ${machine.nproc} cores, ${machine.cpuModel}, ${machine.memoryGiB} GiB, load ${machine.loadAverage.join(' ')}`);
 
-const results: { size: number; rules: Result; sentinelForest: Result; mlRandomForest: Result }[] = [];
+const results: { size: number; rules: Result; sentinelForest: Result; sentinelForestByBins: Record<string, Result>; mlRandomForest: Result }[] = [];
+const binCounts = args.bins.split(',').filter(Boolean).map(Number);
+const defaultBins = String(DEFAULT_FOREST_OPTIONS.maxBins);
 
 // Two probes give ml-random-forest's growth exponent (time ~ rows^k); sentinel-forest on the larger probe's history
 // compares the two algorithms' PR-AUC on the same rows.
@@ -85,8 +96,13 @@ log(`ml-random-forest: ${probeSeconds} s for ${probeRows} training rows, time ~ 
 for (const size of sizes) {
   log(`${size} runs: rules`);
   const rules = await runCase(['--case', 'rules', '--rows', String(size)]);
-  log(`${size} runs: sentinel-forest`);
-  const sentinelForest = await runCase(['--case', 'train', '--algorithm', 'sentinel-forest', '--rows', String(size)]);
+  const sentinelForestByBins: Record<string, Result> = {};
+  const order = results.length % 2 === 0 ? binCounts : [...binCounts].reverse();
+  for (const bins of order) {
+    log(`${size} runs: sentinel-forest, ${bins} bins`);
+    sentinelForestByBins[bins] = await runCase(['--case', 'train', '--algorithm', 'sentinel-forest', '--rows', String(size), '--max-bins', String(bins)]);
+  }
+  const sentinelForest = sentinelForestByBins[defaultBins] ?? (await runCase(['--case', 'train', '--algorithm', 'sentinel-forest', '--rows', String(size)]));
   const trainRows = Number(sentinelForest.trainRows ?? size * 0.8);
   const estimate = estimateMlrf(trainRows);
   let mlRandomForest: Result;
@@ -101,7 +117,13 @@ for (const size of sizes) {
     };
     log(`${size} runs: ml-random-forest skipped (${mlRandomForest.reason})`);
   }
-  results.push({ size, rules, sentinelForest, mlRandomForest });
+  results.push({ size, rules, sentinelForest, sentinelForestByBins, mlRandomForest });
+}
+
+const pipelines: Result[] = [];
+for (const size of args['pipeline-sizes'].split(',').filter(Boolean).map(Number)) {
+  log(`${size} runs: the whole training call (selection within ${args.budget ?? 'the default'} s, validation fit, refit)`);
+  pipelines.push(await runCase(['--case', 'pipeline', '--rows', String(size), ...(args.budget !== undefined ? ['--budget', args.budget] : [])]));
 }
 
 let importResult: Result | null = null;
@@ -117,6 +139,7 @@ const report = {
   mlRandomForestExponent: exponent,
   sameDataSentinelForest: probeSentinel,
   sizes: results,
+  pipelines,
   import: importResult,
 };
 await mkdir(new URL('./results/', import.meta.url), { recursive: true });
@@ -138,11 +161,16 @@ const row = (size: number, name: string, r: Result) => {
   const live = r.case === 'rules' ? v(r, 'liveContextAndPredictionMicros.median') : v(r, 'liveFeaturesAndPredictionMicros.median');
   return `| ${v(r, 'historyRows')} | ${name} | ${r.case === 'rules' ? '-' : v(r, 'trainRows')} | ${fit} | ${r.case === 'rules' ? '-' : v(r, 'featuresSeconds')} | ${v(r, 'peakRssMb')} | ${v(r, 'singlePredictionMicros.median')} / ${v(r, 'singlePredictionMicros.p99')} | ${live} | ${v(r, 'batchMicrosPerRow')} | ${v(r, 'validation.prAuc')} | ${v(r, 'validation.rocAuc')} | ${v(r, 'validation.brier')} |`;
 };
-for (const r of results)
-  lines.push(row(r.size, 'sentinel-forest', r.sentinelForest), row(r.size, 'ml-random-forest', r.mlRandomForest), row(r.size, 'rules', r.rules));
+for (const r of results) {
+  const forests = Object.entries(r.sentinelForestByBins).sort(([a], [b]) => Number(a) - Number(b));
+  if (forests.length === 0) lines.push(row(r.size, 'sentinel-forest', r.sentinelForest));
+  for (const [bins, result] of forests) lines.push(row(r.size, `sentinel-forest (${bins} bins${bins === defaultBins ? ', default' : ''})`, result));
+  lines.push(row(r.size, 'ml-random-forest', r.mlRandomForest), row(r.size, 'rules', r.rules));
+}
 lines.push('', 'Same history (the last ml-random-forest probe):', '', lines[0] as string, lines[1] as string);
 for (const p of probes) lines.push(row(Number(p.historyRows), 'ml-random-forest', p));
 lines.push(row(Number(probeSentinel.historyRows), 'sentinel-forest', probeSentinel));
 lines.push('', `ml-random-forest fit time grows like rows^${exponent.toFixed(2)} between the probes.`);
+for (const p of pipelines) lines.push('', `whole training call at ${v(p, 'historyRows')} runs: ${JSON.stringify(p)}`);
 if (importResult) lines.push('', `import: ${JSON.stringify(importResult)}`);
 process.stdout.write(`${lines.join('\n')}\n`);

@@ -4,7 +4,7 @@
  * most important features for this row. predictFailure (predict.ts) decides when to use it.
  */
 import type pg from 'pg';
-import { historyForFeatures } from '../../db/repositories/history.js';
+import { historyForFeatures, teamFailureRateForFeatures } from '../../db/repositories/history.js';
 import type { HistoricalContext } from '../../domain/history/types.js';
 import { FEATURE_NAMES, featuresForUpcomingRun } from '../../domain/ml/features.js';
 import { explainPrediction, recommendActionsForModel } from '../../domain/models/explain.js';
@@ -24,7 +24,7 @@ export async function predictWithModel(
   predictedAt: string,
 ): Promise<Prediction> {
   const startAt = new Date(request.startAt);
-  const history = await historyForFeatures(db, request.target, startAt);
+  const [history, teamFailureRate] = await Promise.all([historyForFeatures(db, request.target, startAt), teamFailureRateForFeatures(db, startAt)]);
   const features = featuresForUpcomingRun(
     {
       target: request.target,
@@ -35,6 +35,7 @@ export async function predictWithModel(
       freeSpaceGb: orNull(request.freeSpaceGb),
     },
     history,
+    { teamFailureRate },
   );
   const raw = loaded.model.predict(features);
   if (!Number.isFinite(raw)) throw new Error(`model ${loaded.version} returned ${raw}`);

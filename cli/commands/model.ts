@@ -4,6 +4,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import type { ModelSummary } from '../../db/repositories/models.js';
 import {
   MODEL_ALGORITHMS,
+  type ModelEvaluation,
   type RollbackModelInput,
   type RollbackModelResult,
   type TrainModelInput,
@@ -77,7 +78,7 @@ export function modelCommand(ctx: CliContext): Command {
       'Start trainFailureModelWorkflow (train, evaluate against the rules and the active model, promote only if better); prints the workflow ID, or the result with --wait',
     )
     .addOption(new Option('--algorithm <name>', 'algorithm (default: sentinel-forest)').choices([...MODEL_ALGORITHMS]))
-    .option('--params <json>', 'algorithm parameters as a JSON object, e.g. \'{"nTrees":200,"seed":7}\'', jsonObject)
+    .option('--params <json>', 'algorithm parameters as a JSON object, e.g. \'{"nTrees":200,"seed":7}\' (fixed; the others are chosen by cross-validation within "selectionBudgetSeconds", default 120)', jsonObject)
     .option('--min-failures <n>', 'failures the history needs (default 25)', wholeNumber(2, 1_000_000))
     .option('--wait', 'wait for the result')
     .option('--json', 'print JSON')
@@ -161,6 +162,7 @@ export function modelCommand(ctx: CliContext): Command {
           `trained on ${s.trainingWindow.from} .. ${s.trainingWindow.to}; PR-AUC ${pct(s.prAuc)} (rules ${pct(s.rulesPrAuc)})`,
           `decision: ${s.decisionReason ?? '-'}`,
           `parameters: ${JSON.stringify(s.parameters)}`,
+          ...selectionLines((s.metrics as { evaluation?: ModelEvaluation } | null)?.evaluation),
           ...s.audit.map((a) => `  ${a.at.toISOString()}  ${a.event}  by ${a.actor}${a.reason ? `: ${a.reason}` : ''}`),
         ].join('\n'),
       );
@@ -425,6 +427,8 @@ export function modelCommand(ctx: CliContext): Command {
         data: opts.data,
         model: chosen,
         featurePipelineVersion: FEATURE_PIPELINE_VERSION,
+        // How the evaluated model was chosen and validated when it was trained (absent for the rules).
+        ...(failureModel ? { modelValidation: failureModel.artifact.validation, modelSelection: failureModel.artifact.selection ?? null } : {}),
         skippedRows: problems.length,
         skipped: problems.slice(0, 100),
         storedRunsUsed: stored.length,
@@ -435,6 +439,13 @@ export function modelCommand(ctx: CliContext): Command {
           `${o.data}: ${o.rows} rows (${o.from} .. ${o.to}), ${o.skippedRows} skipped, ${o.storedRunsUsed} stored runs as earlier history`,
           describeMetrics(o.model.kind === 'ml' ? `model ${o.model.version}` : 'rules', o.metrics),
           ...(o.model.kind === 'ml' ? [describeMetrics('rules', o.rules)] : []),
+          ...(o.modelSelection
+            ? [
+                `model ${o.model.kind === 'ml' ? o.model.version : ''} was chosen among ${o.modelSelection.candidates.length} candidate(s): ` +
+                  `${JSON.stringify(o.modelSelection.candidates[o.modelSelection.chosen]?.params ?? {})}, cross-validated PR-AUC ` +
+                  `${pct(o.modelSelection.candidates[o.modelSelection.chosen]?.mean.prAuc)}`,
+              ]
+            : []),
         ].join('\n'),
       );
     });
@@ -479,8 +490,28 @@ function describeTraining(r: TrainModelResult): string {
     lines.push(`validation ${e.window.from} .. ${e.window.to}: ${e.window.rows} runs, ${e.window.failures} failures`);
     lines.push(describeMetrics('candidate', e.candidate), describeMetrics('rules', e.rules));
     if (e.active) lines.push(describeMetrics(`active ${e.active.version}`, e.active));
+    lines.push(...selectionLines(e));
   }
   return lines.join('\n');
+}
+
+/** Chosen params and their cross-validation scores, and what the deployed model was refit on. */
+function selectionLines(e: ModelEvaluation | undefined): string[] {
+  if (!e) return [];
+  const lines: string[] = [];
+  if (e.activeComparison) lines.push(`compared with the active model: ${e.activeComparison.note}`);
+  const s = e.selection;
+  if (s) {
+    const score = (f: { prAuc: number | null; rocAuc: number | null; brier: number | null }) =>
+      `PR-AUC ${pct(f.prAuc)} ROC-AUC ${pct(f.rocAuc)} Brier ${pct(f.brier)}`;
+    lines.push(
+      `selection: ${s.candidates} candidate(s) within a budget of ${s.budgetSeconds} s (${s.stopped === 'budget' ? 'stopped by the budget' : 'all tried'}); chosen ${JSON.stringify(s.params)}`,
+      `  mean over ${s.folds.length} time-ordered fold(s): ${score(s.mean)}`,
+      ...s.folds.map((f, k) => `  fold ${k + 1}: ${score(f)}`),
+    );
+  }
+  if (e.deployed) lines.push(`deployed model refit on ${e.deployed.rows} runs (${e.deployed.failures} failures), ${e.deployed.from} .. ${e.deployed.to}`);
+  return lines;
 }
 
 /**

@@ -203,3 +203,20 @@ export async function knownHistoryTargets(db: pg.Pool): Promise<string[]> {
   const r = await db.query(`SELECT DISTINCT target FROM backup_runs ORDER BY target`);
   return r.rows.map((row) => row.target as string);
 }
+
+/**
+ * The team's failure rate at `before` as the feature pipeline defines it (team_failure_rate_90_days in
+ * domain/ml/features.ts): failed share of every target's finished runs that ended in (before - 90 days, before).
+ * -1 when there were none. A missing duration counts as zero, as in the pipeline.
+ */
+export async function teamFailureRateForFeatures(db: pg.Pool, before: Date): Promise<number> {
+  const result = await db.query<{ runs: string; failures: string }>(
+    `SELECT count(*) AS runs, count(*) FILTER (WHERE status = 'failed') AS failures FROM backup_runs
+      WHERE status IN ('completed', 'failed') AND started_at < $1
+        AND started_at + COALESCE(duration_seconds, 0) * interval '1 second' < $1
+        AND started_at + COALESCE(duration_seconds, 0) * interval '1 second' > $1 - interval '90 days'`,
+    [before],
+  );
+  const runs = Number(result.rows[0]?.runs ?? 0);
+  return runs === 0 ? -1 : Number(result.rows[0]?.failures ?? 0) / runs;
+}

@@ -33,9 +33,14 @@ export interface TrainingRun {
   treeRunner?: TreeRunner;
 }
 
+/** Values model selection may try per param (domain/ml/selection.ts); params not listed keep their defaults. */
+export type SearchSpace = Readonly<Record<string, readonly unknown[]>>;
+
 export interface AlgorithmSpec<P extends object> {
   name: AlgorithmName;
   defaultParams: P;
+  /** Hyperparameters chosen by time-ordered cross-validation; absent: the defaults (and the caller's params) only. */
+  searchSpace?: SearchSpace;
   train(X: DenseMatrix, y: ArrayLike<number>, params?: Partial<P>, run?: TrainingRun): Promise<TrainedClassifier>;
   load(json: unknown): FailureClassifier;
 }
@@ -46,6 +51,15 @@ export type SentinelForestParams = ForestOptions & { threads?: number };
 const sentinelForest: AlgorithmSpec<SentinelForestParams> = {
   name: 'sentinel-forest',
   defaultParams: { ...DEFAULT_FOREST_OPTIONS },
+  // Trees, depth, leaf size, features per split and class weighting (issue 16, item 3). Larger forests and leaves
+  // smooth the probabilities; 'none' class weights keep them near the base rate, which suits calibration.
+  searchSpace: {
+    nTrees: [50, 100, 200],
+    maxDepth: [8, 12, 16],
+    minSamplesLeaf: [5, 20, 50, 100],
+    maxFeatures: ['sqrt', 0.5],
+    classWeight: ['balanced', 'none'],
+  },
   async train(X, y, params = {}, { onProgress, signal, treeRunner } = {}) {
     const { threads, ...forestParams } = params;
     const options = resolveForestOptions(forestParams);
@@ -72,9 +86,10 @@ const sentinelBoosting: AlgorithmSpec<SentinelBoostingParams> = {
   defaultParams: { ...DEFAULT_BOOSTING_OPTIONS },
   async train(X, y, params = {}, { onProgress, signal, treeRunner } = {}) {
     const { threads, ...boostingParams } = params;
-    const options = resolveBoostingOptions(boostingParams);
+    resolveBoostingOptions(boostingParams); // invalid params fail here, before any work
     const histogramThreads = treeRunner?.boostingThreads;
-    const result = await trainBoosting(X, y, options, {
+    // Unresolved: trainBoosting picks the defaults by the history's size (options.ts, SMALL_HISTORY_ROWS).
+    const result = await trainBoosting(X, y, boostingParams, {
       ...(histogramThreads ? { histogramThreads, threads: threads ?? histogramThreads.defaultThreads } : threads !== undefined ? { threads } : {}),
       ...(onProgress ? { onProgress } : {}),
       ...(signal ? { signal } : {}),
@@ -87,7 +102,7 @@ const sentinelBoosting: AlgorithmSpec<SentinelBoostingParams> = {
       votes.fill(1, result.heldOut.firstRow);
       oob = { probabilities, votes };
     }
-    return { classifier: result.model, oob, params: { ...options } };
+    return { classifier: result.model, oob, params: { ...result.model.options } };
   },
   load: CLASSIFIER_LOADERS['sentinel-boosting'],
 };

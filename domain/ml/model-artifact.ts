@@ -34,6 +34,39 @@ export const artifactMetricsSchema = z
 
 export const timeWindowSchema = z.object({ from: isoInstant, to: isoInstant }).strict();
 
+const foldScoreSchema = z.object({ prAuc: nullableMetric, rocAuc: nullableMetric, brier: nullableMetric }).strict();
+
+/** How the params were chosen (domain/ml/selection.ts): folds, every candidate's scores, the winner, the calibration. */
+export const selectionSchema = z
+  .object({
+    budgetSeconds: z.number().min(0),
+    elapsedSeconds: z.number().min(0),
+    stopped: z.enum(['exhausted', 'budget']),
+    folds: z.array(
+      z
+        .object({
+          trainRows: z.number().int().min(0),
+          trainFailures: z.number().int().min(0),
+          validationFrom: isoInstant,
+          validationTo: isoInstant,
+          validationRows: z.number().int().min(0),
+          validationFailures: z.number().int().min(0),
+        })
+        .strict(),
+    ),
+    candidates: z.array(
+      z.object({ params: z.record(z.string(), z.unknown()), folds: z.array(foldScoreSchema), mean: foldScoreSchema, seconds: z.number().min(0) }).strict(),
+    ),
+    chosen: z.number().int().min(0),
+    /** What the deployed model's calibration was fitted on: its out-of-bag scores, or out-of-fold scores plus the validation window's. */
+    calibratedOn: z
+      .object({ source: z.enum(['out-of-bag', 'out-of-fold', 'none']), rows: z.number().int().min(0), failures: z.number().int().min(0) })
+      .strict(),
+  })
+  .strict();
+
+export type ModelSelection = z.infer<typeof selectionSchema>;
+
 export const modelArtifactSchema = z
   .object({
     format: z.literal(MODEL_ARTIFACT_FORMAT),
@@ -45,10 +78,24 @@ export const modelArtifactSchema = z
     featureNames: z.array(z.string()).min(1),
     classifier: z.unknown(),
     calibration: calibrationSchema,
-    /** Start times of the first and last training runs, and their counts. */
+    /** Start times of the first and last runs the deployed model was fitted on, and their counts (all of them since pipeline 2). */
     training: timeWindowSchema.extend({ rows: z.number().int().min(1), failures: z.number().int().min(0) }).strict(),
-    /** Metrics of the calibrated model on the validation runs (newest part of the time split). */
-    validation: timeWindowSchema.extend({ metrics: artifactMetricsSchema }).strict().nullable(),
+    /**
+     * Metrics on the validation runs (newest part of the time split) of the same params fitted on the older runs
+     * only (`fittedOn`; absent: the deployed model itself, before pipeline 2).
+     */
+    validation: timeWindowSchema
+      .extend({
+        metrics: artifactMetricsSchema,
+        fittedOn: timeWindowSchema
+          .extend({ rows: z.number().int().min(1), failures: z.number().int().min(0) })
+          .strict()
+          .optional(),
+      })
+      .strict()
+      .nullable(),
+    /** Model selection; absent for models trained without it. */
+    selection: selectionSchema.nullable().optional(),
     /** Metrics of the calibrated OOB predictions on the training runs, when the algorithm provides them. */
     outOfBag: artifactMetricsSchema.nullable(),
     created: z.object({ at: isoInstant, by: z.string().min(1) }).strict(),
@@ -66,6 +113,7 @@ export interface CreateArtifactInput {
   training: ModelArtifact['training'];
   validation: ModelArtifact['validation'];
   outOfBag: ModelArtifact['outOfBag'];
+  selection?: ModelSelection | null;
   createdAt: Date;
   createdBy: string;
 }
@@ -90,6 +138,7 @@ export function createArtifact(input: CreateArtifactInput): ModelArtifact {
     training: input.training,
     validation: input.validation,
     outOfBag: input.outOfBag,
+    ...(input.selection !== undefined ? { selection: input.selection } : {}),
     created: { at: input.createdAt.toISOString(), by: input.createdBy },
   };
   return modelArtifactSchema.parse(artifact);

@@ -25,8 +25,9 @@ export function loadFailureModel(source: string | ModelArtifact): FailureModel {
   const artifact = typeof source === 'string' ? parseArtifact(source) : source;
   if (!isArtifactUsable(artifact)) {
     throw new ModelArtifactError(
-      `model uses feature pipeline version ${artifact.featurePipelineVersion}; this code computes version ` +
-        `${FEATURE_PIPELINE_VERSION} only: retrain the model`,
+      `model uses feature pipeline version ${artifact.featurePipelineVersion}, this code computes version ` +
+        `${FEATURE_PIPELINE_VERSION} only: predictions use the rules until a model trained by this version is promoted ` +
+        '(sentinel model train)',
     );
   }
   const classifier = loadClassifier(artifact.algorithm, artifact.classifier);

@@ -38,7 +38,21 @@ export type WindowMetrics = Omit<BinaryMetrics, 'count' | 'positives'> & { rows:
 /** Candidate, rules and the active model scored on the same validation rows (newest 20% of the history). */
 export interface ModelEvaluation {
   window: { from: string; to: string; rows: number; failures: number };
+  /** Runs the validated params were fitted on (the oldest part of the split). */
   training: { from: string; to: string; rows: number; failures: number };
+  /** Runs the stored (deployed) model was refit on: the whole history (absent for models trained before). */
+  deployed?: { from: string; to: string; rows: number; failures: number };
+  /** Present when the active model was trained on part of the validation window (refit): which rows were compared. */
+  activeComparison?: { rows: 'after-active-training' | 'active-saw-window'; note: string };
+  /** Model selection: the chosen params and their cross-validation scores per fold and mean (absent without it). */
+  selection?: {
+    params: Record<string, unknown>;
+    folds: { prAuc: number | null; rocAuc: number | null; brier: number | null }[];
+    mean: { prAuc: number | null; rocAuc: number | null; brier: number | null };
+    candidates: number;
+    budgetSeconds: number;
+    stopped: 'exhausted' | 'budget';
+  };
   /** Probability above which a run counts as predicted to fail (the gate's default threshold). */
   threshold: number;
   candidate: WindowMetrics;

@@ -96,22 +96,34 @@ export function buildExplanation(
 /** How each feature is described to an operator. */
 const DESCRIBE: Record<FeatureName, (v: number, typical: number) => string> = {
   hour_of_day_utc: (v) => `starts at ${String(v).padStart(2, '0')}:00 UTC`,
-  day_of_week_utc: (v) => `starts on ${['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'][v] ?? v} (UTC)`,
-  success_rate_last_20_runs: (v, t) => `success rate ${pct(v)} over the last 20 runs (typical ${pct(t)})`,
-  success_rate_last_7_days: (v, t) => `success rate ${pct(v)} over the last 7 days (typical ${pct(t)})`,
-  failures_last_5_runs: (v) => `${v} failure(s) among the last 5 runs`,
+  hour_sin: () => 'time of day (UTC)',
+  hour_cos: () => 'time of day (UTC)',
+  day_of_week_utc: (v) => `starts on ${WEEKDAYS[v] ?? v} (UTC)`,
+  weekday_sin: () => 'day of the week (UTC)',
+  weekday_cos: () => 'day of the week (UTC)',
+  team_failure_rate_90_days: (v, t) => `team failure rate ${pct(v)} over the last 90 days (typical ${pct(t)})`,
+  failure_rate_last_5_runs: (v, t) => `failure rate ${pct(v)} over the last 5 runs (typical ${pct(t)})`,
+  failure_rate_last_20_runs: (v, t) => `failure rate ${pct(v)} over the last 20 runs (typical ${pct(t)})`,
+  failure_rate_last_50_runs: (v, t) => `failure rate ${pct(v)} over the last 50 runs (typical ${pct(t)})`,
+  failure_rate_last_7_days: (v, t) => `failure rate ${pct(v)} over the last 7 days (typical ${pct(t)})`,
+  failure_rate_last_30_days: (v, t) => `failure rate ${pct(v)} over the last 30 days (typical ${pct(t)})`,
+  failure_rate_ewm: (v, t) => `recent failure rate ${pct(v)}, weighted towards the latest runs (typical ${pct(t)})`,
   failures_last_24_hours: (v) => `${v} failure(s) in the last 24 h`,
+  consecutive_failures: (v) => `${v} consecutive failure(s) just before this run`,
+  hours_since_last_failure: (v, t) => `${v >= 720 ? 'no failed run in 30 days' : `${v.toFixed(1)} h since the last failed run`} (typical ${t.toFixed(1)} h)`,
+  hours_since_last_success: (v, t) =>
+    `${v >= 720 ? 'no successful run in 30 days' : `${v.toFixed(1)} h since the last successful run`} (typical ${t.toFixed(1)} h)`,
+  same_hour_failure_rate_14_days: (v, t) => `failure rate ${pct(v)} at this hour over the last 14 days (typical ${pct(t)})`,
   estimated_duration_ratio: (v, t) => `expected duration ${v.toFixed(2)}x the typical run (usual ratio ${t.toFixed(2)}x)`,
   estimated_size_ratio: (v, t) => `expected size ${v.toFixed(2)}x the typical run (usual ratio ${t.toFixed(2)}x)`,
   size_growth_per_day: (v, t) => `backup size growing ${(v * 100).toFixed(2)} %/day (typical ${(t * 100).toFixed(2)} %/day)`,
-  database_size_gb: (v, t) => `database size ${v.toFixed(1)} GB (typical ${t.toFixed(1)} GB)`,
   free_space_to_expected_size: (v, t) => `free space ${v.toFixed(2)}x the expected backup size (typical ${t.toFixed(2)}x)`,
-  hours_since_last_success: (v, t) =>
-    `${v >= 720 ? 'no successful run in 30 days' : `${v.toFixed(1)} h since the last successful run`} (typical ${t.toFixed(1)} h)`,
-  consecutive_failures: (v) => `${v} consecutive failure(s) just before this run`,
+  database_size_gb: (v, t) => `database size ${v.toFixed(1)} GB (typical ${t.toFixed(1)} GB)`,
+  database_size_growth_ratio: (v, t) => `database ${v.toFixed(2)}x its recent median size (typical ${t.toFixed(2)}x)`,
   prior_runs_capped: (v) => (v >= 50 ? '50 or more earlier runs' : `only ${v} earlier run(s) of this target`),
-  same_hour_success_rate_14_days: (v, t) => `success rate ${pct(v)} at this hour over the last 14 days (typical ${pct(t)})`,
 };
+
+const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
 
 function pct(v: number): string {
   return v === UNKNOWN_FEATURE_VALUE ? 'unknown' : `${(v * 100).toFixed(0)} %`;
@@ -119,20 +131,28 @@ function pct(v: number): string {
 
 /** Rule factors whose recommended actions fit a model feature (recommendActions in domain/risk/rules.ts). */
 const ACTION_FACTOR: Partial<Record<FeatureName, string>> = {
-  success_rate_last_20_runs: 'historical_failure_rate',
-  success_rate_last_7_days: 'historical_failure_rate',
-  failures_last_5_runs: 'recent_failures',
+  failure_rate_last_5_runs: 'recent_failures',
+  failure_rate_last_20_runs: 'historical_failure_rate',
+  failure_rate_last_50_runs: 'historical_failure_rate',
+  failure_rate_last_7_days: 'historical_failure_rate',
+  failure_rate_last_30_days: 'historical_failure_rate',
+  failure_rate_ewm: 'recent_failures',
   failures_last_24_hours: 'recent_failures',
   consecutive_failures: 'recent_failures',
   estimated_duration_ratio: 'duration_vs_typical',
   estimated_size_ratio: 'size_vs_typical',
   size_growth_per_day: 'size_vs_typical',
   database_size_gb: 'database_size',
+  database_size_growth_ratio: 'database_size',
   free_space_to_expected_size: 'free_space',
   hours_since_last_success: 'time_since_success',
   hour_of_day_utc: 'maintenance_window',
+  hour_sin: 'maintenance_window',
+  hour_cos: 'maintenance_window',
   day_of_week_utc: 'maintenance_window',
-  same_hour_success_rate_14_days: 'maintenance_window',
+  weekday_sin: 'maintenance_window',
+  weekday_cos: 'maintenance_window',
+  same_hour_failure_rate_14_days: 'maintenance_window',
 };
 
 const EPS = 1e-6;

@@ -21,9 +21,15 @@ function message(error: unknown): string {
 
 /** Null when the params are valid for the algorithm, else what is wrong. */
 export function checkAlgorithmParams(algorithm: ModelAlgorithm, params: Record<string, unknown> = {}): string | null {
-  const { threads, ...rest } = params;
+  const { threads, selectionBudgetSeconds, ...rest } = params;
   if (threads !== undefined && (typeof threads !== 'number' || !Number.isInteger(threads) || threads < 1 || threads > 64)) {
     return 'threads must be a whole number between 1 and 64';
+  }
+  if (
+    selectionBudgetSeconds !== undefined &&
+    (typeof selectionBudgetSeconds !== 'number' || !(selectionBudgetSeconds >= 0) || selectionBudgetSeconds > 86_400)
+  ) {
+    return 'selectionBudgetSeconds must be a number of seconds between 0 and 86400';
   }
   try {
     if (algorithm === 'sentinel-forest') resolveForestOptions(rest);

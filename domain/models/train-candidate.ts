@@ -1,7 +1,15 @@
 /**
  * One training round of the lifecycle, without I/O: history -> (enough failures?) -> candidate via
- * domain/ml trainFailureModel (oldest 80% train, newest 20% validation) -> the candidate, the rules and the active
- * model scored on the same validation rows -> promotion gate -> explanation and canary for the registry.
+ * domain/ml trainFailureModel (params chosen by cross-validation on the oldest 80%, validated on the newest 20%,
+ * then refit on everything) -> the candidate, the rules and the active model scored on the same validation rows ->
+ * promotion gate -> explanation and canary for the registry.
+ *
+ * Honest comparison: the candidate's figures come from its params fitted on the oldest 80% only. The active model
+ * was refit on the whole history of its own day, which may reach into this validation window: then the comparison
+ * is restricted to the validation runs that started after the active model's training window (data neither model
+ * was fitted on) when they hold enough failures. When they do not, the whole window is used and the evaluation says
+ * that the active model saw part of it: that favours the active model, so it can keep a worse candidate out but
+ * never let one in (docs/model-lifecycle.md, "Refit and the promotion check").
  *
  * CPU-heavy: it runs in an activity's training thread, never in a workflow. It starts no threads itself; the caller
  * passes the `treeRunner` that grows the forest's trees (activities/models/forest-threads.ts on the worker).
@@ -9,10 +17,11 @@
 import type { BackupRunRecord } from '../history/types.js';
 import type { AlgorithmName } from '../ml/classifier.js';
 import type { TreeRunner } from '../ml/forest/runner.js';
-import { selectRows } from '../ml/matrix.js';
-import { loadFailureModel } from '../ml/model.js';
+import { selectLabels, selectRows } from '../ml/matrix.js';
+import type { ModelSelection } from '../ml/model-artifact.js';
+import { loadFailureModel, type FailureModel } from '../ml/model.js';
 import { evaluateBinary, type BinaryMetrics } from '../ml/metrics.js';
-import { serializeArtifact } from '../ml/model-artifact.js';
+import { parseArtifact, serializeArtifact } from '../ml/model-artifact.js';
 import { decidePromotion } from '../ml/promotion.js';
 import { timeSplitRuns } from '../ml/split.js';
 import { trainFailureModel } from '../ml/training.js';
@@ -125,72 +134,109 @@ export async function trainCandidate(input: CandidateTrainingInput): Promise<Can
   input.signal?.throwIfAborted();
 
   progress('evaluating', 0, 3);
-  const labels = trained.validationLabels;
-  const candidate = evaluateBinary(trained.validationScores, labels, EVALUATION_THRESHOLD);
-  // The rules as live prediction gives them without a model: calibrated to the team, point in time.
-  const rulesScores = scoreRunsWithCalibratedRules(runs, { only: trained.split.validation, threshold: EVALUATION_THRESHOLD });
-  const rules = evaluateBinary(rulesScores, labels, EVALUATION_THRESHOLD);
-  progress('evaluating', 2, 3);
-
-  let active: ModelEvaluation['active'] = null;
+  const minimum = failureMinimums(input.minFailures);
+  let activeModel: { version: number; model: FailureModel; trainedUntilMs: number } | null = null;
   let activeUnusableReason: string | undefined;
   if (input.active) {
     try {
       const model = loadFailureModel(input.active.artifactText);
-      active = {
-        version: input.active.version,
-        ...toWindowMetrics(evaluateBinary(model.predictBatch(trained.validationMatrix), labels, EVALUATION_THRESHOLD)),
-      };
+      activeModel = { version: input.active.version, model, trainedUntilMs: Date.parse(parseArtifact(input.active.artifactText).training.to) };
     } catch (error) {
       activeUnusableReason = `active model ${input.active.version} cannot be scored (${(error as Error).message}); compared with the rules instead`;
     }
   }
+
+  // Positions in the validation window to compare on: all, or those after the active model's training window.
+  const validationRows = trained.split.validation;
+  const startMsAt = (k: number) => trained.table.startedAtMs[validationRows[k] as number] as number;
+  let positions = Uint32Array.from(validationRows, (_, k) => k);
+  let activeComparison: ModelEvaluation['activeComparison'];
+  if (activeModel && validationRows.length > 0 && activeModel.trainedUntilMs >= startMsAt(0)) {
+    const unseen = positions.filter((k) => startMsAt(k) > (activeModel as { trainedUntilMs: number }).trainedUntilMs);
+    let unseenFailures = 0;
+    for (const k of unseen) unseenFailures += trained.validationLabels[k] as number;
+    const until = new Date(activeModel.trainedUntilMs).toISOString();
+    if (unseen.length > 0 && unseenFailures >= minimum.validation) {
+      positions = unseen;
+      activeComparison = {
+        rows: 'after-active-training',
+        note: `compared on the ${unseen.length} validation runs after ${until}, where the active model was trained until`,
+      };
+    } else {
+      activeComparison = {
+        rows: 'active-saw-window',
+        note:
+          `the active model was trained on runs until ${until}; only ${unseen.length} validation runs (${unseenFailures} failures) are newer, ` +
+          `fewer than the ${minimum.validation} failures needed: compared on the whole window, which favours the active model`,
+      };
+    }
+  }
+  const labels = selectLabels(trained.validationLabels, positions);
+  const candidateScores = Float64Array.from(positions, (k) => trained.validationScores[k] as number);
+  const candidate = evaluateBinary(candidateScores, labels, EVALUATION_THRESHOLD);
+  const compared = Uint32Array.from(positions, (k) => validationRows[k] as number);
+  // The rules as live prediction gives them without a model: calibrated to the team, point in time.
+  const rulesScores = scoreRunsWithCalibratedRules(runs, { only: compared, threshold: EVALUATION_THRESHOLD });
+  const rules = evaluateBinary(rulesScores, labels, EVALUATION_THRESHOLD);
+  progress('evaluating', 2, 3);
+
+  let active: ModelEvaluation['active'] = null;
+  if (activeModel) {
+    active = {
+      version: activeModel.version,
+      ...toWindowMetrics(evaluateBinary(activeModel.model.predictBatch(selectRows(trained.validationMatrix, positions)), labels, EVALUATION_THRESHOLD)),
+    };
+  }
   progress('evaluating', 3, 3);
 
-  const minimum = failureMinimums(input.minFailures);
+  let comparedFailures = 0;
+  for (let i = 0; i < labels.length; i++) comparedFailures += labels[i] as number;
   const decision = decidePromotion({
     candidate: { prAuc: candidate.prAuc, rocAuc: candidate.rocAuc, brier: candidate.brier },
     baseRateBrier: candidate.brierBaseline,
     active: active ? { prAuc: active.prAuc, brier: active.brier } : null,
     rules: { prAuc: rules.prAuc, brier: rules.brier },
     trainingFailures: trained.trainingFailures,
-    validationFailures: trained.validationFailures,
+    validationFailures: comparedFailures,
     validationRows: labels.length,
     policy: { minTrainingFailures: minimum.training, minValidationFailures: minimum.validation },
   });
+  if (activeComparison?.rows === 'active-saw-window' && !decision.promote) decision.reason += ` (${activeComparison.note})`;
 
   progress('explaining', 0, 1);
   const seed = typeof trained.artifact.params.seed === 'number' ? trained.artifact.params.seed : 42;
   // Typical values need a fair sample of the training rows, not all of them (1M rows would copy ~100 MB).
   const trainSample = selectRows(trained.table.matrix, evenSample(trained.split.train, 100_000));
-  const explanation = buildExplanation(trained.model.predictBatch, trainSample, trained.validationMatrix, labels, seed);
+  // Importance from the model that never saw the validation rows (the refit one did).
+  const explanation = buildExplanation(trained.validatedModel.predictBatch, trainSample, trained.validationMatrix, trained.validationLabels, seed);
   progress('explaining', 1, 1);
 
   const startOf = (k: number, indices: Uint32Array) => new Date(trained.table.startedAtMs[indices[k] as number] as number).toISOString();
+  const windowOf = (indices: Uint32Array, failures: number) => ({
+    from: startOf(0, indices),
+    to: startOf(indices.length - 1, indices),
+    rows: indices.length,
+    failures,
+  });
+  let deployedFailures = 0;
+  for (const i of trained.deployedRows) deployedFailures += trained.table.labels[i] as number;
   const evaluation: ModelEvaluation = {
-    window: {
-      from: startOf(0, trained.split.validation),
-      to: startOf(trained.split.validation.length - 1, trained.split.validation),
-      rows: labels.length,
-      failures: trained.validationFailures,
-    },
-    training: {
-      from: startOf(0, trained.split.train),
-      to: startOf(trained.split.train.length - 1, trained.split.train),
-      rows: trained.split.train.length,
-      failures: trained.trainingFailures,
-    },
+    window: windowOf(compared, comparedFailures),
+    training: windowOf(trained.split.train, trained.trainingFailures),
+    deployed: windowOf(trained.deployedRows, deployedFailures),
     threshold: EVALUATION_THRESHOLD,
     candidate: toWindowMetrics(candidate),
     rules: toWindowMetrics(rules),
     active,
     ...(activeUnusableReason ? { activeUnusableReason } : {}),
+    ...(activeComparison ? { activeComparison } : {}),
+    ...(trained.selection ? { selection: summariseSelection(trained.selection) } : {}),
     thresholds: thresholdAdvice(
-      trained.validationScores,
+      candidateScores,
       labels,
-      Array.from(trained.split.validation, (i) => (runs[i] as BackupRunRecord).target),
+      Array.from(compared, (i) => (runs[i] as BackupRunRecord).target),
       input.thresholdGoals ?? { default: {}, targets: {} },
-      { from: startOf(0, trained.split.validation), to: startOf(trained.split.validation.length - 1, trained.split.validation) },
+      { from: startOf(0, compared), to: startOf(compared.length - 1, compared) },
     ),
   };
   return {
@@ -202,6 +248,19 @@ export async function trainCandidate(input: CandidateTrainingInput): Promise<Can
     canaryProbability: trained.model.predict(canaryFeatures()),
     params: trained.artifact.params,
     trainingSeconds,
+  };
+}
+
+/** The chosen params and their validation scores, per fold and mean, for the evaluation output. */
+export function summariseSelection(selection: ModelSelection): NonNullable<ModelEvaluation['selection']> {
+  const chosen = selection.candidates[selection.chosen];
+  return {
+    params: chosen?.params ?? {},
+    folds: chosen?.folds ?? [],
+    mean: chosen?.mean ?? { prAuc: null, rocAuc: null, brier: null },
+    candidates: selection.candidates.length,
+    budgetSeconds: selection.budgetSeconds,
+    stopped: selection.stopped,
   };
 }
 

@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { historyForFeatures, loadHistoryColumns } from '../../db/repositories/history.js';
+import { historyForFeatures, teamFailureRateForFeatures, loadHistoryColumns } from '../../db/repositories/history.js';
 import { buildFeatureTable, featuresForUpcomingRun, FEATURE_NAMES } from '../../domain/ml/features.js';
 import { matrixRow } from '../../domain/ml/matrix.js';
 import { runsOfColumns } from '../../domain/models/history-columns.js';
@@ -150,6 +150,8 @@ describe('point-in-time features through the real pipeline', () => {
         freeSpaceGb: target.free_space_gb,
       },
       await historyForFeatures(db.pool, 'db-002', run.startedAt),
+      // What live prediction (capabilities/prediction/ml-prediction.ts) asks the database for besides the target's runs.
+      { teamFailureRate: await teamFailureRateForFeatures(db.pool, run.startedAt) },
     );
     expect(live).toEqual(row);
 

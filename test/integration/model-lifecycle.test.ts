@@ -7,7 +7,7 @@ import { ActiveModelCache } from '../../capabilities/models/model-loader.js';
 import { predictFailure } from '../../capabilities/prediction/predict.js';
 import { historyOfTargets } from '../../db/repositories/history.js';
 import { deleteModel, getModelArtifact, sha256Hex } from '../../db/repositories/models.js';
-import { FEATURE_NAMES } from '../../domain/ml/features.js';
+import { FEATURE_NAMES, FEATURE_PIPELINE_VERSION } from '../../domain/ml/features.js';
 import { loadFailureModel } from '../../domain/ml/model.js';
 import { generateHistory } from '../../domain/ml/synthetic-history.js';
 import { backtest } from '../../domain/models/backtest.js';
@@ -145,11 +145,14 @@ describe('failure-model lifecycle on the dev server and PostgreSQL', () => {
     expect(prediction.model).toEqual({ kind: 'rules', calibration: expect.stringMatching(/team's failure rate/) });
   });
 
+  // The first model is deliberately small (10 shallow trees): the active model is refit on the whole of phase A, so a
+  // full-size one would be as good as the phase-B candidate on this stationary history and the replacement below
+  // would not be a clear improvement.
   it('promotes a first model that beats the rules, snapshotting "no model" in the same transaction', async () => {
     const aFile = path.join(h.dir, 'phase-a.csv');
     await writeHistoryFile(aFile, phaseA);
     await importHistoryFile(db.pool, aFile);
-    const result = await train({ params: { nTrees: 30, seed: 1 } });
+    const result = await train({ params: { nTrees: 10, maxDepth: 4, seed: 1, selectionBudgetSeconds: 0 } });
     expect(result.outcome).toBe('promoted');
     const e = result.evaluation!;
     expect(e.window.rows + e.training.rows).toBe(phaseA.length);
@@ -174,7 +177,7 @@ describe('failure-model lifecycle on the dev server and PostgreSQL', () => {
   });
 
   it('keeps a worse candidate as a candidate, with the reason, and changes nothing active', async () => {
-    const result = await train({ params: { nTrees: 1, maxDepth: 1, seed: 1 } });
+    const result = await train({ params: { nTrees: 1, maxDepth: 1, seed: 1, selectionBudgetSeconds: 0 } });
     expect(result.outcome).toBe('kept-candidate');
     expect(result.reason).toMatch(/does not beat the active model/);
     expect(result.evaluation!.active!.version).toBe(v.first);
@@ -191,9 +194,20 @@ describe('failure-model lifecycle on the dev server and PostgreSQL', () => {
 
   it('replaces it with a model that beats both on newer data, by a clear margin over the rules', async () => {
     await importHistoryFile(db.pool, phaseBFile);
-    const result = await train({ params: { nTrees: 40, seed: 2 } });
+    // A small selection budget: at least the default configuration, cross-validated on time-ordered folds.
+    const result = await train({ params: { nTrees: 100, seed: 2, selectionBudgetSeconds: 3 } });
     expect(result.outcome).toBe('promoted');
     const e = result.evaluation!;
+    expect(e.selection?.candidates).toBeGreaterThanOrEqual(1);
+    expect(e.selection?.budgetSeconds).toBe(3);
+    expect(e.selection?.params).toMatchObject({ nTrees: 100, seed: 2 });
+    expect(e.selection?.folds.length).toBeGreaterThanOrEqual(1);
+    expect(e.selection?.mean.prAuc).toBeGreaterThan(0);
+    // The stored model was refit on every run; the figures above come from the older 80 % fit, on runs after v1's training.
+    const total = phaseA.length + phaseB.length;
+    expect(e.deployed).toMatchObject({ rows: total });
+    expect(e.training.rows).toBeLessThan(total);
+    expect(e.activeComparison).toBeUndefined(); // v1 was trained on phase A only, before the whole validation window
     expect(e.active!.version).toBe(v.first);
     expect(e.candidate.prAuc!).toBeGreaterThan(e.active!.prAuc!);
     expect(e.candidate.prAuc!).toBeGreaterThanOrEqual(e.rules.prAuc! + 0.1);
@@ -241,7 +255,14 @@ describe('failure-model lifecycle on the dev server and PostgreSQL', () => {
     expect(truncated.model.fallbackReason).toMatch(/checksum mismatch for model \d+/);
     const matchingSum = await corrupt(`UPDATE ml_models SET artifact_sha256 = encode(sha256(artifact), 'hex') WHERE version = $1`);
     expect(matchingSum.model.fallbackReason).toMatch(/cannot be loaded: model artifact is not valid JSON \(truncated or corrupt/);
-    const newer = v1Bytes.toString('utf8').replace('"featurePipelineVersion":1,', '"featurePipelineVersion":99,');
+    // A model stored by the previous feature pipeline (version 1): refused with a clear message, the rules predict.
+    const older = await readFile(new URL('../fixtures/models/failure-model-pipeline-v1.json', import.meta.url), 'utf8');
+    await db.pool.query(`UPDATE ml_models SET artifact = $2, artifact_sha256 = $3 WHERE version = $1`, [v.first, Buffer.from(older), sha256Hex(older)]);
+    const fromOlder = await predict();
+    expect(fromOlder.model.kind).toBe('rules');
+    expect(fromOlder.model.fallbackReason).toMatch(/feature pipeline version 1, this code computes version \d+ only: predictions use the rules until/);
+    expect(fromOlder.failureProbability).toBe(truncated.failureProbability);
+    const newer = v1Bytes.toString('utf8').replace(`"featurePipelineVersion":${FEATURE_PIPELINE_VERSION},`, '"featurePipelineVersion":99,');
     await db.pool.query(`UPDATE ml_models SET artifact = $2, artifact_sha256 = $3 WHERE version = $1`, [v.first, Buffer.from(newer), sha256Hex(newer)]);
     const fromNewer = await predict();
     expect(fromNewer.model.kind).toBe('rules');
@@ -292,8 +313,14 @@ describe('failure-model lifecycle on the dev server and PostgreSQL', () => {
       [String(v.second), 'archived'],
     ]);
     const show = JSON.parse((await runCli(['model', 'show', String(v.second), '--json'], env)).stdout);
-    expect(show).toMatchObject({ version: v.second, status: 'archived', parameters: { nTrees: 40, seed: 2 }, metrics: { decision: { promote: true } } });
+    expect(show).toMatchObject({ version: v.second, status: 'archived', parameters: { nTrees: 100, seed: 2 }, metrics: { decision: { promote: true } } });
     expect(show.explanation.importance.length).toBe(FEATURE_NAMES.length);
+    // How the params were chosen and what the stored model was refit on, in `model show`.
+    const shown = await runCli(['model', 'show', String(v.second)], env);
+    expect(shown.stdout).toMatch(/selection: \d+ candidate\(s\) within a budget of 3 s/);
+    expect(shown.stdout).toMatch(/mean over \d time-ordered fold\(s\): PR-AUC/);
+    expect(shown.stdout).toMatch(/ {2}fold 1: PR-AUC \d\.\d{4} ROC-AUC \d\.\d{4} Brier \d\.\d{4}/);
+    expect(shown.stdout).toMatch(new RegExp(`deployed model refit on ${phaseA.length + phaseB.length} runs`));
 
     const exported = path.join(h.dir, 'model.json');
     expect((await runCli(['model', 'export', String(v.first), exported], env)).code).toBe(0);
@@ -304,9 +331,14 @@ describe('failure-model lifecycle on the dev server and PostgreSQL', () => {
     expect(() => validateImport(text.slice(0, 5000))).toThrow(/invalid JSON \(truncated or corrupt/);
     const doc = JSON.parse(text);
     expect(() =>
-      validateImport(JSON.stringify({ ...doc, artifact: doc.artifact.replace('"featurePipelineVersion":1,', '"featurePipelineVersion":2,') })),
+      validateImport(
+        JSON.stringify({
+          ...doc,
+          artifact: doc.artifact.replace(`"featurePipelineVersion":${FEATURE_PIPELINE_VERSION},`, `"featurePipelineVersion":${FEATURE_PIPELINE_VERSION + 1},`),
+        }),
+      ),
     ).toThrow(/checksum mismatch/);
-    const newer = doc.artifact.replace('"featurePipelineVersion":1,', '"featurePipelineVersion":2,');
+    const newer = doc.artifact.replace(`"featurePipelineVersion":${FEATURE_PIPELINE_VERSION},`, `"featurePipelineVersion":${FEATURE_PIPELINE_VERSION + 1},`);
     expect(() => validateImport(JSON.stringify({ ...doc, artifact: newer, artifactSha256: sha256Hex(newer) }))).toThrow(/newer than this code supports/);
 
     const counts = async () =>
@@ -339,7 +371,7 @@ describe('failure-model lifecycle on the dev server and PostgreSQL', () => {
       reason: 'back to the rules',
     });
     expect((await predict()).model).toEqual({ kind: 'rules', calibration: expect.stringMatching(/team/) });
-    const stump = await runCli(['model', 'train', '--wait', '--params', '{"nTrees":1,"maxDepth":1,"seed":1}', '--json'], env);
+    const stump = await runCli(['model', 'train', '--wait', '--params', '{"nTrees":1,"maxDepth":1,"seed":1,"selectionBudgetSeconds":0}', '--json'], env);
     expect(stump.stderr).not.toContain('error:');
     // It says what it waits for (the workflow, then its activity and phase) on stderr; stdout stays JSON.
     expect(stump.stderr).toMatch(/^waiting for training workflow train-model\/\S+: (between steps|trainModelCandidate|\w+ queued)/m);

@@ -21,7 +21,7 @@ import { deriveSeed, SeededRng } from '../rng.js';
 import { BoostingTreeGrower, predictBinnedTree } from './grow.js';
 import { histogramLayout, inProcessHistogramBuilder, type HistogramArrays, type HistogramBuilder, type HistogramLayout } from './histogram.js';
 import { SentinelBoosting, sigmoid } from './model.js';
-import { resolveBoostingOptions, type BoostingOptions } from './options.js';
+import { resolveBoostingOptions, SMALL_HISTORY_ROWS, type BoostingOptions } from './options.js';
 
 /** What spreads histogram building over worker threads (activities/models/boosting-threads.ts on the worker side). */
 export interface BoostingThreads {
@@ -115,7 +115,7 @@ export async function trainBoosting(
   options: Partial<BoostingOptions> = {},
   control: BoostingRunControl = {},
 ): Promise<BoostingTrainingResult> {
-  const opts = resolveBoostingOptions(options);
+  const requested = resolveBoostingOptions(options);
   const threads = control.threads ?? 1;
   if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`threads must be a positive integer, got ${threads}`);
   if (X.rowCount === 0) throw new RangeError('cannot train on zero rows');
@@ -125,8 +125,10 @@ export async function trainBoosting(
 
   const n = X.rowCount;
   const p = X.columnCount;
-  const nt = heldOutRows(labels, opts);
+  const nt = heldOutRows(labels, requested);
   const nv = n - nt;
+  // Small histories get smaller trees and fewer rounds unless the caller chose them (options.ts says why).
+  const opts = nv > 0 && n >= SMALL_HISTORY_ROWS ? requested : resolveBoostingOptions(options, true);
   const thresholds = computeThresholds(createMatrix(nt, p, X.values.subarray(0, nt * p)), opts.maxBins, opts.binSampleSize);
   const layout = histogramLayout(nt, thresholds);
   const slots = BoostingTreeGrower.slotsNeeded(opts);

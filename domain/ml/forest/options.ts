@@ -37,9 +37,9 @@ export type ForestOptions = z.infer<typeof forestOptionsSchema>;
 export const DEFAULT_FOREST_OPTIONS: ForestOptions = {
   nTrees: 100,
   maxDepth: 12,
-  minSamplesLeaf: 20,
+  minSamplesLeaf: 50,
   maxFeatures: 'sqrt',
-  maxBins: 64,
+  maxBins: 255,
   binSampleSize: 200_000,
   classWeight: 'balanced',
   sampleFraction: 1,

@@ -47,6 +47,8 @@ export interface ScenarioEvaluation {
   /** `promoted`, `kept-candidate: <reason>` or `no-model: <reason>`. */
   outcome: string;
   trainingSeconds: number | null;
+  /** Model selection: candidates tried within the budget and the chosen params (null without a model). */
+  selection: { candidates: number; stopped: string; params: Record<string, unknown> } | null;
 }
 
 const r4 = (v: number | null): number | null => (v === null ? null : Math.round(v * 10_000) / 10_000);
@@ -112,6 +114,7 @@ export async function evaluateScenario(
       attainable: null,
       outcome: `no-model: ${out.reason}`,
       trainingSeconds: null,
+      selection: null,
     };
   }
   const { candidate, rules } = out.evaluation;
@@ -122,5 +125,8 @@ export async function evaluateScenario(
     attainable: candidate.prAuc === null || !truth.prAuc ? null : r4(candidate.prAuc / truth.prAuc),
     outcome: out.decision.promote ? 'promoted' : `kept-candidate: ${out.decision.reason}`,
     trainingSeconds: Math.round(out.trainingSeconds * 100) / 100,
+    selection: out.evaluation.selection
+      ? { candidates: out.evaluation.selection.candidates, stopped: out.evaluation.selection.stopped, params: out.evaluation.selection.params }
+      : null,
   };
 }

@@ -47,22 +47,38 @@ describe('point-in-time features', () => {
     expect(table.matrix.columnCount).toBe(FEATURE_COUNT);
     expect(Array.from(table.labels)).toEqual([0, 1, 0, 1, 1, 1, 0]);
     const r6 = describeFeatureRow(matrixRow(table.matrix, 6));
+    // Team: r1, r2, r3, r5 and other-target ended before T0, 3 of them failed. Target a: 4 visible runs, 2 failed.
+    const team = 0.6;
+    const shrunk = (2 + 5 * team) / (4 + 5);
+    const d = 0.5 ** (1 / 5); // newest first: r5 failed, r3, r2 failed, r1
+    const ewm = (1 + d * d + 5 * team) / (1 + d + d * d + d * d * d + 5);
     expect(r6).toEqual({
       hour_of_day_utc: 10,
+      hour_sin: expect.closeTo(Math.sin((2 * Math.PI * 10) / 24), 12),
+      hour_cos: expect.closeTo(Math.cos((2 * Math.PI * 10) / 24), 12),
       day_of_week_utc: 1,
-      success_rate_last_20_runs: 0.5, // r1 ok, r2 failed, r3 ok, r5 failed
-      success_rate_last_7_days: 0.5,
-      failures_last_5_runs: 2,
+      weekday_sin: expect.closeTo(Math.sin((2 * Math.PI) / 7), 12),
+      weekday_cos: expect.closeTo(Math.cos((2 * Math.PI) / 7), 12),
+      team_failure_rate_90_days: expect.closeTo(team, 12),
+      failure_rate_last_5_runs: expect.closeTo(shrunk, 12),
+      failure_rate_last_20_runs: expect.closeTo(shrunk, 12),
+      failure_rate_last_50_runs: expect.closeTo(shrunk, 12),
+      failure_rate_last_7_days: expect.closeTo(shrunk, 12),
+      failure_rate_last_30_days: expect.closeTo(shrunk, 12),
+      failure_rate_ewm: expect.closeTo(ewm, 12),
       failures_last_24_hours: 1, // only r3 and r5 ended in the last 24 h
+      consecutive_failures: 1, // r5
+      hours_since_last_failure: 0.5, // r5 ended at T0 - 30 min
+      hours_since_last_success: 19.75, // r3 ended at T0 - 20 h + 15 min
+      // Only r1 started at 10:00 UTC (a success), shrunk towards the 30-day rate.
+      same_hour_failure_rate_14_days: expect.closeTo((0 + 5 * shrunk) / (1 + 5), 12),
       estimated_duration_ratio: 2, // 1500 / median(600, 900)
       estimated_size_ratio: expect.closeTo(2, 12), // 2.2 GiB / median(1, 1.2) GiB
       size_growth_per_day: 0, // fewer than 3 successful runs
-      database_size_gb: 10,
       free_space_to_expected_size: expect.closeTo(2, 12), // 4.4 GiB free / 2.2 GiB expected
-      hours_since_last_success: 19.75, // r3 ended at T0 - 20 h + 15 min
-      consecutive_failures: 1, // r5
+      database_size_gb: 10,
+      database_size_growth_ratio: UNKNOWN_FEATURE_VALUE, // no earlier run reported its database size
       prior_runs_capped: 4,
-      same_hour_success_rate_14_days: 1, // only r1 started at 10:00 UTC
     });
   });
 
@@ -75,10 +91,13 @@ describe('point-in-time features', () => {
     expect(r4.free_space_to_expected_size).toBe(UNKNOWN_FEATURE_VALUE);
     expect(r4.consecutive_failures).toBe(0);
     const first = describeFeatureRow(matrixRow(table.matrix, 0)); // no history at all
-    expect(first.success_rate_last_20_runs).toBe(UNKNOWN_FEATURE_VALUE);
-    expect(first.success_rate_last_7_days).toBe(UNKNOWN_FEATURE_VALUE);
-    expect(first.same_hour_success_rate_14_days).toBe(UNKNOWN_FEATURE_VALUE);
+    expect(first.team_failure_rate_90_days).toBe(UNKNOWN_FEATURE_VALUE);
+    expect(first.failure_rate_last_20_runs).toBe(UNKNOWN_FEATURE_VALUE);
+    expect(first.failure_rate_last_7_days).toBe(UNKNOWN_FEATURE_VALUE);
+    expect(first.failure_rate_ewm).toBe(UNKNOWN_FEATURE_VALUE);
+    expect(first.same_hour_failure_rate_14_days).toBe(UNKNOWN_FEATURE_VALUE);
     expect(first.hours_since_last_success).toBe(720);
+    expect(first.hours_since_last_failure).toBe(720);
     expect(first.prior_runs_capped).toBe(0);
   });
 
@@ -122,7 +141,9 @@ describe('point-in-time features', () => {
       const endOfOriginal = original.startedAt.getTime() + original.durationSeconds * 1000;
       for (let j = 0; j < runs.length; j++) {
         const other = runs[j] as BackupRunRecord;
-        const sameRowOrNotYetFinished = j === i || other.target !== original.target || other.startedAt.getTime() < endOfOriginal;
+        // Other targets see the run through the team's rate only once it has ended strictly before they start.
+        const otherStart = other.startedAt.getTime();
+        const sameRowOrNotYetFinished = j === i || otherStart < endOfOriginal || (other.target !== original.target && otherStart === endOfOriginal);
         const before = Array.from(matrixRow(base.matrix, j));
         const after = Array.from(matrixRow(changed.matrix, j));
         if (sameRowOrNotYetFinished) expect(after).toEqual(before);

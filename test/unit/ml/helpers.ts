@@ -17,16 +17,16 @@ export function thresholdDataset(rows: number, features: number, seed: number): 
 
 /**
  * Local stand-in for the rule-based predictor (the real rules live elsewhere): risk from the success rate over the
- * last 20 runs and the failures among the last 5.
+ * last 20 runs and the failure streak.
  */
 export function rulesStandInScores(X: DenseMatrix): Float64Array {
-  const rate = FEATURE_NAMES.indexOf('success_rate_last_20_runs');
-  const recent = FEATURE_NAMES.indexOf('failures_last_5_runs');
+  const rate = FEATURE_NAMES.indexOf('failure_rate_last_20_runs');
+  const recent = FEATURE_NAMES.indexOf('consecutive_failures');
   const out = new Float64Array(X.rowCount);
   for (let i = 0; i < X.rowCount; i++) {
     const row = matrixRow(X, i);
-    const successRate = row[rate] as number;
-    out[i] = 0.5 * (successRate < 0 ? 0.5 : 1 - successRate) + 0.5 * Math.min(1, (row[recent] as number) / 5);
+    const failureRate = row[rate] as number;
+    out[i] = 0.5 * (failureRate < 0 ? 0.5 : failureRate) + 0.5 * Math.min(1, (row[recent] as number) / 5);
   }
   return out;
 }

@@ -1,4 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { readFile } from 'node:fs/promises';
+import { loadArtifactBytes } from '../../../capabilities/models/model-loader.js';
+import { sha256Hex } from '../../../db/repositories/models.js';
 import { applyCalibration, fitPlattCalibration } from '../../../domain/ml/calibration.js';
 import { coveredOob } from '../../../domain/ml/classifier.js';
 import { buildFeatureTable, FEATURE_NAMES, FEATURE_PIPELINE_VERSION } from '../../../domain/ml/features.js';
@@ -74,5 +77,18 @@ describe('model artifact', () => {
     });
     expect(() => parseArtifact(brokenTree)).toThrow(/invalid sentinel-forest classifier/);
     expect(() => parseArtifact(mutated((raw) => (raw.algorithm = 'ml-random-forest')))).toThrow(/invalid ml-random-forest classifier/);
+  });
+});
+
+describe('a stored model of an older feature pipeline', () => {
+  it('is refused with a clear message (prediction then uses the rules), not fed features it was not trained on', async () => {
+    const text = await readFile(new URL('../../fixtures/models/failure-model-pipeline-v1.json', import.meta.url), 'utf8');
+    expect(parseArtifact(text).featurePipelineVersion).toBe(1); // the artifact itself is valid
+    expect(FEATURE_PIPELINE_VERSION).toBeGreaterThan(1);
+    expect(() => loadFailureModel(text)).toThrow(
+      new RegExp(`feature pipeline version 1, this code computes version ${FEATURE_PIPELINE_VERSION} only: predictions use the rules until`),
+    );
+    const loaded = loadArtifactBytes(4, Buffer.from(text), sha256Hex(text));
+    expect(loaded).toEqual({ ok: false, reason: expect.stringMatching(/^model 4 cannot be loaded: model uses feature pipeline version 1/) });
   });
 });

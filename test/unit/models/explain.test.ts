@@ -4,10 +4,10 @@ import { createMatrix } from '../../../domain/ml/matrix.js';
 import { buildExplanation, explainPrediction, recommendActionsForModel, type ModelExplanation } from '../../../domain/models/explain.js';
 
 const FREE = FEATURE_NAMES.indexOf('free_space_to_expected_size');
-const FAIL5 = FEATURE_NAMES.indexOf('failures_last_5_runs');
+const FAIL5 = FEATURE_NAMES.indexOf('failures_last_24_hours');
 const HOUR = FEATURE_NAMES.indexOf('hour_of_day_utc');
 const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
-// A known model: log-odds = -1 - 1 * free space ratio + 0.8 * failures among the last 5 runs.
+// A known model: log-odds = -1 - 1 * free space ratio + 0.8 * failures in the last 24 h.
 const predict = (row: ArrayLike<number>) => sigmoid(-1 - (row[FREE] as number) + 0.8 * (row[FAIL5] as number));
 
 const typical = Object.fromEntries(FEATURE_NAMES.map((n) => [n, 0])) as Record<string, number>;
@@ -16,7 +16,7 @@ typical.hour_of_day_utc = 12;
 const explanation: ModelExplanation = {
   importance: [
     { feature: 'free_space_to_expected_size', meanDrop: 0.2 },
-    { feature: 'failures_last_5_runs', meanDrop: 0.1 },
+    { feature: 'failures_last_24_hours', meanDrop: 0.1 },
     { feature: 'hour_of_day_utc', meanDrop: 0 },
   ],
   typical,
@@ -37,7 +37,7 @@ describe('explaining a model prediction', () => {
     const factors = explainPrediction(predict, row, p, explanation);
     expect(factors).toEqual([
       { factor: 'free_space_to_expected_size', value: 0.5, contribution: 2.5, description: 'free space 0.50x the expected backup size (typical 3.00x)' },
-      { factor: 'failures_last_5_runs', value: 2, contribution: 1.6, description: '2 failure(s) among the last 5 runs' },
+      { factor: 'failures_last_24_hours', value: 2, contribution: 1.6, description: '2 failure(s) in the last 24 h' },
     ]);
     expect(recommendActionsForModel(factors, p, 0.5)).toEqual([
       'High failure risk: confirm the prerequisites before this backup runs.',
@@ -74,7 +74,7 @@ describe('explaining a model prediction', () => {
     expect(a.importance[0]!.feature).toBe('free_space_to_expected_size');
     expect(a.importance.find((r) => r.feature === 'hour_of_day_utc')!.meanDrop).toBe(0);
     expect(a.typical.free_space_to_expected_size).toBe(2.375);
-    expect(a.p10.failures_last_5_runs).toBe(0);
-    expect(a.p90.failures_last_5_runs).toBe(2);
+    expect(a.p10.failures_last_24_hours).toBe(0);
+    expect(a.p90.failures_last_24_hours).toBe(2);
   });
 });

@@ -1,3 +1,4 @@
+import { FEATURE_PIPELINE_VERSION } from '../../../domain/ml/features.js';
 import { describe, expect, it } from 'vitest';
 import { sha256Hex } from '../../../db/repositories/models.js';
 import { serializeArtifact } from '../../../domain/ml/model-artifact.js';
@@ -43,9 +44,9 @@ describe('model export files', async () => {
     expect(() => validateImport(JSON.stringify({ ...doc, artifact: artifact.replace('"nTrees":5', '"nTrees":6') }))).toThrow(/checksum mismatch/);
     expect(() => validateImport('{"format":"onnx"}')).toThrow(/not a model file \(format "onnx"\)/);
     expect(() => validateImport(JSON.stringify({ ...doc, formatVersion: 9 }))).toThrow(/export format 9 is newer/);
-    const newer = artifact.replace('"featurePipelineVersion":1,', '"featurePipelineVersion":2,');
+    const newer = artifact.replace(`"featurePipelineVersion":${FEATURE_PIPELINE_VERSION},`, `"featurePipelineVersion":${FEATURE_PIPELINE_VERSION + 1},`);
     expect(() => validateImport(JSON.stringify({ ...doc, artifact: newer, artifactSha256: sha256Hex(newer) }))).toThrow(
-      /feature pipeline version 2, newer than this code supports/,
+      new RegExp(`feature pipeline version ${FEATURE_PIPELINE_VERSION + 1}, newer than this code supports`),
     );
     expect(() => validateImport(JSON.stringify({ ...doc, canaryProbability: canary + 0.01 }))).toThrow(/canary input, the exporting system recorded/);
   });

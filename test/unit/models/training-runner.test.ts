@@ -4,6 +4,7 @@ import { parseArtifact } from '../../../domain/ml/model-artifact.js';
 import { generateHistory } from '../../../domain/ml/synthetic-history.js';
 import { historyColumnsOf } from '../../../domain/models/history-columns.js';
 
+// Tests pass a selection budget of 0 (the default configuration only): every fit starts tree threads, slow under tsx.
 const runs = generateHistory({ targets: 6, days: 40, seed: 7 });
 const input = (params: Record<string, unknown>) => ({
   columns: historyColumnsOf(runs),
@@ -20,7 +21,7 @@ describe('the training thread', () => {
     const phases = new Set<string>();
     let ticks = 0;
     const timer = setInterval(() => ticks++, 5);
-    const out = await runTrainingThread(input({ nTrees: 20, seed: 3, threads: 1 }), { onProgress: (phase) => phases.add(phase) });
+    const out = await runTrainingThread(input({ nTrees: 20, seed: 3, threads: 1, selectionBudgetSeconds: 0 }), { onProgress: (phase) => phases.add(phase) });
     clearInterval(timer);
     expect([...phases]).toEqual(['features', 'training', 'evaluating', 'explaining']);
     expect(ticks).toBeGreaterThan(10); // the event loop kept running while the thread trained
@@ -33,7 +34,7 @@ describe('the training thread', () => {
   it('stops when aborted (activity cancellation) and rejects with the reason', async () => {
     const controller = new AbortController();
     const started = performance.now();
-    const training = runTrainingThread(input({ nTrees: 2000, threads: 1 }), {
+    const training = runTrainingThread(input({ nTrees: 2000, threads: 1, selectionBudgetSeconds: 0 }), {
       signal: controller.signal,
       onProgress: (phase, done) => {
         if (phase === 'training' && done >= 3) controller.abort(new Error('cancelled by test'));
