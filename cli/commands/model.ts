@@ -78,7 +78,11 @@ export function modelCommand(ctx: CliContext): Command {
       'Start trainFailureModelWorkflow (train, evaluate against the rules and the active model, promote only if better); prints the workflow ID, or the result with --wait',
     )
     .addOption(new Option('--algorithm <name>', 'algorithm (default: sentinel-forest)').choices([...MODEL_ALGORITHMS]))
-    .option('--params <json>', 'algorithm parameters as a JSON object, e.g. \'{"nTrees":200,"seed":7}\' (fixed; the others are chosen by cross-validation within "selectionBudgetSeconds", default 120)', jsonObject)
+    .option(
+      '--params <json>',
+      'algorithm parameters as a JSON object, e.g. \'{"nTrees":200,"seed":7}\' (fixed; the others are chosen by cross-validation within "selectionBudgetSeconds", default 120)',
+      jsonObject,
+    )
     .option('--min-failures <n>', 'failures the history needs (default 25)', wholeNumber(2, 1_000_000))
     .option('--wait', 'wait for the result')
     .option('--json', 'print JSON')

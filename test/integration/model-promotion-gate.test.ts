@@ -89,7 +89,10 @@ describe('promotion gate through the real training workflow (dev server, Postgre
       `not promoted: Brier ${candidate.brier.toFixed(4)} is worse than the base rate's 0.2100 (always predicting the validation failure rate)`,
     );
 
-    const human = await runCli(['model', 'train', '--wait', '--min-failures', '2', '--params', '{"nTrees":20,"seed":1,"minSamplesLeaf":20,"selectionBudgetSeconds":0}'], env);
+    const human = await runCli(
+      ['model', 'train', '--wait', '--min-failures', '2', '--params', '{"nTrees":20,"seed":1,"minSamplesLeaf":20,"selectionBudgetSeconds":0}'],
+      env,
+    );
     expect(human.stdout).toContain(`reason: ${result.reason}`);
 
     const listed = JSON.parse((await runCli(['model', 'list', '--json'], env)).stdout) as Array<{ version: number; status: string; decisionReason: string }>;
