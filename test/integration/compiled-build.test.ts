@@ -105,7 +105,11 @@ describe('the compiled build', () => {
     const history = path.join(dir, 'history.csv');
     expect((await runCli(['history', 'generate', '--targets', '2', '--days', '60', '--seed', '1', '--out', history], env)).code).toBe(0);
     expect((await runCli(['history', 'import', history], env)).code).toBe(0);
-    const trained = await runCli(['model', 'train', '--wait', '--json', '--params', '{"nTrees":4,"maxDepth":4,"seed":1,"selectionBudgetSeconds":0}'], env, 300_000);
+    const trained = await runCli(
+      ['model', 'train', '--wait', '--json', '--params', '{"nTrees":4,"maxDepth":4,"seed":1,"selectionBudgetSeconds":0}'],
+      env,
+      300_000,
+    );
     expect(trained.code, trained.stderr).toBe(0); // stderr has the "waiting for" progress lines
     const training = JSON.parse(trained.stdout) as { outcome: string; version: number | null };
     expect(['promoted', 'kept-candidate']).toContain(training.outcome);
