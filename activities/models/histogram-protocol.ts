@@ -11,10 +11,18 @@ export const CONTROL = {
   END: 4,
   /** Threads that finished the current command. */
   DONE: 5,
-  LENGTH: 6,
+  /** PARTITION's feature and bin. */
+  FEATURE: 6,
+  BIN: 7,
+  /** Then one slot per thread: the left rows of its PARTITION block (control[LENGTH + part]). */
+  LENGTH: 8,
 } as const;
 
-export const COMMAND = { BUILD: 1, STOP: 2 } as const;
+/**
+ * BUILD: a histogram (SLOT, rows START..END), by feature block; BUILD_SUMS: the same without the counts;
+ * GRADIENTS: gradients of rows 0..END, by row block; PARTITION: rows START..END by FEATURE and BIN, by row block.
+ */
+export const COMMAND = { BUILD: 1, STOP: 2, GRADIENTS: 3, BUILD_SUMS: 4, PARTITION: 5 } as const;
 
 export interface HistogramThreadInput {
   /** SharedArrayBuffer-backed, the same memory as the calling thread's. */
@@ -23,4 +31,7 @@ export interface HistogramThreadInput {
   control: Int32Array;
   /** This thread's feature block [f0, f1). */
   block: [number, number];
+  /** This thread's row block of a GRADIENTS or PARTITION command: `part` of `parts` (rowBlock). */
+  part: number;
+  parts: number;
 }

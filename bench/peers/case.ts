@@ -4,15 +4,39 @@
  * Fits on the train rows with the worker's thread runner (as the worker trains), calibrates as the training pipeline
  * does (Platt on the out-of-bag / held-out predictions), writes the calibrated validation scores to OUT (float64)
  * and prints one JSON line: fit time, predict latency (batch per row, single row), model size.
+ *
+ * The model code comes from the compiled build (dist/: what the worker, `npm start` and the image run; bench:peers
+ * builds it first when stale), so the training threads start as plain JavaScript, as in production; under tsx each
+ * thread would first transpile its modules (about 0.15 s per fit here). BENCH_FROM=sources runs the TypeScript.
  */
+import { existsSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { threadTreeRunner } from '../../activities/models/forest-threads.js';
-import { algorithmNameSchema, trainClassifier } from '../../domain/ml/algorithms.js';
-import { applyCalibration, applyCalibrationBatch, fitPlattCalibration, IDENTITY_CALIBRATION } from '../../domain/ml/calibration.js';
-import { coveredOob } from '../../domain/ml/classifier.js';
-import { matrixRow } from '../../domain/ml/matrix.js';
 import { readDataset, writeScores } from './dataset.js';
+
+type Algorithms = typeof import('../../domain/ml/algorithms.js');
+type ForestThreads = typeof import('../../activities/models/forest-threads.js');
+type Calibration = typeof import('../../domain/ml/calibration.js');
+type Classifier = typeof import('../../domain/ml/classifier.js');
+type Matrix = typeof import('../../domain/ml/matrix.js');
+
+const fromSources = process.env.BENCH_FROM === 'sources';
+const DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist');
+if (!fromSources && !existsSync(path.join(DIST, 'domain/ml/algorithms.js'))) {
+  throw new Error(`${DIST} is missing: run \`npm run build\` (npm run bench:peers does), or BENCH_FROM=sources`);
+}
+/** A product module from dist/ (default) or from the TypeScript sources; `relative` is its path from the root. */
+async function load<T>(relative: string): Promise<T> {
+  if (fromSources) return (await import(pathToFileURL(path.resolve(DIST, '..', relative.replace(/\.js$/, '.ts'))).href)) as T;
+  return (await import(pathToFileURL(path.join(DIST, relative)).href)) as T;
+}
+const { algorithmNameSchema, trainClassifier } = await load<Algorithms>('domain/ml/algorithms.js');
+const { threadTreeRunner } = await load<ForestThreads>('activities/models/forest-threads.js');
+const { applyCalibration, applyCalibrationBatch, fitPlattCalibration, IDENTITY_CALIBRATION } = await load<Calibration>('domain/ml/calibration.js');
+const { coveredOob } = await load<Classifier>('domain/ml/classifier.js');
+const { matrixRow } = await load<Matrix>('domain/ml/matrix.js');
 
 const { values: args } = parseArgs({
   options: {
@@ -68,5 +92,6 @@ process.stdout.write(
     calibration: calibration.method,
     params: trained.params,
     loadBefore,
+    from: fromSources ? 'sources' : 'dist',
   })}\n`,
 );

@@ -77,24 +77,9 @@ function scanFeature(
   return improved;
 }
 
-/**
- * Stable partition of rows[start, end): global bin index <= splitIndex first (order kept on both sides); returns
- * the middle.
- */
-function partitionRows(rows: Int32Array, scratch: Int32Array, start: number, end: number, bins: Uint16Array, p: number, f: number, splitIndex: number): number {
-  let left = start;
-  let right = 0;
-  for (let k = start; k < end; k++) {
-    const r = rows[k] as number;
-    if ((bins[r * p + f] as number) <= splitIndex) rows[left++] = r;
-    else scratch[right++] = r;
-  }
-  for (let k = 0; k < right; k++) rows[left + k] = scratch[k] as number;
-  return left;
-}
-
 export class BoostingTreeGrower {
-  private readonly scratch: Int32Array;
+  /** The root's counts per global bin, once known (buildRoot). */
+  private rootCounts: Float64Array | null = null;
   private readonly best = new Float64Array(5);
   private readonly freeSlots: number[] = [];
   // Per live leaf (index = leaf number in this tree).
@@ -118,7 +103,6 @@ export class BoostingTreeGrower {
     private readonly thresholds: readonly Float64Array[],
     private readonly builder: HistogramBuilder,
   ) {
-    this.scratch = new Int32Array(layout.rowCount);
     const L = options.maxLeaves;
     this.leafNode = new Int32Array(L);
     this.leafStart = new Int32Array(L);
@@ -202,12 +186,12 @@ export class BoostingTreeGrower {
 
   /**
    * Grows a tree on rows[0, rowCount) (the grower's row array must hold them, ascending) whose gradient and
-   * hessian sums are G and H, splitting only on `features[0, featureTotal)`.
+   * hessian sums are G and H, splitting only on `features[0, featureTotal)`. `sameRootRows`: rows[0, rowCount) are
+   * the same rows in every call (no subsampling), so the root's counts are taken from the first call's.
    */
-  async grow(rowCount: number, G: number, H: number, features: Int32Array, featureTotal: number): Promise<GrownTree> {
+  async grow(rowCount: number, G: number, H: number, features: Int32Array, featureTotal: number, sameRootRows = false): Promise<GrownTree> {
     const { options, layout, arrays, thresholds } = this;
-    const { bins, rows, pool } = arrays;
-    const p = layout.featureCount;
+    const { pool } = arrays;
     this.freeSlots.length = 0;
     for (let s = BoostingTreeGrower.slotsNeeded(options) - 1; s >= 0; s--) this.freeSlots.push(s);
 
@@ -228,7 +212,7 @@ export class BoostingTreeGrower {
     this.bestFeature[0] = -1;
     if (this.canSplit(rowCount, 0)) {
       this.leafSlot[0] = this.takeSlot();
-      await this.builder.build(this.leafSlot[0] as number, 0, rowCount);
+      await this.buildRoot(this.leafSlot[0] as number, rowCount, sameRootRows);
       this.findSplit(0, features, featureTotal);
     }
 
@@ -244,7 +228,7 @@ export class BoostingTreeGrower {
       const lh = this.bestLeft[3 * leaf + 1] as number;
       const lc = this.bestLeft[3 * leaf + 2] as number;
       const splitIndex = (layout.offsets[f] as number) + bin;
-      const middle = partitionRows(rows, this.scratch, start, end, bins, p, f, splitIndex);
+      const middle = await this.builder.partition(start, end, f, bin);
 
       const node = this.leafNode[leaf] as number;
       const left = feature.length;
@@ -303,6 +287,26 @@ export class BoostingTreeGrower {
       leafNode,
       leafCount,
     };
+  }
+
+  /**
+   * The root's histogram. Its counts only depend on the rows: when they are the same every round, the first round's
+   * counts are kept and later roots are built without counting (a third of the root's memory updates; the root is
+   * about a third of all histogram work). Counts are exact integers, so the histogram has the same bits either way.
+   */
+  private async buildRoot(slot: number, rowCount: number, sameRootRows: boolean): Promise<void> {
+    const cached = sameRootRows ? this.rootCounts : null;
+    await this.builder.build(slot, 0, rowCount, cached === null);
+    const { pool } = this.arrays;
+    const base = slot * this.layout.slotSize;
+    const bins = this.layout.slotSize / 3;
+    if (cached) {
+      for (let g = 0; g < bins; g++) pool[base + 3 * g + 2] = cached[g] as number;
+    } else if (sameRootRows) {
+      const counts = new Float64Array(bins);
+      for (let g = 0; g < bins; g++) counts[g] = pool[base + 3 * g + 2] as number;
+      this.rootCounts = counts;
+    }
   }
 
   private setLeaf(l: number, node: number, start: number, end: number, depth: number, g: number, h: number, c: number): void {

@@ -14,7 +14,7 @@
  * - threads only through `control.histogramThreads`, supplied from outside domain/ (domain code starts none).
  */
 import type { ProgressCallback } from '../classifier.js';
-import { binOf, computeThresholds } from '../forest/binning.js';
+import { binMatrix, computeThresholds } from '../forest/binning.js';
 import type { FlatTree } from '../forest/tree.js';
 import { assertFiniteMatrix, checkBinaryLabels, createMatrix, type DenseMatrix } from '../matrix.js';
 import { deriveSeed, SeededRng } from '../rng.js';
@@ -67,14 +67,13 @@ export function heldOutRows(labels: Uint8Array, options: Pick<BoostingOptions, '
   return enough ? n - held : n;
 }
 
-/** Row-major global bin indices (offsets[f] + bin of (row i, feature f)) with the forest's thresholds and bin function. */
-export function binRowMajor(X: DenseMatrix, thresholds: readonly Float64Array[], offsets: Int32Array, out: Uint16Array): void {
-  const p = X.columnCount;
-  for (let f = 0; f < p; f++) {
-    const cuts = thresholds[f] as Float64Array;
-    const offset = offsets[f] as number;
-    for (let i = 0; i < X.rowCount; i++) out[i * p + f] = offset + binOf(X.values[i * p + f] as number, cuts);
-  }
+/**
+ * Bins every row twice over: column-major local bins (`columns`, bin of (row i, feature f) at columns[f * n + i], the
+ * forest's layout: the grower partitions a leaf's rows by one feature, reading one byte per row) and row-major
+ * global bin indices (`out`, offsets[f] + bin at out[i * p + f]: the histograms read a row's features together).
+ */
+export function binRowMajor(X: DenseMatrix, thresholds: readonly Float64Array[], offsets: Int32Array, out: Uint16Array, columns: Uint8Array): void {
+  binMatrix(X, thresholds, columns, { out, offsets });
 }
 
 /** Mean log-loss of raw scores (log-odds) against labels, computed stably. */
@@ -89,19 +88,14 @@ function logLoss(raw: Float64Array, labels: Uint8Array, offset: number): number 
   return sum / raw.length;
 }
 
-/** Gradients and hessians of the log-loss for rows[0, m) into gh; returns [G, H]. */
-function computeGradients(rows: Int32Array, m: number, raw: Float64Array, labels: Uint8Array, gh: Float64Array, sums: Float64Array): void {
+/** Sums of the gradients and hessians gh holds for rows[0, m), in row order, into sums: [G, H]. */
+function sumGradients(rows: Int32Array, m: number, gh: Float64Array, sums: Float64Array): void {
   let G = 0;
   let H = 0;
   for (let k = 0; k < m; k++) {
     const r = rows[k] as number;
-    const pr = 1 / (1 + Math.exp(-(raw[r] as number)));
-    const g = pr - (labels[r] as number);
-    const h = Math.max(pr * (1 - pr), 1e-16);
-    gh[2 * r] = g;
-    gh[2 * r + 1] = h;
-    G += g;
-    H += h;
+    G += gh[2 * r] as number;
+    H += gh[2 * r + 1] as number;
   }
   sums[0] = G;
   sums[1] = H;
@@ -139,15 +133,20 @@ export async function trainBoosting(
     gh: new Float64Array(allocate(16 * nt)),
     rows: new Int32Array(allocate(4 * nt)),
     pool: new Float64Array(allocate(8 * layout.slotSize * slots)),
+    raw: new Float64Array(allocate(8 * nt)),
+    labels: new Uint8Array(allocate(nt)),
+    columns: new Uint8Array(allocate(n * p)),
+    partitionScratch: new Int32Array(allocate(4 * nt)),
   };
-  binRowMajor(X, thresholds, layout.offsets, arrays.bins);
+  arrays.labels.set(labels.subarray(0, nt));
+  binRowMajor(X, thresholds, layout.offsets, arrays.bins, arrays.columns);
 
   let positives = 0;
   for (let i = 0; i < nt; i++) positives += labels[i] as number;
   // Start from the training base rate's log-odds (kept finite for a one-class history).
   const rate = Math.min(Math.max(positives / nt, 1e-6), 1 - 1e-6);
   const baseScore = Math.log(rate / (1 - rate));
-  const rawTrain = new Float64Array(nt).fill(baseScore);
+  const rawTrain = arrays.raw.fill(baseScore);
   const rawValid = new Float64Array(nv).fill(baseScore);
   const bestValid = new Float64Array(nv).fill(baseScore);
   const validationLoss: number[] = nv > 0 ? [logLoss(rawValid, labels, nt)] : [];
@@ -194,8 +193,10 @@ export async function trainBoosting(
         features.subarray(0, featureTotal).sort();
       }
 
-      computeGradients(rows, m, rawTrain, labels, arrays.gh, sums);
-      const grown = await grower.grow(m, sums[0] as number, sums[1] as number, features, featureTotal);
+      await builder.gradients(m);
+      sumGradients(rows, m, arrays.gh, sums);
+      const grown = await grower.grow(m, sums[0] as number, sums[1] as number, features, featureTotal, inBag === null);
+
       const { tree } = grown;
       trees.push(tree);
 

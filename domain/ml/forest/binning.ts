@@ -18,17 +18,22 @@ export interface BinnedFeatures {
   thresholds: Float64Array[];
 }
 
-/** Evenly strided rows (deterministic) when the data is larger than the sample size. */
-function sampleColumn(X: DenseMatrix, feature: number, sampleSize: number): Float64Array {
+/**
+ * Every feature's sample: evenly strided rows (deterministic) when the data is larger than the sample size. One pass
+ * over the sampled rows reading each row's features together: a column at a time would touch a cache line per value
+ * and feature (about 0.5 s of the 1M-run training's serial part).
+ */
+function sampleColumns(X: DenseMatrix, sampleSize: number): Float64Array[] {
   const n = X.rowCount;
+  const p = X.columnCount;
   const take = Math.min(n, sampleSize);
-  const out = new Float64Array(take);
+  const columns = Array.from({ length: p }, () => new Float64Array(take));
   const step = n / take;
   for (let k = 0; k < take; k++) {
-    const row = Math.min(n - 1, Math.floor(k * step));
-    out[k] = X.values[row * X.columnCount + feature] as number;
+    const base = Math.min(n - 1, Math.floor(k * step)) * p;
+    for (let f = 0; f < p; f++) (columns[f] as Float64Array)[k] = X.values[base + f] as number;
   }
-  return out;
+  return columns;
 }
 
 export function computeThresholds(X: DenseMatrix, maxBins: number, sampleSize: number): Float64Array[] {
@@ -36,10 +41,13 @@ export function computeThresholds(X: DenseMatrix, maxBins: number, sampleSize: n
     throw new RangeError(`maxBins must be an integer in [2, ${MAX_SUPPORTED_BINS}]`);
   }
   const thresholds: Float64Array[] = [];
+  const samples = sampleColumns(X, sampleSize);
   for (let f = 0; f < X.columnCount; f++) {
-    const sorted = sampleColumn(X, f, sampleSize).sort();
+    const sorted = (samples[f] as Float64Array).sort();
+    // Distinct values are only needed when there are few of them: counting stops past maxBins (continuous features
+    // would otherwise copy every sampled value).
     const distinct: number[] = [];
-    for (let k = 0; k < sorted.length; k++) {
+    for (let k = 0; k < sorted.length && distinct.length <= maxBins; k++) {
       const v = sorted[k] as number;
       if (distinct.length === 0 || v !== distinct[distinct.length - 1]) distinct.push(v);
     }
@@ -71,6 +79,51 @@ export function binOf(value: number, cuts: Float64Array): number {
   return lo;
 }
 
+/**
+ * Bins every value of X into `columns`, column-major (bin of (row i, feature f) at columns[f * n + i]: the forest's
+ * layout) and, when `rowMajor` is given, offsets[f] + bin into rowMajor.out[i * p + f] (boosting's histograms).
+ *
+ * binOf's answer, found differently because binning is a serial part of every training (0.7 s at 1M runs): X is read
+ * once in row order (a column at a time would touch a cache line per value and feature), and each search takes a
+ * fixed number of branch-free steps over the feature's cuts padded with +Infinity to a power of two (values are
+ * finite: training checks), about 1.4x faster than binOf's branchy search.
+ */
+export function binMatrix(
+  X: DenseMatrix,
+  thresholds: readonly Float64Array[],
+  columns: Uint8Array,
+  rowMajor?: { out: Uint16Array; offsets: Int32Array },
+): void {
+  const n = X.rowCount;
+  const p = X.columnCount;
+  const cutBase = new Int32Array(p);
+  const top = new Int32Array(p);
+  let total = 0;
+  for (let f = 0; f < p; f++) {
+    let size = 1;
+    while (size < (thresholds[f] as Float64Array).length + 1) size <<= 1;
+    cutBase[f] = total;
+    top[f] = size >> 1;
+    total += size;
+  }
+  const padded = new Float64Array(total).fill(Number.POSITIVE_INFINITY);
+  for (let f = 0; f < p; f++) padded.set(thresholds[f] as Float64Array, cutBase[f] as number);
+  const values = X.values;
+  const out = rowMajor?.out;
+  const offsets = rowMajor?.offsets;
+  for (let i = 0; i < n; i++) {
+    const row = i * p;
+    for (let f = 0; f < p; f++) {
+      const value = values[row + f] as number;
+      const base = cutBase[f] as number;
+      let lo = 0;
+      for (let half = top[f] as number; half > 0; half >>= 1) lo += value > (padded[base + lo + half - 1] as number) ? half : 0;
+      columns[f * n + i] = lo;
+      if (out) out[row + f] = ((offsets as Int32Array)[f] as number) + lo;
+    }
+  }
+}
+
 /** Bins every value; `bins` may be backed by a SharedArrayBuffer so worker threads read it without copies. */
 export function binFeatures(X: DenseMatrix, thresholds: Float64Array[], bins?: Uint8Array): BinnedFeatures {
   const n = X.rowCount;
@@ -78,10 +131,6 @@ export function binFeatures(X: DenseMatrix, thresholds: Float64Array[], bins?: U
   if (thresholds.length !== p) throw new RangeError(`got thresholds for ${thresholds.length} features, matrix has ${p}`);
   const out = bins ?? new Uint8Array(n * p);
   if (out.length !== n * p) throw new RangeError('bins buffer has the wrong length');
-  for (let f = 0; f < p; f++) {
-    const cuts = thresholds[f] as Float64Array;
-    const base = f * n;
-    for (let i = 0; i < n; i++) out[base + i] = binOf(X.values[i * p + f] as number, cuts);
-  }
+  binMatrix(X, thresholds, out);
   return { rowCount: n, featureCount: p, bins: out, thresholds };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { boostingThreads } from '../../../activities/models/boosting-threads.js';
+import { boostingThreads, MIN_PARALLEL_ROWS } from '../../../activities/models/boosting-threads.js';
 import { threadTreeRunner } from '../../../activities/models/forest-threads.js';
 import { ALGORITHMS, loadClassifier, trainClassifier } from '../../../domain/ml/algorithms.js';
 import { SentinelBoosting } from '../../../domain/ml/boosting/model.js';
@@ -109,6 +109,18 @@ describe('sentinel-boosting', () => {
     // Through the algorithm registry with the worker's tree runner (which offers the boosting threads).
     const viaRunner = await trainClassifier('sentinel-boosting', trainX, trainY, { ...options, threads: 3 }, { treeRunner: threadTreeRunner });
     expect(JSON.stringify(viaRunner.classifier.toJSON()) === json(single.model)).toBe(true);
+  });
+
+  it('gives the same model when the threads also compute gradients and partition leaves, with and without subsampling', async () => {
+    const large = interactionDataset(3 * MIN_PARALLEL_ROWS, 5, 8);
+    expect(large.X.rowCount * 0.9).toBeGreaterThan(2 * MIN_PARALLEL_ROWS);
+    for (const sampling of [{}, { subsample: 0.8 }]) {
+      const options = { maxIterations: 8, maxLeaves: 15, ...sampling };
+      const single = await trainBoosting(large.X, large.y, options);
+      const parallel = await trainBoosting(large.X, large.y, options, { threads: 2, histogramThreads: boostingThreads });
+      expect(json(parallel.model) === json(single.model)).toBe(true);
+      expect(Array.from(parallel.heldOut?.probabilities ?? [])).toEqual(Array.from(single.heldOut?.probabilities ?? []));
+    }
   });
 
   it('round-trips through toJSON and the classifier loaders, predicting identically', async () => {
