@@ -20,7 +20,10 @@ export async function floorNoopWorkflow(): Promise<string> {
   return 'done';
 }
 
-/** Two no-op local activities, one after the other, like the gate's resolveGate then predictBackupFailure. */
+/**
+ * Two no-op local activities, one after the other: the floor issue 17 names (the gate's reads were two local
+ * activities, resolveGate then predictBackupFailure, before patch 'gate-one-read' made them one).
+ */
 export async function floorTwoLocalActivitiesWorkflow(): Promise<string> {
   await local.floorNoop();
   await local.floorNoop();
@@ -28,12 +31,12 @@ export async function floorTwoLocalActivitiesWorkflow(): Promise<string> {
 }
 
 /**
- * The gate's shape with nothing in it: two no-op local activities in the first task (where the gate decides), then
+ * The gate's shape with nothing in it: one no-op local activity in the first task (where the gate reads and decides:
+ * resolveGateAndPredict), then
  * three no-op regular activities one after the other (where the gate runs the backup, records the run and checks it
  * for anomalies). What the platform costs a run of the gate's shape; its "decision" is the first activity scheduled.
  */
 export async function floorGateShapeWorkflow(): Promise<string> {
-  await local.floorNoop();
   await local.floorNoop();
   await remote.floorNoop();
   await remote.floorNoop();

@@ -54,17 +54,22 @@ export const observeActivities =
 
 type Loose = Record<string, unknown> | undefined;
 
+function recordPrediction(target: string, prediction: Loose): void {
+  const model = (prediction?.model as Loose)?.kind;
+  if (typeof prediction?.riskLevel === 'string') predictionsTotal.inc({ target, risk_level: prediction.riskLevel, model: String(model ?? 'unknown') });
+  if (typeof prediction?.failureProbability === 'number') failureProbability.set({ target }, prediction.failureProbability);
+}
+
 export function recordProductMetrics(activityType: string, arg: unknown, result: unknown, labels: TargetLabels): void {
   const input = arg as Loose;
   const output = result as Loose;
   switch (activityType) {
-    case 'predictBackupFailure': {
-      const target = labels.label(input?.target);
-      const model = (output?.model as Loose)?.kind;
-      if (typeof output?.riskLevel === 'string') predictionsTotal.inc({ target, risk_level: output.riskLevel, model: String(model ?? 'unknown') });
-      if (typeof output?.failureProbability === 'number') failureProbability.set({ target }, output.failureProbability);
+    case 'predictBackupFailure':
+      recordPrediction(labels.label(input?.target), output);
       break;
-    }
+    case 'resolveGateAndPredict':
+      recordPrediction(labels.label(input?.target), output?.prediction as Loose);
+      break;
     case 'recordBackupRun': {
       if (!input || (output && output.inserted === false)) break; // a retried call was counted the first time
       const target = labels.label(input.target);

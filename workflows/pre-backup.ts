@@ -20,6 +20,7 @@ import type { SentinelActivities } from '../activities/index.js';
 import type { AlertInput } from '../activities/alerts.js';
 import {
   approverRefusal,
+  predictionRequestFor,
   validatePreBackupInput,
   type ApprovalEntry,
   type BackupResult,
@@ -151,7 +152,17 @@ export async function preBackupWorkflow(input: PreBackupInput): Promise<PreBacku
     { key: BackupDecision, value: 'pending' },
   ]);
 
-  const gate = await gateReads.resolveGate(input);
+  // Since patch 'gate-one-read' the gate's settings and its first prediction come from one local activity (one
+  // local-activity round less before the decision); histories recorded before it replay the two-activity path.
+  let gate: ResolvedGate;
+  let firstPrediction: Prediction | null = null;
+  if (patched('gate-one-read')) {
+    const opened = await gateReads.resolveGateAndPredict({ ...input, startAt: new Date().toISOString() });
+    gate = opened.gate;
+    firstPrediction = opened.prediction;
+  } else {
+    gate = await gateReads.resolveGate(input);
+  }
   access.target = gate.target;
   access.approvers = gate.approvers;
   // Shown in the Web UI's details (describeGate); no command, so histories recorded before it replay unchanged.
@@ -170,7 +181,8 @@ export async function preBackupWorkflow(input: PreBackupInput): Promise<PreBacku
   for (;;) {
     state.phase = 'predicting';
     setCurrentDetails(describeGate(state));
-    const prediction = await predict(gate, input.context);
+    const prediction = firstPrediction ?? (await predict(gate, input.context));
+    firstPrediction = null;
     state.prediction = prediction;
     state.predictions += 1;
     setCurrentDetails(describeGate(state));
@@ -280,16 +292,7 @@ export async function preBackupWorkflow(input: PreBackupInput): Promise<PreBacku
 }
 
 function predict(gate: ResolvedGate, context: PreBackupInput['context']): Promise<Prediction> {
-  return gateReads.predictBackupFailure({
-    target: gate.target,
-    threshold: gate.threshold,
-    startAt: new Date().toISOString(),
-    estimatedDurationSeconds: gate.estimatedDurationSeconds,
-    estimatedSizeBytes: gate.estimatedSizeBytes,
-    databaseSizeGb: gate.databaseSizeGb,
-    freeSpaceGb: gate.freeSpaceGb,
-    context,
-  });
+  return gateReads.predictBackupFailure(predictionRequestFor(gate, context, new Date().toISOString()));
 }
 
 /** Runs the real backup; a failure is returned as a failed result so it is recorded, never lost. */

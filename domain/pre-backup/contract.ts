@@ -3,7 +3,7 @@ import type { GateFreshness } from '../freshness/contract.js';
 import type { HistoricalContext } from '../history/types.js';
 import type { RobustFinding } from '../metrics/scoring.js';
 import type { AnomalyCheckSummary } from '../monitoring/contract.js';
-import type { Prediction, ThresholdSource } from '../risk/prediction.js';
+import type { Prediction, PredictionRequest, ThresholdSource } from '../risk/prediction.js';
 
 /**
  * Input of `preBackupWorkflow`. Only the target name is required: the worker resolves the target (and any
@@ -46,6 +46,29 @@ export interface ResolvedGate {
   approvers?: string[];
   /** The target's backup freshness at the gate's start (absent in runs recorded before it existed). */
   freshness?: GateFreshness;
+}
+
+/** Input of `resolveGateAndPredict`: the workflow's input and when the backup would start (workflow time, ISO). */
+export type GateOpeningInput = PreBackupInput & { startAt: string };
+
+/** The gate's settings and its first prediction, read in one local activity (`resolveGateAndPredict`). */
+export interface GateOpening {
+  gate: ResolvedGate;
+  prediction: Prediction;
+}
+
+/** What `predictBackupFailure` is asked for a gate: the resolved settings and the caller's history context. */
+export function predictionRequestFor(gate: ResolvedGate, context: PreBackupInput['context'], startAt: string): PredictionRequest {
+  return {
+    target: gate.target,
+    threshold: gate.threshold,
+    startAt,
+    estimatedDurationSeconds: gate.estimatedDurationSeconds,
+    estimatedSizeBytes: gate.estimatedSizeBytes,
+    databaseSizeGb: gate.databaseSizeGb,
+    freeSpaceGb: gate.freeSpaceGb,
+    context,
+  };
 }
 
 export type GateDecision = 'proceed' | 'approved' | 'rejected' | 'skipped';

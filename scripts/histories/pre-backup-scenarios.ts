@@ -156,4 +156,22 @@ export async function recordPreBackup(r: Recorder): Promise<void> {
   );
 
   await r.capture(TYPE, 'invalid-input', await start('invalid-input', { target: 'manual-cmd', threshold: 5 }), failedWith(/threshold must be in \(0, 1\]/));
+
+  // Recorded since patch 'gate-one-read' (the gate's settings and first prediction in one local activity,
+  // resolveGateAndPredict): the fixtures above were recorded before it, hold the two-activity path and must keep
+  // replaying; these two hold the new branch, once proceeding at once and once re-predicting after delays
+  // (predictBackupFailure on its own).
+  await capture(
+    'one-read-low-risk-postgres-proceed',
+    await start('one-read-low-risk-postgres-proceed', { target: 'orders-db' }),
+    decided('proceed', 'completed'),
+  );
+  const escalatedOneRead = await start('one-read-high-risk-delays-escalate-approve-signal', { target: 'escalate-cmd', context: RISKY });
+  await inPhase(escalatedOneRead, 'awaiting-approval');
+  await escalatedOneRead.signal('approve', { by: 'oncall', reason: 'recorded scenario' });
+  await capture(
+    'one-read-high-risk-delays-escalate-approve-signal',
+    escalatedOneRead,
+    (result) => decided('approved', 'completed')(result) ?? (result.delays === 2 ? undefined : `${result.delays} delays`),
+  );
 }

@@ -45,7 +45,7 @@ describe('observability', () => {
     expect(prediction).toMatchObject({
       workflowId: handle.workflowId,
       runId: handle.firstExecutionRunId,
-      activityType: 'predictBackupFailure',
+      activityType: 'resolveGateAndPredict',
       target: 'observed',
     });
     expect(logLines.find((l) => l.msg === 'run recorded' && l.workflowId === handle.workflowId)).toBeTruthy();

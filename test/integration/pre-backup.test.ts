@@ -168,6 +168,12 @@ describe('preBackupWorkflow on the dev server', () => {
     expect(result.delays).toBe(1);
     expect(result.prediction.failureProbability).toBeLessThanOrEqual(0.5);
     expect(result.backup?.status).toBe('completed');
+    // The first prediction came with the gate's settings in one local activity; the one after the delay on its own.
+    const history = await handle.fetchHistory();
+    const localActivities = history
+      .events!.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity')
+      .map((m) => JSON.parse(Buffer.from(m.markerRecordedEventAttributes!.details!.data!.payloads![0]!.data!).toString()).activity_type);
+    expect(localActivities).toEqual(['resolveGateAndPredict', 'predictBackupFailure']);
   });
 
   it('escalates to manual approval after maxDelays', async () => {
@@ -218,7 +224,7 @@ describe('preBackupWorkflow on the dev server', () => {
     let cause: Error = unknownError;
     while (cause.cause instanceof Error) cause = cause.cause;
     expect(cause.message).toContain('unknown target "no-such-target"');
-    // resolveGate is a local activity: its outcome is a marker whose data records the attempt that produced it.
+    // resolveGateAndPredict is a local activity: its outcome is a marker whose data records the attempt that produced it.
     const history = await unknown.fetchHistory();
     const markers = history.events!.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity');
     const attempts = markers.map((m) => JSON.parse(Buffer.from(m.markerRecordedEventAttributes!.details!.data!.payloads![0]!.data!).toString()).attempt);

@@ -197,7 +197,7 @@ describe('tracing in the worker process', () => {
     const workflow = named('RunWorkflow:preBackupWorkflow'); // from the worker process, through the workflow sink
     expect(start.parentSpanId).toBe('');
     expect(workflow.parentSpanId).toBe(start.spanId);
-    for (const activity of ['resolveGate', 'predictBackupFailure', 'runBackup', 'recordBackupRun']) {
+    for (const activity of ['resolveGateAndPredict', 'runBackup', 'recordBackupRun']) {
       const scheduled = named(`StartActivity:${activity}`);
       expect(scheduled.parentSpanId).toBe(workflow.spanId);
       expect(named(`RunActivity:${activity}`).parentSpanId).toBe(scheduled.spanId);

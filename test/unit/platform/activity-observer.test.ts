@@ -21,6 +21,13 @@ describe('product metrics derived from activity results', () => {
     expect(await value('sentinel_backup_duration_seconds', { target: 'orders-db', le: '15' })).toBe(1);
   });
 
+  it('counts the first prediction of a gate read in one activity (resolveGateAndPredict) like predictBackupFailure', async () => {
+    const opened = { gate: { target: 'files' }, prediction: { riskLevel: 'low', failureProbability: 0.04, model: { kind: 'rules' } } };
+    recordProductMetrics('resolveGateAndPredict', { target: 'files', startAt: '2026-12-07T00:00:00Z' }, opened, labels);
+    expect(await value('sentinel_predictions_total', { target: 'files', risk_level: 'low', model: 'rules' })).toBe(1);
+    expect(await value('sentinel_failure_probability_ratio', { target: 'files' })).toBe(0.04);
+  });
+
   it('keeps label values to the targets of sentinel.yaml: others are counted under _other', async () => {
     for (const target of ['intruder-1', 'intruder-2', undefined])
       recordProductMetrics('recordBackupRun', { target, decision: 'proceed', backup: { status: 'failed' } }, { inserted: true }, labels);

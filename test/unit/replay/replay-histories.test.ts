@@ -77,6 +77,27 @@ describe('recorded workflow histories', () => {
     expect(problems).toEqual([]);
   });
 
+  it("cover both sides of the gate's patch: the two-read path recorded before 'gate-one-read' and the one-read path", async () => {
+    interface Marker {
+      markerRecordedEventAttributes?: { markerName: string; details: Record<string, { payloads: { data: string }[] }> };
+    }
+    /** The plain JSON of a marker's detail (core's own markers are not encoded by the codec). */
+    const detail = (event: Marker, key: string): Record<string, unknown> =>
+      JSON.parse(Buffer.from(event.markerRecordedEventAttributes?.details[key]?.payloads[0]?.data ?? '', 'base64').toString());
+    const paths = new Map<string, string>();
+    for (const fixture of fixtures.filter((f) => f.workflowType === 'preBackupWorkflow')) {
+      const events = ((await readHistoryFixture(fixture)) as unknown as { events: Marker[] }).events;
+      const named = (name: string) => events.filter((e) => e.markerRecordedEventAttributes?.markerName === name);
+      const patches = named('core_patch').map((e) => detail(e, 'patch-data').id);
+      const first = named('core_local_activity')[0];
+      if (first) paths.set(fixture.scenario, `${patches.includes('gate-one-read') ? 'patched' : 'unpatched'} ${detail(first, 'data').activity_type}`);
+    }
+    expect(paths.get('low-risk-postgres-proceed')).toBe('unpatched resolveGate');
+    expect(paths.get('high-risk-delay-repredict-proceed')).toBe('unpatched resolveGate');
+    expect(paths.get('one-read-low-risk-postgres-proceed')).toBe('patched resolveGateAndPredict');
+    expect(paths.get('one-read-high-risk-delays-escalate-approve-signal')).toBe('patched resolveGateAndPredict');
+  });
+
   it('hold no secret, neither in the clear nor inside the (publicly keyed) encrypted payloads', async () => {
     const leaks: string[] = [];
     for (const fixture of fixtures) for (const leak of await secretLeaks(await readHistoryFixture(fixture))) leaks.push(`${fixture.name}: ${leak}`);
