@@ -9,12 +9,14 @@
  * Each feature's sums are accumulated by one thread in row order, so the model is the same for any thread count.
  * Small histograms (below MIN_PARALLEL_CELLS rows x features) are built on the calling thread alone: there the
  * coordination would cost more than it saves. The same threads compute each round's gradients by row blocks
- * (the other per-row loop of a round: 0.6 s of the 1M-run fit's serial part), above MIN_PARALLEL_ROWS rows.
+ * (the other per-row loop of a round: 0.6 s of the 1M-run fit's serial part), split each leaf's rows between its
+ * children, and add the round's tree to the scores, by row blocks, above MIN_PARALLEL_ROWS rows.
  */
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
-import { buildHistogramBlock, buildHistogramSums, featureBlocks, gradientBlock, rowBlock, type HistogramBuilder } from '../../domain/ml/boosting/histogram.js';
-import { joinPartitions, partitionBlock } from '../../domain/ml/boosting/partition.js';
+import { applyTreeBlock } from '../../domain/ml/boosting/apply-tree.js';
+import { buildHistogramBlock, buildHistogramSums, featureBlocks, gradientBlock, type HistogramBuilder } from '../../domain/ml/boosting/histogram.js';
+import { joinPartitions, partitionBlock, rowBlock } from '../../domain/ml/boosting/partition.js';
 import type { BoostingThreads } from '../../domain/ml/boosting/train.js';
 import { startThread } from '../../platform/worker-threads.js';
 import { COMMAND, CONTROL, type HistogramThreadInput } from './histogram-protocol.js';
@@ -130,6 +132,17 @@ export const boostingThreads: BoostingThreads = {
         };
         if (Atomics.load(control, CONTROL.DONE) >= workers.length) return join();
         return waitForHelpers().then(join);
+      },
+      applyTree(leafCount, m, sampled) {
+        if (failure) throw failure;
+        if (workers.length === 0 || m + arrays.rawValid.length < MIN_PARALLEL_ROWS) {
+          applyTreeBlock(arrays, layout.featureCount, leafCount, m, sampled, 0, 1);
+          return;
+        }
+        command(COMMAND.APPLY_TREE, leafCount, sampled ? 1 : 0, m);
+        applyTreeBlock(arrays, layout.featureCount, leafCount, m, sampled, 0, blocks.length);
+        if (Atomics.load(control, CONTROL.DONE) >= workers.length) return;
+        return waitForHelpers();
       },
       async close() {
         closing = true;

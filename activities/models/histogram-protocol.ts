@@ -20,9 +20,10 @@ export const CONTROL = {
 
 /**
  * BUILD: a histogram (SLOT, rows START..END), by feature block; BUILD_SUMS: the same without the counts;
- * GRADIENTS: gradients of rows 0..END, by row block; PARTITION: rows START..END by FEATURE and BIN, by row block.
+ * GRADIENTS: gradients of rows 0..END, by row block; PARTITION: rows START..END by FEATURE and BIN, by row block;
+ * APPLY_TREE: the shared tree (SLOT leaves) added to the scores, bag rows 0..END, START 1 when subsampled, by row block.
  */
-export const COMMAND = { BUILD: 1, STOP: 2, GRADIENTS: 3, BUILD_SUMS: 4, PARTITION: 5 } as const;
+export const COMMAND = { BUILD: 1, STOP: 2, GRADIENTS: 3, BUILD_SUMS: 4, PARTITION: 5, APPLY_TREE: 6 } as const;
 
 export interface HistogramThreadInput {
   /** SharedArrayBuffer-backed, the same memory as the calling thread's. */

@@ -3,8 +3,9 @@
  * feature block of the histogram into the shared pool, counts itself done; until told to stop.
  */
 import { workerData } from 'node:worker_threads';
-import { buildHistogramBlock, buildHistogramSums, gradientBlock, rowBlock } from '../../domain/ml/boosting/histogram.js';
-import { partitionBlock } from '../../domain/ml/boosting/partition.js';
+import { applyTreeBlock } from '../../domain/ml/boosting/apply-tree.js';
+import { buildHistogramBlock, buildHistogramSums, gradientBlock } from '../../domain/ml/boosting/histogram.js';
+import { partitionBlock, rowBlock } from '../../domain/ml/boosting/partition.js';
 import { COMMAND, CONTROL, type HistogramThreadInput } from './histogram-protocol.js';
 
 const { arrays, layout, control, block, part, parts } = workerData as HistogramThreadInput;
@@ -24,6 +25,13 @@ for (;;) {
     const f = Atomics.load(control, CONTROL.FEATURE);
     const left = partitionBlock(arrays, rowsPerColumn, f, Atomics.load(control, CONTROL.BIN), first + a, first + b);
     Atomics.store(control, CONTROL.LENGTH + part, left);
+    Atomics.add(control, CONTROL.DONE, 1);
+    Atomics.notify(control, CONTROL.DONE);
+    continue;
+  }
+  if (command === COMMAND.APPLY_TREE) {
+    const sampled = Atomics.load(control, CONTROL.START) === 1;
+    applyTreeBlock(arrays, layout.featureCount, Atomics.load(control, CONTROL.SLOT), Atomics.load(control, CONTROL.END), sampled, part, parts);
     Atomics.add(control, CONTROL.DONE, 1);
     Atomics.notify(control, CONTROL.DONE);
     continue;

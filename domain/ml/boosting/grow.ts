@@ -322,15 +322,3 @@ export class BoostingTreeGrower {
     this.bestGain[l] = 0;
   }
 }
-
-/** Leaf value of a binned row (row-major global bin indices) in a tree grown here: prediction during training. */
-export function predictBinnedTree(tree: FlatTree, splitIndex: Int32Array, bins: Uint16Array, rowBase: number): number {
-  const { feature, split, children } = tree;
-  let node = 0;
-  let f = feature[0] as number;
-  while (f !== LEAF) {
-    node = (children[node] as number) + ((bins[rowBase + f] as number) <= (splitIndex[node] as number) ? 0 : 1);
-    f = feature[node] as number;
-  }
-  return split[node] as number;
-}

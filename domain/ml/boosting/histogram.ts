@@ -14,6 +14,7 @@
  * one thread in row order, so a threaded build gives the same bits as a single-threaded one.
  */
 
+import { applyTreeBlock, type SharedTree } from './apply-tree.js';
 import { joinPartitions, partitionBlock } from './partition.js';
 
 /** Global bin indices are Uint16: features x bins must stay below this (255 features at 256 bins). */
@@ -52,6 +53,11 @@ export interface HistogramArrays {
   columns: Uint8Array;
   /** Right-hand rows of a partition in progress (partition.ts), one slot per training row. */
   partitionScratch: Int32Array;
+  /** Raw scores of the held-out rows; which training rows this round's subsample drew (apply-tree.ts). */
+  rawValid: Float64Array;
+  inBag: Uint8Array;
+  /** The round's tree, for adding it to the scores on any thread (apply-tree.ts). */
+  tree: SharedTree;
 }
 
 /**
@@ -67,11 +73,6 @@ export function gradientBlock(arrays: HistogramArrays, start: number, end: numbe
     gh[2 * r] = pr - (labels[r] as number);
     gh[2 * r + 1] = Math.max(pr * (1 - pr), 1e-16);
   }
-}
-
-/** Row block `part` of `parts` over positions [0, m): [start, end). */
-export function rowBlock(m: number, part: number, parts: number): [number, number] {
-  return [Math.floor((part * m) / parts), Math.floor(((part + 1) * m) / parts)];
 }
 
 /** Below this many rows one accumulator is used; above, two (see buildHistogramBlock). */
@@ -215,6 +216,8 @@ export interface HistogramBuilder {
   gradients(m: number): void | Promise<void>;
   /** Stable partition of rows[start, end) by "bin of feature f <= bin" (partition.ts); the first right position. */
   partition(start: number, end: number, f: number, bin: number): number | Promise<number>;
+  /** Adds the tree in `arrays.tree` (leafCount leaves) to the scores (apply-tree.ts); bag rows at positions [0, m). */
+  applyTree(leafCount: number, m: number, sampled: boolean): void | Promise<void>;
   close(): Promise<void>;
 }
 
@@ -231,6 +234,9 @@ export function inProcessHistogramBuilder(arrays: HistogramArrays, layout: Histo
     partition(start, end, f, bin) {
       const left = partitionBlock(arrays, arrays.columns.length / layout.featureCount, f, bin, start, end);
       return joinPartitions(arrays, [start, end], [left]);
+    },
+    applyTree(leafCount, m, sampled) {
+      applyTreeBlock(arrays, layout.featureCount, leafCount, m, sampled, 0, 1);
     },
     async close() {},
   };

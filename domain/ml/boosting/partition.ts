@@ -6,6 +6,11 @@
  */
 import type { HistogramArrays } from './histogram.js';
 
+/** Row block `part` of `parts` over positions [0, m): [start, end). */
+export function rowBlock(m: number, part: number, parts: number): [number, number] {
+  return [Math.floor((part * m) / parts), Math.floor(((part + 1) * m) / parts)];
+}
+
 /**
  * Partitions the rows at positions [a, b): left rows to rows[a, a + L) in order, right rows to scratch[a, a + R) in
  * order; returns L. Reads the column-major bins (columns[f * n + row]): one byte per row, and neighbouring rows share

@@ -18,7 +18,8 @@ import { binMatrix, computeThresholds } from '../forest/binning.js';
 import type { FlatTree } from '../forest/tree.js';
 import { assertFiniteMatrix, checkBinaryLabels, createMatrix, type DenseMatrix } from '../matrix.js';
 import { deriveSeed, SeededRng } from '../rng.js';
-import { BoostingTreeGrower, predictBinnedTree } from './grow.js';
+import { allocateSharedTree, writeSharedTree } from './apply-tree.js';
+import { BoostingTreeGrower } from './grow.js';
 import { histogramLayout, inProcessHistogramBuilder, type HistogramArrays, type HistogramBuilder, type HistogramLayout } from './histogram.js';
 import { SentinelBoosting, sigmoid } from './model.js';
 import { resolveBoostingOptions, SMALL_HISTORY_ROWS, type BoostingOptions } from './options.js';
@@ -137,6 +138,9 @@ export async function trainBoosting(
     labels: new Uint8Array(allocate(nt)),
     columns: new Uint8Array(allocate(n * p)),
     partitionScratch: new Int32Array(allocate(4 * nt)),
+    rawValid: new Float64Array(allocate(8 * nv)),
+    inBag: new Uint8Array(allocate(nt)),
+    tree: allocateSharedTree(opts.maxLeaves, allocate),
   };
   arrays.labels.set(labels.subarray(0, nt));
   binRowMajor(X, thresholds, layout.offsets, arrays.bins, arrays.columns);
@@ -146,8 +150,8 @@ export async function trainBoosting(
   // Start from the training base rate's log-odds (kept finite for a one-class history).
   const rate = Math.min(Math.max(positives / nt, 1e-6), 1 - 1e-6);
   const baseScore = Math.log(rate / (1 - rate));
-  const rawTrain = arrays.raw.fill(baseScore);
-  const rawValid = new Float64Array(nv).fill(baseScore);
+  arrays.raw.fill(baseScore);
+  const rawValid = arrays.rawValid.fill(baseScore);
   const bestValid = new Float64Array(nv).fill(baseScore);
   const validationLoss: number[] = nv > 0 ? [logLoss(rawValid, labels, nt)] : [];
   let bestLoss = validationLoss[0] ?? Number.POSITIVE_INFINITY;
@@ -158,7 +162,7 @@ export async function trainBoosting(
   const features = Int32Array.from({ length: p }, (_, f) => f);
   const featureTotal = Math.max(1, Math.round(opts.featureFraction * p));
   const bagSize = Math.max(1, Math.round(opts.subsample * nt));
-  const inBag = opts.subsample < 1 ? new Uint8Array(nt) : null;
+  const inBag = opts.subsample < 1 ? arrays.inBag : null;
   const sums = new Float64Array(2);
   const trees: FlatTree[] = [];
   const { rows } = arrays;
@@ -200,21 +204,9 @@ export async function trainBoosting(
       const { tree } = grown;
       trees.push(tree);
 
-      for (let l = 0; l < grown.leafCount; l++) {
-        const value = tree.split[grown.leafNode[l] as number] as number;
-        for (let k = grown.leafStart[l] as number; k < (grown.leafEnd[l] as number); k++) {
-          const r = rows[k] as number;
-          rawTrain[r] = (rawTrain[r] as number) + value;
-        }
-      }
-      if (inBag) {
-        for (let i = 0; i < nt; i++) {
-          if (inBag[i] === 0) rawTrain[i] = (rawTrain[i] as number) + predictBinnedTree(tree, grown.splitIndex, arrays.bins, i * p);
-        }
-      }
+      await builder.applyTree(writeSharedTree(arrays.tree, grown), m, inBag !== null);
 
       if (nv > 0) {
-        for (let k = 0; k < nv; k++) rawValid[k] = (rawValid[k] as number) + predictBinnedTree(tree, grown.splitIndex, arrays.bins, (nt + k) * p);
         const loss = logLoss(rawValid, labels, nt);
         validationLoss.push(loss);
         if (loss < bestLoss - 1e-7) {
