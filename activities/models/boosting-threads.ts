@@ -15,8 +15,16 @@
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { applyTreeBlock } from '../../domain/ml/boosting/apply-tree.js';
-import { buildHistogramBlock, buildHistogramSums, featureBlocks, gradientBlock, type HistogramBuilder } from '../../domain/ml/boosting/histogram.js';
+import {
+  buildHistogramBlock,
+  buildHistogramSums,
+  featureBlocks,
+  gradientBlock,
+  type HistogramBuilder,
+  type HistogramLayout,
+} from '../../domain/ml/boosting/histogram.js';
 import { joinPartitions, partitionBlock, rowBlock } from '../../domain/ml/boosting/partition.js';
+import { binBlock, readThresholds, thresholdsBlock } from '../../domain/ml/boosting/setup.js';
 import type { BoostingThreads } from '../../domain/ml/boosting/train.js';
 import { startThread } from '../../platform/worker-threads.js';
 import { COMMAND, CONTROL, type HistogramThreadInput } from './histogram-protocol.js';
@@ -31,7 +39,7 @@ const waitAsync = (
 ).waitAsync;
 
 /** Rows x features below which a histogram is built on the calling thread alone. */
-export const MIN_PARALLEL_CELLS = 100_000;
+export const MIN_PARALLEL_CELLS = 30_000;
 /** Rows below which a round's gradients, or a leaf's partition, are computed on the calling thread alone. */
 export const MIN_PARALLEL_ROWS = 20_000;
 
@@ -39,12 +47,19 @@ export const boostingThreads: BoostingThreads = {
   defaultThreads: availableParallelism(),
   allocate: (byteLength) => new SharedArrayBuffer(byteLength),
 
-  async start(arrays, layout, threads) {
+  async start(arrays, shape, threads) {
     if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`threads must be a positive integer, got ${threads}`);
-    const blocks = featureBlocks(layout.featureCount, threads);
+    const { featureCount, trainRows } = shape;
+    const blocks = featureBlocks(featureCount, threads);
     const control = new Int32Array(new SharedArrayBuffer(4 * (CONTROL.LENGTH + blocks.length)));
-    const rowsPerColumn = arrays.columns.length / layout.featureCount;
-    const scratch = new Float64Array(layout.slotSize);
+    const rowsPerColumn = arrays.columns.length / featureCount;
+    // Known from configure() on (the cut values decide it), with the calling thread's second accumulator.
+    let layout: HistogramLayout | null = null;
+    let scratch = new Float64Array(0);
+    const configured = (): HistogramLayout => {
+      if (!layout) throw new Error('histogram builder used before configure()');
+      return layout;
+    };
     const [f0, f1] = blocks[0] as [number, number];
     const workers: Worker[] = [];
     let failure: Error | null = null;
@@ -56,7 +71,7 @@ export const boostingThreads: BoostingThreads = {
     failed.catch(() => undefined);
     let closing = false;
     for (let t = 1; t < blocks.length; t++) {
-      const input: HistogramThreadInput = { arrays, layout, control, block: blocks[t] as [number, number], part: t, parts: blocks.length };
+      const input: HistogramThreadInput = { arrays, featureCount, trainRows, control, block: blocks[t] as [number, number], part: t, parts: blocks.length };
       const worker = startThread(HISTOGRAM_THREAD, { workerData: input });
       const fail = (error: Error): void => {
         if (closing || failure) return;
@@ -89,16 +104,43 @@ export const boostingThreads: BoostingThreads = {
       Atomics.notify(control, CONTROL.SEQ);
     }
 
+    /** Runs `cmd` on the helpers and `own` (the calling thread's share) here; resolves when all are done. */
+    function together(cmd: number, slot: number, start: number, end: number, own: () => void): void | Promise<void> {
+      command(cmd, slot, start, end);
+      own();
+      if (Atomics.load(control, CONTROL.DONE) >= workers.length) return;
+      return waitForHelpers();
+    }
+
     const builder: HistogramBuilder = {
+      async thresholds(maxBins, sampleSize) {
+        if (failure) throw failure;
+        await together(COMMAND.THRESHOLDS, 0, maxBins, sampleSize, () => thresholdsBlock(arrays.setup, featureCount, trainRows, maxBins, sampleSize, f0, f1));
+        return readThresholds(arrays.setup, featureCount, maxBins);
+      },
+      configure(chosen) {
+        if (failure) throw failure;
+        if (chosen.offsets !== arrays.setup.offsets) throw new Error("configure(): the layout's offsets must be arrays.setup.offsets");
+        layout = chosen;
+        scratch = new Float64Array(chosen.slotSize);
+        return together(COMMAND.CONFIGURE, chosen.slotSize, 0, 0, () => undefined);
+      },
+      async bin(thresholds) {
+        if (failure) throw failure;
+        const maxBins = arrays.setup.cuts.length / featureCount;
+        await together(COMMAND.BIN, 0, maxBins, 0, () => binBlock(arrays.setup, arrays, thresholds, arrays.setup.offsets, featureCount, 0, blocks.length));
+        arrays.setup.values = new Float64Array(0);
+      },
       build(slot, start, end, counts = true) {
         if (failure) throw failure;
         const build = counts ? buildHistogramBlock : buildHistogramSums;
-        if (workers.length === 0 || (end - start) * layout.featureCount < MIN_PARALLEL_CELLS) {
-          build(arrays, layout, slot, start, end, 0, layout.featureCount, scratch);
+        const current = configured();
+        if (workers.length === 0 || (end - start) * featureCount < MIN_PARALLEL_CELLS) {
+          build(arrays, current, slot, start, end, 0, featureCount, scratch);
           return;
         }
         command(counts ? COMMAND.BUILD : COMMAND.BUILD_SUMS, slot, start, end);
-        build(arrays, layout, slot, start, end, f0, f1, scratch);
+        build(arrays, current, slot, start, end, f0, f1, scratch);
         if (Atomics.load(control, CONTROL.DONE) >= workers.length) return;
         return waitForHelpers();
       },
@@ -136,11 +178,11 @@ export const boostingThreads: BoostingThreads = {
       applyTree(leafCount, m, sampled) {
         if (failure) throw failure;
         if (workers.length === 0 || m + arrays.rawValid.length < MIN_PARALLEL_ROWS) {
-          applyTreeBlock(arrays, layout.featureCount, leafCount, m, sampled, 0, 1);
+          applyTreeBlock(arrays, featureCount, leafCount, m, sampled, 0, 1);
           return;
         }
         command(COMMAND.APPLY_TREE, leafCount, sampled ? 1 : 0, m);
-        applyTreeBlock(arrays, layout.featureCount, leafCount, m, sampled, 0, blocks.length);
+        applyTreeBlock(arrays, featureCount, leafCount, m, sampled, 0, blocks.length);
         if (Atomics.load(control, CONTROL.DONE) >= workers.length) return;
         return waitForHelpers();
       },

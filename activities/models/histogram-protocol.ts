@@ -1,5 +1,5 @@
 /** Shared state between boosting-threads.ts and histogram-thread.ts. */
-import type { HistogramArrays, HistogramLayout } from '../../domain/ml/boosting/histogram.js';
+import type { HistogramArrays } from '../../domain/ml/boosting/histogram.js';
 
 /** Slots of the control array (an Int32Array on a SharedArrayBuffer). */
 export const CONTROL = {
@@ -21,14 +21,18 @@ export const CONTROL = {
 /**
  * BUILD: a histogram (SLOT, rows START..END), by feature block; BUILD_SUMS: the same without the counts;
  * GRADIENTS: gradients of rows 0..END, by row block; PARTITION: rows START..END by FEATURE and BIN, by row block;
- * APPLY_TREE: the shared tree (SLOT leaves) added to the scores, bag rows 0..END, START 1 when subsampled, by row block.
+ * APPLY_TREE: the shared tree (SLOT leaves) added to the scores, bag rows 0..END, START 1 when subsampled, by row block;
+ * THRESHOLDS: cut values (START bins, END sample rows), by feature block; CONFIGURE: the layout (SLOT = slot size,
+ * offsets in arrays.setup); BIN: every row's bins (START bins per feature, as THRESHOLDS), by row block.
  */
-export const COMMAND = { BUILD: 1, STOP: 2, GRADIENTS: 3, BUILD_SUMS: 4, PARTITION: 5, APPLY_TREE: 6 } as const;
+export const COMMAND = { BUILD: 1, STOP: 2, GRADIENTS: 3, BUILD_SUMS: 4, PARTITION: 5, APPLY_TREE: 6, THRESHOLDS: 7, CONFIGURE: 8, BIN: 9 } as const;
 
 export interface HistogramThreadInput {
   /** SharedArrayBuffer-backed, the same memory as the calling thread's. */
   arrays: HistogramArrays;
-  layout: HistogramLayout;
+  featureCount: number;
+  /** Training rows: the layout's row count. */
+  trainRows: number;
   control: Int32Array;
   /** This thread's feature block [f0, f1). */
   block: [number, number];

@@ -16,6 +16,7 @@
 
 import { applyTreeBlock, type SharedTree } from './apply-tree.js';
 import { joinPartitions, partitionBlock } from './partition.js';
+import { binBlock, readThresholds, thresholdsBlock, type SetupArrays } from './setup.js';
 
 /** Global bin indices are Uint16: features x bins must stay below this (255 features at 256 bins). */
 export const MAX_TOTAL_BINS = 65_535;
@@ -58,6 +59,8 @@ export interface HistogramArrays {
   inBag: Uint8Array;
   /** The round's tree, for adding it to the scores on any thread (apply-tree.ts). */
   tree: SharedTree;
+  /** The feature values and cut values the setup works from (setup.ts). */
+  setup: SetupArrays;
 }
 
 /**
@@ -210,6 +213,12 @@ export function subtractHistogram(pool: Float64Array, slotSize: number, parent: 
  * `build` may return a promise (threads) or nothing (in-process).
  */
 export interface HistogramBuilder {
+  /** Every feature's cut values from the first trainRows rows of arrays.setup.values (setup.ts). */
+  thresholds(maxBins: number, sampleSize: number): Float64Array[] | Promise<Float64Array[]>;
+  /** The layout histograms are built with from here on; its offsets must be arrays.setup's `offsets`. */
+  configure(layout: HistogramLayout): void | Promise<void>;
+  /** Bins every row into arrays.columns and arrays.bins (setup.ts); then the feature values are let go. */
+  bin(thresholds: readonly Float64Array[]): void | Promise<void>;
   /** With `counts` false the counts are left 0 (the caller fills them: BoostingTreeGrower's root counts). */
   build(slot: number, start: number, end: number, counts?: boolean): void | Promise<void>;
   /** Gradients and hessians (gradientBlock) of the rows at positions [0, m) of `rows`. */
@@ -221,22 +230,47 @@ export interface HistogramBuilder {
   close(): Promise<void>;
 }
 
-export function inProcessHistogramBuilder(arrays: HistogramArrays, layout: HistogramLayout): HistogramBuilder {
-  const scratch = new Float64Array(layout.slotSize);
+/** The shape of a training's data, known before its layout. */
+export interface TrainingShape {
+  featureCount: number;
+  /** Training rows (the held-out ones follow them in arrays.setup.values). */
+  trainRows: number;
+}
+
+export function inProcessHistogramBuilder(arrays: HistogramArrays, shape: TrainingShape): HistogramBuilder {
+  const { featureCount } = shape;
+  let layout: HistogramLayout | null = null;
+  let scratch = new Float64Array(0);
+  const configured = (): HistogramLayout => {
+    if (!layout) throw new Error('histogram builder used before configure()');
+    return layout;
+  };
   return {
+    thresholds(maxBins, sampleSize) {
+      thresholdsBlock(arrays.setup, featureCount, shape.trainRows, maxBins, sampleSize, 0, featureCount);
+      return readThresholds(arrays.setup, featureCount, maxBins);
+    },
+    configure(chosen) {
+      layout = chosen;
+      scratch = new Float64Array(chosen.slotSize);
+    },
+    bin(thresholds) {
+      binBlock(arrays.setup, arrays, thresholds, configured().offsets, featureCount, 0, 1);
+      arrays.setup.values = new Float64Array(0);
+    },
     build(slot, start, end, counts = true) {
       const build = counts ? buildHistogramBlock : buildHistogramSums;
-      build(arrays, layout, slot, start, end, 0, layout.featureCount, scratch);
+      build(arrays, configured(), slot, start, end, 0, featureCount, scratch);
     },
     gradients(m) {
       gradientBlock(arrays, 0, m);
     },
     partition(start, end, f, bin) {
-      const left = partitionBlock(arrays, arrays.columns.length / layout.featureCount, f, bin, start, end);
+      const left = partitionBlock(arrays, arrays.columns.length / featureCount, f, bin, start, end);
       return joinPartitions(arrays, [start, end], [left]);
     },
     applyTree(leafCount, m, sampled) {
-      applyTreeBlock(arrays, layout.featureCount, leafCount, m, sampled, 0, 1);
+      applyTreeBlock(arrays, featureCount, leafCount, m, sampled, 0, 1);
     },
     async close() {},
   };

@@ -14,13 +14,20 @@
  * - threads only through `control.histogramThreads`, supplied from outside domain/ (domain code starts none).
  */
 import type { ProgressCallback } from '../classifier.js';
-import { binMatrix, computeThresholds } from '../forest/binning.js';
 import type { FlatTree } from '../forest/tree.js';
-import { assertFiniteMatrix, checkBinaryLabels, createMatrix, type DenseMatrix } from '../matrix.js';
+import { assertFiniteMatrix, checkBinaryLabels, type DenseMatrix } from '../matrix.js';
 import { deriveSeed, SeededRng } from '../rng.js';
 import { allocateSharedTree, writeSharedTree } from './apply-tree.js';
 import { BoostingTreeGrower } from './grow.js';
-import { histogramLayout, inProcessHistogramBuilder, type HistogramArrays, type HistogramBuilder, type HistogramLayout } from './histogram.js';
+import {
+  histogramLayout,
+  inProcessHistogramBuilder,
+  MAX_TOTAL_BINS,
+  type HistogramArrays,
+  type HistogramBuilder,
+  type HistogramLayout,
+  type TrainingShape,
+} from './histogram.js';
 import { SentinelBoosting, sigmoid } from './model.js';
 import { resolveBoostingOptions, SMALL_HISTORY_ROWS, type BoostingOptions } from './options.js';
 
@@ -30,8 +37,8 @@ export interface BoostingThreads {
   defaultThreads: number;
   /** Memory the threads can share (a SharedArrayBuffer); the arrays of `start` are allocated from it. */
   allocate(byteLength: number): ArrayBufferLike;
-  /** A builder that splits each large histogram into feature blocks over `threads` threads (the caller's included). */
-  start(arrays: HistogramArrays, layout: HistogramLayout, threads: number): Promise<HistogramBuilder>;
+  /** A builder that splits the setup and each round's large loops over `threads` threads (the caller's included). */
+  start(arrays: HistogramArrays, shape: TrainingShape, threads: number): Promise<HistogramBuilder>;
 }
 
 export interface BoostingRunControl {
@@ -68,13 +75,11 @@ export function heldOutRows(labels: Uint8Array, options: Pick<BoostingOptions, '
   return enough ? n - held : n;
 }
 
-/**
- * Bins every row twice over: column-major local bins (`columns`, bin of (row i, feature f) at columns[f * n + i], the
- * forest's layout: the grower partitions a leaf's rows by one feature, reading one byte per row) and row-major
- * global bin indices (`out`, offsets[f] + bin at out[i * p + f]: the histograms read a row's features together).
- */
-export function binRowMajor(X: DenseMatrix, thresholds: readonly Float64Array[], offsets: Int32Array, out: Uint16Array, columns: Uint8Array): void {
-  binMatrix(X, thresholds, columns, { out, offsets });
+/** A copy of `values` in memory from `allocate` (shared with the threads). */
+function copyTo(values: Float64Array, allocate: (bytes: number) => ArrayBufferLike): Float64Array {
+  const copy = new Float64Array(allocate(values.byteLength));
+  copy.set(values);
+  return copy;
 }
 
 /** Mean log-loss of raw scores (log-odds) against labels, computed stably. */
@@ -124,16 +129,16 @@ export async function trainBoosting(
   const nv = n - nt;
   // Small histories get smaller trees and fewer rounds unless the caller chose them (options.ts says why).
   const opts = nv > 0 && n >= SMALL_HISTORY_ROWS ? requested : resolveBoostingOptions(options, true);
-  const thresholds = computeThresholds(createMatrix(nt, p, X.values.subarray(0, nt * p)), opts.maxBins, opts.binSampleSize);
-  const layout = histogramLayout(nt, thresholds);
   const slots = BoostingTreeGrower.slotsNeeded(opts);
   const shared = threads > 1 && control.histogramThreads ? control.histogramThreads : null;
   const allocate = (bytes: number): ArrayBufferLike => (shared ? shared.allocate(bytes) : new ArrayBuffer(bytes));
+  // The threads get the histogram pool before the cuts are known: room for the most bins a layout can have.
+  const maxSlotSize = 3 * Math.min(p * opts.maxBins, MAX_TOTAL_BINS);
   const arrays: HistogramArrays = {
     bins: new Uint16Array(allocate(2 * n * p)),
     gh: new Float64Array(allocate(16 * nt)),
     rows: new Int32Array(allocate(4 * nt)),
-    pool: new Float64Array(allocate(8 * layout.slotSize * slots)),
+    pool: new Float64Array(allocate(8 * maxSlotSize * slots)),
     raw: new Float64Array(allocate(8 * nt)),
     labels: new Uint8Array(allocate(nt)),
     columns: new Uint8Array(allocate(n * p)),
@@ -141,9 +146,15 @@ export async function trainBoosting(
     rawValid: new Float64Array(allocate(8 * nv)),
     inBag: new Uint8Array(allocate(nt)),
     tree: allocateSharedTree(opts.maxLeaves, allocate),
+    setup: {
+      // Threads read the feature values from shared memory: a copy for the setup, let go after binning.
+      values: shared && !(X.values.buffer instanceof SharedArrayBuffer) ? copyTo(X.values, allocate) : X.values,
+      cuts: new Float64Array(allocate(8 * p * opts.maxBins)),
+      cutCounts: new Int32Array(allocate(4 * p)),
+      offsets: new Int32Array(allocate(4 * (p + 1))),
+    },
   };
   arrays.labels.set(labels.subarray(0, nt));
-  binRowMajor(X, thresholds, layout.offsets, arrays.bins, arrays.columns);
 
   let positives = 0;
   for (let i = 0; i < nt; i++) positives += labels[i] as number;
@@ -157,18 +168,28 @@ export async function trainBoosting(
   let bestLoss = validationLoss[0] ?? Number.POSITIVE_INFINITY;
   let bestRounds = 0;
 
-  const builder = shared ? await shared.start(arrays, layout, threads) : inProcessHistogramBuilder(arrays, layout);
-  const grower = new BoostingTreeGrower(arrays, layout, opts, thresholds, builder);
-  const features = Int32Array.from({ length: p }, (_, f) => f);
-  const featureTotal = Math.max(1, Math.round(opts.featureFraction * p));
-  const bagSize = Math.max(1, Math.round(opts.subsample * nt));
-  const inBag = opts.subsample < 1 ? arrays.inBag : null;
-  const sums = new Float64Array(2);
+  const shape = { featureCount: p, trainRows: nt };
+  const builder = shared ? await shared.start(arrays, shape, threads) : inProcessHistogramBuilder(arrays, shape);
   const trees: FlatTree[] = [];
-  const { rows } = arrays;
   let round = 0;
-
   try {
+    // Cut values from the training rows, bins for every row (setup.ts: split over the threads like the rounds).
+    const thresholds = await builder.thresholds(opts.maxBins, opts.binSampleSize);
+    const computed = histogramLayout(nt, thresholds);
+    arrays.setup.offsets.set(computed.offsets);
+    const layout: HistogramLayout = { ...computed, offsets: arrays.setup.offsets };
+    await builder.configure(layout);
+    await builder.bin(thresholds);
+    control.signal?.throwIfAborted();
+
+    const grower = new BoostingTreeGrower(arrays, layout, opts, thresholds, builder);
+    const features = Int32Array.from({ length: p }, (_, f) => f);
+    const featureTotal = Math.max(1, Math.round(opts.featureFraction * p));
+    const bagSize = Math.max(1, Math.round(opts.subsample * nt));
+    const inBag = opts.subsample < 1 ? arrays.inBag : null;
+    const sums = new Float64Array(2);
+    const { rows } = arrays;
+
     for (; round < opts.maxIterations; round++) {
       const rng = new SeededRng(deriveSeed(opts.seed, round));
       let m = nt;

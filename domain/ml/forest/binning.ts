@@ -19,31 +19,35 @@ export interface BinnedFeatures {
 }
 
 /**
- * Every feature's sample: evenly strided rows (deterministic) when the data is larger than the sample size. One pass
- * over the sampled rows reading each row's features together: a column at a time would touch a cache line per value
- * and feature (about 0.5 s of the 1M-run training's serial part).
+ * The samples of features [f0, f1): evenly strided rows (deterministic) when the data is larger than the sample size.
+ * One pass over the sampled rows reading each row's features together: a column at a time would touch a cache line
+ * per value and feature (about 0.5 s of the 1M-run training's serial part).
  */
-function sampleColumns(X: DenseMatrix, sampleSize: number): Float64Array[] {
+function sampleColumns(X: DenseMatrix, sampleSize: number, f0: number, f1: number): Float64Array[] {
   const n = X.rowCount;
   const p = X.columnCount;
   const take = Math.min(n, sampleSize);
-  const columns = Array.from({ length: p }, () => new Float64Array(take));
+  const columns = Array.from({ length: f1 - f0 }, () => new Float64Array(take));
   const step = n / take;
   for (let k = 0; k < take; k++) {
     const base = Math.min(n - 1, Math.floor(k * step)) * p;
-    for (let f = 0; f < p; f++) (columns[f] as Float64Array)[k] = X.values[base + f] as number;
+    for (let f = f0; f < f1; f++) (columns[f - f0] as Float64Array)[k] = X.values[base + f] as number;
   }
   return columns;
 }
 
-export function computeThresholds(X: DenseMatrix, maxBins: number, sampleSize: number): Float64Array[] {
+/**
+ * Cut values of every feature, or of features [f0, f1) only (a thread's share: each feature's cuts depend on its
+ * own sample alone, so the split does not change them).
+ */
+export function computeThresholds(X: DenseMatrix, maxBins: number, sampleSize: number, f0 = 0, f1 = X.columnCount): Float64Array[] {
   if (!Number.isInteger(maxBins) || maxBins < 2 || maxBins > MAX_SUPPORTED_BINS) {
     throw new RangeError(`maxBins must be an integer in [2, ${MAX_SUPPORTED_BINS}]`);
   }
   const thresholds: Float64Array[] = [];
-  const samples = sampleColumns(X, sampleSize);
-  for (let f = 0; f < X.columnCount; f++) {
-    const sorted = (samples[f] as Float64Array).sort();
+  const samples = sampleColumns(X, sampleSize, f0, f1);
+  for (const sample of samples) {
+    const sorted = sample.sort();
     // Distinct values are only needed when there are few of them: counting stops past maxBins (continuous features
     // would otherwise copy every sampled value).
     const distinct: number[] = [];
@@ -86,13 +90,15 @@ export function binOf(value: number, cuts: Float64Array): number {
  * binOf's answer, found differently because binning is a serial part of every training (0.7 s at 1M runs): X is read
  * once in row order (a column at a time would touch a cache line per value and feature), and each search takes a
  * fixed number of branch-free steps over the feature's cuts padded with +Infinity to a power of two (values are
- * finite: training checks), about 1.4x faster than binOf's branchy search.
+ * finite: training checks), about 1.4x faster than binOf's branchy search. `rows` bins only rows [start, end) (a
+ * thread's share).
  */
 export function binMatrix(
   X: DenseMatrix,
   thresholds: readonly Float64Array[],
   columns: Uint8Array,
   rowMajor?: { out: Uint16Array; offsets: Int32Array },
+  rows: readonly [number, number] = [0, X.rowCount],
 ): void {
   const n = X.rowCount;
   const p = X.columnCount;
@@ -111,7 +117,7 @@ export function binMatrix(
   const values = X.values;
   const out = rowMajor?.out;
   const offsets = rowMajor?.offsets;
-  for (let i = 0; i < n; i++) {
+  for (let i = rows[0]; i < rows[1]; i++) {
     const row = i * p;
     for (let f = 0; f < p; f++) {
       const value = values[row + f] as number;
