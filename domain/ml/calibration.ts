@@ -232,5 +232,12 @@ export function fitPlattCalibration(scores: ArrayLike<number>, labels: ArrayLike
     if (!improved) break;
   }
   if (!Number.isFinite(a) || !Number.isFinite(b)) return { method: 'identity', reason: 'Platt fit did not converge' };
+  if (a < 0) {
+    // Scores that run against the outcomes (noise, e.g. a target whose failures are unpredictable) would be ranked in
+    // reverse: the fit is constrained to a >= 0, and at a = 0 its best intercept maps every score to the observed
+    // (smoothed) rate, the constant whose log-loss is lowest.
+    const rate = (positives * hiTarget + negatives * loTarget) / n;
+    return { method: 'platt', a: 0, b: Math.log(rate / (1 - rate)), fittedOn: { rows: n, positives } };
+  }
   return { method: 'platt', a, b, fittedOn: { rows: n, positives } };
 }

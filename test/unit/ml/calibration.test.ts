@@ -43,6 +43,23 @@ describe('Platt calibration', () => {
     expect(applyCalibration(c, 0.5)).toBeGreaterThan(applyCalibration(c, 0.1));
   });
 
+  it('never ranks in reverse: scores that run against the outcomes map to the observed rate', () => {
+    // Higher scores fail less often: a slope below 0 would turn the order around.
+    const scores: number[] = [];
+    const labels: number[] = [];
+    for (let i = 0; i < 1000; i++) {
+      scores.push(0.9, 0.1);
+      labels.push(i % 50 === 0 ? 1 : 0, i % 10 < 3 ? 1 : 0);
+    }
+    const c = fitPlattCalibration(scores, labels);
+    expect(c.method).toBe('platt');
+    if (c.method !== 'platt') return;
+    expect(c.a).toBe(0);
+    const observed = (20 + 300) / 2000;
+    expect(applyCalibration(c, 0.9)).toBeCloseTo(observed, 3);
+    expect(applyCalibration(c, 0.1)).toBe(applyCalibration(c, 0.9));
+  });
+
   it('stays finite on perfectly separated scores', () => {
     const c = fitPlattCalibration([0.1, 0.2, 0.8, 0.9], [0, 0, 1, 1]);
     expect(c.method).toBe('platt');
