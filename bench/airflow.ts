@@ -12,6 +12,7 @@ import { runSentinelBench } from './airflow/sentinel.js';
 import { AIRFLOW_VERSION, parseConfigOverrides, TUNED_SETTINGS, withOverrides } from './airflow/settings.js';
 import { burstThroughput, meanBreakdown, ratios, triggerToDecision } from './airflow/timings.js';
 import { writeResults } from './shared/results.js';
+import { exitWith } from './shared/exit.js';
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 const REPO_DIR = path.dirname(BENCH_DIR);
@@ -173,11 +174,4 @@ async function main(): Promise<number> {
   return exitCode;
 }
 
-// Exits explicitly: a measurement abandoned by Ctrl-C or the timeout may still hold sockets or timers open.
-main().then(
-  (code) => process.exit(code),
-  (error: Error) => {
-    log(`failed: ${error.message}`);
-    process.exit(1);
-  },
-);
+exitWith(main(), log);

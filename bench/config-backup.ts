@@ -42,6 +42,7 @@ import { procCpuSeconds } from './shared/proc.js';
 import { loadAverage, machineFacts } from './decision-latency/machine.js';
 import { intFromEnv } from './env.js';
 import { writeResults } from './shared/results.js';
+import { exitWith } from './shared/exit.js';
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 const settings = {
@@ -465,11 +466,4 @@ function round(value: number, digits = 2): number {
   return Math.round(value * f) / f;
 }
 
-// Exits explicitly: parse threads and sockets may still be winding down.
-main().then(
-  (code) => process.exit(code),
-  (error: Error) => {
-    log(`failed: ${error.message}`);
-    process.exit(1);
-  },
-);
+exitWith(main(), log);

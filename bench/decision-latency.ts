@@ -22,6 +22,7 @@ import {
 } from './decision-latency/summary.js';
 import { intFromEnv } from './env.js';
 import { writeResults } from './shared/results.js';
+import { exitWith } from './shared/exit.js';
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 const MIN_LATENCY_RUNS = 200;
@@ -235,11 +236,4 @@ async function main(): Promise<number> {
   return exitCode;
 }
 
-// Exits explicitly: a run abandoned by the timeout may still hold sockets or timers open.
-main().then(
-  (code) => process.exit(code),
-  (error: Error) => {
-    log(`failed: ${error.message}`);
-    process.exit(1);
-  },
-);
+exitWith(main(), log);

@@ -25,6 +25,7 @@ import { runBurst } from './load/burst.js';
 import { LOAD_GATE, openLoadEnvironment, type LoadEnvironment } from './load/environment.js';
 import { markdown, verdicts, type LoadSummary } from './load/report.js';
 import { runSoak } from './load/soak.js';
+import { exitWith } from './shared/exit.js';
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 
@@ -153,11 +154,4 @@ async function main(): Promise<number> {
   return exitCode;
 }
 
-// Exits explicitly: abandoned calls may still hold sockets or timers open.
-main().then(
-  (code) => process.exit(code),
-  (error: Error) => {
-    log(`failed: ${error.message}`);
-    process.exit(1);
-  },
-);
+exitWith(main(), log);
