@@ -76,6 +76,17 @@ function interpolate(x: readonly number[], y: readonly number[], v: number): num
   return x1 > x0 ? y0 + ((v - x0) / (x1 - x0)) * ((y[hi] as number) - y0) : y0;
 }
 
+/** The failures among `labels`, after checking there is one finite score per label. */
+function countFailures(scores: ArrayLike<number>, labels: ArrayLike<number>): number {
+  if (labels.length !== scores.length) throw new RangeError(`${scores.length} scores for ${labels.length} labels`);
+  let failures = 0;
+  for (let i = 0; i < scores.length; i++) {
+    if (!Number.isFinite(scores[i] as number)) throw new RangeError(`score ${i} is ${scores[i]}`);
+    failures += labels[i] === 1 ? 1 : 0;
+  }
+  return failures;
+}
+
 /**
  * Centered isotonic regression (Oron & Flournoy 2017) of labels on scores: pool-adjacent-violators gives blocks of
  * sorted scores with increasing failure rates; each block becomes one point at its mean score, and calibration
@@ -87,12 +98,7 @@ function interpolate(x: readonly number[], y: readonly number[], v: number): num
  */
 export function fitIsotonicCalibration(scores: ArrayLike<number>, labels: ArrayLike<number>): Calibration {
   const n = scores.length;
-  if (labels.length !== n) throw new RangeError(`${n} scores for ${labels.length} labels`);
-  let positives = 0;
-  for (let i = 0; i < n; i++) {
-    if (!Number.isFinite(scores[i] as number)) throw new RangeError(`score ${i} is ${scores[i]}`);
-    positives += labels[i] === 1 ? 1 : 0;
-  }
+  const positives = countFailures(scores, labels);
   if (positives === 0 || positives === n) return { method: 'identity', reason: `cannot fit on ${positives} failures and ${n - positives} successes` };
   const rate = positives / n;
   const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => (scores[a] as number) - (scores[b] as number));
@@ -164,12 +170,7 @@ export function applyCalibrationBatch(calibration: Calibration, scores: ArrayLik
 
 export function fitPlattCalibration(scores: ArrayLike<number>, labels: ArrayLike<number>, maxIterations = 100): Calibration {
   const n = scores.length;
-  if (labels.length !== n) throw new RangeError(`${n} scores for ${labels.length} labels`);
-  let positives = 0;
-  for (let i = 0; i < n; i++) {
-    if (!Number.isFinite(scores[i] as number)) throw new RangeError(`score ${i} is ${scores[i]}`);
-    positives += labels[i] === 1 ? 1 : 0;
-  }
+  const positives = countFailures(scores, labels);
   const negatives = n - positives;
   if (positives === 0 || negatives === 0) {
     return { method: 'identity', reason: `cannot fit on ${positives} failures and ${negatives} successes` };
