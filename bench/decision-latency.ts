@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BENCH_TARGET, openBenchEnvironment, withTimeout, type BenchEnvironment } from './decision-latency/environment.js';
-import { cpuBetween, type CpuUse } from './decision-latency/cpu.js';
+import { cpuBetween, sumCpu, type CpuUse } from './decision-latency/cpu.js';
 import { loadAverage, machineFacts } from './decision-latency/machine.js';
 import { FLOOR_DECISION } from './decision-latency/history.js';
 import { startProbes } from './decision-latency/probes.js';
@@ -182,21 +182,6 @@ const cpuMsPerRun = (use: CpuUse, runs: number) => ({
   benchProcess: round((use.benchProcessSeconds * 1000) / runs),
   devServer: use.devServerSeconds === undefined ? undefined : round((use.devServerSeconds * 1000) / runs),
 });
-
-/** The gate's throughput batches' CPU together (the recorded `cpu.throughput`, as before the rounds). */
-function sumCpu(uses: readonly CpuUse[]): CpuUse {
-  const wall = uses.reduce((t, u) => t + u.wallSeconds, 0);
-  const bench = uses.reduce((t, u) => t + u.benchProcessSeconds, 0);
-  const server = uses.some((u) => u.devServerSeconds === undefined) ? undefined : uses.reduce((t, u) => t + u.devServerSeconds!, 0);
-  const r = (v: number) => round(v, 2);
-  return {
-    wallSeconds: r(wall),
-    benchProcessSeconds: r(bench),
-    devServerSeconds: server === undefined ? undefined : r(server),
-    benchProcessCores: r(bench / wall),
-    devServerCores: server === undefined ? undefined : r(server / wall),
-  };
-}
 
 async function main(): Promise<number> {
   if (settings.latencyRuns < MIN_LATENCY_RUNS) log(`note: ${settings.latencyRuns} latency runs is below the ${MIN_LATENCY_RUNS} the recorded figures need`);

@@ -26,11 +26,8 @@ export function cpuSnapshot(devServerPid: number | undefined): CpuSnapshot {
   };
 }
 
-export function cpuBetween(before: CpuSnapshot, after: CpuSnapshot): CpuUse {
-  const wallSeconds = (after.wallMs - before.wallMs) / 1000;
-  const benchProcessSeconds = after.benchProcessSeconds - before.benchProcessSeconds;
-  const devServerSeconds =
-    before.devServerSeconds !== undefined && after.devServerSeconds !== undefined ? after.devServerSeconds - before.devServerSeconds : undefined;
+/** CPU use over `wallSeconds` from the seconds each side used (rounded to 0.01). */
+function cpuUse(wallSeconds: number, benchProcessSeconds: number, devServerSeconds: number | undefined): CpuUse {
   const r = (v: number) => Math.round(v * 100) / 100;
   return {
     wallSeconds: r(wallSeconds),
@@ -39,4 +36,20 @@ export function cpuBetween(before: CpuSnapshot, after: CpuSnapshot): CpuUse {
     benchProcessCores: r(benchProcessSeconds / wallSeconds),
     devServerCores: devServerSeconds === undefined ? undefined : r(devServerSeconds / wallSeconds),
   };
+}
+
+export function cpuBetween(before: CpuSnapshot, after: CpuSnapshot): CpuUse {
+  const devServerSeconds =
+    before.devServerSeconds !== undefined && after.devServerSeconds !== undefined ? after.devServerSeconds - before.devServerSeconds : undefined;
+  return cpuUse((after.wallMs - before.wallMs) / 1000, after.benchProcessSeconds - before.benchProcessSeconds, devServerSeconds);
+}
+
+/** Several phases' CPU use together (the gate's throughput batches: the recorded `cpu.throughput`). */
+export function sumCpu(uses: readonly CpuUse[]): CpuUse {
+  const server = uses.some((u) => u.devServerSeconds === undefined) ? undefined : uses.reduce((t, u) => t + (u.devServerSeconds as number), 0);
+  return cpuUse(
+    uses.reduce((t, u) => t + u.wallSeconds, 0),
+    uses.reduce((t, u) => t + u.benchProcessSeconds, 0),
+    server,
+  );
 }
