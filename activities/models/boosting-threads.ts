@@ -139,10 +139,7 @@ export const boostingThreads: BoostingThreads = {
           build(arrays, current, slot, start, end, 0, featureCount, scratch);
           return;
         }
-        command(counts ? COMMAND.BUILD : COMMAND.BUILD_SUMS, slot, start, end);
-        build(arrays, current, slot, start, end, f0, f1, scratch);
-        if (Atomics.load(control, CONTROL.DONE) >= workers.length) return;
-        return waitForHelpers();
+        return together(counts ? COMMAND.BUILD : COMMAND.BUILD_SUMS, slot, start, end, () => build(arrays, current, slot, start, end, f0, f1, scratch));
       },
       gradients(m) {
         if (failure) throw failure;
@@ -150,11 +147,8 @@ export const boostingThreads: BoostingThreads = {
           gradientBlock(arrays, 0, m);
           return;
         }
-        command(COMMAND.GRADIENTS, 0, 0, m);
         const [start, end] = rowBlock(m, 0, blocks.length);
-        gradientBlock(arrays, start, end);
-        if (Atomics.load(control, CONTROL.DONE) >= workers.length) return;
-        return waitForHelpers();
+        return together(COMMAND.GRADIENTS, 0, 0, m, () => gradientBlock(arrays, start, end));
       },
       partition(start, end, f, bin) {
         if (failure) throw failure;
@@ -164,16 +158,17 @@ export const boostingThreads: BoostingThreads = {
         }
         Atomics.store(control, CONTROL.FEATURE, f);
         Atomics.store(control, CONTROL.BIN, bin);
-        command(COMMAND.PARTITION, 0, start, end);
         const bounds = Array.from({ length: blocks.length + 1 }, (_, t) => start + rowBlock(end - start, t, blocks.length)[0]);
         bounds[blocks.length] = end;
-        const left = partitionBlock(arrays, rowsPerColumn, f, bin, bounds[0] as number, bounds[1] as number);
+        let left = 0;
         const join = (): number => {
           const leftCounts = blocks.map((_, t) => (t === 0 ? left : Atomics.load(control, CONTROL.LENGTH + t)));
           return joinPartitions(arrays, bounds, leftCounts);
         };
-        if (Atomics.load(control, CONTROL.DONE) >= workers.length) return join();
-        return waitForHelpers().then(join);
+        const done = together(COMMAND.PARTITION, 0, start, end, () => {
+          left = partitionBlock(arrays, rowsPerColumn, f, bin, bounds[0] as number, bounds[1] as number);
+        });
+        return done ? done.then(join) : join();
       },
       applyTree(leafCount, m, sampled) {
         if (failure) throw failure;
@@ -181,10 +176,7 @@ export const boostingThreads: BoostingThreads = {
           applyTreeBlock(arrays, featureCount, leafCount, m, sampled, 0, 1);
           return;
         }
-        command(COMMAND.APPLY_TREE, leafCount, sampled ? 1 : 0, m);
-        applyTreeBlock(arrays, featureCount, leafCount, m, sampled, 0, blocks.length);
-        if (Atomics.load(control, CONTROL.DONE) >= workers.length) return;
-        return waitForHelpers();
+        return together(COMMAND.APPLY_TREE, leafCount, sampled ? 1 : 0, m, () => applyTreeBlock(arrays, featureCount, leafCount, m, sampled, 0, blocks.length));
       },
       async close() {
         closing = true;
