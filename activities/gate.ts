@@ -37,7 +37,10 @@ export function createGateActivities(deps: ActivityDeps) {
       } catch (error) {
         throw asActivityError(error);
       }
-      const prediction = await predictAndLog(deps, predictionRequestFor(gate, input.context, input.startAt));
+      // The threshold the gate just resolved from the target's setting comes with its source; a caller's threshold
+      // is told apart from a configured one of the same value by predictAndLog, as for predictBackupFailure.
+      const known = input.threshold === undefined ? gate.thresholdSource : undefined;
+      const prediction = await predictAndLog(deps, predictionRequestFor(gate, input.context, input.startAt), known);
       return { gate: { ...gate, freshness: await freshness }, prediction };
     },
   };

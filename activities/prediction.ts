@@ -10,11 +10,15 @@ export function createPredictionActivities(deps: ActivityDeps) {
   };
 }
 
-/** A prediction with its threshold's source, logged: `predictBackupFailure`, and the first one of `resolveGateAndPredict`. */
-export async function predictAndLog(deps: ActivityDeps, request: PredictionRequest): Promise<Prediction> {
+/**
+ * A prediction with its threshold's source, logged: `predictBackupFailure`, and the first one of
+ * `resolveGateAndPredict`, which passes the source it resolved the threshold with (`known`) rather than have it
+ * worked out again.
+ */
+export async function predictAndLog(deps: ActivityDeps, request: PredictionRequest, known?: ThresholdSource): Promise<Prediction> {
   // Where the threshold came from does not depend on the prediction: both are worked out at once (a settings
   // read, and for `threshold: auto` two registry queries, off the decision's path; npm run bench).
-  const source = thresholdSource(deps, request);
+  const source = known ? Promise.resolve(known) : thresholdSource(deps, request);
   const predicted = await predictFailure(deps, request);
   const resolved = await source;
   const prediction = resolved ? { ...predicted, thresholdSource: resolved } : predicted;
