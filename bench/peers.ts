@@ -12,6 +12,11 @@
  * every model. The project's models are calibrated as the training pipeline calibrates them; the peers' probabilities
  * are used as they come (PR-AUC and ROC-AUC do not depend on a monotone calibration; Brier does).
  *
+ * Model seeds: on a scenario, changing only a forest's seed moves its 3-seed PR-AUC by as much as the gaps the goals
+ * judge (BENCHMARKS.md), so every model fits each scenario data set once per model seed (`--model-seeds`, the same
+ * seeds for the project's models and the peers' random_state) and a scenario's metric is the mean over data seeds and
+ * model seeds; the per-seed figures are kept. The generator sizes use the first model seed only.
+ *
  * Python: a virtualenv at bench/.venv with scikit-learn 1.9.1, LightGBM 4.7.0 and numpy, created and filled on the
  * first run (idempotent; needs PyPI). A benchmark only: nothing of the product imports them.
  *
@@ -28,7 +33,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DEFAULT_FOREST_OPTIONS } from '../domain/ml/forest/options.js';
-import { evaluateBinary } from '../domain/ml/metrics.js';
+import { chanceAveragePrecision, evaluateBinary } from '../domain/ml/metrics.js';
 import { SCENARIOS } from '../domain/ml/scenarios/scenarios.js';
 import { generateHistory } from '../domain/ml/synthetic-history.js';
 import type { BackupRunRecord } from '../domain/history/types.js';
@@ -40,7 +45,9 @@ const { values: args } = parseArgs({
     scenarios: { type: 'string', default: 'all' },
     /** Scenario seeds: PR-AUC on a scenario's 60-300 validation failures moves by a few hundredths with the seed. */
     seeds: { type: 'string', default: '1,2,3' },
-    /** Repeats per scenario seed (each seed's fit is itself a timing sample). */
+    /** Model seeds per scenario data set, for every model (project seed / peers' random_state). */
+    'model-seeds': { type: 'string', default: '1,2,3' },
+    /** Repeats per scenario seed and model seed (each fit is itself a timing sample). */
     'scenario-repeats': { type: 'string', default: '1' },
     sizes: { type: 'string', default: '10000,100000,1000000' },
     repeats: { type: 'string', default: '3' },
@@ -113,11 +120,11 @@ const pythonEnv: NodeJS.ProcessEnv = { ...process.env, OMP_NUM_THREADS: String(t
 if (ompWaitPolicy) pythonEnv.OMP_WAIT_POLICY = ompWaitPolicy;
 else delete pythonEnv.OMP_WAIT_POLICY;
 
-function runModel(model: string, prefix: string, scoresPath: string) {
+function runModel(model: string, prefix: string, scoresPath: string, seed: number) {
   if (PROJECT_MODELS.has(model)) {
     return runProcess(
       process.execPath,
-      [...process.execArgv, CASE, '--data', prefix, '--algorithm', model, '--threads', String(threads), '--scores', scoresPath],
+      [...process.execArgv, CASE, '--data', prefix, '--algorithm', model, '--threads', String(threads), '--scores', scoresPath, '--seed', String(seed)],
       process.env,
     );
   }
@@ -132,7 +139,11 @@ function runModel(model: string, prefix: string, scoresPath: string) {
     '--rf-max-samples',
     String(f.maxSamplesPerTree),
   ];
-  return runProcess(PYTHON, [FIT_PY, '--data', prefix, '--model', model, '--threads', String(threads), '--scores', scoresPath, ...forest], pythonEnv);
+  return runProcess(
+    PYTHON,
+    [FIT_PY, '--data', prefix, '--model', model, '--threads', String(threads), '--scores', scoresPath, '--seed', String(seed), ...forest],
+    pythonEnv,
+  );
 }
 
 /** About `rows` hourly runs: 90 days per target, as many targets as needed (as bench/model-cases.ts shapes them). */
@@ -149,9 +160,13 @@ interface DataSpec {
   kind: 'scenario' | 'size';
   runs: () => { runs: readonly BackupRunRecord[]; source: string };
   repeats: number;
+  modelSeeds: readonly number[];
 }
 
 const repeats = Number(args.repeats);
+const modelSeeds = args['model-seeds'].split(',').map(Number);
+if (modelSeeds.length === 0 || modelSeeds.some((s) => !Number.isInteger(s) || s < 0))
+  throw new Error(`--model-seeds: non-negative integers, got "${args['model-seeds']}"`);
 const specs: DataSpec[] = [];
 if (args.scenarios !== 'none') {
   const wanted = args.scenarios === 'all' ? null : new Set(args.scenarios.split(','));
@@ -163,6 +178,7 @@ if (args.scenarios !== 'none') {
         group: s.name,
         kind: 'scenario',
         repeats: Number(args['scenario-repeats']),
+        modelSeeds,
         runs: () => ({ runs: s.generate({ seed }).runs, source: `scenario ${s.name}, seed ${seed}, default size` }),
       });
     }
@@ -174,6 +190,7 @@ for (const size of args.sizes === 'none' ? [] : args.sizes.split(',').map(Number
     group: `generator-${size}`,
     kind: 'size',
     repeats: size >= 1_000_000 ? Number(args['large-repeats']) : repeats,
+    modelSeeds: modelSeeds.slice(0, 1),
     runs: () => ({ runs: sizedHistory(size), source: `domain/ml/synthetic-history.ts, about ${size} runs, seed 1` }),
   });
 }
@@ -185,6 +202,7 @@ log(`machine: ${machine.nproc} cores, ${machine.cpuModel}, load ${machine.loadAv
 const work = mkdtempSync(path.join(os.tmpdir(), 'sentinel-peers-'));
 
 interface Measured {
+  modelSeed: number;
   repeat: number;
   order: number;
   loadAverage: [number, number, number];
@@ -210,26 +228,29 @@ try {
     const { validY } = readDataset(prefix);
     log(`${spec.name}: ${meta.rows} rows x ${meta.columns} features (${meta.trainRows} train), ${meta.validationFailures} validation failures`);
     const entry: DataResult = { group: spec.group, dataset: meta, runs: Object.fromEntries(models.map((m) => [m, []])) };
-    for (let r = 0; r < spec.repeats; r++) {
-      // Rotated each repeat, so no model always runs first (or right after the heaviest one).
-      const order = models.map((_, k) => models[(k + r) % models.length] as string);
-      for (const [position, model] of order.entries()) {
-        const scoresPath = path.join(work, `${spec.name}.${model}.scores`);
-        const load = loadAverage();
-        const result = await runModel(model, prefix, scoresPath);
-        const measured: Measured = { repeat: r, order: position, loadAverage: load, result };
-        if (!('error' in result) || result.error === undefined) {
-          const m = evaluateBinary(readScores(scoresPath), validY);
-          measured.fitSeconds = (result as CaseResult).fitSeconds;
-          measured.prAuc = m.prAuc;
-          measured.rocAuc = m.rocAuc;
-          measured.brier = m.brier;
-          if (PROJECT_MODELS.has(model)) measured.brierUncalibrated = evaluateBinary(readScores(`${scoresPath}.raw`), validY).brier;
-          log(`  ${spec.name} #${r} ${model}: fit ${measured.fitSeconds.toFixed(2)} s, PR-AUC ${m.prAuc?.toFixed(4)} (load ${load[0]})`);
-        } else {
-          log(`  ${spec.name} #${r} ${model}: ${String(result.error)}`);
+    let rotation = 0;
+    for (const modelSeed of spec.modelSeeds) {
+      for (let r = 0; r < spec.repeats; r++, rotation++) {
+        // Rotated each repeat, so no model always runs first (or right after the heaviest one).
+        const order = models.map((_, k) => models[(k + rotation) % models.length] as string);
+        for (const [position, model] of order.entries()) {
+          const scoresPath = path.join(work, `${spec.name}.${model}.scores`);
+          const load = loadAverage();
+          const result = await runModel(model, prefix, scoresPath, modelSeed);
+          const measured: Measured = { modelSeed, repeat: r, order: position, loadAverage: load, result };
+          if (!('error' in result) || result.error === undefined) {
+            const m = evaluateBinary(readScores(scoresPath), validY);
+            measured.fitSeconds = (result as CaseResult).fitSeconds;
+            measured.prAuc = m.prAuc;
+            measured.rocAuc = m.rocAuc;
+            measured.brier = m.brier;
+            if (PROJECT_MODELS.has(model)) measured.brierUncalibrated = evaluateBinary(readScores(`${scoresPath}.raw`), validY).brier;
+            log(`  ${spec.name} seed ${modelSeed} #${r} ${model}: fit ${measured.fitSeconds.toFixed(2)} s, PR-AUC ${m.prAuc?.toFixed(4)} (load ${load[0]})`);
+          } else {
+            log(`  ${spec.name} seed ${modelSeed} #${r} ${model}: ${String(result.error)}`);
+          }
+          (entry.runs[model] as Measured[]).push(measured);
         }
-        (entry.runs[model] as Measured[]).push(measured);
       }
     }
     results.push(entry);
@@ -239,8 +260,9 @@ try {
   rmSync(work, { recursive: true, force: true });
 }
 
-// Summary per group (a scenario's seeds, or one generator size): metrics are the mean over the group's data sets of
-// each data set's median over repeats (the same each repeat for seeded models); times are the median of all fits.
+// Summary per group (a scenario's seeds, or one generator size): metrics are the mean over the group's data sets and
+// model seeds of each (data set, model seed)'s median over repeats (the same each repeat for seeded models); times are
+// the median of all fits. Per model seed, the group's mean over its data sets is kept as well (the seed's spread).
 const median = (values: number[]): number | null => {
   if (values.length === 0) return null;
   const s = [...values].sort((a, b) => a - b);
@@ -256,6 +278,8 @@ interface Summary {
   prAuc: number | null;
   rocAuc: number | null;
   brier: number | null;
+  /** PR-AUC per model seed: the group's mean over its data sets with that seed. */
+  prAucBySeed: Record<string, number | null>;
   repeats: number;
   errors: string[];
 }
@@ -266,7 +290,22 @@ const summaries = groups.map((members) => {
   const perModel: Record<string, Summary> = {};
   for (const model of models) {
     const all = members.flatMap((r) => r.runs[model] ?? []);
-    const metric = (pick: (m: Measured) => unknown) => mean(members.map((r) => median(nums(r.runs[model] ?? [], pick))).filter((v): v is number => v !== null));
+    const seedMetric = (seed: number, pick: (m: Measured) => unknown) =>
+      mean(
+        members
+          .map((r) =>
+            median(
+              nums(
+                (r.runs[model] ?? []).filter((m) => m.modelSeed === seed),
+                pick,
+              ),
+            ),
+          )
+          .filter((v): v is number => v !== null),
+      );
+    const seeds = [...new Set(all.map((m) => m.modelSeed))];
+    const metric = (pick: (m: Measured) => unknown) => mean(seeds.map((seed) => seedMetric(seed, pick)).filter((v): v is number => v !== null));
+    const prAucBySeed = Object.fromEntries(seeds.map((seed) => [seed, seedMetric(seed, (m) => m.prAuc)]));
     perModel[model] = {
       fitSeconds: median(nums(all, (m) => m.fitSeconds)),
       batchMicrosPerRow: median(nums(all, (m) => m.result.batchMicrosPerRow)),
@@ -274,6 +313,7 @@ const summaries = groups.map((members) => {
       prAuc: metric((m) => m.prAuc),
       rocAuc: metric((m) => m.rocAuc),
       brier: metric((m) => m.brier),
+      prAucBySeed,
       repeats: all.filter((m) => m.fitSeconds !== undefined).length,
       errors: all.map((m) => m.result.error).filter((e): e is string => typeof e === 'string'),
     };
@@ -281,14 +321,21 @@ const summaries = groups.map((members) => {
   const get = (model: string) => perModel[model];
   const ratio = (a: number | null | undefined, b: number | null | undefined) => (a != null && b != null && b > 0 ? a / b : null);
   const diff = (a: number | null | undefined, b: number | null | undefined) => (a != null && b != null ? a - b : null);
-  const best = (names: string[]) => {
-    const values = names.map((n) => get(n)?.prAuc).filter((v): v is number => typeof v === 'number');
-    return values.length ? Math.max(...values) : null;
+  const bestOf = (values: (number | null | undefined)[]) => {
+    const present = values.filter((v): v is number => typeof v === 'number');
+    return present.length ? Math.max(...present) : null;
   };
+  const best = (names: string[]) => bestOf(names.map((n) => get(n)?.prAuc));
+  const seedsOfGroup = Object.keys(get(models[0] as string)?.prAucBySeed ?? {});
+  const bestAtSeed = (names: string[], seed: string) => bestOf(names.map((n) => get(n)?.prAucBySeed[seed]));
   const goals = {
     boostingPrAucMinusLightgbm: diff(get('sentinel-boosting')?.prAuc, get('lightgbm')?.prAuc),
     boostingFitOverLightgbm: ratio(get('sentinel-boosting')?.fitSeconds, get('lightgbm')?.fitSeconds),
     bestProjectPrAucMinusBestSklearn: diff(best(['sentinel-forest', 'sentinel-boosting']), best(['sklearn-rf', 'sklearn-hgb'])),
+    /** The same difference with one model seed at a time (how much of it the seeds decide). */
+    bestProjectPrAucMinusBestSklearnBySeed: Object.fromEntries(
+      seedsOfGroup.map((seed) => [seed, diff(bestAtSeed(['sentinel-forest', 'sentinel-boosting'], seed), bestAtSeed(['sklearn-rf', 'sklearn-hgb'], seed))]),
+    ),
     forestFitOverSklearnRf: ratio(get('sentinel-forest')?.fitSeconds, get('sklearn-rf')?.fitSeconds),
   };
   const met = {
@@ -303,6 +350,10 @@ const summaries = groups.map((members) => {
     rows: first.dataset.rows,
     trainRows: first.dataset.trainRows,
     validationFailures: mean(members.map((r) => r.dataset.validationFailures)) as number,
+    /** What a random ranking scores on average (the level for a scenario where nothing is predictable). */
+    chancePrAuc: mean(
+      members.map((r) => chanceAveragePrecision(r.dataset.validationFailures, r.dataset.rows - r.dataset.trainRows)).filter((v): v is number => v !== null),
+    ),
     models: perModel,
     goals,
     met,
@@ -316,8 +367,9 @@ const report = {
   threads,
   ompWaitPolicy: ompWaitPolicy ?? 'unset',
   peerVersions,
+  modelSeeds,
   method:
-    'feature matrix built once per data set with the product pipeline (buildFeatureTable + timeSplit: oldest 80% train); each model in its own process, order rotated per repeat; fit = wall time of the fit call; metrics by domain/ml/metrics.ts on the newest 20%; project models calibrated as training does (Platt on out-of-bag / held-out predictions), peers uncalibrated',
+    'feature matrix built once per data set with the product pipeline (buildFeatureTable + timeSplit: oldest 80% train); every model fits each scenario data set once per model seed (generator sizes: the first seed); each model in its own process, order rotated per repeat; fit = wall time of the fit call; metrics by domain/ml/metrics.ts on the newest 20%; project models calibrated as training does (Platt on out-of-bag / held-out predictions), peers uncalibrated',
   summaries,
   results,
 };
@@ -341,13 +393,17 @@ for (const s of summaries) {
 }
 lines.push(
   '',
-  '| data set | boosting − LightGBM PR-AUC (goal ≥ −0.005) | boosting / LightGBM fit (goal ≤ 2) | best project − best scikit-learn PR-AUC (goal ≥ 0) | sentinel-forest / sklearn RF fit (goal ≤ 1) |',
-  '|---|---|---|---|---|',
+  '| data set | boosting − LightGBM PR-AUC (goal ≥ −0.005) | boosting / LightGBM fit (goal ≤ 2) | best project − best scikit-learn PR-AUC (goal ≥ 0) | … per model seed | chance PR-AUC (random ranking) | sentinel-forest / sklearn RF fit (goal ≤ 1) |',
+  '|---|---|---|---|---|---|---|',
 );
 const mark = (ok: boolean | null) => (ok === null ? '' : ok ? ' ✓' : ' ✗');
 for (const s of summaries) {
   lines.push(
-    `| ${s.dataset} | ${f(s.goals.boostingPrAucMinusLightgbm, 4)}${mark(s.met.boostingWithin0005OfLightgbm)} | ${f(s.goals.boostingFitOverLightgbm, 2)}${mark(s.met.boostingFitAtMost2xLightgbm)} | ${f(s.goals.bestProjectPrAucMinusBestSklearn, 4)}${mark(s.met.projectAtLeastBestSklearn)} | ${f(s.goals.forestFitOverSklearnRf, 2)}${mark(s.met.forestFitAtMostSklearnRf)} |`,
+    `| ${s.dataset} | ${f(s.goals.boostingPrAucMinusLightgbm, 4)}${mark(s.met.boostingWithin0005OfLightgbm)} | ${f(s.goals.boostingFitOverLightgbm, 2)}${mark(s.met.boostingFitAtMost2xLightgbm)} | ${f(s.goals.bestProjectPrAucMinusBestSklearn, 4)}${mark(s.met.projectAtLeastBestSklearn)} | ${Object.values(
+      s.goals.bestProjectPrAucMinusBestSklearnBySeed,
+    )
+      .map((v) => f(v, 4))
+      .join(' / ')} | ${f(s.chancePrAuc, 4)} | ${f(s.goals.forestFitOverSklearnRf, 2)}${mark(s.met.forestFitAtMostSklearnRf)} |`,
   );
 }
 process.stdout.write(`${lines.join('\n')}\n`);

@@ -1,6 +1,6 @@
 /**
  * One project model of bench:peers in its own process (bench/peers.ts spawns it):
- *   npx tsx bench/peers/case.ts --data PREFIX --algorithm sentinel-forest|sentinel-boosting --threads 2 --scores OUT
+ *   npx tsx bench/peers/case.ts --data PREFIX --algorithm sentinel-forest|sentinel-boosting --threads 2 --scores OUT [--seed N]
  * Fits on the train rows with the worker's thread runner (as the worker trains), calibrates as the training pipeline
  * does (Platt on the out-of-bag / held-out predictions), writes the calibrated validation scores to OUT (float64)
  * and prints one JSON line: fit time, predict latency (batch per row, single row), model size.
@@ -44,6 +44,8 @@ const { values: args } = parseArgs({
     algorithm: { type: 'string' },
     threads: { type: 'string', default: '2' },
     scores: { type: 'string' },
+    /** The model's seed (bootstrap and feature draws); the algorithm's default when absent. */
+    seed: { type: 'string' },
   },
 });
 if (!args.data || !args.scores) throw new Error('--data and --scores are required');
@@ -54,7 +56,8 @@ const data = readDataset(args.data);
 const loadBefore = os.loadavg()[0] as number;
 const cpu = process.cpuUsage();
 let t = performance.now();
-const trained = await trainClassifier(algorithm, data.trainX, data.trainY, { threads }, { treeRunner: threadTreeRunner });
+const seed = args.seed === undefined ? {} : { seed: Number(args.seed) };
+const trained = await trainClassifier(algorithm, data.trainX, data.trainY, { threads, ...seed }, { treeRunner: threadTreeRunner });
 const fitSeconds = (performance.now() - t) / 1000;
 const fitCpu = process.cpuUsage(cpu);
 const oob = trained.oob ? coveredOob(trained.oob, data.trainY) : null;
@@ -91,6 +94,7 @@ process.stdout.write(
     iterationsTrained: json.iterationsTrained ?? null,
     calibration: calibration.method,
     params: trained.params,
+    seed: args.seed === undefined ? null : Number(args.seed),
     loadBefore,
     from: fromSources ? 'sources' : 'dist',
   })}\n`,

@@ -1,6 +1,6 @@
 """One peer model of bench:peers in its own process (bench/peers.ts spawns it with bench/.venv/bin/python).
 
-    fit.py --data PREFIX --model sklearn-rf|sklearn-hgb|lightgbm --threads 2 --scores OUT [--rf-trees 100 ...]
+    fit.py --data PREFIX --model sklearn-rf|sklearn-hgb|lightgbm --threads 2 --scores OUT [--seed 1] [--rf-trees 100 ...]
 
 Reads the feature matrix bench/peers/dataset.ts wrote (the product's own features and time split), fits on the
 train rows with the given threads, writes the validation probabilities to OUT (float64) and prints one JSON line:
@@ -31,6 +31,8 @@ def main():
     p.add_argument("--model", required=True, choices=["sklearn-rf", "sklearn-hgb", "lightgbm"])
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--scores", required=True)
+    # random_state of every model (bench:peers passes its model seeds; sklearn-rf's bootstrap and feature draws).
+    p.add_argument("--seed", type=int, default=1)
     # sentinel-forest's defaults (domain/ml/forest/options.ts), passed by bench/peers.ts.
     p.add_argument("--rf-trees", type=int, default=100)
     p.add_argument("--rf-depth", type=int, default=12)
@@ -54,19 +56,19 @@ def main():
             class_weight="balanced_subsample",
             max_samples=min(args.rf_max_samples, len(train_y)),
             n_jobs=args.threads,
-            random_state=1,
+            random_state=args.seed,
         )
     elif args.model == "sklearn-hgb":
         from sklearn.ensemble import HistGradientBoostingClassifier
 
         # Defaults (100 rounds, 31 leaves, 0.1, 255 bins, early stopping 'auto': on above 10k rows, on a random
         # 10% of the train rows); threads through OpenMP (OMP_NUM_THREADS, set by bench/peers.ts).
-        model = HistGradientBoostingClassifier(random_state=1)
+        model = HistGradientBoostingClassifier(random_state=args.seed)
     else:
         import lightgbm as lgb
 
         # Defaults (100 rounds, 31 leaves, 0.1, 255 bins, no early stopping).
-        model = lgb.LGBMClassifier(n_jobs=args.threads, random_state=1, verbose=-1)
+        model = lgb.LGBMClassifier(n_jobs=args.threads, random_state=args.seed, verbose=-1)
 
     cpu = time.process_time()
     t = time.perf_counter()
@@ -107,6 +109,7 @@ def main():
                 "singleMicros": {"median": single[len(single) // 2], "p99": single[int(len(single) * 0.99)]},
                 "ompWaitPolicy": os.environ.get("OMP_WAIT_POLICY", "unset"),
                 "ompNumThreads": os.environ.get("OMP_NUM_THREADS", "unset"),
+                "seed": args.seed,
                 "loadBefore": load_before,
                 **extra,
             }

@@ -93,6 +93,24 @@ export function averagePrecision(scores: ArrayLike<number>, labels: ArrayLike<nu
   return ap;
 }
 
+/**
+ * The average precision a random ranking scores on average: `positives` failures among `rows` runs, every order
+ * equally likely. It sits above the base rate for few positives (93 of 1,728: 0.0577 against 0.0538), while a
+ * constant score gets exactly the base rate: the level a model with nothing to rank on should be read against.
+ * Exact: E[AP] = (H_n + (P - 1) / (n - 1) * (n - H_n)) / n, with H_n the n-th harmonic number (summing, over ranks
+ * i, P(rank i is a failure) * E[precision at i | it is]). Null without positives.
+ */
+export function chanceAveragePrecision(positives: number, rows: number): number | null {
+  if (!Number.isInteger(positives) || !Number.isInteger(rows) || positives < 0 || positives > rows) {
+    throw new RangeError(`chanceAveragePrecision: need integers 0 <= positives <= rows, got ${positives} of ${rows}`);
+  }
+  if (positives === 0) return null;
+  if (rows === 1) return 1;
+  let harmonic = 0;
+  for (let i = 1; i <= rows; i++) harmonic += 1 / i;
+  return (harmonic + ((positives - 1) / (rows - 1)) * (rows - harmonic)) / rows;
+}
+
 /** ROC-AUC as the Mann-Whitney statistic with mid-ranks for ties (a tie counts one half). Null with one class. */
 export function rocAuc(scores: ArrayLike<number>, labels: ArrayLike<number>): number | null {
   checkInputs(scores, labels);

@@ -4,6 +4,7 @@ import {
   baseRate,
   baselineBrier,
   brierScore,
+  chanceAveragePrecision,
   confusionMatrix,
   evaluateBinary,
   precisionRecallAt,
@@ -83,5 +84,52 @@ describe('metrics (hand-computed)', () => {
     expect(() => averagePrecision([0.1], [1, 0])).toThrow(RangeError);
     expect(() => rocAuc([Number.NaN, 0.2], [1, 0])).toThrow(RangeError);
     expect(() => brierScore([0.2], [2])).toThrow(RangeError);
+  });
+});
+
+describe('chanceAveragePrecision', () => {
+  /** Mean average precision over every placement of `positives` failures among `rows` ranked rows. */
+  function enumerated(positives: number, rows: number): number {
+    const scores = Array.from({ length: rows }, (_, i) => rows - i);
+    let sum = 0;
+    let count = 0;
+    for (let mask = 0; mask < 1 << rows; mask++) {
+      const labels = Array.from({ length: rows }, (_, i) => (mask >> i) & 1);
+      if (labels.reduce((a, b) => a + b, 0) !== positives) continue;
+      sum += averagePrecision(scores, labels) as number;
+      count++;
+    }
+    return sum / count;
+  }
+
+  it('equals the mean average precision over every ranking (exhaustive for small cases)', () => {
+    for (const [positives, rows] of [
+      [1, 1],
+      [1, 4],
+      [2, 5],
+      [3, 7],
+      [4, 9],
+      [9, 9],
+    ] as const) {
+      expect(chanceAveragePrecision(positives, rows)).toBeCloseTo(enumerated(positives, rows), 12);
+    }
+  });
+
+  it("is above the base rate (a constant score's average precision) when failures are few", () => {
+    const chance = chanceAveragePrecision(93, 1728) as number;
+    expect(chance).toBeCloseTo(0.05767, 4);
+    expect(chance).toBeGreaterThan(93 / 1728);
+    expect(
+      averagePrecision(
+        new Array(1728).fill(0.5),
+        Array.from({ length: 1728 }, (_, i) => (i < 93 ? 1 : 0)),
+      ),
+    ).toBeCloseTo(93 / 1728, 12);
+  });
+
+  it('is null without failures and rejects impossible counts', () => {
+    expect(chanceAveragePrecision(0, 10)).toBeNull();
+    expect(() => chanceAveragePrecision(11, 10)).toThrow(/positives <= rows/);
+    expect(() => chanceAveragePrecision(1.5, 10)).toThrow(RangeError);
   });
 });
