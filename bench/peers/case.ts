@@ -56,8 +56,8 @@ const data = readDataset(args.data);
 const loadBefore = os.loadavg()[0] as number;
 const cpu = process.cpuUsage();
 let t = performance.now();
-const seed = args.seed === undefined ? {} : { seed: Number(args.seed) };
-const trained = await trainClassifier(algorithm, data.trainX, data.trainY, { threads, ...seed }, { treeRunner: threadTreeRunner });
+const seed = args.seed === undefined ? null : Number(args.seed);
+const trained = await trainClassifier(algorithm, data.trainX, data.trainY, { threads, ...(seed === null ? {} : { seed }) }, { treeRunner: threadTreeRunner });
 const fitSeconds = (performance.now() - t) / 1000;
 const fitCpu = process.cpuUsage(cpu);
 const oob = trained.oob ? coveredOob(trained.oob, data.trainY) : null;
@@ -94,7 +94,7 @@ process.stdout.write(
     iterationsTrained: json.iterationsTrained ?? null,
     calibration: calibration.method,
     params: trained.params,
-    seed: args.seed === undefined ? null : Number(args.seed),
+    seed,
     loadBefore,
     from: fromSources ? 'sources' : 'dist',
   })}\n`,
