@@ -24,7 +24,7 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { rm, stat } from 'node:fs/promises';
+import { readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { WorkflowHandle } from '@temporalio/client';
@@ -342,9 +342,12 @@ async function historyTimings(handle: WorkflowHandle): Promise<{ serverSeconds: 
   return { serverSeconds: (ms(last?.eventTime) - ms(first?.eventTime)) / 1000, activitiesMs };
 }
 
+/** Bytes of every file in the store (loose objects and packs, pack indexes included). */
 async function storeSize(store: PayloadStore): Promise<number> {
   let total = 0;
-  for (const hash of await store.list()) total += (await stat(store.pathFor(hash))).size;
+  for (const entry of await readdir(store.dir, { recursive: true, withFileTypes: true }).catch(() => [])) {
+    if (entry.isFile()) total += (await stat(path.join(entry.parentPath, entry.name))).size;
+  }
   return total;
 }
 

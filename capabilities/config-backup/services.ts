@@ -18,7 +18,7 @@ type Environment = Readonly<Record<string, string | undefined>>;
 
 export interface RunServices {
   keyring: Keyring;
-  /** A store that batches file and directory fsyncs: call `store.flush()` before committing rows that reference it. */
+  /** A store that packs a run's objects (written at `store.flush()`): flush before committing rows that reference them. */
   store: PayloadStore;
   redactor: Redactor;
   sensitiveKeys: string[];
@@ -54,7 +54,7 @@ export function runServices(env: Environment, dir: string, extraSensitiveKeys: r
   const sensitiveKeys = effectiveSensitiveKeys(extraSensitiveKeys);
   return {
     keyring,
-    store: new PayloadStore(dir, { deferFileSync: true }),
+    store: new PayloadStore(dir, { packed: true }),
     redactor: redactorFor(keyring, sensitiveKeys),
     sensitiveKeys,
     profile: redactionProfile(sensitiveKeys),

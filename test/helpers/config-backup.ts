@@ -1,5 +1,3 @@
-import { readdir, stat } from 'node:fs/promises';
-import path from 'node:path';
 import { Writable } from 'node:stream';
 import { NativeConnection } from '@temporalio/worker';
 import type pg from 'pg';
@@ -9,6 +7,7 @@ import { cachedSettingsLoader } from '../../platform/settings-file.js';
 import { createSentinelWorker } from '../../workers/create-worker.js';
 import type { Harness } from './harness.js';
 import { configBackupSourceFromEnv } from '../../capabilities/config-backup/services.js';
+import { PayloadStore } from '../../capabilities/config-backup/store/payload-store.js';
 
 /**
  * A worker like the harness's, but on a database of the test's choosing and with its logger output (debug level)
@@ -68,17 +67,13 @@ export function base64Forms(secret: string): string[] {
 /** The secret in plaintext and in base64 form. */
 export const needlesFor = (...secrets: string[]): string[] => secrets.flatMap((secret) => [secret, ...base64Forms(secret)]);
 
-/** Number and total size of the payload objects in a store directory. */
+/** Number and total envelope bytes of the payload objects in a store directory (loose or packed). */
 export async function storeUsage(storeDir: string): Promise<{ objects: number; bytes: number }> {
-  let objects = 0;
+  const store = new PayloadStore(storeDir);
+  const hashes = await store.list();
   let bytes = 0;
-  const entries = await readdir(path.join(storeDir, 'objects'), { recursive: true, withFileTypes: true }).catch(() => []);
-  for (const entry of entries) {
-    if (!entry.isFile()) continue;
-    objects += 1;
-    bytes += (await stat(path.join(entry.parentPath, entry.name))).size;
-  }
-  return { objects, bytes };
+  for (const hash of hashes) bytes += (await store.locate(hash))?.length ?? 0;
+  return { objects: hashes.length, bytes };
 }
 
 /** Every row of every table in the public schema, as text (bytea as latin1). */

@@ -1,10 +1,10 @@
 /**
- * The run's store defers each payload's fsync and rename to one flush before the batch's rows are committed
- * (PayloadStore `deferFileSync`). These tests run `backupFiles` on the real filesystem and a real PostgreSQL
- * database: the batch lands durable and named, nothing is left behind, a payload that cannot be made durable fails
- * its own item only (the others commit), and a rerun backs that file up again.
+ * The run's store collects the batch's payloads into a pack written durably at the flush before the batch's rows
+ * are committed (PayloadStore `packed`). These tests run `backupFiles` on the real filesystem and a real PostgreSQL
+ * database: the batch lands durable, nothing is left behind, a pack that cannot be made durable fails exactly the
+ * items whose payloads it held (the others commit), and a rerun backs those files up again.
  */
-import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { acquireConfigBackupLock, createBackupSet, releaseConfigBackupLock } from '../../db/repositories/config-backups.js';
@@ -43,13 +43,10 @@ async function writeFiles(root: string, count: number): Promise<string[]> {
   return paths;
 }
 
+/** Temp files anywhere in the store (loose objects' fan-out directories and the packs directory). */
 async function tempFiles(storeDir: string): Promise<string[]> {
-  const found: string[] = [];
-  const objects = path.join(storeDir, 'objects');
-  for (const fanout of await readdir(objects).catch(() => [] as string[])) {
-    for (const name of await readdir(path.join(objects, fanout))) if (name.startsWith(TEMP_PREFIX)) found.push(path.join(objects, fanout, name));
-  }
-  return found;
+  const entries = await readdir(storeDir, { recursive: true, withFileTypes: true }).catch(() => []);
+  return entries.filter((entry) => entry.isFile() && entry.name.startsWith(TEMP_PREFIX)).map((entry) => path.join(entry.parentPath, entry.name));
 }
 
 async function openRun(holder: string): Promise<number> {
@@ -58,7 +55,7 @@ async function openRun(holder: string): Promise<number> {
   return (await createBackupSet(db.pool, { workflowId: holder.split('#')[0]!, holder, envPrefix: null, keyId: 'default' })).id;
 }
 
-describe('batched payload writes (deferred fsync and rename)', () => {
+describe('batched payload writes (one pack per flush)', () => {
   it('commits a batch whose payloads are all durable and named, with no temp files left', async () => {
     const storeDir = path.join(dir, 'store-ok');
     const paths = await writeFiles(path.join(dir, 'etc-ok'), 12);
@@ -91,75 +88,71 @@ describe('batched payload writes (deferred fsync and rename)', () => {
     expect(verified.every((result) => result.ok)).toBe(true);
   });
 
-  it('fails only the item whose payload could not be made durable; the rest of the batch commits, and a rerun backs it up', async () => {
+  it('a pack that cannot be made durable fails exactly the items whose payloads it held; unchanged items commit, and a rerun backs them up', async () => {
     const storeDir = path.join(dir, 'store-one-bad');
     const paths = await writeFiles(path.join(dir, 'etc-one-bad'), 10);
-    const holder = 'batched-one-bad#1';
-    const setId = await openRun(holder);
-    const services = runServices({ CONFIG_BACKUP_KEY: KEY }, storeDir);
-    const victim = paths[3]!;
-    const { readFile } = await import('node:fs/promises');
-    const victimHash = services.keyring.contentHash(await readFile(victim));
-    let removed = false;
-    const outcome = await backupFiles({
-      db: db.pool,
-      setId,
-      holder,
-      leaseMs: LEASE_MS,
-      services,
-      paths,
-      pool: null,
-      concurrency: 1,
-      // After every file is written (as a temp file) and before the flush: something removes one pending temp
-      // file, so its fsync fails (ENOENT) as a failing disk's would.
-      onProgress: async (done, total) => {
-        if (done !== total) return;
-        const temp = (await tempFiles(storeDir)).find((file) => path.basename(file).startsWith(`${TEMP_PREFIX}${victimHash}.`));
-        expect(temp).toBeDefined();
-        await rm(temp!);
-        removed = true;
-      },
-    });
-    await releaseConfigBackupLock(db.pool, holder);
-    expect(removed).toBe(true);
+    const run = async (holder: string, sabotage: boolean) => {
+      const setId = await openRun(holder);
+      try {
+        const outcome = await backupFiles({
+          db: db.pool,
+          setId,
+          holder,
+          leaseMs: LEASE_MS,
+          services: runServices({ CONFIG_BACKUP_KEY: KEY }, storeDir),
+          paths,
+          pool: null,
+          concurrency: 1,
+          // After every file is read and sealed, before the flush: the packs directory becomes a file, so writing
+          // the pack fails (mkdir: EEXIST) as a failing disk would make it fail.
+          onProgress: async (done, total) => {
+            if (!sabotage || done !== total) return;
+            await rename(path.join(storeDir, 'packs'), path.join(storeDir, 'packs.aside'));
+            await writeFile(path.join(storeDir, 'packs'), 'not a directory');
+          },
+        });
+        return { setId, outcome };
+      } finally {
+        await releaseConfigBackupLock(db.pool, holder);
+      }
+    };
+    expect((await run('batched-one-bad#1', false)).outcome.payloadsWritten).toBe(10);
+    const changed = [paths[3]!, paths[7]!];
+    for (const file of changed) await writeFile(file, `service:\n  name: changed\n  password: ${path.basename(file)}-new\n`);
 
+    const { setId, outcome } = await run('batched-one-bad#2', true);
+    await rm(path.join(storeDir, 'packs'));
+    await rename(path.join(storeDir, 'packs.aside'), path.join(storeDir, 'packs'));
     const byName = new Map(outcome.items.map((item) => [item.name, item]));
-    expect(byName.get(victim)).toMatchObject({ status: 'failed', bytesWritten: 0 });
-    expect(byName.get(victim)!.reason).toBe(`${victim}: making the payload durable failed (ENOENT)`);
-    expect(byName.get(victim)!.id).toEqual(expect.any(Number));
-    expect(outcome.items.filter((item) => item.status === 'backed_up')).toHaveLength(9);
-    expect(outcome.payloadsWritten).toBe(9);
-
+    for (const file of changed) {
+      expect(byName.get(file)).toMatchObject({ status: 'failed', bytesWritten: 0, reason: `${file}: making the payload durable failed (EEXIST)` });
+      expect(byName.get(file)!.id).toEqual(expect.any(Number));
+    }
+    expect(outcome.items.filter((item) => item.status === 'unchanged')).toHaveLength(8);
+    expect(outcome.payloadsWritten).toBe(0);
     const rows = await db.pool.query<{ item_name: string; status: string; failure_code: string | null; content_hash: string | null }>(
       'SELECT item_name, status, failure_code, content_hash FROM config_backup_items WHERE set_id = $1 ORDER BY item_name',
       [setId],
     );
     expect(rows.rows).toHaveLength(10);
-    expect(rows.rows.find((row) => row.item_name === victim)).toMatchObject({ status: 'failed', failure_code: 'store-error', content_hash: null });
+    expect(rows.rows.filter((row) => row.status === 'failed')).toEqual(
+      changed.map((file) => ({ item_name: file, status: 'failed', failure_code: 'store-error', content_hash: null })),
+    );
     const store = new PayloadStore(storeDir);
-    expect(await store.has(victimHash)).toBe(false);
-    for (const row of rows.rows.filter((r) => r.status === 'backed_up')) expect((await store.verify(row.content_hash!, services.keyring)).ok).toBe(true);
+    const keyring = runServices({ CONFIG_BACKUP_KEY: KEY }, storeDir).keyring;
+    for (const file of changed) expect(await store.has(keyring.contentHash(await readFile(file)))).toBe(false);
+    for (const row of rows.rows.filter((r) => r.status === 'unchanged')) expect((await store.verify(row.content_hash!, keyring)).ok).toBe(true);
     expect(await tempFiles(storeDir)).toEqual([]);
 
-    // The next run writes the file that failed and finds the others unchanged.
-    const holder2 = 'batched-one-bad#2';
-    const setId2 = await openRun(holder2);
-    const rerun = await backupFiles({
-      db: db.pool,
-      setId: setId2,
-      holder: holder2,
-      leaseMs: LEASE_MS,
-      services: runServices({ CONFIG_BACKUP_KEY: KEY }, storeDir),
-      paths,
-      pool: null,
-    });
-    await releaseConfigBackupLock(db.pool, holder2);
-    expect(rerun.items.find((item) => item.name === victim)).toMatchObject({ status: 'backed_up' });
-    expect(rerun.items.filter((item) => item.status === 'unchanged')).toHaveLength(9);
-    expect((await new PayloadStore(storeDir).verify(victimHash, services.keyring)).ok).toBe(true);
+    // The next run writes the files that failed and finds the others unchanged.
+    const rerun = (await run('batched-one-bad#3', false)).outcome;
+    for (const file of changed) expect(rerun.items.find((item) => item.name === file)).toMatchObject({ status: 'backed_up' });
+    expect(rerun.items.filter((item) => item.status === 'unchanged')).toHaveLength(8);
+    const after = new PayloadStore(storeDir);
+    for (const file of changed) expect((await after.verify(keyring.contentHash(await readFile(file)), keyring)).ok).toBe(true);
   });
 
-  it('with the parse threads building the views, a missing file, a directory and a payload that cannot be made durable each fail alone; the rest commits', async () => {
+  it('with the parse threads staging the files, a missing file and a directory fail alone; the rest commits in one pack', async () => {
     const storeDir = path.join(dir, 'store-threads');
     const etc = path.join(dir, 'etc-threads');
     const files = await writeFiles(etc, 10);
@@ -169,30 +162,13 @@ describe('batched payload writes (deferred fsync and rename)', () => {
     const setId = await openRun(holder);
     const services = runServices({ CONFIG_BACKUP_KEY: KEY }, storeDir);
     const pool = new ViewPool(KEY, services.sensitiveKeys, 2);
-    const victim = files[5]!;
-    const { readFile } = await import('node:fs/promises');
-    const victimHash = services.keyring.contentHash(await readFile(victim));
     try {
-      const outcome = await backupFiles({
-        db: db.pool,
-        setId,
-        holder,
-        leaseMs: LEASE_MS,
-        services,
-        paths,
-        pool,
-        onProgress: async (done, total) => {
-          if (done !== total) return;
-          const temp = (await tempFiles(storeDir)).find((file) => path.basename(file).startsWith(`${TEMP_PREFIX}${victimHash}.`));
-          await rm(temp!);
-        },
-      });
+      const outcome = await backupFiles({ db: db.pool, setId, holder, leaseMs: LEASE_MS, services, paths, pool });
       const byName = new Map(outcome.items.map((item) => [item.name, item]));
-      expect(byName.get(victim)).toMatchObject({ status: 'failed', reason: `${victim}: making the payload durable failed (ENOENT)` });
       expect(byName.get(path.join(etc, 'missing.yaml'))).toMatchObject({ status: 'failed', reason: `${path.join(etc, 'missing.yaml')} does not exist` });
       expect(byName.get(path.join(etc, 'conf.d'))).toMatchObject({ status: 'failed', reason: `${path.join(etc, 'conf.d')} is not a regular file` });
-      expect(outcome.items.filter((item) => item.status === 'backed_up')).toHaveLength(9);
-      expect(outcome.payloadsWritten).toBe(9);
+      expect(outcome.items.filter((item) => item.status === 'backed_up')).toHaveLength(10);
+      expect(outcome.payloadsWritten).toBe(10);
       const rows = await db.pool.query<{
         item_name: string;
         status: string;
@@ -210,9 +186,9 @@ describe('batched payload writes (deferred fsync and rename)', () => {
         [
           [path.join(etc, 'conf.d'), 'not-a-file'],
           [path.join(etc, 'missing.yaml'), 'not-found'],
-          [victim, 'store-error'],
         ].sort(),
       );
+      expect(await readdir(path.join(storeDir, 'packs'))).toHaveLength(1);
       const store = new PayloadStore(storeDir);
       for (const row of rows.rows.filter((r) => r.status === 'backed_up')) {
         expect((await store.verify(row.content_hash!, services.keyring)).ok).toBe(true);

@@ -224,10 +224,11 @@ describe('sentinel config, against the dev server and PostgreSQL', () => {
 
     const item = fileItem(firstRun, 'nginx.conf');
     const row = await db.query('SELECT content_hash FROM config_backup_items WHERE id = $1', [item.id]);
-    const object = new PayloadStore(storeDir).pathFor(row.rows[0].content_hash);
+    const at = (await new PayloadStore(storeDir).locate(row.rows[0].content_hash))!;
+    const object = at.path;
     const original = await readFile(object);
     const damaged = Buffer.from(original);
-    damaged[damaged.length - 1]! ^= 0x01;
+    damaged[at.offset + at.length - 1]! ^= 0x01;
     await writeFile(object, damaged);
     try {
       const failed = await cli(['config', 'verify']);

@@ -277,40 +277,45 @@ describe('configBackupWorkflow on the dev server and PostgreSQL', () => {
     expect(result.totals).toMatchObject({ backedUp: 1, payloadsWritten: 1 });
   });
 
-  it('a flipped bit or a truncated payload makes verify fail (naming the item) and restore refuse', async () => {
+  it('a flipped bit or a truncated pack makes verify fail (naming the items) and restore refuse', async () => {
     expect((await verifyBackups(h.pool, keyring(), store())).ok).toBe(true);
     const phpItem = (await getItem(h.pool, itemFor(first, path.join(etc, 'php.ini')).id!))!;
     const nginxItem = (await getItem(h.pool, itemFor(first, path.join(etc, 'nginx.conf')).id!))!;
-    const phpObject = store().pathFor(phpItem.contentHash!);
-    const nginxObject = store().pathFor(nginxItem.contentHash!);
-    await copyFile(phpObject, `${phpObject}.bak`);
-    await copyFile(nginxObject, `${nginxObject}.bak`);
+    const php = (await store().locate(phpItem.contentHash!))!;
+    const nginx = (await store().locate(nginxItem.contentHash!))!;
+    const target = path.join(h.dir, 'restore-tampered');
+    for (const file of new Set([php.path, nginx.path])) await copyFile(file, `${file}.bak`);
     try {
-      const bytes = await readFile(phpObject);
-      bytes[bytes.length - 20]! ^= 0x04;
-      await writeFile(phpObject, bytes);
-      await truncate(nginxObject, (await stat(nginxObject)).size - 7);
-
-      const report = await verifyBackups(h.pool, keyring(), store());
+      // One flipped bit inside php.ini's envelope: that payload alone fails.
+      const bytes = await readFile(php.path);
+      bytes[php.offset + php.length - 20]! ^= 0x04;
+      await writeFile(php.path, bytes);
+      let report = await verifyBackups(h.pool, keyring(), store());
       expect(report.ok).toBe(false);
-      const failures = Object.fromEntries(report.failures.map((f) => [f.hash, f]));
-      expect(failures[phpItem.contentHash!]!.reason).toMatch(/authentication failed \(wrong key or tampered data\)/);
-      expect(failures[phpItem.contentHash!]!.items).toContain(`#${phpItem.id} file ${phpItem.name}`);
-      expect(failures[nginxItem.contentHash!]!.reason).toMatch(/truncated/);
-      expect(report.failures).toHaveLength(2);
-
-      const target = path.join(h.dir, 'restore-tampered');
+      expect(report.failures).toHaveLength(1);
+      expect(report.failures[0]!.hash).toBe(phpItem.contentHash);
+      expect(report.failures[0]!.reason).toMatch(/authentication failed \(wrong key or tampered data\)/);
+      expect(report.failures[0]!.items).toContain(`#${phpItem.id} file ${phpItem.name}`);
       await expect(restoreItem(keyring(), store(), phpItem, { to: target })).rejects.toThrow(RestoreRefusedError);
       await expect(restoreItem(keyring(), store(), phpItem, { to: target })).rejects.toThrow(
         /refusing to restore item \d+ \(file .*php\.ini\): .*authentication failed/,
       );
-      await expect(restoreItem(keyring(), store(), nginxItem, { to: target })).rejects.toThrow(/truncated/);
+      await copyFile(`${php.path}.bak`, php.path);
+
+      // A truncated pack: every payload it holds is missing, and the report names the pack and why.
+      await truncate(nginx.path, (await stat(nginx.path)).size - 7);
+      report = await verifyBackups(h.pool, keyring(), store());
+      expect(report.ok).toBe(false);
+      const failures = Object.fromEntries(report.failures.map((f) => [f.hash, f]));
+      expect(failures[nginxItem.contentHash!]!.reason).toBe(`payload is missing from ${store().dir} (unreadable pack files: ${nginx.path}: no pack trailer)`);
+      expect(failures[nginxItem.contentHash!]!.items).toContain(`#${nginxItem.id} file ${nginxItem.name}`);
+      await expect(restoreItem(keyring(), store(), nginxItem, { to: target })).rejects.toThrow(/missing/);
       await expect(stat(path.join(target, etc, 'php.ini'))).rejects.toThrow(/ENOENT/);
     } finally {
-      await copyFile(`${phpObject}.bak`, phpObject);
-      await copyFile(`${nginxObject}.bak`, nginxObject);
-      await rm(`${phpObject}.bak`);
-      await rm(`${nginxObject}.bak`);
+      for (const file of new Set([php.path, nginx.path])) {
+        await copyFile(`${file}.bak`, file);
+        await rm(`${file}.bak`);
+      }
     }
     expect((await verifyBackups(h.pool, keyring(), store())).ok).toBe(true);
   });

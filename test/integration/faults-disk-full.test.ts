@@ -132,9 +132,10 @@ describe('the backup filesystem fills up', () => {
       await writeFile(path.join(confDir, `app-${i}.yaml`), `app: ${i}\nport: ${8000 + i}\nnotes: |\n${`  ${'x'.repeat(62)}\n`.repeat(1024)}`);
     const full = await configBackup();
     expect(full.totals).toMatchObject({ backedUp: 0, failed: CONFIG_FILES });
+    // The run's payloads go into one pack at the batch's flush: it does not fit, so every item it held fails.
     for (const item of full.items) {
       expect(item.status).toBe('failed');
-      expect(item.reason).toBe(`${item.name}: storing the payload failed (ENOSPC)`);
+      expect(item.reason).toBe(`${item.name}: making the payload durable failed (ENOSPC)`);
     }
     const rows = await h.pool.query('SELECT status, failure_reason FROM config_backup_items WHERE set_id = $1 ORDER BY item_name', [full.setId]);
     expect(rows.rows.map((r) => r.failure_reason)).toEqual(full.items.map((i) => i.reason).sort());
@@ -142,7 +143,7 @@ describe('the backup filesystem fills up', () => {
     expect(alert.rows).toEqual([{ severity: 'warning', message: expect.stringMatching(/^configuration backup: 5 item\(s\) failed: file /) }]);
 
     // No temp file left behind, the space given back, and every earlier payload still authenticates (CLI and API).
-    expect((await filesBelow(configFs!.dir)).filter((f) => f !== 'filler.bin' && !/^objects\/[0-9a-f]{2}\/[0-9a-f]{64}$/.test(f))).toEqual([]);
+    expect((await filesBelow(configFs!.dir)).filter((f) => f !== 'filler.bin' && !/^packs\/[0-9a-f]{32}\.pack$/.test(f))).toEqual([]);
     expect(await configFs!.freeBytes()).toBe(freeFull);
     const verify = await runCli(['config', 'verify', '--json'], {
       DATABASE_URL: h.databaseUrl,

@@ -241,21 +241,32 @@ describe.concurrent('a worker SIGKILLed mid-flight; a new worker finishes every 
       workflowId: configBackupWorkflowId(`${new Date().toISOString()}-kill`),
       args: [{}],
     });
-    // Killed at the worst moment: a file batch is running and has stored payloads that no committed row references.
-    const caught = await eventually(
-      async () => {
-        const running = await startedActivity(handle, 'backupConfigFiles');
-        if (!running) return undefined;
-        const referenced = await referencedHashes(h.pool);
-        if (!(await store.list()).some((hash) => !referenced.has(hash))) return undefined;
-        await first.kill();
-        return running;
-      },
-      120_000,
-      50,
-    );
+    // Killed at the worst moment: a file batch has written its pack, and no committed row references its payloads.
+    // A batch writes its pack just before the transaction that commits its rows, which starts by renewing the run
+    // lock: holding that row's lock here keeps the batch waiting in that window until the kill.
+    await eventually(() => startedActivity(handle, 'backupConfigFiles'), 120_000, 50);
+    const blocker = await h.pool.connect();
+    let caught: Awaited<ReturnType<typeof startedActivity>>;
+    try {
+      await blocker.query('BEGIN');
+      await blocker.query('SELECT holder FROM config_backup_lock WHERE id FOR UPDATE');
+      caught = await eventually(
+        async () => {
+          const referenced = await referencedHashes(h.pool);
+          if (!(await store.list()).some((hash) => !referenced.has(hash))) return undefined;
+          const running = await startedActivity(handle, 'backupConfigFiles');
+          await first.kill();
+          return running;
+        },
+        120_000,
+        50,
+      );
+    } finally {
+      await blocker.query('ROLLBACK');
+      blocker.release();
+    }
     const killedAt = Date.now();
-    expect(caught.attempt).toBe(1);
+    expect(caught!.attempt).toBe(1);
     // Two batches run at once (and beside the environment step): every batch in flight at the kill is retried.
     const pending = (await handle.describe()).raw.pendingActivities ?? [];
     const batchesInFlight = pending.filter((a) => a.activityType?.name === 'backupConfigFiles').length;
@@ -301,7 +312,7 @@ describe.concurrent('a worker SIGKILLed mid-flight; a new worker finishes every 
     const after = await verifyBackups(h.pool, keyring, store);
     expect(after).toMatchObject({ ok: true, orphans: [], payloadsChecked: FILES });
     expect(await store.list()).toEqual([...expected].sort());
-    expect((await filesBelow(storeDir)).filter((f) => !/^objects\/[0-9a-f]{2}\/[0-9a-f]{64}$/.test(f))).toEqual([]);
+    expect((await filesBelow(storeDir)).filter((f) => !/^(objects\/[0-9a-f]{2}\/[0-9a-f]{64}|packs\/[0-9a-f]{32}\.pack)$/.test(f))).toEqual([]);
     expect(second.hasExited()).toBe(false);
     console.log(
       `[faults] config backup kill (${batchesInFlight} batch(es) in flight): finished ${Math.round(recoveredMs / 1000)} s after the SIGKILL; ${orphansAtKill.length} orphan payload(s) removed by the cleanup pass`,

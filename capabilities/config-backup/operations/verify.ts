@@ -55,8 +55,10 @@ export async function verifyBackups(db: pg.Pool, keyring: Keyring, store: Payloa
   // A prune may have dropped the last reference (and then the object) while we were reading: not a failure.
   if (missing.length > 0) {
     const stillReferenced = await referencedHashes(db);
+    const unreadable = [...(await store.unreadablePacks()).values()];
+    const reason = `payload is missing from ${store.dir}${unreadable.length > 0 ? ` (unreadable pack files: ${unreadable.join('; ')})` : ''}`;
     for (const hash of missing) {
-      if (stillReferenced.has(hash)) failures.push({ kind: 'payload', hash, items: byHash.get(hash)!, reason: `payload is missing from ${store.objectsDir}` });
+      if (stillReferenced.has(hash)) failures.push({ kind: 'payload', hash, items: byHash.get(hash)!, reason });
     }
   }
 

@@ -12,7 +12,7 @@ import { stat } from 'node:fs/promises';
 import type pg from 'pg';
 import { canonicalJson, prepareAppConfig } from '../../../domain/config-backup/app-config.js';
 import { selectEnvVars } from '../../../domain/config-backup/env.js';
-import { openFileMetadata, sealFileMetadata, type FileMetadata } from '../../../domain/config-backup/file-metadata.js';
+import { openFileMetadata, type FileMetadata } from '../../../domain/config-backup/file-metadata.js';
 import { detectFormat } from '../../../domain/config-backup/formats.js';
 import type { ConfigFormat } from '../../../domain/config-backup/types.js';
 import type { AppConfigInput, BatchOutcome, ConfigItemType, ItemOutcome } from '../../../domain/config-backup/contract.js';
@@ -27,11 +27,11 @@ import {
 } from '../../../db/repositories/config-backups.js';
 import { inTransaction } from '../../../db/pool.js';
 import { redactSecrets } from '../../../platform/redact.js';
-import { storePayloadWithHash, systemRandomBytes } from '../store/payloads.js';
-import { readConfigFile } from '../store/read-config-file.js';
+import { storePayloadWithHash } from '../store/payloads.js';
 import type { RunServices } from '../services.js';
 import type { ViewPool } from './view-pool.js';
-import { buildFileView, serializeView, type SerializedView } from './views.js';
+import { stageFileHere, type StageFileRequest } from './stage-file.js';
+import { serializeView, type SerializedView } from './views.js';
 
 export interface StepOptions {
   db: pg.Pool;
@@ -355,25 +355,28 @@ export async function backupOneFile(path: string, services: RunServices, previou
       },
     };
   }
-  const read = await readConfigFile(path);
-  if (!read.ok) return failed(read.code, read.reason);
-  const contentHash = keyring.contentHash(read.bytes);
-  const reuse = viewReusable(previous, contentHash, format, services);
-
-  const viewWork: Promise<SerializedView | null> = reuse ? Promise.resolve(null) : buildView(read.bytes, format, services, pool);
+  const request: StageFileRequest = {
+    path,
+    format,
+    storedHash: previous && (await services.store.has(previous.contentHash)) ? previous.contentHash : null,
+    reuseViewForHash: previous && viewReusable(previous, previous.contentHash, format, services) ? previous.contentHash : null,
+  };
+  // A parse thread that died leaves the file to this thread rather than failing it.
+  const staged = (pool && (await pool.stageFile(request).catch(() => null))) || (await stageFileHere(request, keyring, services.redactor));
+  if (!staged.ok) return failed(staged.code, staged.reason);
+  const { contentHash, metadata, view } = staged;
   let put;
   try {
-    put = await storePayloadWithHash(services.store, keyring, contentHash, read.bytes);
+    put = staged.envelope ? await services.store.put(contentHash, staged.envelope) : { written: false, bytesWritten: 0 };
   } catch (error) {
-    await viewWork.catch(() => undefined);
     const code = (error as NodeJS.ErrnoException).code;
     return failed('store-error', `${path}: storing the payload failed (${code ?? (error as Error).name})`);
   }
+  const reuse = viewReusable(previous, contentHash, format, services);
   const sameContent = previous?.contentHash === contentHash;
-  const sameAttributes = sameContent && previous.metadataEnvelope !== null && sameMetadata(services, path, previous.metadataEnvelope, read.metadata);
-  // An unchanged file keeps its sealed attributes: nothing is encrypted again.
-  const metadataEnvelope = sameAttributes ? previous.metadataEnvelope! : sealFileMetadata(keyring, path, read.metadata, systemRandomBytes);
-  const view = await viewWork;
+  const sameAttributes = sameContent && previous.metadataEnvelope !== null && sameMetadata(services, path, previous.metadataEnvelope, metadata);
+  // An unchanged file keeps its sealed attributes: the new envelope is dropped.
+  const metadataEnvelope = sameAttributes ? previous.metadataEnvelope! : Buffer.from(staged.metadataEnvelope);
   return {
     view,
     item: {
@@ -383,7 +386,7 @@ export async function backupOneFile(path: string, services: RunServices, previou
       format,
       contentHash,
       keyId: keyring.activeKeyId,
-      sizeBytes: read.bytes.length,
+      sizeBytes: metadata.size,
       metadataEnvelope,
       changeToken,
       viewHash: reuse ? previous.viewHash : view!.hash,
@@ -393,17 +396,6 @@ export async function backupOneFile(path: string, services: RunServices, previou
       payloadBytesWritten: put.bytesWritten,
     },
   };
-}
-
-async function buildView(bytes: Buffer, format: ConfigFormat, services: RunServices, pool: ViewPool | null): Promise<SerializedView> {
-  if (pool) {
-    try {
-      return await pool.build(bytes, format);
-    } catch {
-      // A parse thread died: build this view here rather than failing the file.
-    }
-  }
-  return buildFileView(services.redactor, bytes, format);
 }
 
 /**

@@ -1,21 +1,21 @@
 /**
- * A small pool of worker threads that parse and redact configuration files, so YAML parsing (the bulk of a first
- * run's CPU) runs beside the main thread's reading, hashing, encryption and database work.
+ * A small pool of worker threads that stage configuration files (stage-file.ts): reading, hashing, encrypting and
+ * writing each payload, and parsing and redacting it (the bulk of a first run's CPU), so a run uses every core while
+ * the main thread keeps to its database work, heartbeats and the store's bookkeeping.
  *
  * Threads start on first use and stop after a short idle time; one pool per key and sensitive-key list is kept per
  * process (`sharedViewPool`). Threads do not keep the process alive while idle.
  */
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
-import type { ConfigFormat } from '../../../domain/config-backup/types.js';
 import { startThread } from '../../../platform/worker-threads.js';
-import type { SerializedView } from './views.js';
+import type { StagedFile, StageFileRequest } from './stage-file.js';
 
 const ENTRY = new URL('./view-worker.js', import.meta.url);
 const IDLE_MS = 60_000;
 
 interface Job {
-  resolve: (view: SerializedView) => void;
+  resolve: (staged: StagedFile) => void;
   reject: (error: Error) => void;
 }
 
@@ -36,16 +36,15 @@ export class ViewPool {
     readonly size: number = defaultPoolSize(),
   ) {}
 
-  build(bytes: Uint8Array, format: ConfigFormat): Promise<SerializedView> {
+  stageFile(request: StageFileRequest): Promise<StagedFile> {
     if (this.closed) return Promise.reject(new Error('view pool is closed'));
     this.cancelIdle();
     const thread = this.pickThread();
     const id = this.nextId++;
-    return new Promise<SerializedView>((resolve, reject) => {
+    return new Promise<StagedFile>((resolve, reject) => {
       thread.pending.set(id, { resolve, reject });
       if (thread.pending.size === 1) thread.worker.ref();
-      // Copied, not transferred: small Buffers share one pooled ArrayBuffer that must stay usable here.
-      thread.worker.postMessage({ id, bytes, format });
+      thread.worker.postMessage({ id, request });
     });
   }
 
@@ -76,13 +75,13 @@ export class ViewPool {
     const worker = startThread(ENTRY, { workerData: { keySpec: this.keySpec, sensitiveKeys: [...this.sensitiveKeys] } });
     const thread: Thread = { worker, pending: new Map() };
     worker.unref();
-    worker.on('message', (message: { id?: number; view?: SerializedView; error?: string; ready?: boolean }) => {
+    worker.on('message', (message: { id?: number; staged?: StagedFile; error?: string; ready?: boolean }) => {
       if (message.id === undefined) return;
       const job = thread.pending.get(message.id);
       if (!job) return;
       thread.pending.delete(message.id);
-      if (message.view) job.resolve(message.view);
-      else job.reject(new Error(message.error ?? 'building the view failed'));
+      if (message.staged) job.resolve(message.staged);
+      else job.reject(new Error(message.error ?? 'staging the file failed'));
       if (thread.pending.size === 0) {
         worker.unref();
         this.scheduleIdle();

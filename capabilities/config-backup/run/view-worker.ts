@@ -1,28 +1,28 @@
 /**
- * One parse thread: builds redacted views of file bytes. The key spec arrives in workerData (memory of the same
- * process, never written anywhere) because markers are keyed hashes; only serialised views leave the thread.
+ * One parse thread: stages configuration files (stage-file.ts: read, hash, encrypt, write, seal, redacted view).
+ * The key spec arrives in workerData (memory of the same process, never written anywhere) because payloads are
+ * encrypted and markers are keyed hashes here; only ciphertext, sealed envelopes and redacted views leave the thread.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { keyringFromEnv } from '../../../domain/config-backup/keyring.js';
-import type { ConfigFormat } from '../../../domain/config-backup/types.js';
 import { redactorFor } from '../services.js';
-import { buildFileView } from './views.js';
+import { stageFile, type StageFileRequest } from './stage-file.js';
 
-export interface ViewRequest {
+export interface StageMessage {
   id: number;
-  bytes: Uint8Array;
-  format: ConfigFormat;
+  request: StageFileRequest;
 }
 
 const { keySpec, sensitiveKeys } = workerData as { keySpec: string; sensitiveKeys: string[] };
-const redactor = redactorFor(keyringFromEnv({ CONFIG_BACKUP_KEY: keySpec }), sensitiveKeys);
+const keyring = keyringFromEnv({ CONFIG_BACKUP_KEY: keySpec });
+const redactor = redactorFor(keyring, sensitiveKeys);
 
-parentPort!.on('message', (request: ViewRequest) => {
+parentPort!.on('message', ({ id, request }: StageMessage) => {
   try {
-    parentPort!.postMessage({ id: request.id, view: buildFileView(redactor, request.bytes, request.format) });
+    parentPort!.postMessage({ id, staged: stageFile(request, keyring, redactor) });
   } catch (error) {
     // Only the error's class: a message could quote the content being parsed.
-    parentPort!.postMessage({ id: request.id, error: `building the view failed (${(error as Error).name ?? 'Error'})` });
+    parentPort!.postMessage({ id, error: `staging the file failed (${(error as Error).name ?? 'Error'})` });
   }
 });
 parentPort!.postMessage({ ready: true });

@@ -23,11 +23,6 @@ export interface TempFileOptions {
   prepare?: (handle: FileHandle) => Promise<void>;
   /** Read the bytes back through the same handle after the fsync and compare (default true). */
   verify?: boolean;
-  /**
-   * fsync the file before returning (default true). False leaves the fsync to the caller, who must call
-   * `fsyncFile(tempPath)` before giving the file its final name (PayloadStore's deferred file sync).
-   */
-  sync?: boolean;
 }
 
 /** How a committed name is made durable: fsync its directory now, or record it for a later batch flush. */
@@ -47,7 +42,7 @@ export async function writeSyncedTempFile(finalPath: string, bytes: Uint8Array, 
       offset += bytesWritten;
     }
     if (options.prepare) await options.prepare(handle);
-    if (options.sync ?? true) await handle.sync();
+    await handle.sync();
     if (options.verify ?? true) await verifyContent(handle, bytes, finalPath);
   } catch (error) {
     await handle.close().catch(() => undefined);
@@ -132,16 +127,6 @@ export class DirectorySyncer {
       });
     current.pending = pending;
     return pending;
-  }
-}
-
-/** fsyncs a file written earlier without it (a read-only descriptor is enough on Linux: fsync is per inode). */
-export async function fsyncFile(path: string): Promise<void> {
-  const handle = await open(path, constants.O_RDONLY);
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
   }
 }
 

@@ -6,23 +6,26 @@
  * dedupe is decided by the name (the keyed hash) and `put` of an existing hash writes nothing.
  *
  * Writes are crash-safe: temp file in the same directory, fsync, read-back, atomic rename, directory fsync (or,
- * with `deferDirectorySync`, one batched fsync per touched directory in `flush()`). With `deferFileSync` as well,
- * `put` only writes and reads back the temp file, and `flush()` fsyncs every pending temp file at once, then renames
- * them and fsyncs their directories: an object gets its final name only once its bytes are on disk, as before, but
- * 2,000 objects cost one burst of concurrent fsyncs that the filesystem's journal commits together instead of
- * 2,000 journal commits one after another (BENCHMARKS.md, "Configuration backups"). A crash can leave only stale
- * temp files or objects no metadata row references yet; `removeUnreferenced` cleans both. Callers commit metadata
- * rows only after `put` (and `flush`, when deferring) resolved, and not for the objects `flush` reports failed.
+ * with `deferDirectorySync`, one batched fsync per touched directory in `flush()`). With `packed` (backup runs), new
+ * objects are not files of their own: `put` keeps them in memory and `flush()` writes them as one pack file
+ * (pack-file.ts; `<dir>/packs/<random id>.pack`) the same crash-safe way, so 2,000 payloads cost one file, one fsync
+ * and one rename instead of 2,000 of each (BENCHMARKS.md, "Configuration backups"). Reads, verification, listing and
+ * cleanup see loose objects and packed ones alike, so stores written before packs existed keep working. A crash can
+ * leave only stale temp files or objects no metadata row references yet; `removeUnreferenced` cleans both. Callers
+ * commit metadata rows only after `put` (and `flush`, when deferring) resolved, and not for the objects `flush`
+ * reports failed.
  *
  * Concurrency: puts of the same hash inside one process share one write. Across processes a rename may replace an
  * object with an equivalent one (same plaintext, same key); overlapping runs should still be prevented (advisory
  * lock) by the caller.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { payloadContext } from '../../../domain/config-backup/contexts.js';
 import { inspectEnvelope, openEnvelope, type Keyring } from '../../../domain/config-backup/crypto.js';
-import { commitReplacing, DirectorySyncer, fsyncFile, TEMP_PREFIX, writeSyncedTempFile } from './durable-fs.js';
+import { commitReplacing, DirectorySyncer, TEMP_PREFIX, writeSyncedTempFile } from './durable-fs.js';
+import { encodePack, PACK_SUFFIX, readPackedObject, readPackIndex, type PackedObject } from './pack-file.js';
 
 export const DEFAULT_PAYLOAD_DIR = '.data/config-backups';
 const HASH_PATTERN = /^[0-9a-f]{64}$/;
@@ -68,23 +71,24 @@ export interface PayloadStoreOptions {
    */
   deferDirectorySync?: boolean;
   /**
-   * Also defer each new object's own fsync and rename to `flush()` (implies `deferDirectorySync`): `put` leaves the
-   * object as a read-back temp file that `has()` already counts, `flush()` makes every pending one durable and
-   * names it, and reports the ones it could not. Commit no row that references an object `flush` reported failed.
+   * Collect new objects into pack files instead of one file each (for backup runs): `put` keeps the envelope in
+   * memory (bounded: a pack is written early once `PACK_TARGET_BYTES` are open) and `flush()` writes the open pack
+   * durably (implies `deferDirectorySync`). Commit no row that references an object `flush` reported failed.
    */
-  deferFileSync?: boolean;
+  packed?: boolean;
+  /** Open-pack bytes at which `put` writes the pack early (default `PACK_TARGET_BYTES`). */
+  packTargetBytes?: number;
 }
 
-/** An object written by `put` and waiting for `flush()` (deferred file sync). */
-interface PendingObject {
-  hash: string;
-  tempPath: string;
-  finalPath: string;
-  bytes: number;
+/** Where a packed object's envelope lies. */
+interface PackLocation {
+  path: string;
+  offset: number;
+  length: number;
 }
 
-/** Objects at most this many at once in `flush()`: enough to keep the disk queue full, few file descriptors. */
-const FLUSH_CONCURRENCY = 64;
+/** Open-pack bytes that make `put` write the pack before `flush()`: bounds a run's memory whatever its files' sizes. */
+export const PACK_TARGET_BYTES = 64 * 1024 * 1024;
 
 export interface StoreCounters {
   objectsWritten: number;
@@ -94,23 +98,34 @@ export interface StoreCounters {
 export class PayloadStore {
   readonly dir: string;
   readonly objectsDir: string;
+  readonly packsDir: string;
   private readonly syncer = new DirectorySyncer();
   private readonly inFlight = new Map<string, Promise<PutResult>>();
   private readonly readyDirs = new Set<string>();
   private readonly index = new Map<string, Promise<Set<string>>>();
+  private fanouts: Promise<Set<string>> | null = null;
   private readonly dirtyDirs = new Set<string>();
   private readonly deferDirectorySync: boolean;
-  private readonly deferFileSync: boolean;
-  private pending: PendingObject[] = [];
   private readonly failedObjects = new Map<string, string>();
   private counters: StoreCounters = { objectsWritten: 0, bytesWritten: 0 };
+  private readonly packed: boolean;
+  private readonly packTargetBytes: number;
+  /** Objects of packs written so far (loaded from disk on first use, then kept up to date by this instance). */
+  private packIndex: Promise<Map<string, PackLocation>> | null = null;
+  private readonly unreadable = new Map<string, string>();
+  /** Envelopes `put` but not yet in a durable pack (open, or being written). */
+  private readonly unsealed = new Map<string, Uint8Array>();
+  private openPack: string[] = [];
+  private openPackBytes = 0;
 
   /** `dir` is the store root, e.g. `DEFAULT_PAYLOAD_DIR` resolved by the caller. */
   constructor(dir: string, options: PayloadStoreOptions = {}) {
     this.dir = dir;
     this.objectsDir = join(dir, 'objects');
-    this.deferFileSync = options.deferFileSync ?? false;
-    this.deferDirectorySync = this.deferFileSync || (options.deferDirectorySync ?? false);
+    this.packsDir = join(dir, 'packs');
+    this.packed = options.packed ?? false;
+    this.packTargetBytes = options.packTargetBytes ?? PACK_TARGET_BYTES;
+    this.deferDirectorySync = this.packed || (options.deferDirectorySync ?? false);
   }
 
   pathFor(hash: string): string {
@@ -125,12 +140,14 @@ export class PayloadStore {
    * not noticed, which is why cleanup must not run concurrently with a backup (hold the same advisory lock).
    */
   async has(hash: string): Promise<boolean> {
+    if (this.unsealed.has(hash) || (await this.packs()).has(hash)) return true;
     return (await this.fanoutIndex(hash.slice(0, 2), hash)).has(hash);
   }
 
   /** Stores an envelope under `hash` unless it is already there; reads it back before reporting success. */
   async put(hash: string, envelope: Uint8Array): Promise<PutResult> {
     assertHash(hash);
+    if (this.packed) return this.putPacked(hash, envelope);
     const existing = this.inFlight.get(hash);
     if (existing) {
       await existing;
@@ -145,9 +162,9 @@ export class PayloadStore {
   /** The stored envelope. Throws when it is missing. */
   async get(hash: string): Promise<Buffer> {
     try {
-      return await readFile(this.pathFor(hash));
+      return await this.readEnvelope(hash);
     } catch (error) {
-      if (isMissing(error)) throw new Error(`payload ${hash} is missing from ${this.objectsDir}`);
+      if (isMissing(error)) throw new Error(`payload ${hash} is missing from ${this.dir}`);
       throw error;
     }
   }
@@ -159,7 +176,7 @@ export class PayloadStore {
   async verify(hash: string, keyring: Keyring, context: string = payloadContext(hash)): Promise<VerifyResult> {
     let envelope: Buffer;
     try {
-      envelope = await readFile(this.pathFor(hash));
+      envelope = await this.readEnvelope(hash);
     } catch (error) {
       return { ok: false, hash, reason: isMissing(error) ? 'missing' : `unreadable: ${(error as Error).message}` };
     }
@@ -190,16 +207,17 @@ export class PayloadStore {
     return results;
   }
 
-  /** All stored hashes, sorted. Temp files and foreign names are ignored. */
+  /** All stored hashes (loose and packed), sorted. Temp files and foreign names are ignored. */
   async list(): Promise<string[]> {
-    const hashes: string[] = [];
+    // Read from disk every time, like the fan-out directories below: a listing sees what other processes wrote.
+    const hashes = new Set<string>([...(await this.readPackIndexes()).keys(), ...(await this.packs()).keys()]);
     for (const fanout of await readdirOrEmpty(this.objectsDir)) {
       if (!FANOUT_PATTERN.test(fanout)) continue;
       for (const name of await readdirOrEmpty(join(this.objectsDir, fanout))) {
-        if (HASH_PATTERN.test(name) && name.startsWith(fanout)) hashes.push(name);
+        if (HASH_PATTERN.test(name) && name.startsWith(fanout)) hashes.add(name);
       }
     }
-    return hashes.sort();
+    return [...hashes].sort();
   }
 
   /** Removes objects not in `referenced` (the cleanup pass for orphans) and stale temp files. */
@@ -246,9 +264,65 @@ export class PayloadStore {
         }
       }
     }
+    for (const name of await readdirOrEmpty(this.packsDir)) {
+      const path = join(this.packsDir, name);
+      if (name.startsWith(TEMP_PREFIX)) await this.removeStaleTemp(path, now - staleTempAgeMs, dryRun, report);
+      else if (name.endsWith(PACK_SUFFIX) && (await this.cleanPack(path, keepSet, now - graceMs, dryRun, report))) touched.add(this.packsDir);
+    }
     await Promise.all([...touched].map((dir) => this.syncer.sync(dir)));
-    report.removed.sort();
+    report.removed = [...new Set(report.removed)].sort();
+    report.keptRecent.sort();
     return report;
+  }
+
+  /**
+   * Drops a pack's unreferenced objects (older than the grace period): the whole pack when none is referenced,
+   * otherwise the referenced ones are first written to a new pack, made durable, and only then is the old one
+   * removed (a crash in between leaves duplicates, which are harmless). Returns whether the directory changed.
+   * An unreadable pack is left alone: `verify` reports it.
+   */
+  private async cleanPack(path: string, keep: ReadonlySet<string>, olderThan: number, dryRun: boolean, report: CleanupReport): Promise<boolean> {
+    let objects: PackedObject[];
+    try {
+      objects = await readPackIndex(path);
+    } catch {
+      return false;
+    }
+    const unreferenced = objects.filter((o) => !keep.has(o.hash)).map((o) => o.hash);
+    if (unreferenced.length === 0) return false;
+    const info = await stat(path).catch(() => null);
+    if (!info) return false;
+    if (info.mtimeMs > olderThan) {
+      report.keptRecent.push(...unreferenced);
+      return false;
+    }
+    report.removed.push(...unreferenced);
+    const kept = objects.filter((o) => keep.has(o.hash));
+    if (dryRun) {
+      report.bytesFreed += kept.length === 0 ? info.size : objects.filter((o) => !keep.has(o.hash)).reduce((sum, o) => sum + o.length, 0);
+      return false;
+    }
+    let keptBytes = 0;
+    if (kept.length > 0) {
+      const envelopes = await Promise.all(kept.map(async (o) => ({ hash: o.hash, envelope: await readPackedObject(path, o.offset, o.length) })));
+      const repacked = await this.writePack(envelopes);
+      await this.syncer.sync(this.packsDir);
+      keptBytes = repacked.size;
+    }
+    await unlink(path).catch((error: unknown) => {
+      if (!isMissing(error)) throw error;
+    });
+    const located = await this.packs();
+    for (const [hash, at] of located) if (at.path === path) located.delete(hash);
+    report.bytesFreed += Math.max(0, info.size - keptBytes);
+    return true;
+  }
+
+  private async removeStaleTemp(path: string, staleBefore: number, dryRun: boolean, report: CleanupReport): Promise<void> {
+    const info = await stat(path).catch(() => null);
+    if (!info || info.mtimeMs > staleBefore) return;
+    report.staleTempFiles.push(path);
+    if (!dryRun) await unlink(path).catch(() => undefined);
   }
 
   /** Totals written by this instance: proves that an unchanged re-run wrote 0 payload bytes. */
@@ -257,34 +331,14 @@ export class PayloadStore {
   }
 
   /**
-   * Makes every object stored so far durable under its final name. With `deferDirectorySync` only: fsyncs the
-   * directories of the names committed so far. With `deferFileSync`: fsyncs every pending temp file, renames it to
-   * its name and fsyncs the directories. Call it before committing the metadata rows that reference new payloads.
-   * Returns the objects that could not be made durable (hash -> reason, cumulative for this instance): rows for
-   * them must not be committed; a later `put` of the same hash writes it again. A no-op for a store that defers
-   * nothing.
+   * Makes every object stored so far durable under its final name: writes the open pack (`packed`) and fsyncs the
+   * directories whose new entries were deferred (`deferDirectorySync`). Call it before committing the metadata rows
+   * that reference new payloads. Returns the objects that could not be made durable (hash -> reason, cumulative for
+   * this instance): rows for them must not be committed; a later `put` of the same hash writes it again. A no-op for
+   * a store that defers nothing.
    */
   async flush(): Promise<ReadonlyMap<string, string>> {
-    const pending = this.pending;
-    this.pending = [];
-    let next = 0;
-    const settle = async (): Promise<void> => {
-      while (next < pending.length) {
-        const object = pending[next++]!;
-        try {
-          await fsyncFile(object.tempPath);
-          await commitReplacing(object.tempPath, object.finalPath, (dir) => this.syncDirectory(dir));
-        } catch (error) {
-          await unlink(object.tempPath).catch(() => undefined);
-          (await this.fanoutIndex(object.hash.slice(0, 2), object.hash)).delete(object.hash);
-          this.counters.objectsWritten -= 1;
-          this.counters.bytesWritten -= object.bytes;
-          const code = (error as NodeJS.ErrnoException).code;
-          this.failedObjects.set(object.hash, `making the payload durable failed (${code ?? (error as Error).name})`);
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(FLUSH_CONCURRENCY, pending.length) }, settle));
+    await this.sealOpenPack();
     const dirs = [...this.dirtyDirs];
     this.dirtyDirs.clear();
     await Promise.all(dirs.map((dir) => this.syncer.sync(dir)));
@@ -292,39 +346,177 @@ export class PayloadStore {
   }
 
   private async write(hash: string, envelope: Uint8Array): Promise<PutResult> {
-    const finalPath = this.pathFor(hash);
     if (await this.has(hash)) return { hash, written: false, bytesWritten: 0 };
-    const fanoutDir = join(this.objectsDir, hash.slice(0, 2));
-    if (!this.readyDirs.has(fanoutDir)) {
-      const firstCreated = await mkdir(fanoutDir, { recursive: true });
-      if (firstCreated !== undefined) {
-        // New directories are entries in their parents, which must reach the disk too.
-        for (let dir = fanoutDir; dir !== dirname(firstCreated); dir = dirname(dir)) await this.syncDirectory(dirname(dir));
-      }
-      this.readyDirs.add(fanoutDir);
-    }
+    const finalPath = this.pathFor(hash);
+    await this.ensureDirectory(dirname(finalPath));
     // Temp file + fsync + read-back, then an atomic rename. Replacing an object that appeared meanwhile (another
     // process) is harmless: both envelopes hold the same plaintext under the same key.
-    const tempPath = await writeSyncedTempFile(finalPath, envelope, { sync: !this.deferFileSync });
-    if (this.deferFileSync) {
-      this.pending.push({ hash, tempPath, finalPath, bytes: envelope.length });
-      this.failedObjects.delete(hash);
-    } else {
-      await commitReplacing(tempPath, finalPath, (dir) => this.syncDirectory(dir));
-    }
+    const tempPath = await writeSyncedTempFile(finalPath, envelope);
+    await commitReplacing(tempPath, finalPath, (dir) => this.syncDirectory(dir));
     (await this.fanoutIndex(hash.slice(0, 2), hash)).add(hash);
     this.counters.objectsWritten += 1;
     this.counters.bytesWritten += envelope.length;
     return { hash, written: true, bytesWritten: envelope.length };
   }
 
+  /** Creates `dir` (and parents) once per instance; new directories are entries in their parents, synced too. */
+  private async ensureDirectory(dir: string): Promise<void> {
+    if (this.readyDirs.has(dir)) return;
+    const firstCreated = await mkdir(dir, { recursive: true });
+    if (firstCreated !== undefined) {
+      for (let created = dir; created !== dirname(firstCreated); created = dirname(created)) await this.syncDirectory(dirname(created));
+    }
+    this.readyDirs.add(dir);
+  }
+
+  /** Where an object's envelope is stored (diagnostics and tests); null when it is not stored or not yet durable. */
+  async locate(hash: string): Promise<{ path: string; offset: number; length: number } | null> {
+    assertHash(hash);
+    const packed = (await this.packs()).get(hash);
+    if (packed) return { ...packed };
+    const info = await stat(this.pathFor(hash)).catch(() => null);
+    return info?.isFile() ? { path: this.pathFor(hash), offset: 0, length: info.size } : null;
+  }
+
+  /** Pack files whose index could not be read (path -> reason): their objects count as missing. */
+  async unreadablePacks(): Promise<ReadonlyMap<string, string>> {
+    await this.packs();
+    return this.unreadable;
+  }
+
+  private async putPacked(hash: string, envelope: Uint8Array): Promise<PutResult> {
+    // Checked again after the await: a concurrent put of the same hash may have added it meanwhile.
+    if ((await this.has(hash)) || this.unsealed.has(hash)) return { hash, written: false, bytesWritten: 0 };
+    this.unsealed.set(hash, envelope);
+    this.openPack.push(hash);
+    this.openPackBytes += envelope.length;
+    this.failedObjects.delete(hash);
+    this.counters.objectsWritten += 1;
+    this.counters.bytesWritten += envelope.length;
+    if (this.openPackBytes >= this.packTargetBytes) await this.sealOpenPack();
+    return { hash, written: true, bytesWritten: envelope.length };
+  }
+
+  /** Writes the open pack durably; a failure marks its objects failed (see `flush`) instead of throwing. */
+  private async sealOpenPack(): Promise<void> {
+    const hashes = this.openPack;
+    this.openPack = [];
+    this.openPackBytes = 0;
+    if (hashes.length === 0) return;
+    const objects = hashes.map((hash) => ({ hash, envelope: this.unsealed.get(hash)! }));
+    try {
+      const { path, index } = await this.writePack(objects);
+      const located = await this.packs();
+      for (const o of index) if (!located.has(o.hash)) located.set(o.hash, { path, offset: o.offset, length: o.length });
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      for (const { hash, envelope } of objects) {
+        this.failedObjects.set(hash, `making the payload durable failed (${code ?? (error as Error).name})`);
+        this.counters.objectsWritten -= 1;
+        this.counters.bytesWritten -= envelope.length;
+      }
+    } finally {
+      for (const hash of hashes) this.unsealed.delete(hash);
+    }
+  }
+
+  /** A new pack of `objects`: temp file, fsync, read-back, rename; its directory is synced now or at `flush()`. */
+  private async writePack(objects: ReadonlyArray<{ hash: string; envelope: Uint8Array }>): Promise<{ path: string; index: PackedObject[]; size: number }> {
+    await this.ensureDirectory(this.packsDir);
+    const { bytes, index } = encodePack(objects);
+    const path = join(this.packsDir, `${randomBytes(16).toString('hex')}${PACK_SUFFIX}`);
+    const tempPath = await writeSyncedTempFile(path, bytes);
+    await commitReplacing(tempPath, path, (dir) => this.syncDirectory(dir));
+    return { path, index, size: bytes.length };
+  }
+
+  /**
+   * The stored envelope: written but not yet durable, packed, or loose. An object this instance's pack index does
+   * not know (written, or repacked, by another process since it was read) is looked up again on disk first.
+   */
+  private async readEnvelope(hash: string): Promise<Buffer> {
+    assertHash(hash);
+    const unsealed = this.unsealed.get(hash);
+    if (unsealed) return Buffer.from(unsealed);
+    const packed = (await this.packs()).get(hash);
+    if (packed) {
+      try {
+        return await readPackedObject(packed.path, packed.offset, packed.length);
+      } catch (error) {
+        if (!isMissing(error)) throw error;
+      }
+    } else {
+      try {
+        return await readFile(this.pathFor(hash));
+      } catch (error) {
+        if (!isMissing(error)) throw error;
+      }
+    }
+    const again = (await this.refreshPacks()).get(hash);
+    if (!again || (packed && again.path === packed.path)) throw Object.assign(new Error(`payload ${hash} is missing`), { code: 'ENOENT' });
+    return readPackedObject(again.path, again.offset, again.length);
+  }
+
+  /** Re-reads the pack indexes from disk into this instance's index (packs gone from disk are dropped). */
+  private async refreshPacks(): Promise<Map<string, PackLocation>> {
+    const fresh = await this.readPackIndexes();
+    const located = await this.packs();
+    const present = new Set([...fresh.values()].map((at) => at.path));
+    for (const [hash, at] of located) if (!present.has(at.path)) located.delete(hash);
+    for (const [hash, at] of fresh) if (!located.has(hash)) located.set(hash, at);
+    return located;
+  }
+
+  /** Every pack's index, read once per instance and then kept up to date by its own writes (as the loose index). */
+  private packs(): Promise<Map<string, PackLocation>> {
+    if (!this.packIndex) {
+      const loading = this.readPackIndexes();
+      this.packIndex = loading;
+      // A failed listing must not stick: drop it so the next call retries.
+      loading.catch(() => {
+        if (this.packIndex === loading) this.packIndex = null;
+      });
+    }
+    return this.packIndex;
+  }
+
+  /** Reads every pack's index from disk (all packs at once); a pack that cannot be read is noted, not fatal. */
+  private async readPackIndexes(): Promise<Map<string, PackLocation>> {
+    const names = (await readdirOrEmpty(this.packsDir)).filter((name) => name.endsWith(PACK_SUFFIX) && !name.startsWith(TEMP_PREFIX)).sort();
+    const indexes = await Promise.all(
+      names.map(async (name) => {
+        const path = join(this.packsDir, name);
+        try {
+          return { path, objects: await readPackIndex(path) };
+        } catch (error) {
+          this.unreadable.set(path, (error as Error).message);
+          return { path, objects: [] };
+        }
+      }),
+    );
+    const located = new Map<string, PackLocation>();
+    for (const { path, objects } of indexes) {
+      for (const o of objects) if (!located.has(o.hash)) located.set(o.hash, { path, offset: o.offset, length: o.length });
+    }
+    return located;
+  }
+
   private fanoutIndex(fanout: string, hash: string): Promise<Set<string>> {
     assertHash(hash);
     let names = this.index.get(fanout);
     if (!names) {
-      names = readdirOrEmpty(join(this.objectsDir, fanout)).then(
-        (entries) => new Set(entries.filter((name) => HASH_PATTERN.test(name) && name.startsWith(fanout))),
-      );
+      // Fan-out directories that do not exist are not listed (a failed readdir is Node's slow path): a store that
+      // holds only packs costs one readdir here, not 256.
+      if (!this.fanouts) {
+        const listing = readdirOrEmpty(this.objectsDir).then((entries) => new Set(entries));
+        this.fanouts = listing;
+        listing.catch(() => {
+          if (this.fanouts === listing) this.fanouts = null;
+        });
+      }
+      names = this.fanouts
+        .then((fanouts) => (fanouts.has(fanout) ? readdirOrEmpty(join(this.objectsDir, fanout)) : []))
+        .then((entries) => new Set(entries.filter((name) => HASH_PATTERN.test(name) && name.startsWith(fanout))));
       // A failed listing must not stick: drop it so the next call retries.
       names.catch(() => this.index.delete(fanout));
       this.index.set(fanout, names);
@@ -351,7 +543,8 @@ async function readdirOrEmpty(dir: string): Promise<string[]> {
   try {
     return await readdir(dir);
   } catch (error) {
-    if (isMissing(error)) return [];
+    // A file where a directory belongs holds no objects either; writing there fails and says so.
+    if (isMissing(error) || (error as NodeJS.ErrnoException).code === 'ENOTDIR') return [];
     throw error;
   }
 }

@@ -160,3 +160,136 @@ describe('PayloadStore', () => {
     expect(await store.list()).toEqual([put.hash]);
   });
 });
+
+describe('PayloadStore with packs (backup runs)', () => {
+  const seal = (text: string) => {
+    const plaintext = Buffer.from(text);
+    const hash = keyring.contentHash(plaintext);
+    return { plaintext, hash, envelope: sealEnvelope(keyring, payloadContext(hash), plaintext, random) };
+  };
+  const longAgo = new Date(Date.now() - 2 * 60 * 60_000);
+
+  it('keeps puts in memory until flush() writes them as one pack, which any store instance then reads', async () => {
+    const packed = new PayloadStore(join(dir.path, 'store'), { packed: true });
+    const objects = ['a: 1', 'b: 2', 'c: 3'].map(seal);
+    for (const o of objects) expect(await packed.put(o.hash, o.envelope)).toEqual({ hash: o.hash, written: true, bytesWritten: o.envelope.length });
+    expect(await packed.put(objects[0]!.hash, seal('a: 1').envelope)).toMatchObject({ written: false });
+    expect(await walk(dir.path)).toEqual([]);
+    expect(await packed.has(objects[1]!.hash)).toBe(true);
+    expect((await loadPayload(packed, keyring, objects[1]!.hash)).equals(objects[1]!.plaintext)).toBe(true);
+
+    expect((await packed.flush()).size).toBe(0);
+    const files = await walk(packed.dir);
+    expect(files).toHaveLength(1);
+    expect(files[0]).toMatch(/^packs\/[0-9a-f]{32}\.pack$/);
+    expect((await readFile(join(packed.dir, files[0]!))).includes(objects[0]!.plaintext)).toBe(false);
+    expect(packed.stats()).toEqual({ objectsWritten: 3, bytesWritten: objects.reduce((sum, o) => sum + o.envelope.length, 0) });
+
+    const reader = new PayloadStore(join(dir.path, 'store'));
+    expect(await reader.list()).toEqual(objects.map((o) => o.hash).sort());
+    for (const o of objects) {
+      expect(await reader.has(o.hash)).toBe(true);
+      expect((await loadPayload(reader, keyring, o.hash)).equals(o.plaintext)).toBe(true);
+      expect(await reader.verify(o.hash, keyring)).toMatchObject({ ok: true, hash: o.hash });
+      expect(await reader.locate(o.hash)).toMatchObject({ path: join(packed.dir, files[0]!), length: o.envelope.length });
+    }
+    // A later put of stored content writes nothing, loose or packed.
+    expect(await reader.put(objects[2]!.hash, seal('c: 3').envelope)).toMatchObject({ written: false });
+  });
+
+  it('writes a pack early once the open one reaches packTargetBytes', async () => {
+    const packed = new PayloadStore(join(dir.path, 'store'), { packed: true, packTargetBytes: 1000 });
+    const big = (n: number) => seal(`${n}:${'x'.repeat(600)}`);
+    await packed.put(big(1).hash, big(1).envelope);
+    expect(await walk(dir.path)).toEqual([]);
+    const second = big(2);
+    await packed.put(second.hash, second.envelope);
+    expect(await walk(packed.dir)).toHaveLength(1);
+    await packed.put(big(3).hash, big(3).envelope);
+    await packed.flush();
+    expect(await walk(packed.dir)).toHaveLength(2);
+    expect(await new PayloadStore(packed.dir).list()).toHaveLength(3);
+  });
+
+  it('reports every object of a pack that could not be written, so no row references it', async () => {
+    const packed = new PayloadStore(join(dir.path, 'store'), { packed: true });
+    await mkdir(packed.dir, { recursive: true });
+    await writeFile(join(packed.dir, 'packs'), 'a file where the packs directory belongs');
+    const objects = ['x', 'y'].map(seal);
+    for (const o of objects) await packed.put(o.hash, o.envelope);
+    const failed = await packed.flush();
+    expect([...failed.keys()].sort()).toEqual(objects.map((o) => o.hash).sort());
+    expect(failed.get(objects[0]!.hash)).toMatch(/^making the payload durable failed \((ENOTDIR|EEXIST)\)$/);
+    expect(packed.stats()).toEqual({ objectsWritten: 0, bytesWritten: 0 });
+    expect(await packed.has(objects[0]!.hash)).toBe(false);
+  });
+
+  it('cleanup drops unreferenced packed objects: repacks what is still referenced, removes empty packs, keeps young ones', async () => {
+    const packed = new PayloadStore(join(dir.path, 'store'), { packed: true });
+    const [keep, drop1, drop2] = ['keep', 'drop 1', 'drop 2'].map(seal);
+    for (const o of [keep!, drop1!, drop2!]) await packed.put(o.hash, o.envelope);
+    await packed.flush();
+    const [oldPack] = await walk(packed.dir);
+    const oldPath = join(packed.dir, oldPack!);
+    const cleaner = new PayloadStore(packed.dir);
+
+    expect(await cleaner.removeUnreferenced([keep!.hash])).toMatchObject({ removed: [], keptRecent: [drop1!.hash, drop2!.hash].sort() });
+    await utimes(oldPath, longAgo, longAgo);
+    const dry = await cleaner.removeUnreferenced([keep!.hash], { dryRun: true });
+    expect(dry.removed).toEqual([drop1!.hash, drop2!.hash].sort());
+    expect(await walk(packed.dir)).toEqual([oldPack]);
+
+    const report = await cleaner.removeUnreferenced([keep!.hash]);
+    expect(report.removed).toEqual([drop1!.hash, drop2!.hash].sort());
+    expect(report.bytesFreed).toBeGreaterThanOrEqual(drop1!.envelope.length + drop2!.envelope.length);
+    const after = await walk(packed.dir);
+    expect(after).toHaveLength(1);
+    expect(after[0]).not.toBe(oldPack);
+    expect(await cleaner.list()).toEqual([keep!.hash]);
+    const fresh = new PayloadStore(packed.dir);
+    expect(await fresh.list()).toEqual([keep!.hash]);
+    expect((await loadPayload(fresh, keyring, keep!.hash)).equals(keep!.plaintext)).toBe(true);
+
+    await utimes(join(packed.dir, after[0]!), longAgo, longAgo);
+    expect((await fresh.removeUnreferenced([])).removed).toEqual([keep!.hash]);
+    expect(await walk(packed.dir)).toEqual([]);
+  });
+
+  it('a long-lived reader finds packs another instance wrote, or repacked, after it read the indexes', async () => {
+    const reader = new PayloadStore(join(dir.path, 'store'));
+    const [early, late, dropped] = ['early', 'late', 'dropped'].map(seal);
+    const writer = new PayloadStore(reader.dir, { packed: true });
+    await writer.put(early!.hash, early!.envelope);
+    await writer.put(dropped!.hash, dropped!.envelope);
+    await writer.flush();
+    expect(await reader.list()).toEqual([early!.hash, dropped!.hash].sort());
+    await writer.put(late!.hash, late!.envelope);
+    await writer.flush();
+    expect((await loadPayload(reader, keyring, late!.hash)).equals(late!.plaintext)).toBe(true);
+    // Another instance repacks the first pack (one object dropped): the reader follows the kept one to its new pack.
+    for (const f of await walk(reader.dir)) await utimes(join(reader.dir, f), longAgo, longAgo);
+    await new PayloadStore(reader.dir).removeUnreferenced([early!.hash, late!.hash]);
+    expect((await loadPayload(reader, keyring, early!.hash)).equals(early!.plaintext)).toBe(true);
+    await expect(reader.get(dropped!.hash)).rejects.toThrow(`payload ${dropped!.hash} is missing from ${reader.dir}`);
+    expect(await reader.verify(dropped!.hash, keyring)).toEqual({ ok: false, hash: dropped!.hash, reason: 'missing' });
+  });
+
+  it('verify reports a damaged packed object alone, and a pack whose index is unreadable', async () => {
+    const packed = new PayloadStore(join(dir.path, 'store'), { packed: true });
+    const [good, bad] = ['good', 'bad'].map(seal);
+    for (const o of [good!, bad!]) await packed.put(o.hash, o.envelope);
+    await packed.flush();
+    const at = (await new PayloadStore(packed.dir).locate(bad!.hash))!;
+    const bytes = await readFile(at.path);
+    bytes[at.offset + at.length - 1]! ^= 0xff;
+    await writeFile(at.path, bytes);
+    const reader = new PayloadStore(packed.dir);
+    expect(await reader.verify(good!.hash, keyring)).toMatchObject({ ok: true });
+    expect(await reader.verify(bad!.hash, keyring)).toMatchObject({ ok: false, hash: bad!.hash });
+
+    await writeFile(at.path, bytes.subarray(0, bytes.length - 3));
+    const truncated = new PayloadStore(packed.dir);
+    expect(await truncated.verify(good!.hash, keyring)).toEqual({ ok: false, hash: good!.hash, reason: 'missing' });
+    expect([...(await truncated.unreadablePacks()).entries()]).toEqual([[at.path, `${at.path}: no pack trailer`]]);
+  });
+});

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { chmod, mkdir, readFile, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -5,7 +6,7 @@ import { openFileMetadata, sealFileMetadata } from '../../../domain/config-backu
 import { rebaseUnderTarget } from '../../../domain/config-backup/paths.js';
 import { PayloadStore } from '../../../capabilities/config-backup/store/payload-store.js';
 import { loadPayload, storePayload } from '../../../capabilities/config-backup/store/payloads.js';
-import { readConfigFile } from '../../../capabilities/config-backup/store/read-config-file.js';
+import { readConfigFile, readConfigFileSync, type ReadConfigFileOptions } from '../../../capabilities/config-backup/store/read-config-file.js';
 import { restoreFile } from '../../../capabilities/config-backup/store/restore.js';
 import { keyringK1, random, tempDir, walk } from './helpers.js';
 
@@ -15,7 +16,13 @@ beforeEach(async () => {
 });
 afterEach(() => dir.cleanup());
 
-describe('readConfigFile', () => {
+const readers = [
+  ['readConfigFile', readConfigFile],
+  // The parse threads' blocking variant: the same results, codes and reasons.
+  ['readConfigFileSync', async (path: string, options?: ReadConfigFileOptions) => readConfigFileSync(path, options)],
+] as const;
+
+describe.each(readers)('%s', (_name, readConfigFile) => {
   it('returns bytes and attributes', async () => {
     const path = join(dir.path, 'app.yaml');
     await writeFile(path, 'a: 1\n');
@@ -46,8 +53,13 @@ describe('readConfigFile', () => {
     });
     expect(await readConfigFile(big, { maxBytes: 2048 })).toMatchObject({ ok: true });
     expect(await readConfigFile(binary)).toEqual({ ok: false, path: binary, code: 'binary', reason: `${binary} looks binary (contains NUL bytes)` });
+    const fifo = join(dir.path, 'pipe.conf');
+    execFileSync('mkfifo', [fifo]);
+    expect(await readConfigFile(fifo)).toEqual({ ok: false, path: fifo, code: 'not-a-file', reason: `${fifo} is not a regular file` });
   });
+});
 
+describe('readConfigFile permissions', () => {
   it.skipIf(process.getuid?.() === 0)('reports permission denied', async () => {
     const path = join(dir.path, 'secret.env');
     await writeFile(path, 'A=1');
