@@ -117,6 +117,8 @@ export class PayloadStore {
   private readonly unsealed = new Map<string, Uint8Array>();
   private openPack: string[] = [];
   private openPackBytes = 0;
+  /** Packs being written (`writeOpenPack` never rejects). */
+  private readonly sealing = new Set<Promise<void>>();
 
   /** `dir` is the store root, e.g. `DEFAULT_PAYLOAD_DIR` resolved by the caller. */
   constructor(dir: string, options: PayloadStoreOptions = {}) {
@@ -134,8 +136,8 @@ export class PayloadStore {
   }
 
   /**
-   * Whether an object exists. Answered from a per-directory listing loaded once per fan-out directory and kept up
-   * to date by this instance's own puts and removals: 2,000 lookups cost at most 256 readdirs instead of 2,000
+   * Whether an object exists. Answered from the pack indexes (read once) and a per-directory listing loaded once per
+   * fan-out directory, both kept up to date by this instance's own puts and removals: 2,000 lookups cost at most 256 readdirs instead of 2,000
    * stats (most of them failing, which is the slow path in Node). Objects deleted behind this instance's back are
    * not noticed, which is why cleanup must not run concurrently with a backup (hold the same advisory lock).
    */
@@ -397,12 +399,24 @@ export class PayloadStore {
     return { hash, written: true, bytesWritten: envelope.length };
   }
 
-  /** Writes the open pack durably; a failure marks its objects failed (see `flush`) instead of throwing. */
+  /**
+   * Writes the open pack durably; a failure marks its objects failed (see `flush`) instead of throwing. Resolves
+   * once every pack being written (also those a `put` started early) is settled, so `flush` never returns while
+   * an object it reports durable is still on its way to disk.
+   */
   private async sealOpenPack(): Promise<void> {
     const hashes = this.openPack;
     this.openPack = [];
     this.openPackBytes = 0;
-    if (hashes.length === 0) return;
+    if (hashes.length > 0) {
+      const writing = this.writeOpenPack(hashes);
+      this.sealing.add(writing);
+      void writing.finally(() => this.sealing.delete(writing));
+    }
+    await Promise.all(this.sealing);
+  }
+
+  private async writeOpenPack(hashes: readonly string[]): Promise<void> {
     const objects = hashes.map((hash) => ({ hash, envelope: this.unsealed.get(hash)! }));
     try {
       const { path, index } = await this.writePack(objects);

@@ -211,6 +211,19 @@ describe('PayloadStore with packs (backup runs)', () => {
     expect(await new PayloadStore(packed.dir).list()).toHaveLength(3);
   });
 
+  it('flush() waits for a pack that a put started writing early, so nothing it reports durable is still in flight', async () => {
+    const packed = new PayloadStore(join(dir.path, 'store'), { packed: true, packTargetBytes: 1000 });
+    const [x, y] = [`x:${'x'.repeat(600)}`, `y:${'y'.repeat(600)}`].map(seal);
+    await packed.put(x!.hash, x!.envelope);
+    const early = packed.put(y!.hash, y!.envelope); // crosses packTargetBytes: starts writing a pack of x and y
+    await new Promise((resolve) => setImmediate(resolve));
+    expect((await packed.flush()).size).toBe(0);
+    const reader = new PayloadStore(packed.dir);
+    expect(await reader.has(x!.hash)).toBe(true);
+    expect(await reader.has(y!.hash)).toBe(true);
+    await early;
+  });
+
   it('reports every object of a pack that could not be written, so no row references it', async () => {
     const packed = new PayloadStore(join(dir.path, 'store'), { packed: true });
     await mkdir(packed.dir, { recursive: true });
