@@ -1,9 +1,9 @@
 /**
  * One configuration file's whole first-run work but the store's bookkeeping, done on a parse thread with blocking
- * calls (or, for small batches, here with non-blocking ones): read, content hash, encrypt, seal the attributes,
- * build the redacted view. The main thread then only puts
- * the envelope into the run's open pack (`PayloadStore.put`), which keeps its event loop free for the activity's
- * heartbeats and database work and spreads a run's CPU over every core (BENCHMARKS.md, "Configuration backups").
+ * calls (or, for small batches, on the calling thread with non-blocking ones): read, content hash, encrypt, seal the
+ * attributes, build the redacted view. The main thread then only puts the envelope into the run's open pack
+ * (`PayloadStore.put`), which keeps its event loop free for the activity's heartbeats and database work and spreads
+ * a run's CPU over every core (BENCHMARKS.md, "Configuration backups").
  *
  * Only metadata, the encrypted envelopes and the redacted view leave the thread: never the file's bytes. A problem
  * with the file comes back as a failed result with the same codes and reasons as `readConfigFile`.

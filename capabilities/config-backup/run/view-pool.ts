@@ -1,7 +1,7 @@
 /**
- * A small pool of worker threads that stage configuration files (stage-file.ts): reading, hashing, encrypting and
- * writing each payload, and parsing and redacting it (the bulk of a first run's CPU), so a run uses every core while
- * the main thread keeps to its database work, heartbeats and the store's bookkeeping.
+ * A small pool of worker threads that stage configuration files (stage-file.ts): reading, hashing and encrypting each
+ * file, and parsing and redacting it (the bulk of a first run's CPU), so a run uses every core while the main thread
+ * keeps to its database work, heartbeats and the store's bookkeeping.
  *
  * Threads start on first use and stop after a short idle time; one pool per key and sensitive-key list is kept per
  * process (`sharedViewPool`). Threads do not keep the process alive while idle.

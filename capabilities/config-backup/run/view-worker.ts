@@ -1,5 +1,5 @@
 /**
- * One parse thread: stages configuration files (stage-file.ts: read, hash, encrypt, write, seal, redacted view).
+ * One parse thread: stages configuration files (stage-file.ts: read, hash, encrypt, seal, redacted view).
  * The key spec arrives in workerData (memory of the same process, never written anywhere) because payloads are
  * encrypted and markers are keyed hashes here; only ciphertext, sealed envelopes and redacted views leave the thread.
  */

@@ -8,7 +8,7 @@
  * its own (AES-GCM with the context `payload:<hash>`), so a damaged pack can only make objects fail verification,
  * never return wrong bytes. Hashes in the index are the keyed content hashes that name loose objects too.
  */
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 
 export const PACK_SUFFIX = '.pack';
 const MAGIC = Buffer.from('SNTLPK01', 'latin1');
@@ -97,7 +97,7 @@ function validIndex(path: string, parsed: unknown, dataEnd: number): PackedObjec
   });
 }
 
-async function readExactly(handle: Awaited<ReturnType<typeof open>>, position: number, length: number): Promise<Buffer> {
+async function readExactly(handle: FileHandle, position: number, length: number): Promise<Buffer> {
   const buffer = Buffer.allocUnsafe(length);
   let done = 0;
   while (done < length) {

@@ -103,15 +103,16 @@ export class PayloadStore {
   private readonly inFlight = new Map<string, Promise<PutResult>>();
   private readonly readyDirs = new Set<string>();
   private readonly index = new Map<string, Promise<Set<string>>>();
-  private fanouts: Promise<Set<string>> | null = null;
+  /** The fan-out directories that exist (one readdir of `objects/`). */
+  private readonly fanouts = new Once(async () => new Set(await readdirOrEmpty(this.objectsDir)));
   private readonly dirtyDirs = new Set<string>();
   private readonly deferDirectorySync: boolean;
   private readonly failedObjects = new Map<string, string>();
   private counters: StoreCounters = { objectsWritten: 0, bytesWritten: 0 };
   private readonly packed: boolean;
   private readonly packTargetBytes: number;
-  /** Objects of packs written so far (loaded from disk on first use, then kept up to date by this instance). */
-  private packIndex: Promise<Map<string, PackLocation>> | null = null;
+  /** Every pack's objects, read once per instance and then kept up to date by its own writes (as the loose index). */
+  private readonly packs = new Once(() => this.readPackIndexes());
   private readonly unreadable = new Map<string, string>();
   /** Envelopes `put` but not yet in a durable pack (open, or being written). */
   private readonly unsealed = new Map<string, Uint8Array>();
@@ -137,12 +138,13 @@ export class PayloadStore {
 
   /**
    * Whether an object exists. Answered from the pack indexes (read once) and a per-directory listing loaded once per
-   * fan-out directory, both kept up to date by this instance's own puts and removals: 2,000 lookups cost at most 256 readdirs instead of 2,000
-   * stats (most of them failing, which is the slow path in Node). Objects deleted behind this instance's back are
-   * not noticed, which is why cleanup must not run concurrently with a backup (hold the same advisory lock).
+   * fan-out directory, both kept up to date by this instance's own puts and removals: 2,000 lookups cost at most 256
+   * readdirs instead of 2,000 stats (most of them failing, which is the slow path in Node). Objects deleted behind
+   * this instance's back are not noticed, which is why cleanup must not run concurrently with a backup (hold the
+   * same advisory lock).
    */
   async has(hash: string): Promise<boolean> {
-    if (this.unsealed.has(hash) || (await this.packs()).has(hash)) return true;
+    if (this.unsealed.has(hash) || (await this.packs.get()).has(hash)) return true;
     return (await this.fanoutIndex(hash.slice(0, 2), hash)).has(hash);
   }
 
@@ -212,7 +214,7 @@ export class PayloadStore {
   /** All stored hashes (loose and packed), sorted. Temp files and foreign names are ignored. */
   async list(): Promise<string[]> {
     // Read from disk every time, like the fan-out directories below: a listing sees what other processes wrote.
-    const hashes = new Set<string>([...(await this.readPackIndexes()).keys(), ...(await this.packs()).keys()]);
+    const hashes = new Set<string>((await this.refreshPacks()).keys());
     for (const fanout of await readdirOrEmpty(this.objectsDir)) {
       if (!FANOUT_PATTERN.test(fanout)) continue;
       for (const name of await readdirOrEmpty(join(this.objectsDir, fanout))) {
@@ -290,18 +292,18 @@ export class PayloadStore {
     } catch {
       return false;
     }
-    const unreferenced = objects.filter((o) => !keep.has(o.hash)).map((o) => o.hash);
-    if (unreferenced.length === 0) return false;
+    const dropped = objects.filter((o) => !keep.has(o.hash));
+    if (dropped.length === 0) return false;
     const info = await stat(path).catch(() => null);
     if (!info) return false;
     if (info.mtimeMs > olderThan) {
-      report.keptRecent.push(...unreferenced);
+      report.keptRecent.push(...dropped.map((o) => o.hash));
       return false;
     }
-    report.removed.push(...unreferenced);
+    report.removed.push(...dropped.map((o) => o.hash));
     const kept = objects.filter((o) => keep.has(o.hash));
     if (dryRun) {
-      report.bytesFreed += kept.length === 0 ? info.size : objects.filter((o) => !keep.has(o.hash)).reduce((sum, o) => sum + o.length, 0);
+      report.bytesFreed += kept.length === 0 ? info.size : dropped.reduce((sum, o) => sum + o.length, 0);
       return false;
     }
     let keptBytes = 0;
@@ -314,7 +316,7 @@ export class PayloadStore {
     await unlink(path).catch((error: unknown) => {
       if (!isMissing(error)) throw error;
     });
-    const located = await this.packs();
+    const located = await this.packs.get();
     for (const [hash, at] of located) if (at.path === path) located.delete(hash);
     report.bytesFreed += Math.max(0, info.size - keptBytes);
     return true;
@@ -374,7 +376,7 @@ export class PayloadStore {
   /** Where an object's envelope is stored (diagnostics and tests); null when it is not stored or not yet durable. */
   async locate(hash: string): Promise<{ path: string; offset: number; length: number } | null> {
     assertHash(hash);
-    const packed = (await this.packs()).get(hash);
+    const packed = (await this.packs.get()).get(hash);
     if (packed) return { ...packed };
     const info = await stat(this.pathFor(hash)).catch(() => null);
     return info?.isFile() ? { path: this.pathFor(hash), offset: 0, length: info.size } : null;
@@ -382,7 +384,7 @@ export class PayloadStore {
 
   /** Pack files whose index could not be read (path -> reason): their objects count as missing. */
   async unreadablePacks(): Promise<ReadonlyMap<string, string>> {
-    await this.packs();
+    await this.packs.get();
     return this.unreadable;
   }
 
@@ -420,7 +422,7 @@ export class PayloadStore {
     const objects = hashes.map((hash) => ({ hash, envelope: this.unsealed.get(hash)! }));
     try {
       const { path, index } = await this.writePack(objects);
-      const located = await this.packs();
+      const located = await this.packs.get();
       for (const o of index) if (!located.has(o.hash)) located.set(o.hash, { path, offset: o.offset, length: o.length });
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
@@ -452,7 +454,7 @@ export class PayloadStore {
     assertHash(hash);
     const unsealed = this.unsealed.get(hash);
     if (unsealed) return Buffer.from(unsealed);
-    const packed = (await this.packs()).get(hash);
+    const packed = (await this.packs.get()).get(hash);
     if (packed) {
       try {
         return await readPackedObject(packed.path, packed.offset, packed.length);
@@ -471,27 +473,17 @@ export class PayloadStore {
     return readPackedObject(again.path, again.offset, again.length);
   }
 
-  /** Re-reads the pack indexes from disk into this instance's index (packs gone from disk are dropped). */
+  /**
+   * Re-reads the pack indexes from disk into this instance's index (packs gone from disk are dropped): one read,
+   * which also becomes the index when none was loaded yet.
+   */
   private async refreshPacks(): Promise<Map<string, PackLocation>> {
     const fresh = await this.readPackIndexes();
-    const located = await this.packs();
+    const located = this.packs.loaded() ? await this.packs.get() : this.packs.set(fresh);
     const present = new Set([...fresh.values()].map((at) => at.path));
     for (const [hash, at] of located) if (!present.has(at.path)) located.delete(hash);
     for (const [hash, at] of fresh) if (!located.has(hash)) located.set(hash, at);
     return located;
-  }
-
-  /** Every pack's index, read once per instance and then kept up to date by its own writes (as the loose index). */
-  private packs(): Promise<Map<string, PackLocation>> {
-    if (!this.packIndex) {
-      const loading = this.readPackIndexes();
-      this.packIndex = loading;
-      // A failed listing must not stick: drop it so the next call retries.
-      loading.catch(() => {
-        if (this.packIndex === loading) this.packIndex = null;
-      });
-    }
-    return this.packIndex;
   }
 
   /** Reads every pack's index from disk (all packs at once); a pack that cannot be read is noted, not fatal. */
@@ -521,14 +513,8 @@ export class PayloadStore {
     if (!names) {
       // Fan-out directories that do not exist are not listed (a failed readdir is Node's slow path): a store that
       // holds only packs costs one readdir here, not 256.
-      if (!this.fanouts) {
-        const listing = readdirOrEmpty(this.objectsDir).then((entries) => new Set(entries));
-        this.fanouts = listing;
-        listing.catch(() => {
-          if (this.fanouts === listing) this.fanouts = null;
-        });
-      }
       names = this.fanouts
+        .get()
         .then((fanouts) => (fanouts.has(fanout) ? readdirOrEmpty(join(this.objectsDir, fanout)) : []))
         .then((entries) => new Set(entries.filter((name) => HASH_PATTERN.test(name) && name.startsWith(fanout))));
       // A failed listing must not stick: drop it so the next call retries.
@@ -560,5 +546,32 @@ async function readdirOrEmpty(dir: string): Promise<string[]> {
     // A file where a directory belongs holds no objects either; writing there fails and says so.
     if (isMissing(error) || (error as NodeJS.ErrnoException).code === 'ENOTDIR') return [];
     throw error;
+  }
+}
+
+/** A value loaded once and shared by every caller; a failed load is not kept, so the next call loads again. */
+class Once<T> {
+  private value: Promise<T> | null = null;
+
+  constructor(private readonly load: () => Promise<T>) {}
+
+  get(): Promise<T> {
+    if (!this.value) {
+      const loading = this.load();
+      this.value = loading;
+      loading.catch(() => {
+        if (this.value === loading) this.value = null;
+      });
+    }
+    return this.value;
+  }
+
+  loaded(): boolean {
+    return this.value !== null;
+  }
+
+  set(value: T): T {
+    this.value = Promise.resolve(value);
+    return value;
   }
 }

@@ -29,12 +29,11 @@ export type ReadConfigFileResult =
 
 export async function readConfigFile(path: string, options: ReadConfigFileOptions = {}): Promise<ReadConfigFileResult> {
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_CONFIG_FILE_BYTES;
-  const fail = failWith(path);
   let handle;
   try {
     handle = await open(path, OPEN_FLAGS);
   } catch (error) {
-    return describeOpenError(path, error, fail);
+    return describeOpenError(path, error);
   }
   try {
     const info = await handle.stat();
@@ -47,7 +46,7 @@ export async function readConfigFile(path: string, options: ReadConfigFileOption
       const { bytesRead } = await handle.read(buffer, length, buffer.length - length, length);
       if (bytesRead === 0) break;
       length += bytesRead;
-      if (length > maxBytes) return fail('too-large', tooLarge(path, length, maxBytes));
+      if (length > maxBytes) return failWith(path)('too-large', tooLarge(path, length, maxBytes));
       if (length === buffer.length) break;
     }
     return accept(path, buffer.subarray(0, length), info, options);
@@ -59,7 +58,7 @@ export async function readConfigFile(path: string, options: ReadConfigFileOption
 }
 
 /**
- * `readConfigFile` with blocking calls, for the parse threads (run/file-thread.ts): a thread has no event loop to
+ * `readConfigFile` with blocking calls, for the parse threads (run/stage-file.ts): a thread has no event loop to
  * keep responsive, and four promise round trips per file cost more CPU than reading a 10 KB file.
  */
 export function readConfigFileSync(path: string, options: ReadConfigFileOptions = {}): ReadConfigFileResult {
@@ -68,7 +67,7 @@ export function readConfigFileSync(path: string, options: ReadConfigFileOptions 
   try {
     fd = openSync(path, OPEN_FLAGS);
   } catch (error) {
-    return describeOpenError(path, error, failWith(path));
+    return describeOpenError(path, error);
   }
   try {
     const info = fstatSync(fd);
@@ -129,7 +128,8 @@ function tooLarge(path: string, size: number, maxBytes: number): string {
   return `${path} is too large (${size} bytes; limit ${maxBytes} bytes)`;
 }
 
-function describeOpenError(path: string, error: unknown, fail: Fail): ReadConfigFileResult {
+function describeOpenError(path: string, error: unknown): ReadConfigFileResult {
+  const fail = failWith(path);
   const code = (error as NodeJS.ErrnoException).code;
   switch (code) {
     case 'ENOENT':
