@@ -1,4 +1,5 @@
 import { ScheduleNotFoundError, type Client } from '@temporalio/client';
+import pMap from 'p-map';
 import { preBackupScheduleId, type TargetFreshness } from '../../domain/freshness/contract.js';
 
 /** What the freshness check needs to know of one schedule; null when the server has no schedule of that ID. */
@@ -31,14 +32,13 @@ export async function describeSchedules(
   onProgress: (progress: Record<string, unknown>) => void = () => undefined,
 ): Promise<Map<string, TargetFreshness['schedule']>> {
   const states = new Map<string, TargetFreshness['schedule']>();
-  let next = 0;
-  const work = async () => {
-    while (next < targets.length) {
-      const target = targets[next++]!;
+  await pMap(
+    targets,
+    async (target) => {
       const id = preBackupScheduleId(target);
       if (!lookup) {
         states.set(target, { id, state: 'unknown', nextRunAt: null, error: 'no Temporal client' });
-        continue;
+        return;
       }
       try {
         const found = await lookup(id);
@@ -53,8 +53,8 @@ export async function describeSchedules(
         states.set(target, { id, state: 'unknown', nextRunAt: null, error: (error as Error).message });
       }
       if (states.size % 100 === 0) onProgress({ step: 'schedules', described: states.size, of: targets.length });
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, targets.length) }, work));
+    },
+    { concurrency: CONCURRENCY },
+  );
   return states;
 }

@@ -9,6 +9,7 @@
  * Redacted views keep the markers of the key that made them (they hold no ciphertext); the next backup run builds
  * fresh views for items whose view came from another key.
  */
+import pMap from 'p-map';
 import type pg from 'pg';
 import { fileContext } from '../../../domain/config-backup/contexts.js';
 import { inspectEnvelope, reencryptEnvelope } from '../../../domain/config-backup/crypto.js';
@@ -43,15 +44,15 @@ export async function rotateKey(db: pg.Pool, keyring: Keyring, store: PayloadSto
     const hashes = [...new Set(refs.map((ref) => ref.contentHash))];
     const moves: Array<{ from: string; to: string }> = [];
     let bytesWritten = 0;
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < hashes.length) {
-        const moved = await rotatePayload(store, keyring, hashes[next++]!);
+    await pMap(
+      hashes,
+      async (hash) => {
+        const moved = await rotatePayload(store, keyring, hash);
         bytesWritten += moved.bytesWritten;
         if (moved.hash !== moved.from) moves.push({ from: moved.from, to: moved.hash });
-      }
-    };
-    await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency ?? 8, hashes.length)) }, worker));
+      },
+      { concurrency: Math.max(1, options.concurrency ?? 8) },
+    );
     await store.flush();
     await lock.renew();
 

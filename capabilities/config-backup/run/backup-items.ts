@@ -9,6 +9,7 @@
  */
 import type { BigIntStats } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import pMap from 'p-map';
 import type pg from 'pg';
 import { canonicalJson, prepareAppConfig } from '../../../domain/config-backup/app-config.js';
 import { selectEnvVars } from '../../../domain/config-backup/env.js';
@@ -292,21 +293,20 @@ export async function backupFiles(options: FileStepOptions): Promise<BatchOutcom
 
   // Commits overlap with the files still being read and parsed; a few MB per commit keeps their count small.
   const limit = options.commitAfterViewBytes ?? 8 * 1024 * 1024;
-  let next = 0;
   let finished = 0;
-  const worker = async (): Promise<void> => {
-    while (next < todo.length) {
+  await pMap(
+    todo,
+    async (path) => {
       options.signal?.throwIfAborted();
-      const path = todo[next++]!;
       const prepared = await backupOneFile(path, services, previous.get(path), options.pool);
       pending.push(prepared);
       pendingViewBytes += prepared.view?.json.length ?? 0;
       if (pendingViewBytes >= limit) await flushPending();
       finished++;
       await options.onProgress?.(finished, todo.length);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency ?? 16, todo.length)) }, worker));
+    },
+    { concurrency: Math.max(1, options.concurrency ?? 16) },
+  );
   await flushPending();
 
   const items = [...unmatched, ...options.paths].map((name) => done.get(name) ?? fresh.get(name)!);

@@ -77,6 +77,18 @@ export async function readPackedObject(path: string, offset: number, length: num
   }
 }
 
+/** The envelopes at `objects` of one pack, in order, through one open descriptor (repacking reads hundreds). */
+export async function readPackedObjects(path: string, objects: ReadonlyArray<Pick<PackedObject, 'offset' | 'length'>>): Promise<Buffer[]> {
+  const handle = await open(path, 'r');
+  try {
+    const envelopes: Buffer[] = [];
+    for (const { offset, length } of objects) envelopes.push(await readExactly(handle, offset, length));
+    return envelopes;
+  } finally {
+    await handle.close();
+  }
+}
+
 function validIndex(path: string, parsed: unknown, dataEnd: number): PackedObject[] {
   const record = parsed as { v?: unknown; objects?: unknown };
   if (record?.v !== INDEX_VERSION || !Array.isArray(record.objects)) throw new PackFormatError(`${path}: unknown index version`);

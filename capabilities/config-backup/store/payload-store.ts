@@ -22,10 +22,11 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import pMap from 'p-map';
 import { payloadContext } from '../../../domain/config-backup/contexts.js';
 import { inspectEnvelope, openEnvelope, type Keyring } from '../../../domain/config-backup/crypto.js';
 import { commitReplacing, DirectorySyncer, TEMP_PREFIX, writeSyncedTempFile } from './durable-fs.js';
-import { encodePack, PACK_SUFFIX, readPackedObject, readPackIndex, type PackedObject } from './pack-file.js';
+import { encodePack, PACK_SUFFIX, readPackedObject, readPackedObjects, readPackIndex, type PackedObject } from './pack-file.js';
 
 export const DEFAULT_PAYLOAD_DIR = '.data/config-backups';
 const HASH_PATTERN = /^[0-9a-f]{64}$/;
@@ -89,6 +90,13 @@ interface PackLocation {
 
 /** Open-pack bytes that make `put` write the pack before `flush()`: bounds a run's memory whatever its files' sizes. */
 export const PACK_TARGET_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Pack indexes read at once. A store gains a few packs a day, so after a year it holds hundreds: opening them all
+ * at once ran a process with a low descriptor limit out of them (EMFILE), and every object in a pack it could not
+ * open then looked missing.
+ */
+const PACK_INDEX_READS = 16;
 
 export interface StoreCounters {
   objectsWritten: number;
@@ -199,16 +207,7 @@ export class PayloadStore {
   /** Verifies many objects (all by default) with bounded parallelism; results in input order. */
   async verifyAll(keyring: Keyring, hashes?: readonly string[], concurrency = 8): Promise<VerifyResult[]> {
     const targets = hashes ?? (await this.list());
-    const results = new Array<VerifyResult>(targets.length);
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < targets.length) {
-        const index = next++;
-        results[index] = await this.verify(targets[index]!, keyring);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, targets.length)) }, worker));
-    return results;
+    return pMap(targets, (hash) => this.verify(hash, keyring), { concurrency: Math.max(1, concurrency) });
   }
 
   /** All stored hashes (loose and packed), sorted. Temp files and foreign names are ignored. */
@@ -308,8 +307,8 @@ export class PayloadStore {
     }
     let keptBytes = 0;
     if (kept.length > 0) {
-      const envelopes = await Promise.all(kept.map(async (o) => ({ hash: o.hash, envelope: await readPackedObject(path, o.offset, o.length) })));
-      const repacked = await this.writePack(envelopes);
+      const envelopes = await readPackedObjects(path, kept);
+      const repacked = await this.writePack(kept.map((o, i) => ({ hash: o.hash, envelope: envelopes[i]! })));
       await this.syncer.sync(this.packsDir);
       keptBytes = repacked.size;
     }
@@ -486,20 +485,28 @@ export class PayloadStore {
     return located;
   }
 
-  /** Reads every pack's index from disk (all packs at once); a pack that cannot be read is noted, not fatal. */
+  /**
+   * Reads every pack's index from disk (`PACK_INDEX_READS` at a time); a pack that cannot be read is noted, not
+   * fatal. The notes are this read's: a pack that reads again, or is gone, is no longer listed as unreadable.
+   */
   private async readPackIndexes(): Promise<Map<string, PackLocation>> {
     const names = (await readdirOrEmpty(this.packsDir)).filter((name) => name.endsWith(PACK_SUFFIX) && !name.startsWith(TEMP_PREFIX)).sort();
-    const indexes = await Promise.all(
-      names.map(async (name) => {
+    const unreadable = new Map<string, string>();
+    const indexes = await pMap(
+      names,
+      async (name) => {
         const path = join(this.packsDir, name);
         try {
           return { path, objects: await readPackIndex(path) };
         } catch (error) {
-          this.unreadable.set(path, (error as Error).message);
+          unreadable.set(path, (error as Error).message);
           return { path, objects: [] };
         }
-      }),
+      },
+      { concurrency: PACK_INDEX_READS },
     );
+    this.unreadable.clear();
+    for (const [path, reason] of unreadable) this.unreadable.set(path, reason);
     const located = new Map<string, PackLocation>();
     for (const { path, objects } of indexes) {
       for (const o of objects) if (!located.has(o.hash)) located.set(o.hash, { path, offset: o.offset, length: o.length });

@@ -304,5 +304,11 @@ describe('PayloadStore with packs (backup runs)', () => {
     const truncated = new PayloadStore(packed.dir);
     expect(await truncated.verify(good!.hash, keyring)).toEqual({ ok: false, hash: good!.hash, reason: 'missing' });
     expect([...(await truncated.unreadablePacks()).entries()]).toEqual([[at.path, `${at.path}: no pack trailer`]]);
+
+    // Once the pack reads again (a transient error, EMFILE or EIO, clears up), a fresh look at the disk forgets the note.
+    await writeFile(at.path, bytes);
+    expect(await truncated.list()).toEqual([good!.hash, bad!.hash].sort());
+    expect((await truncated.unreadablePacks()).size).toBe(0);
+    expect(await truncated.verify(good!.hash, keyring)).toMatchObject({ ok: true });
   });
 });
