@@ -120,7 +120,15 @@ export class PayloadStore {
   private readonly packed: boolean;
   private readonly packTargetBytes: number;
   /** Every pack's objects, read once per instance and then kept up to date by its own writes (as the loose index). */
-  private readonly packs = new Once(() => this.readPackIndexes());
+  private readonly packs = new Once(async () => this.loadPackIndexes(await this.packNamesOnDisk(), new Map()));
+  /**
+   * Packs whose index is in `packs`. Packs are immutable (a repack writes a new one), so a known pack is never read
+   * again: a refresh reads only the packs that appeared since, and forgets the ones that are gone.
+   */
+  private readonly knownPacks = new Set<string>();
+  private indexReads = 0;
+  /** A refresh in progress, shared by every caller that misses meanwhile (verify runs 8 reads at once). */
+  private refreshing: Promise<Map<string, PackLocation>> | null = null;
   private readonly unreadable = new Map<string, string>();
   /** Envelopes `put` but not yet in a durable pack (open, or being written). */
   private readonly unsealed = new Map<string, Uint8Array>();
@@ -306,16 +314,18 @@ export class PayloadStore {
       return false;
     }
     let keptBytes = 0;
+    const located = await this.packs.get();
     if (kept.length > 0) {
       const envelopes = await readPackedObjects(path, kept);
       const repacked = await this.writePack(kept.map((o, i) => ({ hash: o.hash, envelope: envelopes[i]! })));
       await this.syncer.sync(this.packsDir);
       keptBytes = repacked.size;
+      for (const o of repacked.index) located.set(o.hash, { path: repacked.path, offset: o.offset, length: o.length });
     }
     await unlink(path).catch((error: unknown) => {
       if (!isMissing(error)) throw error;
     });
-    const located = await this.packs.get();
+    this.knownPacks.delete(path);
     for (const [hash, at] of located) if (at.path === path) located.delete(hash);
     report.bytesFreed += Math.max(0, info.size - keptBytes);
     return true;
@@ -387,6 +397,11 @@ export class PayloadStore {
     return this.unreadable;
   }
 
+  /** Pack indexes this instance has read from disk (diagnostics: a refresh reads only packs it has not seen). */
+  packIndexReads(): number {
+    return this.indexReads;
+  }
+
   private async putPacked(hash: string, envelope: Uint8Array): Promise<PutResult> {
     // Checked again after the await: a concurrent put of the same hash may have added it meanwhile.
     if ((await this.has(hash)) || this.unsealed.has(hash)) return { hash, written: false, bytesWritten: 0 };
@@ -442,6 +457,7 @@ export class PayloadStore {
     const path = join(this.packsDir, `${randomBytes(16).toString('hex')}${PACK_SUFFIX}`);
     const tempPath = await writeSyncedTempFile(path, bytes);
     await commitReplacing(tempPath, path, (dir) => this.syncDirectory(dir));
+    this.knownPacks.add(path);
     return { path, index, size: bytes.length };
   }
 
@@ -473,42 +489,64 @@ export class PayloadStore {
   }
 
   /**
-   * Re-reads the pack indexes from disk into this instance's index (packs gone from disk are dropped): one read,
-   * which also becomes the index when none was loaded yet.
+   * Brings this instance's pack index up to date with the disk: reads the indexes of packs it has not seen (and
+   * retries unreadable ones), drops packs that are gone. One `readdir` when nothing changed, so a read that misses
+   * costs O(new packs), not O(all packs).
    */
-  private async refreshPacks(): Promise<Map<string, PackLocation>> {
-    const fresh = await this.readPackIndexes();
-    const located = this.packs.loaded() ? await this.packs.get() : this.packs.set(fresh);
-    const present = new Set([...fresh.values()].map((at) => at.path));
-    for (const [hash, at] of located) if (!present.has(at.path)) located.delete(hash);
-    for (const [hash, at] of fresh) if (!located.has(hash)) located.set(hash, at);
-    return located;
+  private refreshPacks(): Promise<Map<string, PackLocation>> {
+    if (!this.packs.loaded()) return this.packs.get();
+    this.refreshing ??= this.syncPacksWithDisk().finally(() => {
+      this.refreshing = null;
+    });
+    return this.refreshing;
+  }
+
+  private async syncPacksWithDisk(): Promise<Map<string, PackLocation>> {
+    const located = await this.packs.get();
+    // Only packs known before the listing can be gone: one this instance writes meanwhile is missing from it.
+    const before = new Set(this.knownPacks);
+    const onDisk = new Set(await this.packNamesOnDisk());
+    const gone = new Set([...before].filter((path) => !onDisk.has(path)));
+    for (const [hash, at] of located) if (gone.has(at.path)) located.delete(hash);
+    for (const path of gone) this.knownPacks.delete(path);
+    for (const path of this.unreadable.keys()) if (!onDisk.has(path)) this.unreadable.delete(path);
+    return this.loadPackIndexes(
+      [...onDisk].filter((path) => !this.knownPacks.has(path)),
+      located,
+    );
+  }
+
+  /** The pack files in `packs/` (temp files of packs being written are not packs yet), sorted. */
+  private async packNamesOnDisk(): Promise<string[]> {
+    return (await readdirOrEmpty(this.packsDir))
+      .filter((name) => name.endsWith(PACK_SUFFIX) && !name.startsWith(TEMP_PREFIX))
+      .sort()
+      .map((name) => join(this.packsDir, name));
   }
 
   /**
-   * Reads every pack's index from disk (`PACK_INDEX_READS` at a time); a pack that cannot be read is noted, not
-   * fatal. The notes are this read's: a pack that reads again, or is gone, is no longer listed as unreadable.
+   * Reads the indexes of `paths` (`PACK_INDEX_READS` at a time) into `located`; an object already located keeps its
+   * place. A pack that cannot be read is noted (`unreadablePacks`), not fatal, and is tried again at the next
+   * refresh; one that reads is no longer noted.
    */
-  private async readPackIndexes(): Promise<Map<string, PackLocation>> {
-    const names = (await readdirOrEmpty(this.packsDir)).filter((name) => name.endsWith(PACK_SUFFIX) && !name.startsWith(TEMP_PREFIX)).sort();
-    const unreadable = new Map<string, string>();
+  private async loadPackIndexes(paths: readonly string[], located: Map<string, PackLocation>): Promise<Map<string, PackLocation>> {
     const indexes = await pMap(
-      names,
-      async (name) => {
-        const path = join(this.packsDir, name);
+      paths,
+      async (path) => {
+        this.indexReads += 1;
         try {
-          return { path, objects: await readPackIndex(path) };
+          const objects = await readPackIndex(path);
+          this.unreadable.delete(path);
+          return { path, objects };
         } catch (error) {
-          unreadable.set(path, (error as Error).message);
+          this.unreadable.set(path, (error as Error).message);
           return { path, objects: [] };
         }
       },
       { concurrency: PACK_INDEX_READS },
     );
-    this.unreadable.clear();
-    for (const [path, reason] of unreadable) this.unreadable.set(path, reason);
-    const located = new Map<string, PackLocation>();
     for (const { path, objects } of indexes) {
+      if (!this.unreadable.has(path)) this.knownPacks.add(path);
       for (const o of objects) if (!located.has(o.hash)) located.set(o.hash, { path, offset: o.offset, length: o.length });
     }
     return located;
@@ -575,10 +613,5 @@ class Once<T> {
 
   loaded(): boolean {
     return this.value !== null;
-  }
-
-  set(value: T): T {
-    this.value = Promise.resolve(value);
-    return value;
   }
 }

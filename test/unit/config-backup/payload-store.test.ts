@@ -287,6 +287,29 @@ describe('PayloadStore with packs (backup runs)', () => {
     expect(await reader.verify(dropped!.hash, keyring)).toEqual({ ok: false, hash: dropped!.hash, reason: 'missing' });
   });
 
+  it('a read that misses re-reads only the packs the reader has not seen, so missing objects do not cost O(packs) each', async () => {
+    const reader = new PayloadStore(join(dir.path, 'store'));
+    const writer = new PayloadStore(reader.dir, { packed: true });
+    const daily = Array.from({ length: 20 }, (_, i) => seal(`day ${i}`));
+    for (const o of daily) {
+      await writer.put(o.hash, o.envelope);
+      await writer.flush();
+    }
+    expect(await reader.list()).toHaveLength(20);
+    expect(reader.packIndexReads()).toBe(20);
+    // A damaged store: many objects the rows name are gone. Each miss looks at the disk again, but reads no index.
+    for (let i = 0; i < 50; i++) expect(await reader.verify(seal(`gone ${i}`).hash, keyring)).toMatchObject({ ok: false, reason: 'missing' });
+    expect(reader.packIndexReads()).toBe(20);
+    // A pack written meanwhile by another instance is read once, when a read misses.
+    const late = seal('late');
+    await writer.put(late.hash, late.envelope);
+    await writer.flush();
+    expect((await loadPayload(reader, keyring, late.hash)).equals(late.plaintext)).toBe(true);
+    expect(reader.packIndexReads()).toBe(21);
+    expect(await reader.list()).toHaveLength(21);
+    expect(reader.packIndexReads()).toBe(21);
+  });
+
   it('verify reports a damaged packed object alone, and a pack whose index is unreadable', async () => {
     const packed = new PayloadStore(join(dir.path, 'store'), { packed: true });
     const [good, bad] = ['good', 'bad'].map(seal);
