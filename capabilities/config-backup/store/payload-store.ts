@@ -220,7 +220,8 @@ export class PayloadStore {
 
   /** All stored hashes (loose and packed), sorted. Temp files and foreign names are ignored. */
   async list(): Promise<string[]> {
-    // Read from disk every time, like the fan-out directories below: a listing sees what other processes wrote.
+    // Looks at the disk every time, like the fan-out directories below: a listing sees packs other processes wrote or
+    // removed (a pack it has already read is not read again: packs never change once written).
     const hashes = new Set<string>((await this.refreshPacks()).keys());
     for (const fanout of await readdirOrEmpty(this.objectsDir)) {
       if (!FANOUT_PATTERN.test(fanout)) continue;
