@@ -38,29 +38,39 @@ export interface ResticTiming {
 
 const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
 
-function resticVersion(binary: string): string | null {
+/** The first line a command prints for `args` (its version), or null when it is missing or fails. */
+function versionOf(binary: string, args: readonly string[]): string | null {
   try {
-    return execFileSync(binary, ['version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return execFileSync(binary, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
   } catch {
     return null;
   }
 }
 
+const resticVersion = (binary: string) => versionOf(binary, ['version']);
+
 /**
  * Finds `restic` (RESTIC_BINARY or PATH); when it is missing and this is root on Debian, installs Debian's package
- * with apt-get (idempotent: apt-get does nothing when it is already there). Otherwise says how to install it.
+ * with apt-get (idempotent: apt-get does nothing when it is already there), reading the package lists first when
+ * the install fails without them (a fresh machine). Otherwise says how to install it.
  */
 export function ensureRestic(): ResticInfo {
   const binary = process.env.RESTIC_BINARY ?? 'restic';
   const found = resticVersion(binary);
   if (found) return { binary, version: found, installed: 'found' };
   const isRoot = process.getuid?.() === 0;
-  if (!process.env.RESTIC_BINARY && isRoot && resticVersion('apt-get') !== null) {
+  // `apt-get --version`: apt-get has no `version` command, so probing it like restic found no apt-get at all.
+  if (!process.env.RESTIC_BINARY && isRoot && versionOf('apt-get', ['--version']) !== null) {
     log("restic is missing: installing Debian's package (apt-get install -y restic)");
-    execFileSync('apt-get', ['install', '-y', '-qq', 'restic'], {
-      stdio: ['ignore', 'ignore', 'inherit'],
-      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-    });
+    const apt = (...args: string[]) =>
+      execFileSync('apt-get', args, { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    try {
+      apt('install', '-y', '-qq', 'restic');
+    } catch {
+      log('apt-get install failed: reading the package lists (apt-get update), then trying again');
+      apt('update', '-qq');
+      apt('install', '-y', '-qq', 'restic');
+    }
     const installed = resticVersion(binary);
     if (installed) return { binary, version: installed, installed: 'apt-get' };
   }

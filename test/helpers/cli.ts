@@ -6,6 +6,13 @@ export interface CliRun {
   code: number;
   stdout: string;
   stderr: string;
+  /** The signal that ended the process (a crash or the timeout), when it did not exit by itself; its code is then 1. */
+  signal: NodeJS.Signals | null;
+}
+
+/** What to show when a run's exit code is not the expected one: its signal and the end of its stderr. */
+export function cliFailure(run: CliRun): string {
+  return `exit ${run.code}${run.signal ? ` (killed by ${run.signal})` : ''}; stderr: ${run.stderr.slice(-2000) || '(empty)'}`;
 }
 
 const BIN = path.resolve('bin/sentinel.js');
@@ -24,7 +31,7 @@ export function runCli(args: string[], env: Record<string, string | undefined>, 
       { env: { ...process.env, LOG_LEVEL: 'warn', SENTINEL_DATA_DIR: NO_LOCAL_SERVICE, ...env }, timeout: timeoutMs },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-        resolve({ code, stdout, stderr });
+        resolve({ code, stdout, stderr, signal: error?.signal ?? null });
       },
     );
   });

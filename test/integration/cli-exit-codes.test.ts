@@ -2,7 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExitCode } from '../../cli/exit-codes.js';
-import { runCli } from '../helpers/cli.js';
+import { cliFailure, runCli } from '../helpers/cli.js';
 import { createHarness, eventually, type Harness } from '../helpers/harness.js';
 
 // The real `sentinel` executable against the dev server and PostgreSQL: the exit code says how a run ended.
@@ -46,32 +46,32 @@ describe('sentinel exit codes', () => {
   it('backup run --wait: 0 when backed up, 3 when the backup failed', async () => {
     const [ok, failed] = await Promise.all([runCli(['backup', 'run', 'works', '--wait'], env), runCli(['backup', 'run', 'breaks', '--wait', '--json'], env)]);
     expect(ok.stderr).not.toContain('error:');
-    expect(ok.code).toBe(ExitCode.ok);
+    expect(ok.code, cliFailure(ok)).toBe(ExitCode.ok);
     expect(ok.stdout).toContain('backup completed');
     expect(JSON.parse(failed.stdout)).toMatchObject({ decision: 'proceed', backup: { status: 'failed' } });
-    expect(failed.code).toBe(ExitCode.backupFailed);
+    expect(failed.code, cliFailure(failed)).toBe(ExitCode.backupFailed);
     expect(ExitCode.backupFailed).toBe(3);
   });
 
   it('unknown target and unknown option: invalid input (2)', async () => {
     const unknown = await runCli(['backup', 'run', 'nope', '--wait'], env);
-    expect(unknown.code).toBe(ExitCode.invalidInput);
+    expect(unknown.code, cliFailure(unknown)).toBe(ExitCode.invalidInput);
     expect(unknown.stderr.trim()).toBe('error: unknown target "nope"; configured targets: works, breaks, gated, to-reject');
     const badOption = await runCli(['backup', 'run', 'works', '--bogus'], env);
-    expect(badOption.code).toBe(ExitCode.invalidInput);
+    expect(badOption.code, cliFailure(badOption)).toBe(ExitCode.invalidInput);
     expect(badOption.stderr).toContain("error: unknown option '--bogus'");
     const badTimeout = await runCli(['backup', 'run', 'works', '--wait-timeout', 'soon'], env);
-    expect(badTimeout.code).toBe(ExitCode.invalidInput);
+    expect(badTimeout.code, cliFailure(badTimeout)).toBe(ExitCode.invalidInput);
     expect(badTimeout.stderr).toContain('must be a duration such as 30s');
     const badLogFormat = await runCli(['--log-format', 'xml', 'config', 'list'], env);
-    expect(badLogFormat.code).toBe(ExitCode.invalidInput);
+    expect(badLogFormat.code, cliFailure(badLogFormat)).toBe(ExitCode.invalidInput);
     expect(badLogFormat.stderr.trim()).toBe('error: --log-format must be "text" or "json" (got "xml")');
   });
 
   it('a high-risk manual run: --wait-timeout 2s gives up with 6 and says what it waited for', async () => {
     const started = Date.now();
     const run = await runCli(['backup', 'run', 'gated', '--threshold', '0.000001', '--wait', '--wait-timeout', '2s'], env);
-    expect(run.code).toBe(ExitCode.stillRunning);
+    expect(run.code, cliFailure(run)).toBe(ExitCode.stillRunning);
     expect(Date.now() - started).toBeLessThan(60_000);
     const workflowId = /^(pre-backup\/gated\/\S+): still running/.exec(run.stdout)?.[1];
     expect(workflowId, run.stdout).toBeTruthy();
@@ -79,7 +79,7 @@ describe('sentinel exit codes', () => {
     expect(run.stderr).toContain(`waiting for pre-backup workflow ${workflowId}: `); // its phase when last asked
     // The run goes on; the status shows why it is held.
     const status = await runCli(['backup', 'status', workflowId!], env);
-    expect(status.code).toBe(ExitCode.ok);
+    expect(status.code, cliFailure(status)).toBe(ExitCode.ok);
     expect(status.stdout).toContain('risk factors:');
     expect(status.stdout).toContain('recommended actions:');
     expect(status.stdout).toContain(`awaiting a decision: sentinel backup approve|reject ${workflowId}`);
@@ -101,16 +101,16 @@ describe('sentinel exit codes', () => {
       500,
     );
     const rejected = await runCli(['backup', 'reject', workflowId, '--by', 'carol', '--reason', 'month-end freeze'], env);
-    expect(rejected.code).toBe(ExitCode.ok);
+    expect(rejected.code, cliFailure(rejected)).toBe(ExitCode.ok);
     const waited = await waiting;
-    expect(waited.code).toBe(ExitCode.notBackedUp);
+    expect(waited.code, cliFailure(waited)).toBe(ExitCode.notBackedUp);
     expect(waited.stdout).toContain('rejected by carol: month-end freeze');
     const status = await runCli(['backup', 'status', workflowId], env);
     expect(status.stdout).toContain('rejected by carol: month-end freeze');
     expect(status.stdout).toContain('risk factors:');
 
     const timedOut = await runCli(['backup', 'run', 'gated', '--threshold', '0.000001', '--approval-timeout', '1', '--wait'], env);
-    expect(timedOut.code).toBe(ExitCode.notBackedUp);
+    expect(timedOut.code, cliFailure(timedOut)).toBe(ExitCode.notBackedUp);
     expect(timedOut.stdout).toContain('skipped: no decision within 1 s');
   });
 
@@ -121,17 +121,17 @@ describe('sentinel exit codes', () => {
     await writeFile(path.join(etc, 'broken.conf'), Buffer.from([0x61, 0x00, 0x62]));
     process.env.CONFIG_FILES_TO_BACKUP = ['app.yaml', 'nginx.conf', 'broken.conf'].map((f) => path.join(etc, f)).join(',');
     const partial = await runCli(['config', 'backup', '--wait'], env);
-    expect(partial.code).toBe(ExitCode.partialFailure);
+    expect(partial.code, cliFailure(partial)).toBe(ExitCode.partialFailure);
     expect(partial.stdout).toContain('2 backed up, 0 unchanged, 1 failed');
     expect(partial.stderr).toContain(`error: 1 item(s) failed: ${path.join(etc, 'broken.conf')}`);
 
     process.env.CONFIG_FILES_TO_BACKUP = path.join(etc, 'broken.conf');
     const total = await runCli(['config', 'backup', '--wait'], env);
-    expect(total.code).toBe(ExitCode.backupFailed);
+    expect(total.code, cliFailure(total)).toBe(ExitCode.backupFailed);
 
     process.env.CONFIG_FILES_TO_BACKUP = path.join(etc, 'app.yaml');
     const fine = await runCli(['config', 'backup', '--wait'], env);
     expect(fine.stderr).not.toContain('error:');
-    expect(fine.code).toBe(ExitCode.ok);
+    expect(fine.code, cliFailure(fine)).toBe(ExitCode.ok);
   });
 });

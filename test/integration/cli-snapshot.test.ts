@@ -26,7 +26,8 @@ function runLauncher(args: string[], extraEnv: Record<string, string | undefined
       launcher,
       args,
       { env: { ...process.env, LOG_LEVEL: 'warn', SENTINEL_DATA_DIR: NO_LOCAL_SERVICE, ...env, ...extraEnv }, timeout: 120_000 },
-      (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
+      (error, stdout, stderr) =>
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr, signal: error?.signal ?? null }),
     );
   });
 }
