@@ -58,14 +58,14 @@ describe('the CLI start-up snapshot', () => {
       expect((await stat(path.join('dist', 'cli-snapshot', file))).size).toBeGreaterThan(0);
     const probe = { SENTINEL_SNAPSHOT_PROBE: '1' };
     const restored = await runLauncher(['backup', 'status', 'no-such-run', '--json'], probe);
-    expect(restored).toEqual({ code: 0, stdout: '', stderr: '' });
+    expect(restored).toEqual({ code: 0, stdout: '', stderr: '', signal: null });
     // Without the snapshot the probe variable means nothing: the command runs (so the check above can fail).
     const plain = await runLauncher(['backup', 'status', 'no-such-run', '--json'], { ...probe, SENTINEL_SNAPSHOT: 'off' });
-    expect(plain).toEqual({ code: 2, stdout: '', stderr: 'error: no workflow with ID "no-such-run"\n' });
+    expect(plain).toEqual({ code: 2, stdout: '', stderr: 'error: no workflow with ID "no-such-run"\n', signal: null });
     // V8 refuses a snapshot under other V8 settings (node then fails to start): with NODE_OPTIONS set the command runs
     // without it.
     const withNodeOptions = await runLauncher(['backup', 'status', 'no-such-run', '--json'], { ...probe, NODE_OPTIONS: '--max-old-space-size=4096' });
-    expect(withNodeOptions).toEqual({ code: 2, stdout: '', stderr: 'error: no workflow with ID "no-such-run"\n' });
+    expect(withNodeOptions).toEqual({ code: 2, stdout: '', stderr: 'error: no workflow with ID "no-such-run"\n', signal: null });
   });
 
   it('compiles the client library bundled beside it from its code cache, and from its source when V8 rejects the cache', async () => {
@@ -153,9 +153,9 @@ describe('the CLI start-up snapshot', () => {
 
     // The real identity: the copy starts from the snapshot (so the copy itself is sound).
     await copyFile(path.resolve('dist/cli-snapshot/node-identity'), identity);
-    expect(await runLauncher(args, probe, launcher)).toEqual({ code: 0, stdout: '', stderr: '' });
+    expect(await runLauncher(args, probe, launcher)).toEqual({ code: 0, stdout: '', stderr: '', signal: null });
     // Another node's: it starts without the snapshot, and the command runs.
     await writeFile(identity, `${(await readFile(identity, 'utf8')).trim()}0\n`);
-    expect(await runLauncher(args, probe, launcher)).toEqual({ code: 2, stdout: '', stderr: 'error: no workflow with ID "no-such-run"\n' });
+    expect(await runLauncher(args, probe, launcher)).toEqual({ code: 2, stdout: '', stderr: 'error: no workflow with ID "no-such-run"\n', signal: null });
   });
 });
