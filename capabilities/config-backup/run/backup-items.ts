@@ -117,6 +117,16 @@ async function alreadyDone(options: StepOptions, type: ConfigItemType): Promise<
   );
 }
 
+/** An item's view columns: those of its new view, or, when none was built, of the previous item whose view it reuses. */
+function viewColumns(
+  view: SerializedView | null,
+  reused: (PreviousItem & { viewHash: string }) | null,
+): { viewHash: string; secretCount: number | null; warningCount: number | null } {
+  if (view) return { viewHash: view.hash, secretCount: view.secretCount, warningCount: view.warningCount };
+  if (!reused) throw new Error('no view was built and none is reused');
+  return { viewHash: reused.viewHash, secretCount: reused.secretCount, warningCount: reused.warningCount };
+}
+
 /** Whether the previous snapshot's view can be reused for identical content (same marker key and redaction). */
 function viewReusable(
   previous: PreviousItem | undefined,
@@ -162,9 +172,7 @@ async function storeDataItem(
       contentHash,
       keyId: services.keyring.activeKeyId,
       sizeBytes: payload.length,
-      viewHash: reuse ? previous.viewHash : view!.hash,
-      secretCount: reuse ? previous.secretCount : view!.secretCount,
-      warningCount: reuse ? previous.warningCount : view!.warningCount,
+      ...viewColumns(view, reuse ? previous : null),
       payloadWritten: put.written,
       payloadBytesWritten: put.bytesWritten,
     },
@@ -355,11 +363,12 @@ export async function backupOneFile(path: string, services: RunServices, previou
       },
     };
   }
+  const reusable = previous && viewReusable(previous, previous.contentHash, format, services) ? previous : null;
   const request: StageFileRequest = {
     path,
     format,
     storedHash: previous && (await services.store.has(previous.contentHash)) ? previous.contentHash : null,
-    reuseViewForHash: previous && viewReusable(previous, previous.contentHash, format, services) ? previous.contentHash : null,
+    reuseViewForHash: reusable?.contentHash ?? null,
   };
   // A parse thread that died leaves the file to this thread rather than failing it.
   const staged = (pool && (await pool.stageFile(request).catch(() => null))) || (await stageFileHere(request, keyring, services.redactor));
@@ -372,7 +381,6 @@ export async function backupOneFile(path: string, services: RunServices, previou
     const code = (error as NodeJS.ErrnoException).code;
     return failed('store-error', `${path}: storing the payload failed (${code ?? (error as Error).name})`);
   }
-  const reuse = viewReusable(previous, contentHash, format, services);
   const sameContent = previous?.contentHash === contentHash;
   const sameAttributes = sameContent && previous.metadataEnvelope !== null && sameMetadata(services, path, previous.metadataEnvelope, metadata);
   // An unchanged file keeps its sealed attributes: the new envelope is dropped.
@@ -389,9 +397,8 @@ export async function backupOneFile(path: string, services: RunServices, previou
       sizeBytes: metadata.size,
       metadataEnvelope,
       changeToken,
-      viewHash: reuse ? previous.viewHash : view!.hash,
-      secretCount: reuse ? previous.secretCount : view!.secretCount,
-      warningCount: reuse ? previous.warningCount : view!.warningCount,
+      // The thread leaves the view out exactly when the content hashed to `reuseViewForHash`.
+      ...viewColumns(view, reusable),
       payloadWritten: put.written,
       payloadBytesWritten: put.bytesWritten,
     },

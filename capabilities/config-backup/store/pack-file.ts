@@ -69,12 +69,7 @@ export async function readPackIndex(path: string): Promise<PackedObject[]> {
 
 /** `length` bytes at `offset` of a pack. */
 export async function readPackedObject(path: string, offset: number, length: number): Promise<Buffer> {
-  const handle = await open(path, 'r');
-  try {
-    return await readExactly(handle, offset, length);
-  } finally {
-    await handle.close();
-  }
+  return (await readPackedObjects(path, [{ offset, length }]))[0]!;
 }
 
 /** The envelopes at `objects` of one pack, in order, through one open descriptor (repacking reads hundreds). */
