@@ -1,4 +1,4 @@
-// Thread entry used by platform/worker-threads.ts when the code runs as TypeScript (tsx, vitest; never in the compiled dist/): Node 20 does not apply
+// Entry shim of platform/worker-threads.ts when the code runs as TypeScript (tsx, vitest; never in the compiled dist/), for threads and helper processes: Node 20 does not apply
 // `--import` loaders to a worker's entry module, so this plain-JS entry registers tsx (resolved from this file,
 // whatever the working directory), takes the real entry's URL out of argv and imports it.
 import { register } from 'tsx/esm/api';

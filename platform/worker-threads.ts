@@ -1,5 +1,6 @@
 /**
- * The one way this project starts worker threads (forest trees, the training thread, the config parse pool).
+ * The one way this project starts its own Node entries: worker threads (forest trees, the training thread, the config
+ * parse pool) and helper processes (the backups' spawn helper).
  *
  * Compiled (`npm run build`, dist/: the worker, the CLI, `npm start`, the Docker image), the `.js` entry is started
  * directly. Run as TypeScript (tsx, vitest), Node 20 does not apply `--import` loaders to a worker's entry module: a
@@ -8,6 +9,8 @@
  * empty execArgv unless the caller passes one, so the parent's flags (tsx's preflight and loader) are not
  * re-applied on top of the shim.
  */
+import { fork, type ChildProcess, type ForkOptions } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 
 /** Marks the entry's URL in the shim's argv (removed again before the entry runs). */
@@ -25,4 +28,16 @@ export function startThread(entry: URL, options: Omit<WorkerOptions, 'eval'> = {
   if (!RUNNING_AS_TYPESCRIPT) return new Worker(entry, withDefaults);
   const source = new URL(entry.href.replace(/\.js$/, '.ts'));
   return new Worker(TSX_SHIM, { ...withDefaults, argv: [...(options.argv ?? []), THREAD_ENTRY_ARG, source.href] });
+}
+
+/**
+ * Starts `entry` (as for startThread) as a Node child process with an IPC channel (`process.send` in the entry).
+ * Its execArgv is empty unless given, so the parent's flags (a profiler, an inspector, tsx's loader) are not
+ * inherited; as TypeScript it starts through the same shim as a thread.
+ */
+export function startNodeProcess(entry: URL, options: ForkOptions = {}): ChildProcess {
+  const withDefaults: ForkOptions = { execArgv: [], ...options };
+  if (!RUNNING_AS_TYPESCRIPT) return fork(fileURLToPath(entry), [], withDefaults);
+  const source = new URL(entry.href.replace(/\.js$/, '.ts'));
+  return fork(fileURLToPath(TSX_SHIM), [THREAD_ENTRY_ARG, source.href], withDefaults);
 }

@@ -1,6 +1,6 @@
-import type { Worker } from 'node:worker_threads';
+import type { ChildProcess } from 'node:child_process';
 import { Context } from '@temporalio/activity';
-import { startThread } from '../../platform/worker-threads.js';
+import { startNodeProcess } from '../../platform/worker-threads.js';
 import { forgetAttempt, recordAttempt } from './attempts.js';
 import type { SpawnMessage, SpawnRequest } from './spawn-protocol.js';
 
@@ -39,8 +39,9 @@ export interface RunProcessOptions {
  * Runs a child process in a process group of its own (`detached`, so the whole group, a shell's children too, can
  * be killed) while heartbeating, so Temporal notices a dead worker within the heartbeat timeout, and kills the
  * group on timeout, when the activity is cancelled, and when this process exits. SIGKILL of the worker runs none of
- * that: the group record (`attempt`) lets the next attempt stop it. The spawn itself happens on the spawn thread
- * (spawn-thread.ts), so its synchronous fork and exec do not hold this event loop.
+ * that: the group record (`attempt`) lets the next attempt stop it. The spawn itself happens in the spawn helper
+ * process (spawn-helper.ts): its synchronous fork and exec neither hold this event loop nor copy this (large)
+ * process's page tables.
  */
 export function runProcess(command: string, args: string[], options: RunProcessOptions): Promise<ProcessOutcome> {
   const context = activityContext();
@@ -65,7 +66,7 @@ export function runProcess(command: string, args: string[], options: RunProcessO
       killGroup();
     }, options.timeoutMs);
     context?.cancelled.catch(() => killGroup());
-    spawnOffThread(
+    spawnViaHelper(
       { command, args, env: options.env ?? process.env, shell: options.shell ?? false },
       (pid) => {
         pgid = pid;
@@ -93,49 +94,89 @@ export function runProcess(command: string, args: string[], options: RunProcessO
 }
 
 type Closed = { exitCode: number | null; signal: NodeJS.Signals | null; outputTail: string; spawnError?: NodeJS.ErrnoException };
+type Waiting = { onSpawned: (pid: number | undefined) => void; onClose: (c: Closed) => void };
 
-/** The one spawn thread of this process, started on first use; it does not keep the process alive while idle. */
-let spawnThread: { thread: Worker; pending: Map<number, { onSpawned: (pid: number | undefined) => void; onClose: (c: Closed) => void }> } | undefined;
+/**
+ * The one spawn helper of this process, started on first use (a new one after it dies); it does not keep this
+ * process alive while idle.
+ */
+let spawnHelper: { helper: ChildProcess; pending: Map<number, Waiting> } | undefined;
 let nextId = 1;
 
-function spawnOffThread(request: Omit<SpawnRequest, 'id'>, onSpawned: (pid: number | undefined) => void, onClose: (closed: Closed) => void): void {
-  if (!spawnThread) {
-    const thread = startThread(new URL('./spawn-thread.js', import.meta.url));
-    const pending = new Map<number, { onSpawned: (pid: number | undefined) => void; onClose: (c: Closed) => void }>();
-    const current = { thread, pending };
-    spawnThread = current;
-    thread.on('message', (message: SpawnMessage) => {
-      const waiting = pending.get(message.id);
-      if (!waiting) return;
-      if (message.type === 'spawned') {
-        waiting.onSpawned(message.pid);
-        return;
-      }
-      pending.delete(message.id);
-      if (pending.size === 0) thread.unref();
-      const spawnError = message.spawnError ? Object.assign(new Error(message.spawnError.message), { code: message.spawnError.code }) : undefined;
-      waiting.onClose({ exitCode: message.exitCode, signal: message.signal, outputTail: message.outputTail, ...(spawnError ? { spawnError } : {}) });
-    });
-    // A thread that fails (it should not) fails the runs it holds, with the group killed; the next run starts a new one.
-    const fail = (error: Error) => {
-      if (spawnThread === current) spawnThread = undefined;
-      for (const [id, waiting] of pending) {
-        pending.delete(id);
-        waiting.onClose({
-          exitCode: null,
-          signal: null,
-          outputTail: '',
-          spawnError: Object.assign(new Error(`spawn thread stopped: ${error.message}`), { code: 'ESPAWNTHREAD' }),
-        });
-      }
-    };
-    thread.on('error', fail);
-    thread.on('exit', (code) => fail(new Error(`exit code ${code}`)));
+/** Keeps this process alive while a spawn is in flight (as a child process would), and not while idle. */
+function holdOpen(helper: ChildProcess, hold: boolean): void {
+  const channel = helper.channel as { ref(): void; unref(): void } | null | undefined;
+  if (hold) {
+    helper.ref();
+    channel?.ref();
+  } else {
+    helper.unref();
+    channel?.unref();
   }
+}
+
+function startSpawnHelper(): { helper: ChildProcess; pending: Map<number, Waiting> } {
+  const helper = startNodeProcess(new URL('./spawn-helper.js', import.meta.url), { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const pending = new Map<number, Waiting>();
+  const current = { helper, pending };
+  helper.on('message', (message: SpawnMessage) => {
+    const waiting = pending.get(message.id);
+    if (!waiting) return;
+    if (message.type === 'spawned') {
+      waiting.onSpawned(message.pid);
+      return;
+    }
+    pending.delete(message.id);
+    if (pending.size === 0) holdOpen(helper, false);
+    const spawnError = message.spawnError ? Object.assign(new Error(message.spawnError.message), { code: message.spawnError.code }) : undefined;
+    waiting.onClose({ exitCode: message.exitCode, signal: message.signal, outputTail: message.outputTail, ...(spawnError ? { spawnError } : {}) });
+  });
+  // A helper that fails (killed, or it could not start) fails the runs it holds, with their groups killed by
+  // runProcess; the next run starts a new helper.
+  let failed = false;
+  const fail = (reason: string) => {
+    if (failed) return;
+    failed = true;
+    if (spawnHelper === current) spawnHelper = undefined;
+    for (const [id, waiting] of pending) {
+      pending.delete(id);
+      waiting.onClose({
+        exitCode: null,
+        signal: null,
+        outputTail: '',
+        spawnError: Object.assign(new Error(`spawn helper stopped: ${reason}`), { code: 'ESPAWNHELPER' }),
+      });
+    }
+    holdOpen(helper, false);
+  };
+  helper.on('error', (error) => fail(error.message));
+  helper.on('exit', (code, signal) => fail(signal ? `signal ${signal}` : `exit code ${code}`));
+  return current;
+}
+
+/** The spawn helper's pid while one runs (benchmarks count its CPU with the worker's). */
+export function spawnHelperPid(): number | undefined {
+  return spawnHelper?.helper.pid;
+}
+
+function spawnViaHelper(request: Omit<SpawnRequest, 'id'>, onSpawned: (pid: number | undefined) => void, onClose: (closed: Closed) => void): void {
+  spawnHelper ??= startSpawnHelper();
+  const { helper, pending } = spawnHelper;
   const id = nextId++;
-  spawnThread.pending.set(id, { onSpawned, onClose });
-  spawnThread.thread.ref(); // a spawn in flight keeps the process alive, like a child process does
-  spawnThread.thread.postMessage({ id, ...request } satisfies SpawnRequest);
+  pending.set(id, { onSpawned, onClose });
+  holdOpen(helper, true);
+  helper.send({ id, ...request } satisfies SpawnRequest, (error) => {
+    if (!error || !pending.has(id)) return;
+    // Not delivered (the helper is exiting): this run fails alone; the exit handler fails the rest.
+    pending.delete(id);
+    if (pending.size === 0) holdOpen(helper, false);
+    onClose({
+      exitCode: null,
+      signal: null,
+      outputTail: '',
+      spawnError: Object.assign(new Error(`spawn helper unreachable: ${error.message}`), { code: 'ESPAWNHELPER' }),
+    });
+  });
 }
 
 function activityContext(): Context | undefined {

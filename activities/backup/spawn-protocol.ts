@@ -1,4 +1,4 @@
-/** Messages between process.ts and its spawn thread (spawn-thread.ts). */
+/** Messages between process.ts and its spawn helper process (spawn-helper.ts), over the IPC channel. */
 export const TAIL_BYTES = 4096;
 
 export interface SpawnRequest {

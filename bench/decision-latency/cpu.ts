@@ -1,6 +1,10 @@
+import { spawnHelperPid } from '../../activities/backup/process.js';
 import { procCpuSeconds } from '../shared/proc.js';
 
-/** CPU seconds used so far by this process (all threads: client, worker, workflow thread) and by the dev server. */
+/**
+ * CPU seconds used so far by this process (all threads: client, worker, workflow thread) with the worker's spawn
+ * helper process (which forks the backups' children: that CPU is the worker's), and by the dev server.
+ */
 export interface CpuSnapshot {
   wallMs: number;
   benchProcessSeconds: number;
@@ -9,7 +13,7 @@ export interface CpuSnapshot {
 
 export interface CpuUse {
   wallSeconds: number;
-  /** Worker and client together; the client's share is small next to the worker's. */
+  /** Worker (with its spawn helper) and client together; the client's share is small next to the worker's. */
   benchProcessSeconds: number;
   devServerSeconds: number | undefined;
   /** Average busy cores over the phase; 2 means both cores of a 2-core machine were fully used. */
@@ -21,7 +25,7 @@ export function cpuSnapshot(devServerPid: number | undefined): CpuSnapshot {
   const usage = process.cpuUsage();
   return {
     wallMs: performance.now(),
-    benchProcessSeconds: (usage.user + usage.system) / 1e6,
+    benchProcessSeconds: (usage.user + usage.system) / 1e6 + spawnHelperSeconds(),
     devServerSeconds: devServerPid ? procCpuSeconds(devServerPid) : undefined,
   };
 }
@@ -52,4 +56,10 @@ export function sumCpu(uses: readonly CpuUse[]): CpuUse {
     uses.reduce((t, u) => t + u.benchProcessSeconds, 0),
     server,
   );
+}
+
+/** The spawn helper's CPU so far (0 before it starts). */
+function spawnHelperSeconds(): number {
+  const pid = spawnHelperPid();
+  return pid === undefined ? 0 : (procCpuSeconds(pid) ?? 0);
 }

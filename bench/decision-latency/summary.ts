@@ -60,7 +60,7 @@ export interface BenchSummary {
   ratios: FloorRatios;
   /** Per kind and throughput batch: CPU ms per run, the worker's event-loop delay and activity times (profiling). */
   profile: Record<'gate' | 'noop' | 'twoLocalActivities', KindProfile> & { gateShape?: KindProfile };
-  /** The cost of spawning the backup's `true` on this worker, on the event loop and on the spawn thread. */
+  /** The cost of spawning the backup's `true` on this worker, on the event loop and through the spawn helper. */
   spawnProbe?: SpawnProbe;
   /** The SDK's per-call vm watchdog (isolateExecutionTimeout) on this process: µs per call with and without it. */
   watchdogProbe?: WatchdogProbe;
@@ -350,7 +350,7 @@ function floorTables(s: BenchSummary): string[] {
     '',
     ...(s.spawnProbe
       ? [
-          `Spawning \`true\` on this worker (RSS ${s.spawnProbe.rssMiB} MiB, ${s.spawnProbe.runs} runs): child_process.spawn blocks the event loop p50 ${s.spawnProbe.mainThreadSpawnSyncMs.p50} ms, p99 ${s.spawnProbe.mainThreadSpawnSyncMs.p99} ms (loop delay max ${s.spawnProbe.mainThreadLoopDelayMs.max} ms); runProcess via the spawn thread p50 ${s.spawnProbe.runProcessMs.p50} ms start → close, loop delay max ${s.spawnProbe.runProcessLoopDelayMs.max} ms`,
+          `Spawning \`true\` on this worker (RSS ${s.spawnProbe.rssMiB} MiB, ${s.spawnProbe.runs} runs): child_process.spawn blocks the event loop p50 ${s.spawnProbe.mainThreadSpawnSyncMs.p50} ms, p99 ${s.spawnProbe.mainThreadSpawnSyncMs.p99} ms (loop delay max ${s.spawnProbe.mainThreadLoopDelayMs.max} ms; CPU ${s.spawnProbe.mainThreadSpawnCpuMs ?? '-'} ms per spawn); runProcess via the spawn helper p50 ${s.spawnProbe.runProcessMs.p50} ms start → close, loop delay max ${s.spawnProbe.runProcessLoopDelayMs.max} ms, CPU (worker and helper) ${s.spawnProbe.runProcessCpuMs ?? '-'} ms per run`,
           '',
         ]
       : []),

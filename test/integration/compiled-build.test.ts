@@ -10,7 +10,8 @@ import { spawnWorkerProcess, type WorkerProcess } from '../helpers/worker-proces
 
 // The compiled build (scripts/build.mjs, dist/) as users and the Docker image run it, with a module hook that fails
 // the process on any TypeScript module or tsx (test/helpers/no-typescript.mjs): the CLI, its assets, the worker with
-// its migrations, its prebuilt workflow bundle and its worker threads (training, trees, config parsing).
+// its migrations, its prebuilt workflow bundle, its worker threads (training, trees, config parsing) and its spawn
+// helper process (backup commands).
 const NO_TYPESCRIPT = path.resolve('test/helpers/no-typescript.mjs');
 const WITHOUT_TYPESCRIPT = { NODE_OPTIONS: `--import ${NO_TYPESCRIPT}` };
 const run = promisify(execFile);
@@ -39,7 +40,11 @@ beforeAll(async () => {
   const url = new URL(inject('databaseAdminUrl'));
   url.pathname = `/${databaseName}`;
   databaseUrl = url.toString();
-  await writeFile(path.join(dir, 'sentinel.yaml'), 'targets:\n  - name: nightly\n    kind: command\n    command: "true"\n');
+  await writeFile(
+    path.join(dir, 'sentinel.yaml'),
+    // spawned-by: the backup command writes the command line of the process that started its shell.
+    `targets:\n  - name: nightly\n    kind: command\n    command: "true"\n  - name: spawned-by\n    kind: command\n    command: "tr '\\\\0' ' ' < /proc/$PPID/cmdline > ${path.join(dir, 'spawned-by.txt')}"\n`,
+  );
   await mkdir(path.join(dir, 'etc'));
   await writeFile(path.join(dir, 'etc', 'app.yaml'), 'db:\n  host: db.internal\n  port: 5432\nworkers: 4\n');
   const taskQueue = `test-compiled-${process.pid}`;
@@ -81,7 +86,7 @@ describe('the compiled build', () => {
     expect(await readFile(file, 'utf8')).toBe(await readFile('sentinel.example.yaml', 'utf8'));
   });
 
-  it('the worker (`sentinel worker`, as in the Docker image) migrates an empty database, loads dist/workflow-bundle.js and runs its threads', async () => {
+  it('the worker (`sentinel worker`, as in the Docker image) migrates an empty database, loads dist/workflow-bundle.js and runs its threads and spawn helper', async () => {
     worker = spawnWorkerProcess({
       name: 'compiled',
       temporalAddress: inject('temporalAddress'),
@@ -120,6 +125,11 @@ describe('the compiled build', () => {
     expect(backedUp.code, backedUp.stderr).toBe(0);
     const items = (JSON.parse(backedUp.stdout) as { items: Array<{ name: string; status: string }> }).items;
     expect(items.find((i) => i.name.endsWith('app.yaml'))?.status).toBe('backed_up');
+    // A backup command starts from the compiled spawn helper process (spawn-helper.js), not from the worker.
+    const backup = await runCli(['backup', 'run', 'spawned-by', '--wait', '--json'], env, 300_000);
+    expect(backup.code, backup.stderr).toBe(0);
+    expect(JSON.parse(backup.stdout)).toMatchObject({ decision: 'proceed', backup: { status: 'completed' } });
+    expect(await readFile(path.join(dir, 'spawned-by.txt'), 'utf8')).toContain(path.resolve('dist/activities/backup/spawn-helper.js'));
     expect(worker.log()).not.toContain('TypeScript loaded at run time');
   }, 600_000);
 });

@@ -1,10 +1,13 @@
 /**
- * runProcess starts children on its spawn thread (activities/backup/spawn-thread.ts) so the synchronous spawn does
- * not hold the worker's event loop: real child processes, outside an activity (no heartbeats).
+ * runProcess starts children from its spawn helper process (activities/backup/spawn-helper.ts), so the synchronous
+ * fork neither holds the worker's event loop nor copies the worker's page tables: real child processes, outside an
+ * activity (no heartbeats).
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runProcess } from '../../../activities/backup/process.js';
 
@@ -66,11 +69,97 @@ describe('runProcess', () => {
     expect(!alive(background) || (await isZombie(background))).toBe(true);
   });
 
-  it('runs several children at once on the one spawn thread', async () => {
+  it('starts children from a small helper process, not from this one', async () => {
+    const outcome = await runProcess('echo "parent=$PPID"', [], { shell: true, timeoutMs: 30_000 });
+    const helper = Number(/parent=(\d+)/.exec(outcome.outputTail)?.[1]);
+    expect(helper).toBeGreaterThan(0);
+    expect(helper).not.toBe(process.pid);
+    expect(await readFile(`/proc/${helper}/cmdline`, 'utf8')).toContain('spawn-helper');
+    // The same helper serves the next run.
+    const again = await runProcess('echo "parent=$PPID"', [], { shell: true, timeoutMs: 30_000 });
+    expect(again.outputTail).toContain(`parent=${helper}`);
+  });
+
+  it('keeps a run going when the helper gets SIGTERM or SIGINT (they reach it with a worker shutting down)', async () => {
+    const parentFile = path.join(dir, 'signalled.parent');
+    const run = runProcess(`echo $PPID > ${parentFile}; sleep 1; exit 7`, [], { shell: true, timeoutMs: 30_000 });
+    const helper = await waitForNumber(parentFile);
+    process.kill(helper, 'SIGTERM');
+    process.kill(helper, 'SIGINT');
+    const outcome = await run;
+    expect(outcome).toMatchObject({ exitCode: 7, signal: null, timedOut: false });
+    expect(outcome.spawnError).toBeUndefined();
+    expect(alive(helper)).toBe(true);
+  });
+
+  it('fails the runs in flight when the helper dies, kills their groups, and starts a new helper for the next run', async () => {
+    const parentFile = path.join(dir, 'killed.parent');
+    const sleeperFile = path.join(dir, 'killed.sleeper');
+    const run = runProcess(`echo $PPID > ${parentFile}; sleep 60 & echo $! > ${sleeperFile}; wait`, [], { shell: true, timeoutMs: 60_000 });
+    const helper = await waitForNumber(parentFile);
+    const sleeper = await waitForNumber(sleeperFile);
+    process.kill(helper, 'SIGKILL');
+    const outcome = await run;
+    expect(outcome.spawnError?.code).toBe('ESPAWNHELPER');
+    expect(outcome.spawnError?.message).toContain('spawn helper stopped: signal SIGKILL');
+    expect(outcome.timedOut).toBe(false);
+    const deadline = Date.now() + 5_000;
+    while (alive(sleeper) && !(await isZombie(sleeper)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(!alive(sleeper) || (await isZombie(sleeper))).toBe(true);
+
+    const next = await runProcess('echo "parent=$PPID"; exit 4', [], { shell: true, timeoutMs: 30_000 });
+    expect(next.exitCode).toBe(4);
+    const newHelper = Number(/parent=(\d+)/.exec(next.outputTail)?.[1]);
+    expect(newHelper).toBeGreaterThan(0);
+    expect(newHelper).not.toBe(helper);
+  });
+
+  it('does not keep its process alive once idle, and the helper exits with it', async () => {
+    const script = path.join(dir, 'idle-exit.mts');
+    const processModule = fileURLToPath(new URL('../../../activities/backup/process.ts', import.meta.url));
+    await writeFile(
+      script,
+      `import { runProcess } from ${JSON.stringify(processModule)};\nconst o = await runProcess('echo "parent=$PPID"', [], { shell: true, timeoutMs: 30_000 });\nconsole.log(o.outputTail);\n`,
+    );
+    const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+    const exitCode = await new Promise<number | null>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new Error(`the process did not exit by itself within 20 s; stderr: ${err}`));
+      }, 20_000);
+      child.on('exit', (code) => {
+        clearTimeout(timer);
+        resolve(code);
+      });
+    });
+    expect(exitCode, err).toBe(0);
+    const helper = Number(/parent=(\d+)/.exec(out)?.[1]);
+    expect(helper, out).toBeGreaterThan(0);
+    const deadline = Date.now() + 5_000;
+    while (alive(helper) && !(await isZombie(helper)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(!alive(helper) || (await isZombie(helper))).toBe(true);
+  });
+
+  it('runs several children at once through the one helper', async () => {
     const outcomes = await Promise.all([1, 2, 3, 4, 5].map((n) => runProcess(`sleep 0.2; exit ${n}`, [], { shell: true, timeoutMs: 30_000 })));
     expect(outcomes.map((o) => o.exitCode)).toEqual([1, 2, 3, 4, 5]);
   });
 });
+
+/** A pid a child wrote to `file`, once it is there. */
+async function waitForNumber(file: string): Promise<number> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const value = Number((await readFile(file, 'utf8').catch(() => '')).trim());
+    if (value > 0) return value;
+    if (Date.now() > deadline) throw new Error(`${file} was not written`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
 
 async function isZombie(pid: number): Promise<boolean> {
   try {

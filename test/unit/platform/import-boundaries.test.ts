@@ -92,7 +92,6 @@ const THREAD_ENTRIES = [
   'activities/models/histogram-thread.ts',
   'activities/models/training-thread.ts',
   'capabilities/config-backup/run/view-worker.ts',
-  'activities/backup/spawn-thread.ts',
 ];
 
 interface ImportRef {
