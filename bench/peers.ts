@@ -10,7 +10,9 @@
  * RandomForestClassifier with sentinel-forest's trees, depth, leaf size and sample cap, HistGradientBoostingClassifier
  * and LightGBM (bench/peers/fit.py). PR-AUC, ROC-AUC and Brier are computed here with the project's metric code for
  * every model. The project's models are calibrated as the training pipeline calibrates them; the peers' probabilities
- * are used as they come (PR-AUC and ROC-AUC do not depend on a monotone calibration; Brier does).
+ * are used as they come (PR-AUC and ROC-AUC do not depend on a monotone calibration; Brier does). On a scenario the
+ * true failure probabilities it drew the outcomes from are scored the same way on the same rows: the attainable
+ * PR-AUC, beside which a gap between two models can be read (a model above it was lucky on this window).
  *
  * Model seeds: on a scenario, changing only a forest's seed moves its 3-seed PR-AUC by as much as the gaps the goals
  * judge (BENCHMARKS.md), so every model fits each scenario data set once per model seed (`--model-seeds`, the same
@@ -161,7 +163,7 @@ interface DataSpec {
   /** Data sets of a group (a scenario's seeds) are summarised together: metrics averaged, times' median. */
   group: string;
   kind: 'scenario' | 'size';
-  runs: () => { runs: readonly BackupRunRecord[]; source: string };
+  runs: () => { runs: readonly BackupRunRecord[]; source: string; trueProbability?: ArrayLike<number> };
   repeats: number;
   modelSeeds: readonly number[];
 }
@@ -182,7 +184,10 @@ if (args.scenarios !== 'none') {
         kind: 'scenario',
         repeats: Number(args['scenario-repeats']),
         modelSeeds,
-        runs: () => ({ runs: s.generate({ seed }).runs, source: `scenario ${s.name}, seed ${seed}, default size` }),
+        runs: () => {
+          const generated = s.generate({ seed });
+          return { runs: generated.runs, trueProbability: generated.trueProbability, source: `scenario ${s.name}, seed ${seed}, default size` };
+        },
       });
     }
   }
@@ -226,8 +231,8 @@ const results: DataResult[] = [];
 try {
   for (const spec of specs) {
     const prefix = path.join(work, spec.name);
-    const { runs, source } = spec.runs();
-    const meta = writeDataset(prefix, spec.name, source, runs);
+    const { runs, source, trueProbability } = spec.runs();
+    const meta = writeDataset(prefix, spec.name, source, runs, trueProbability ?? null);
     const { validY } = readDataset(prefix);
     log(`${spec.name}: ${meta.rows} rows x ${meta.columns} features (${meta.trainRows} train), ${meta.validationFailures} validation failures`);
     const entry: DataResult = { group: spec.group, dataset: meta, runs: Object.fromEntries(models.map((m) => [m, []])) };
@@ -356,6 +361,11 @@ const summaries = groups.map((members) => {
     chancePrAuc: mean(
       members.map((r) => chanceAveragePrecision(r.dataset.validationFailures, r.dataset.rows - r.dataset.trainRows)).filter((v): v is number => v !== null),
     ),
+    /**
+     * The true probabilities' PR-AUC on the same rows (scenarios only): the attainable. A model above it ranked this
+     * window's failures better than the probabilities they were drawn from: luck of the sample, not skill.
+     */
+    truePrAuc: members.every((r) => r.dataset.truth?.prAuc != null) ? mean(members.map((r) => r.dataset.truth!.prAuc as number)) : null,
     models: perModel,
     goals,
     met,
@@ -395,17 +405,22 @@ for (const s of summaries) {
 }
 lines.push(
   '',
-  '| data set | boosting − LightGBM PR-AUC (goal ≥ −0.005) | boosting / LightGBM fit (goal ≤ 2) | best project − best scikit-learn PR-AUC (goal ≥ 0) | … per model seed | chance PR-AUC (random ranking) | sentinel-forest / sklearn RF fit (goal ≤ 1) |',
-  '|---|---|---|---|---|---|---|',
+  '| data set | boosting − LightGBM PR-AUC (goal ≥ −0.005) | boosting / LightGBM fit (goal ≤ 2) | best project − best scikit-learn PR-AUC (goal ≥ 0) | … per model seed | chance PR-AUC (random ranking) | true probabilities PR-AUC (attainable) | best project / best scikit-learn ÷ attainable | sentinel-forest / sklearn RF fit (goal ≤ 1) |',
+  '|---|---|---|---|---|---|---|---|---|',
 );
 const mark = (ok: boolean | null) => (ok === null ? '' : ok ? ' ✓' : ' ✗');
+/** A side's best PR-AUC as a fraction of the true probabilities' ('-' without them). */
+const attainable = (s: (typeof summaries)[number], side: readonly string[]) => {
+  const best = Math.max(...side.map((m) => s.models[m]?.prAuc ?? Number.NEGATIVE_INFINITY));
+  return s.truePrAuc && Number.isFinite(best) ? f(best / s.truePrAuc, 3) : '-';
+};
 for (const s of summaries) {
   lines.push(
     `| ${s.dataset} | ${f(s.goals.boostingPrAucMinusLightgbm, 4)}${mark(s.met.boostingWithin0005OfLightgbm)} | ${f(s.goals.boostingFitOverLightgbm, 2)}${mark(s.met.boostingFitAtMost2xLightgbm)} | ${f(s.goals.bestProjectPrAucMinusBestSklearn, 4)}${mark(s.met.projectAtLeastBestSklearn)} | ${Object.values(
       s.goals.bestProjectPrAucMinusBestSklearnBySeed,
     )
       .map((v) => f(v, 4))
-      .join(' / ')} | ${f(s.chancePrAuc, 4)} | ${f(s.goals.forestFitOverSklearnRf, 2)}${mark(s.met.forestFitAtMostSklearnRf)} |`,
+      .join(' / ')} | ${f(s.chancePrAuc, 4)} | ${f(s.truePrAuc, 4)} | ${attainable(s, PROJECT_SIDE)} / ${attainable(s, SKLEARN_SIDE)} | ${f(s.goals.forestFitOverSklearnRf, 2)}${mark(s.met.forestFitAtMostSklearnRf)} |`,
   );
 }
 process.stdout.write(`${lines.join('\n')}\n`);

@@ -32,11 +32,13 @@ export function startThread(entry: URL, options: Omit<WorkerOptions, 'eval'> = {
 
 /**
  * Starts `entry` (as for startThread) as a Node child process with an IPC channel (`process.send` in the entry).
- * Its execArgv is empty unless given, so the parent's flags (a profiler, an inspector, tsx's loader) are not
- * inherited; as TypeScript it starts through the same shim as a thread.
+ * Its execArgv is empty unless given, and NODE_OPTIONS is taken out of its environment, so the parent's flags (a
+ * profiler, an inspector, tsx's loader, an APM agent's `--require`) are not applied to it again; as TypeScript it
+ * starts through the same shim as a thread.
  */
 export function startNodeProcess(entry: URL, options: ForkOptions = {}): ChildProcess {
-  const withDefaults: ForkOptions = { execArgv: [], ...options };
+  const { NODE_OPTIONS: _parentFlags, ...env } = options.env ?? process.env;
+  const withDefaults: ForkOptions = { execArgv: [], ...options, env };
   if (!RUNNING_AS_TYPESCRIPT) return fork(fileURLToPath(entry), [], withDefaults);
   const source = new URL(entry.href.replace(/\.js$/, '.ts'));
   return fork(fileURLToPath(TSX_SHIM), [THREAD_ENTRY_ARG, source.href], withDefaults);

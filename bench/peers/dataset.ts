@@ -9,6 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import type { BackupRunRecord } from '../../domain/history/types.js';
 import { buildFeatureTable, FEATURE_NAMES } from '../../domain/ml/features.js';
 import { createMatrix, selectLabels, selectRows, type DenseMatrix } from '../../domain/ml/matrix.js';
+import { evaluateBinary } from '../../domain/ml/metrics.js';
 import { timeSplit } from '../../domain/ml/split.js';
 
 export interface DatasetMeta {
@@ -21,6 +22,11 @@ export interface DatasetMeta {
   failures: number;
   validationFailures: number;
   featuresSeconds: number;
+  /**
+   * The scenario's true failure probabilities scored like a model on the same validation rows (the attainable: no
+   * model ranks better in expectation); null for histories without them (the generator sizes).
+   */
+  truth: { prAuc: number | null; rocAuc: number | null; brier: number | null } | null;
 }
 
 export interface Dataset {
@@ -33,8 +39,17 @@ export interface Dataset {
 
 const sum = (y: Uint8Array): number => y.reduce((s, v) => s + v, 0);
 
-/** Features of `runs` in time order, split as training splits them, written under `prefix`. */
-export function writeDataset(prefix: string, name: string, source: string, runs: readonly BackupRunRecord[]): DatasetMeta {
+/**
+ * Features of `runs` in time order, split as training splits them, written under `prefix`. `trueProbability` (one per
+ * run, as a scenario emits it) is scored on the validation rows.
+ */
+export function writeDataset(
+  prefix: string,
+  name: string,
+  source: string,
+  runs: readonly BackupRunRecord[],
+  trueProbability: ArrayLike<number> | null = null,
+): DatasetMeta {
   const started = performance.now();
   const table = buildFeatureTable(runs);
   const split = timeSplit(table.startedAtMs);
@@ -54,7 +69,16 @@ export function writeDataset(prefix: string, name: string, source: string, runs:
     failures: sum(y),
     validationFailures: sum(y.subarray(split.train.length)),
     featuresSeconds,
+    truth: null,
   };
+  if (trueProbability) {
+    // Table rows are the runs in their given order, so the split's row indices index trueProbability too.
+    const m = evaluateBinary(
+      Float64Array.from(split.validation, (i) => trueProbability[i] as number),
+      y.subarray(split.train.length),
+    );
+    meta.truth = { prAuc: m.prAuc, rocAuc: m.rocAuc, brier: m.brier };
+  }
   writeFileSync(`${prefix}.X.f64`, new Uint8Array(X.values.buffer, X.values.byteOffset, X.values.byteLength));
   writeFileSync(`${prefix}.y.u8`, y);
   writeFileSync(`${prefix}.json`, JSON.stringify(meta));

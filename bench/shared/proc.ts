@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 const clockTicks = (() => {
   try {
@@ -33,4 +33,26 @@ export function waitedChildrenCpuSeconds(): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * A worker process's CPU seconds with its backups' spawn helper (activities/backup/spawn-helper.ts), a child process
+ * that forks the backup commands for it: that CPU is the worker's. Undefined once the worker has exited.
+ */
+export function workerCpuSeconds(pid: number): number | undefined {
+  const own = procCpuSeconds(pid);
+  if (own === undefined) return undefined;
+  let helpers = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) !== pid) continue;
+      if (!readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('spawn-helper')) continue;
+      helpers += procCpuSeconds(Number(entry)) ?? 0;
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return own + helpers;
 }

@@ -48,13 +48,19 @@ describe('anomalies scan after importing two overlapping histories', () => {
   it('completes, with one open incident per key, and a second scan changes nothing', async () => {
     const big = path.join(h.dir, 'fleet.csv');
     const small = path.join(h.dir, 'overlap.csv');
-    ok(await runCli(['history', 'generate', '--targets', '20', '--days', '90', '--seed', '1', '--out', big], env));
-    ok(await runCli(['history', 'generate', '--targets', '2', '--days', '5', '--seed', '7', '--out', small], env));
+    // Both histories end at one UTC midnight (`history generate`'s default, fixed here so that midnight passing between
+    // two commands cannot move it), and the scans cover the last generated day whole. The scan's own default, the last
+    // 24 h, covers only the part of that day after the current time of day: nothing after about 23:00 UTC.
+    const now = new Date();
+    const end = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
+    const day = (offset: number) => new Date(end + offset * 86_400_000).toISOString();
+    ok(await runCli(['history', 'generate', '--targets', '20', '--days', '90', '--seed', '1', '--start', day(-90), '--out', big], env));
+    ok(await runCli(['history', 'generate', '--targets', '2', '--days', '5', '--seed', '7', '--start', day(-5), '--out', small], env));
     await prefixIds(small, 's7-');
     expect(ok(await runCli(['history', 'import', big], env))).toContain('43200 imported');
     expect(ok(await runCli(['history', 'import', small], env))).toContain('240 imported');
 
-    const scan = await runCli(['anomalies', 'scan', '--json'], env, 300_000);
+    const scan = await runCli(['anomalies', 'scan', '--since', day(-1), '--json'], env, 300_000);
     expect(scan.stderr).not.toContain('anomaly_incidents_one_open');
     expect(scan.code).toBe(0);
     const result = JSON.parse(scan.stdout);
@@ -75,7 +81,7 @@ describe('anomalies scan after importing two overlapping histories', () => {
     const rows = await h.pool.query('SELECT count(*)::int AS n FROM anomaly_incidents WHERE incident_id = ANY($1)', [ids]);
     expect(rows.rows[0].n).toBe(ids.length);
 
-    const again = JSON.parse(ok(await runCli(['anomalies', 'scan', '--json'], env, 300_000)));
+    const again = JSON.parse(ok(await runCli(['anomalies', 'scan', '--since', day(-1), '--json'], env, 300_000)));
     expect(again.incidents.opened).toEqual([]);
     expect(again.counts.newlyChecked).toBe(0);
   }, 600_000);

@@ -10,8 +10,8 @@ import { spawnWorkerProcess, type WorkerProcess } from '../helpers/worker-proces
 
 // The compiled build (scripts/build.mjs, dist/) as users and the Docker image run it, with a module hook that fails
 // the process on any TypeScript module or tsx (test/helpers/no-typescript.mjs): the CLI, its assets, the worker with
-// its migrations, its prebuilt workflow bundle, its worker threads (training, trees, config parsing) and its spawn
-// helper process (backup commands).
+// its migrations, its prebuilt workflow bundle and its worker threads (training, trees, config parsing); and the spawn
+// helper process it forks from dist/ for backup commands (without NODE_OPTIONS, so without the hook).
 const NO_TYPESCRIPT = path.resolve('test/helpers/no-typescript.mjs');
 const WITHOUT_TYPESCRIPT = { NODE_OPTIONS: `--import ${NO_TYPESCRIPT}` };
 const run = promisify(execFile);

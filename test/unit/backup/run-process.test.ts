@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runProcess } from '../../../activities/backup/process.js';
+import { runProcess, spawnHelperPid } from '../../../activities/backup/process.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -112,6 +112,30 @@ describe('runProcess', () => {
     const newHelper = Number(/parent=(\d+)/.exec(next.outputTail)?.[1]);
     expect(newHelper).toBeGreaterThan(0);
     expect(newHelper).not.toBe(helper);
+  });
+
+  it('passes NODE_OPTIONS to the commands but not to the helper (no APM agent or profiler loaded into it again)', async () => {
+    // A new helper, started while this process has NODE_OPTIONS set.
+    const first = await runProcess('echo "parent=$PPID"', [], { shell: true, timeoutMs: 30_000 });
+    const old = Number(/parent=(\d+)/.exec(first.outputTail)?.[1]);
+    process.kill(old, 'SIGKILL');
+    const deadline = Date.now() + 5_000;
+    while (spawnHelperPid() === old && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(spawnHelperPid()).toBeUndefined();
+    const before = process.env.NODE_OPTIONS;
+    process.env.NODE_OPTIONS = '--max-old-space-size=512';
+    try {
+      const outcome = await runProcess('echo "options=$NODE_OPTIONS parent=$PPID"', [], { shell: true, timeoutMs: 30_000 });
+      expect(outcome.outputTail).toContain('options=--max-old-space-size=512');
+      const helper = Number(/parent=(\d+)/.exec(outcome.outputTail)?.[1]);
+      expect(helper).not.toBe(old);
+      const environ = (await readFile(`/proc/${helper}/environ`, 'utf8')).split('\0');
+      expect(environ.some((entry) => entry.startsWith('PATH='))).toBe(true);
+      expect(environ.filter((entry) => entry.startsWith('NODE_OPTIONS='))).toEqual([]);
+    } finally {
+      if (before === undefined) delete process.env.NODE_OPTIONS;
+      else process.env.NODE_OPTIONS = before;
+    }
   });
 
   it('does not keep its process alive once idle, and the helper exits with it', async () => {
