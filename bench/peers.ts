@@ -420,7 +420,9 @@ for (const s of summaries) {
       s.goals.bestProjectPrAucMinusBestSklearnBySeed,
     )
       .map((v) => f(v, 4))
-      .join(' / ')} | ${f(s.chancePrAuc, 4)} | ${f(s.truePrAuc, 4)} | ${attainable(s, PROJECT_SIDE)} / ${attainable(s, SKLEARN_SIDE)} | ${f(s.goals.forestFitOverSklearnRf, 2)}${mark(s.met.forestFitAtMostSklearnRf)} |`,
+      .join(
+        ' / ',
+      )} | ${f(s.chancePrAuc, 4)} | ${f(s.truePrAuc, 4)} | ${attainable(s, PROJECT_SIDE)} / ${attainable(s, SKLEARN_SIDE)} | ${f(s.goals.forestFitOverSklearnRf, 2)}${mark(s.met.forestFitAtMostSklearnRf)} |`,
   );
 }
 process.stdout.write(`${lines.join('\n')}\n`);

@@ -117,7 +117,10 @@ export function markdown(s: LoadSummary): string {
       row('worker main-thread heap used before → after', (b) =>
         b.memory.map((m) => `${m.heapUsedBeforeMiB ?? '?'} → ${m.heapUsedAfterMiB ?? '?'} MiB`).join('<br>'),
       ),
-      row('CPU: worker(s) with their spawn helpers / dev server', (b) => `${b.memory.map((m) => `${m.cpuSeconds ?? '?'} s`).join(' + ')} / ${b.devServer.cpuSeconds ?? '?'} s`),
+      row(
+        'CPU: worker(s) with their spawn helpers / dev server',
+        (b) => `${b.memory.map((m) => `${m.cpuSeconds ?? '?'} s`).join(' + ')} / ${b.devServer.cpuSeconds ?? '?'} s`,
+      ),
       row('dev server RSS before → after', (b) => `${b.devServer.rssBeforeMiB} → ${b.devServer.rssAfterMiB} MiB`),
       row('load average (1 min) start → end', (b) => `${b.loadAverage.start[0]} → ${b.loadAverage.end[0]}`),
     );
