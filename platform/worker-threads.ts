@@ -26,8 +26,7 @@ const TSX_SHIM = new URL('./worker-thread-tsx.mjs', import.meta.url);
 export function startThread(entry: URL, options: Omit<WorkerOptions, 'eval'> = {}): Worker {
   const withDefaults: WorkerOptions = { execArgv: [], ...options };
   if (!RUNNING_AS_TYPESCRIPT) return new Worker(entry, withDefaults);
-  const source = new URL(entry.href.replace(/\.js$/, '.ts'));
-  return new Worker(TSX_SHIM, { ...withDefaults, argv: [...(options.argv ?? []), THREAD_ENTRY_ARG, source.href] });
+  return new Worker(TSX_SHIM, { ...withDefaults, argv: [...(options.argv ?? []), ...shimArgs(entry)] });
 }
 
 /**
@@ -40,6 +39,10 @@ export function startNodeProcess(entry: URL, options: ForkOptions = {}): ChildPr
   const { NODE_OPTIONS: _parentFlags, ...env } = options.env ?? process.env;
   const withDefaults: ForkOptions = { execArgv: [], ...options, env };
   if (!RUNNING_AS_TYPESCRIPT) return fork(fileURLToPath(entry), [], withDefaults);
-  const source = new URL(entry.href.replace(/\.js$/, '.ts'));
-  return fork(fileURLToPath(TSX_SHIM), [THREAD_ENTRY_ARG, source.href], withDefaults);
+  return fork(fileURLToPath(TSX_SHIM), shimArgs(entry), withDefaults);
+}
+
+/** The shim's arguments naming `entry`'s TypeScript source (the `.js` name it is imported by, as `.ts`). */
+function shimArgs(entry: URL): string[] {
+  return [THREAD_ENTRY_ARG, new URL(entry.href.replace(/\.js$/, '.ts')).href];
 }

@@ -95,12 +95,13 @@ export function runProcess(command: string, args: string[], options: RunProcessO
 
 type Closed = { exitCode: number | null; signal: NodeJS.Signals | null; outputTail: string; spawnError?: NodeJS.ErrnoException };
 type Waiting = { onSpawned: (pid: number | undefined) => void; onClose: (c: Closed) => void };
+type SpawnHelper = { helper: ChildProcess; pending: Map<number, Waiting> };
 
 /**
  * The one spawn helper of this process, started on first use (a new one after it dies); it does not keep this
  * process alive while idle.
  */
-let spawnHelper: { helper: ChildProcess; pending: Map<number, Waiting> } | undefined;
+let spawnHelper: SpawnHelper | undefined;
 let nextId = 1;
 
 /** Keeps this process alive while a spawn is in flight (as a child process would), and not while idle. */
@@ -115,39 +116,36 @@ function holdOpen(helper: ChildProcess, hold: boolean): void {
   }
 }
 
-function startSpawnHelper(): { helper: ChildProcess; pending: Map<number, Waiting> } {
+/** Ends run `id` of `state` (if still pending) with `closed`; the last one lets this process exit again. */
+function settle(state: SpawnHelper, id: number, closed: Closed): void {
+  const waiting = state.pending.get(id);
+  if (!waiting) return;
+  state.pending.delete(id);
+  if (state.pending.size === 0) holdOpen(state.helper, false);
+  waiting.onClose(closed);
+}
+
+/** A run that never reached, or lost, its helper. */
+function helperFailure(message: string): Closed {
+  return { exitCode: null, signal: null, outputTail: '', spawnError: Object.assign(new Error(message), { code: 'ESPAWNHELPER' }) };
+}
+
+function startSpawnHelper(): SpawnHelper {
   const helper = startNodeProcess(new URL('./spawn-helper.js', import.meta.url), { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const pending = new Map<number, Waiting>();
-  const current = { helper, pending };
+  const current: SpawnHelper = { helper, pending: new Map() };
   helper.on('message', (message: SpawnMessage) => {
-    const waiting = pending.get(message.id);
-    if (!waiting) return;
     if (message.type === 'spawned') {
-      waiting.onSpawned(message.pid);
+      current.pending.get(message.id)?.onSpawned(message.pid);
       return;
     }
-    pending.delete(message.id);
-    if (pending.size === 0) holdOpen(helper, false);
     const spawnError = message.spawnError ? Object.assign(new Error(message.spawnError.message), { code: message.spawnError.code }) : undefined;
-    waiting.onClose({ exitCode: message.exitCode, signal: message.signal, outputTail: message.outputTail, ...(spawnError ? { spawnError } : {}) });
+    settle(current, message.id, { exitCode: message.exitCode, signal: message.signal, outputTail: message.outputTail, ...(spawnError ? { spawnError } : {}) });
   });
   // A helper that fails (killed, or it could not start) fails the runs it holds, with their groups killed by
-  // runProcess; the next run starts a new helper.
-  let failed = false;
+  // runProcess; the next run starts a new helper. `exit` may follow `error`: the runs are failed once.
   const fail = (reason: string) => {
-    if (failed) return;
-    failed = true;
     if (spawnHelper === current) spawnHelper = undefined;
-    for (const [id, waiting] of pending) {
-      pending.delete(id);
-      waiting.onClose({
-        exitCode: null,
-        signal: null,
-        outputTail: '',
-        spawnError: Object.assign(new Error(`spawn helper stopped: ${reason}`), { code: 'ESPAWNHELPER' }),
-      });
-    }
-    holdOpen(helper, false);
+    for (const id of [...current.pending.keys()]) settle(current, id, helperFailure(`spawn helper stopped: ${reason}`));
   };
   helper.on('error', (error) => fail(error.message));
   helper.on('exit', (code, signal) => fail(signal ? `signal ${signal}` : `exit code ${code}`));
@@ -161,21 +159,13 @@ export function spawnHelperPid(): number | undefined {
 
 function spawnViaHelper(request: Omit<SpawnRequest, 'id'>, onSpawned: (pid: number | undefined) => void, onClose: (closed: Closed) => void): void {
   spawnHelper ??= startSpawnHelper();
-  const { helper, pending } = spawnHelper;
+  const state = spawnHelper;
   const id = nextId++;
-  pending.set(id, { onSpawned, onClose });
-  holdOpen(helper, true);
-  helper.send({ id, ...request } satisfies SpawnRequest, (error) => {
-    if (!error || !pending.has(id)) return;
-    // Not delivered (the helper is exiting): this run fails alone; the exit handler fails the rest.
-    pending.delete(id);
-    if (pending.size === 0) holdOpen(helper, false);
-    onClose({
-      exitCode: null,
-      signal: null,
-      outputTail: '',
-      spawnError: Object.assign(new Error(`spawn helper unreachable: ${error.message}`), { code: 'ESPAWNHELPER' }),
-    });
+  state.pending.set(id, { onSpawned, onClose });
+  holdOpen(state.helper, true);
+  // Not delivered (the helper is exiting): this run fails alone; the exit handler fails the rest.
+  state.helper.send({ id, ...request } satisfies SpawnRequest, (error) => {
+    if (error) settle(state, id, helperFailure(`spawn helper unreachable: ${error.message}`));
   });
 }
 

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
-import { runProcess, spawnHelperPid } from '../../activities/backup/process.js';
-import { procCpuSeconds } from '../shared/proc.js';
+import { runProcess } from '../../activities/backup/process.js';
+import { cpuSnapshot } from './cpu.js';
 import { startProbes } from './probes.js';
 import { round, summarise, type LatencySummary } from './stats.js';
 
@@ -16,7 +16,7 @@ export interface SpawnProbe {
   /** Time child_process.spawn('true') blocked the event loop (sync part), called on the main thread. */
   mainThreadSpawnSyncMs: LatencySummary;
   mainThreadLoopDelayMs: { p99: number; max: number };
-  /** This process's CPU per spawn('true') from the main thread, in ms (the fork copies this process's page tables). */
+  /** CPU per spawn('true') from the main thread, in ms (the fork copies this process's page tables; an idle helper adds nothing). */
   mainThreadSpawnCpuMs: number;
   /** runProcess('true') start to close (the product's path, spawning from the spawn helper process). */
   runProcessMs: LatencySummary;
@@ -25,35 +25,31 @@ export interface SpawnProbe {
   runProcessCpuMs: number;
 }
 
-const ownCpuSeconds = () => {
-  const usage = process.cpuUsage();
-  return (usage.user + usage.system) / 1e6;
-};
+/** This process's CPU with its spawn helper's, as the bench counts the worker's (cpu.ts). */
+const workerCpuSeconds = () => cpuSnapshot(undefined).benchProcessSeconds;
 
 export async function probeSpawn(runs = 40): Promise<SpawnProbe> {
   const sync: number[] = [];
   const stopMain = await startProbes();
-  const mainCpu = ownCpuSeconds();
+  const mainCpu = workerCpuSeconds();
   for (let i = 0; i < runs; i++) {
     const t = performance.now();
     const child = spawn('true', [], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     sync.push(performance.now() - t);
     await new Promise((resolve) => child.on('close', resolve));
   }
-  const mainCpuMs = ((ownCpuSeconds() - mainCpu) * 1000) / runs;
+  const mainCpuMs = ((workerCpuSeconds() - mainCpu) * 1000) / runs;
   const main = await stopMain();
   const viaThread: number[] = [];
   await runProcess('true', [], { timeoutMs: 30_000 }); // the helper is running before the timed runs
-  const helper = spawnHelperPid();
-  const helperCpu = () => (helper === undefined ? 0 : (procCpuSeconds(helper) ?? 0));
   const stopThread = await startProbes();
-  const viaCpu = ownCpuSeconds() + helperCpu();
+  const viaCpu = workerCpuSeconds();
   for (let i = 0; i < runs; i++) {
     const t = performance.now();
     await runProcess('true', [], { timeoutMs: 30_000 });
     viaThread.push(performance.now() - t);
   }
-  const viaCpuMs = ((ownCpuSeconds() + helperCpu() - viaCpu) * 1000) / runs;
+  const viaCpuMs = ((workerCpuSeconds() - viaCpu) * 1000) / runs;
   const thread = await stopThread();
   return {
     runs,

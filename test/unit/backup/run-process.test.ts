@@ -64,9 +64,7 @@ describe('runProcess', () => {
     const background = Number((await readFile(pidFile, 'utf8')).trim());
     expect(background).toBeGreaterThan(0);
     // The background sleep was in the group: gone (or a zombie about to be reaped by init) within a moment.
-    const deadline = Date.now() + 5_000;
-    while (alive(background) && !(await isZombie(background)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    expect(!alive(background) || (await isZombie(background))).toBe(true);
+    expect(await goneWithin(background, 5_000)).toBe(true);
   });
 
   it('starts children from a small helper process, not from this one', async () => {
@@ -103,9 +101,7 @@ describe('runProcess', () => {
     expect(outcome.spawnError?.code).toBe('ESPAWNHELPER');
     expect(outcome.spawnError?.message).toContain('spawn helper stopped: signal SIGKILL');
     expect(outcome.timedOut).toBe(false);
-    const deadline = Date.now() + 5_000;
-    while (alive(sleeper) && !(await isZombie(sleeper)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    expect(!alive(sleeper) || (await isZombie(sleeper))).toBe(true);
+    expect(await goneWithin(sleeper, 5_000)).toBe(true);
 
     const next = await runProcess('echo "parent=$PPID"; exit 4', [], { shell: true, timeoutMs: 30_000 });
     expect(next.exitCode).toBe(4);
@@ -163,9 +159,7 @@ describe('runProcess', () => {
     expect(exitCode, err).toBe(0);
     const helper = Number(/parent=(\d+)/.exec(out)?.[1]);
     expect(helper, out).toBeGreaterThan(0);
-    const deadline = Date.now() + 5_000;
-    while (alive(helper) && !(await isZombie(helper)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    expect(!alive(helper) || (await isZombie(helper))).toBe(true);
+    expect(await goneWithin(helper, 5_000)).toBe(true);
   });
 
   it('runs several children at once through the one helper', async () => {
@@ -183,6 +177,13 @@ async function waitForNumber(file: string): Promise<number> {
     if (Date.now() > deadline) throw new Error(`${file} was not written`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/** Whether `pid` is gone (or a zombie about to be reaped by init) within `ms`. */
+async function goneWithin(pid: number, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (alive(pid) && !(await isZombie(pid)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  return !alive(pid) || (await isZombie(pid));
 }
 
 async function isZombie(pid: number): Promise<boolean> {
